@@ -1,0 +1,358 @@
+//! TCP options (RFC 9293, 3.1): a zero-copy iterator over the option bytes.
+//!
+//! "An option may begin on any octet boundary. There are two cases for the
+//! format of an option: Case 1: A single octet of option-kind. Case 2: An octet
+//! of option-kind (Kind), an octet of option-length, and the actual
+//! option-data octets."
+
+use super::seq::SeqNumber;
+
+/// Option kind numbers (IANA "TCP Option Kind Numbers").
+pub mod kind {
+    /// End of option list.
+    pub const EOL: u8 = 0;
+    /// No-operation.
+    pub const NOP: u8 = 1;
+    /// Maximum segment size.
+    pub const MSS: u8 = 2;
+    /// Window scale (RFC 7323).
+    pub const WSCALE: u8 = 3;
+    /// SACK permitted (RFC 2018).
+    pub const SACK_PERM: u8 = 4;
+    /// SACK blocks (RFC 2018).
+    pub const SACK: u8 = 5;
+    /// Timestamps (RFC 7323).
+    pub const TIMESTAMPS: u8 = 8;
+    /// MD5 signature (RFC 2385).
+    pub const MD5: u8 = 19;
+    /// User timeout (RFC 5482).
+    pub const USER_TIMEOUT: u8 = 28;
+    /// TCP authentication option (RFC 5925).
+    pub const AO: u8 = 29;
+    /// Multipath TCP (RFC 8684).
+    pub const MPTCP: u8 = 30;
+    /// TCP Fast Open cookie (RFC 7413).
+    pub const FAST_OPEN: u8 = 34;
+    /// AccECN order 0.
+    pub const ACCECN0: u8 = 172;
+    /// AccECN order 1.
+    pub const ACCECN1: u8 = 174;
+    /// RFC 3692-style experiment 1.
+    pub const EXPERIMENTAL1: u8 = 253;
+    /// RFC 3692-style experiment 2.
+    pub const EXPERIMENTAL2: u8 = 254;
+}
+
+/// Experiment identifiers (RFC 6994) of the experimental kinds 253 and 254.
+pub mod exid {
+    /// TCP Fast Open before kind 34 was assigned (RFC 7413, 4.1.1).
+    pub const FAST_OPEN: u16 = 0xf989;
+    /// AccECN order 0 (draft-ietf-tcpm-accurate-ecn, experimental form).
+    pub const ACCECN0: u16 = 0xacc0;
+    /// AccECN order 1.
+    pub const ACCECN1: u16 = 0xacc1;
+}
+
+/// One decoded TCP option, borrowing its data from the segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpOption<'a> {
+    /// End of option list; the bytes after it are padding.
+    Eol,
+    /// No-operation (padding between options).
+    Nop,
+    /// Maximum segment size.
+    Mss(u16),
+    /// Window scale shift count (not clamped: RFC 7323 says use 14 if larger).
+    WindowScale(u8),
+    /// SACK permitted.
+    SackPermitted,
+    /// SACK blocks: `(left edge, right edge)` pairs.
+    Sack(SackBlocks<'a>),
+    /// Timestamps: TSval and TSecr.
+    Timestamps {
+        /// Timestamp value of the sender.
+        val: u32,
+        /// Timestamp echo reply.
+        ecr: u32,
+    },
+    /// MD5 signature (16-byte digest).
+    Md5(&'a [u8]),
+    /// TCP-AO: key ids and MAC.
+    Ao {
+        /// KeyID.
+        key_id: u8,
+        /// RNextKeyID.
+        rnext_key_id: u8,
+        /// Message authentication code.
+        mac: &'a [u8],
+    },
+    /// User timeout: granularity bit (minutes when set) and the timeout.
+    UserTimeout {
+        /// `true`: minutes, `false`: seconds.
+        minutes: bool,
+        /// 15-bit timeout.
+        timeout: u16,
+    },
+    /// Multipath TCP: subtype (high nibble of the first data byte) and data.
+    Mptcp {
+        /// MPTCP option subtype.
+        subtype: u8,
+        /// All option data after kind and length.
+        data: &'a [u8],
+    },
+    /// TCP Fast Open cookie (empty: cookie request). `experimental` for kind 254 / exid 0xf989.
+    FastOpen {
+        /// The cookie bytes (empty for a cookie request).
+        cookie: &'a [u8],
+        /// Carried in the experimental kind 254 with exid 0xf989.
+        experimental: bool,
+    },
+    /// Accurate ECN option (kind 172/174, or 254 with exid 0xacc0/0xacc1).
+    AccEcn {
+        /// 0 or 1: the order of the counters.
+        order: u8,
+        /// Counter bytes.
+        data: &'a [u8],
+        /// Carried in the experimental kind 254.
+        experimental: bool,
+    },
+    /// Any other kind, with its data (after kind and length).
+    Unknown {
+        /// Option kind.
+        kind: u8,
+        /// Option data.
+        data: &'a [u8],
+    },
+}
+
+/// A malformed option: iteration stops after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionError {
+    /// Offset of the option in the option bytes.
+    pub offset: usize,
+    /// The option kind.
+    pub kind: u8,
+    /// The length byte, when present.
+    pub len: Option<u8>,
+}
+
+/// SACK blocks of one option, zero-copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SackBlocks<'a>(&'a [u8]);
+
+impl<'a> SackBlocks<'a> {
+    /// Number of complete 8-byte blocks.
+    pub fn len(&self) -> usize {
+        self.0.len() / 8
+    }
+
+    /// No complete block.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The blocks as `(left, right)` edges.
+    pub fn iter(&self) -> impl Iterator<Item = (SeqNumber, SeqNumber)> + 'a {
+        self.0.chunks_exact(8).map(|c| {
+            (
+                SeqNumber(u32::from_be_bytes([c[0], c[1], c[2], c[3]])),
+                SeqNumber(u32::from_be_bytes([c[4], c[5], c[6], c[7]])),
+            )
+        })
+    }
+}
+
+/// The option bytes of a TCP header (as far as they were captured).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Options<'a> {
+    /// Wraps the captured option bytes.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes }
+    }
+
+    /// The raw option bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Iterates the options; a malformed option is yielded as `Err` and ends it.
+    pub fn iter(&self) -> OptionIter<'a> {
+        OptionIter {
+            bytes: self.bytes,
+            pos: 0,
+        }
+    }
+}
+
+impl<'a> IntoIterator for Options<'a> {
+    type Item = Result<TcpOption<'a>, OptionError>;
+    type IntoIter = OptionIter<'a>;
+    fn into_iter(self) -> OptionIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`TcpOption`]s.
+#[derive(Debug, Clone)]
+pub struct OptionIter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> OptionIter<'a> {
+    /// Byte offset of the next option.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+}
+
+fn be16(b: &[u8]) -> u16 {
+    u16::from_be_bytes([b[0], b[1]])
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+impl<'a> Iterator for OptionIter<'a> {
+    type Item = Result<TcpOption<'a>, OptionError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.bytes.get(self.pos..).filter(|r| !r.is_empty())?;
+        let k = rest[0];
+        let offset = self.pos;
+        match k {
+            kind::EOL => {
+                self.pos = self.bytes.len();
+                return Some(Ok(TcpOption::Eol));
+            }
+            kind::NOP => {
+                self.pos += 1;
+                return Some(Ok(TcpOption::Nop));
+            }
+            _ => {}
+        }
+        let fail = |len| OptionError {
+            offset,
+            kind: k,
+            len,
+        };
+        let Some(&len) = rest.get(1) else {
+            self.pos = self.bytes.len();
+            return Some(Err(fail(None)));
+        };
+        if len < 2 || usize::from(len) > rest.len() {
+            self.pos = self.bytes.len();
+            return Some(Err(fail(Some(len))));
+        }
+        self.pos += usize::from(len);
+        let data = &rest[2..usize::from(len)];
+        let opt = match (k, data.len()) {
+            (kind::MSS, 2) => TcpOption::Mss(be16(data)),
+            (kind::WSCALE, 1) => TcpOption::WindowScale(data[0]),
+            (kind::SACK_PERM, 0) => TcpOption::SackPermitted,
+            (kind::SACK, n) if n % 8 == 0 => TcpOption::Sack(SackBlocks(data)),
+            (kind::TIMESTAMPS, 8) => TcpOption::Timestamps {
+                val: be32(data),
+                ecr: be32(&data[4..]),
+            },
+            (kind::MD5, 16) => TcpOption::Md5(data),
+            (kind::AO, n) if n >= 2 => TcpOption::Ao {
+                key_id: data[0],
+                rnext_key_id: data[1],
+                mac: &data[2..],
+            },
+            (kind::USER_TIMEOUT, 2) => {
+                let v = be16(data);
+                TcpOption::UserTimeout {
+                    minutes: v & 0x8000 != 0,
+                    timeout: v & 0x7fff,
+                }
+            }
+            (kind::MPTCP, n) if n >= 1 => TcpOption::Mptcp {
+                subtype: data[0] >> 4,
+                data,
+            },
+            (kind::FAST_OPEN, _) => TcpOption::FastOpen {
+                cookie: data,
+                experimental: false,
+            },
+            (kind::ACCECN0, _) => TcpOption::AccEcn {
+                order: 0,
+                data,
+                experimental: false,
+            },
+            (kind::ACCECN1, _) => TcpOption::AccEcn {
+                order: 1,
+                data,
+                experimental: false,
+            },
+            (kind::EXPERIMENTAL1 | kind::EXPERIMENTAL2, n) if n >= 2 => match be16(data) {
+                exid::FAST_OPEN => TcpOption::FastOpen {
+                    cookie: &data[2..],
+                    experimental: true,
+                },
+                exid::ACCECN0 => TcpOption::AccEcn {
+                    order: 0,
+                    data: &data[2..],
+                    experimental: true,
+                },
+                exid::ACCECN1 => TcpOption::AccEcn {
+                    order: 1,
+                    data: &data[2..],
+                    experimental: true,
+                },
+                _ => TcpOption::Unknown { kind: k, data },
+            },
+            _ => TcpOption::Unknown { kind: k, data },
+        };
+        Some(Ok(opt))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hex_literal::hex;
+
+    #[test]
+    fn linux_syn_options() {
+        // mss 8460, sackOK, TS val 2948903017 ecr 0, nop, wscale 10
+        let b = hex!("02 04 21 0c 04 02 08 0a af c4 b0 69 00 00 00 00 01 03 03 0a");
+        let got: Vec<_> = Options::new(&b).iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                Ok(TcpOption::Mss(8460)),
+                Ok(TcpOption::SackPermitted),
+                Ok(TcpOption::Timestamps {
+                    val: 2948903017,
+                    ecr: 0
+                }),
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::WindowScale(10)),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_length_ends_iteration() {
+        let b = hex!("01 02 01 01 01");
+        let got: Vec<_> = Options::new(&b).iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                Ok(TcpOption::Nop),
+                Err(OptionError {
+                    offset: 1,
+                    kind: 2,
+                    len: Some(1)
+                })
+            ]
+        );
+    }
+}
