@@ -10,6 +10,8 @@
 //! [`SegmentFacts`]; the per-connection story consumes `(Segment, SegmentFacts)`
 //! pairs and never re-derives what the facts already say.
 
+pub mod story;
+
 use crate::flow::{ConnId, Direction};
 
 /// tshark's `tcp.analysis.*` flags of one segment, as a bit set.

@@ -1,0 +1,144 @@
+//! Kernel settings a capture reveals, only when its trains support them.
+//!
+//! Rules (Linux; other stacks space their retransmissions differently and get
+//! no inference beyond the initial RTO):
+//! * SYN train, no answer: the first interval is the initial RTO (Linux
+//!   `TCP_TIMEOUT_INIT`, 1 s since 3.1; RFC 6298 2.1). Linux >= 6.5 keeps the
+//!   RTO constant for the first `tcp_syn_linear_timeouts` retransmissions, so
+//!   `k` equal intervals followed by doubling mean `tcp_syn_linear_timeouts = k - 1`;
+//!   doubling from the start means 0 (or a kernel before 6.5). A SYN_SENT
+//!   socket sends `1 + tcp_syn_linear_timeouts + tcp_syn_retries` SYNs
+//!   (`tcp_write_timeout`: retransmits >= retries + linear gives up), so the
+//!   retries follow from the count, provided the last SYN seen was the last sent.
+//! * SYN-ACK train, unanswered, not provoked by retransmitted SYNs: doubling
+//!   from 1 s, `1 + tcp_synack_retries` SYN-ACKs (no linear phase for SYN_RECV).
+//! * Data / FIN trains whose first timeout is ~200 ms while the RFC 6298
+//!   estimator over the RTT samples gives far less: the RTO floor (Linux
+//!   `TCP_RTO_MIN` / `tcp_rto_min`, 200 ms).
+
+use super::trains::{Shape, secs, shape};
+use super::types::{ConnectionStory, Inferred, Outcome, Train, TrainKind, Verdict};
+use crate::flow::Direction;
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The interval after which the next send of `iv`'s train would have been due.
+fn next_due(iv: &[f64], linear_left: bool) -> Option<f64> {
+    let last = *iv.last()?;
+    Some(if linear_left {
+        last
+    } else {
+        (last * 2.0).min(120.0)
+    })
+}
+
+/// Whether silence after the last send is proven (the capture went on past the
+/// next due send) and the caveat sentence if it is not.
+fn silence(t: &Train, iv: &[f64], capture_last_ts_ns: i64, what: &str) -> Option<String> {
+    let last = *t.ts_ns.last()?;
+    let due = next_due(iv, false)?;
+    let after = secs(capture_last_ts_ns - last);
+    if after >= due {
+        None
+    } else {
+        Some(format!(
+            "{what} assumes the last {} seen (frame {}) was the last one sent: the capture ends {:.1} s after it, \
+             before another would have been due ({:.0} s)",
+            match t.kind {
+                TrainKind::Syn => "SYN",
+                TrainKind::SynAck => "SYN-ACK",
+                _ => "segment",
+            },
+            t.frames.last().copied().unwrap_or(0),
+            after.max(0.0),
+            due
+        ))
+    }
+}
+
+pub(crate) fn infer(
+    s: &ConnectionStory,
+    syn_after_syn_ack: bool,
+    unfloored_rto: [Option<f64>; 2],
+    capture_last_ts_ns: i64,
+) -> Inferred {
+    let mut inf = Inferred::default();
+    let find = |kind: TrainKind, dir: Direction| {
+        s.trains
+            .iter()
+            .find(|t| t.kind == kind && t.dir == dir && t.frames.len() >= 2 && t.more == 0)
+    };
+    // SYN retransmissions.
+    if let Some(t) = find(TrainKind::Syn, Direction::ClientToServer) {
+        let iv = &t.intervals_s;
+        if matches!(
+            shape(iv),
+            Shape::Exponential | Shape::LinearThenExponential(_) | Shape::Linear
+        ) || iv.len() == 1
+        {
+            if let Some(&first) = iv.first() {
+                inf.initial_rto_s = Some(round2(first));
+            }
+        }
+        let linear = match shape(iv) {
+            Shape::Exponential => Some(0),
+            Shape::LinearThenExponential(k) => Some(k as u32 - 1),
+            _ => None,
+        };
+        if let Some(l) = linear {
+            inf.tcp_syn_linear_timeouts = Some(l);
+            if l == 0 {
+                inf.caveats.push(
+                    "tcp_syn_linear_timeouts=0: the SYN backoff doubles from the first retransmission, \
+                     as Linux before 6.5 (which has no such setting) always does"
+                        .into(),
+                );
+            }
+            if s.handshake.outcome == Outcome::NoAnswer {
+                let sends = t.frames.len() as u32;
+                inf.tcp_syn_retries = Some(sends.saturating_sub(1).saturating_sub(l));
+                if let Some(c) = silence(t, iv, capture_last_ts_ns, "tcp_syn_retries") {
+                    inf.caveats.push(c);
+                }
+            }
+        }
+    }
+    // SYN-ACK retransmissions, timer-driven only.
+    if let Some(t) = find(TrainKind::SynAck, Direction::ServerToClient) {
+        let iv = &t.intervals_s;
+        let timer = matches!(shape(iv), Shape::Exponential) || (iv.len() == 1 && iv[0] >= 0.9);
+        if timer && !syn_after_syn_ack {
+            if inf.initial_rto_s.is_none() {
+                inf.initial_rto_s = iv.first().map(|x| round2(*x));
+            }
+            if s.handshake.outcome == Outcome::SynAckUnanswered {
+                inf.tcp_synack_retries = Some(t.frames.len() as u32 - 1);
+                if let Some(c) = silence(t, iv, capture_last_ts_ns, "tcp_synack_retries") {
+                    inf.caveats.push(c);
+                }
+            }
+        }
+    }
+    // The RTO floor.
+    for t in &s.trains {
+        if !matches!(t.kind, TrainKind::Data | TrainKind::Fin) {
+            continue;
+        }
+        let first_rto = match t.verdict {
+            Verdict::TailLossProbeThenExponentialBackoff | Verdict::TailLossProbeThenTimeout => {
+                t.intervals_s.get(1).copied()
+            }
+            Verdict::ExponentialBackoff | Verdict::Timeout => t.intervals_s.first().copied(),
+            _ => None,
+        };
+        let Some(x) = first_rto else { continue };
+        let est = unfloored_rto[t.dir.index()].or_else(|| s.handshake.irtt.map(|r| 3.0 * r));
+        if (0.19..=0.25).contains(&x) && est.is_some_and(|e| e < 0.1) {
+            inf.rto_min_s = Some(0.2);
+            break;
+        }
+    }
+    inf
+}

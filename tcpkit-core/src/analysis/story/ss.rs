@@ -1,0 +1,172 @@
+//! What `ss -tano` would have printed on each endpoint at a given instant,
+//! from the inferred states and the retransmission trains.
+//!
+//! The timer column follows Linux's `ss`: `on` (retransmission timer: time
+//! left until the next retransmission the capture shows, and retransmissions
+//! so far), `timewait` (TIME_WAIT's 60 s, and the orphaned FIN_WAIT2 timer
+//! whose length is `tcp_fin_timeout`, assumed 60 s), `keepalive`, `persist`
+//! (zero-window probes), `off`.
+
+use super::trains::secs;
+use super::types::{ConnectionStory, Side, TcpState, Train, TrainKind};
+use crate::flow::Endpoint;
+
+/// Linux's TIME_WAIT length (`TCP_TIMEWAIT_LEN`), ns.
+pub const TIME_WAIT_NS: i64 = 60_000_000_000;
+
+/// The timer column of one socket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SsTimer {
+    /// `on`, `timewait`, `keepalive`, `persist` or `off`.
+    pub name: &'static str,
+    /// Seconds left (`None`: not known from the capture).
+    pub remaining_s: Option<f64>,
+    /// Retransmissions (or probes) so far.
+    pub retrans: u32,
+}
+
+/// One socket line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SsLine {
+    /// Which endpoint's kernel would print it.
+    pub side: Side,
+    /// The state.
+    pub state: TcpState,
+    /// Local address.
+    pub local: Endpoint,
+    /// Peer address.
+    pub peer: Endpoint,
+    /// Timer column.
+    pub timer: SsTimer,
+}
+
+/// The state of `side` at `t_ns` and when it began.
+pub fn state_at(story: &ConnectionStory, side: Side, t_ns: i64) -> Option<(TcpState, i64)> {
+    story
+        .states
+        .get(side)
+        .iter()
+        .rev()
+        .find(|s| s.t_ns <= t_ns)
+        .map(|s| (s.state, s.t_ns))
+}
+
+fn train_timer(t: &Train, t_ns: i64, name: &'static str) -> Option<SsTimer> {
+    let first = *t.ts_ns.first()?;
+    if first > t_ns {
+        return None;
+    }
+    let sent = t.ts_ns.iter().filter(|&&x| x <= t_ns).count() as u32;
+    let next = t.ts_ns.iter().find(|&&x| x > t_ns);
+    Some(SsTimer {
+        name,
+        remaining_s: next.map(|&x| secs(x - t_ns)),
+        retrans: sent.saturating_sub(1),
+    })
+}
+
+fn find_train(
+    story: &ConnectionStory,
+    side: Side,
+    kinds: &[TrainKind],
+    t_ns: i64,
+) -> Option<SsTimer> {
+    let dir = side.sends();
+    story
+        .trains
+        .iter()
+        .filter(|t| t.dir == dir && kinds.contains(&t.kind))
+        .filter(|t| t.ts_ns.first().is_some_and(|&f| f <= t_ns))
+        .filter(|t| t.ts_ns.last().is_some_and(|&l| l + 120_000_000_000 > t_ns))
+        .max_by_key(|t| t.ts_ns.first().copied())
+        .and_then(|t| {
+            let name = if t.kind == TrainKind::Probe {
+                "persist"
+            } else if t.kind == TrainKind::Keepalive {
+                "keepalive"
+            } else {
+                "on"
+            };
+            train_timer(t, t_ns, name)
+        })
+}
+
+const OFF: SsTimer = SsTimer {
+    name: "off",
+    remaining_s: None,
+    retrans: 0,
+};
+
+/// The lines `ss -tano` would print for this connection at `t_ns` (0, 1 or 2).
+pub fn ss_at(story: &ConnectionStory, t_ns: i64) -> Vec<SsLine> {
+    let mut out = Vec::new();
+    for side in [Side::Client, Side::Server] {
+        let Some((state, since)) = state_at(story, side, t_ns) else {
+            continue;
+        };
+        let timer = match state {
+            TcpState::Closed => continue,
+            TcpState::TimeWait => {
+                let left = TIME_WAIT_NS - (t_ns - since);
+                if left <= 0 {
+                    continue;
+                }
+                SsTimer {
+                    name: "timewait",
+                    remaining_s: Some(secs(left)),
+                    retrans: 0,
+                }
+            }
+            TcpState::FinWait2 => SsTimer {
+                name: "timewait",
+                remaining_s: Some(secs((TIME_WAIT_NS - (t_ns - since)).max(0))),
+                retrans: 0,
+            },
+            TcpState::SynSent => {
+                find_train(story, side, &[TrainKind::Syn], t_ns).unwrap_or(SsTimer {
+                    name: "on",
+                    remaining_s: None,
+                    retrans: 0,
+                })
+            }
+            TcpState::SynRecv => {
+                find_train(story, side, &[TrainKind::SynAck], t_ns).unwrap_or(SsTimer {
+                    name: "on",
+                    remaining_s: None,
+                    retrans: 0,
+                })
+            }
+            TcpState::FinWait1 | TcpState::Closing | TcpState::LastAck => {
+                find_train(story, side, &[TrainKind::Fin, TrainKind::Probe], t_ns).unwrap_or(
+                    SsTimer {
+                        name: "on",
+                        remaining_s: None,
+                        retrans: 0,
+                    },
+                )
+            }
+            TcpState::Established | TcpState::CloseWait => find_train(
+                story,
+                side,
+                &[TrainKind::Data, TrainKind::Probe, TrainKind::Keepalive],
+                t_ns,
+            )
+            .filter(|t| t.remaining_s.is_some())
+            .unwrap_or(OFF),
+        };
+        let (local, peer) = match side {
+            Side::Client => (story.client, story.server),
+            Side::Server => (story.server, story.client),
+        };
+        out.push(SsLine {
+            side,
+            state,
+            local,
+            peer,
+            timer,
+        });
+    }
+    out
+}

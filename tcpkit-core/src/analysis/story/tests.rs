@@ -1,0 +1,417 @@
+//! Hand-built segment sequences with the expected story reasoned in each test.
+#![allow(clippy::too_many_arguments)]
+
+use super::*;
+use crate::analysis::{AnalysisFlags, SegmentFacts};
+use crate::flow::{ConnId, Direction};
+use crate::wire::{IpInfo, Options, SeqNumber, TcpFlags};
+use std::net::{IpAddr, Ipv4Addr};
+
+const C2S: Direction = Direction::ClientToServer;
+const S2C: Direction = Direction::ServerToClient;
+const S: i64 = 1_000_000_000;
+const MS: i64 = 1_000_000;
+const CISN: u32 = 1000;
+const SISN: u32 = 50_000;
+/// mss 8460, sackOK, TS val 1 ecr 0, nop, wscale 10 (a Linux SYN).
+const LINUX_SYN_OPTS: [u8; 20] = [
+    2, 4, 0x21, 0x0c, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10,
+];
+/// mss 1460 only (an nmap SYN).
+const MSS_ONLY: [u8; 4] = [2, 4, 0x05, 0xb4];
+
+const F: u16 = TcpFlags::FIN;
+const SY: u16 = TcpFlags::SYN;
+const R: u16 = TcpFlags::RST;
+const A: u16 = TcpFlags::ACK;
+
+struct Conn {
+    b: StoryBuilder,
+    frame: u64,
+}
+
+impl Conn {
+    fn new() -> Self {
+        Self {
+            b: StoryBuilder::new(ConnId(0)),
+            frame: 0,
+        }
+    }
+
+    /// One segment: `seq`/`ack` relative (0 = the sender's / peer's ISN).
+    fn seg(
+        &mut self,
+        t: i64,
+        dir: Direction,
+        flags: u16,
+        seq: u64,
+        ack: u64,
+        len: u32,
+        opts: &[u8],
+    ) -> u64 {
+        self.seg_flagged(t, dir, flags, seq, ack, len, opts, 0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn seg_flagged(
+        &mut self,
+        t: i64,
+        dir: Direction,
+        flags: u16,
+        seq: u64,
+        ack: u64,
+        len: u32,
+        opts: &[u8],
+        analysis: u32,
+    ) -> u64 {
+        self.frame += 1;
+        let c = IpAddr::V4(Ipv4Addr::new(198, 18, 2, 15));
+        let s = IpAddr::V4(Ipv4Addr::new(198, 18, 2, 12));
+        let (src, dst, sport, dport, isn, peer_isn) = match dir {
+            Direction::ClientToServer => (c, s, 43970, 9527, CISN, SISN),
+            Direction::ServerToClient => (s, c, 9527, 43970, SISN, CISN),
+        };
+        let seg = Segment {
+            ip: IpInfo {
+                src,
+                dst,
+                version: 4,
+                tos: 0,
+                ttl: 64,
+                id: 0,
+                frag: 0,
+                flow_label: 0,
+                total_len: 40 + len,
+            },
+            sport,
+            dport,
+            seq: SeqNumber(isn.wrapping_add(seq as u32)),
+            ack: SeqNumber(if flags & A != 0 {
+                peer_isn.wrapping_add(ack as u32)
+            } else {
+                0
+            }),
+            flags: TcpFlags(flags),
+            window: 100,
+            checksum: 0,
+            urgent: 0,
+            header_len: 20 + opts.len() as u8,
+            header_captured: 20 + opts.len() as u8,
+            options: Options::new(opts),
+            payload: &[],
+            payload_len: len,
+            truncated: len > 0,
+        };
+        let syn_fin =
+            u64::from(flags & (SY | F) != 0) + u64::from(flags & SY != 0 && flags & F != 0);
+        let facts = SegmentFacts {
+            conn: ConnId(0),
+            dir,
+            new_conn: self.frame == 1,
+            seq,
+            ack: if flags & A != 0 { ack } else { 0 },
+            next_seq: seq + u64::from(len) + syn_fin,
+            scale: None,
+            win_scaled: 100,
+            flags: AnalysisFlags(analysis),
+            dup_ack_num: 0,
+            dup_ack_of: None,
+            ack_rtt_ns: None,
+            acks_frame: None,
+            irtt_ns: None,
+            bytes_in_flight: None,
+        };
+        self.b.observe(self.frame, t, &seg, &facts);
+        self.frame
+    }
+
+    fn finish(self, capture_last: i64) -> ConnectionStory {
+        self.b.finish(capture_last)
+    }
+}
+
+fn states(v: &[StateChange]) -> Vec<TcpState> {
+    v.iter().map(|s| s.state).collect()
+}
+
+#[test]
+fn syn_sent_timeout_linux_6_5_defaults() {
+    // The brief's example: 11 SYNs at 0,1,2,3,4,5,7,11,19,35,67 s. Intervals 1 s five
+    // times (initial RTO + 4 linear retransmissions) then 2,4,8,16,32: Linux >= 6.5 with
+    // tcp_syn_linear_timeouts=4; 11 = 1 + 4 + tcp_syn_retries, so tcp_syn_retries=6.
+    let mut c = Conn::new();
+    let times = [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67];
+    for t in times {
+        c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    }
+    // The capture went on 70 s after the last SYN: longer than the 64 s a 12th would need.
+    let st = c.finish(137 * S);
+    assert_eq!(st.handshake.outcome, Outcome::NoAnswer);
+    assert_eq!(st.handshake.syn_frames.len(), 11);
+    let t = &st.trains[0];
+    assert_eq!((t.kind, t.dir), (TrainKind::Syn, C2S));
+    assert_eq!(t.verdict, Verdict::LinearThenExponentialBackoff);
+    assert_eq!(t.times_s.last(), Some(&67.0));
+    assert_eq!(st.inferred.tcp_syn_linear_timeouts, Some(4));
+    assert_eq!(st.inferred.tcp_syn_retries, Some(6));
+    assert_eq!(st.inferred.initial_rto_s, Some(1.0));
+    assert!(st.inferred.caveats.is_empty(), "{:?}", st.inferred.caveats);
+    assert_eq!(states(&st.states.client), [TcpState::SynSent]);
+    assert!(st.states.server.is_empty());
+    assert_eq!(st.options.client.and_then(|o| o.mss), Some(8460));
+    assert!(st.notes[0].contains("11 SYNs"), "{}", st.notes[0]);
+    assert!(st.notes[0].contains("tcp_syn_retries=6"), "{}", st.notes[0]);
+}
+
+#[test]
+fn syn_retries_inference_says_what_it_assumes() {
+    // Same train but the capture stops 5 s after the last SYN: the count is still
+    // reported (the SYN count of the defaults) with a caveat naming the assumption.
+    let mut c = Conn::new();
+    for t in [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67] {
+        c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    }
+    let st = c.finish(72 * S);
+    assert_eq!(st.inferred.tcp_syn_retries, Some(6));
+    assert_eq!(st.inferred.caveats.len(), 1);
+    assert!(st.inferred.caveats[0].contains("frame 11"));
+}
+
+#[test]
+fn pre_6_5_kernel_doubles_from_the_start() {
+    // Linux < 6.5, tcp_syn_retries=6: 7 SYNs at 0,1,3,7,15,31,63 s.
+    let mut c = Conn::new();
+    for t in [0, 1, 3, 7, 15, 31, 63] {
+        c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    }
+    let st = c.finish(200 * S);
+    assert_eq!(st.trains[0].verdict, Verdict::ExponentialBackoff);
+    assert_eq!(st.inferred.tcp_syn_linear_timeouts, Some(0));
+    assert_eq!(st.inferred.tcp_syn_retries, Some(6));
+}
+
+#[test]
+fn syn_answered_late_gives_no_retries() {
+    // Three SYNs (0, 1, 2 s: still linear) then a SYN-ACK: the retries setting is not
+    // revealed, nor the linear count (no doubling seen).
+    let mut c = Conn::new();
+    for t in [0, 1, 2] {
+        c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    }
+    c.seg(2 * S + MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(2 * S + 2 * MS, C2S, A, 1, 1, 0, &[]);
+    let st = c.finish(3 * S);
+    assert_eq!(st.handshake.outcome, Outcome::Established);
+    assert_eq!(st.inferred.tcp_syn_retries, None);
+    assert_eq!(st.inferred.tcp_syn_linear_timeouts, None);
+    assert_eq!(st.inferred.initial_rto_s, Some(1.0));
+}
+
+#[test]
+fn syn_ack_retries() {
+    // One nmap SYN, 6 SYN-ACKs at 0,1,3,7,15,31 s (doubling from 1 s): 1 + 5 retries.
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &MSS_ONLY);
+    for t in [0, 1, 3, 7, 15, 31] {
+        c.seg(t * S + MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    }
+    let st = c.finish(100 * S);
+    assert_eq!(st.handshake.outcome, Outcome::SynAckUnanswered);
+    assert_eq!(st.handshake.syn_ack_frames.len(), 6);
+    assert_eq!(st.inferred.tcp_synack_retries, Some(5));
+    assert_eq!(states(&st.states.server), [TcpState::SynRecv]);
+    // nmap's SYN had no window scale: scaling is off for both.
+    assert_eq!(st.window_scale.client, None);
+    assert_eq!(st.implied_mtu.client, Some(1500));
+    let t = st
+        .trains
+        .iter()
+        .find(|t| t.kind == TrainKind::SynAck)
+        .unwrap();
+    assert_eq!(t.verdict, Verdict::ExponentialBackoff);
+}
+
+#[test]
+fn syn_acks_answering_retransmitted_syns_reveal_nothing() {
+    // The server re-sends its SYN-ACK because the client's SYNs keep coming: not a timer.
+    let mut c = Conn::new();
+    for t in [0, 1, 3] {
+        c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+        c.seg(t * S + MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    }
+    let st = c.finish(100 * S);
+    assert_eq!(st.inferred.tcp_synack_retries, None);
+}
+
+/// Handshake, 13 bytes from the client, three-packet close started by the client.
+fn handshake_close() -> ConnectionStory {
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(12_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(25_000, C2S, A, 1, 1, 0, &[]);
+    c.seg(MS, C2S, A | TcpFlags::PSH, 1, 1, 13, &[]);
+    c.seg(MS + 10_000, S2C, A, 1, 14, 0, &[]);
+    c.seg(2 * MS, C2S, F | A, 14, 1, 0, &[]);
+    c.seg(2 * MS + 20_000, S2C, F | A, 1, 15, 0, &[]);
+    c.seg(2 * MS + 40_000, C2S, A, 15, 2, 0, &[]);
+    c.finish(2 * MS + 40_000)
+}
+
+#[test]
+fn three_packet_close() {
+    let st = handshake_close();
+    assert_eq!(st.handshake.outcome, Outcome::Established);
+    assert_eq!(st.handshake.ack_frame, Some(3));
+    // No irtt from the facts: first SYN to the third packet, 25 µs.
+    assert!((st.handshake.irtt.unwrap() - 25e-6).abs() < 1e-12);
+    assert_eq!(st.window_scale.client, Some(10));
+    assert_eq!(st.bytes.c2s, 13);
+    assert_eq!(st.bytes.s2c, 0);
+    assert_eq!(st.packets.c2s, 5);
+    assert_eq!(st.close.first_fin_by, Some(Side::Client));
+    assert!(st.close.piggybacked);
+    assert!(!st.close.simultaneous);
+    assert_eq!(st.close.rst_by, None);
+    assert!((st.close.duration_s.unwrap() - 40e-6).abs() < 1e-12);
+    use TcpState::*;
+    assert_eq!(
+        states(&st.states.client),
+        [SynSent, Established, FinWait1, TimeWait]
+    );
+    assert_eq!(
+        states(&st.states.server),
+        [SynRecv, Established, CloseWait, LastAck, Closed]
+    );
+    assert!(st.trains.is_empty());
+    // ss one second later: only the client's TIME_WAIT, 59 s left.
+    let lines = ss::ss_at(&st, S);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].state, TimeWait);
+    assert_eq!(lines[0].timer.name, "timewait");
+    let left = lines[0].timer.remaining_s.unwrap();
+    assert!((left - (60.0 - (1.0 - 0.00204))).abs() < 1e-6, "{left}");
+    // ... and gone after 60 s.
+    assert!(ss::ss_at(&st, 63 * S).is_empty());
+}
+
+#[test]
+fn refused_and_reset() {
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(30_000, S2C, R | A, 0, 1, 0, &[]);
+    let st = c.finish(S);
+    assert_eq!(st.handshake.outcome, Outcome::Refused);
+    assert_eq!(st.close.rst_by, Some(Side::Server));
+    assert_eq!(
+        states(&st.states.client),
+        [TcpState::SynSent, TcpState::Closed]
+    );
+    assert!(st.states.server.is_empty());
+
+    // SYN-ACK answered by the client's RST: reset.
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &MSS_ONLY);
+    c.seg(30_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(60_000, C2S, R, 1, 0, 0, &[]);
+    let st = c.finish(S);
+    assert_eq!(st.handshake.outcome, Outcome::Reset);
+    assert_eq!(
+        states(&st.states.server),
+        [TcpState::SynRecv, TcpState::Closed]
+    );
+}
+
+#[test]
+fn simultaneous_close_with_dropped_acks() {
+    // Server FIN (seq 17) sent at 10 ms and re-sent at 220 ms; the client's FIN (seq 14)
+    // crosses it at 300 ms without acknowledging it (ack 17, not 18); the server acks the
+    // client's FIN (ack 15) at 301 ms; the client acks the server's FIN (ack 18) at
+    // 302 ms. Both sent a FIN before acknowledging the other's: both go FIN_WAIT1 ->
+    // CLOSING -> TIME_WAIT. Pure ACKs are dropped on both hosts: the client re-sends its
+    // FIN at 400 ms (so the server's ACK at 301 ms never reached it; the one at 401 ms
+    // counts) and the server re-sends its FIN at 500 ms (the client's ACK at 501 ms counts).
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(10_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(20_000, C2S, A, 1, 1, 0, &[]);
+    c.seg(MS, C2S, A, 1, 1, 13, &[]);
+    c.seg(2 * MS, S2C, A, 1, 14, 16, &[]);
+    c.seg(3 * MS, C2S, A, 14, 17, 0, &[]);
+    let retx = AnalysisFlags::RETRANSMISSION;
+    c.seg(10 * MS, S2C, F | A, 17, 14, 0, &[]);
+    c.seg_flagged(220 * MS, S2C, F | A, 17, 14, 0, &[], retx);
+    c.seg(300 * MS, C2S, F | A, 14, 17, 0, &[]);
+    c.seg(301 * MS, S2C, A, 18, 15, 0, &[]);
+    c.seg(302 * MS, C2S, A, 15, 18, 0, &[]);
+    c.seg_flagged(400 * MS, C2S, F | A, 14, 18, 0, &[], retx);
+    c.seg(401 * MS, S2C, A, 18, 15, 0, &[]);
+    c.seg_flagged(500 * MS, S2C, F | A, 17, 15, 0, &[], retx);
+    c.seg(501 * MS, C2S, A, 15, 18, 0, &[]);
+    let st = c.finish(600 * MS);
+    assert!(st.close.simultaneous);
+    assert_eq!(st.close.first_fin_by, Some(Side::Server));
+    assert!(!st.close.piggybacked);
+    use TcpState::*;
+    let want = [SynSent, Established, FinWait1, Closing, TimeWait];
+    assert_eq!(states(&st.states.client), want);
+    assert_eq!(states(&st.states.server)[1..], want[1..]);
+    let tw = st.states.server.last().unwrap();
+    assert_eq!(tw.t_ns, 501 * MS);
+    let fin = st
+        .trains
+        .iter()
+        .find(|t| t.kind == TrainKind::Fin && t.dir == S2C)
+        .unwrap();
+    assert_eq!(fin.frames.len(), 3);
+    assert_eq!(fin.times_s, [0.0, 0.21, 0.49]);
+    // ss at 250 ms: the server in FIN_WAIT1 with its timer on, next send 250 ms away, 1 retransmission so far.
+    let l = ss::ss_at(&st, 250 * MS);
+    let srv = l.iter().find(|x| x.side == Side::Server).unwrap();
+    assert_eq!(srv.state, FinWait1);
+    assert_eq!(srv.timer.name, "on");
+    assert_eq!(srv.timer.retrans, 1);
+    assert!((srv.timer.remaining_s.unwrap() - 0.25).abs() < 1e-9);
+}
+
+#[test]
+fn server_closes_first_and_client_half_close_left_open() {
+    // Server FIN at 1 s, the client ACKs but never closes (CLOSE_WAIT forever).
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(10_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(20_000, C2S, A, 1, 1, 0, &[]);
+    c.seg(S, S2C, F | A, 1, 1, 0, &[]);
+    c.seg(S + 10_000, C2S, A, 1, 2, 0, &[]);
+    let st = c.finish(20 * S);
+    assert_eq!(st.close.first_fin_by, Some(Side::Server));
+    assert!(st.close.half_close_left_open);
+    use TcpState::*;
+    assert_eq!(
+        states(&st.states.server),
+        [SynRecv, Established, FinWait1, FinWait2]
+    );
+    assert_eq!(states(&st.states.client), [SynSent, Established, CloseWait]);
+}
+
+#[test]
+fn data_rto_train_and_rtt() {
+    // Data 1..1001 sent at 0, re-sent at 210 ms and 630 ms (RTO, doubling), then acked.
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(10_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(20_000, C2S, A, 1, 1, 0, &[]);
+    let retx = AnalysisFlags::RETRANSMISSION;
+    c.seg(MS, C2S, A, 1, 1, 1000, &[]);
+    c.seg_flagged(211 * MS, C2S, A, 1, 1, 1000, &[], retx);
+    c.seg_flagged(631 * MS, C2S, A, 1, 1, 1000, &[], retx);
+    c.seg(632 * MS, S2C, A, 1, 1001, 0, &[]);
+    let st = c.finish(S);
+    assert_eq!(st.retransmissions.c2s, 2);
+    assert_eq!(st.bytes.c2s, 1000);
+    let t = &st.trains[0];
+    assert_eq!((t.kind, t.seq, t.frames.len()), (TrainKind::Data, 1, 3));
+    // The original is the tail but a 210 ms wait followed by 420 ms is a timeout doubling.
+    assert_eq!(t.verdict, Verdict::ExponentialBackoff);
+    // RTO floor: first timeout 210 ms while the handshake RTT is 20 µs.
+    assert_eq!(st.inferred.rto_min_s, Some(0.2));
+}

@@ -1,0 +1,410 @@
+//! Retransmission trains: every segment sent more than once, and which timer sent it.
+//!
+//! Memory is bounded per connection: at most [`MAX_TRAINS`] trains of at most
+//! [`MAX_SENDS`] listed sends each, and a ring of the last [`ORIG_RING`]
+//! original data sends per direction to find the first send of a retransmission.
+
+use super::types::{Train, TrainKind, Verdict};
+use crate::flow::Direction;
+
+/// Trains kept per connection; later ones are counted in `dropped`.
+pub const MAX_TRAINS: usize = 512;
+/// Sends listed per train; later ones are counted in `more`.
+pub const MAX_SENDS: usize = 64;
+/// Original data sends remembered per direction.
+pub const ORIG_RING: usize = 256;
+
+/// Linux's RTO floor (`TCP_RTO_MIN`, `tcp_rto_min`): 200 ms.
+pub const LINUX_RTO_MIN_S: f64 = 0.2;
+
+#[derive(Debug, Clone, Copy)]
+struct Orig {
+    start: u64,
+    end: u64,
+    frame: u64,
+    ts: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TrainAcc {
+    pub dir: Direction,
+    pub kind: TrainKind,
+    /// Key: the relative sequence number identifying the sent thing (FIN: its own number).
+    key: u64,
+    /// Reported relative sequence number (first byte of the first send).
+    pub seq: u64,
+    pub frames: Vec<u64>,
+    pub ts: Vec<i64>,
+    pub more: u32,
+    /// The first retransmission was flagged a fast retransmission.
+    pub first_fast: bool,
+    /// The first retransmission re-sent the highest segment sent so far.
+    pub first_tail: bool,
+    /// The first retransmission was flagged spurious.
+    pub first_spurious: bool,
+    /// Kept even with one captured send (a flagged retransmission whose original was not captured).
+    pub flagged: bool,
+}
+
+impl TrainAcc {
+    fn push(&mut self, frame: u64, ts: i64) {
+        if self.frames.len() < MAX_SENDS {
+            self.frames.push(frame);
+            self.ts.push(ts);
+        } else {
+            self.more = self.more.saturating_add(1);
+        }
+    }
+
+    /// Sends seen, listed or not.
+    pub fn sends(&self) -> u64 {
+        self.frames.len() as u64 + u64::from(self.more)
+    }
+}
+
+/// Retransmission details of one segment, as the per-segment analysis flagged it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RetxFlags {
+    pub retx: bool,
+    pub fast: bool,
+    pub spurious: bool,
+    /// The segment ends at the highest sequence number sent so far in its direction.
+    pub tail: bool,
+}
+
+/// The trains of one connection, being built.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Trains {
+    pub list: Vec<TrainAcc>,
+    pub dropped: u32,
+    orig: [Vec<Orig>; 2],
+    orig_pos: [usize; 2],
+}
+
+impl Trains {
+    fn find(&mut self, dir: Direction, kind: TrainKind, key: u64) -> Option<&mut TrainAcc> {
+        self.list
+            .iter_mut()
+            .rev()
+            .find(|t| t.dir == dir && t.kind == kind && t.key == key)
+    }
+
+    fn create(&mut self, acc: TrainAcc) -> Option<&mut TrainAcc> {
+        if self.list.len() >= MAX_TRAINS {
+            self.dropped = self.dropped.saturating_add(1);
+            return None;
+        }
+        self.list.push(acc);
+        self.list.last_mut()
+    }
+
+    fn new_acc(dir: Direction, kind: TrainKind, key: u64, seq: u64) -> TrainAcc {
+        TrainAcc {
+            dir,
+            kind,
+            key,
+            seq,
+            frames: Vec::new(),
+            ts: Vec::new(),
+            more: 0,
+            first_fast: false,
+            first_tail: false,
+            first_spurious: false,
+            flagged: false,
+        }
+    }
+
+    /// A send of something identified by `(dir, kind, key)` that is repeated
+    /// whole (SYN, SYN-ACK, FIN, RST, probes): the first send opens the train.
+    #[allow(clippy::too_many_arguments)]
+    pub fn repeatable(
+        &mut self,
+        dir: Direction,
+        kind: TrainKind,
+        key: u64,
+        seq: u64,
+        frame: u64,
+        ts: i64,
+        f: RetxFlags,
+    ) {
+        if let Some(t) = self.find(dir, kind, key) {
+            if t.frames.len() == 1 && t.more == 0 {
+                t.first_fast = f.fast;
+                t.first_tail = f.tail;
+                t.first_spurious = f.spurious;
+            }
+            t.push(frame, ts);
+            return;
+        }
+        if let Some(t) = self.create(Self::new_acc(dir, kind, key, seq)) {
+            t.push(frame, ts);
+        }
+    }
+
+    /// A data segment `[start, end)` (relative sequence numbers).
+    pub fn data(
+        &mut self,
+        dir: Direction,
+        start: u64,
+        end: u64,
+        frame: u64,
+        ts: i64,
+        f: RetxFlags,
+    ) {
+        let d = dir.index();
+        if !f.retx {
+            let o = Orig {
+                start,
+                end,
+                frame,
+                ts,
+            };
+            let ring = &mut self.orig[d];
+            if ring.len() < ORIG_RING {
+                ring.push(o);
+            } else if let Some(slot) = ring.get_mut(self.orig_pos[d] % ORIG_RING) {
+                *slot = o;
+                self.orig_pos[d] = (self.orig_pos[d] + 1) % ORIG_RING;
+            }
+            return;
+        }
+        if let Some(t) = self.find(dir, TrainKind::Data, start) {
+            t.push(frame, ts);
+            return;
+        }
+        let orig = self.orig[d]
+            .iter()
+            .filter(|o| o.start <= start && start < o.end)
+            .max_by_key(|o| o.ts)
+            .copied();
+        let mut acc = Self::new_acc(dir, TrainKind::Data, start, start);
+        acc.flagged = true;
+        acc.first_fast = f.fast;
+        acc.first_tail = f.tail;
+        acc.first_spurious = f.spurious;
+        if let Some(o) = orig {
+            acc.push(o.frame, o.ts);
+        }
+        acc.push(frame, ts);
+        self.create(acc);
+    }
+
+    /// The finished trains (those with at least two sends, or flagged retransmissions).
+    pub fn finish(self) -> Vec<Train> {
+        self.list
+            .into_iter()
+            .filter(|t| t.sends() >= 2 || t.flagged)
+            .map(|t| {
+                let first = t.ts.first().copied().unwrap_or(0);
+                let times_s: Vec<f64> = t.ts.iter().map(|&x| secs(x - first)).collect();
+                let intervals_s: Vec<f64> = t.ts.windows(2).map(|w| secs(w[1] - w[0])).collect();
+                let verdict = classify(&t, &intervals_s);
+                Train {
+                    dir: t.dir,
+                    kind: t.kind,
+                    seq: t.seq,
+                    frames: t.frames,
+                    times_s,
+                    intervals_s,
+                    verdict,
+                    ts_ns: t.ts,
+                    more: t.more,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Nanoseconds to seconds.
+pub fn secs(ns: i64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// `b` is about equal to `a` (timer jitter of a few jiffies included).
+pub fn about_equal(a: f64, b: f64) -> bool {
+    a > 0.0 && (0.8..=1.25).contains(&(b / a))
+}
+
+/// `b` is about twice `a`, or both sit at Linux's 120 s RTO ceiling.
+pub fn about_double(a: f64, b: f64) -> bool {
+    a > 0.0 && ((1.6..=2.5).contains(&(b / a)) || (a >= 60.0 && b >= 100.0 && about_equal(a, b)))
+}
+
+/// The shape of a run of intervals (no prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    None,
+    Timeout,
+    Exponential,
+    /// `k` equal intervals, then doubling.
+    LinearThenExponential(usize),
+    Linear,
+    Irregular,
+}
+
+pub(crate) fn shape(iv: &[f64]) -> Shape {
+    match iv {
+        [] => Shape::None,
+        [x] => {
+            if *x >= LINUX_RTO_MIN_S * 0.95 {
+                Shape::Timeout
+            } else {
+                Shape::Irregular
+            }
+        }
+        [first, ..] => {
+            let k = iv.iter().take_while(|x| about_equal(*first, **x)).count();
+            let doubling = iv
+                .get(k.saturating_sub(1)..)
+                .unwrap_or(&[])
+                .windows(2)
+                .all(|w| about_double(w[0], w[1]));
+            if k == iv.len() {
+                Shape::Linear
+            } else if k == 1 && doubling {
+                Shape::Exponential
+            } else if doubling {
+                Shape::LinearThenExponential(k)
+            } else {
+                Shape::Irregular
+            }
+        }
+    }
+}
+
+/// Does the train start with a tail loss probe? Only data and FIN segments are
+/// probed (RFC 8985 7.2: "the last segment"), earlier than an RTO would fire, and
+/// Linux then arms the RTO afresh, so the next interval is about the same.
+pub(crate) fn starts_with_tlp(t: &TrainAcc, iv: &[f64]) -> bool {
+    matches!(t.kind, TrainKind::Data | TrainKind::Fin)
+        && t.first_tail
+        && !t.first_fast
+        && match iv {
+            [first, rest @ ..] => {
+                *first < LINUX_RTO_MIN_S * 0.95
+                    || rest.first().is_some_and(|n| about_equal(*first, *n))
+            }
+            [] => false,
+        }
+}
+
+fn classify(t: &TrainAcc, iv: &[f64]) -> Verdict {
+    if t.frames.len() < 2 {
+        return Verdict::Single;
+    }
+    if t.first_spurious {
+        return Verdict::Spurious;
+    }
+    let rest = iv.get(1..).unwrap_or(&[]);
+    if t.first_fast {
+        return match shape(rest) {
+            Shape::Exponential | Shape::Timeout => Verdict::FastRetransmitThenExponentialBackoff,
+            _ => Verdict::FastRetransmit,
+        };
+    }
+    if starts_with_tlp(t, iv) {
+        return match shape(rest) {
+            Shape::None => Verdict::TailLossProbe,
+            Shape::Timeout => Verdict::TailLossProbeThenTimeout,
+            Shape::Exponential => Verdict::TailLossProbeThenExponentialBackoff,
+            _ => Verdict::TailLossProbe,
+        };
+    }
+    match shape(iv) {
+        Shape::None => Verdict::Single,
+        Shape::Timeout => Verdict::Timeout,
+        Shape::Exponential => Verdict::ExponentialBackoff,
+        Shape::LinearThenExponential(_) => Verdict::LinearThenExponentialBackoff,
+        Shape::Linear => Verdict::Linear,
+        Shape::Irregular => Verdict::Irregular,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+
+    #[test]
+    fn linux_syn_train_is_linear_then_exponential() {
+        // Linux 6.5+ defaults: 1 s five times (initial RTO + 4 linear), then 2, 4, 8, 16, 32 s.
+        let iv = [1.0, 1.02, 1.02, 1.02, 1.03, 2.01, 4.16, 8.19, 16.13, 33.79];
+        assert_eq!(shape(&iv), Shape::LinearThenExponential(5));
+        // Older kernels: 1, 2, 4 ... from the start.
+        assert_eq!(shape(&[1.0, 2.0, 4.0, 8.0]), Shape::Exponential);
+        assert_eq!(shape(&[75.0, 75.0, 75.0]), Shape::Linear);
+        assert_eq!(shape(&[0.3]), Shape::Timeout);
+        assert_eq!(shape(&[0.01]), Shape::Irregular);
+        assert_eq!(shape(&[1.0, 3.0, 3.1, 0.5]), Shape::Irregular);
+    }
+
+    #[test]
+    fn fin_train_with_loss_probe_then_backoff() {
+        // A lone FIN in flight, RTT tiny: Linux's probe timeout is 2*SRTT + 200 ms
+        // (one packet out), then the RTO (200 ms floor) is re-armed and doubles:
+        // sends at 0, 0.206, 0.414, 0.842, 1.674, 3.338 s.
+        let mut tr = Trains::default();
+        let times = [0.0, 0.206057, 0.414075, 0.842071, 1.674086, 3.338067];
+        for (i, t) in times.iter().enumerate() {
+            let f = RetxFlags {
+                retx: i > 0,
+                tail: true,
+                ..Default::default()
+            };
+            tr.repeatable(
+                Direction::ServerToClient,
+                TrainKind::Fin,
+                17,
+                17,
+                10 + i as u64,
+                (t * S as f64) as i64,
+                f,
+            );
+        }
+        let out = tr.finish();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].verdict, Verdict::TailLossProbeThenExponentialBackoff);
+        assert_eq!(out[0].frames, vec![10, 11, 12, 13, 14, 15]);
+        assert!((out[0].times_s[5] - 3.338067).abs() < 1e-6);
+    }
+
+    #[test]
+    fn data_retransmission_finds_its_original() {
+        let mut tr = Trains::default();
+        let c2s = Direction::ClientToServer;
+        tr.data(c2s, 1, 1001, 5, 0, RetxFlags::default());
+        tr.data(c2s, 1001, 2001, 6, S / 100, RetxFlags::default());
+        // 1001 re-sent after 210 ms and 420 ms more: RTO with backoff.
+        let f = RetxFlags {
+            retx: true,
+            ..Default::default()
+        };
+        tr.data(c2s, 1001, 2001, 9, S / 100 + 210 * S / 1000, f);
+        tr.data(c2s, 1001, 2001, 12, S / 100 + 630 * S / 1000, f);
+        let out = tr.finish();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].seq, 1001);
+        assert_eq!(out[0].frames, vec![6, 9, 12]);
+        assert_eq!(out[0].verdict, Verdict::ExponentialBackoff);
+    }
+
+    #[test]
+    fn sends_are_capped() {
+        let mut tr = Trains::default();
+        for i in 0..(MAX_SENDS as u64 + 10) {
+            tr.repeatable(
+                Direction::ClientToServer,
+                TrainKind::Rst,
+                5,
+                5,
+                i,
+                i as i64 * S,
+                RetxFlags::default(),
+            );
+        }
+        let out = tr.finish();
+        assert_eq!(out[0].frames.len(), MAX_SENDS);
+        assert_eq!(out[0].more, 10);
+    }
+}

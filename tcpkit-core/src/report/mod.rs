@@ -1,0 +1,308 @@
+//! Capture-wide findings: per listening socket (server ip:port) the connection
+//! attempts and what became of them, and findings with a code and a sentence
+//! (`tcpkit report --json`).
+//!
+//! [`Diagnostics`] takes each finished [`ConnectionStory`] (any order) and
+//! keeps a few numbers per connection; [`Diagnostics::finish`] returns the
+//! [`Report`].
+//!
+//! Rules (Linux semantics, see docs/story.md):
+//! * `syn_flood`: at least [`FLOOD_MIN_ATTEMPTS`] attempts of which at least
+//!   half failed (SYNs unanswered or SYN-ACKs never acknowledged) and none
+//!   (or almost none) established: the SYN queue is full and new SYNs are dropped.
+//! * `accept_queue_overflow`: a SYN went unanswered while other connections to
+//!   the same listener were established and idle (the server had sent neither
+//!   data nor FIN nor RST: not yet accepted). Linux drops a SYN when the accept
+//!   queue holds more than `backlog` connections (`sk_acceptq_is_full`: `>`), so
+//!   `backlog + 1` connections wait: the estimate is that count minus one.
+//! * `refusing`: attempts answered with RST.
+//! * `zero_window`: a side advertised a zero window.
+//! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
+//!   sits behind a smaller link or a tunnel).
+
+use crate::analysis::story::{ConnectionStory, Outcome, Side};
+use crate::flow::Endpoint;
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+
+/// Attempts below which no SYN flood is reported.
+pub const FLOOD_MIN_ATTEMPTS: u64 = 20;
+
+/// One listening socket's numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Listener {
+    /// Server address.
+    pub ip: IpAddr,
+    /// Server port.
+    pub port: u16,
+    /// Connection attempts (distinct client ip:port that sent a SYN).
+    pub clients: u64,
+    /// SYN segments.
+    pub syns: u64,
+    /// Attempts answered with a SYN-ACK.
+    pub answered: u64,
+    /// Attempts whose handshake completed.
+    pub established: u64,
+    /// Most half-open connections (SYN-ACK sent, not yet acknowledged) at once.
+    pub max_half_open: u64,
+    /// Attempts never answered (neither SYN-ACK nor RST).
+    pub unanswered: u64,
+    /// Attempts answered with RST.
+    pub refused: u64,
+    /// Listen backlog estimated from an accept-queue overflow.
+    pub backlog_estimate: Option<u64>,
+    /// Codes of the findings about this listener.
+    pub findings: Vec<String>,
+}
+
+/// A finding: a code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Finding {
+    /// Machine-readable code (`syn_flood`, `accept_queue_overflow`, `refusing`, `zero_window`, `mtu_mismatch`).
+    pub code: String,
+    /// What an expert would say.
+    pub text: String,
+}
+
+/// The capture-wide report.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Report {
+    /// Connections in the capture.
+    pub connections: u64,
+    /// Listening sockets, by address.
+    pub listeners: Vec<Listener>,
+    /// Findings, listeners' first.
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Default)]
+struct Acc {
+    clients: HashSet<Endpoint>,
+    syns: u64,
+    answered: u64,
+    established: u64,
+    unanswered: u64,
+    refused: u64,
+    syn_ack_unanswered: u64,
+    /// Half-open intervals (first SYN-ACK, end).
+    half_open: Vec<(i64, i64)>,
+    /// Established and idle intervals (established, server first busy or end).
+    idle: Vec<(i64, i64)>,
+    /// First SYN of each unanswered attempt.
+    ignored: Vec<i64>,
+}
+
+/// Collects finished connections into the capture-wide [`Report`].
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    connections: u64,
+    listeners: BTreeMap<Endpoint, Acc>,
+    conn_findings: Vec<Finding>,
+}
+
+fn ep(e: Endpoint) -> String {
+    match e.ip {
+        IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
+        IpAddr::V4(ip) => format!("{ip}:{}", e.port),
+    }
+}
+
+impl Diagnostics {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one finished connection.
+    pub fn add(&mut self, s: &ConnectionStory) {
+        self.connections += 1;
+        for side in [Side::Client, Side::Server] {
+            let zw = *s.zero_window.get(side.sends());
+            if zw > 0 {
+                self.conn_findings.push(Finding {
+                    code: "zero_window".into(),
+                    text: format!(
+                        "{} (the {} of connection {}) advertised a zero window {zw} time{}: its application did not read fast enough.",
+                        ep(s.endpoint(side)),
+                        side.as_str(),
+                        s.conn.0,
+                        if zw == 1 { "" } else { "s" }
+                    ),
+                });
+            }
+        }
+        if let (Some(c), Some(v)) = (s.implied_mtu.client, s.implied_mtu.server) {
+            if c != v {
+                let (low, high) = if c < v {
+                    (Side::Client, v)
+                } else {
+                    (Side::Server, c)
+                };
+                let lm = c.min(v);
+                self.conn_findings.push(Finding {
+                    code: "mtu_mismatch".into(),
+                    text: format!(
+                        "Connection {}: the {}'s MSS implies an MTU of {lm} bytes, the peer's {high}: {} sits behind a smaller link or a tunnel, and segments are limited to the smaller MSS.",
+                        s.conn.0,
+                        low.as_str(),
+                        ep(s.endpoint(low))
+                    ),
+                });
+            }
+        }
+        if s.handshake.syn_frames.is_empty() {
+            return;
+        }
+        let a = self.listeners.entry(s.server).or_default();
+        a.clients.insert(s.client);
+        a.syns += s.handshake.syn_frames.len() as u64;
+        let hs = &s.handshake;
+        if !hs.syn_ack_frames.is_empty() {
+            a.answered += 1;
+            if let (Some(&start), Some(&last)) = (hs.syn_ack_ts_ns.first(), hs.syn_ack_ts_ns.last())
+            {
+                let end = hs.ack_ts_ns.or(s.rst_ts_ns).unwrap_or_else(|| {
+                    // Unanswered: the kernel keeps the request until one more (doubled) timeout.
+                    let gap = hs
+                        .syn_ack_ts_ns
+                        .windows(2)
+                        .last()
+                        .map_or(1_000_000_000, |w| w[1] - w[0]);
+                    last + 2 * gap
+                });
+                a.half_open.push((start, end.max(start)));
+            }
+        }
+        match hs.outcome {
+            Outcome::Established => {
+                a.established += 1;
+                if let Some(t) = hs.ack_ts_ns {
+                    a.idle.push((t, s.server_busy_ns.unwrap_or(i64::MAX)));
+                }
+            }
+            Outcome::NoAnswer => {
+                a.unanswered += 1;
+                if let Some(&t) = hs.syn_ts_ns.first() {
+                    a.ignored.push(t);
+                }
+            }
+            Outcome::Refused => a.refused += 1,
+            Outcome::SynAckUnanswered | Outcome::Reset => a.syn_ack_unanswered += 1,
+            Outcome::Midstream => {}
+        }
+    }
+
+    /// The report.
+    pub fn finish(self) -> Report {
+        let mut findings = Vec::new();
+        let mut listeners = Vec::new();
+        for (server, a) in self.listeners {
+            let mut codes = Vec::new();
+            let attempts = a.clients.len() as u64;
+            let max_half_open = max_overlap(&a.half_open);
+            let failed = a.unanswered + a.syn_ack_unanswered;
+            if attempts >= FLOOD_MIN_ATTEMPTS
+                && failed * 2 >= attempts
+                && a.established * 10 < attempts
+            {
+                codes.push("syn_flood".to_string());
+                findings.push(Finding {
+                    code: "syn_flood".into(),
+                    text: format!(
+                        "{}: {attempts} connection attempts, {} answered with a SYN-ACK, {} established; at most {max_half_open} \
+                         half-open at once and {} SYNs never answered: the SYN queue was full and new SYNs were dropped \
+                         (a SYN flood; Linux answers with SYN cookies when tcp_syncookies is on).",
+                        ep(server),
+                        a.answered,
+                        a.established,
+                        a.unanswered
+                    ),
+                });
+            }
+            let mut backlog = None;
+            if let Some(&first) = a.ignored.iter().min() {
+                let waiting = a
+                    .idle
+                    .iter()
+                    .filter(|(s, e)| *s <= first && first < *e)
+                    .count() as u64;
+                if waiting >= 1 && !codes.iter().any(|c| c == "syn_flood") {
+                    backlog = Some(waiting - 1);
+                    codes.push("accept_queue_overflow".to_string());
+                    findings.push(Finding {
+                        code: "accept_queue_overflow".into(),
+                        text: format!(
+                            "{}: {} SYN{} ignored while {waiting} established connections sat idle, never served by the \
+                             application: the accept queue was full. Linux lets backlog + 1 connections wait, so the \
+                             listen backlog is probably {} (min(backlog, net.core.somaxconn)).",
+                            ep(server),
+                            a.unanswered,
+                            if a.unanswered == 1 { " was" } else { "s were" },
+                            waiting - 1
+                        ),
+                    });
+                }
+            }
+            if a.refused > 0 {
+                codes.push("refusing".to_string());
+                findings.push(Finding {
+                    code: "refusing".into(),
+                    text: format!(
+                        "{}: {} attempt{} answered with RST: nothing was listening on port {}.",
+                        ep(server),
+                        a.refused,
+                        if a.refused == 1 { "" } else { "s" },
+                        server.port
+                    ),
+                });
+            }
+            listeners.push(Listener {
+                ip: server.ip,
+                port: server.port,
+                clients: attempts,
+                syns: a.syns,
+                answered: a.answered,
+                established: a.established,
+                max_half_open,
+                unanswered: a.unanswered,
+                refused: a.refused,
+                backlog_estimate: backlog,
+                findings: codes,
+            });
+        }
+        findings.extend(self.conn_findings);
+        Report {
+            connections: self.connections,
+            listeners,
+            findings,
+        }
+    }
+}
+
+/// The most intervals `[start, end)` open at one instant.
+fn max_overlap(iv: &[(i64, i64)]) -> u64 {
+    let mut ev: Vec<(i64, i32)> = iv.iter().flat_map(|&(s, e)| [(s, 1), (e, -1)]).collect();
+    // Ends before starts at the same instant.
+    ev.sort_unstable();
+    let (mut cur, mut max) = (0i64, 0i64);
+    for (_, d) in ev {
+        cur += i64::from(d);
+        max = max.max(cur);
+    }
+    max as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap() {
+        assert_eq!(max_overlap(&[]), 0);
+        assert_eq!(max_overlap(&[(0, 10), (5, 15), (10, 20)]), 2);
+        assert_eq!(max_overlap(&[(0, 10), (1, 9), (2, 8), (3, 7)]), 4);
+    }
+}
