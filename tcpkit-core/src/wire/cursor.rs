@@ -79,13 +79,16 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Narrows this layer to `len` bytes on the wire (a length field); the
-    /// captured bytes past it (padding, trailers) are dropped.
+    /// Narrows this layer to `len` bytes (a length field); the captured bytes
+    /// past it (padding, trailers) are dropped. A length field larger than
+    /// what was on the wire is clamped to the wire length, as tshark and
+    /// tcpdump do (`kday4.pcap` frame 10: IPv4 total length 820 in a 66-byte
+    /// frame; both report TCP length 0).
     #[inline]
     pub fn limit(self, len: usize) -> Self {
         Self {
             data: self.data.get(..len).unwrap_or(self.data),
-            wire: len,
+            wire: len.min(self.wire),
             off: self.off,
         }
     }

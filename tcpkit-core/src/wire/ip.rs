@@ -7,10 +7,10 @@
 //! without a Jumbo Payload option (BIG TCP) both mean "the rest of the
 //! packet as it was on the wire".
 
+use super::IpInfo;
 use super::Next;
 use super::cursor::Cursor;
 use super::link::Step;
-use super::IpInfo;
 use crate::error::DecodeError;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -106,7 +106,7 @@ pub(crate) fn ipv4<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
         id: c.u16(4),
         frag,
         flow_label: 0,
-        total_len: u32::try_from(wire).unwrap_or(u32::MAX),
+        total_len: u32::try_from(total).unwrap_or(u32::MAX),
     });
     if frag & 0x1fff != 0 {
         return Ok(None);
@@ -146,7 +146,7 @@ pub(crate) fn ipv6<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
     let hlim = c.u8(7);
     let mut next = c.u8(6);
     let mut c = c.skip(40, "IPv6")?;
-    let mut payload = if plen == 0 { c.wire } else { plen };
+    let mut declared = plen;
     if plen != 0 {
         c = c.limit(plen);
     }
@@ -154,7 +154,7 @@ pub(crate) fn ipv6<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
     // Hop-by-Hop header right after the fixed header.
     if plen == 0 && next == proto::HOPOPT {
         if let Some(jumbo) = jumbo_len(c)? {
-            payload = jumbo;
+            declared = jumbo;
             c = c.limit(jumbo);
         }
     }
@@ -167,11 +167,15 @@ pub(crate) fn ipv6<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
         id: 0,
         frag: 0,
         flow_label: vtcfl & 0x000f_ffff,
-        total_len: u32::try_from(payload.saturating_add(40)).unwrap_or(u32::MAX),
+        total_len: u32::try_from(declared.saturating_add(40)).unwrap_or(u32::MAX),
     });
     for _ in 0..16 {
         match next {
-            proto::HOPOPT | proto::ROUTING | proto::DSTOPTS | proto::MOBILITY | proto::HIP
+            proto::HOPOPT
+            | proto::ROUTING
+            | proto::DSTOPTS
+            | proto::MOBILITY
+            | proto::HIP
             | proto::SHIM6 => {
                 c.need(2, "IPv6 extension header")?;
                 let len = (usize::from(c.u8(1)) + 1) * 8;

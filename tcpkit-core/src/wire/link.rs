@@ -100,7 +100,10 @@ pub(crate) fn ethernet(c: Cursor<'_>) -> Step<'_> {
     // 802.3 length field: only LLC/SNAP (AA AA 03, OUI, EtherType) carries IP.
     if c.u8(14) == 0xaa && c.u8(15) == 0xaa && c.u8(16) == 0x03 {
         c.need(22, "802.2 SNAP")?;
-        return Ok(Some((Next::EtherType(c.u16(20)), c.skip(22, "802.2 SNAP")?)));
+        return Ok(Some((
+            Next::EtherType(c.u16(20)),
+            c.skip(22, "802.2 SNAP")?,
+        )));
     }
     Ok(None)
 }
@@ -119,7 +122,10 @@ pub(crate) fn sll(c: Cursor<'_>) -> Step<'_> {
 pub(crate) fn sll2(c: Cursor<'_>) -> Step<'_> {
     c.need(20, "Linux cooked v2")?;
     let proto = c.u16(0);
-    Ok(Some((Next::EtherType(proto), c.skip(20, "Linux cooked v2")?)))
+    Ok(Some((
+        Next::EtherType(proto),
+        c.skip(20, "Linux cooked v2")?,
+    )))
 }
 
 /// BSD loopback: a 4-byte address family, in the writer's byte order (NULL)

@@ -118,7 +118,9 @@ pub struct IpInfo {
     pub frag: u16,
     /// IPv6 flow label (0 for IPv4).
     pub flow_label: u32,
-    /// IPv4 total length / IPv6 payload length + 40, as the header says.
+    /// IPv4 total length / IPv6 payload length (or Jumbo Payload length) + 40,
+    /// as the header says (0 for IPv4 TSO / BIG TCP, 40 for IPv6 BIG TCP
+    /// without a jumbo option: then the segment spans the rest of the packet).
     pub total_len: u32,
 }
 

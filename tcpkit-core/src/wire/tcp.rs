@@ -18,9 +18,9 @@
 //! it): every accessor reads a field only when all of its bytes are present
 //! and returns 0 otherwise, so none can panic.
 
+use super::TcpFlags;
 use super::option::Options;
 use super::seq::SeqNumber;
-use super::TcpFlags;
 
 /// Byte ranges of the fixed header fields.
 mod field {
@@ -209,7 +209,10 @@ mod tests {
 
     #[test]
     fn short_buffer_refused_then_read_as_zero() {
-        assert_eq!(TcpHeader::new_checked(&SYN[..19]), Err(TooShort { len: 19 }));
+        assert_eq!(
+            TcpHeader::new_checked(&SYN[..19]),
+            Err(TooShort { len: 19 })
+        );
         // Cut after the ports and 2 bytes of the sequence number.
         let h = TcpHeader::new_unchecked(&SYN[..6]);
         assert_eq!((h.src_port(), h.dst_port()), (62146, 22));
