@@ -224,8 +224,11 @@ impl StoryBuilder {
             }
         }
         // RTT from the ACK (Karn: not when the acknowledged frame was retransmitted).
-        if let (Some(rtt), Some(of)) = (facts.ack_rtt_ns, facts.acks_frame) {
-            if !self.retx_frames[r].contains(&of) {
+        if let Some(rtt) = facts.ack_rtt_ns {
+            if facts
+                .acks_frame
+                .is_none_or(|of| !self.retx_frames[r].contains(&of))
+            {
                 self.rtt[r].add(rtt);
             }
         }
