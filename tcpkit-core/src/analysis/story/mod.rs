@@ -69,6 +69,8 @@ pub struct StoryBuilder {
     events: Events,
     first_close_t: Option<i64>,
     server_busy: Option<i64>,
+    zero_at_fin_ack: [bool; 2],
+    last_len: [u64; 2],
 }
 
 impl StoryBuilder {
@@ -105,6 +107,8 @@ impl StoryBuilder {
             events: Events::default(),
             first_close_t: None,
             server_busy: None,
+            zero_at_fin_ack: [false; 2],
+            last_len: [0; 2],
         }
     }
 
@@ -251,7 +255,11 @@ impl StoryBuilder {
         if fl.ack() {
             if let Some(pf) = self.events.fin[peer] {
                 if facts.ack >= pf.end {
-                    self.events.acked_peer_fin[me].get_or_insert(ts_ns);
+                    if self.events.acked_peer_fin[me].is_none() {
+                        self.events.acked_peer_fin[me] = Some(ts_ns);
+                        // The peer's window was closed: this side could not send what it had queued.
+                        self.zero_at_fin_ack[me] = self.peer_zero[r] && !fl.fin();
+                    }
                     if self.events.fin_acked[peer].is_none() {
                         self.events.fin_acked[peer] = Some(FinAck {
                             t: ts_ns,
@@ -268,6 +276,8 @@ impl StoryBuilder {
                 None => {
                     let acked_peer_fin =
                         fl.ack() && self.events.fin[peer].is_some_and(|pf| facts.ack >= pf.end);
+                    self.events.fin_queued[me] =
+                        self.zero_at_fin_ack[me] && (len > 0 || self.last_len[d] > 0);
                     self.events.fin[me] = Some(FinInfo {
                         t: ts_ns,
                         frame,
@@ -279,8 +289,9 @@ impl StoryBuilder {
                 }
                 Some(f) => {
                     f.last_t = ts_ns;
-                    // Re-sent after the peer's ACK: that ACK never reached this side.
-                    if self.events.fin_acked[me].is_some_and(|a| a.t <= ts_ns) {
+                    // Re-sent after the peer's ACK: that ACK had not reached this side.
+                    if let Some(a) = self.events.fin_acked[me].filter(|a| a.t <= ts_ns) {
+                        self.events.fin_acked_stale[me] = Some(a);
                         self.events.fin_acked[me] = None;
                     }
                 }
@@ -317,6 +328,9 @@ impl StoryBuilder {
                 .repeatable(dir, kind, facts.seq, facts.seq, frame, ts_ns, rflags);
         } else if len > 0 && !fl.syn() {
             self.trains.data(dir, facts.seq, end, frame, ts_ns, rflags);
+        }
+        if !fl.fin() {
+            self.last_len[d] = len;
         }
         if dir == Direction::ServerToClient
             && self.server_busy.is_none()

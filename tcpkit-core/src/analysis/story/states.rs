@@ -48,6 +48,12 @@ pub(crate) struct Events {
     pub acked_peer_fin: [Option<i64>; 2],
     /// Effective acknowledgment of the side's FIN by the peer.
     pub fin_acked: [Option<FinAck>; 2],
+    /// The latest acknowledgment of the side's FIN that a later retransmission of
+    /// that FIN showed not yet received (it may have arrived after it).
+    pub fin_acked_stale: [Option<FinAck>; 2],
+    /// The side's FIN was queued behind data a zero window held back when it
+    /// acknowledged the peer's FIN: its close may predate the peer's FIN.
+    pub fin_queued: [bool; 2],
     pub rst: [Option<i64>; 2],
 }
 
@@ -90,14 +96,27 @@ pub(crate) fn replay(ev: &Events, side: Side) -> Vec<StateChange> {
     if open {
         let fin = ev.fin[me];
         let acked_peer = ev.acked_peer_fin[me];
-        let acked_mine = ev.fin_acked[me];
+        // An ACK the side had not received when it last re-sent its FIN may still have
+        // arrived after that: no later than the retransmission as far as the capture knows.
+        let acked_mine = ev.fin_acked[me].or_else(|| {
+            let stale = ev.fin_acked_stale[me]?;
+            Some(FinAck {
+                t: stale.t.max(fin?.last_t),
+                ..stale
+            })
+        });
         let active = match (fin, acked_peer) {
-            (Some(f), Some(a)) => a > f.t || (a == f.t && !f.acked_peer_fin),
+            (Some(f), Some(a)) => a > f.t || (a == f.t && !f.acked_peer_fin) || ev.fin_queued[me],
             (Some(_), None) => true,
             (None, _) => false,
         };
         if let (true, Some(f)) = (active, fin) {
-            push(&mut v, FinWait1, f.t);
+            let t1 = if ev.fin_queued[me] {
+                acked_peer.map_or(f.t, |a| a.min(f.t))
+            } else {
+                f.t
+            };
+            push(&mut v, FinWait1, t1);
             match (acked_mine, acked_peer) {
                 (Some(m), Some(a)) if m.on_fin => push(&mut v, TimeWait, a.max(m.t)),
                 (Some(m), Some(a)) if m.t <= a => {
