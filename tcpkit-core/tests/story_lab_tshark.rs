@@ -158,3 +158,71 @@ fn every_lab_fact_with_tshark_segment_facts() {
         failed.join("\n")
     );
 }
+
+/// The JSON names of `tcpkit flows --json` and `tcpkit report --json` (issue 4's contract).
+#[cfg(feature = "serde")]
+#[test]
+fn json_field_names_follow_the_contract() {
+    let dir = lab_root().join("simultaneous-close");
+    let (flows, report) = stories_from_tshark(&dir);
+    let v = serde_json::to_value(&flows[0]).unwrap();
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    for k in [
+        "conn", "client", "server", "midstream", "first_ts_ns", "last_ts_ns", "packets", "bytes", "handshake",
+        "options", "implied_mtu", "window_scale", "retransmissions", "trains", "rtt", "close", "states",
+        "inferred", "notes",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(keys(&v["client"]), ["ip", "port"]);
+    assert_eq!(v["client"]["ip"], "198.18.7.15");
+    assert_eq!(v["conn"], 0);
+    assert_eq!(keys(&v["packets"]), ["c2s", "s2c"]);
+    assert_eq!(keys(&v["handshake"]), ["ack_frame", "irtt", "outcome", "syn_ack_frames", "syn_frames"]);
+    assert_eq!(v["handshake"]["outcome"], "established");
+    assert_eq!(
+        keys(&v["options"]["client"]),
+        ["mptcp", "mss", "sack_perm", "tfo", "timestamps", "wscale"]
+    );
+    assert_eq!(keys(&v["window_scale"]), ["client", "server"]);
+    let t = &v["trains"][0];
+    assert_eq!(
+        keys(t),
+        ["dir", "frames", "intervals_s", "kind", "seq", "times_s", "verdict"]
+    );
+    assert!(t["dir"] == "c2s" || t["dir"] == "s2c");
+    assert_eq!(t["kind"], "fin");
+    assert_eq!(
+        keys(&v["rtt"]["c2s"]),
+        ["max", "median", "min", "p95", "rto", "rttvar", "samples", "srtt"]
+    );
+    assert_eq!(
+        keys(&v["close"]),
+        ["duration_s", "first_fin_by", "half_close_left_open", "piggybacked", "rst_by", "simultaneous"]
+    );
+    assert_eq!(v["close"]["first_fin_by"], "server");
+    assert_eq!(keys(&v["states"]["client"][0]), ["state", "t_ns"]);
+    assert_eq!(v["states"]["client"][1]["state"], "ESTABLISHED");
+    assert!(v["notes"].as_array().unwrap().iter().all(|n| n.is_string()));
+    let r = serde_json::to_value(&report).unwrap();
+    assert_eq!(keys(&r), ["connections", "findings", "listeners"]);
+    assert_eq!(
+        keys(&r["listeners"][0]),
+        [
+            "answered", "backlog_estimate", "clients", "established", "findings", "ip", "max_half_open",
+            "port", "refused", "syns", "unanswered"
+        ]
+    );
+    if std::env::var_os("TCPKIT_DUMP").is_some() {
+        for name in ["simultaneous-close", "syn-sent-timeout", "bulk-loss-sack", "zero-window", "accept-queue-overflow"] {
+            let (flows, report) = stories_from_tshark(&lab_root().join(name));
+            let f = flows.iter().max_by_key(|f| f.packets.c2s + f.packets.s2c).unwrap();
+            println!("== {name}\n{}", serde_json::to_string_pretty(f).unwrap());
+            println!("{}", serde_json::to_string_pretty(&report).unwrap());
+        }
+    }
+}

@@ -71,6 +71,7 @@ pub struct StoryBuilder {
     server_busy: Option<i64>,
     zero_at_fin_ack: [bool; 2],
     last_len: [u64; 2],
+    retx_pending: [Option<(u64, u64)>; 2],
 }
 
 impl StoryBuilder {
@@ -109,6 +110,7 @@ impl StoryBuilder {
             server_busy: None,
             zero_at_fin_ack: [false; 2],
             last_len: [0; 2],
+            retx_pending: [None; 2],
         }
     }
 
@@ -228,13 +230,29 @@ impl StoryBuilder {
             }
         }
         // RTT from the ACK (Karn: not when the acknowledged frame was retransmitted).
+        // Karn: an ACK covering retransmitted data gives no sample.
+        let covers_retx = fl.ack()
+            && self.retx_pending[r].is_some_and(|(start, _)| facts.ack > start);
         if let Some(rtt) = facts.ack_rtt_ns {
-            if facts
+            let acked_retx = facts
                 .acks_frame
-                .is_none_or(|of| !self.retx_frames[r].contains(&of))
-            {
+                .is_some_and(|of| self.retx_frames[r].contains(&of));
+            if !acked_retx && !covers_retx {
                 self.rtt[r].add(rtt);
             }
+        }
+        if fl.ack() {
+            if let Some((_, end)) = self.retx_pending[r] {
+                if facts.ack >= end {
+                    self.retx_pending[r] = None;
+                }
+            }
+        }
+        if retx && len > 0 {
+            self.retx_pending[d] = Some(match self.retx_pending[d] {
+                Some((a, b)) => (a.min(facts.seq), b.max(end)),
+                None => (facts.seq, end),
+            });
         }
         if fl.ack() && facts.ack > self.acked[d] {
             self.acked[d] = facts.ack;

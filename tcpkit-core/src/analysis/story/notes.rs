@@ -233,7 +233,7 @@ pub(crate) fn notes(s: &ConnectionStory) -> Vec<String> {
                 .count();
             let mut x = format!(
                 "{} retransmitted {count} segment{} ({} train{}: {fast} started by fast retransmit, {rto} by timeouts).",
-                who(s, side),
+                capital(&who(s, side)),
                 if count == 1 { "" } else { "s" },
                 data.len(),
                 if data.len() == 1 { "" } else { "s" }
