@@ -3,6 +3,8 @@
 //! our stories. Expected values are always read from the oracle files.
 #![allow(dead_code)]
 
+pub mod tshark_facts;
+
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

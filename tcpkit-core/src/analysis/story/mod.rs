@@ -231,8 +231,8 @@ impl StoryBuilder {
         }
         // RTT from the ACK (Karn: not when the acknowledged frame was retransmitted).
         // Karn: an ACK covering retransmitted data gives no sample.
-        let covers_retx = fl.ack()
-            && self.retx_pending[r].is_some_and(|(start, _)| facts.ack > start);
+        let covers_retx =
+            fl.ack() && self.retx_pending[r].is_some_and(|(start, _)| facts.ack > start);
         if let Some(rtt) = facts.ack_rtt_ns {
             let acked_retx = facts
                 .acks_frame

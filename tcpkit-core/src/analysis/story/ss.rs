@@ -8,7 +8,7 @@
 //! (zero-window probes), `off`.
 
 use super::trains::secs;
-use super::types::{ConnectionStory, Side, TcpState, Train, TrainKind};
+use super::types::{ConnectionStory, Side, TcpState, Train, TrainKind, Verdict};
 use crate::flow::Endpoint;
 
 /// Linux's TIME_WAIT length (`TCP_TIMEWAIT_LEN`), ns.
@@ -60,10 +60,20 @@ fn train_timer(t: &Train, t_ns: i64, name: &'static str) -> Option<SsTimer> {
     }
     let sent = t.ts_ns.iter().filter(|&&x| x <= t_ns).count() as u32;
     let next = t.ts_ns.iter().find(|&&x| x > t_ns);
+    // A tail loss probe is not a timeout: Linux does not count it in icsk_retransmits.
+    let probe = u32::from(
+        sent >= 2
+            && matches!(
+                t.verdict,
+                Verdict::TailLossProbe
+                    | Verdict::TailLossProbeThenTimeout
+                    | Verdict::TailLossProbeThenExponentialBackoff
+            ),
+    );
     Some(SsTimer {
         name,
         remaining_s: next.map(|&x| secs(x - t_ns)),
-        retrans: sent.saturating_sub(1),
+        retrans: sent.saturating_sub(1 + probe),
     })
 }
 
