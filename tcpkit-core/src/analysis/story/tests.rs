@@ -28,6 +28,8 @@ const A: u16 = TcpFlags::ACK;
 struct Conn {
     b: StoryBuilder,
     frame: u64,
+    /// The raw window field of the next segments.
+    win: u16,
 }
 
 impl Conn {
@@ -35,6 +37,7 @@ impl Conn {
         Self {
             b: StoryBuilder::new(ConnId(0)),
             frame: 0,
+            win: 100,
         }
     }
 
@@ -92,7 +95,7 @@ impl Conn {
                 0
             }),
             flags: TcpFlags(flags),
-            window: 100,
+            window: self.win,
             checksum: 0,
             urgent: 0,
             header_len: 20 + opts.len() as u8,
@@ -414,4 +417,77 @@ fn data_rto_train_and_rtt() {
     assert_eq!(t.verdict, Verdict::ExponentialBackoff);
     // RTO floor: first timeout 210 ms while the handshake RTT is 20 µs.
     assert_eq!(st.inferred.rto_min_s, Some(0.2));
+}
+
+#[test]
+fn fin_queued_behind_a_zero_window_is_an_active_close() {
+    // The client's FIN arrives while it advertises a zero window; the server, with data
+    // queued it cannot send, acks the FIN (ack 1001) at once; when the window reopens it
+    // sends the queued data with its FIN on the last segment. Its FIN was queued behind
+    // data the zero window held back: Linux (tcp_close on unsent data) was in FIN_WAIT1
+    // already and goes CLOSING on the client's FIN, then TIME_WAIT on the final ACK,
+    // which is what ss showed in the lab's small-transfer scenario.
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(10_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(20_000, C2S, A, 1, 1, 0, &[]);
+    c.seg(MS, C2S, A, 1, 1, 1000, &[]);
+    c.seg(2 * MS, S2C, A, 1, 1001, 500, &[]);
+    c.win = 0;
+    c.seg(3 * MS, C2S, F | A, 1001, 501, 0, &[]);
+    c.win = 100;
+    c.seg(3 * MS + 3_000, S2C, A, 501, 1002, 0, &[]);
+    c.seg(9 * MS, C2S, A, 1002, 501, 0, &[]);
+    c.seg(9 * MS + 30_000, S2C, F | A, 501, 1002, 700, &[]);
+    c.seg(9 * MS + 60_000, C2S, A, 1002, 1202, 0, &[]);
+    let st = c.finish(S);
+    use TcpState::*;
+    assert_eq!(
+        states(&st.states.server),
+        [SynRecv, Established, FinWait1, Closing, TimeWait]
+    );
+    assert_eq!(
+        states(&st.states.client),
+        [SynSent, Established, FinWait1, FinWait2, TimeWait]
+    );
+    // Without the zero window, the same exchange is a passive close.
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(10_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(20_000, C2S, A, 1, 1, 0, &[]);
+    c.seg(3 * MS, C2S, F | A, 1, 1, 0, &[]);
+    c.seg(3 * MS + 3_000, S2C, A, 1, 2, 0, &[]);
+    c.seg(9 * MS + 30_000, S2C, F | A, 1, 2, 700, &[]);
+    c.seg(9 * MS + 60_000, C2S, A, 2, 702, 0, &[]);
+    let st = c.finish(S);
+    assert_eq!(
+        states(&st.states.server),
+        [SynRecv, Established, CloseWait, LastAck, Closed]
+    );
+}
+
+#[test]
+fn fin_ack_seen_before_the_last_retransmission_counts_from_it() {
+    // Client FIN at 0.1 s acked by the server at 0.101 s, but the client re-sends its FIN
+    // at 0.3 s (the ACK had not reached it) and the capture shows no later ACK: the
+    // client may have got that ACK after its retransmission, no earlier than 0.3 s.
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(10_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(20_000, C2S, A, 1, 1, 0, &[]);
+    c.seg(100 * MS, C2S, F | A, 1, 1, 0, &[]);
+    c.seg(101 * MS, S2C, A, 1, 2, 0, &[]);
+    c.seg_flagged(
+        300 * MS,
+        C2S,
+        F | A,
+        1,
+        1,
+        0,
+        &[],
+        AnalysisFlags::RETRANSMISSION,
+    );
+    let st = c.finish(S);
+    let fw2 = st.states.client.last().unwrap();
+    assert_eq!((fw2.state, fw2.t_ns), (TcpState::FinWait2, 300 * MS));
 }
