@@ -14,7 +14,8 @@ fn mmap_equals_slice() {
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(map.as_bytes(), &bytes[..]);
         let (a, _) = read_slice(&bytes);
-        let b: Vec<capture_support::Owned> = map.reader().unwrap().map(|p| p.unwrap().into()).collect();
+        let b: Vec<capture_support::Owned> =
+            map.reader().unwrap().map(|p| p.unwrap().into()).collect();
         assert_eq!(a, b, "{}", path.display());
     }
     assert!(open_mmap("/nonexistent/x.pcap").is_err());

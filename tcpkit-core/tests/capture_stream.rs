@@ -58,7 +58,10 @@ fn buffer_is_bounded_by_the_largest_record_not_the_file() {
     let e = r.next_packet().unwrap().unwrap_err();
     assert_eq!(
         e.kind,
-        CaptureErrorKind::CaplenTooLarge { caplen: 262_145, limit: 262_144 }
+        CaptureErrorKind::CaplenTooLarge {
+            caplen: 262_145,
+            limit: 262_144
+        }
     );
     assert_eq!((e.offset, e.frame), (24, Some(1)));
     assert!(r.buffer_len() <= 256 * 1024);
@@ -88,10 +91,19 @@ fn io_errors_name_the_offset_and_frame() {
     let recs = [(1, 0, &[1u8, 2, 3][..], 3), (2, 0, &[4u8, 5, 6][..], 3)];
     let file = pcap_file(false, 65535, 1, &recs);
     // Fails in the middle of the second record (starts at 24 + 19 = 43).
-    let (pkts, err) = read_stream(Failing { data: &file, ok: 50 });
+    let (pkts, err) = read_stream(Failing {
+        data: &file,
+        ok: 50,
+    });
     assert_eq!(pkts.len(), 1);
     let err = err.unwrap();
-    assert!(matches!(err.kind, CaptureErrorKind::Io { kind: std::io::ErrorKind::Other, .. }));
+    assert!(matches!(
+        err.kind,
+        CaptureErrorKind::Io {
+            kind: std::io::ErrorKind::Other,
+            ..
+        }
+    ));
     assert_eq!((err.offset, err.frame), (43, Some(2)));
     assert!(err.to_string().contains("disk on fire"), "{err}");
 }

@@ -29,7 +29,9 @@ fn check_cuts(bytes: &[u8], name: &str, cuts: impl Iterator<Item = usize>) -> us
         let (pkts, err) = read_slice(part);
         let complete = ends.iter().filter(|&&e| e <= cut as u64).count();
         let header_len = if is_pcapng { 0 } else { 24 };
-        if cut < header_len || (is_pcapng && pkts.is_empty() && err.as_ref().is_some_and(|e| e.offset == 0)) {
+        if cut < header_len
+            || (is_pcapng && pkts.is_empty() && err.as_ref().is_some_and(|e| e.offset == 0))
+        {
             // The file header itself is cut: refused at offset 0.
             let e = err.unwrap_or_else(|| panic!("{name} cut {cut}: header cut accepted"));
             assert_eq!(e.offset, 0);
@@ -39,9 +41,17 @@ fn check_cuts(bytes: &[u8], name: &str, cuts: impl Iterator<Item = usize>) -> us
             }
             continue;
         }
-        assert_eq!(pkts.len(), complete, "{name} cut {cut}: complete records yielded");
+        assert_eq!(
+            pkts.len(),
+            complete,
+            "{name} cut {cut}: complete records yielded"
+        );
         assert_eq!(pkts[..], full[..complete], "{name} cut {cut}: same packets");
-        let last_end = if complete == 0 { header_len as u64 } else { ends[complete - 1] };
+        let last_end = if complete == 0 {
+            header_len as u64
+        } else {
+            ends[complete - 1]
+        };
         match &err {
             None => {
                 // Only a cut at a record boundary ends cleanly.
@@ -54,7 +64,11 @@ fn check_cuts(bytes: &[u8], name: &str, cuts: impl Iterator<Item = usize>) -> us
                     matches!(e.kind, CaptureErrorKind::RecordTruncated { .. }),
                     "{name} cut {cut}: {e}"
                 );
-                assert!(e.offset >= last_end && e.offset < cut as u64, "{name} cut {cut}: offset {}", e.offset);
+                assert!(
+                    e.offset >= last_end && e.offset < cut as u64,
+                    "{name} cut {cut}: offset {}",
+                    e.offset
+                );
                 if !is_pcapng {
                     assert_eq!(e.offset, last_end, "{name} cut {cut}");
                     assert_eq!(e.frame, Some(complete as u64 + 1), "{name} cut {cut}");
