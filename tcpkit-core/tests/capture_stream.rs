@@ -50,6 +50,7 @@ fn buffer_is_bounded_by_the_largest_record_not_the_file() {
     let mut r = StreamReader::new(&file[..]).unwrap();
     assert_eq!(r.next_packet().unwrap().unwrap().data.len(), 262_144);
     assert!(r.buffer_len() <= 262_144 + 16, "buffer {}", r.buffer_len());
+    assert!(r.buffer_len() <= r.max_buffer_len());
     let mut hdr = pcap_file(false, 0, 1, &[]);
     hdr.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
     hdr.extend_from_slice(&262_145u32.to_le_bytes());
@@ -127,4 +128,25 @@ fn interrupted_reads_are_retried() {
     let (pkts, err) = read_stream(Interrupting(&file, false));
     assert!(err.is_none());
     assert_eq!(pkts[0].ts_ns, 1_000_000_007);
+}
+
+#[test]
+fn a_claimed_length_alone_does_not_allocate() {
+    // A pcapng block header claiming 15 MiB, followed by 2 MiB of bytes: the
+    // buffer grows with the bytes present (doubling), not to the claim.
+    let mut w = capture_support::NgWriter::new();
+    w.shb(false);
+    let mut file = w.out;
+    let at = file.len() as u64;
+    file.extend_from_slice(&0x0BAD_F00Du32.to_le_bytes());
+    file.extend_from_slice(&(15u32 << 20).to_le_bytes());
+    file.resize(file.len() + (2 << 20), 0);
+    let mut r = StreamReader::new(&file[..]).unwrap();
+    let e = r.next_packet().unwrap().unwrap_err();
+    assert_eq!(e.offset, at);
+    assert!(
+        matches!(e.kind, CaptureErrorKind::RecordTruncated { needed, .. } if needed == 15 << 20)
+    );
+    assert!(r.buffer_len() <= 4 << 20, "buffer {}", r.buffer_len());
+    assert!(r.max_buffer_len() >= 16 << 20);
 }

@@ -72,6 +72,16 @@ fn check_cuts(bytes: &[u8], name: &str, cuts: impl Iterator<Item = usize>) -> us
                 if !is_pcapng {
                     assert_eq!(e.offset, last_end, "{name} cut {cut}");
                     assert_eq!(e.frame, Some(complete as u64 + 1), "{name} cut {cut}");
+                } else if let Some(f) = e.frame {
+                    // A cut packet block is the next frame.
+                    assert_eq!(f, complete as u64 + 1, "{name} cut {cut}");
+                    let t = &bytes[e.offset as usize..e.offset as usize + 4];
+                    let le = u32::from_le_bytes(t.try_into().unwrap());
+                    let be = u32::from_be_bytes(t.try_into().unwrap());
+                    assert!(
+                        [2, 3, 6].contains(&le) || [2, 3, 6].contains(&be),
+                        "{name} cut {cut}"
+                    );
                 }
                 if let CaptureErrorKind::RecordTruncated { needed, available } = e.kind {
                     assert_eq!(available, cut as u64 - e.offset);

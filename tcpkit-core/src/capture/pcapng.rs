@@ -219,10 +219,11 @@ impl PcapngDecoder {
     /// Decodes the block at the start of `buf`.
     pub fn step(&mut self, buf: &[u8]) -> Result<Step, Fault> {
         let Some(head) = buf.first_chunk::<8>() else {
-            return Ok(Step::Need {
-                total: 8,
-                packet: true,
-            });
+            // Cut inside the block header: a packet block if its type says so.
+            let packet = buf
+                .first_chunk::<4>()
+                .is_some_and(|t| matches!(read_u32(*t, self.big_endian), BT_EPB | BT_SPB | BT_PB));
+            return Ok(Step::Need { total: 8, packet });
         };
         let [t0, t1, t2, t3, l0, l1, l2, l3] = *head;
         let raw_type = [t0, t1, t2, t3];
