@@ -9,9 +9,14 @@
 //! fragments, IPv6 extensions, truncation) replaces it.
 
 mod option;
+mod render;
 mod seq;
 
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
+pub use render::{
+    FlagLetters, RenderOptions, Renderer, SeqView, TcpdumpSeqTable, flag_letters, write_flags,
+    write_ip_lead, write_tcp, write_timestamp,
+};
 pub use seq::SeqNumber;
 
 use crate::capture::{LinkType, Packet};
