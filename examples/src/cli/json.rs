@@ -1,0 +1,142 @@
+//! The JSON object of one TCP segment, written by hand (no per-segment
+//! allocation: it goes into the caller's reusable buffer).
+//!
+//! Every value written here is a number, `true`/`false`, or a string made of
+//! characters that need no escaping (addresses, flag letters, option kinds,
+//! hex), so no escaping code is needed.
+
+use std::fmt::{self, Write};
+use tcpkit_core::wire::{OptionError, Segment, TcpOption, flag_letters};
+
+/// Writes hex digits of `bytes` (lowercase).
+pub fn write_hex<W: Write>(w: &mut W, bytes: &[u8]) -> fmt::Result {
+    for b in bytes {
+        write!(w, "{b:02x}")?;
+    }
+    Ok(())
+}
+
+/// Writes `{"frame":..,...,"options":[...]` and then whatever `extra` adds
+/// (each extra field must start with `,`), then `}`. Later analyses add their
+/// fields (conn, seq, ack, scale, ...) through `extra`, so this object stays
+/// the one definition of a segment's JSON.
+pub fn write_segment<W: Write>(
+    w: &mut W,
+    frame: u64,
+    ts_ns: i64,
+    seg: &Segment<'_>,
+    extra: impl FnOnce(&mut W) -> fmt::Result,
+) -> fmt::Result {
+    write!(
+        w,
+        "{{\"frame\":{frame},\"ts_ns\":{ts_ns},\"src\":\"{}\",\"dst\":\"{}\",\"sport\":{},\"dport\":{},\"flags\":\"{}\",\"seq_raw\":{},\"ack_raw\":{},\"len\":{},\"hdr_len\":{},\"win\":{},\"truncated\":{},\"options\":[",
+        seg.ip.src,
+        seg.ip.dst,
+        seg.sport,
+        seg.dport,
+        flag_letters(seg.flags).as_str(),
+        seg.seq.0,
+        seg.ack.0,
+        seg.payload_len,
+        seg.header_len,
+        seg.window,
+        seg.truncated,
+    )?;
+    for (i, o) in seg.options.iter().enumerate() {
+        if i > 0 {
+            w.write_char(',')?;
+        }
+        match o {
+            Ok(o) => write_option(w, &o)?,
+            Err(e) => write_bad_option(w, &e)?,
+        }
+    }
+    w.write_char(']')?;
+    extra(w)?;
+    w.write_char('}')
+}
+
+/// One option as `{"kind":K,...}`.
+pub fn write_option<W: Write>(w: &mut W, o: &TcpOption<'_>) -> fmt::Result {
+    match *o {
+        TcpOption::Eol => w.write_str("{\"kind\":\"eol\"}"),
+        TcpOption::Nop => w.write_str("{\"kind\":\"nop\"}"),
+        TcpOption::Mss(v) => write!(w, "{{\"kind\":\"mss\",\"value\":{v}}}"),
+        TcpOption::WindowScale(s) => write!(w, "{{\"kind\":\"wscale\",\"shift\":{s}}}"),
+        TcpOption::SackPermitted => w.write_str("{\"kind\":\"sack_perm\"}"),
+        TcpOption::Sack(blocks) => {
+            w.write_str("{\"kind\":\"sack\",\"blocks\":[")?;
+            for (i, (l, r)) in blocks.iter().enumerate() {
+                if i > 0 {
+                    w.write_char(',')?;
+                }
+                write!(w, "[{},{}]", l.0, r.0)?;
+            }
+            w.write_str("]}")
+        }
+        TcpOption::Timestamps { val, ecr } => {
+            write!(w, "{{\"kind\":\"ts\",\"val\":{val},\"ecr\":{ecr}}}")
+        }
+        TcpOption::Md5(d) => {
+            w.write_str("{\"kind\":\"md5\",\"digest\":\"")?;
+            write_hex(w, d)?;
+            w.write_str("\"}")
+        }
+        TcpOption::Ao {
+            key_id,
+            rnext_key_id,
+            mac,
+        } => {
+            write!(
+                w,
+                "{{\"kind\":\"ao\",\"key_id\":{key_id},\"rnext_key_id\":{rnext_key_id},\"mac\":\""
+            )?;
+            write_hex(w, mac)?;
+            w.write_str("\"}")
+        }
+        TcpOption::UserTimeout { minutes, timeout } => write!(
+            w,
+            "{{\"kind\":\"uto\",\"minutes\":{minutes},\"timeout\":{timeout}}}"
+        ),
+        TcpOption::Mptcp { subtype, data } => {
+            write!(w, "{{\"kind\":\"mptcp\",\"subtype\":{subtype},\"data\":\"")?;
+            write_hex(w, data)?;
+            w.write_str("\"}")
+        }
+        TcpOption::FastOpen {
+            cookie,
+            experimental,
+        } => {
+            w.write_str("{\"kind\":\"tfo\",\"cookie\":\"")?;
+            write_hex(w, cookie)?;
+            write!(w, "\",\"experimental\":{experimental}}}")
+        }
+        TcpOption::AccEcn {
+            order,
+            data,
+            experimental,
+        } => {
+            write!(w, "{{\"kind\":\"accecn\",\"order\":{order},\"data\":\"")?;
+            write_hex(w, data)?;
+            write!(w, "\",\"experimental\":{experimental}}}")
+        }
+        TcpOption::Unknown { kind, data } => {
+            write!(w, "{{\"kind\":\"unknown\",\"code\":{kind},\"data\":\"")?;
+            write_hex(w, data)?;
+            w.write_str("\"}")
+        }
+    }
+}
+
+/// A malformed option (its length is impossible); the list ends with it.
+pub fn write_bad_option<W: Write>(w: &mut W, e: &OptionError) -> fmt::Result {
+    write!(
+        w,
+        "{{\"kind\":\"malformed\",\"code\":{},\"offset\":{},\"len\":",
+        e.kind, e.offset
+    )?;
+    match e.len {
+        Some(l) => write!(w, "{l}}}"),
+        None => w.write_str("null}"),
+    }
+}

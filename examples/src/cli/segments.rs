@@ -1,0 +1,94 @@
+//! `tcpkit segments`: one line per TCP segment as tcpdump prints it, or one
+//! JSON object per segment with `--json`.
+//!
+//! Packets that are not TCP are skipped (tcpdump would print them; we print
+//! TCP only); packets that do not decode are skipped and counted (`--stats`).
+
+use super::input::Capture;
+use super::output::Output;
+use super::{CliError, json};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use tcpkit_core::wire::{self, RenderOptions, Renderer, write_timestamp};
+
+/// Arguments of `tcpkit segments`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// More detail, as tcpdump's -v (IP header), -vv (seq on every segment).
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Absolute sequence numbers (tcpdump's -S).
+    #[arg(short = 'S', long = "absolute-tcp-sequence-numbers")]
+    pub absolute: bool,
+    /// One JSON object per segment instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print packet counts (TCP, not TCP, undecodable) on stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// The capture file (pcap or pcapng).
+    pub capture: PathBuf,
+}
+
+/// What the pass saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Packet records read.
+    pub packets: u64,
+    /// TCP segments written.
+    pub tcp: u64,
+    /// Packets that decoded to something other than TCP.
+    pub not_tcp: u64,
+    /// Packets that could not be decoded.
+    pub decode_errors: u64,
+}
+
+/// Runs `tcpkit segments`.
+pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
+    let cap = Capture::open(&args.capture)?;
+    let nanos = cap.nanosecond();
+    let mut renderer = Renderer::new(RenderOptions {
+        verbose: args.verbose,
+        absolute: args.absolute,
+        ..RenderOptions::default()
+    });
+    let mut stats = Stats::default();
+    let mut line = String::with_capacity(512);
+    let result = cap.for_each_packet(|p| {
+        stats.packets += 1;
+        let seg = match wire::decode(p) {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                stats.not_tcp += 1;
+                return Ok(true);
+            }
+            Err(_) => {
+                stats.decode_errors += 1;
+                return Ok(true);
+            }
+        };
+        stats.tcp += 1;
+        line.clear();
+        // Writing into a String cannot fail.
+        let _ = if args.json {
+            json::write_segment(&mut line, p.frame, p.ts_ns, &seg, |_| Ok(()))
+        } else {
+            write!(line, "{:>5}  ", p.frame)
+                .and_then(|()| write_timestamp(&mut line, p.ts_ns, nanos))
+                .and_then(|()| line.write_char(' '))
+                .and_then(|()| renderer.write_segment(&mut line, &seg))
+        };
+        line.push('\n');
+        out.write(line.as_bytes())?;
+        // Once the reader is gone, stop reading unless counts were asked for.
+        Ok(!(out.is_closed() && !args.stats))
+    });
+    out.flush()?;
+    if args.stats {
+        eprintln!(
+            "tcpkit: {}: {} packets, {} TCP segments, {} not TCP, {} not decodable",
+            cap.name, stats.packets, stats.tcp, stats.not_tcp, stats.decode_errors
+        );
+    }
+    result
+}
