@@ -82,8 +82,12 @@ fn span_and_cksum_like_the_python_tool() {
         tcp_part(t).as_deref(),
         Some("Flags [S.W], seq 2, win 5, options [mss 1460], length 0")
     );
-    let t = "x Flags [P.], cksum 0x20e2 (incorrect -> 0x9373), seq 1:79, length 78: HTTP, length: 78";
-    assert_eq!(tcp_part(t).as_deref(), Some("Flags [P.], seq 1:79, length 78"));
+    let t =
+        "x Flags [P.], cksum 0x20e2 (incorrect -> 0x9373), seq 1:79, length 78: HTTP, length: 78";
+    assert_eq!(
+        tcp_part(t).as_deref(),
+        Some("Flags [P.], seq 1:79, length 78")
+    );
     assert_eq!(lead_frame("   12  2026-01-01"), Some(12));
     assert_eq!(lead_frame("IP 1.2.3.4"), None);
 }
