@@ -49,7 +49,7 @@ fn demo_text_matches_tcpdump_v() {
         // "    3  2026-11-23 22:01:15.054323 IP (...": frame, date, time, rest.
         let mut it = line.split_whitespace();
         let (_frame, _date, time) = (it.next(), it.next(), it.next().unwrap_or(""));
-        let rest = line.splitn(2, time).nth(1).unwrap_or("").trim_start();
+        let rest = line.split_once(time).map_or("", |x| x.1).trim_start();
         let frac = time.rsplit('.').next().unwrap_or("");
         let key = want
             .keys()

@@ -81,7 +81,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         line.push('\n');
         out.write(line.as_bytes())?;
         // Once the reader is gone, stop reading unless counts were asked for.
-        Ok(!(out.is_closed() && !args.stats))
+        Ok(!out.is_closed() || args.stats)
     });
     out.flush()?;
     if args.stats {

@@ -838,10 +838,13 @@ fn write_mptcp<W: Write>(
             }
         }
         1 => {
-            if !(len == 12 && syn)
-                && !(len == 16 && synack == TcpFlags::SYN | TcpFlags::ACK)
-                && !(len == 24 && flags.ack())
-            {
+            let valid = match len {
+                12 => syn,
+                16 => synack == (TcpFlags::SYN | TcpFlags::ACK),
+                24 => flags.ack(),
+                _ => false,
+            };
+            if !valid {
                 return Err(Stop::Bad);
             }
             if len != 24 {
