@@ -161,3 +161,100 @@ fn tcpdump_parity_at_least_99_percent() {
     assert_eq!(total, 1682, "the corpus' line count changed");
     assert!(pct >= 99.0, "tcpdump parity {pct:.2}% < 99%");
 }
+
+/// `IP (...)` / `IP6 (...)` with balanced parentheses, from the first match.
+fn ip_header(text: &str) -> Option<&str> {
+    let start = text.find("IP (").or_else(|| text.find("IP6 ("))?;
+    let rest = &text[start..];
+    let open = rest.find('(')?;
+    let mut depth = 0usize;
+    for (i, c) in rest.char_indices().skip(open) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&rest[..=i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// With -v, tcpdump prints the IP header (`IP (tos 0x0, ttl 64, ...)`) on the
+/// line before the TCP line (IPv6: on the same line). Every header we print for
+/// the corpus' -v tests must equal tcpdump's, except that we print no IP
+/// options (tcpdump's `, options (...)`) and no IPv4 header checksum remark,
+/// and cannot presume a BIG TCP length (`length 80052 [was 0, presumed BIG
+/// TCP]` needs the IPv4 header length, which `IpInfo` does not carry): those
+/// lines are skipped.
+#[test]
+fn verbose_ip_header_matches_tcpdump() {
+    let dir = common::shared().join("corpus/tcpdump");
+    let manifest = common::read_tsv(&dir.join("MANIFEST.tsv"));
+    let lines = common::read_tsv(&dir.join("tcp-lines.tsv"));
+    let (mut total, mut ok) = (0, 0);
+    let mut misses = Vec::new();
+    let mut done = std::collections::HashSet::new();
+    for t in &manifest {
+        let args = &t["tcpdump_effective_args"];
+        let v = args.split_whitespace().find(|a| a.starts_with("-v"));
+        let Some(v) = v else { continue };
+        if !done.insert(t["capture_file"].clone()) {
+            continue;
+        }
+        let out_file = std::fs::read(dir.join(&t["expected_output_file"])).expect("out");
+        let out_text = String::from_utf8_lossy(&out_file);
+        let out_lines: Vec<&str> = out_text.lines().collect();
+        let mut want = HashMap::new();
+        for row in lines.iter().filter(|r| r["test_name"] == t["test_name"]) {
+            let (Ok(ln), Ok(f)) = (
+                row["line_no"].parse::<usize>(),
+                row["frame_no"].parse::<u64>(),
+            ) else {
+                continue;
+            };
+            let prev = ln
+                .checked_sub(2)
+                .and_then(|i| out_lines.get(i))
+                .copied()
+                .unwrap_or("");
+            let h = if prev.contains("IP (") {
+                ip_header(prev)
+            } else {
+                ip_header(&row["text"])
+            };
+            if let Some(h) = h.filter(|h| {
+                !h.contains("options (") && !h.contains("bad cksum") && !h.contains("presumed")
+            }) {
+                want.insert(f, h.to_owned());
+            }
+        }
+        let cap = dir.join(&t["capture_file"]);
+        let o = common::run(&["segments".as_ref(), v.as_ref(), cap.as_os_str()]);
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let (Some(f), Some(h)) = (lead_frame(line), ip_header(line)) else {
+                continue;
+            };
+            if let Some(w) = want.get(&f) {
+                total += 1;
+                if w == h {
+                    ok += 1;
+                } else {
+                    misses.push(format!(
+                        "{} #{f}\n  tcpdump: {w}\n  tcpkit:  {h}",
+                        t["capture_file"]
+                    ));
+                }
+            }
+        }
+    }
+    for m in &misses {
+        println!("{m}");
+    }
+    println!("-v IP headers: {ok} of {total} match");
+    assert!(total > 300, "only {total} headers compared");
+    assert_eq!(ok, total);
+}

@@ -259,7 +259,8 @@ pub fn write_ip_lead<W: Write>(w: &mut W, ip: &IpInfo, verbose: u8) -> fmt::Resu
                 (ip.frag & 0x1fff) * 8
             )?;
             let mut any = false;
-            for (bit, name) in [(0x8000u16, "rsvd"), (0x4000, "DF"), (0x2000, "MF")] {
+            // tcpdump's order and names: MF is "+".
+            for (bit, name) in [(0x2000u16, "+"), (0x4000, "DF"), (0x8000, "rsvd")] {
                 if ip.frag & bit != 0 {
                     if any {
                         w.write_str(", ")?;
