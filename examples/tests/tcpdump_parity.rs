@@ -258,3 +258,56 @@ fn verbose_ip_header_matches_tcpdump() {
     assert!(total > 300, "only {total} headers compared");
     assert_eq!(ok, total);
 }
+
+/// `, cksum 0x1234 (correct)` / `(incorrect -> 0x5678)`, as printed.
+fn cksum_remark(text: &str) -> Option<&str> {
+    let a = text.find(", cksum 0x")?;
+    let b = a + text[a..].find(')')?;
+    Some(&text[a..=b])
+}
+
+/// With -v tcpdump checks the TCP checksum; our remark must be tcpdump's on
+/// every line where both print one (the parity above leaves it out).
+#[test]
+fn checksum_remarks_match_tcpdump() {
+    let dir = common::shared().join("corpus/tcpdump");
+    let manifest = common::read_tsv(&dir.join("MANIFEST.tsv"));
+    let lines = common::read_tsv(&dir.join("tcp-lines.tsv"));
+    let (mut total, mut ok) = (0, 0);
+    let mut done = std::collections::HashSet::new();
+    for t in &manifest {
+        let v = t["tcpdump_effective_args"]
+            .split_whitespace()
+            .find(|a| a.starts_with("-v"));
+        let Some(v) = v else { continue };
+        if !done.insert(t["capture_file"].clone()) {
+            continue;
+        }
+        let want: HashMap<u64, String> = lines
+            .iter()
+            .filter(|r| r["test_name"] == t["test_name"])
+            .filter_map(|r| {
+                let f = r["frame_no"].parse::<u64>().ok()?;
+                Some((f, cksum_remark(&r["text"])?.to_owned()))
+            })
+            .collect();
+        let cap = dir.join(&t["capture_file"]);
+        let o = common::run(&["segments".as_ref(), v.as_ref(), cap.as_os_str()]);
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let (Some(f), Some(c)) = (lead_frame(line), cksum_remark(line)) else {
+                continue;
+            };
+            if let Some(w) = want.get(&f) {
+                total += 1;
+                if w == c {
+                    ok += 1;
+                } else {
+                    println!("{} #{f}: tcpdump {w}, tcpkit {c}", t["capture_file"]);
+                }
+            }
+        }
+    }
+    println!("checksum remarks: {ok} of {total} match");
+    assert!(total > 300, "only {total} remarks compared");
+    assert_eq!(ok, total);
+}

@@ -428,6 +428,17 @@ pub fn write_tcp<W: Write>(
     w.write_str("Flags [")?;
     write_flags(w, flags)?;
     w.write_char(']')?;
+    if opts.verbose > 0 {
+        if let Some((field, computed)) = tcp_checksum(seg) {
+            write!(w, ", cksum 0x{field:04x}")?;
+            if computed == 0 {
+                w.write_str(" (correct)")?;
+            } else {
+                let should = fold(u32::from(field) + u32::from(computed));
+                write!(w, " (incorrect -> 0x{should:04x})")?;
+            }
+        }
+    }
     let length = seg.payload_len;
     if opts.verbose > 1
         || length > 0
@@ -455,6 +466,75 @@ pub fn write_tcp<W: Write>(
         }
     }
     write!(w, ", length {length}")
+}
+
+fn fold(mut sum: u32) -> u16 {
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
+}
+
+/// Adds `bytes` as big-endian 16-bit words (a trailing odd byte is padded
+/// with zero), RFC 1071.
+fn sum_words(mut sum: u32, bytes: &[u8]) -> u32 {
+    let mut it = bytes.chunks_exact(2);
+    for c in &mut it {
+        sum = u32::from(fold(sum + u32::from(u16::from_be_bytes([c[0], c[1]]))));
+    }
+    if let [b] = it.remainder() {
+        sum = u32::from(fold(sum + (u32::from(*b) << 8)));
+    }
+    sum
+}
+
+/// The TCP checksum check tcpdump prints with `-v` (RFC 9293 3.1: the
+/// one's complement sum over the pseudo-header, header, options and data):
+/// `(checksum field, complement of the sum)`, the latter 0 when correct.
+/// `None` when tcpdump prints nothing: an IPv4 fragment, or a segment not
+/// captured whole.
+fn tcp_checksum(seg: &Segment<'_>) -> Option<(u16, u16)> {
+    if seg.ip.version == 4 && seg.ip.frag & 0x3fff != 0 {
+        return None;
+    }
+    if seg.header_captured < seg.header_len
+        || usize::from(seg.header_len) != 20 + seg.options.bytes().len()
+        || (seg.payload.len() as u64) < u64::from(seg.payload_len)
+    {
+        return None;
+    }
+    let payload = seg.payload.get(..seg.payload_len as usize)?;
+    let tcp_len = u32::from(seg.header_len) + seg.payload_len;
+    let mut sum = 0u32;
+    match (seg.ip.src, seg.ip.dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            sum = sum_words(sum, &s.octets());
+            sum = sum_words(sum, &d.octets());
+            sum = sum_words(sum, &[0, 6]);
+            sum = sum_words(sum, &(tcp_len as u16).to_be_bytes());
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            sum = sum_words(sum, &s.octets());
+            sum = sum_words(sum, &d.octets());
+            sum = sum_words(sum, &tcp_len.to_be_bytes());
+            sum = sum_words(sum, &[0, 0, 0, 6]);
+        }
+        _ => return None,
+    }
+    let off_flags = u16::from(seg.header_len / 4) << 12 | (seg.flags.0 & 0x0fff);
+    let mut hdr = [0u8; 20];
+    hdr[0..2].copy_from_slice(&seg.sport.to_be_bytes());
+    hdr[2..4].copy_from_slice(&seg.dport.to_be_bytes());
+    hdr[4..8].copy_from_slice(&seg.seq.0.to_be_bytes());
+    hdr[8..12].copy_from_slice(&seg.ack.0.to_be_bytes());
+    hdr[12..14].copy_from_slice(&off_flags.to_be_bytes());
+    hdr[14..16].copy_from_slice(&seg.window.to_be_bytes());
+    hdr[16..18].copy_from_slice(&seg.checksum.to_be_bytes());
+    hdr[18..20].copy_from_slice(&seg.urgent.to_be_bytes());
+    sum = sum_words(sum, &hdr);
+    sum = sum_words(sum, seg.options.bytes());
+    sum = sum_words(sum, payload);
+    Some((seg.checksum, !fold(sum)))
 }
 
 /// The option bytes with tcpdump's bounds: `declared` is what the data offset
