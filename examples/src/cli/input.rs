@@ -1,52 +1,57 @@
 //! Opening a capture and turning reader errors into one-line messages.
 //!
-//! The one place that knows how a capture file is read: when the streaming /
-//! memory-mapped readers land, only this module changes.
+//! The one place that knows how a capture file is read: streaming, with a
+//! bounded buffer (a capture of any size needs a few hundred KiB).
 
 use super::CliError;
+use std::fs::File;
 use std::path::Path;
-use tcpkit_core::capture::{Packet, SliceReader};
+use tcpkit_core::capture::{self, Packet, PacketSource, StreamReader};
 
-/// A capture loaded for reading.
+/// A capture open for reading.
 #[derive(Debug)]
 pub struct Capture {
     /// The path as the user gave it (for messages).
     pub name: String,
-    bytes: Vec<u8>,
+    reader: StreamReader<File>,
+    failed: bool,
 }
 
 impl Capture {
-    /// Reads the file; an unreadable file is an error naming it.
+    /// Opens the file and checks its header; an unreadable file or a header
+    /// libpcap would refuse is an error naming the file and the reason.
     pub fn open(path: &Path) -> Result<Self, CliError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
-        Ok(Self { name, bytes })
+        let reader = capture::open(path).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+        Ok(Self {
+            name,
+            reader,
+            failed: false,
+        })
     }
 
-    /// Timestamps carry nanoseconds (pcap magic 0xa1b23c4d in either order):
-    /// print nine fraction digits, as tcpdump does.
-    pub fn nanosecond(&self) -> bool {
-        matches!(
-            self.bytes.get(..4),
-            Some([0x4d, 0x3c, 0xb2, 0xa1]) | Some([0xa1, 0xb2, 0x3c, 0x4d])
-        )
-    }
-
-    /// Calls `f` on every packet in file order. Stops with an error naming the
-    /// file, the frame and byte offset and the reason at the first damage
-    /// (after every packet before it); `f` returning `false` stops early.
-    pub fn for_each_packet(
-        &self,
-        mut f: impl FnMut(&Packet<'_>) -> Result<bool, CliError>,
-    ) -> Result<(), CliError> {
-        let reader = SliceReader::new(&self.bytes)
-            .map_err(|e| CliError::Input(format!("{}: {e}", self.name)))?;
-        for item in reader {
-            let p = item.map_err(|e| CliError::Input(format!("{}: {e}", self.name)))?;
-            if !f(&p)? {
-                break;
+    /// The next packet in file order, or the error (naming the file, the frame
+    /// and byte offset and the reason) at the first damage; then `None`.
+    pub fn next_packet(&mut self) -> Option<Result<Packet<'_>, CliError>> {
+        if self.failed {
+            return None;
+        }
+        match self.reader.next_packet()? {
+            Ok(p) => Some(Ok(p)),
+            Err(e) => {
+                self.failed = true;
+                Some(Err(CliError::Input(format!("{}: {e}", self.name))))
             }
         }
-        Ok(())
+    }
+
+    /// Timestamps of interface `iface` are finer than microseconds (pcap's
+    /// nanosecond magic, pcapng's `if_tsresol`): print nine fraction digits,
+    /// as tcpdump does for nanosecond captures.
+    pub fn nanosecond(&self, iface: u32) -> bool {
+        self.reader
+            .interfaces()
+            .get(iface as usize)
+            .is_some_and(|i| i.tsresol.units_per_second() > 1_000_000)
     }
 }

@@ -120,6 +120,11 @@ pub fn write_option<W: Write>(w: &mut W, o: &TcpOption<'_>) -> fmt::Result {
             write_hex(w, data)?;
             write!(w, "\",\"experimental\":{experimental}}}")
         }
+        TcpOption::BadLength { kind, data } => {
+            write!(w, "{{\"kind\":\"bad_length\",\"code\":{kind},\"data\":\"")?;
+            write_hex(w, data)?;
+            w.write_str("\"}")
+        }
         TcpOption::Unknown { kind, data } => {
             write!(w, "{{\"kind\":\"unknown\",\"code\":{kind},\"data\":\"")?;
             write_hex(w, data)?;
@@ -128,12 +133,15 @@ pub fn write_option<W: Write>(w: &mut W, o: &TcpOption<'_>) -> fmt::Result {
     }
 }
 
-/// A malformed option (its length is impossible); the list ends with it.
+/// A malformed option (`"malformed"`: its length is impossible) or one cut by
+/// the snaplen (`"cut"`); the list ends with it.
 pub fn write_bad_option<W: Write>(w: &mut W, e: &OptionError) -> fmt::Result {
     write!(
         w,
-        "{{\"kind\":\"malformed\",\"code\":{},\"offset\":{},\"len\":",
-        e.kind, e.offset
+        "{{\"kind\":\"{}\",\"code\":{},\"offset\":{},\"len\":",
+        if e.truncated { "cut" } else { "malformed" },
+        e.kind,
+        e.offset
     )?;
     match e.len {
         Some(l) => write!(w, "{l}}}"),

@@ -14,7 +14,7 @@ use tcpkit_core::wire::{self, RenderOptions, Renderer, write_timestamp};
 /// Arguments of `tcpkit segments`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// More detail, as tcpdump's -v (IP header), -vv (seq on every segment).
+    /// More detail, as tcpdump's -v (IP header, TCP checksum), -vv (seq on every segment).
     #[arg(short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Absolute sequence numbers (tcpdump's -S).
@@ -45,44 +45,61 @@ pub struct Stats {
 
 /// Runs `tcpkit segments`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let cap = Capture::open(&args.capture)?;
-    let nanos = cap.nanosecond();
+    let mut cap = Capture::open(&args.capture)?;
     let mut renderer = Renderer::new(RenderOptions {
         verbose: args.verbose,
         absolute: args.absolute,
         ..RenderOptions::default()
     });
     let mut stats = Stats::default();
-    let mut line = String::with_capacity(512);
-    let result = cap.for_each_packet(|p| {
+    // Reused for every segment: no allocation per segment once they are grown.
+    let (mut head, mut body) = (String::with_capacity(64), String::with_capacity(512));
+    let result = loop {
+        let Some(item) = cap.next_packet() else {
+            break Ok(());
+        };
+        let p = match item {
+            Ok(p) => p,
+            Err(e) => break Err(e),
+        };
         stats.packets += 1;
-        let seg = match wire::decode(p) {
+        let (frame, ts_ns, iface) = (p.frame, p.ts_ns, p.interface);
+        let seg = match wire::decode(&p) {
             Ok(Some(s)) => s,
             Ok(None) => {
                 stats.not_tcp += 1;
-                return Ok(true);
+                continue;
             }
             Err(_) => {
                 stats.decode_errors += 1;
-                return Ok(true);
+                continue;
             }
         };
         stats.tcp += 1;
-        line.clear();
+        body.clear();
+        head.clear();
         // Writing into a String cannot fail.
         let _ = if args.json {
-            json::write_segment(&mut line, p.frame, p.ts_ns, &seg, |_| Ok(()))
+            json::write_segment(&mut body, frame, ts_ns, &seg, |_| Ok(()))
         } else {
-            write!(line, "{:>5}  ", p.frame)
-                .and_then(|()| write_timestamp(&mut line, p.ts_ns, nanos))
-                .and_then(|()| line.write_char(' '))
-                .and_then(|()| renderer.write_segment(&mut line, &seg))
+            renderer.write_segment(&mut body, &seg)
         };
-        line.push('\n');
-        out.write(line.as_bytes())?;
-        // Once the reader is gone, stop reading unless counts were asked for.
-        Ok(!out.is_closed() || args.stats)
-    });
+        body.push('\n');
+        if !args.json {
+            // The packet is no longer borrowed: the reader can be asked about
+            // the packet's interface (its IDB may have come just before it).
+            let nanos = cap.nanosecond(iface);
+            let _ = write!(head, "{frame:>5}  ")
+                .and_then(|()| write_timestamp(&mut head, ts_ns, nanos))
+                .and_then(|()| head.write_char(' '));
+            out.write(head.as_bytes())?;
+        }
+        out.write(body.as_bytes())?;
+        // Once the reader of our output is gone, stop unless counts were asked for.
+        if out.is_closed() && !args.stats {
+            break Ok(());
+        }
+    };
     out.flush()?;
     if args.stats {
         eprintln!(
