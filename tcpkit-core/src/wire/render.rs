@@ -451,10 +451,15 @@ pub fn write_tcp<W: Write>(
     }
     if flags.ack() {
         write!(w, ", ack {}", view.ack)?;
+    } else if opts.verbose > 1 && seg.ack.0 != 0 {
+        // tcpdump 5.0 at -vv (rpki-rtr-oobr-vv.out, geneve-gcp.out).
+        write!(w, ", [ack {} != 0 while ACK flag not set]", seg.ack.0)?;
     }
     write!(w, ", win {}", seg.window)?;
     if flags.has(TcpFlags::URG) {
         write!(w, ", urg {}", seg.urgent)?;
+    } else if opts.verbose > 1 && seg.urgent != 0 {
+        write!(w, ", [urg {} != 0 while URG flag not set]", seg.urgent)?;
     }
     if hlen > 20 {
         w.write_str(", options [")?;
@@ -1287,6 +1292,35 @@ mod tests {
         t.clear();
         write_timestamp(&mut t, -1, true).unwrap();
         assert_eq!(t, "1969-12-31 23:59:59.999999999");
+    }
+
+    #[test]
+    fn vv_remarks_on_ack_and_urg_without_their_flags() {
+        // rpki-rtr-oobr-vv.out: `Flags [e], seq 2684354563:2684354573, [ack
+        // 3892371968 != 0 while ACK flag not set], win 28672, [urg 770 != 0
+        // while URG flag not set], length 10`; at -v neither remark.
+        let mut s = seg(&[], TcpFlags::AE, 2684354563, 3892371968, 10);
+        s.window = 28672;
+        s.urgent = 770;
+        let mut r = Renderer::new(RenderOptions {
+            verbose: 2,
+            ..RenderOptions::default()
+        });
+        let l = line(&mut r, &s);
+        assert!(
+            l.contains(
+                "Flags [e], seq 2684354563:2684354573, [ack 3892371968 != 0 while ACK flag not set], \
+                 win 28672, [urg 770 != 0 while URG flag not set], length 10"
+            ),
+            "{l}"
+        );
+        let mut r = Renderer::new(RenderOptions {
+            verbose: 1,
+            ..RenderOptions::default()
+        });
+        assert!(
+            line(&mut r, &s).contains("Flags [e], seq 2684354563:2684354573, win 28672, length 10")
+        );
     }
 
     #[test]
