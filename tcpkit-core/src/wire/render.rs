@@ -1323,6 +1323,32 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any option bytes, header length, capture cut, flags and verbosity:
+        /// rendering never panics and always ends the line the tcpdump way.
+        #[test]
+        fn never_panics(
+            opts in proptest::collection::vec(proptest::num::u8::ANY, 0..44),
+            declared in 0u8..=15,
+            captured in 0u8..=60,
+            flags in 0u16..0x1ff,
+            plen in 0u32..70_000,
+            verbose in 0u8..4,
+            absolute in proptest::bool::ANY,
+        ) {
+            let mut s = seg(&opts, flags, 1, 2, plen);
+            s.header_len = declared * 4;
+            s.header_captured = captured.min(20 + opts.len() as u8);
+            let mut r = Renderer::new(RenderOptions { verbose, absolute, ..RenderOptions::default() });
+            let l = line(&mut r, &s);
+            proptest::prop_assert!(
+                l.ends_with(&format!("length {plen}")) || l.ends_with("[|tcp]")
+                    || l.contains("[bad opt]") || l.contains("bad hdr length"),
+                "{}", l
+            );
+        }
+    }
+
     #[test]
     fn verbose_ip_header() {
         let s = seg(&[], TcpFlags::ACK, 1, 1, 0);
