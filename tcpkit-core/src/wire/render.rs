@@ -19,7 +19,9 @@
 //!   option's length disagrees with its kind, `[bad opt]`, ` [|tcp]` when the
 //!   snaplen cut the header), and `length N`.
 //!
-//! Nothing after `length N` (application-layer decoding) is rendered.
+//! Nothing after `length N` (application-layer decoding, RST data) is
+//! rendered, except tcpdump's remark when the header was cut although the
+//! segment carries data.
 
 use super::{IpInfo, Segment, TcpFlags};
 use core::fmt::{self, Write};
@@ -470,7 +472,16 @@ pub fn write_tcp<W: Write>(
             Err(Stop::Bad) => return Ok(()),
         }
     }
-    write!(w, ", length {length}")
+    write!(w, ", length {length}")?;
+    if length > 0 && seg.header_captured < seg.header_len {
+        // beep-oobr.out: `length 12308 [remaining caplen(24) < header length(28)] [|tcp]`.
+        write!(
+            w,
+            " [remaining caplen({}) < header length({})] [|tcp]",
+            seg.header_captured, seg.header_len
+        )?;
+    }
+    Ok(())
 }
 
 fn fold(mut sum: u32) -> u16 {
@@ -1254,6 +1265,18 @@ mod tests {
         s.header_len = 32;
         let l = line(&mut Renderer::default(), &s);
         assert!(l.ends_with("options [unknown-48 0x303030 [|tcp]"), "{l}");
+        // beep-oobr.out: EOL ends the options inside the capture, but the
+        // header is cut and the segment carries data.
+        let o = hex!("00 30 30 30");
+        let mut s = seg(&o, TcpFlags::ACK, 7, 8, 12308);
+        s.header_len = 28;
+        let l = line(&mut Renderer::default(), &s);
+        assert!(
+            l.ends_with(
+                "options [eol], length 12308 [remaining caplen(24) < header length(28)] [|tcp]"
+            ),
+            "{l}"
+        );
     }
 
     #[test]
