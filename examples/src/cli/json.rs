@@ -6,7 +6,7 @@
 //! hex), so no escaping code is needed.
 
 use std::fmt::{self, Write};
-use tcpkit_core::wire::{OptionError, Segment, TcpOption, flag_letters};
+use tcpkit_core::wire::{OptionError, Segment, TcpOption, flag_letters, write_addr, write_decimal};
 
 /// Writes hex digits of `bytes` (lowercase).
 pub fn write_hex<W: Write>(w: &mut W, bytes: &[u8]) -> fmt::Result {
@@ -27,21 +27,30 @@ pub fn write_segment<W: Write>(
     seg: &Segment<'_>,
     extra: impl FnOnce(&mut W) -> fmt::Result,
 ) -> fmt::Result {
-    write!(
-        w,
-        "{{\"frame\":{frame},\"ts_ns\":{ts_ns},\"src\":\"{}\",\"dst\":\"{}\",\"sport\":{},\"dport\":{},\"flags\":\"{}\",\"seq_raw\":{},\"ack_raw\":{},\"len\":{},\"hdr_len\":{},\"win\":{},\"truncated\":{},\"options\":[",
-        seg.ip.src,
-        seg.ip.dst,
-        seg.sport,
-        seg.dport,
-        flag_letters(seg.flags).as_str(),
-        seg.seq.0,
-        seg.ack.0,
-        seg.payload_len,
-        seg.header_len,
-        seg.window,
-        seg.truncated,
-    )?;
+    let num = |w: &mut W, key: &str, v: u64| {
+        w.write_str(key)?;
+        write_decimal(w, v)
+    };
+    num(w, "{\"frame\":", frame)?;
+    write!(w, ",\"ts_ns\":{ts_ns}")?;
+    w.write_str(",\"src\":\"")?;
+    write_addr(w, &seg.ip.src)?;
+    w.write_str("\",\"dst\":\"")?;
+    write_addr(w, &seg.ip.dst)?;
+    num(w, "\",\"sport\":", u64::from(seg.sport))?;
+    num(w, ",\"dport\":", u64::from(seg.dport))?;
+    w.write_str(",\"flags\":\"")?;
+    w.write_str(flag_letters(seg.flags).as_str())?;
+    num(w, "\",\"seq_raw\":", u64::from(seg.seq.0))?;
+    num(w, ",\"ack_raw\":", u64::from(seg.ack.0))?;
+    num(w, ",\"len\":", u64::from(seg.payload_len))?;
+    num(w, ",\"hdr_len\":", u64::from(seg.header_len))?;
+    num(w, ",\"win\":", u64::from(seg.window))?;
+    w.write_str(if seg.truncated {
+        ",\"truncated\":true,\"options\":["
+    } else {
+        ",\"truncated\":false,\"options\":["
+    })?;
     for (i, o) in seg.options.iter().enumerate() {
         if i > 0 {
             w.write_char(',')?;
@@ -75,7 +84,11 @@ pub fn write_option<W: Write>(w: &mut W, o: &TcpOption<'_>) -> fmt::Result {
             w.write_str("]}")
         }
         TcpOption::Timestamps { val, ecr } => {
-            write!(w, "{{\"kind\":\"ts\",\"val\":{val},\"ecr\":{ecr}}}")
+            w.write_str("{\"kind\":\"ts\",\"val\":")?;
+            write_decimal(w, u64::from(val))?;
+            w.write_str(",\"ecr\":")?;
+            write_decimal(w, u64::from(ecr))?;
+            w.write_char('}')
         }
         TcpOption::Md5(d) => {
             w.write_str("{\"kind\":\"md5\",\"digest\":\"")?;

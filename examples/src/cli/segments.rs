@@ -9,7 +9,7 @@ use super::output::Output;
 use super::{CliError, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use tcpkit_core::wire::{self, RenderOptions, Renderer, write_timestamp};
+use tcpkit_core::wire::{self, RenderOptions, Renderer, write_decimal, write_timestamp};
 
 /// Arguments of `tcpkit segments`.
 #[derive(Debug, clap::Args)]
@@ -89,7 +89,11 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             // The packet is no longer borrowed: the reader can be asked about
             // the packet's interface (its IDB may have come just before it).
             let nanos = cap.nanosecond(iface);
-            let _ = write!(head, "{frame:>5}  ")
+            // tcpdump -# pads the number to five columns.
+            let digits = frame.checked_ilog10().unwrap_or(0) as usize + 1;
+            head.extend(std::iter::repeat_n(' ', 5usize.saturating_sub(digits)));
+            let _ = write_decimal(&mut head, frame)
+                .and_then(|()| head.write_str("  "))
                 .and_then(|()| write_timestamp(&mut head, ts_ns, nanos))
                 .and_then(|()| head.write_char(' '));
             out.write(head.as_bytes())?;

@@ -39,8 +39,8 @@ mod tunnel;
 
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
 pub use render::{
-    FlagLetters, RenderOptions, Renderer, SeqView, TcpdumpSeqTable, flag_letters, write_flags,
-    write_ip_lead, write_tcp, write_timestamp,
+    FlagLetters, RenderOptions, Renderer, SeqView, TcpdumpSeqTable, flag_letters, write_addr,
+    write_decimal, write_flags, write_ip_lead, write_tcp, write_timestamp,
 };
 pub use seq::SeqNumber;
 pub use tcp::{HEADER_LEN, TcpHeader, TooShort};

@@ -190,6 +190,60 @@ impl TcpdumpSeqTable {
     }
 }
 
+/// Writes `v` in decimal with one `write_str` (no `Formatter` padding
+/// machinery: this is the hot path of a 3.8 M-line output).
+pub fn write_decimal<W: Write>(w: &mut W, mut v: u64) -> fmt::Result {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    w.write_str(core::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
+}
+
+/// Writes `v` zero-padded to `width` digits (at most 20).
+fn write_padded<W: Write>(w: &mut W, v: u64, width: usize) -> fmt::Result {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    while v > 0 && i > 0 {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    let start = i.min(buf.len().saturating_sub(width));
+    w.write_str(core::str::from_utf8(&buf[start..]).map_err(|_| fmt::Error)?)
+}
+
+/// Writes an address as tcpdump does (dotted quad; RFC 5952 text for IPv6).
+pub fn write_addr<W: Write>(w: &mut W, a: &IpAddr) -> fmt::Result {
+    match a {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            for (i, b) in o.iter().enumerate() {
+                if i > 0 {
+                    w.write_char('.')?;
+                }
+                write_decimal(w, u64::from(*b))?;
+            }
+            Ok(())
+        }
+        IpAddr::V6(v6) => write!(w, "{v6}"),
+    }
+}
+
+/// Writes `text` then `v` in decimal.
+fn field<W: Write>(w: &mut W, text: &str, v: u64) -> fmt::Result {
+    w.write_str(text)?;
+    write_decimal(w, v)
+}
+
 /// Renders segments as tcpdump lines, keeping tcpdump's connection memory.
 #[derive(Debug, Default, Clone)]
 pub struct Renderer {
@@ -354,17 +408,26 @@ pub fn write_timestamp<W: Write>(w: &mut W, ts_ns: i64, nanos: bool) -> fmt::Res
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    write!(
-        w,
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    )?;
-    if nanos {
-        write!(w, "{frac:09}")
+    if (0..=9999).contains(&y) {
+        write_padded(w, y as u64, 4)?;
     } else {
-        write!(w, "{:06}", frac / 1000)
+        write!(w, "{y:04}")?;
+    }
+    w.write_char('-')?;
+    write_padded(w, u64::from(m), 2)?;
+    w.write_char('-')?;
+    write_padded(w, u64::from(d), 2)?;
+    w.write_char(' ')?;
+    write_padded(w, (sod / 3600) as u64, 2)?;
+    w.write_char(':')?;
+    write_padded(w, (sod / 60 % 60) as u64, 2)?;
+    w.write_char(':')?;
+    write_padded(w, (sod % 60) as u64, 2)?;
+    w.write_char('.')?;
+    if nanos {
+        write_padded(w, frac as u64, 9)
+    } else {
+        write_padded(w, (frac / 1000) as u64, 6)
     }
 }
 
@@ -408,13 +471,17 @@ pub fn write_tcp<W: Write>(
     opts: &RenderOptions,
 ) -> fmt::Result {
     if seg.header_captured < 4 {
-        return write!(w, "{} > {}: [|tcp]", seg.ip.src, seg.ip.dst);
+        write_addr(w, &seg.ip.src)?;
+        w.write_str(" > ")?;
+        write_addr(w, &seg.ip.dst)?;
+        return w.write_str(": [|tcp]");
     }
-    write!(
-        w,
-        "{}.{} > {}.{}: ",
-        seg.ip.src, seg.sport, seg.ip.dst, seg.dport
-    )?;
+    write_addr(w, &seg.ip.src)?;
+    field(w, ".", u64::from(seg.sport))?;
+    w.write_str(" > ")?;
+    write_addr(w, &seg.ip.dst)?;
+    field(w, ".", u64::from(seg.dport))?;
+    w.write_str(": ")?;
     if seg.header_captured < 20 {
         return w.write_str(" [|tcp]");
     }
@@ -446,18 +513,18 @@ pub fn write_tcp<W: Write>(
         || length > 0
         || flags.0 & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) != 0
     {
-        write!(w, ", seq {}", view.seq)?;
+        field(w, ", seq ", u64::from(view.seq))?;
         if length > 0 {
-            write!(w, ":{}", view.seq.wrapping_add(length))?;
+            field(w, ":", u64::from(view.seq.wrapping_add(length)))?;
         }
     }
     if flags.ack() {
-        write!(w, ", ack {}", view.ack)?;
+        field(w, ", ack ", u64::from(view.ack))?;
     } else if opts.verbose > 1 && seg.ack.0 != 0 {
         // tcpdump 5.0 at -vv (rpki-rtr-oobr-vv.out, geneve-gcp.out).
         write!(w, ", [ack {} != 0 while ACK flag not set]", seg.ack.0)?;
     }
-    write!(w, ", win {}", seg.window)?;
+    field(w, ", win ", u64::from(seg.window))?;
     if flags.has(TcpFlags::URG) {
         write!(w, ", urg {}", seg.urgent)?;
     } else if opts.verbose > 1 && seg.urgent != 0 {
@@ -472,7 +539,7 @@ pub fn write_tcp<W: Write>(
             Err(Stop::Bad) => return Ok(()),
         }
     }
-    write!(w, ", length {length}")?;
+    field(w, ", length ", u64::from(length))?;
     if length > 0 && seg.header_captured < seg.header_len {
         // beep-oobr.out: `length 12308 [remaining caplen(24) < header length(28)] [|tcp]`.
         write!(
@@ -695,12 +762,12 @@ fn write_one_option<W: Write>(
         2 => {
             datalen = 2;
             c.lencheck(datalen, hlen)?;
-            write!(w, " {}", c.be16(0)?)?;
+            field(w, " ", u64::from(c.be16(0)?))?;
         }
         3 => {
             datalen = 1;
             c.lencheck(datalen, hlen)?;
-            write!(w, " {}", c.byte(0)?)?;
+            field(w, " ", u64::from(c.byte(0)?))?;
         }
         5 => {
             datalen = len - 2;
@@ -727,7 +794,8 @@ fn write_one_option<W: Write>(
         8 => {
             datalen = 8;
             c.lencheck(datalen, hlen)?;
-            write!(w, " val {} ecr {}", c.be32(0)?, c.be32(4)?)?;
+            field(w, " val ", u64::from(c.be32(0)?))?;
+            field(w, " ecr ", u64::from(c.be32(4)?))?;
         }
         19 => {
             datalen = 16;
