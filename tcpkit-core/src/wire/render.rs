@@ -1318,6 +1318,39 @@ mod tests {
     }
 
     #[test]
+    fn fast_open_and_md5() {
+        let mut r = Renderer::new(RenderOptions {
+            absolute: true,
+            ..RenderOptions::default()
+        });
+        // Kind 34: tcpdump prints the name, a space, then ` cookiereq` (two
+        // spaces; real tcpdump output reads `wscale 7,tfo  cookiereq,nop,nop`).
+        let o = hex!("22 02 01 01");
+        assert!(
+            line(&mut r, &seg(&o, TcpFlags::SYN, 1, 0, 0))
+                .contains("options [tfo  cookiereq,nop,nop]")
+        );
+        let o = hex!("22 0a f0 25 dd 84 b6 12 25 10");
+        assert!(
+            line(&mut r, &seg(&o, TcpFlags::SYN, 1, 0, 0))
+                .contains("options [tfo  cookie f025dd84b6122510]")
+        );
+        // MD5 (bgp-as-path-oobr-ssl.out / -nossl.out: the two tcpdump builds).
+        let o = hex!("13 12 e7 51 e2 ba 0a 9a 57 c4 b1 91 4e aa a1 ab bd 79 00 00");
+        let s = seg(&o, TcpFlags::ACK, 1, 2, 0);
+        assert!(line(&mut r, &s).contains(
+            "options [md5 shared secret not supplied with -M, can't check - e751e2ba0a9a57c4b1914eaaa1abbd79,eol]"
+        ));
+        let mut plain = Renderer::new(RenderOptions {
+            md5_libcrypto: false,
+            ..RenderOptions::default()
+        });
+        assert!(
+            line(&mut plain, &s).contains("options [md5 e751e2ba0a9a57c4b1914eaaa1abbd79,eol]")
+        );
+    }
+
+    #[test]
     fn header_cut_in_the_options() {
         let o = hex!("02 04 21 0c 01 01 1e");
         let mut s = seg(&o, TcpFlags::SYN, 7, 0, 0);
