@@ -1,6 +1,5 @@
-//! The `tcpkit` command (placeholder until the CLI lands).
+//! The `tcpkit` command: see `tcpkit --help`.
 
-fn main() {
-    eprintln!("tcpkit: not implemented yet");
-    std::process::exit(2);
+fn main() -> std::process::ExitCode {
+    tcpkit_cli::cli::main()
 }

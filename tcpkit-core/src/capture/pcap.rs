@@ -69,10 +69,11 @@ fn magic(raw: [u8; 4]) -> Option<(u32, bool)> {
     None
 }
 
+/// Version major/minor, thiszone, sigfigs, snaplen, link-type field.
+type HeaderFields = (u16, u16, i32, u32, u32, u32);
+
 /// Parses the file header after the magic, in the file's byte order.
-fn header_fields(
-    e: Endianness,
-) -> impl Fn(&[u8]) -> IResult<&[u8], (u16, u16, i32, u32, u32, u32), ()> {
+fn header_fields(e: Endianness) -> impl Fn(&[u8]) -> IResult<&[u8], HeaderFields, ()> {
     move |i| {
         (
             nom_u16(e),

@@ -106,8 +106,17 @@ fn read_u32(b: [u8; 4], big: bool) -> u32 {
     }
 }
 
+/// nom result over bytes, with no error detail (the caller knows the context).
+type Res<'a, T> = IResult<&'a [u8], T, ()>;
+
+/// An option: code, length, value.
+type Opt<'a> = (u16, u16, &'a [u8]);
+
+/// Packet block fixed fields: interface, timestamp high/low, caplen, len.
+type PacketFields = (u32, u32, u32, u32, u32);
+
 /// One option: code, length, value (padding skipped).
-fn option(e: Endianness) -> impl Fn(&[u8]) -> IResult<&[u8], (u16, u16, &[u8]), ()> {
+fn option(e: Endianness) -> impl Fn(&[u8]) -> Res<'_, Opt<'_>> {
     move |i| {
         let (i, (code, len)) = (nom_u16(e), nom_u16(e)).parse(i)?;
         let padded = (usize::from(len) + 3) & !3;
@@ -210,10 +219,11 @@ impl PcapngDecoder {
     /// Decodes the block at the start of `buf`.
     pub fn step(&mut self, buf: &[u8]) -> Result<Step, Fault> {
         let Some(head) = buf.first_chunk::<8>() else {
-            return Ok(Step::Need {
-                total: 8,
-                packet: true,
-            });
+            // Cut inside the block header: a packet block if its type says so.
+            let packet = buf
+                .first_chunk::<4>()
+                .is_some_and(|t| matches!(read_u32(*t, self.big_endian), BT_EPB | BT_SPB | BT_PB));
+            return Ok(Step::Need { total: 8, packet });
         };
         let [t0, t1, t2, t3, l0, l1, l2, l3] = *head;
         let raw_type = [t0, t1, t2, t3];
@@ -406,7 +416,7 @@ impl PcapngDecoder {
     fn packet_block(&self, block_type: u32, body: &[u8]) -> Result<Step, CaptureErrorKind> {
         let big = self.big_endian;
         let e = endian(big);
-        let fixed: IResult<&[u8], (u32, u32, u32, u32, u32), ()> = if block_type == BT_EPB {
+        let fixed: Res<'_, PacketFields> = if block_type == BT_EPB {
             (nom_u32(e), nom_u32(e), nom_u32(e), nom_u32(e), nom_u32(e)).parse(body)
         } else {
             // Interface id (u16), drops count (u16), then as the EPB.

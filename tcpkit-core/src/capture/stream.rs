@@ -96,9 +96,9 @@ impl<R: Read> StreamReader<R> {
                             available: end as u64,
                         }));
                     }
-                    if buf.len() < needed {
+                    if end == buf.len() {
                         // Bounded: a section header block is at most 1 MiB.
-                        buf.resize(needed, 0);
+                        buf.resize(buf.len().saturating_mul(2).min(needed), 0);
                     }
                     if fill(&mut inner, &mut buf, &mut end).map_err(|e| err(io_kind(&e)))? == 0 {
                         eof = true;
@@ -138,6 +138,13 @@ impl<R: Read> StreamReader<R> {
         self.buf.len()
     }
 
+    /// The largest the buffer may grow to, given the interfaces seen so far
+    /// (pcap: 24 + the link type's largest record; pcapng: 16 MiB unless an
+    /// interface's link type allows bigger packets).
+    pub fn max_buffer_len(&self) -> usize {
+        self.dec.max_record().max(INITIAL_BUFFER)
+    }
+
     /// Gives back the inner reader.
     pub fn into_inner(self) -> R {
         self.inner
@@ -152,20 +159,27 @@ impl<R: Read> StreamReader<R> {
         }
     }
 
-    /// Makes room for a record of `total` bytes starting at `start`: moves the
-    /// unconsumed bytes to the front and grows the buffer if needed.
+    /// Makes room to read more of a record of `total` bytes that starts at
+    /// `start`, when the buffer is full: first by moving the unconsumed bytes
+    /// to the front, then by doubling the buffer, never beyond `total`. The
+    /// buffer thus grows with bytes actually present, not with a length a
+    /// (possibly damaged) header claims.
     fn make_room(&mut self, total: usize) {
+        if self.end < self.buf.len() {
+            return;
+        }
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.base += self.start as u64;
             self.end -= self.start;
             self.start = 0;
         }
-        if self.buf.len() < total {
-            // `total` is bounded: the decoder refuses records above its limits
-            // before asking for them.
-            debug_assert!(total <= self.dec.max_record().max(INITIAL_BUFFER));
-            self.buf.resize(total, 0);
+        if self.end == self.buf.len() {
+            // Here end - start < total, so the new size exceeds end. `total` is
+            // bounded: the decoder refuses records above its limits before
+            // asking for them.
+            let grown = self.buf.len().saturating_mul(2).min(total);
+            self.buf.resize(grown, 0);
         }
     }
 }
@@ -192,9 +206,7 @@ impl<R: Read> PacketSource for StreamReader<R> {
                         };
                         return Some(Err(self.fail(Fault { kind, packet })));
                     }
-                    if self.start + total > self.buf.len() {
-                        self.make_room(total);
-                    }
+                    self.make_room(total);
                     match fill(&mut self.inner, &mut self.buf, &mut self.end) {
                         Ok(0) => {
                             self.eof = true;

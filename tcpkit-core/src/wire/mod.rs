@@ -32,11 +32,16 @@ mod cursor;
 mod ip;
 mod link;
 mod option;
+mod render;
 mod seq;
 mod tcp;
 mod tunnel;
 
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
+pub use render::{
+    FlagLetters, RenderOptions, Renderer, SeqView, TcpdumpSeqTable, flag_letters, write_addr,
+    write_decimal, write_flags, write_ip_lead, write_tcp, write_timestamp,
+};
 pub use seq::SeqNumber;
 pub use tcp::{HEADER_LEN, TcpHeader, TooShort};
 pub use tunnel::{BCM_LI_PORT, GENEVE_PORT, VXLAN_PORT};

@@ -1,0 +1,80 @@
+//! Command-line parsing and dispatch.
+//!
+//! Adding a subcommand: write a module with an `Args` struct (clap `Args`
+//! derive) and a `run(&Args, &mut Output) -> Result<(), CliError>`, then add one
+//! variant to [`Command`] and one arm to [`run`].
+
+pub mod input;
+pub mod json;
+pub mod output;
+pub mod segments;
+
+use clap::{Parser, Subcommand};
+use output::Output;
+use std::fmt;
+use std::process::ExitCode;
+
+/// tcpkit: what every TCP connection in a capture did.
+#[derive(Debug, Parser)]
+#[command(name = "tcpkit", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One line (or JSON object) per TCP segment, as tcpdump prints it.
+    Segments(segments::Args),
+}
+
+/// A failure the command reports on one line of stderr.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad input or unreadable file: the message names the file, the
+    /// frame / byte offset and the reason.
+    Input(String),
+    /// Writing the output failed for another reason than a closed pipe.
+    Output(std::io::Error),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Input(m) => f.write_str(m),
+            CliError::Output(e) => write!(f, "writing output: {e}"),
+        }
+    }
+}
+
+/// Runs one parsed command line against `out`.
+pub fn run(cli: &Cli, out: &mut Output) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Segments(a) => segments::run(a, out),
+    }
+}
+
+/// The whole program: parse, run, flush, report. Never panics on user input;
+/// exit status 0 on success, 1 on bad input, 2 on a usage error.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let mut out = Output::stdout();
+    let r = run(&cli, &mut out);
+    let flushed = out.finish();
+    match r.and(flushed) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tcpkit: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

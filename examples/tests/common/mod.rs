@@ -1,0 +1,51 @@
+//! Helpers shared by the command's integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The built `tcpkit` binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tcpkit")
+}
+
+/// `../shared` beside the checkout (the oracles); the tests need it.
+pub fn shared() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    assert!(
+        p.join("corpus").is_dir(),
+        "the oracles are expected in {} (../shared beside the checkout)",
+        p.display()
+    );
+    p
+}
+
+/// Runs `tcpkit ARGS`.
+pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(bin()).args(args).output().expect("run tcpkit")
+}
+
+/// A process panicked (exit 101 or Rust's panic message).
+pub fn panicked(o: &Output) -> bool {
+    o.status.code() == Some(101) || String::from_utf8_lossy(&o.stderr).contains("panicked at")
+}
+
+/// Reads a TSV written without quoting (header row first).
+pub fn read_tsv(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).expect("read tsv");
+    let mut lines = text.lines();
+    let head: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .split('\t')
+        .map(str::to_owned)
+        .collect();
+    lines
+        .map(|l| {
+            head.iter()
+                .cloned()
+                .zip(l.split('\t').map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
