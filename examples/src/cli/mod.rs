@@ -8,6 +8,7 @@ pub mod input;
 pub mod json;
 pub mod output;
 pub mod segments;
+pub mod story_text;
 
 use clap::{Parser, Subcommand};
 use output::Output;

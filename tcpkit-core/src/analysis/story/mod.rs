@@ -72,6 +72,7 @@ pub struct StoryBuilder {
     zero_at_fin_ack: [bool; 2],
     last_len: [u64; 2],
     retx_pending: [Option<(u64, u64)>; 2],
+    eff_window: [Option<u64>; 2],
 }
 
 impl StoryBuilder {
@@ -111,6 +112,7 @@ impl StoryBuilder {
             zero_at_fin_ack: [false; 2],
             last_len: [0; 2],
             retx_pending: [None; 2],
+            eff_window: [None; 2],
         }
     }
 
@@ -215,6 +217,13 @@ impl StoryBuilder {
         {
             self.ack = Some((frame, ts_ns));
             self.events.established_t = Some(ts_ns);
+            self.eff_window[0] = Some(facts.win_scaled);
+        } else if dir == Direction::ServerToClient
+            && self.ack.is_some()
+            && self.eff_window[1].is_none()
+            && !fl.rst()
+        {
+            self.eff_window[1] = Some(facts.win_scaled);
         }
         for o in seg.options.iter().flatten() {
             if let TcpOption::Timestamps { val, ecr } = o {
@@ -451,6 +460,7 @@ impl StoryBuilder {
                 server: implied(&self.options[1]),
             },
             window_scale,
+            effective_window: PerSide::from_array(self.eff_window),
             retransmissions: PerDir::from_array(self.retrans),
             trains,
             rtt,

@@ -430,6 +430,9 @@ pub struct ConnectionStory {
     pub implied_mtu: PerSide<Option<u32>>,
     /// Window scale shift in force for each side's windows (`None`: not negotiated or unknown).
     pub window_scale: PerSide<Option<u8>>,
+    /// Each side's window in bytes (scaled) on its first segment after the
+    /// handshake: the client's on the third packet.
+    pub effective_window: PerSide<Option<u64>>,
     /// Segments flagged as retransmissions, per direction.
     pub retransmissions: PerDir<u64>,
     /// Segments sent more than once.
