@@ -1,0 +1,95 @@
+//! Running the per-segment analysis and the story over a capture: every
+//! connection's [`ConnectionStory`] and the capture-wide [`Report`].
+//!
+//! One pass; a connection's story is finished as soon as the analyzer hands the
+//! connection out, so the builders alive at once are bounded by the live
+//! connections (the finished stories are kept for the output, in number order).
+
+use super::CliError;
+use std::collections::HashMap;
+use tcpkit_core::analysis::story::{ConnectionStory, StoryBuilder};
+use tcpkit_core::analysis::{Analyzer, AnalyzerConfig};
+use tcpkit_core::capture::PacketSource;
+use tcpkit_core::flow::ConnId;
+use tcpkit_core::report::{Diagnostics, Report};
+use tcpkit_core::wire;
+
+/// The lab's handshake-close capture, shipped with the command (`tcpkit report`
+/// with no argument).
+pub const DEMO: &[u8] = include_bytes!("../../data/demo.pcap");
+
+/// Everything the story commands print.
+#[derive(Debug)]
+pub struct Loaded {
+    /// One story per connection, in connection-number order.
+    pub flows: Vec<ConnectionStory>,
+    /// Capture-wide findings.
+    pub report: Report,
+    /// Time of the first packet (ns), the origin of relative times.
+    pub first_ts_ns: Option<i64>,
+    /// Time of the last packet (ns).
+    pub last_ts_ns: Option<i64>,
+}
+
+/// Reads `src` to the end (`name` for messages).
+pub fn load<S: PacketSource>(src: &mut S, name: &str) -> Result<Loaded, CliError> {
+    let mut an = Analyzer::new(AnalyzerConfig::default());
+    let mut builders: HashMap<ConnId, StoryBuilder> = HashMap::new();
+    let mut flows = Vec::new();
+    let mut diag = Diagnostics::new();
+    let (mut first, mut last) = (None, None::<i64>);
+    let mut finish = |b: StoryBuilder, last: i64, flows: &mut Vec<ConnectionStory>, diag: &mut Diagnostics| {
+        let s = b.finish(last);
+        diag.add(&s);
+        flows.push(s);
+    };
+    while let Some(p) = src.next_packet() {
+        let p = p.map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+        first.get_or_insert(p.ts_ns);
+        let now = last.map_or(p.ts_ns, |l| l.max(p.ts_ns));
+        last = Some(now);
+        let Ok(Some(seg)) = wire::decode(&p) else {
+            continue;
+        };
+        let facts = an.observe(p.frame, p.ts_ns, &seg);
+        builders
+            .entry(facts.conn)
+            .or_insert_with(|| StoryBuilder::new(facts.conn))
+            .observe(p.frame, p.ts_ns, &seg, &facts);
+        while let Some(rec) = an.pop_finished() {
+            if let Some(b) = builders.remove(&rec.conn) {
+                finish(b, now, &mut flows, &mut diag);
+            }
+        }
+    }
+    let end = last.unwrap_or(0);
+    for rec in an.finish().connections {
+        if let Some(b) = builders.remove(&rec.conn) {
+            finish(b, end, &mut flows, &mut diag);
+        }
+    }
+    for (_, b) in builders.drain() {
+        finish(b, end, &mut flows, &mut diag);
+    }
+    flows.sort_by_key(|f| f.conn);
+    Ok(Loaded {
+        flows,
+        report: diag.finish(),
+        first_ts_ns: first,
+        last_ts_ns: last,
+    })
+}
+
+/// Reads the capture file at `path`.
+pub fn load_path(path: &std::path::Path) -> Result<Loaded, CliError> {
+    let name = path.display().to_string();
+    let mut r = tcpkit_core::capture::open(path).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+    load(&mut r, &name)
+}
+
+/// Reads the demo capture shipped with the command.
+pub fn load_demo() -> Result<Loaded, CliError> {
+    let mut r = tcpkit_core::capture::SliceReader::new(DEMO)
+        .map_err(|e| CliError::Input(format!("demo capture: {e}")))?;
+    load(&mut r, "demo capture")
+}
