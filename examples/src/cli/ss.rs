@@ -41,13 +41,13 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let start = if args.at >= ABSOLUTE_FROM {
         (args.at * 1e9).round() as i64
     } else {
-        t0 + (args.at * 1e9).round() as i64
+        t0.saturating_add((args.at * 1e9).round() as i64)
     };
     let mut s = String::with_capacity(4096);
     let mut k = 0u64;
     loop {
         let t = match args.every {
-            Some(e) => start + (k as f64 * e * 1e9).round() as i64,
+            Some(e) => start.saturating_add((k as f64 * e * 1e9).round() as i64),
             None => start,
         };
         let mut hosts: BTreeMap<String, Vec<SsLine>> = BTreeMap::new();
@@ -60,10 +60,10 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             }
         }
         for (host, lines) in &hosts {
-            ss_table(&mut s, host, (t - t0) as f64 / 1e9, lines);
+            ss_table(&mut s, host, t.saturating_sub(t0) as f64 / 1e9, lines);
         }
         if hosts.is_empty() {
-            s.push_str(&format!("# t=+{:.3} s: no TCP sockets\n", (t - t0) as f64 / 1e9));
+            s.push_str(&format!("# t=+{:.3} s: no TCP sockets\n", t.saturating_sub(t0) as f64 / 1e9));
         }
         out.write(s.as_bytes())?;
         s.clear();

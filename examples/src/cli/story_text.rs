@@ -129,7 +129,7 @@ fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
 
 /// The block of one connection in `tcpkit report`.
 pub fn connection_block(out: &mut String, s: &ConnectionStory, t0_ns: i64) {
-    let rel = |t: i64| (t - t0_ns) as f64 / 1e9;
+    let rel = |t: i64| t.saturating_sub(t0_ns) as f64 / 1e9;
     let _ = writeln!(
         out,
         "Connection {}: {} -> {}  {}  ({:.6} .. {:.6} s)",

@@ -170,8 +170,8 @@ impl Diagnostics {
                         .syn_ack_ts_ns
                         .windows(2)
                         .last()
-                        .map_or(1_000_000_000, |w| w[1] - w[0]);
-                    last + 2 * gap
+                        .map_or(1_000_000_000, |w| w[1].saturating_sub(w[0]));
+                    last.saturating_add(gap.saturating_mul(2))
                 });
                 a.half_open.push((start, end.max(start)));
             }

@@ -45,7 +45,7 @@ fn next_due(iv: &[f64], linear_left: bool) -> Option<f64> {
 fn silence(t: &Train, iv: &[f64], capture_last_ts_ns: i64, what: &str) -> Option<String> {
     let last = *t.ts_ns.last()?;
     let due = next_due(iv, false)?;
-    let after = secs(capture_last_ts_ns - last);
+    let after = secs(capture_last_ts_ns.saturating_sub(last));
     if after >= due {
         None
     } else {
@@ -90,7 +90,7 @@ pub(crate) fn infer(
         }
         let linear = match shape(iv) {
             Shape::Exponential => Some(0),
-            Shape::LinearThenExponential(k) => Some(k as u32 - 1),
+            Shape::LinearThenExponential(k) => Some((k as u32).saturating_sub(1)),
             _ => None,
         };
         if let Some(l) = linear {

@@ -232,7 +232,7 @@ impl StoryBuilder {
                 if fl.ack() && facts.ack > self.acked[d] && ecr != 0 && facts.ack_rtt_ns.is_none() {
                     if let Some(&(_, t)) = self.ts_sent[r].iter().find(|(v, _)| *v == ecr) {
                         if ts_ns >= t {
-                            self.rtt[r].add((ts_ns - t) as u64);
+                            self.rtt[r].add(ts_ns.abs_diff(t));
                         }
                     }
                 }
@@ -405,7 +405,7 @@ impl StoryBuilder {
         let irtt = self.irtt_ns.map(|n| n as f64 / 1e9).or_else(|| {
             let (_, a) = self.ack?;
             let (_, s) = *self.syns.last()?;
-            Some(trains::secs(a - s))
+            Some(trains::secs(a.saturating_sub(s)))
         });
         let handshake = Handshake {
             syn_frames: self.syns.iter().map(|x| x.0).collect(),
@@ -552,7 +552,7 @@ fn close_of(
         rst_by,
         piggybacked,
         simultaneous,
-        duration_s: first_close_t.map(|t| trains::secs(last_ts - t)),
+        duration_s: first_close_t.map(|t| trains::secs(last_ts.saturating_sub(t))),
         half_close_left_open,
     }
 }

@@ -374,12 +374,12 @@ pub(crate) fn notes(s: &ConnectionStory) -> Vec<String> {
             .iter()
             .find(|x| x.state == TcpState::TimeWait)
         {
-            let left = 60.0 - secs(s.last_ts_ns - tw.t_ns);
+            let left = 60.0 - secs(s.last_ts_ns.saturating_sub(tw.t_ns));
             if left > 0.0 {
                 n.push(format!(
                     "The {} is in TIME_WAIT from {} after the first packet; Linux keeps it 60 s (TCP_TIMEWAIT_LEN).",
                     side.as_str(),
-                    human(secs(tw.t_ns - s.first_ts_ns))
+                    human(secs(tw.t_ns.saturating_sub(s.first_ts_ns)))
                 ));
             }
         }

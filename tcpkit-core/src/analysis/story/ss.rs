@@ -72,7 +72,7 @@ fn train_timer(t: &Train, t_ns: i64, name: &'static str) -> Option<SsTimer> {
     );
     Some(SsTimer {
         name,
-        remaining_s: next.map(|&x| secs(x - t_ns)),
+        remaining_s: next.map(|&x| secs(x.saturating_sub(t_ns))),
         retrans: sent.saturating_sub(1 + probe),
     })
 }
@@ -89,7 +89,11 @@ fn find_train(
         .iter()
         .filter(|t| t.dir == dir && kinds.contains(&t.kind))
         .filter(|t| t.ts_ns.first().is_some_and(|&f| f <= t_ns))
-        .filter(|t| t.ts_ns.last().is_some_and(|&l| l + 120_000_000_000 > t_ns))
+        .filter(|t| {
+            t.ts_ns
+                .last()
+                .is_some_and(|&l| l.saturating_add(120_000_000_000) > t_ns)
+        })
         .max_by_key(|t| t.ts_ns.first().copied())
         .and_then(|t| {
             let name = if t.kind == TrainKind::Probe {
@@ -119,7 +123,7 @@ pub fn ss_at(story: &ConnectionStory, t_ns: i64) -> Vec<SsLine> {
         let timer = match state {
             TcpState::Closed => continue,
             TcpState::TimeWait => {
-                let left = TIME_WAIT_NS - (t_ns - since);
+                let left = TIME_WAIT_NS.saturating_sub(t_ns.saturating_sub(since));
                 if left <= 0 {
                     continue;
                 }
@@ -131,7 +135,11 @@ pub fn ss_at(story: &ConnectionStory, t_ns: i64) -> Vec<SsLine> {
             }
             TcpState::FinWait2 => SsTimer {
                 name: "timewait",
-                remaining_s: Some(secs((TIME_WAIT_NS - (t_ns - since)).max(0))),
+                remaining_s: Some(secs(
+                    TIME_WAIT_NS
+                        .saturating_sub(t_ns.saturating_sub(since))
+                        .max(0),
+                )),
                 retrans: 0,
             },
             TcpState::SynSent => {

@@ -196,8 +196,14 @@ impl Trains {
             .filter(|t| t.sends() >= 2 || t.flagged)
             .map(|t| {
                 let first = t.ts.first().copied().unwrap_or(0);
-                let times_s: Vec<f64> = t.ts.iter().map(|&x| secs(x - first)).collect();
-                let intervals_s: Vec<f64> = t.ts.windows(2).map(|w| secs(w[1] - w[0])).collect();
+                let times_s: Vec<f64> =
+                    t.ts.iter()
+                        .map(|&x| secs(x.saturating_sub(first)))
+                        .collect();
+                let intervals_s: Vec<f64> =
+                    t.ts.windows(2)
+                        .map(|w| secs(w[1].saturating_sub(w[0])))
+                        .collect();
                 let verdict = classify(&t, &intervals_s);
                 Train {
                     dir: t.dir,
@@ -252,6 +258,7 @@ pub(crate) fn shape(iv: &[f64]) -> Shape {
                 Shape::Irregular
             }
         }
+        [first, ..] if *first <= 0.0 || !first.is_finite() => Shape::Irregular,
         [first, ..] => {
             let k = iv.iter().take_while(|x| about_equal(*first, **x)).count();
             let doubling = iv
