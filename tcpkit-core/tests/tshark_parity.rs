@@ -301,6 +301,20 @@ fn tshark_parity() {
                 Some(o) => compare(row, o, &mut t) && present,
                 None => false,
             };
+            if !good && seg.is_some() && std::env::var_os("TCPKIT_PARITY_VERBOSE").is_some() {
+                let g = |k: &str| row.get(k).map(String::as_str).unwrap_or("").to_string();
+                let theirs: Vec<String> = FLAGS
+                    .iter()
+                    .filter(|f| !g(&format!("tcp.analysis.{f}")).is_empty())
+                    .map(|f| f.to_string())
+                    .collect();
+                println!(
+                    "DIFF {name} frame {} tshark: stream {} seq {} ack {} len {} win {} scale {} {:?} rtt {} irtt {} | ours {:?}",
+                    g("frame.number"), g("tcp.stream"), g("tcp.seq"), g("tcp.ack"), g("tcp.len"),
+                    g("tcp.window_size"), g("tcp.window_size_scalefactor"), theirs,
+                    g("tcp.analysis.ack_rtt"), g("tcp.analysis.initial_rtt"), seg
+                );
+            }
             if ours.is_some() {
                 readable_frames += 1;
                 readable_ok += u64::from(good);

@@ -13,10 +13,12 @@ pub struct AnalyzerConfig {
     /// it closed, so that late retransmissions still find it. Default 120 s.
     pub linger_ns: u64,
     /// A connection with no segment for this long is handed out. `None`:
-    /// never (like tshark). Default 600 s.
+    /// never, like tshark (default: a later segment of an expired connection
+    /// would open a new connection number, which tshark never does).
     pub idle_timeout_ns: Option<u64>,
     /// At most this many connections are tracked at once; past it the least
-    /// recently active ones are evicted (and counted). Default 1,000,000.
+    /// recently active sixteenth is evicted (and counted). Default 65,536
+    /// (about 40 MB of connection state).
     pub max_connections: usize,
     /// Cap on the unacknowledged segments remembered per direction (tshark's
     /// `TCP_MAX_UNACKED_SEGMENTS`, 10,000).
@@ -27,8 +29,8 @@ impl Default for AnalyzerConfig {
     fn default() -> Self {
         Self {
             linger_ns: 120_000_000_000,
-            idle_timeout_ns: Some(600_000_000_000),
-            max_connections: 1_000_000,
+            idle_timeout_ns: None,
+            max_connections: 65_536,
             max_unacked: 10_000,
         }
     }

@@ -507,7 +507,9 @@ impl Connection {
                     && t_ack < 20_000_000
                 {
                     f |= F::FAST_RETRANSMISSION | F::RETRANSMISSION;
-                } else if t_next < ooo_thres && fwd.nextseq != seq.wrapping_add(seglen) {
+                } else if t_next < ooo_thres
+                    && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(u32::from(fl.syn() || fl.fin()))
+                {
                     f |= F::OUT_OF_ORDER;
                     retrans = false;
                 } else if seglen > 0
@@ -653,7 +655,8 @@ impl Connection {
             }
         };
         let rel_seq = fwd.rel(seq);
-        let rel_ack = if is_ack { rev.rel(ack) } else { 0 };
+        // Without the ACK flag the field is shown raw, as tshark does.
+        let rel_ack = if is_ack { rev.rel(ack) } else { u64::from(ack) };
         let mut next = rel_seq + u64::from(seglen);
         if fl.syn() || fl.fin() {
             next += 1;

@@ -129,7 +129,7 @@ pub struct SegmentFacts {
     pub new_conn: bool,
     /// Relative sequence number (ISN as base when the SYN was seen), exact beyond 4 GiB.
     pub seq: u64,
-    /// Relative acknowledgment number (0 when the ACK flag is not set).
+    /// Relative acknowledgment number; without the ACK flag, the raw field (as tshark shows it).
     pub ack: u64,
     /// The raw number the peer's sequence space counts from (its ISN, or one
     /// before its first sequence number seen); relative SACK edges use it, see
