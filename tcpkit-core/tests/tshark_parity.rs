@@ -115,6 +115,8 @@ struct Ours {
     flags: Vec<&'static str>,
     ack_rtt: Option<f64>,
     irtt: Option<f64>,
+    dup_ack_num: u32,
+    bytes_in_flight: Option<u64>,
 }
 
 /// Runs the analyzer over a capture. `None`: the capture cannot be read (yet).
@@ -139,6 +141,8 @@ fn analyse(cap: &Path) -> Option<HashMap<u64, Ours>> {
             flags: f.flags.names().collect(),
             ack_rtt: f.ack_rtt_ns.map(|n| n as f64 / 1e9),
             irtt: f.irtt_ns.map(|n| n as f64 / 1e9),
+            dup_ack_num: f.dup_ack_num,
+            bytes_in_flight: f.bytes_in_flight,
             ..Ours::default()
         };
         for opt in seg.options.iter() {
@@ -154,7 +158,9 @@ fn analyse(cap: &Path) -> Option<HashMap<u64, Ours>> {
                 Ok(TcpOption::Sack(b)) if o.sack.is_none() => {
                     o.sack = Some(
                         b.iter()
-                            .map(|(l, r)| (f.ack_space_rel(l, seg.ack), f.ack_space_rel(r, seg.ack)))
+                            .map(|(l, r)| {
+                                (f.ack_space_rel(l, seg.ack), f.ack_space_rel(r, seg.ack))
+                            })
                             .collect(),
                     )
                 }
@@ -204,14 +210,22 @@ fn compare(row: &HashMap<String, String>, o: &Ours, t: &mut Tally) -> bool {
     }
     ok &= t.check("len", o.len, first_int(g("tcp.len")).unwrap_or(0));
     if !g("tcp.window_size").is_empty() {
-        ok &= t.check("win_scaled", Some(o.win_scaled), first_int(g("tcp.window_size")));
+        ok &= t.check(
+            "win_scaled",
+            Some(o.win_scaled),
+            first_int(g("tcp.window_size")),
+        );
     }
     if !g("tcp.window_size_scalefactor").is_empty() {
         let theirs: Option<i64> = g("tcp.window_size_scalefactor").parse().ok();
         ok &= t.check("scale", o.scale, theirs);
     }
     ok &= t.check("opt.mss", o.mss, first_int(g("tcp.options.mss_val")));
-    ok &= t.check("opt.wscale", o.wshift, first_int(g("tcp.options.wscale.shift")));
+    ok &= t.check(
+        "opt.wscale",
+        o.wshift,
+        first_int(g("tcp.options.wscale.shift")),
+    );
     ok &= t.check(
         "opt.sack_perm",
         o.sack_perm,
@@ -258,6 +272,34 @@ fn compare(row: &HashMap<String, String>, o: &Ours, t: &mut Tally) -> bool {
     }
     if !g("tcp.analysis.initial_rtt").is_empty() {
         ok &= t.check("irtt", near(o.irtt, g("tcp.analysis.initial_rtt")), true);
+    }
+    // Beyond the yardstick (reported, not part of the bar): the duplicate-ACK
+    // number and bytes in flight.
+    if row.contains_key("tcp.analysis.duplicate_ack_num") {
+        t.check(
+            "x.dup_ack_num",
+            Some(u64::from(o.dup_ack_num)).filter(|&n| n > 0),
+            first_int(g("tcp.analysis.duplicate_ack_num")),
+        );
+    }
+    if row.contains_key("tcp.analysis.bytes_in_flight") {
+        t.check(
+            "x.bytes_in_flight",
+            o.bytes_in_flight,
+            first_int(g("tcp.analysis.bytes_in_flight")),
+        );
+    }
+    if std::env::var_os("TCPKIT_PARITY_DUP").is_some()
+        && Some(u64::from(o.dup_ack_num)).filter(|&n| n > 0)
+            != first_int(g("tcp.analysis.duplicate_ack_num"))
+    {
+        println!(
+            "DUP frame {} tshark {} ours {} {:?}",
+            g("frame.number"),
+            g("tcp.analysis.duplicate_ack_num"),
+            o.dup_ack_num,
+            o.flags
+        );
     }
     ok
 }
@@ -310,9 +352,35 @@ fn tshark_parity() {
                     .collect();
                 println!(
                     "DIFF {name} frame {} tshark: stream {} seq {} ack {} len {} win {} scale {} {:?} rtt {} irtt {} | ours {:?}",
-                    g("frame.number"), g("tcp.stream"), g("tcp.seq"), g("tcp.ack"), g("tcp.len"),
-                    g("tcp.window_size"), g("tcp.window_size_scalefactor"), theirs,
-                    g("tcp.analysis.ack_rtt"), g("tcp.analysis.initial_rtt"), seg
+                    g("frame.number"),
+                    g("tcp.stream"),
+                    g("tcp.seq"),
+                    g("tcp.ack"),
+                    g("tcp.len"),
+                    g("tcp.window_size"),
+                    g("tcp.window_size_scalefactor"),
+                    theirs,
+                    g("tcp.analysis.ack_rtt"),
+                    g("tcp.analysis.initial_rtt"),
+                    seg
+                );
+            }
+            if let Some(o) = seg
+                && std::env::var_os("TCPKIT_PARITY_BIF").is_some()
+                && o.bytes_in_flight.map(|b| b.to_string()).unwrap_or_default()
+                    != row
+                        .get("tcp.analysis.bytes_in_flight")
+                        .cloned()
+                        .unwrap_or_default()
+            {
+                println!(
+                    "BIF {name} frame {} tshark {:?} ours {:?} seq {} len {} flags {:?}",
+                    row.get("frame.number").cloned().unwrap_or_default(),
+                    row.get("tcp.analysis.bytes_in_flight"),
+                    o.bytes_in_flight,
+                    o.seq,
+                    o.len,
+                    o.flags
                 );
             }
             if ours.is_some() {

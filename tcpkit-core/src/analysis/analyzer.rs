@@ -253,7 +253,9 @@ impl Analyzer {
                 self.scratch.push((c.last_ts, s));
             }
         }
-        let n = (self.cfg.max_connections / 16).max(1).min(self.scratch.len());
+        let n = (self.cfg.max_connections / 16)
+            .max(1)
+            .min(self.scratch.len());
         if n < self.scratch.len() {
             self.scratch.select_nth_unstable(n - 1);
         }

@@ -212,6 +212,8 @@ impl Slot for Connection {
 #[derive(Default)]
 struct OptSummary {
     syn: SynOptions,
+    /// Sum of the SACK blocks' lengths (mod 2^32, as tshark sums them).
+    sacked: u32,
 }
 
 fn scan_options(seg: &Segment<'_>) -> OptSummary {
@@ -224,6 +226,11 @@ fn scan_options(seg: &Segment<'_>) -> OptSummary {
             Ok(TcpOption::Timestamps { .. }) => o.syn.timestamps = true,
             Ok(TcpOption::FastOpen { .. }) => o.syn.tfo = true,
             Ok(TcpOption::Mptcp { .. }) => o.syn.mptcp = true,
+            Ok(TcpOption::Sack(blocks)) => {
+                for (l, r) in blocks.iter() {
+                    o.sacked = o.sacked.wrapping_add(r.0.wrapping_sub(l.0));
+                }
+            }
             Ok(_) => {}
             Err(_) => break,
         }
@@ -428,7 +435,8 @@ impl Connection {
                     f |= F::PERSIST_PROBE;
                 }
             }
-            let same_pos = fwd.nextseq_set && seq == fwd.nextseq && fwd.lastack_set && ack == fwd.lastack;
+            let same_pos =
+                fwd.nextseq_set && seq == fwd.nextseq && fwd.lastack_set && ack == fwd.lastack;
             // window_update: no data, same seq/ack, a new non-zero window.
             if seglen == 0 && window != 0 && window != fwd.window && same_pos && no_sfr {
                 f |= F::WINDOW_UPDATE;
@@ -501,14 +509,14 @@ impl Connection {
                 } else {
                     3_000_000
                 };
-                if rev.dupacknum >= 2
-                    && rev.lastack_set
-                    && rev.lastack == seq
-                    && t_ack < 20_000_000
+                if rev.dupacknum >= 2 && rev.lastack_set && rev.lastack == seq && t_ack < 20_000_000
                 {
                     f |= F::FAST_RETRANSMISSION | F::RETRANSMISSION;
                 } else if t_next < ooo_thres
-                    && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(u32::from(fl.syn() || fl.fin()))
+                    && fwd.nextseq
+                        != seq
+                            .wrapping_add(seglen)
+                            .wrapping_add(u32::from(fl.syn() || fl.fin()))
                 {
                     f |= F::OUT_OF_ORDER;
                     retrans = false;
@@ -543,7 +551,8 @@ impl Connection {
         }
         // The highest sequence number sent (a zero-window probe does not count).
         let zwp = f & F::ZERO_WINDOW_PROBE != 0;
-        if (!fwd.nextseq_set || crate::wire::SeqNumber(nextseq).after(crate::wire::SeqNumber(fwd.nextseq)))
+        if (!fwd.nextseq_set
+            || crate::wire::SeqNumber(nextseq).after(crate::wire::SeqNumber(fwd.nextseq)))
             && !zwp
         {
             fwd.nextseq = nextseq;
@@ -566,6 +575,7 @@ impl Connection {
         fwd.lastack_set = true;
         fwd.lastack_time = ts;
         fwd.lastsegmentflags = f;
+        fwd.sacked = opts.sacked;
 
         // Drop what this ACK covers from the peer's list; an exact match gives the RTT
         // (the earliest transmission of that range, as tshark reports it).
@@ -615,7 +625,13 @@ impl Connection {
                     last = n;
                 }
             }
-            let inf = last.wrapping_sub(first);
+            // Minus what the peer's last segment SACKed (tshark 4.0 does not
+            // clip the blocks to the unacknowledged range).
+            // A FIN's sequence slot is not counted as a byte in flight.
+            let inf = last
+                .wrapping_sub(first)
+                .wrapping_sub(rev.sacked)
+                .wrapping_sub(u32::from(fl.fin()));
             if inf > 0 && inf < 2_000_000_000 {
                 bytes_in_flight = Some(u64::from(inf));
             }

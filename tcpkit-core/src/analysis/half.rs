@@ -43,6 +43,9 @@ pub(crate) struct Half {
     pub unacked: VecDeque<Unacked>,
     /// Highest relative sequence position reached, 64-bit (sent data or acknowledged by the peer).
     pub hi_rel: u64,
+    /// Bytes covered by the SACK blocks of the last segment this side sent
+    /// (tshark subtracts them from the peer's bytes in flight).
+    pub sacked: u32,
 }
 
 impl Default for Half {
@@ -66,6 +69,7 @@ impl Default for Half {
             valid_bif: false,
             unacked: VecDeque::new(),
             hi_rel: 0,
+            sacked: 0,
         }
     }
 }

@@ -167,7 +167,11 @@ impl SegmentFacts {
     /// like [`SegmentFacts::ack`]: unwrapped around this segment's raw
     /// acknowledgment number `seg_ack`, so exact beyond 4 GiB; before the base
     /// it is the 32-bit difference, as tshark shows it.
-    pub fn ack_space_rel(&self, raw: crate::wire::SeqNumber, seg_ack: crate::wire::SeqNumber) -> u64 {
+    pub fn ack_space_rel(
+        &self,
+        raw: crate::wire::SeqNumber,
+        seg_ack: crate::wire::SeqNumber,
+    ) -> u64 {
         let v = self.ack as i64 + i64::from(raw.diff(seg_ack));
         if self.ack != 0 && v >= 0 {
             v as u64
