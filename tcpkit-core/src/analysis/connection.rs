@@ -589,12 +589,14 @@ impl Connection {
                 let useq = crate::wire::SeqNumber(u.seq);
                 let unext = crate::wire::SeqNumber(u.nextseq);
                 if ack == u.nextseq {
+                    // Karn (RFC 6298, 3): a range sent twice (or a retransmission)
+                    // gives no valid sample.
+                    ambiguous |= matched || u.retrans;
                     if !matched {
                         matched = true;
                         acks_frame = Some(u.frame);
                         ack_rtt_ns = Some(ts.saturating_sub(u.ts).max(0) as u64);
                     }
-                    ambiguous |= u.retrans;
                     false
                 } else if a.after(useq) && !a.after(unext) {
                     u.seq = ack;
@@ -602,13 +604,9 @@ impl Connection {
                 } else if unext.after(a) {
                     true
                 } else {
-                    ambiguous |= u.retrans && matched;
                     false
                 }
             });
-            if matched && rev.unacked.iter().any(|u| u.nextseq == ack) {
-                ambiguous = true;
-            }
         }
         // Bytes in flight after this segment: the span of this direction's unacked list.
         let mut bytes_in_flight = None;
