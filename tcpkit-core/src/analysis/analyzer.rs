@@ -1,7 +1,7 @@
 //! The driver: segments in, [`SegmentFacts`] and finished connections out.
 
 use super::SegmentFacts;
-use super::connection::{Connection, ConnectionRecord, EndReason};
+use super::connection::{Connection, ConnectionRecord, EndReason, Opening};
 use crate::flow::{ConnId, Endpoint, FlowKey, Table};
 use crate::wire::Segment;
 use std::collections::VecDeque;
@@ -158,7 +158,16 @@ impl Analyzer {
                 self.stats.peak_live = self.stats.peak_live.max(self.table.len() as u64);
                 let max_unacked = self.cfg.max_unacked;
                 if let Some(c) = self.table.get_mut(s) {
-                    c.start(id, src_is_lo, src, dst, frame, ts_ns, seg, max_unacked);
+                    let o = Opening {
+                        id,
+                        src_is_lo,
+                        src,
+                        dst,
+                        frame,
+                        ts: ts_ns,
+                        max_unacked,
+                    };
+                    c.start(o, seg);
                 }
                 (s, true)
             }

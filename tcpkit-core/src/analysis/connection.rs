@@ -208,6 +208,20 @@ impl Slot for Connection {
     }
 }
 
+/// Where and when a connection starts (for [`Connection::start`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Opening {
+    pub id: ConnId,
+    /// The first segment's source is the key's lower endpoint.
+    pub src_is_lo: bool,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub frame: u64,
+    pub ts: i64,
+    /// Cap on each direction's unacked list.
+    pub max_unacked: usize,
+}
+
 /// What the options of one segment say, collected in one walk.
 #[derive(Default)]
 struct OptSummary {
@@ -240,17 +254,16 @@ fn scan_options(seg: &Segment<'_>) -> OptSummary {
 
 impl Connection {
     /// Starts a new connection in a recycled slot with `seg` as its first segment.
-    pub fn start(
-        &mut self,
-        id: ConnId,
-        src_is_lo: bool,
-        src: Endpoint,
-        dst: Endpoint,
-        frame: u64,
-        ts: i64,
-        seg: &Segment<'_>,
-        max_unacked: usize,
-    ) {
+    pub fn start(&mut self, o: Opening, seg: &Segment<'_>) {
+        let Opening {
+            id,
+            src_is_lo,
+            src,
+            dst,
+            frame,
+            ts,
+            max_unacked,
+        } = o;
         for h in &mut self.halves {
             h.reset();
         }
@@ -601,10 +614,9 @@ impl Connection {
                 } else if a.after(useq) && !a.after(unext) {
                     u.seq = ack;
                     true
-                } else if unext.after(a) {
-                    true
                 } else {
-                    false
+                    // Kept while not yet covered; a range wholly below the ack is dropped.
+                    unext.after(a)
                 }
             });
         }
