@@ -22,6 +22,7 @@ use crate::flow::{ConnId, Direction};
 
 /// tshark's `tcp.analysis.*` flags of one segment, as a bit set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AnalysisFlags(pub u32);
 
 macro_rules! analysis_flags {
@@ -98,6 +99,7 @@ impl AnalysisFlags {
 
 /// tshark's window scale factor semantics (`tcp.window_size_scalefactor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum WindowScale {
     /// The handshake was not seen: the factor is unknown (tshark: -1).
     Unknown,
@@ -120,6 +122,7 @@ impl WindowScale {
 
 /// What the per-segment analysis found about one segment. Plain data, no borrows.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SegmentFacts {
     /// The connection (tshark's `tcp.stream`).
     pub conn: ConnId,
