@@ -322,13 +322,7 @@ impl StreamReassembler {
     /// into the buffer and comes out at the next call.
     pub fn push<'s, 'a>(&'s mut self, frame: u64, seg: &Segment<'a>) -> Ready<'s, 'a> {
         let wire_len = u64::from(seg.payload_len);
-        if self.phase != Phase::Open {
-            self.stats.after_end_bytes += wire_len;
-            return Ready {
-                r: self,
-                piece: None,
-            };
-        }
+        let open = self.phase == Phase::Open;
         let data_seq = if seg.flags.syn() {
             seg.seq + 1
         } else {
@@ -339,7 +333,7 @@ impl StreamReassembler {
             && self.held.is_empty()
             && self.truncated.is_empty()
             && self.fin.is_none();
-        if self.base.is_none() || (seg.flags.syn() && pristine) {
+        if open && (self.base.is_none() || (seg.flags.syn() && pristine)) {
             self.base = Some(data_seq);
         }
         let off = self.offset_of(data_seq);
@@ -350,7 +344,7 @@ impl StreamReassembler {
         let wire_len = wire_len.max(captured.len() as u64);
         let mut end = off + wire_len as i64;
         let mut cap_end = off + captured.len() as i64;
-        if seg.flags.fin() && self.fin.is_none() && end >= 0 && end as u64 >= self.next {
+        if open && seg.flags.fin() && self.fin.is_none() && end >= 0 && end as u64 >= self.next {
             self.fin = Some(end as u64);
         }
         if let Some(f) = self.fin {
@@ -378,6 +372,14 @@ impl StreamReassembler {
                 self.compare_history(lo, &data[..(dup_end - lo) as usize]);
             }
             self.stats.duplicate_bytes += hi.min(self.next).saturating_sub(cap_hi);
+        }
+        if !open {
+            // Ended or closing: bytes not already delivered are past the end.
+            self.stats.after_end_bytes += hi.saturating_sub(lo.max(self.next));
+            return Ready {
+                r: self,
+                piece: None,
+            };
         }
         self.compare_held(lo, data);
         if hi > cap_hi.max(self.next) {
