@@ -135,7 +135,10 @@ fn feed(r: &mut StreamReassembler, isn: u32, plans: &[Plan], fin_at: Option<usiz
 
 /// A stream, its segmentation into consecutive pieces, extra copies of random
 /// ranges (repacketised retransmissions), and an arrival order.
-fn scenario() -> impl Strategy<Value = (u32, Vec<u8>, Vec<usize>, Vec<(usize, usize, u8)>, u64)> {
+/// (ISN, stream, cut points, extra copies (offset, len, mutation), shuffle seed).
+type Scenario = (u32, Vec<u8>, Vec<usize>, Vec<(usize, usize, u8)>, u64);
+
+fn scenario() -> impl Strategy<Value = Scenario> {
     (any::<u32>(), prop::collection::vec(any::<u8>(), 1..2000)).prop_flat_map(|(isn, stream)| {
         let n = stream.len();
         (
@@ -657,4 +660,24 @@ fn capture_without_the_syn_starts_at_the_first_segment() {
     }
     assert_eq!(out.data(), b"mid");
     assert_eq!(out.end, Some((3, EndReason::CaptureEnd)));
+}
+
+#[test]
+fn bytes_buffered_past_a_later_fin_are_dropped() {
+    let mut r = StreamReassembler::default();
+    let mut out = Out::default();
+    let _ = r.push(1, &seg(0, SYN, &[], 0)).count();
+    // "cdefgh" at offset 2 waits; then a FIN says the stream ends at 5.
+    assert_eq!(r.push(2, &seg(1 + 2, ACK, b"cdefgh", 6)).count(), 0);
+    assert_eq!(r.push(3, &seg(1 + 5, FIN, &[], 0)).count(), 0);
+    assert_eq!(
+        r.buffered_bytes(),
+        3 + tcpkit_core::reassembly::RANGE_OVERHEAD
+    );
+    for ev in r.push(4, &seg(1, ACK, b"ab", 2)) {
+        out.take(ev);
+    }
+    assert_eq!(out.data(), b"abcde");
+    assert_eq!(out.end, Some((5, EndReason::Fin)));
+    assert_eq!(r.stats().after_end_bytes, 3);
 }

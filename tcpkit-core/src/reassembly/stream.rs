@@ -346,6 +346,7 @@ impl StreamReassembler {
         let mut cap_end = off + captured.len() as i64;
         if open && seg.flags.fin() && self.fin.is_none() && end >= 0 && end as u64 >= self.next {
             self.fin = Some(end as u64);
+            self.clip_to_fin(end as u64);
         }
         if let Some(f) = self.fin {
             let f = f as i64;
@@ -552,6 +553,31 @@ impl StreamReassembler {
                 self.charge(RANGE_OVERHEAD);
             }
         }
+    }
+
+    /// Drops what was buffered past the FIN (RFC 9293 3.10.7.4: nothing
+    /// follows the FIN in sequence space), counting it as past the end.
+    fn clip_to_fin(&mut self, f: u64) {
+        let mut freed = 0;
+        let mut past = 0;
+        for (_, h) in self.held.split_off(&f) {
+            past += h.data.len() as u64;
+            freed += h.data.len() + RANGE_OVERHEAD;
+        }
+        if let Some((&k, h)) = self.held.range_mut(..f).next_back() {
+            let keep = f.saturating_sub(k) as usize;
+            if h.data.len() > keep {
+                past += (h.data.len() - keep) as u64;
+                freed += h.data.len() - keep;
+                h.data.truncate(keep);
+            }
+        }
+        freed += self.truncated.split_off(&f).len() * RANGE_OVERHEAD;
+        for end in self.truncated.values_mut() {
+            *end = (*end).min(f);
+        }
+        self.stats.after_end_bytes += past;
+        self.release(freed);
     }
 
     fn deliver(&mut self, data: &[u8]) {
