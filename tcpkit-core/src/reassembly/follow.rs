@@ -265,8 +265,24 @@ pub fn follow_capture<W: Write + ?Sized>(
     cfg: ReassemblyConfig,
     out: &mut W,
 ) -> Result<FollowSummary, FollowError> {
+    follow_packets(SliceReader::new(capture)?, selector, dir, cfg, out)
+}
+
+/// As [`follow_capture`], for packets from any reader that yields them as an
+/// iterator (the first reader error ends the run and is returned).
+pub fn follow_packets<'a, I, W>(
+    packets: I,
+    selector: ConnSelector,
+    dir: Direction,
+    cfg: ReassemblyConfig,
+    out: &mut W,
+) -> Result<FollowSummary, FollowError>
+where
+    I: IntoIterator<Item = Result<Packet<'a>, CaptureError>>,
+    W: Write + ?Sized,
+{
     let mut f = Follower::new(selector, dir, cfg);
-    for packet in SliceReader::new(capture)? {
+    for packet in packets {
         f.push_packet(&packet?, out)?;
     }
     f.finish(out)
