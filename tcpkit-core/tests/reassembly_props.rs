@@ -681,3 +681,35 @@ fn bytes_buffered_past_a_later_fin_are_dropped() {
     assert_eq!(out.end, Some((5, EndReason::Fin)));
     assert_eq!(r.stats().after_end_bytes, 3);
 }
+
+#[test]
+fn connection_streams_keep_directions_apart_and_share_the_budget() {
+    use tcpkit_core::flow::Direction::{ClientToServer as C2S, ServerToClient as S2C};
+    use tcpkit_core::reassembly::ConnectionStreams;
+    let budget = ReassemblyBudget::new(1 << 20);
+    let mut c = ConnectionStreams::new(ReassemblyConfig::default(), Some(budget.clone()));
+    let _ = c.push(1, C2S, &seg(100, SYN, &[], 0)).count();
+    let _ = c.push(2, S2C, &seg(7000, SYN | ACK, &[], 0)).count();
+    assert_eq!(c.push(3, S2C, &seg(7001 + 2, ACK, b"cd", 2)).count(), 0);
+    let evs: Vec<_> = c.push(4, C2S, &seg(101, ACK, b"ab", 2)).collect();
+    assert!(matches!(&evs[..], [StreamEvent::Data(ch)] if ch.data.as_slice() == b"ab"));
+    assert_eq!(budget.used(), 2 + tcpkit_core::reassembly::RANGE_OVERHEAD);
+    assert_eq!(c.get(S2C).next_offset(), 0);
+    assert_eq!(c.get(C2S).next_offset(), 2);
+    drop(c);
+    assert_eq!(budget.used(), 0);
+}
+
+#[test]
+fn gaps_read_well() {
+    let g = Gap {
+        offset: 62,
+        len: 8386,
+        reason: GapReason::Truncated,
+    };
+    assert_eq!(
+        g.to_string(),
+        "bytes 62..8448 (8386) missing: cut off by the capture's snaplen"
+    );
+    assert_eq!(GapReason::DroppedOverBudget.as_str(), "dropped_over_budget");
+}

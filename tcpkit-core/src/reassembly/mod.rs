@@ -67,10 +67,12 @@
 //! direction of one connection of a capture, written to an [`std::io::Write`].
 
 mod budget;
+mod connection;
 pub mod follow;
 mod stream;
 
 pub use budget::ReassemblyBudget;
+pub use connection::ConnectionStreams;
 pub use follow::{
     ConnSelector, FollowError, FollowSummary, Follower, follow_capture, follow_packets,
 };

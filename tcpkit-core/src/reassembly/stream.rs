@@ -3,6 +3,7 @@
 use super::budget::ReassemblyBudget;
 use crate::wire::{Segment, SeqNumber};
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
 use std::ops::Deref;
 
 /// What one buffered range (of data or of known-missing bytes) costs on top of
@@ -82,6 +83,16 @@ impl GapReason {
     }
 }
 
+impl fmt::Display for GapReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Truncated => "cut off by the capture's snaplen",
+            Self::NotCaptured => "never captured",
+            Self::DroppedOverBudget => "dropped over the reassembly memory cap",
+        })
+    }
+}
+
 /// A run of stream bytes that cannot be delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -92,6 +103,20 @@ pub struct Gap {
     pub len: u64,
     /// Why.
     pub reason: GapReason,
+}
+
+impl fmt::Display for Gap {
+    /// `bytes 62..8448 (8386) missing: cut off by the capture's snaplen`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "bytes {}..{} ({}) missing: {}",
+            self.offset,
+            self.offset + self.len,
+            self.len,
+            self.reason
+        )
+    }
 }
 
 /// The bytes of a [`Chunk`]: borrowed from the packet when it arrived in
@@ -649,6 +674,7 @@ struct Piece<'a> {
 /// [`finish`](StreamReassembler::finish)), in stream order. Borrowed chunks
 /// live as long as the pushed packet's bytes.
 #[derive(Debug)]
+#[must_use = "the events are the reassembled stream; what is not consumed waits for the next call"]
 pub struct Ready<'s, 'a> {
     r: &'s mut StreamReassembler,
     piece: Option<Piece<'a>>,
