@@ -172,7 +172,7 @@ fn plans_of(
             captured: w[1] - w[0],
         })
         .collect();
-    for &(a, len, x) in extra {
+    for &(a, len, x) in extra.iter().filter(|e| e.0 < n) {
         let b = (a + len).min(n);
         let mut data = stream[a..b].to_vec();
         if mutate {
@@ -268,14 +268,14 @@ proptest! {
     /// last copy.
     #[test]
     fn last_wins_replaces_buffered_bytes((isn, stream, cuts, extra, seed) in scenario()) {
-        let mut plans = plans_of(&stream, &cuts, &extra, true, seed);
-        // The opener: the first piece of the segmentation (offset 0), moved
-        // last; extra copies must not touch its range so the rest waits.
-        let k = plans.iter().position(|p| p.off == 0 && p.data == stream[..p.data.len()]).unwrap();
-        let opener = plans.remove(k);
-        let c = opener.data.len();
-        plans.retain(|p| p.off >= c);
-        plans.push(opener);
+        // The opener [0, c) arrives last and alone; everything else (the
+        // segmentation of the rest, with differing extra copies) waits.
+        let c = 1 + (seed % stream.len() as u64) as usize;
+        let mut plans = plans_of(&stream[c..], &cuts, &extra, true, seed);
+        for p in &mut plans {
+            p.off += c;
+        }
+        plans.push(Plan { off: 0, data: stream[..c].to_vec(), captured: c });
         let cfg = ReassemblyConfig { overlap: OverlapPolicy::LastWins, ..ReassemblyConfig::default() };
         let mut r = StreamReassembler::new(cfg);
         let mut out = Out::default();
