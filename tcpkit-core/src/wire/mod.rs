@@ -1,22 +1,50 @@
 //! Decoding a captured packet down to its TCP segment, zero-copy.
 //!
-//! [`decode`] walks the link layer, IP (and tunnels) to the innermost TCP header
+//! [`decode`] walks the link layer, IP and tunnels to the innermost TCP header
 //! and returns a [`Segment`] that borrows the option and payload bytes from the
 //! packet. Nothing here allocates.
 //!
-//! PLACEHOLDER: `decode` handles Ethernet, raw IP, IPv4 and IPv6 without
-//! extension headers; the full decoder (VLAN, SLL v1/v2, BSD null, tunnels,
-//! fragments, IPv6 extensions, truncation) replaces it.
+//! Link layers: Ethernet (802.1Q, 802.1ad, QinQ tags, 802.2 SNAP), Linux
+//! cooked v1 and v2, BSD null/loopback, PPP (PPPoE, Cisco HDLC), raw IP
+//! (LINKTYPE 101, 228, 229 and DLT_RAW 12/14), ARCNET (Linux), IP over
+//! InfiniBand, Juniper Ethernet; MPLS label stacks. Network: IPv4 with options
+//! and AH, IPv6 with Hop-by-Hop (Jumbo Payload), Routing, Fragment,
+//! Destination Options, AH, Mobility. Tunnels: IP-in-IP, 6in4, GRE (incl. WCCP
+//! redirect and PPTP), VXLAN, GENEVE, Broadcom LI.
+//!
+//! What comes out, by how much of the TCP header was captured:
+//!
+//! - 20 bytes or more: a [`Segment`]; when the data offset announces options
+//!   past the capture, `options` holds what was captured and `truncated` is set.
+//! - 4 to 19 bytes: a [`Segment`] with `header_captured` telling how far the
+//!   fields go; every field not wholly captured reads 0. tshark lists such a
+//!   frame as TCP with only the ports (`tcp_header_heapoverflow.pcap`) and
+//!   tcpdump prints the ports then `[|tcp]`.
+//! - fewer than 4 bytes: `Err(DecodeError::Truncated { layer: "TCP", .. })`.
+//!   tshark does not call it TCP (its dissector fails on the source port before
+//!   adding the TCP layer); tcpdump prints only the addresses and `[|tcp]`.
+//!
+//! `payload_len` always comes from the IP length fields (minus the TCP data
+//! offset), not from what was captured. An IP datagram that is not a first
+//! fragment (offset != 0) is not a TCP segment: `Ok(None)`.
 
+mod cursor;
+mod ip;
+mod link;
 mod option;
 mod seq;
+mod tcp;
+mod tunnel;
 
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
 pub use seq::SeqNumber;
+pub use tcp::{HEADER_LEN, TcpHeader, TooShort};
+pub use tunnel::{BCM_LI_PORT, GENEVE_PORT, VXLAN_PORT};
 
-use crate::capture::{LinkType, Packet};
+use crate::capture::Packet;
 use crate::error::DecodeError;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use cursor::Cursor;
+use std::net::IpAddr;
 
 /// The TCP header flags (RFC 9293 3.1, RFC 3168, RFC 9768's AE bit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -90,7 +118,9 @@ pub struct IpInfo {
     pub frag: u16,
     /// IPv6 flow label (0 for IPv4).
     pub flow_label: u32,
-    /// IPv4 total length / IPv6 payload length + 40, as the header says.
+    /// IPv4 total length / IPv6 payload length (or Jumbo Payload length) + 40,
+    /// as the header says (0 for IPv4 TSO / BIG TCP, 40 for IPv6 BIG TCP
+    /// without a jumbo option: then the segment spans the rest of the packet).
     pub total_len: u32,
 }
 
@@ -130,107 +160,110 @@ pub struct Segment<'a> {
     pub truncated: bool,
 }
 
-/// Decodes a packet to its (innermost) TCP segment. `Ok(None)`: not TCP.
-pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeError> {
-    let d = packet.data;
-    let ip = match packet.link_type {
-        LinkType::ETHERNET => {
-            if d.len() < 14 {
-                return Err(DecodeError::Truncated {
-                    layer: "Ethernet",
-                    offset: d.len(),
-                });
-            }
-            if u16::from_be_bytes([d[12], d[13]]) != 0x0800
-                && u16::from_be_bytes([d[12], d[13]]) != 0x86dd
-            {
-                return Ok(None);
-            }
-            &d[14..]
-        }
-        LinkType::RAW | LinkType::IPV4 | LinkType::IPV6 => d,
-        other => return Err(DecodeError::UnsupportedLinkType(other.0.into())),
-    };
-    decode_ip(ip)
+/// The next header to decode (internal state of [`decode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    Ethernet,
+    EtherType(u16),
+    Sll,
+    Sll2,
+    BsdNull { big_endian: bool },
+    Ppp,
+    PppProto,
+    CiscoHdlc,
+    Arcnet,
+    Ipoib,
+    JuniperEther,
+    Mpls,
+    Ip,
+    Ipv4,
+    Ipv6,
+    Gre,
+    Wccp,
+    Udp,
+    Tcp,
 }
 
-fn decode_ip(b: &[u8]) -> Result<Option<Segment<'_>>, DecodeError> {
-    let trunc = |layer| DecodeError::Truncated {
-        layer,
-        offset: b.len(),
-    };
-    let v = b.first().ok_or(trunc("IP"))? >> 4;
-    let (info, tcp, declared) = if v == 4 {
-        if b.len() < 20 {
-            return Err(trunc("IPv4"));
-        }
-        let ihl = usize::from(b[0] & 0xf) * 4;
-        let total = u16::from_be_bytes([b[2], b[3]]) as usize;
-        if b[9] != 6 || ihl < 20 || b.len() < ihl {
-            return Ok(None);
-        }
-        let info = IpInfo {
-            src: IpAddr::V4(Ipv4Addr::new(b[12], b[13], b[14], b[15])),
-            dst: IpAddr::V4(Ipv4Addr::new(b[16], b[17], b[18], b[19])),
-            version: 4,
-            tos: b[1],
-            ttl: b[8],
-            id: u16::from_be_bytes([b[4], b[5]]),
-            frag: u16::from_be_bytes([b[6], b[7]]),
-            flow_label: 0,
-            total_len: total as u32,
+/// How many headers [`decode`] walks at most before giving up (tunnels in
+/// tunnels); real captures need fewer than 12.
+const MAX_LAYERS: usize = 32;
+
+/// Decodes a packet to its (innermost) TCP segment. `Ok(None)`: not TCP (or a
+/// non-first IP fragment). See the module docs for truncated headers.
+pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeError> {
+    let mut next = link::start(packet.link_type)?;
+    let mut c = Cursor::new(packet.data, packet.orig_len);
+    let mut ip: Option<IpInfo> = None;
+    for _ in 0..MAX_LAYERS {
+        let step = match next {
+            Next::Ethernet => link::ethernet(c),
+            Next::EtherType(t) => link::by_ethertype(t, c),
+            Next::Sll => link::sll(c),
+            Next::Sll2 => link::sll2(c),
+            Next::BsdNull { big_endian } => link::bsd_null(c, big_endian),
+            Next::Ppp => link::ppp(c),
+            Next::PppProto => link::ppp_proto(c),
+            Next::CiscoHdlc => link::cisco_hdlc(c),
+            Next::Arcnet => link::arcnet(c),
+            Next::Ipoib => link::ipoib(c),
+            Next::JuniperEther => link::juniper_ether(c),
+            Next::Mpls => link::mpls(c),
+            Next::Ip => ip::by_version(c),
+            Next::Ipv4 => ip::ipv4(c, &mut ip),
+            Next::Ipv6 => ip::ipv6(c, &mut ip),
+            Next::Gre => tunnel::gre(c),
+            Next::Wccp => tunnel::wccp(c),
+            Next::Udp => tunnel::udp(c),
+            Next::Tcp => {
+                return match ip {
+                    Some(ip) => segment(ip, c).map(Some),
+                    None => Ok(None),
+                };
+            }
         };
-        (info, &b[ihl..], total.saturating_sub(ihl))
-    } else if v == 6 {
-        if b.len() < 40 {
-            return Err(trunc("IPv6"));
+        match step? {
+            Some((n, rest)) => {
+                next = n;
+                c = rest;
+            }
+            None => return Ok(None),
         }
-        if b[6] != 6 {
-            return Ok(None);
-        }
-        let plen = u16::from_be_bytes([b[4], b[5]]) as usize;
-        let a = |o: usize| {
-            let mut x = [0u8; 16];
-            x.copy_from_slice(&b[o..o + 16]);
-            IpAddr::V6(Ipv6Addr::from(x))
-        };
-        let info = IpInfo {
-            src: a(8),
-            dst: a(24),
-            version: 6,
-            tos: ((u16::from_be_bytes([b[0], b[1]]) >> 4) & 0xff) as u8,
-            ttl: b[7],
-            id: 0,
-            frag: 0,
-            flow_label: u32::from_be_bytes([0, b[1] & 0xf, b[2], b[3]]),
-            total_len: plen as u32 + 40,
-        };
-        (info, &b[40..], plen)
-    } else {
-        return Ok(None);
-    };
-    if tcp.len() < 20 {
-        return Err(trunc("TCP"));
     }
-    let hl = usize::from(tcp[12] >> 4) * 4;
-    let hl_cap = hl.min(tcp.len());
-    let declared = declared.min(tcp.len().max(declared));
-    let payload = tcp.get(hl..declared.min(tcp.len()).max(hl)).unwrap_or(&[]);
-    Ok(Some(Segment {
-        ip: info,
-        sport: u16::from_be_bytes([tcp[0], tcp[1]]),
-        dport: u16::from_be_bytes([tcp[2], tcp[3]]),
-        seq: SeqNumber(u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]])),
-        ack: SeqNumber(u32::from_be_bytes([tcp[8], tcp[9], tcp[10], tcp[11]])),
-        flags: TcpFlags(u16::from_be_bytes([tcp[12], tcp[13]]) & 0x1ff),
-        window: u16::from_be_bytes([tcp[14], tcp[15]]),
-        checksum: u16::from_be_bytes([tcp[16], tcp[17]]),
-        urgent: u16::from_be_bytes([tcp[18], tcp[19]]),
-        header_len: hl as u8,
-        header_captured: hl_cap as u8,
-        options: Options::new(tcp.get(20..hl_cap).unwrap_or(&[])),
+    Err(DecodeError::Malformed {
+        layer: "encapsulation",
+        reason: "too many nested headers",
+    })
+}
+
+/// Builds the segment from the TCP bytes at `c` (`c.wire` = IP payload length).
+fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
+    if c.data.len() < 4 {
+        return Err(DecodeError::Truncated {
+            layer: "TCP",
+            offset: c.off + c.data.len(),
+        });
+    }
+    let h = TcpHeader::new_unchecked(c.data);
+    let header_len = h.header_len();
+    let hl = usize::from(header_len);
+    let header_captured = c.data.len().min(hl.max(HEADER_LEN));
+    let payload = h.payload();
+    let payload_len = c.wire.saturating_sub(hl.max(HEADER_LEN));
+    Ok(Segment {
+        ip,
+        sport: h.src_port(),
+        dport: h.dst_port(),
+        seq: h.seq_number(),
+        ack: h.ack_number(),
+        flags: h.flags(),
+        window: h.window(),
+        checksum: h.checksum(),
+        urgent: h.urgent(),
+        header_len,
+        header_captured: u8::try_from(header_captured).unwrap_or(u8::MAX),
+        options: h.options(),
         payload,
-        payload_len: declared.saturating_sub(hl) as u32,
-        truncated: hl_cap < hl || payload.len() < declared.saturating_sub(hl),
-    }))
+        payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
+        truncated: header_captured < hl.max(HEADER_LEN) || payload.len() < payload_len,
+    })
 }

@@ -116,6 +116,18 @@ pub enum TcpOption<'a> {
         /// Carried in the experimental kind 254.
         experimental: bool,
     },
+    /// A kind with a fixed length (MSS 4, window scale 3, SACK-permitted 2,
+    /// timestamps 10, MD5 18, user timeout 4; SACK 2 + 8n; TCP-AO at least 4;
+    /// MPTCP at least 3) whose length byte says otherwise. `data` is every byte
+    /// after kind and length. tcpdump prints such an option with its normal
+    /// name and value followed by `[len N]` (print-tcp.c reads only the
+    /// specified data length and then compares it with the length byte).
+    BadLength {
+        /// Option kind.
+        kind: u8,
+        /// Option data (after kind and length), as long as the length byte says.
+        data: &'a [u8],
+    },
     /// Any other kind, with its data (after kind and length).
     Unknown {
         /// Option kind.
@@ -125,15 +137,24 @@ pub enum TcpOption<'a> {
     },
 }
 
-/// A malformed option: iteration stops after it.
+/// A malformed or cut option: iteration stops after it.
+///
+/// Two cases, as tcpdump tells them apart (print-tcp.c): the length byte is
+/// below 2 or runs past the end of the option space the header's data offset
+/// declares (`truncated == false`, tcpdump prints `[bad opt]`), or the option
+/// lies within the declared header but the capture ends inside it
+/// (`truncated == true`, tcpdump prints what was captured, then `[|tcp]`).
+/// The captured bytes of the option are `options.bytes()[offset..]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OptionError {
     /// Offset of the option in the option bytes.
     pub offset: usize,
     /// The option kind.
     pub kind: u8,
-    /// The length byte, when present.
+    /// The length byte, when captured.
     pub len: Option<u8>,
+    /// The option is cut by the end of the capture, not malformed.
+    pub truncated: bool,
 }
 
 /// SACK blocks of one option, zero-copy.
@@ -162,27 +183,70 @@ impl<'a> SackBlocks<'a> {
     }
 }
 
-/// The option bytes of a TCP header (as far as they were captured).
+/// The option bytes of a TCP header (as far as they were captured), and how
+/// many option bytes the header's data offset declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Options<'a> {
     bytes: &'a [u8],
+    declared: u8,
 }
 
 impl<'a> Options<'a> {
-    /// Wraps the captured option bytes.
+    /// Wraps complete option bytes (declared length = `bytes.len()`, at most 40
+    /// bytes are meaningful; a longer slice is kept whole).
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes }
+        Self {
+            bytes,
+            declared: u8::try_from(bytes.len()).unwrap_or(u8::MAX),
+        }
     }
 
-    /// The raw option bytes.
+    /// Wraps the captured option bytes of a header whose data offset declares
+    /// `declared` option bytes (`data offset * 4 - 20`); `bytes` may be shorter
+    /// when the snaplen cut the header.
+    pub fn with_declared(bytes: &'a [u8], declared: u8) -> Self {
+        Self {
+            bytes,
+            declared: declared.max(u8::try_from(bytes.len()).unwrap_or(u8::MAX)),
+        }
+    }
+
+    /// The captured option bytes.
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
+    }
+
+    /// Option bytes the header declares (data offset * 4 - 20).
+    pub fn declared_len(&self) -> usize {
+        usize::from(self.declared)
+    }
+
+    /// Fewer option bytes were captured than the header declares.
+    pub fn is_truncated(&self) -> bool {
+        self.bytes.len() < self.declared_len()
+    }
+
+    /// The captured bytes after the first well-formed EOL (RFC 9293: "used at
+    /// the end of all options, not the end of each option ... the remainder of
+    /// the header is padding"), or `None` without one. tcpdump shows non-zero
+    /// padding after EOL; this is where a renderer finds it.
+    pub fn after_eol(&self) -> Option<&'a [u8]> {
+        let mut it = self.iter();
+        loop {
+            let at = it.offset();
+            match it.next()? {
+                Ok(TcpOption::Eol) => return self.bytes.get(at + 1..),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
     }
 
     /// Iterates the options; a malformed option is yielded as `Err` and ends it.
     pub fn iter(&self) -> OptionIter<'a> {
         OptionIter {
             bytes: self.bytes,
+            declared: self.declared_len(),
             pos: 0,
         }
     }
@@ -200,6 +264,7 @@ impl<'a> IntoIterator for Options<'a> {
 #[derive(Debug, Clone)]
 pub struct OptionIter<'a> {
     bytes: &'a [u8],
+    declared: usize,
     pos: usize,
 }
 
@@ -210,23 +275,107 @@ impl<'a> OptionIter<'a> {
     }
 }
 
+/// Big-endian u16 at the start of `b` (0 when shorter; callers check lengths).
 fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
+    match b {
+        [x, y, ..] => u16::from_be_bytes([*x, *y]),
+        _ => 0,
+    }
 }
 
+/// Big-endian u32 at the start of `b` (0 when shorter; callers check lengths).
 fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+    match b {
+        [a, b, c, d, ..] => u32::from_be_bytes([*a, *b, *c, *d]),
+        _ => 0,
+    }
+}
+
+/// Classifies one well-framed option (`kind`, `data` after kind and length).
+fn classify(k: u8, data: &[u8]) -> TcpOption<'_> {
+    let bad = TcpOption::BadLength { kind: k, data };
+    match k {
+        kind::MSS => match data {
+            [_, _] => TcpOption::Mss(be16(data)),
+            _ => bad,
+        },
+        kind::WSCALE => match data {
+            [s] => TcpOption::WindowScale(*s),
+            _ => bad,
+        },
+        kind::SACK_PERM if data.is_empty() => TcpOption::SackPermitted,
+        kind::SACK if data.len() % 8 == 0 => TcpOption::Sack(SackBlocks(data)),
+        kind::TIMESTAMPS if data.len() == 8 => TcpOption::Timestamps {
+            val: be32(data),
+            ecr: be32(data.get(4..).unwrap_or_default()),
+        },
+        kind::MD5 if data.len() == 16 => TcpOption::Md5(data),
+        kind::AO => match data {
+            [key_id, rnext_key_id, mac @ ..] => TcpOption::Ao {
+                key_id: *key_id,
+                rnext_key_id: *rnext_key_id,
+                mac,
+            },
+            _ => bad,
+        },
+        kind::USER_TIMEOUT if data.len() == 2 => {
+            let v = be16(data);
+            TcpOption::UserTimeout {
+                minutes: v & 0x8000 != 0,
+                timeout: v & 0x7fff,
+            }
+        }
+        kind::MPTCP => match data.first() {
+            Some(b) => TcpOption::Mptcp {
+                subtype: b >> 4,
+                data,
+            },
+            None => bad,
+        },
+        kind::FAST_OPEN => TcpOption::FastOpen {
+            cookie: data,
+            experimental: false,
+        },
+        kind::ACCECN0 | kind::ACCECN1 => TcpOption::AccEcn {
+            order: u8::from(k == kind::ACCECN1),
+            data,
+            experimental: false,
+        },
+        kind::EXPERIMENTAL1 | kind::EXPERIMENTAL2 => match data {
+            [x, y, rest @ ..] => match u16::from_be_bytes([*x, *y]) {
+                exid::FAST_OPEN => TcpOption::FastOpen {
+                    cookie: rest,
+                    experimental: true,
+                },
+                exid::ACCECN0 => TcpOption::AccEcn {
+                    order: 0,
+                    data: rest,
+                    experimental: true,
+                },
+                exid::ACCECN1 => TcpOption::AccEcn {
+                    order: 1,
+                    data: rest,
+                    experimental: true,
+                },
+                _ => TcpOption::Unknown { kind: k, data },
+            },
+            _ => TcpOption::Unknown { kind: k, data },
+        },
+        kind::SACK_PERM | kind::SACK | kind::TIMESTAMPS | kind::MD5 | kind::USER_TIMEOUT => bad,
+        _ => TcpOption::Unknown { kind: k, data },
+    }
 }
 
 impl<'a> Iterator for OptionIter<'a> {
     type Item = Result<TcpOption<'a>, OptionError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = self.bytes.get(self.pos..).filter(|r| !r.is_empty())?;
-        let k = rest[0];
+        let rest = self.bytes.get(self.pos..)?;
+        let (&k, after_kind) = rest.split_first()?;
         let offset = self.pos;
         match k {
             kind::EOL => {
+                // RFC 9293: EOL ends the list; what follows is padding.
                 self.pos = self.bytes.len();
                 return Some(Ok(TcpOption::Eol));
             }
@@ -236,83 +385,35 @@ impl<'a> Iterator for OptionIter<'a> {
             }
             _ => {}
         }
-        let fail = |len| OptionError {
-            offset,
-            kind: k,
-            len,
-        };
-        let Some(&len) = rest.get(1) else {
+        // Room the header declares from this option on (never less than captured).
+        let declared_rest = self.declared.saturating_sub(offset).max(rest.len());
+        let mut fail = |len: Option<u8>, truncated| {
             self.pos = self.bytes.len();
-            return Some(Err(fail(None)));
+            Some(Err(OptionError {
+                offset,
+                kind: k,
+                len,
+                truncated,
+            }))
         };
-        if len < 2 || usize::from(len) > rest.len() {
-            self.pos = self.bytes.len();
-            return Some(Err(fail(Some(len))));
+        let Some(&len) = after_kind.first() else {
+            // The length byte itself is missing: cut by the capture when the
+            // header declares more bytes, else the option space ends here.
+            return fail(None, declared_rest > rest.len());
+        };
+        let n = usize::from(len);
+        if len < 2 || n > declared_rest {
+            return fail(Some(len), false);
         }
-        self.pos += usize::from(len);
-        let data = &rest[2..usize::from(len)];
-        let opt = match (k, data.len()) {
-            (kind::MSS, 2) => TcpOption::Mss(be16(data)),
-            (kind::WSCALE, 1) => TcpOption::WindowScale(data[0]),
-            (kind::SACK_PERM, 0) => TcpOption::SackPermitted,
-            (kind::SACK, n) if n % 8 == 0 => TcpOption::Sack(SackBlocks(data)),
-            (kind::TIMESTAMPS, 8) => TcpOption::Timestamps {
-                val: be32(data),
-                ecr: be32(&data[4..]),
-            },
-            (kind::MD5, 16) => TcpOption::Md5(data),
-            (kind::AO, n) if n >= 2 => TcpOption::Ao {
-                key_id: data[0],
-                rnext_key_id: data[1],
-                mac: &data[2..],
-            },
-            (kind::USER_TIMEOUT, 2) => {
-                let v = be16(data);
-                TcpOption::UserTimeout {
-                    minutes: v & 0x8000 != 0,
-                    timeout: v & 0x7fff,
-                }
-            }
-            (kind::MPTCP, n) if n >= 1 => TcpOption::Mptcp {
-                subtype: data[0] >> 4,
-                data,
-            },
-            (kind::FAST_OPEN, _) => TcpOption::FastOpen {
-                cookie: data,
-                experimental: false,
-            },
-            (kind::ACCECN0, _) => TcpOption::AccEcn {
-                order: 0,
-                data,
-                experimental: false,
-            },
-            (kind::ACCECN1, _) => TcpOption::AccEcn {
-                order: 1,
-                data,
-                experimental: false,
-            },
-            (kind::EXPERIMENTAL1 | kind::EXPERIMENTAL2, n) if n >= 2 => match be16(data) {
-                exid::FAST_OPEN => TcpOption::FastOpen {
-                    cookie: &data[2..],
-                    experimental: true,
-                },
-                exid::ACCECN0 => TcpOption::AccEcn {
-                    order: 0,
-                    data: &data[2..],
-                    experimental: true,
-                },
-                exid::ACCECN1 => TcpOption::AccEcn {
-                    order: 1,
-                    data: &data[2..],
-                    experimental: true,
-                },
-                _ => TcpOption::Unknown { kind: k, data },
-            },
-            _ => TcpOption::Unknown { kind: k, data },
+        let Some(data) = rest.get(2..n) else {
+            return fail(Some(len), true);
         };
-        Some(Ok(opt))
+        self.pos += n;
+        Some(Ok(classify(k, data)))
     }
 }
+
+impl core::iter::FusedIterator for OptionIter<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -350,7 +451,8 @@ mod tests {
                 Err(OptionError {
                     offset: 1,
                     kind: 2,
-                    len: Some(1)
+                    len: Some(1),
+                    truncated: false,
                 })
             ]
         );
