@@ -12,7 +12,7 @@
 use super::stream::{
     EndReason, Gap, ReassemblyConfig, StreamEvent, StreamReassembler, StreamStats,
 };
-use crate::capture::{Packet, SliceReader};
+use crate::capture::{Packet, PacketSource, SliceReader};
 use crate::error::{CaptureError, DecodeError};
 use crate::flow::{Direction, Endpoint};
 use crate::wire::{self, Segment};
@@ -283,6 +283,28 @@ where
 {
     let mut f = Follower::new(selector, dir, cfg);
     for packet in packets {
+        f.push_packet(&packet?, out)?;
+    }
+    f.finish(out)
+}
+
+/// As [`follow_capture`], for any [`PacketSource`]: a
+/// [`StreamReader`](crate::capture::StreamReader) over a file or pipe (each
+/// packet lent only until the next; memory stays bounded) or a
+/// [`SliceReader`].
+pub fn follow_source<S, W>(
+    source: &mut S,
+    selector: ConnSelector,
+    dir: Direction,
+    cfg: ReassemblyConfig,
+    out: &mut W,
+) -> Result<FollowSummary, FollowError>
+where
+    S: PacketSource + ?Sized,
+    W: Write + ?Sized,
+{
+    let mut f = Follower::new(selector, dir, cfg);
+    while let Some(packet) = source.next_packet() {
         f.push_packet(&packet?, out)?;
     }
     f.finish(out)

@@ -75,6 +75,7 @@ pub use budget::ReassemblyBudget;
 pub use connection::ConnectionStreams;
 pub use follow::{
     ConnSelector, FollowError, FollowSummary, Follower, follow_capture, follow_packets,
+    follow_source,
 };
 pub use stream::{
     Chunk, ChunkData, EndReason, Gap, GapReason, OverlapPolicy, RANGE_OVERHEAD, Ready,
