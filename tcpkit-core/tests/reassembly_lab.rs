@@ -400,3 +400,74 @@ fn streaming_reader_from_a_file_is_byte_exact_too() {
         assert_eq!(s.bytes_written, rp["s2c_bytes"].as_u64().unwrap());
     }
 }
+
+/// A raw-IPv4 TCP packet (LINKTYPE_RAW), hand-built: 20-byte IPv4 header,
+/// 20-byte TCP header, payload.
+fn raw_packet(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    seq: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let total = (40 + payload.len()) as u16;
+    let mut p = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        0,
+        0x40,
+        0,
+        64,
+        6,
+        0,
+        0,
+    ];
+    p.extend_from_slice(&src);
+    p.extend_from_slice(&dst);
+    p.extend_from_slice(&sport.to_be_bytes());
+    p.extend_from_slice(&dport.to_be_bytes());
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    p.extend_from_slice(payload);
+    p
+}
+
+#[test]
+fn a_reused_four_tuple_ends_the_followed_connection() {
+    use tcpkit_core::capture::{LinkType, Packet};
+    use tcpkit_core::reassembly::Follower;
+    let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let pkts = [
+        raw_packet(c, 4000, s, 80, 100, 0x02, b""), // SYN, ISN 100
+        raw_packet(c, 4000, s, 80, 101, 0x18, b"first"), // data
+        // no FIN captured: the first connection just stops
+        raw_packet(c, 4000, s, 80, 9000, 0x02, b""), // SYN, new ISN: port reuse
+        raw_packet(c, 4000, s, 80, 9001, 0x18, b"second"),
+    ];
+    let mut f = Follower::new(
+        ConnSelector::Index(0),
+        Direction::ClientToServer,
+        ReassemblyConfig::default(),
+    );
+    let mut out = Vec::new();
+    for (i, data) in pkts.iter().enumerate() {
+        let p = Packet {
+            frame: i as u64 + 1,
+            ts_ns: 0,
+            link_type: LinkType::RAW,
+            orig_len: data.len() as u32,
+            data,
+            interface: 0,
+        };
+        f.push_packet(&p, &mut out).unwrap();
+    }
+    let s = f.finish(&mut out).unwrap();
+    assert_eq!(out, b"first");
+    assert_eq!(s.end, Some(EndReason::CaptureEnd));
+    assert_eq!(s.gaps, vec![]);
+}

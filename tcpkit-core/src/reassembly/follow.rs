@@ -7,7 +7,9 @@
 //! This matches tshark's `tcp.stream` except when a 4-tuple is reused (a new
 //! connection on the same ports is merged into the old one here). The client
 //! is the sender of the first SYN without ACK (the receiver of a SYN-ACK);
-//! with no SYN seen first, the sender of the first segment.
+//! with no SYN seen first, the sender of the first segment. Once followed, a
+//! client SYN with another initial sequence number than the first one opens
+//! a new connection on the same ports: following stops there (port reuse).
 
 use super::stream::{
     EndReason, Gap, ReassemblyConfig, StreamEvent, StreamReassembler, StreamStats,
@@ -15,7 +17,7 @@ use super::stream::{
 use crate::capture::{Packet, PacketSource, SliceReader};
 use crate::error::{CaptureError, DecodeError};
 use crate::flow::{Direction, Endpoint};
-use crate::wire::{self, Segment};
+use crate::wire::{self, Segment, SeqNumber};
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
@@ -109,6 +111,8 @@ pub struct Follower {
     dir: Direction,
     seen: HashMap<Key, u64>,
     target: Option<(Key, Endpoint, Endpoint)>,
+    client_isn: Option<SeqNumber>,
+    reused: bool,
     reasm: StreamReassembler,
     gaps: Vec<Gap>,
     written: u64,
@@ -125,6 +129,8 @@ impl Follower {
             dir,
             seen: HashMap::new(),
             target: None,
+            client_isn: None,
+            reused: false,
             reasm: StreamReassembler::new(cfg),
             gaps: Vec::new(),
             written: 0,
@@ -178,6 +184,20 @@ impl Follower {
         let Some((_, client, _)) = self.target else {
             return Ok(());
         };
+        if self.reused {
+            return Ok(());
+        }
+        if seg.flags.syn() && !seg.flags.ack() && src == client {
+            match self.client_isn {
+                None => self.client_isn = Some(seg.seq),
+                Some(isn) if isn != seg.seq => {
+                    // A new connection on the same 4-tuple: ours is over.
+                    self.reused = true;
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+        }
         let seg_dir = if src == client {
             Direction::ClientToServer
         } else {
