@@ -713,3 +713,44 @@ fn gaps_read_well() {
     );
     assert_eq!(GapReason::DroppedOverBudget.as_str(), "dropped_over_budget");
 }
+
+#[test]
+fn an_acknowledged_hole_is_not_captured_and_not_waited_for() {
+    let mut r = StreamReassembler::default();
+    let _ = r.push(1, &seg(0, SYN, &[], 0)).count();
+    let _ = r.push(2, &seg(1, ACK, b"01234", 5)).count();
+    // Bytes 5..10 never captured; 10..15 wait.
+    assert_eq!(r.push(3, &seg(1 + 10, ACK, b"abcde", 5)).count(), 0);
+    // The receiver acknowledges 7 (it got 5..7): the hole up to 7 is given up,
+    // 7..10 still awaited.
+    let evs: Vec<_> = r.ack(SeqNumber(1 + 7)).collect();
+    assert_eq!(
+        evs,
+        vec![StreamEvent::Gap(Gap {
+            offset: 5,
+            len: 2,
+            reason: GapReason::NotCaptured
+        })]
+    );
+    // Acknowledging everything: the rest of the hole, then the held data.
+    let evs: Vec<_> = r.ack(SeqNumber(1 + 15)).collect();
+    assert_eq!(evs.len(), 2);
+    assert_eq!(
+        evs[0],
+        StreamEvent::Gap(Gap {
+            offset: 7,
+            len: 3,
+            reason: GapReason::NotCaptured
+        })
+    );
+    assert!(
+        matches!(&evs[1], StreamEvent::Data(c) if c.offset == 10 && c.data.as_slice() == b"abcde")
+    );
+    // An acknowledgment far past anything sent reports nothing, and does not
+    // make later holes look acknowledged.
+    assert_eq!(r.ack(SeqNumber(1 + 1_000_000)).count(), 0);
+    assert_eq!(r.next_offset(), 15);
+    assert_eq!(r.push(4, &seg(1 + 20, ACK, b"later", 5)).count(), 0);
+    let evs: Vec<_> = r.push(5, &seg(1 + 15, ACK, b"!!!!!", 5)).collect();
+    assert_eq!(evs.len(), 2, "{evs:?}");
+}

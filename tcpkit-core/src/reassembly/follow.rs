@@ -203,9 +203,6 @@ impl Follower {
         } else {
             Direction::ServerToClient
         };
-        if seg_dir != self.dir {
-            return Ok(());
-        }
         let Self {
             reasm,
             gaps,
@@ -213,6 +210,16 @@ impl Follower {
             end,
             ..
         } = self;
+        if seg_dir != self.dir {
+            // The other side's acknowledgments tell which holes were received
+            // but not captured.
+            if seg.flags.ack() && !seg.flags.rst() {
+                for ev in reasm.ack(seg.ack) {
+                    emit(ev, out, gaps, written, end)?;
+                }
+            }
+            return Ok(());
+        }
         for ev in reasm.push(packet.frame, &seg) {
             emit(ev, out, gaps, written, end)?;
         }

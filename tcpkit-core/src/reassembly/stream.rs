@@ -65,7 +65,8 @@ pub enum GapReason {
     Truncated,
     /// No captured packet carried these bytes (loss at the capture point, a
     /// capture that started late or stopped early), and the stream went on
-    /// past them: reported at RST or at the end of the capture.
+    /// past them: reported once the receiver acknowledged past them
+    /// ([`StreamReassembler::ack`]), at RST, or at the end of the capture.
     NotCaptured,
     /// The reassembler stopped waiting for these bytes because its buffer cap
     /// (per direction or shared) was reached; a copy arriving later is dropped.
@@ -270,6 +271,8 @@ pub struct StreamReassembler {
     truncated: BTreeMap<u64, u64>,
     charged: usize,
     fin: Option<u64>,
+    acked: u64,
+    high: u64,
     phase: Phase,
     history: VecDeque<u8>,
     stats: StreamStats,
@@ -293,6 +296,8 @@ impl StreamReassembler {
             truncated: BTreeMap::new(),
             charged: 0,
             fin: None,
+            acked: 0,
+            high: 0,
             phase: Phase::Open,
             history: VecDeque::new(),
             stats: StreamStats::default(),
@@ -388,6 +393,7 @@ impl StreamReassembler {
         let lo = off.max(0) as u64;
         let cap_hi = cap_end.max(off.max(0)) as u64;
         let hi = end.max(0) as u64;
+        self.high = self.high.max(hi);
         let data = captured
             .get((lo as i64 - off) as usize..(cap_hi as i64 - off) as usize)
             .unwrap_or(&[]);
@@ -429,6 +435,32 @@ impl StreamReassembler {
             self.phase = Phase::Closing(EndReason::Rst);
         }
         Ready { r: self, piece }
+    }
+
+    /// Tells the reassembler that the receiver acknowledged this direction up
+    /// to `ack` (the acknowledgment number of a segment going the other way).
+    ///
+    /// RFC 9293 3.4: an acknowledgment means "the receiver has received all
+    /// the sequence numbers up to but not including this one". A hole below
+    /// it that the capture never showed will not be retransmitted, so the
+    /// reassembler stops waiting for it at once: it becomes a
+    /// [`GapReason::NotCaptured`] gap as soon as data after it is buffered
+    /// (tshark calls it "ACKed segment that wasn't captured"). Gaps are never
+    /// reported past the data held, so a bogus acknowledgment cannot erase
+    /// bytes still to come.
+    pub fn ack(&mut self, ack: SeqNumber) -> Ready<'_, 'static> {
+        if self.phase == Phase::Open && self.base.is_some() {
+            // Never past what this direction was seen to send: an
+            // acknowledgment of unseen bytes proves nothing about later holes.
+            let off = self.offset_of(ack).min(self.high as i64);
+            if off > self.acked as i64 {
+                self.acked = off as u64;
+            }
+        }
+        Ready {
+            r: self,
+            piece: None,
+        }
     }
 
     /// Ends the stream (end of capture): what is still missing becomes
@@ -757,7 +789,14 @@ impl<'a> Iterator for Ready<'_, 'a> {
             if r.fin.is_some_and(|f| f <= r.next) {
                 return Some(r.end(EndReason::Fin));
             }
-            // 5. Stop waiting for a hole: at RST / end of capture, or when
+            // 5. Stop waiting for a hole the receiver acknowledged (it was
+            //    received, the capture missed it), up to the data held.
+            if r.acked > r.next {
+                if let Some(to) = r.next_known().filter(|&k| k > r.next) {
+                    return Some(r.gap(to.min(r.acked), GapReason::NotCaptured));
+                }
+            }
+            // 6. Stop waiting for a hole: at RST / end of capture, or when
             //    the buffer is over its cap.
             let closing = match r.phase {
                 Phase::Closing(reason) => Some(reason),
