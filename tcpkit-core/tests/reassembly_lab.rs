@@ -471,3 +471,40 @@ fn a_reused_four_tuple_ends_the_followed_connection() {
     assert_eq!(s.end, Some(EndReason::CaptureEnd));
     assert_eq!(s.gaps, vec![]);
 }
+
+#[test]
+fn every_corpus_capture_follows_without_panic_and_adds_up() {
+    // tcpdump's test captures (odd link layers, truncation, bad options,
+    // IPv6, tunnels): the first connections of each, both directions. Reader
+    // errors are fine; panics and inconsistent accounting are not.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/tcpdump");
+    let mut followed = 0;
+    for entry in std::fs::read_dir(dir).expect("corpus dir") {
+        let path = entry.expect("entry").path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext != "pcap" && ext != "pcapng" {
+            continue;
+        }
+        let cap = std::fs::read(&path).expect("capture readable");
+        for n in 0..3 {
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                let mut out = Vec::new();
+                let Ok(s) = follow_capture(
+                    &cap,
+                    ConnSelector::Index(n),
+                    dir,
+                    ReassemblyConfig::default(),
+                    &mut out,
+                ) else {
+                    continue;
+                };
+                let gap: u64 = s.gaps.iter().map(|g| g.len).sum();
+                assert_eq!(out.len() as u64, s.stats.delivered_bytes, "{path:?} {n}");
+                assert_eq!(gap, s.stats.gap_bytes, "{path:?} {n}");
+                assert!(s.end.is_some(), "{path:?} {n}");
+                followed += 1;
+            }
+        }
+    }
+    assert!(followed > 100, "{followed}");
+}

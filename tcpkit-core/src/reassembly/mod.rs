@@ -16,7 +16,8 @@
 //!   [`StreamStats::first_conflict_offset`]); bytes already delivered are
 //!   compared only when [`ReassemblyConfig::history_bytes`] keeps them.
 //! - **Gaps** are reported, never glued: [`GapReason::Truncated`] (snaplen)
-//!   at once, [`GapReason::NotCaptured`] at RST or end of capture,
+//!   at once, [`GapReason::NotCaptured`] as soon as the receiver acknowledged
+//!   past the hole ([`StreamReassembler::ack`]), at RST or at end of capture,
 //!   [`GapReason::DroppedOverBudget`] when a memory cap made the reassembler
 //!   stop waiting. A FIN does not flush: a retransmission may still fill a
 //!   hole before it (it often does, after the FIN).
