@@ -754,3 +754,25 @@ fn an_acknowledged_hole_is_not_captured_and_not_waited_for() {
     let evs: Vec<_> = r.push(5, &seg(1 + 15, ACK, b"!!!!!", 5)).collect();
     assert_eq!(evs.len(), 2, "{evs:?}");
 }
+
+#[test]
+fn rst_payload_is_not_stream_data_and_a_stray_rst_is_ignored() {
+    let mut r = StreamReassembler::default();
+    let _ = r.push(1, &seg(0, SYN, &[], 0)).count();
+    let _ = r.push(2, &seg(1, ACK, b"ab", 2)).count();
+    // A RST far outside what was sent does not end the stream.
+    let evs: Vec<_> = r.push(3, &seg(1 + 100_000, RST, &[], 0)).collect();
+    assert!(evs.is_empty(), "{evs:?}");
+    assert!(!r.is_ended());
+    // A RST at the next byte, carrying a diagnostic text, ends it; the text
+    // is not delivered.
+    let evs: Vec<_> = r.push(4, &seg(1 + 2, RST | ACK, b"bye", 3)).collect();
+    assert_eq!(
+        evs,
+        vec![StreamEvent::End {
+            offset: 2,
+            reason: EndReason::Rst
+        }]
+    );
+    assert_eq!(r.stats().delivered_bytes, 2);
+}

@@ -351,7 +351,14 @@ impl StreamReassembler {
     /// before pushing again: what is left in it when it is dropped is copied
     /// into the buffer and comes out at the next call.
     pub fn push<'s, 'a>(&'s mut self, frame: u64, seg: &Segment<'a>) -> Ready<'s, 'a> {
-        let wire_len = u64::from(seg.payload_len);
+        let rst = seg.flags.rst();
+        // RFC 9293 3.5.3 / RFC 1122 4.2.2.12: data in a RST is a diagnostic,
+        // not stream data (Linux never queues it).
+        let wire_len = if rst { 0 } else { u64::from(seg.payload_len) };
+        let payload: &'a [u8] = if rst { &[] } else { seg.payload };
+        if rst {
+            self.stats.after_end_bytes += u64::from(seg.payload_len);
+        }
         let open = self.phase == Phase::Open;
         let data_seq = if seg.flags.syn() {
             seg.seq + 1
@@ -367,10 +374,7 @@ impl StreamReassembler {
             self.base = Some(data_seq);
         }
         let off = self.offset_of(data_seq);
-        let captured = seg
-            .payload
-            .get(..seg.payload_len as usize)
-            .unwrap_or(seg.payload);
+        let captured = payload.get(..wire_len as usize).unwrap_or(payload);
         let wire_len = wire_len.max(captured.len() as u64);
         let mut end = off + wire_len as i64;
         let mut cap_end = off + captured.len() as i64;
@@ -393,7 +397,9 @@ impl StreamReassembler {
         let lo = off.max(0) as u64;
         let cap_hi = cap_end.max(off.max(0)) as u64;
         let hi = end.max(0) as u64;
-        self.high = self.high.max(hi);
+        if wire_len > 0 || seg.flags.fin() {
+            self.high = self.high.max(hi);
+        }
         let data = captured
             .get((lo as i64 - off) as usize..(cap_hi as i64 - off) as usize)
             .unwrap_or(&[]);
@@ -431,7 +437,10 @@ impl StreamReassembler {
                 self.insert_held(lo, data, frame);
             }
         }
-        if seg.flags.rst() {
+        // A reset ends the stream only if it lies within what was sent (RFC
+        // 5961 3.2 has receivers ignore a RST outside the window; a blind or
+        // stale one must not cut the stream here either).
+        if rst && off >= 0 && off as u64 <= self.high.max(self.next) {
             self.phase = Phase::Closing(EndReason::Rst);
         }
         Ready { r: self, piece }
