@@ -103,9 +103,7 @@ pub enum CaptureErrorKind {
     #[error("more than {0} interfaces in one section")]
     TooManyInterfaces(u32),
     /// A packet block names an interface no IDB described.
-    #[error(
-        "a packet arrived on interface {0}, but there's no Interface Description Block for that interface"
-    )]
+    #[error("a packet arrived on interface {0}, but there's no Interface Description Block for that interface")]
     UnknownInterface(u32),
     /// A packet block appears before any section header block.
     #[error("block of type {0:#010x} before any section header block")]
@@ -113,10 +111,7 @@ pub enum CaptureErrorKind {
     /// Reading the input failed (stream reader). The offset is where the
     /// record being read starts.
     #[error("error reading capture: {message} ({kind:?})")]
-    Io {
-        kind: std::io::ErrorKind,
-        message: String,
-    },
+    Io { kind: std::io::ErrorKind, message: String },
     /// Anything else, described.
     #[error("{0}")]
     Other(String),

@@ -47,11 +47,7 @@ fn theirs(bytes: &[u8]) -> Vec<(i64, u32, Vec<u8>)> {
                         let t = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                         let ns = (i128::from(t / res) + i128::from(off)) * 1_000_000_000
                             + i128::from(t % res) * 1_000_000_000 / i128::from(res);
-                        out.push((
-                            ns as i64,
-                            epb.origlen,
-                            epb.data[..epb.caplen as usize].to_vec(),
-                        ));
+                        out.push((ns as i64, epb.origlen, epb.data[..epb.caplen as usize].to_vec()));
                     }
                     PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
                         out.push((0, spb.origlen, spb.data.to_vec()));
@@ -100,11 +96,7 @@ fn same_packets_as_pcap_parser() {
                     data.len()
                 );
                 cut_by_snaplen += 1;
-                assert_eq!(
-                    o.data[..],
-                    data[..o.data.len()],
-                    "{name} frame {frame}: data"
-                );
+                assert_eq!(o.data[..], data[..o.data.len()], "{name} frame {frame}: data");
             } else {
                 assert_eq!(o.data, *data, "{name} frame {frame}: data");
             }

@@ -76,10 +76,7 @@ fn accessors_follow_the_current_section() {
     let mut r = SliceReader::new(&file).unwrap();
     assert!(matches!(
         r.format().file,
-        FileFormat::Pcapng {
-            version_major: 1,
-            version_minor: 0
-        }
+        FileFormat::Pcapng { version_major: 1, version_minor: 0 }
     ));
     assert!(!r.format().big_endian);
     r.next().unwrap().unwrap();
@@ -144,24 +141,13 @@ fn bad_options_are_refused() {
     for (opt, kind) in [
         (
             (IF_TSRESOL, vec![9u8, 9]),
-            CaptureErrorKind::BadOptionLength {
-                code: 9,
-                len: 2,
-                expected: 1,
-            },
+            CaptureErrorKind::BadOptionLength { code: 9, len: 2, expected: 1 },
         ),
         ((IF_TSRESOL, vec![20]), CaptureErrorKind::TsresolTooHigh(20)),
-        (
-            (IF_TSRESOL, vec![0x80 | 64]),
-            CaptureErrorKind::TsresolTooHigh(0xc0),
-        ),
+        ((IF_TSRESOL, vec![0x80 | 64]), CaptureErrorKind::TsresolTooHigh(0xc0)),
         (
             (IF_TSOFFSET, vec![0; 4]),
-            CaptureErrorKind::BadOptionLength {
-                code: 14,
-                len: 4,
-                expected: 8,
-            },
+            CaptureErrorKind::BadOptionLength { code: 14, len: 4, expected: 8 },
         ),
     ] {
         let mut w = NgWriter::new();
@@ -207,10 +193,7 @@ fn block_length_checks() {
     let err = read_slice(&bad).1.unwrap();
     assert_eq!(
         err.kind,
-        CaptureErrorKind::BlockLengthMismatch {
-            header: 36,
-            trailer: 64
-        }
+        CaptureErrorKind::BlockLengthMismatch { header: 36, trailer: 64 }
     );
     assert_eq!((err.offset, err.frame), (at as u64, Some(1)));
     // Length not a multiple of 4.
@@ -232,10 +215,7 @@ fn block_length_checks() {
     bad[at + 4..at + 8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
     assert!(matches!(
         read_slice(&bad).1.unwrap().kind,
-        CaptureErrorKind::BlockTooLarge {
-            len: 0x7fff_fff0,
-            ..
-        }
+        CaptureErrorKind::BlockTooLarge { len: 0x7fff_fff0, .. }
     ));
 }
 

@@ -71,32 +71,18 @@ fn other_garbage_is_refused() {
     let (_, e) = read_slice(b"");
     assert!(matches!(
         e.unwrap().kind,
-        CaptureErrorKind::HeaderTruncated {
-            needed: 4,
-            available: 0
-        }
+        CaptureErrorKind::HeaderTruncated { needed: 4, available: 0 }
     ));
     let (_, e) = read_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]);
     assert!(matches!(
         e.unwrap().kind,
-        CaptureErrorKind::HeaderTruncated {
-            needed: 24,
-            available: 6
-        }
+        CaptureErrorKind::HeaderTruncated { needed: 24, available: 6 }
     ));
     // pcapng magic with a bad byte-order magic.
     let (_, e) = read_slice(&[0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 1, 2, 3, 4]);
-    assert!(matches!(
-        e.unwrap().kind,
-        CaptureErrorKind::BadByteOrderMagic(_)
-    ));
+    assert!(matches!(e.unwrap().kind, CaptureErrorKind::BadByteOrderMagic(_)));
     // pcap version 2.4 accepted, 543.0 (DG/UX) accepted, 3.0 refused.
-    for (maj, min, ok) in [
-        (2u16, 4u16, true),
-        (543, 0, true),
-        (2, 5, false),
-        (3, 0, false),
-    ] {
+    for (maj, min, ok) in [(2u16, 4u16, true), (543, 0, true), (2, 5, false), (3, 0, false)] {
         let mut h = vec![0xd4, 0xc3, 0xb2, 0xa1];
         h.extend_from_slice(&maj.to_le_bytes());
         h.extend_from_slice(&min.to_le_bytes());

@@ -112,10 +112,7 @@ fn option(e: Endianness) -> impl Fn(&[u8]) -> IResult<&[u8], (u16, u16, &[u8]), 
         let (i, (code, len)) = (nom_u16(e), nom_u16(e)).parse(i)?;
         let padded = (usize::from(len) + 3) & !3;
         let (i, value) = take(padded).parse(i)?;
-        Ok((
-            i,
-            (code, len, value.get(..usize::from(len)).unwrap_or(value)),
-        ))
+        Ok((i, (code, len, value.get(..usize::from(len)).unwrap_or(value))))
     }
 }
 
@@ -560,9 +557,7 @@ mod tests {
         assert_eq!((p.data_start, p.data_len, p.orig_len), (12, 4, 6));
         assert_eq!(p.ts_ns, 0);
         // Obsolete packet block: if 0, drops 0, ts 2 µs, caplen 2, len 2.
-        let pb = hex!(
-            "02000000 24000000 0000 0000 00000000 02000000 02000000 02000000 4500 0000 24000000"
-        );
+        let pb = hex!("02000000 24000000 0000 0000 00000000 02000000 02000000 02000000 4500 0000 24000000");
         let Step::Packet(p) = d.step(&pb).unwrap() else {
             panic!("no packet")
         };

@@ -218,7 +218,10 @@ impl<R: Read> PacketSource for StreamReader<R> {
         self.start += raw.consumed;
         self.frame += 1;
         let from = rec + raw.data_start;
-        let data = self.buf.get(from..from + raw.data_len).unwrap_or_default();
+        let data = self
+            .buf
+            .get(from..from + raw.data_len)
+            .unwrap_or_default();
         Some(Ok(Packet {
             frame: self.frame,
             ts_ns: raw.ts_ns,

@@ -41,11 +41,7 @@ pub fn all_captures() -> Vec<PathBuf> {
         }
     }
     out.sort();
-    assert!(
-        out.len() > 100,
-        "expected the whole corpus, found {}",
-        out.len()
-    );
+    assert!(out.len() > 100, "expected the whole corpus, found {}", out.len());
     out
 }
 
@@ -87,10 +83,7 @@ pub fn drain(src: &mut impl PacketSource) -> (Vec<Owned>, Option<CaptureError>) 
         match r {
             Ok(p) => out.push(p.into()),
             Err(e) => {
-                assert!(
-                    src.next_packet().is_none(),
-                    "a reader must stop after an error"
-                );
+                assert!(src.next_packet().is_none(), "a reader must stop after an error");
                 return (out, Some(e));
             }
         }
@@ -144,18 +137,10 @@ impl NgWriter {
         Self::default()
     }
     fn u16(&self, v: u16) -> [u8; 2] {
-        if self.big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
+        if self.big { v.to_be_bytes() } else { v.to_le_bytes() }
     }
     fn u32(&self, v: u32) -> [u8; 4] {
-        if self.big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
+        if self.big { v.to_be_bytes() } else { v.to_le_bytes() }
     }
     /// Appends a block of `block_type` with `body` (padded to 4 bytes).
     pub fn block(&mut self, block_type: u32, body: &[u8]) -> &mut Self {
@@ -235,12 +220,7 @@ impl NgWriter {
 }
 
 /// Test-only classic pcap writer (little-endian, µs unless `nanos`).
-pub fn pcap_file(
-    nanos: bool,
-    snaplen: u32,
-    link: u32,
-    records: &[(u32, u32, &[u8], u32)],
-) -> Vec<u8> {
+pub fn pcap_file(nanos: bool, snaplen: u32, link: u32, records: &[(u32, u32, &[u8], u32)]) -> Vec<u8> {
     let mut v = Vec::new();
     let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
     v.extend_from_slice(&magic.to_le_bytes());
