@@ -4,10 +4,14 @@
 //! derive) and a `run(&Args, &mut Output) -> Result<(), CliError>`, then add one
 //! variant to [`Command`] and one arm to [`run`].
 
+pub mod flows;
 pub mod input;
 pub mod json;
 pub mod output;
+pub mod report;
 pub mod segments;
+pub mod ss;
+pub mod stories;
 pub mod story_text;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +33,12 @@ pub struct Cli {
 pub enum Command {
     /// One line (or JSON object) per TCP segment, as tcpdump prints it.
     Segments(segments::Args),
+    /// One line (or JSON object) per connection: its story.
+    Flows(flows::Args),
+    /// Each connection's story in words and numbers, then capture-wide findings.
+    Report(report::Args),
+    /// What `ss -tano` would have printed on each endpoint at an instant.
+    Ss(ss::Args),
 }
 
 /// A failure the command reports on one line of stderr.
@@ -54,6 +64,9 @@ impl fmt::Display for CliError {
 pub fn run(cli: &Cli, out: &mut Output) -> Result<(), CliError> {
     match &cli.command {
         Command::Segments(a) => segments::run(a, out),
+        Command::Flows(a) => flows::run(a, out),
+        Command::Report(a) => report::run(a, out),
+        Command::Ss(a) => ss::run(a, out),
     }
 }
 

@@ -24,7 +24,8 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         None => stories::load_demo()?,
     };
     if args.json {
-        let mut s = serde_json::to_string(&l.report).map_err(|e| CliError::Input(format!("JSON: {e}")))?;
+        let mut s =
+            serde_json::to_string(&l.report).map_err(|e| CliError::Input(format!("JSON: {e}")))?;
         s.push('\n');
         return out.write(s.as_bytes());
     }

@@ -31,7 +31,9 @@ const MAX_TABLES: u64 = 100_000;
 /// Runs `tcpkit ss`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     if !args.at.is_finite() || args.every.is_some_and(|e| !(e.is_finite() && e > 0.0)) {
-        return Err(CliError::Input("--at and --every must be finite, --every positive".into()));
+        return Err(CliError::Input(
+            "--at and --every must be finite, --every positive".into(),
+        ));
     }
     let l = stories::load_path(&args.capture)?;
     let Some(t0) = l.first_ts_ns else {
@@ -56,14 +58,20 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 continue;
             }
             for line in ss_at(f, t) {
-                hosts.entry(line.local.ip.to_string()).or_default().push(line);
+                hosts
+                    .entry(line.local.ip.to_string())
+                    .or_default()
+                    .push(line);
             }
         }
         for (host, lines) in &hosts {
             ss_table(&mut s, host, t.saturating_sub(t0) as f64 / 1e9, lines);
         }
         if hosts.is_empty() {
-            s.push_str(&format!("# t=+{:.3} s: no TCP sockets\n", t.saturating_sub(t0) as f64 / 1e9));
+            s.push_str(&format!(
+                "# t=+{:.3} s: no TCP sockets\n",
+                t.saturating_sub(t0) as f64 / 1e9
+            ));
         }
         out.write(s.as_bytes())?;
         s.clear();

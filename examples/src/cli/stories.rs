@@ -38,11 +38,12 @@ pub fn load<S: PacketSource>(src: &mut S, name: &str) -> Result<Loaded, CliError
     let mut flows = Vec::new();
     let mut diag = Diagnostics::new();
     let (mut first, mut last) = (None, None::<i64>);
-    let mut finish = |b: StoryBuilder, last: i64, flows: &mut Vec<ConnectionStory>, diag: &mut Diagnostics| {
-        let s = b.finish(last);
-        diag.add(&s);
-        flows.push(s);
-    };
+    let finish =
+        |b: StoryBuilder, last: i64, flows: &mut Vec<ConnectionStory>, diag: &mut Diagnostics| {
+            let s = b.finish(last);
+            diag.add(&s);
+            flows.push(s);
+        };
     while let Some(p) = src.next_packet() {
         let p = p.map_err(|e| CliError::Input(format!("{name}: {e}")))?;
         first.get_or_insert(p.ts_ns);
@@ -83,7 +84,8 @@ pub fn load<S: PacketSource>(src: &mut S, name: &str) -> Result<Loaded, CliError
 /// Reads the capture file at `path`.
 pub fn load_path(path: &std::path::Path) -> Result<Loaded, CliError> {
     let name = path.display().to_string();
-    let mut r = tcpkit_core::capture::open(path).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+    let mut r =
+        tcpkit_core::capture::open(path).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
     load(&mut r, &name)
 }
 

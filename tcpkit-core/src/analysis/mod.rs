@@ -1,7 +1,7 @@
 //! Connection analysis: per-segment facts (tshark-compatible) and, per
 //! connection, its story (handshake, states, retransmissions, RTT/RTO, close).
 //!
-//! [`Analyzer`] (lands with the connections issue) is the one driver: push
+//! [`Analyzer`] is the one driver: push
 //! segments in capture order, get one [`SegmentFacts`] back for each, and
 //! collect finished connections.
 //!
@@ -10,12 +10,20 @@
 //! [`SegmentFacts`]; the per-connection story consumes `(Segment, SegmentFacts)`
 //! pairs and never re-derives what the facts already say.
 
+mod analyzer;
+mod connection;
+mod half;
 pub mod story;
+mod window;
+
+pub use analyzer::{Analyzer, AnalyzerConfig, AnalyzerStats, Finished};
+pub use connection::{ConnectionRecord, DirectionStats, EndReason, FrameRun, SynOptions};
 
 use crate::flow::{ConnId, Direction};
 
 /// tshark's `tcp.analysis.*` flags of one segment, as a bit set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AnalysisFlags(pub u32);
 
 macro_rules! analysis_flags {
@@ -60,6 +68,12 @@ analysis_flags! {
     KEEP_ALIVE_ACK = 13, "keep_alive_ack";
     /// tcp.analysis.reused_ports (a SYN reusing a closed connection's 4-tuple)
     REUSED_PORTS = 14, "reused_ports";
+    /// Not a tshark flag: a zero-length segment one byte before the next
+    /// sequence number sent while the peer advertises a zero window. tshark
+    /// calls it a keep-alive (and so does this bit set); it is Linux's persist
+    /// timer probing the window (`tcp_xmit_probe_skb` sends `snd_una - 1`,
+    /// RFC 9293 3.8.6.1 "zero-window probing").
+    PERSIST_PROBE = 15, "persist_probe";
 }
 
 impl AnalysisFlags {
@@ -86,6 +100,7 @@ impl AnalysisFlags {
 
 /// tshark's window scale factor semantics (`tcp.window_size_scalefactor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum WindowScale {
     /// The handshake was not seen: the factor is unknown (tshark: -1).
     Unknown,
@@ -108,6 +123,7 @@ impl WindowScale {
 
 /// What the per-segment analysis found about one segment. Plain data, no borrows.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SegmentFacts {
     /// The connection (tshark's `tcp.stream`).
     pub conn: ConnId,
@@ -117,8 +133,12 @@ pub struct SegmentFacts {
     pub new_conn: bool,
     /// Relative sequence number (ISN as base when the SYN was seen), exact beyond 4 GiB.
     pub seq: u64,
-    /// Relative acknowledgment number (0 when the ACK flag is not set).
+    /// Relative acknowledgment number; without the ACK flag, the raw field (as tshark shows it).
     pub ack: u64,
+    /// The raw number the peer's sequence space counts from (its ISN, or one
+    /// before its first sequence number seen); relative SACK edges use it, see
+    /// [`SegmentFacts::ack_space_rel`].
+    pub ack_base: u32,
     /// Relative sequence number after this segment (seq + len, + 1 for SYN/FIN).
     pub next_seq: u64,
     /// The window scale in force for this segment (not applied to SYNs); `None`
@@ -136,8 +156,31 @@ pub struct SegmentFacts {
     pub ack_rtt_ns: Option<u64>,
     /// The frame whose ACK this is (`tcp.analysis.acks_frame`).
     pub acks_frame: Option<u64>,
+    /// Karn's rule (RFC 6298, 3): the acknowledged range was transmitted more
+    /// than once, so `ack_rtt_ns` (which tshark measures from the first
+    /// transmission) is not a valid RTT sample.
+    pub ack_rtt_ambiguous: bool,
     /// SYN to first handshake ACK (`tcp.analysis.initial_rtt`), ns.
     pub irtt_ns: Option<u64>,
     /// Bytes sent and not yet acknowledged (`tcp.analysis.bytes_in_flight`).
     pub bytes_in_flight: Option<u64>,
+}
+
+impl SegmentFacts {
+    /// A raw number of the acknowledgment space (a SACK edge) made relative
+    /// like [`SegmentFacts::ack`]: unwrapped around this segment's raw
+    /// acknowledgment number `seg_ack`, so exact beyond 4 GiB; before the base
+    /// it is the 32-bit difference, as tshark shows it.
+    pub fn ack_space_rel(
+        &self,
+        raw: crate::wire::SeqNumber,
+        seg_ack: crate::wire::SeqNumber,
+    ) -> u64 {
+        let v = self.ack as i64 + i64::from(raw.diff(seg_ack));
+        if self.ack != 0 && v >= 0 {
+            v as u64
+        } else {
+            u64::from(raw.0.wrapping_sub(self.ack_base))
+        }
+    }
 }

@@ -4,6 +4,14 @@
 //! tshark's `tcp.stream`; a reused 4-tuple (a new SYN with another ISN after the
 //! old connection closed) opens a new number.
 
+mod hash;
+mod key;
+mod table;
+
+pub use hash::{FastHashBuilder, FastHasher};
+pub use key::FlowKey;
+pub use table::{Slot, Table};
+
 use std::net::IpAddr;
 
 /// A connection's number: 0, 1, 2 ... in order of first appearance (tshark's `tcp.stream`).

@@ -1,0 +1,710 @@
+//! One connection: both directions' state, tshark's per-segment rules, and the
+//! owned summary ([`ConnectionRecord`]) handed out when it ends.
+//!
+//! The rules of [`Connection::observe`] follow Wireshark's
+//! `tcp_analyze_sequence_number()` (packet-tcp.c) in its order of decisions;
+//! each step's comment names the tshark flag it decides.
+
+use super::half::{Half, Unacked};
+use super::window::{self, Scale};
+use super::{AnalysisFlags as F, SegmentFacts, WindowScale};
+use crate::flow::{ConnId, Direction, Endpoint, Slot};
+use crate::wire::{Segment, TcpFlags, TcpOption};
+
+/// Options a side put in its SYN (or SYN-ACK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SynOptions {
+    /// Maximum segment size.
+    pub mss: Option<u16>,
+    /// Window scale shift as sent (not clamped).
+    pub wscale: Option<u8>,
+    /// SACK permitted.
+    pub sack_perm: bool,
+    /// Timestamps option present.
+    pub timestamps: bool,
+    /// TCP Fast Open option present (cookie or cookie request).
+    pub tfo: bool,
+    /// Multipath TCP option present.
+    pub mptcp: bool,
+}
+
+/// First and last frame of a repeated segment kind, and how many were seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FrameRun {
+    /// First frame.
+    pub first: Option<u64>,
+    /// Last frame.
+    pub last: Option<u64>,
+    /// Number of frames.
+    pub count: u32,
+}
+
+impl FrameRun {
+    fn push(&mut self, frame: u64) {
+        self.first.get_or_insert(frame);
+        self.last = Some(frame);
+        self.count = self.count.saturating_add(1);
+    }
+}
+
+/// Per-direction totals of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct DirectionStats {
+    /// Segments sent.
+    pub packets: u64,
+    /// Payload bytes sent (on the wire, including retransmissions).
+    pub bytes: u64,
+    /// Segments tshark calls a retransmission (plain, fast or spurious).
+    pub retransmissions: u64,
+    /// Options of this side's SYN (the client's SYN or the server's SYN-ACK), if seen.
+    pub syn_options: Option<SynOptions>,
+    /// Window scale in force for this side at the end.
+    pub window_scale: WindowScale,
+    /// First frame with FIN from this side.
+    pub fin_frame: Option<u64>,
+    /// First frame with RST from this side.
+    pub rst_frame: Option<u64>,
+}
+
+impl Default for DirectionStats {
+    fn default() -> Self {
+        Self {
+            packets: 0,
+            bytes: 0,
+            retransmissions: 0,
+            syn_options: None,
+            window_scale: WindowScale::Unknown,
+            fin_frame: None,
+            rst_frame: None,
+        }
+    }
+}
+
+/// Why a connection was handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum EndReason {
+    /// Both FINs or a RST were seen, and the linger time passed.
+    Closed,
+    /// No segment for longer than the idle timeout.
+    Idle,
+    /// Evicted because the table was full (the oldest idle connections go first).
+    Evicted,
+    /// A new SYN reused the 4-tuple and opened the next connection.
+    PortReused,
+    /// Still open at the end of the capture.
+    EndOfCapture,
+}
+
+/// Everything known about one connection when it is handed out. Plain owned data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ConnectionRecord {
+    /// tshark's `tcp.stream`.
+    pub conn: ConnId,
+    /// The side that sent the first SYN (with none seen: the first sender).
+    pub client: Endpoint,
+    /// The other side.
+    pub server: Endpoint,
+    /// No SYN was seen at the start: the capture began mid-connection.
+    pub midstream: bool,
+    /// First and last frame.
+    pub first_frame: u64,
+    /// Last frame.
+    pub last_frame: u64,
+    /// Time of the first segment, ns since the epoch.
+    pub first_ts_ns: i64,
+    /// Time of the last segment.
+    pub last_ts_ns: i64,
+    /// Client to server totals.
+    pub c2s: DirectionStats,
+    /// Server to client totals.
+    pub s2c: DirectionStats,
+    /// SYN segments (SYN without ACK) from the client.
+    pub syn: FrameRun,
+    /// SYN-ACK segments from the server.
+    pub syn_ack: FrameRun,
+    /// The client's first ACK completing the handshake.
+    pub handshake_ack: Option<u64>,
+    /// tshark's `initial_rtt`: most recent SYN to the first ACK, ns.
+    pub irtt_ns: Option<u64>,
+    /// Why it was handed out.
+    pub end: EndReason,
+}
+
+/// The state of one connection.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub id: ConnId,
+    /// Endpoint a lower in the flow key is the client.
+    pub client_is_lo: bool,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub midstream: bool,
+    pub halves: [Half; 2],
+    pub stats: [DirectionStats; 2],
+    pub syn: FrameRun,
+    pub syn_ack: FrameRun,
+    pub handshake_ack: Option<u64>,
+    /// Time of the most recent SYN (tshark's `ts_mru_syn`), 0 = none.
+    mru_syn: i64,
+    mru_syn_set: bool,
+    /// tshark's `ts_first_rtt`; 0 = not (yet) known, as in tshark.
+    irtt: u64,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    /// When the connection became finished (both FINs or a RST).
+    pub finished_at: Option<i64>,
+    /// Cap on each direction's unacked list (tshark: 10000).
+    pub max_unacked: usize,
+    // STORY SLOT: the per-connection story (analysis/story, `StoryBuilder`) is
+    // stored here, e.g. `pub story: story::StoryBuilder`. It is reset in
+    // `Connection::start`, fed in `Analyzer::observe` right after
+    // `Connection::observe` returns the facts (`story.observe(frame, ts_ns,
+    // seg, &facts)`), and finished in `Connection::record` into a field of
+    // `ConnectionRecord`.
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        let unspecified = Endpoint {
+            ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            port: 0,
+        };
+        Self {
+            id: ConnId(0),
+            client_is_lo: true,
+            client: unspecified,
+            server: unspecified,
+            midstream: false,
+            halves: [Half::default(), Half::default()],
+            stats: [DirectionStats::default(); 2],
+            syn: FrameRun::default(),
+            syn_ack: FrameRun::default(),
+            handshake_ack: None,
+            mru_syn: 0,
+            mru_syn_set: false,
+            irtt: 0,
+            first_frame: 0,
+            last_frame: 0,
+            first_ts: 0,
+            last_ts: 0,
+            finished_at: None,
+            max_unacked: 10_000,
+        }
+    }
+}
+
+impl Slot for Connection {
+    fn recycle(&mut self) {
+        for h in &mut self.halves {
+            h.reset();
+        }
+    }
+}
+
+/// Where and when a connection starts (for [`Connection::start`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Opening {
+    pub id: ConnId,
+    /// The first segment's source is the key's lower endpoint.
+    pub src_is_lo: bool,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub frame: u64,
+    pub ts: i64,
+    /// Cap on each direction's unacked list.
+    pub max_unacked: usize,
+}
+
+/// What the options of one segment say, collected in one walk.
+#[derive(Default)]
+struct OptSummary {
+    syn: SynOptions,
+    /// Sum of the SACK blocks' lengths (mod 2^32, as tshark sums them).
+    sacked: u32,
+}
+
+fn scan_options(seg: &Segment<'_>) -> OptSummary {
+    let mut o = OptSummary::default();
+    for opt in seg.options.iter() {
+        match opt {
+            Ok(TcpOption::Mss(v)) => o.syn.mss = Some(v),
+            Ok(TcpOption::WindowScale(s)) => o.syn.wscale = Some(s),
+            Ok(TcpOption::SackPermitted) => o.syn.sack_perm = true,
+            Ok(TcpOption::Timestamps { .. }) => o.syn.timestamps = true,
+            Ok(TcpOption::FastOpen { .. }) => o.syn.tfo = true,
+            Ok(TcpOption::Mptcp { .. }) => o.syn.mptcp = true,
+            Ok(TcpOption::Sack(blocks)) => {
+                for (l, r) in blocks.iter() {
+                    o.sacked = o.sacked.wrapping_add(r.0.wrapping_sub(l.0));
+                }
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    o
+}
+
+impl Connection {
+    /// Starts a new connection in a recycled slot with `seg` as its first segment.
+    pub fn start(&mut self, o: Opening, seg: &Segment<'_>) {
+        let Opening {
+            id,
+            src_is_lo,
+            src,
+            dst,
+            frame,
+            ts,
+            max_unacked,
+        } = o;
+        for h in &mut self.halves {
+            h.reset();
+        }
+        // A SYN-ACK's receiver is the client; otherwise the first sender is.
+        let synack = seg.flags.syn() && seg.flags.ack();
+        let (client, server, client_is_lo) = if synack {
+            (dst, src, !src_is_lo)
+        } else {
+            (src, dst, src_is_lo)
+        };
+        let midstream = !seg.flags.syn();
+        let halves = std::mem::take(&mut self.halves);
+        *self = Self {
+            id,
+            client_is_lo,
+            client,
+            server,
+            midstream,
+            halves,
+            first_frame: frame,
+            last_frame: frame,
+            first_ts: ts,
+            last_ts: ts,
+            max_unacked,
+            ..Self::default()
+        };
+    }
+
+    /// The direction of a segment whose source is the key's lower endpoint iff `src_is_lo`.
+    #[inline]
+    pub fn direction(&self, src_is_lo: bool) -> Direction {
+        if src_is_lo == self.client_is_lo {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }
+    }
+
+    /// Would this segment open a new connection on the same 4-tuple (tshark's
+    /// port-reuse rule: a SYN, or SYN-ACK, whose sequence number differs from
+    /// the base already known for its direction)?
+    pub fn is_reuse(&self, dir: Direction, seg: &Segment<'_>) -> bool {
+        let h = &self.halves[dir.index()];
+        seg.flags.syn() && h.base_set && seg.seq.0 != h.base
+    }
+
+    /// Is the connection over (both FINs, or a RST)?
+    pub fn is_finished(&self) -> bool {
+        self.finished_at.is_some()
+    }
+
+    /// The owned summary.
+    pub fn record(&self, end: EndReason) -> ConnectionRecord {
+        let mut c2s = self.stats[0];
+        let mut s2c = self.stats[1];
+        c2s.window_scale = self.halves[0].win_scale.public();
+        s2c.window_scale = self.halves[1].win_scale.public();
+        ConnectionRecord {
+            conn: self.id,
+            client: self.client,
+            server: self.server,
+            midstream: self.midstream,
+            first_frame: self.first_frame,
+            last_frame: self.last_frame,
+            first_ts_ns: self.first_ts,
+            last_ts_ns: self.last_ts,
+            c2s,
+            s2c,
+            syn: self.syn,
+            syn_ack: self.syn_ack,
+            handshake_ack: self.handshake_ack,
+            irtt_ns: (self.irtt != 0).then_some(self.irtt),
+            end,
+        }
+    }
+
+    /// Analyses one segment travelling in `dir`: tshark's rules, in tshark's order.
+    pub fn observe(
+        &mut self,
+        dir: Direction,
+        frame: u64,
+        ts: i64,
+        seg: &Segment<'_>,
+        new_conn: bool,
+    ) -> SegmentFacts {
+        let fl = seg.flags;
+        let syn = fl.syn();
+        let is_ack = fl.ack();
+        let seq = seg.seq.0;
+        let ack = seg.ack.0;
+        let seglen = seg.payload_len;
+        let window = u32::from(seg.window);
+        self.last_frame = frame;
+        self.last_ts = self.last_ts.max(ts);
+
+        let (fwd, rev) = {
+            let [a, b] = &mut self.halves;
+            if dir == Direction::ClientToServer {
+                (a, b)
+            } else {
+                (b, a)
+            }
+        };
+
+        // The window is computed before this segment's own options are read;
+        // a SYN's window is never scaled (RFC 7323, 2.2).
+        let (scale, win_scaled) = if syn {
+            (None, u64::from(window))
+        } else {
+            (
+                Some(fwd.win_scale.public()),
+                u64::from(window) << fwd.win_scale.shift(),
+            )
+        };
+
+        // Options: record a SYN's, apply the window scale handshake rules.
+        let opts = scan_options(seg);
+        if let Some(s) = opts.syn.wscale {
+            fwd.win_scale = Scale::Shift(s.min(14));
+        }
+        let st = &mut self.stats[dir.index()];
+        st.packets += 1;
+        st.bytes += u64::from(seglen);
+        if fl.fin() && st.fin_frame.is_none() {
+            st.fin_frame = Some(frame);
+        }
+        if fl.rst() && st.rst_frame.is_none() {
+            st.rst_frame = Some(frame);
+        }
+        if syn {
+            st.syn_options = Some(opts.syn);
+            window::verify(is_ack, &mut fwd.win_scale, &mut rev.win_scale);
+            if is_ack {
+                self.syn_ack.push(frame);
+            } else {
+                self.syn.push(frame);
+            }
+        }
+
+        // Base sequence numbers: the ISN when the SYN is seen, else one before
+        // the first sequence number; the peer's from the first ACK (ack - 1).
+        if !fwd.base_set {
+            fwd.base = if syn { seq } else { seq.wrapping_sub(1) };
+            fwd.base_set = true;
+        }
+        if !rev.base_set && is_ack {
+            rev.base = ack.wrapping_sub(1);
+            rev.base_set = true;
+        }
+        if is_ack {
+            rev.valid_bif = true;
+        }
+
+        let mut f = 0u32;
+        let mut dup_ack_num = 0;
+        let mut dup_ack_of = None;
+        let no_sfr = !fl.has(TcpFlags::SYN) && !fl.fin() && !fl.rst();
+        let rev_window = rev.window;
+
+        'fwd: {
+            // zero_window_probe: 1 byte at the next expected sequence number
+            // while the peer's window is 0.
+            if seglen == 1 && fwd.nextseq_set && seq == fwd.nextseq && rev_window == 0 {
+                f |= F::ZERO_WINDOW_PROBE;
+                break 'fwd;
+            }
+            // zero_window: window 0 on a segment without SYN/FIN/RST.
+            if window == 0 && no_sfr {
+                f |= F::ZERO_WINDOW;
+            }
+            // lost_segment: starts beyond the next expected sequence number.
+            if fwd.nextseq_set && seg.seq.after(crate::wire::SeqNumber(fwd.nextseq)) && !fl.rst() {
+                f |= F::LOST_SEGMENT;
+                fwd.valid_bif = false;
+            }
+            // keep_alive: 0 or 1 byte starting one before the next expected number.
+            if seglen <= 1 && fwd.nextseq_set && seq == fwd.nextseq.wrapping_sub(1) && no_sfr {
+                f |= F::KEEP_ALIVE;
+                // Not tshark: Linux's persist timer probes a zero window with
+                // exactly this segment (tcp_xmit_probe_skb: seq = snd_una - 1).
+                if rev_window == 0 {
+                    f |= F::PERSIST_PROBE;
+                }
+            }
+            let same_pos =
+                fwd.nextseq_set && seq == fwd.nextseq && fwd.lastack_set && ack == fwd.lastack;
+            // window_update: no data, same seq/ack, a new non-zero window.
+            if seglen == 0 && window != 0 && window != fwd.window && same_pos && no_sfr {
+                f |= F::WINDOW_UPDATE;
+            }
+            // window_full: data reaching exactly the right edge of the peer's window.
+            if seglen > 0 && rev.win_scale != Scale::Unknown && rev_window != u32::MAX && no_sfr {
+                let edge = rev
+                    .lastack
+                    .wrapping_add(rev_window.wrapping_shl(rev.win_scale.shift()));
+                if seq.wrapping_add(seglen) == edge {
+                    f |= F::WINDOW_FULL;
+                }
+            }
+            // keep_alive_ack: repeats the last ACK after a keep-alive from the peer.
+            if seglen == 0
+                && window != 0
+                && window == fwd.window
+                && same_pos
+                && rev.lastsegmentflags & F::KEEP_ALIVE != 0
+                && no_sfr
+            {
+                f |= F::KEEP_ALIVE_ACK;
+                break 'fwd;
+            }
+            // zero_window_probe_ack: repeats a zero window after a probe from the peer.
+            if seglen == 0
+                && window == 0
+                && window == fwd.window
+                && fwd.nextseq_set
+                && seq == fwd.nextseq
+                && (ack == fwd.lastack || ack == fwd.lastack.wrapping_add(1))
+                && rev.lastsegmentflags & F::ZERO_WINDOW_PROBE != 0
+                && no_sfr
+            {
+                f |= F::ZERO_WINDOW_PROBE_ACK;
+                break 'fwd;
+            }
+            // duplicate_ack: no data, same window, same seq/ack as before.
+            if seglen == 0 && window != 0 && window == fwd.window && same_pos && no_sfr {
+                fwd.dupacknum += 1;
+                f |= F::DUPLICATE_ACK;
+                dup_ack_num = fwd.dupacknum;
+                dup_ack_of = Some(fwd.lastnondupack);
+            }
+        }
+
+        // A new ACK number resets the duplicate-ACK count.
+        if !fwd.lastack_set || ack != fwd.lastack {
+            fwd.lastnondupack = frame;
+            fwd.dupacknum = 0;
+        }
+
+        // ack_lost_segment: ACKs beyond what the peer was seen to send.
+        if is_ack && rev.maxseq_set && seg.ack.after(crate::wire::SeqNumber(rev.maxseqtobeacked)) {
+            f |= F::ACK_LOST_SEGMENT;
+            rev.maxseqtobeacked = rev.nextseq;
+        }
+
+        // Retransmission family: data (or SYN/FIN) not advancing the sequence number.
+        let mut retrans = false;
+        if (seglen > 0 || fl.syn() || fl.fin()) && f & F::KEEP_ALIVE == 0 {
+            let not_advanced =
+                fwd.nextseq_set && seg.seq.before(crate::wire::SeqNumber(fwd.nextseq));
+            if not_advanced {
+                retrans = true;
+                let t_ack = ts.saturating_sub(rev.lastack_time);
+                let t_next = ts.saturating_sub(fwd.nextseq_time);
+                let ooo_thres = if self.irtt != 0 {
+                    self.irtt as i64
+                } else {
+                    3_000_000
+                };
+                if rev.dupacknum >= 2 && rev.lastack_set && rev.lastack == seq && t_ack < 20_000_000
+                {
+                    f |= F::FAST_RETRANSMISSION | F::RETRANSMISSION;
+                } else if t_next < ooo_thres
+                    && fwd.nextseq
+                        != seq
+                            .wrapping_add(seglen)
+                            .wrapping_add(u32::from(fl.syn() || fl.fin()))
+                {
+                    f |= F::OUT_OF_ORDER;
+                    retrans = false;
+                } else if seglen > 0
+                    && rev.lastack_set
+                    && !crate::wire::SeqNumber(seq.wrapping_add(seglen))
+                        .after(crate::wire::SeqNumber(rev.lastack))
+                {
+                    f |= F::SPURIOUS_RETRANSMISSION | F::RETRANSMISSION;
+                } else {
+                    f |= F::RETRANSMISSION;
+                }
+            }
+        }
+        if retrans {
+            self.stats[dir.index()].retransmissions += 1;
+        }
+
+        // Remember the segment until it is acknowledged.
+        let mut nextseq = seq.wrapping_add(seglen);
+        if fl.syn() || fl.fin() {
+            nextseq = nextseq.wrapping_add(1);
+        }
+        if (seglen > 0 || fl.syn() || fl.fin()) && fwd.unacked.len() < self.max_unacked {
+            fwd.unacked.push_back(Unacked {
+                frame,
+                ts,
+                seq,
+                nextseq,
+                retrans,
+            });
+        }
+        // The highest sequence number sent (a zero-window probe does not count).
+        let zwp = f & F::ZERO_WINDOW_PROBE != 0;
+        if (!fwd.nextseq_set
+            || crate::wire::SeqNumber(nextseq).after(crate::wire::SeqNumber(fwd.nextseq)))
+            && !zwp
+        {
+            fwd.nextseq = nextseq;
+            fwd.nextseq_set = true;
+            fwd.nextseq_time = ts;
+        }
+        // The highest in-order sequence number, for ack_lost_segment.
+        if (!fwd.maxseq_set || seq == fwd.maxseqtobeacked) && !zwp {
+            fwd.maxseqtobeacked = fwd.nextseq;
+            fwd.maxseq_set = true;
+        }
+        fwd.advance(nextseq);
+        if is_ack {
+            rev.advance(ack);
+        }
+
+        // Remember ack and window for window updates, dup ACKs, retransmissions.
+        fwd.window = window;
+        fwd.lastack = ack;
+        fwd.lastack_set = true;
+        fwd.lastack_time = ts;
+        fwd.lastsegmentflags = f;
+        fwd.sacked = opts.sacked;
+
+        // Drop what this ACK covers from the peer's list; an exact match gives the RTT
+        // (the earliest transmission of that range, as tshark reports it).
+        let mut acks_frame = None;
+        let mut ack_rtt_ns = None;
+        let mut ambiguous = false;
+        if is_ack && !rev.unacked.is_empty() {
+            let a = crate::wire::SeqNumber(ack);
+            let mut matched = false;
+            rev.unacked.retain_mut(|u| {
+                let useq = crate::wire::SeqNumber(u.seq);
+                let unext = crate::wire::SeqNumber(u.nextseq);
+                if ack == u.nextseq {
+                    // Karn (RFC 6298, 3): a range sent twice (or a retransmission)
+                    // gives no valid sample.
+                    ambiguous |= matched || u.retrans;
+                    if !matched {
+                        matched = true;
+                        acks_frame = Some(u.frame);
+                        ack_rtt_ns = Some(ts.saturating_sub(u.ts).max(0) as u64);
+                    }
+                    false
+                } else if a.after(useq) && !a.after(unext) {
+                    u.seq = ack;
+                    true
+                } else {
+                    // Kept while not yet covered; a range wholly below the ack is dropped.
+                    unext.after(a)
+                }
+            });
+        }
+        // Bytes in flight after this segment: the span of this direction's unacked list.
+        let mut bytes_in_flight = None;
+        if seglen != 0 && fwd.valid_bif && !fwd.unacked.is_empty() {
+            let mut first = fwd.unacked[0].seq.wrapping_sub(fwd.base);
+            let mut last = fwd.unacked[0].nextseq.wrapping_sub(fwd.base);
+            for u in fwd.unacked.iter() {
+                let s = u.seq.wrapping_sub(fwd.base);
+                let n = u.nextseq.wrapping_sub(fwd.base);
+                if crate::wire::SeqNumber(s).before(crate::wire::SeqNumber(first)) {
+                    first = s;
+                }
+                if crate::wire::SeqNumber(n).after(crate::wire::SeqNumber(last)) {
+                    last = n;
+                }
+            }
+            // Minus what the peer's last segment SACKed (tshark 4.0 does not
+            // clip the blocks to the unacknowledged range).
+            // A FIN's sequence slot is not counted as a byte in flight.
+            let inf = last
+                .wrapping_sub(first)
+                .wrapping_sub(rev.sacked)
+                .wrapping_sub(u32::from(fl.fin()));
+            if inf > 0 && inf < 2_000_000_000 {
+                bytes_in_flight = Some(u64::from(inf));
+            }
+        }
+
+        // Initial RTT: most recent SYN to the first ACK without SYN.
+        if syn && !is_ack {
+            self.mru_syn = ts;
+            self.mru_syn_set = true;
+        }
+        if is_ack && !syn && self.irtt == 0 && self.mru_syn_set {
+            self.irtt = ts.saturating_sub(self.mru_syn).max(0) as u64;
+        }
+        if is_ack
+            && !syn
+            && self.handshake_ack.is_none()
+            && dir == Direction::ClientToServer
+            && self.syn_ack.count > 0
+        {
+            self.handshake_ack = Some(frame);
+        }
+
+        // Closing.
+        if self.finished_at.is_none()
+            && (fl.rst()
+                || (self.stats[0].fin_frame.is_some() && self.stats[1].fin_frame.is_some()))
+        {
+            self.finished_at = Some(ts);
+        }
+
+        let (fwd, rev) = {
+            let [a, b] = &self.halves;
+            if dir == Direction::ClientToServer {
+                (a, b)
+            } else {
+                (b, a)
+            }
+        };
+        let rel_seq = fwd.rel(seq);
+        // Without the ACK flag the field is shown raw, as tshark does.
+        let rel_ack = if is_ack { rev.rel(ack) } else { u64::from(ack) };
+        let mut next = rel_seq + u64::from(seglen);
+        if fl.syn() || fl.fin() {
+            next += 1;
+        }
+        SegmentFacts {
+            conn: self.id,
+            dir,
+            new_conn,
+            seq: rel_seq,
+            ack: rel_ack,
+            ack_base: rev.base,
+            next_seq: next,
+            scale,
+            win_scaled,
+            flags: super::AnalysisFlags(f),
+            dup_ack_num,
+            dup_ack_of,
+            ack_rtt_ns,
+            acks_frame,
+            ack_rtt_ambiguous: ambiguous,
+            irtt_ns: (self.irtt != 0).then_some(self.irtt),
+            bytes_in_flight,
+        }
+    }
+}

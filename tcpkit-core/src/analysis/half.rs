@@ -1,0 +1,145 @@
+//! The state tshark keeps per direction of a connection (its `tcp_flow_t` and
+//! `tcp_analyze_seq_flow_info_t`), plus the 64-bit relative sequence tracking.
+
+use super::window::Scale;
+use std::collections::VecDeque;
+
+/// One transmitted, not yet acknowledged range (tshark's `tcp_unacked_t`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unacked {
+    /// Frame that sent it.
+    pub frame: u64,
+    /// When.
+    pub ts: i64,
+    /// First sequence number not yet acknowledged (raw).
+    pub seq: u32,
+    /// Sequence number after it (raw; SYN and FIN count one).
+    pub nextseq: u32,
+    /// The segment was classified as a retransmission (Karn's rule).
+    pub retrans: bool,
+}
+
+/// Per-direction analysis state. Sequence numbers are raw 32-bit values
+/// compared modulo 2^32, as tshark does; `hi_rel` follows the 64-bit position.
+#[derive(Debug)]
+pub(crate) struct Half {
+    pub base: u32,
+    pub base_set: bool,
+    pub win_scale: Scale,
+    /// Last raw window field sent (u32::MAX before any, as tshark initialises it).
+    pub window: u32,
+    pub nextseq: u32,
+    pub nextseq_set: bool,
+    pub nextseq_time: i64,
+    pub maxseqtobeacked: u32,
+    pub maxseq_set: bool,
+    pub lastack: u32,
+    pub lastack_set: bool,
+    pub lastack_time: i64,
+    pub lastnondupack: u64,
+    pub dupacknum: u32,
+    pub lastsegmentflags: u32,
+    pub valid_bif: bool,
+    pub unacked: VecDeque<Unacked>,
+    /// Highest relative sequence position reached, 64-bit (sent data or acknowledged by the peer).
+    pub hi_rel: u64,
+    /// Bytes covered by the SACK blocks of the last segment this side sent
+    /// (tshark subtracts them from the peer's bytes in flight).
+    pub sacked: u32,
+}
+
+impl Default for Half {
+    fn default() -> Self {
+        Self {
+            base: 0,
+            base_set: false,
+            win_scale: Scale::Unknown,
+            window: u32::MAX,
+            nextseq: 0,
+            nextseq_set: false,
+            nextseq_time: 0,
+            maxseqtobeacked: 0,
+            maxseq_set: false,
+            lastack: 0,
+            lastack_set: false,
+            lastack_time: 0,
+            lastnondupack: 0,
+            dupacknum: 0,
+            lastsegmentflags: 0,
+            valid_bif: false,
+            unacked: VecDeque::new(),
+            hi_rel: 0,
+            sacked: 0,
+        }
+    }
+}
+
+impl Half {
+    /// Back to the initial state, keeping the unacked buffer's allocation.
+    pub fn reset(&mut self) {
+        let mut unacked = std::mem::take(&mut self.unacked);
+        unacked.clear();
+        *self = Self {
+            unacked,
+            ..Self::default()
+        };
+    }
+
+    /// The relative position of raw sequence number `raw` in this direction's
+    /// space, unwrapped to 64 bits around the highest position seen so far.
+    /// A number before the base (possible when the base is a guess from a
+    /// midstream segment) is given as tshark gives it: the 32-bit difference.
+    #[inline]
+    pub fn rel(&self, raw: u32) -> u64 {
+        let r32 = raw.wrapping_sub(self.base);
+        let d = i64::from(r32.wrapping_sub(self.hi_rel as u32) as i32);
+        let v = self.hi_rel as i64 + d;
+        if v < 0 { u64::from(r32) } else { v as u64 }
+    }
+
+    /// Raises the 64-bit high-water mark to `raw` if it lies ahead of it.
+    #[inline]
+    pub fn advance(&mut self, raw: u32) {
+        let r = self.rel(raw);
+        if r > self.hi_rel && r - self.hi_rel < (1 << 31) {
+            self.hi_rel = r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_numbers_run_past_4_gib() {
+        // ISN near the top of the space: the base wraps within the first 2^32 too.
+        let mut h = Half {
+            base: 0xffff_ff00,
+            base_set: true,
+            ..Half::default()
+        };
+        let mut raw = h.base.wrapping_add(1);
+        let mut expect: u64 = 1;
+        // Move 5 GiB in 1 MiB steps: every step is an exact +2^20.
+        for _ in 0..(5 * 1024) {
+            assert_eq!(h.rel(raw), expect);
+            raw = raw.wrapping_add(1 << 20);
+            expect += 1 << 20;
+            h.advance(raw);
+        }
+        assert_eq!(h.hi_rel, 1 + 5 * (1u64 << 30));
+        // A retransmission 1 MiB back is 1 MiB back, not 4 GiB ahead.
+        assert_eq!(h.rel(raw.wrapping_sub(1 << 20)), expect - (1 << 20));
+    }
+
+    #[test]
+    fn before_the_base_reads_as_tshark_does() {
+        let h = Half {
+            base: 1000,
+            base_set: true,
+            ..Half::default()
+        };
+        assert_eq!(h.rel(999), u64::from(u32::MAX));
+    }
+}

@@ -1,0 +1,88 @@
+//! The canonical, direction-free key of a connection: its two endpoints in a
+//! fixed order, so that both directions of a connection find the same entry.
+
+use super::Endpoint;
+use std::net::IpAddr;
+
+/// Two endpoints in canonical order (the lower `(address, port)` first).
+///
+/// Addresses are stored as 128-bit integers (an IPv4 address in the low 32
+/// bits, with a family flag) so that comparing and hashing are a few word
+/// operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    lo_ip: u128,
+    hi_ip: u128,
+    lo_port: u16,
+    hi_port: u16,
+    v6: bool,
+}
+
+#[inline]
+fn ip_bits(ip: IpAddr) -> (u128, bool) {
+    match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), false),
+        IpAddr::V6(a) => (u128::from(a), true),
+    }
+}
+
+impl FlowKey {
+    /// The key of a segment from `src` to `dst`, and whether `src` is the
+    /// key's lower endpoint (the direction of the segment relative to the key).
+    #[inline]
+    pub fn new(src: Endpoint, dst: Endpoint) -> (Self, bool) {
+        let (s, sv6) = ip_bits(src.ip);
+        let (d, dv6) = ip_bits(dst.ip);
+        let v6 = sv6 || dv6;
+        let src_lo = s < d || (s == d && src.port <= dst.port);
+        let key = if src_lo {
+            Self {
+                lo_ip: s,
+                hi_ip: d,
+                lo_port: src.port,
+                hi_port: dst.port,
+                v6,
+            }
+        } else {
+            Self {
+                lo_ip: d,
+                hi_ip: s,
+                lo_port: dst.port,
+                hi_port: src.port,
+                v6,
+            }
+        };
+        (key, src_lo)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(s: &str, port: u16) -> Endpoint {
+        Endpoint {
+            ip: s.parse().unwrap(),
+            port,
+        }
+    }
+
+    #[test]
+    fn both_directions_share_a_key() {
+        let a = ep("10.0.0.2", 40000);
+        let b = ep("10.0.0.1", 80);
+        let (k1, lo1) = FlowKey::new(a, b);
+        let (k2, lo2) = FlowKey::new(b, a);
+        assert_eq!(k1, k2);
+        // 10.0.0.1 < 10.0.0.2, so b is the lower endpoint.
+        assert!(!lo1 && lo2);
+    }
+
+    #[test]
+    fn same_address_orders_by_port_and_families_differ() {
+        let (k, lo) = FlowKey::new(ep("127.0.0.1", 9), ep("127.0.0.1", 8));
+        assert!(!lo);
+        let (k6, _) = FlowKey::new(ep("::7f00:1", 9), ep("::7f00:1", 8));
+        assert_ne!(k, k6, "an IPv4 flow is not the IPv4-compatible IPv6 flow");
+    }
+}

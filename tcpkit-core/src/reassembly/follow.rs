@@ -1,0 +1,338 @@
+//! "Follow TCP stream": one direction of one connection of a capture,
+//! reassembled and written out.
+//!
+//! TEMPORARY connection selection: until `analysis::Analyzer` assigns
+//! connection numbers, [`Follower`] groups segments locally by their unordered
+//! 4-tuple and numbers the groups 0, 1, 2 ... in order of first appearance.
+//! This matches tshark's `tcp.stream` except when a 4-tuple is reused (a new
+//! connection on the same ports is merged into the old one here). The client
+//! is the sender of the first SYN without ACK (the receiver of a SYN-ACK);
+//! with no SYN seen first, the sender of the first segment. Once followed, a
+//! client SYN with another initial sequence number than the first one opens
+//! a new connection on the same ports: following stops there (port reuse).
+
+use super::stream::{
+    EndReason, Gap, ReassemblyConfig, StreamEvent, StreamReassembler, StreamStats,
+};
+use crate::capture::{Packet, PacketSource, SliceReader};
+use crate::error::{CaptureError, DecodeError};
+use crate::flow::{Direction, Endpoint};
+use crate::wire::{self, Segment, SeqNumber};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Write};
+
+/// Which connection to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnSelector {
+    /// The N-th distinct connection in order of first appearance (0-based;
+    /// see the module docs for how connections are told apart for now).
+    Index(u64),
+    /// The connection between these two endpoints (either order).
+    Endpoints(Endpoint, Endpoint),
+}
+
+impl fmt::Display for ConnSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Index(n) => write!(f, "connection {n}"),
+            Self::Endpoints(a, b) => {
+                write!(f, "connection {}:{} <-> {}:{}", a.ip, a.port, b.ip, b.port)
+            }
+        }
+    }
+}
+
+/// Why following a stream failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FollowError {
+    /// The capture could not be read (further).
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// Writing the output failed.
+    #[error("writing the stream: {0}")]
+    Io(#[from] io::Error),
+    /// No such connection in the capture.
+    #[error("{selector} not found ({connections} TCP connections in the capture{})",
+        first_decode_error.map(|(f, e)| format!("; frame {f} could not be decoded: {e}")).unwrap_or_default())]
+    NoSuchConnection {
+        /// What was asked for.
+        selector: ConnSelector,
+        /// How many distinct connections were seen (up to the one asked for).
+        connections: u64,
+        /// The first packet that could not be decoded, if any.
+        first_decode_error: Option<(u64, DecodeError)>,
+    },
+}
+
+/// What [`Follower::finish`] and [`follow_capture`] report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowSummary {
+    /// The client of the connection followed.
+    pub client: Endpoint,
+    /// The server.
+    pub server: Endpoint,
+    /// The direction followed.
+    pub dir: Direction,
+    /// Bytes written (the stream without its gaps).
+    pub bytes_written: u64,
+    /// Where bytes are missing, in stream order; adjacent gaps of the same
+    /// reason are merged.
+    pub gaps: Vec<Gap>,
+    /// Why the stream ended.
+    pub end: Option<EndReason>,
+    /// The reassembler's counters.
+    pub stats: StreamStats,
+    /// Packets that could not be decoded (skipped).
+    pub undecodable_packets: u64,
+}
+
+type Key = (Endpoint, Endpoint);
+
+fn key_of(seg: &Segment<'_>) -> (Key, Endpoint, Endpoint) {
+    let src = Endpoint {
+        ip: seg.ip.src,
+        port: seg.sport,
+    };
+    let dst = Endpoint {
+        ip: seg.ip.dst,
+        port: seg.dport,
+    };
+    let key = if src <= dst { (src, dst) } else { (dst, src) };
+    (key, src, dst)
+}
+
+/// Follows one direction of one connection, packet by packet: works with any
+/// reader, including one that lends each packet only until the next.
+#[derive(Debug)]
+pub struct Follower {
+    selector: ConnSelector,
+    dir: Direction,
+    seen: HashMap<Key, u64>,
+    target: Option<(Key, Endpoint, Endpoint)>,
+    client_isn: Option<SeqNumber>,
+    reused: bool,
+    reasm: StreamReassembler,
+    gaps: Vec<Gap>,
+    written: u64,
+    end: Option<EndReason>,
+    undecodable: u64,
+    first_decode_error: Option<(u64, DecodeError)>,
+}
+
+impl Follower {
+    /// Follows `dir` of the connection `selector` picks.
+    pub fn new(selector: ConnSelector, dir: Direction, cfg: ReassemblyConfig) -> Self {
+        Self {
+            selector,
+            dir,
+            seen: HashMap::new(),
+            target: None,
+            client_isn: None,
+            reused: false,
+            reasm: StreamReassembler::new(cfg),
+            gaps: Vec::new(),
+            written: 0,
+            end: None,
+            undecodable: 0,
+            first_decode_error: None,
+        }
+    }
+
+    /// Takes the next packet of the capture; writes to `out` what became
+    /// deliverable.
+    pub fn push_packet<W: Write + ?Sized>(
+        &mut self,
+        packet: &Packet<'_>,
+        out: &mut W,
+    ) -> io::Result<()> {
+        let seg = match wire::decode(packet) {
+            Ok(Some(seg)) => seg,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                self.undecodable += 1;
+                self.first_decode_error.get_or_insert((packet.frame, e));
+                return Ok(());
+            }
+        };
+        let (key, src, dst) = key_of(&seg);
+        match self.target {
+            Some((k, _, _)) if k != key => return Ok(()),
+            Some(_) => {}
+            None => {
+                let hit = match self.selector {
+                    ConnSelector::Index(n) => {
+                        let next = self.seen.len() as u64;
+                        let idx = *self.seen.entry(key).or_insert(next);
+                        idx == n
+                    }
+                    ConnSelector::Endpoints(a, b) => key == if a <= b { (a, b) } else { (b, a) },
+                };
+                if !hit {
+                    return Ok(());
+                }
+                self.seen = HashMap::new();
+                let (client, server) = if seg.flags.syn() && seg.flags.ack() {
+                    (dst, src)
+                } else {
+                    (src, dst)
+                };
+                self.target = Some((key, client, server));
+            }
+        }
+        let Some((_, client, _)) = self.target else {
+            return Ok(());
+        };
+        if self.reused {
+            return Ok(());
+        }
+        if seg.flags.syn() && !seg.flags.ack() && src == client {
+            match self.client_isn {
+                None => self.client_isn = Some(seg.seq),
+                Some(isn) if isn != seg.seq => {
+                    // A new connection on the same 4-tuple: ours is over.
+                    self.reused = true;
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+        }
+        let seg_dir = if src == client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        let Self {
+            reasm,
+            gaps,
+            written,
+            end,
+            ..
+        } = self;
+        if seg_dir != self.dir {
+            // The other side's acknowledgments tell which holes were received
+            // but not captured.
+            if seg.flags.ack() && !seg.flags.rst() {
+                for ev in reasm.ack(seg.ack) {
+                    emit(ev, out, gaps, written, end)?;
+                }
+            }
+            return Ok(());
+        }
+        for ev in reasm.push(packet.frame, &seg) {
+            emit(ev, out, gaps, written, end)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the capture: flushes what is left and says what was written.
+    pub fn finish<W: Write + ?Sized>(mut self, out: &mut W) -> Result<FollowSummary, FollowError> {
+        let Some((_, client, server)) = self.target else {
+            return Err(FollowError::NoSuchConnection {
+                selector: self.selector,
+                connections: self.seen.len() as u64,
+                first_decode_error: self.first_decode_error,
+            });
+        };
+        let Self {
+            reasm,
+            gaps,
+            written,
+            end,
+            ..
+        } = &mut self;
+        for ev in reasm.finish() {
+            emit(ev, out, gaps, written, end)?;
+        }
+        out.flush()?;
+        Ok(FollowSummary {
+            client,
+            server,
+            dir: self.dir,
+            bytes_written: self.written,
+            gaps: self.gaps,
+            end: self.end,
+            stats: *self.reasm.stats(),
+            undecodable_packets: self.undecodable,
+        })
+    }
+}
+
+fn emit<W: Write + ?Sized>(
+    ev: StreamEvent<'_>,
+    out: &mut W,
+    gaps: &mut Vec<Gap>,
+    written: &mut u64,
+    end: &mut Option<EndReason>,
+) -> io::Result<()> {
+    match ev {
+        StreamEvent::Data(c) => {
+            out.write_all(&c.data)?;
+            *written += c.data.len() as u64;
+        }
+        StreamEvent::Gap(g) => match gaps.last_mut() {
+            Some(last) if last.reason == g.reason && last.offset + last.len == g.offset => {
+                last.len += g.len;
+            }
+            _ => gaps.push(g),
+        },
+        StreamEvent::End { reason, .. } => *end = Some(reason),
+    }
+    Ok(())
+}
+
+/// Reassembles `dir` of the connection `selector` picks in a capture held in
+/// memory (or mapped), writes its bytes to `out` and returns where the gaps
+/// were. This is what `tcpkit stream CAPTURE CONN --dir c2s|s2c` runs.
+pub fn follow_capture<W: Write + ?Sized>(
+    capture: &[u8],
+    selector: ConnSelector,
+    dir: Direction,
+    cfg: ReassemblyConfig,
+    out: &mut W,
+) -> Result<FollowSummary, FollowError> {
+    follow_packets(SliceReader::new(capture)?, selector, dir, cfg, out)
+}
+
+/// As [`follow_capture`], for packets from any reader that yields them as an
+/// iterator (the first reader error ends the run and is returned).
+pub fn follow_packets<'a, I, W>(
+    packets: I,
+    selector: ConnSelector,
+    dir: Direction,
+    cfg: ReassemblyConfig,
+    out: &mut W,
+) -> Result<FollowSummary, FollowError>
+where
+    I: IntoIterator<Item = Result<Packet<'a>, CaptureError>>,
+    W: Write + ?Sized,
+{
+    let mut f = Follower::new(selector, dir, cfg);
+    for packet in packets {
+        f.push_packet(&packet?, out)?;
+    }
+    f.finish(out)
+}
+
+/// As [`follow_capture`], for any [`PacketSource`]: a
+/// [`StreamReader`](crate::capture::StreamReader) over a file or pipe (each
+/// packet lent only until the next; memory stays bounded) or a
+/// [`SliceReader`].
+pub fn follow_source<S, W>(
+    source: &mut S,
+    selector: ConnSelector,
+    dir: Direction,
+    cfg: ReassemblyConfig,
+    out: &mut W,
+) -> Result<FollowSummary, FollowError>
+where
+    S: PacketSource + ?Sized,
+    W: Write + ?Sized,
+{
+    let mut f = Follower::new(selector, dir, cfg);
+    while let Some(packet) = source.next_packet() {
+        f.push_packet(&packet?, out)?;
+    }
+    f.finish(out)
+}
