@@ -6,8 +6,10 @@
 
 mod story_support;
 
+use story_support::analyzer_facts::stories_from_analyzer;
 use story_support::tshark_facts::stories_from_tshark;
 use story_support::*;
+use tcpkit_core::analysis::story::ConnectionStory;
 use tcpkit_core::analysis::story::{Side, ss};
 
 fn ep_str(e: tcpkit_core::flow::Endpoint) -> String {
@@ -17,10 +19,8 @@ fn ep_str(e: tcpkit_core::flow::Endpoint) -> String {
     }
 }
 
-/// (t_ns, ns, state, local, peer, timer name, retrans) for every non-listening socket line.
-fn ss_log(
-    path: &std::path::Path,
-) -> Vec<(
+/// (t_ns, ns, state, local, peer, timer name, retrans) of one socket line.
+type SsRow = (
     i64,
     String,
     String,
@@ -28,7 +28,10 @@ fn ss_log(
     String,
     Option<String>,
     Option<u32>,
-)> {
+);
+
+/// Every non-listening socket line of ss.log.
+fn ss_log(path: &std::path::Path) -> Vec<SsRow> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut out = Vec::new();
     let (mut t, mut ns) = (0i64, String::new());
@@ -72,11 +75,20 @@ fn ss_log(
 
 #[test]
 fn ss_emulation_agrees_with_the_kernel() {
+    compare("analyzer", &|d| stories_from_analyzer(&capture_of(d)).0);
+}
+
+#[test]
+fn ss_emulation_agrees_with_the_kernel_on_tshark_facts() {
+    compare("tshark facts", &|d| stories_from_tshark(d).0);
+}
+
+fn compare(what: &str, stories: &dyn Fn(&std::path::Path) -> Vec<ConnectionStory>) {
     let (mut n, mut same_state, mut same_timer, mut timer_n) = (0, 0, 0, 0);
     let mut diffs = Vec::new();
     for dir in scenarios() {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let (flows, _) = stories_from_tshark(&dir);
+        let flows = stories(&dir);
         let Some(first) = flows.iter().map(|f| f.first_ts_ns).min() else {
             continue;
         };
@@ -129,7 +141,7 @@ fn ss_emulation_agrees_with_the_kernel() {
     let rate = same_state as f64 / n as f64;
     let trate = same_timer as f64 / timer_n.max(1) as f64;
     eprintln!(
-        "ss emulation: state {same_state}/{n} = {:.1}%, timer {same_timer}/{timer_n} = {:.1}%",
+        "ss emulation ({what}): state {same_state}/{n} = {:.1}%, timer {same_timer}/{timer_n} = {:.1}%",
         rate * 100.0,
         trate * 100.0
     );

@@ -3,6 +3,7 @@
 //! our stories. Expected values are always read from the oracle files.
 #![allow(dead_code)]
 
+pub mod analyzer_facts;
 pub mod tshark_facts;
 
 use serde_json::Value;
@@ -201,6 +202,14 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
             "irtt",
             f.handshake.irtt.is_some_and(|x| (x - v).abs() < 2e-6),
             format!("{:?} vs {v}", f.handshake.irtt),
+        );
+    }
+    if let Some(tpw) = fact(&m, "third_packet_window").filter(|v| v.is_object()) {
+        let want = tpw["window_size_effective"].as_u64();
+        c.check(
+            "3rd packet scaled window",
+            f.effective_window.client == want && f.handshake.ack_frame == tpw["frame"].as_u64(),
+            format!("{:?} vs {want:?}", f.effective_window.client),
         );
     }
     if let Some(v) = fact(&m, "first_fin_by").and_then(Value::as_str) {

@@ -99,6 +99,7 @@ pub fn stories_from_tshark(dir: &Path) -> (Vec<ConnectionStory>, Report) {
             dir,
             new_conn: false,
             seq,
+            ack_base: 0,
             ack: if seg.flags.ack() {
                 num(row, "tcp.ack").unwrap_or(0)
             } else {
@@ -112,6 +113,7 @@ pub fn stories_from_tshark(dir: &Path) -> (Vec<ConnectionStory>, Report) {
             dup_ack_of: None,
             ack_rtt_ns: ns("tcp.analysis.ack_rtt"),
             acks_frame: None,
+            ack_rtt_ambiguous: false,
             irtt_ns: ns("tcp.analysis.initial_rtt"),
             bytes_in_flight: num(row, "tcp.analysis.bytes_in_flight"),
         };

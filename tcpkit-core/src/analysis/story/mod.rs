@@ -246,7 +246,7 @@ impl StoryBuilder {
             let acked_retx = facts
                 .acks_frame
                 .is_some_and(|of| self.retx_frames[r].contains(&of));
-            if !acked_retx && !covers_retx {
+            if !acked_retx && !covers_retx && !facts.ack_rtt_ambiguous {
                 self.rtt[r].add(rtt);
             }
         }

@@ -127,6 +127,7 @@ impl Conn {
             dir,
             new_conn: self.frame == 1,
             seq,
+            ack_base: 0,
             ack: if flags & A != 0 { ack } else { 0 },
             next_seq: seq.saturating_add(u64::from(len)).saturating_add(syn_fin),
             scale: None,
@@ -136,6 +137,7 @@ impl Conn {
             dup_ack_of: None,
             ack_rtt_ns: None,
             acks_frame: None,
+            ack_rtt_ambiguous: false,
             irtt_ns: None,
             bytes_in_flight: None,
         };
