@@ -18,7 +18,7 @@ pub struct Args {
 
 /// Runs `tcpkit flows`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let l = stories::load_path(&args.capture)?;
+    let l = stories::load_path(&args.capture, true)?;
     let t0 = l.first_ts_ns.unwrap_or(0);
     let mut line = String::with_capacity(1024);
     for f in &l.flows {

@@ -20,8 +20,8 @@ pub struct Args {
 /// Runs `tcpkit report`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let l = match &args.capture {
-        Some(p) => stories::load_path(p)?,
-        None => stories::load_demo()?,
+        Some(p) => stories::load_path(p, !args.json)?,
+        None => stories::load_demo(!args.json)?,
     };
     if args.json {
         let mut s =

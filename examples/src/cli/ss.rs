@@ -35,7 +35,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             "--at and --every must be finite, --every positive".into(),
         ));
     }
-    let l = stories::load_path(&args.capture)?;
+    let l = stories::load_path(&args.capture, true)?;
     let Some(t0) = l.first_ts_ns else {
         return Ok(());
     };

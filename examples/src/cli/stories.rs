@@ -31,19 +31,26 @@ pub struct Loaded {
     pub last_ts_ns: Option<i64>,
 }
 
-/// Reads `src` to the end (`name` for messages).
-pub fn load<S: PacketSource>(src: &mut S, name: &str) -> Result<Loaded, CliError> {
+/// Reads `src` to the end (`name` for messages). `keep`: keep the stories
+/// (`false` when only the capture-wide report is wanted: memory then stays
+/// bounded by the live connections).
+pub fn load<S: PacketSource>(src: &mut S, name: &str, keep: bool) -> Result<Loaded, CliError> {
     let mut an = Analyzer::new(AnalyzerConfig::default());
-    let mut builders: HashMap<ConnId, StoryBuilder> = HashMap::new();
+    // Boxed: the table moves only pointers when it grows.
+    let mut builders: HashMap<ConnId, Box<StoryBuilder>> = HashMap::new();
     let mut flows = Vec::new();
     let mut diag = Diagnostics::new();
     let (mut first, mut last) = (None, None::<i64>);
-    let finish =
-        |b: StoryBuilder, last: i64, flows: &mut Vec<ConnectionStory>, diag: &mut Diagnostics| {
-            let s = b.finish(last);
-            diag.add(&s);
+    let finish = |b: Box<StoryBuilder>,
+                  last: i64,
+                  flows: &mut Vec<ConnectionStory>,
+                  diag: &mut Diagnostics| {
+        let s = b.finish(last);
+        diag.add(&s);
+        if keep {
             flows.push(s);
-        };
+        }
+    };
     while let Some(p) = src.next_packet() {
         let p = p.map_err(|e| CliError::Input(format!("{name}: {e}")))?;
         first.get_or_insert(p.ts_ns);
@@ -55,7 +62,7 @@ pub fn load<S: PacketSource>(src: &mut S, name: &str) -> Result<Loaded, CliError
         let facts = an.observe(p.frame, p.ts_ns, &seg);
         builders
             .entry(facts.conn)
-            .or_insert_with(|| StoryBuilder::new(facts.conn))
+            .or_insert_with(|| Box::new(StoryBuilder::new(facts.conn)))
             .observe(p.frame, p.ts_ns, &seg, &facts);
         while let Some(rec) = an.pop_finished() {
             if let Some(b) = builders.remove(&rec.conn) {
@@ -81,17 +88,17 @@ pub fn load<S: PacketSource>(src: &mut S, name: &str) -> Result<Loaded, CliError
     })
 }
 
-/// Reads the capture file at `path`.
-pub fn load_path(path: &std::path::Path) -> Result<Loaded, CliError> {
+/// Reads the capture file at `path` (`keep`: as for [`load`]).
+pub fn load_path(path: &std::path::Path, keep: bool) -> Result<Loaded, CliError> {
     let name = path.display().to_string();
     let mut r =
         tcpkit_core::capture::open(path).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
-    load(&mut r, &name)
+    load(&mut r, &name, keep)
 }
 
-/// Reads the demo capture shipped with the command.
-pub fn load_demo() -> Result<Loaded, CliError> {
+/// Reads the demo capture shipped with the command (`keep`: as for [`load`]).
+pub fn load_demo(keep: bool) -> Result<Loaded, CliError> {
     let mut r = tcpkit_core::capture::SliceReader::new(DEMO)
         .map_err(|e| CliError::Input(format!("demo capture: {e}")))?;
-    load(&mut r, "demo capture")
+    load(&mut r, "demo capture", keep)
 }

@@ -14,7 +14,8 @@ use tcpkit_core::wire;
 pub fn stories_from_analyzer(path: &Path) -> (Vec<ConnectionStory>, Report) {
     let mut reader = capture::open(path).unwrap();
     let mut an = Analyzer::new(AnalyzerConfig::default());
-    let mut builders: HashMap<ConnId, StoryBuilder> = HashMap::new();
+    // Boxed: the table moves only pointers when it grows.
+    let mut builders: HashMap<ConnId, Box<StoryBuilder>> = HashMap::new();
     let mut flows = Vec::new();
     let mut last = i64::MIN;
     while let Some(p) = reader.next_packet() {
@@ -26,7 +27,7 @@ pub fn stories_from_analyzer(path: &Path) -> (Vec<ConnectionStory>, Report) {
         let facts = an.observe(p.frame, p.ts_ns, &seg);
         builders
             .entry(facts.conn)
-            .or_insert_with(|| StoryBuilder::new(facts.conn))
+            .or_insert_with(|| Box::new(StoryBuilder::new(facts.conn)))
             .observe(p.frame, p.ts_ns, &seg, &facts);
         while let Some(rec) = an.pop_finished() {
             if let Some(b) = builders.remove(&rec.conn) {

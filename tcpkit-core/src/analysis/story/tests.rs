@@ -548,3 +548,14 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn builder_size() {
+    eprintln!(
+        "StoryBuilder {} B, Trains {} B, RttAcc {} B, Events {} B",
+        std::mem::size_of::<StoryBuilder>(),
+        std::mem::size_of::<trains::Trains>(),
+        std::mem::size_of::<rtt::RttAcc>(),
+        std::mem::size_of::<states::Events>()
+    );
+}
