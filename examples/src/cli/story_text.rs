@@ -66,8 +66,16 @@ fn opts(o: &Option<SynOptions>) -> String {
 }
 
 fn secs_list(xs: &[f64]) -> String {
+    // Milliseconds are not enough for sub-millisecond retransmissions.
+    let fine = xs.iter().any(|x| *x != 0.0 && x.abs() < 0.01);
     xs.iter()
-        .map(|x| format!("{x:.3}"))
+        .map(|x| {
+            if fine {
+                format!("{x:.6}")
+            } else {
+                format!("{x:.3}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

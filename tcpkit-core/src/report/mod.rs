@@ -125,7 +125,7 @@ impl Diagnostics {
                 self.conn_findings.push(Finding {
                     code: "zero_window".into(),
                     text: format!(
-                        "{} (the {} of connection {}) advertised a zero window {zw} time{}: its application did not read fast enough.",
+                        "{} (the {} of connection {}) advertised a zero window {zw} time{}: its receive buffer was full (the application read more slowly than the data came).",
                         ep(s.endpoint(side)),
                         side.as_str(),
                         s.conn.0,

@@ -290,7 +290,7 @@ pub(crate) fn notes(s: &ConnectionStory) -> Vec<String> {
         let zw = *s.zero_window.get(dir);
         if zw > 0 {
             n.push(format!(
-                "{} advertised a zero window {zw} time{}: its application stopped reading.",
+                "{} advertised a zero window {zw} time{}: its receive buffer was full, its application reading more slowly than the data came.",
                 capital(&who(s, side)),
                 if zw == 1 { "" } else { "s" }
             ));

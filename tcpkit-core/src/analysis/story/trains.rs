@@ -317,6 +317,15 @@ fn classify(t: &TrainAcc, iv: &[f64]) -> Verdict {
             _ => Verdict::TailLossProbe,
         };
     }
+    // Re-sent faster than any RTO (Linux floor 200 ms) and not the tail: ACK-driven
+    // loss recovery (duplicate ACKs, SACK, RACK) even when tshark did not flag it fast.
+    if matches!(t.kind, TrainKind::Data) && iv.first().is_some_and(|x| *x < LINUX_RTO_MIN_S * 0.95)
+    {
+        return match shape(rest) {
+            Shape::Exponential | Shape::Timeout => Verdict::FastRetransmitThenExponentialBackoff,
+            _ => Verdict::FastRetransmit,
+        };
+    }
     match shape(iv) {
         Shape::None => Verdict::Single,
         Shape::Timeout => Verdict::Timeout,
@@ -394,6 +403,24 @@ mod tests {
         assert_eq!(out[0].seq, 1001);
         assert_eq!(out[0].frames, vec![6, 9, 12]);
         assert_eq!(out[0].verdict, Verdict::ExponentialBackoff);
+    }
+
+    #[test]
+    fn quick_non_tail_retransmission_is_ack_driven() {
+        // 1001..2001 re-sent 300 µs after the original while 2001..3001 was already
+        // out (not the tail), not flagged fast by tshark: faster than any RTO, so
+        // ACK-driven recovery (SACK / RACK), not a timer.
+        let mut tr = Trains::default();
+        let c2s = Direction::ClientToServer;
+        tr.data(c2s, 1001, 2001, 6, 0, RetxFlags::default());
+        tr.data(c2s, 2001, 3001, 7, 10_000, RetxFlags::default());
+        let f = RetxFlags {
+            retx: true,
+            ..Default::default()
+        };
+        tr.data(c2s, 1001, 2001, 9, 300_000, f);
+        let out = tr.finish();
+        assert_eq!(out[0].verdict, Verdict::FastRetransmit);
     }
 
     #[test]
