@@ -539,10 +539,15 @@ fn close_of(
         None => false,
     };
     let went_through = |v: &[StateChange], s: TcpState| v.iter().any(|x| x.state == s);
+    // Both sent a FIN before receiving the other's, and one at least received the
+    // other's FIN while its own was unacknowledged (CLOSING): a FIN that never
+    // arrived (the peer reset instead) does not make a simultaneous close.
     let simultaneous = ev.fin[0].is_some()
         && ev.fin[1].is_some()
         && went_through(&states.client, TcpState::FinWait1)
-        && went_through(&states.server, TcpState::FinWait1);
+        && went_through(&states.server, TcpState::FinWait1)
+        && (went_through(&states.client, TcpState::Closing)
+            || went_through(&states.server, TcpState::Closing));
     let half_close_left_open = (ev.fin[0].is_some() != ev.fin[1].is_some())
         && (ev.fin_acked[0].is_some() || ev.fin_acked[1].is_some())
         && ev.rst[0].is_none()

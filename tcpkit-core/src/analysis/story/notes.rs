@@ -327,11 +327,14 @@ pub(crate) fn notes(s: &ConnectionStory) -> Vec<String> {
     }
     // The close.
     let cl = &s.close;
+    let reached = |side: Side, st: TcpState| s.states.get(side).iter().any(|x| x.state == st);
     if cl.simultaneous {
-        n.push(
-            "Both sides sent a FIN before receiving the other's: a simultaneous close, through CLOSING to TIME_WAIT on both sides."
-                .into(),
-        );
+        let both_tw =
+            reached(Side::Client, TcpState::TimeWait) && reached(Side::Server, TcpState::TimeWait);
+        n.push(format!(
+            "Both sides sent a FIN before receiving the other's: a simultaneous close (RFC 9293 3.6), through CLOSING{}.",
+            if both_tw { " to TIME_WAIT on both sides" } else { "" }
+        ));
     } else if let Some(first) = cl.first_fin_by {
         let mut x = format!("{} closed first", capital(&who(s, first)));
         if cl.piggybacked {
@@ -348,8 +351,34 @@ pub(crate) fn notes(s: &ConnectionStory) -> Vec<String> {
         x.push('.');
         n.push(x);
     }
-    if let Some(r) = cl.rst_by {
-        n.push(format!("{} sent a RST.", capital(&who(s, r))));
+    if let (Some(r), true) = (cl.rst_by, hs.outcome != Outcome::Refused) {
+        let own_fin = s
+            .trains
+            .iter()
+            .any(|t| t.kind == TrainKind::Fin && t.dir == r.sends())
+            || cl.first_fin_by == Some(r)
+            || (cl.first_fin_by.is_some() && reached(r, TcpState::FinWait1));
+        let rst_t = s.rst_ts_ns.unwrap_or(s.last_ts_ns);
+        let fin_t = s
+            .states
+            .get(r)
+            .iter()
+            .find(|x| x.state == TcpState::FinWait1)
+            .map(|x| x.t_ns);
+        match (own_fin, fin_t) {
+            (true, Some(f)) => n.push(format!(
+                "{} answered with a RST {} after its own FIN: its socket no longer existed (an orphaned \
+                 connection is dropped when FIN_WAIT2 outlives tcp_fin_timeout or FIN_WAIT1 outlives \
+                 tcp_orphan_retries).",
+                capital(&who(s, r)),
+                human(secs(rst_t.saturating_sub(f)))
+            )),
+            _ => n.push(format!(
+                "{} reset the connection: an abortive close (SO_LINGER with a zero timeout, unread data at \
+                 close(), a listener closed with connections in its accept queue, or a dead application).",
+                capital(&who(s, r))
+            )),
+        }
     }
     // States.
     let fmt_states = |v: &[super::types::StateChange]| {
