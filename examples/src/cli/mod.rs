@@ -8,6 +8,7 @@ pub mod input;
 pub mod json;
 pub mod output;
 pub mod segments;
+pub mod stream;
 
 use clap::{Parser, Subcommand};
 use output::Output;
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// One line (or JSON object) per TCP segment, as tcpdump prints it.
     Segments(segments::Args),
+    /// The reassembled bytes of one direction of a connection (gaps on stderr).
+    Stream(stream::Args),
 }
 
 /// A failure the command reports on one line of stderr.
@@ -49,10 +52,13 @@ impl fmt::Display for CliError {
     }
 }
 
+impl std::error::Error for CliError {}
+
 /// Runs one parsed command line against `out`.
 pub fn run(cli: &Cli, out: &mut Output) -> Result<(), CliError> {
     match &cli.command {
         Command::Segments(a) => segments::run(a, out),
+        Command::Stream(a) => stream::run(a, out),
     }
 }
 
