@@ -140,14 +140,7 @@ impl Follower {
         if facts.new_conn {
             self.connections += 1;
         }
-        let src = Endpoint {
-            ip: seg.ip.src,
-            port: seg.sport,
-        };
-        let dst = Endpoint {
-            ip: seg.ip.dst,
-            port: seg.dport,
-        };
+        let (src, dst) = Endpoint::of(&seg);
         match self.target {
             Some((conn, _, _)) if conn != facts.conn => return Ok(()),
             Some(_) => {}
