@@ -409,7 +409,7 @@ impl PcapngDecoder {
     }
 
     /// Enhanced (type 6) or obsolete (type 2) packet block body.
-    #[inline]
+    #[inline(always)]
     fn packet_block(&self, block_type: u32, body: &[u8]) -> Result<Step, CaptureErrorKind> {
         // The per-packet path reads its 20 fixed bytes directly (as the pcap
         // record header): nom's runtime-endianness parsers cost ~3x here.
