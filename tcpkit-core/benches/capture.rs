@@ -31,6 +31,39 @@ fn synthetic() -> Vec<u8> {
     v
 }
 
+/// The same 200 000 packets as a pcapng file: one SHB, one IDB (µs), EPBs.
+fn synthetic_ng() -> Vec<u8> {
+    fn block(v: &mut Vec<u8>, t: u32, body: &[u8]) {
+        let padded = (body.len() + 3) & !3;
+        let total = (12 + padded) as u32;
+        v.extend_from_slice(&t.to_le_bytes());
+        v.extend_from_slice(&total.to_le_bytes());
+        v.extend_from_slice(body);
+        v.resize(v.len() + padded - body.len(), 0);
+        v.extend_from_slice(&total.to_le_bytes());
+    }
+    let mut v = Vec::new();
+    let mut shb = 0x1A2B_3C4Du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    block(&mut v, 0x0A0D_0D0A, &shb);
+    block(&mut v, 1, &[1, 0, 0, 0, 128, 0, 0, 0]);
+    let payload = [0x42u8; 128];
+    let mut body = Vec::with_capacity(256);
+    for i in 0..200_000u32 {
+        let caplen = 66 + (i * 7919) % 63;
+        let ts = 1_700_000_000_000_000u64 + u64::from(i) * 1000;
+        body.clear();
+        body.extend_from_slice(&0u32.to_le_bytes());
+        body.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        body.extend_from_slice(&(ts as u32).to_le_bytes());
+        body.extend_from_slice(&caplen.to_le_bytes());
+        body.extend_from_slice(&1500u32.to_le_bytes());
+        body.extend_from_slice(&payload[..caplen as usize]);
+        block(&mut v, 6, &body);
+    }
+    v
+}
+
 fn count(bytes: &[u8]) -> u64 {
     SliceReader::new(bytes).unwrap().count() as u64
 }
@@ -66,6 +99,7 @@ fn bench(c: &mut Criterion) {
             std::fs::read(shared.join("pcapng-dumpcap/capture.pcapng")).unwrap(),
         ),
         ("synthetic-200k", synthetic()),
+        ("synthetic-ng-200k", synthetic_ng()),
     ];
     let mut g = c.benchmark_group("capture");
     g.sample_size(20);

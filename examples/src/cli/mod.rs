@@ -13,6 +13,7 @@ pub mod segments;
 pub mod ss;
 pub mod stories;
 pub mod story_text;
+pub mod stream;
 
 use clap::{Parser, Subcommand};
 use output::Output;
@@ -39,6 +40,8 @@ pub enum Command {
     Report(report::Args),
     /// What `ss -tano` would have printed on each endpoint at an instant.
     Ss(ss::Args),
+    /// The reassembled bytes of one direction of a connection (gaps on stderr).
+    Stream(stream::Args),
 }
 
 /// A failure the command reports on one line of stderr.
@@ -60,6 +63,8 @@ impl fmt::Display for CliError {
     }
 }
 
+impl std::error::Error for CliError {}
+
 /// Runs one parsed command line against `out`.
 pub fn run(cli: &Cli, out: &mut Output) -> Result<(), CliError> {
     match &cli.command {
@@ -67,6 +72,7 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<(), CliError> {
         Command::Flows(a) => flows::run(a, out),
         Command::Report(a) => report::run(a, out),
         Command::Ss(a) => ss::run(a, out),
+        Command::Stream(a) => stream::run(a, out),
     }
 }
 

@@ -32,7 +32,13 @@ fuzz_target!(|data: &[u8]| {
                 match p {
                     Ok(p) => {
                         assert!(p.data.len() <= data.len());
-                        slice_out.push((p.frame, p.ts_ns, p.orig_len, p.data.to_vec(), p.interface));
+                        slice_out.push((
+                            p.frame,
+                            p.ts_ns,
+                            p.orig_len,
+                            p.data.to_vec(),
+                            p.interface,
+                        ));
                     }
                     Err(e) => {
                         err = Some(e.to_string());
@@ -51,7 +57,13 @@ fuzz_target!(|data: &[u8]| {
             let mut err = None;
             while let Some(p) = r.next_packet() {
                 match p {
-                    Ok(p) => stream_out.push((p.frame, p.ts_ns, p.orig_len, p.data.to_vec(), p.interface)),
+                    Ok(p) => stream_out.push((
+                        p.frame,
+                        p.ts_ns,
+                        p.orig_len,
+                        p.data.to_vec(),
+                        p.interface,
+                    )),
                     Err(e) => {
                         err = Some(e.to_string());
                         break;

@@ -119,14 +119,7 @@ impl Analyzer {
             self.sweep();
             self.next_sweep = self.now.saturating_add(SWEEP_EVERY_NS);
         }
-        let src = Endpoint {
-            ip: seg.ip.src,
-            port: seg.sport,
-        };
-        let dst = Endpoint {
-            ip: seg.ip.dst,
-            port: seg.dport,
-        };
+        let (src, dst) = Endpoint::of(seg);
         let (key, src_is_lo) = FlowKey::new(src, dst);
         let mut reused = false;
         let slot = match self.table.find(&key) {

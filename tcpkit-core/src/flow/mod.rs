@@ -12,6 +12,7 @@ pub use hash::{FastHashBuilder, FastHasher};
 pub use key::FlowKey;
 pub use table::{Slot, Table};
 
+use crate::wire::Segment;
 use std::net::IpAddr;
 
 /// A connection's number: 0, 1, 2 ... in order of first appearance (tshark's `tcp.stream`).
@@ -61,4 +62,20 @@ pub struct Endpoint {
     pub ip: IpAddr,
     /// Port.
     pub port: u16,
+}
+
+impl Endpoint {
+    /// The sending and the receiving endpoint of a segment.
+    pub fn of(seg: &Segment<'_>) -> (Endpoint, Endpoint) {
+        (
+            Endpoint {
+                ip: seg.ip.src,
+                port: seg.sport,
+            },
+            Endpoint {
+                ip: seg.ip.dst,
+                port: seg.dport,
+            },
+        )
+    }
 }

@@ -1,34 +1,27 @@
 //! "Follow TCP stream": one direction of one connection of a capture,
 //! reassembled and written out.
 //!
-//! TEMPORARY connection selection: until `analysis::Analyzer` assigns
-//! connection numbers, [`Follower`] groups segments locally by their unordered
-//! 4-tuple and numbers the groups 0, 1, 2 ... in order of first appearance.
-//! This matches tshark's `tcp.stream` except when a 4-tuple is reused (a new
-//! connection on the same ports is merged into the old one here). The client
-//! is the sender of the first SYN without ACK (the receiver of a SYN-ACK);
-//! with no SYN seen first, the sender of the first segment. Once followed, a
-//! client SYN with another initial sequence number than the first one opens
-//! a new connection on the same ports: following stops there (port reuse).
+//! Connections are numbered by [`Analyzer`](crate::analysis::Analyzer), exactly
+//! like tshark's `tcp.stream` (port reuse opens a new number), and its
+//! client/server roles decide the direction.
 
 use super::stream::{
     EndReason, Gap, ReassemblyConfig, StreamEvent, StreamReassembler, StreamStats,
 };
+use crate::analysis::{Analyzer, AnalyzerConfig};
 use crate::capture::{Packet, PacketSource, SliceReader};
 use crate::error::{CaptureError, DecodeError};
-use crate::flow::{Direction, Endpoint};
-use crate::wire::{self, Segment, SeqNumber};
-use std::collections::HashMap;
+use crate::flow::{ConnId, Direction, Endpoint};
+use crate::wire;
 use std::fmt;
 use std::io::{self, Write};
 
 /// Which connection to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnSelector {
-    /// The N-th distinct connection in order of first appearance (0-based;
-    /// see the module docs for how connections are told apart for now).
+    /// The connection with this number (tshark's `tcp.stream`).
     Index(u64),
-    /// The connection between these two endpoints (either order).
+    /// The first connection between these two endpoints (either order).
     Endpoints(Endpoint, Endpoint),
 }
 
@@ -88,31 +81,17 @@ pub struct FollowSummary {
     pub undecodable_packets: u64,
 }
 
-type Key = (Endpoint, Endpoint);
-
-fn key_of(seg: &Segment<'_>) -> (Key, Endpoint, Endpoint) {
-    let src = Endpoint {
-        ip: seg.ip.src,
-        port: seg.sport,
-    };
-    let dst = Endpoint {
-        ip: seg.ip.dst,
-        port: seg.dport,
-    };
-    let key = if src <= dst { (src, dst) } else { (dst, src) };
-    (key, src, dst)
-}
-
 /// Follows one direction of one connection, packet by packet: works with any
 /// reader, including one that lends each packet only until the next.
 #[derive(Debug)]
 pub struct Follower {
     selector: ConnSelector,
     dir: Direction,
-    seen: HashMap<Key, u64>,
-    target: Option<(Key, Endpoint, Endpoint)>,
-    client_isn: Option<SeqNumber>,
-    reused: bool,
+    analyzer: Analyzer,
+    /// The connection followed, once seen: its number, client and server.
+    target: Option<(ConnId, Endpoint, Endpoint)>,
+    /// Connections seen so far (for the "not found" message).
+    connections: u64,
     reasm: StreamReassembler,
     gaps: Vec<Gap>,
     written: u64,
@@ -127,10 +106,9 @@ impl Follower {
         Self {
             selector,
             dir,
-            seen: HashMap::new(),
+            analyzer: Analyzer::new(AnalyzerConfig::default()),
             target: None,
-            client_isn: None,
-            reused: false,
+            connections: 0,
             reasm: StreamReassembler::new(cfg),
             gaps: Vec::new(),
             written: 0,
@@ -156,53 +134,31 @@ impl Follower {
                 return Ok(());
             }
         };
-        let (key, src, dst) = key_of(&seg);
+        let facts = self.analyzer.observe(packet.frame, packet.ts_ns, &seg);
+        // Finished connections are of no interest here: let them go.
+        while self.analyzer.pop_finished().is_some() {}
+        if facts.new_conn {
+            self.connections += 1;
+        }
+        let (src, dst) = Endpoint::of(&seg);
         match self.target {
-            Some((k, _, _)) if k != key => return Ok(()),
+            Some((conn, _, _)) if conn != facts.conn => return Ok(()),
             Some(_) => {}
             None => {
                 let hit = match self.selector {
-                    ConnSelector::Index(n) => {
-                        let next = self.seen.len() as u64;
-                        let idx = *self.seen.entry(key).or_insert(next);
-                        idx == n
-                    }
-                    ConnSelector::Endpoints(a, b) => key == if a <= b { (a, b) } else { (b, a) },
+                    ConnSelector::Index(n) => facts.conn.0 == n,
+                    ConnSelector::Endpoints(a, b) => (src, dst) == (a, b) || (src, dst) == (b, a),
                 };
                 if !hit {
                     return Ok(());
                 }
-                self.seen = HashMap::new();
-                let (client, server) = if seg.flags.syn() && seg.flags.ack() {
-                    (dst, src)
-                } else {
-                    (src, dst)
+                let (client, server) = match facts.dir {
+                    Direction::ClientToServer => (src, dst),
+                    Direction::ServerToClient => (dst, src),
                 };
-                self.target = Some((key, client, server));
+                self.target = Some((facts.conn, client, server));
             }
         }
-        let Some((_, client, _)) = self.target else {
-            return Ok(());
-        };
-        if self.reused {
-            return Ok(());
-        }
-        if seg.flags.syn() && !seg.flags.ack() && src == client {
-            match self.client_isn {
-                None => self.client_isn = Some(seg.seq),
-                Some(isn) if isn != seg.seq => {
-                    // A new connection on the same 4-tuple: ours is over.
-                    self.reused = true;
-                    return Ok(());
-                }
-                Some(_) => {}
-            }
-        }
-        let seg_dir = if src == client {
-            Direction::ClientToServer
-        } else {
-            Direction::ServerToClient
-        };
         let Self {
             reasm,
             gaps,
@@ -210,7 +166,7 @@ impl Follower {
             end,
             ..
         } = self;
-        if seg_dir != self.dir {
+        if facts.dir != self.dir {
             // The other side's acknowledgments tell which holes were received
             // but not captured.
             if seg.flags.ack() && !seg.flags.rst() {
@@ -231,7 +187,7 @@ impl Follower {
         let Some((_, client, server)) = self.target else {
             return Err(FollowError::NoSuchConnection {
                 selector: self.selector,
-                connections: self.seen.len() as u64,
+                connections: self.connections,
                 first_decode_error: self.first_decode_error,
             });
         };
