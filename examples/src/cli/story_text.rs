@@ -272,6 +272,9 @@ pub fn connection_block(out: &mut String, s: &ConnectionStory, t0_ns: i64) {
     if let Some(x) = inf.rto_min_s {
         i.push(format!("RTO floor {x} s"));
     }
+    if let Some(x) = inf.tcp_fin_timeout_max_s {
+        i.push(format!("tcp_fin_timeout <= {x} s"));
+    }
     if !i.is_empty() {
         let _ = writeln!(out, "  inferred: {}", i.join(", "));
     }

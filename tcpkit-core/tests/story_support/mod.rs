@@ -498,6 +498,30 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
             }
         }
     }
+    // An upper bound on tcp_fin_timeout must hold for the sysctl in force.
+    if let Some(bound) = f.inferred.tcp_fin_timeout_max_s {
+        let eff = m["sysctls_effective"].as_object().unwrap();
+        let side = if f
+            .states
+            .client
+            .iter()
+            .any(|x| x.state.as_str() == "FIN_WAIT2")
+        {
+            "client"
+        } else {
+            "server"
+        };
+        let want: f64 = eff[side]["net.ipv4.tcp_fin_timeout"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        c.check(
+            "tcp_fin_timeout bound",
+            bound >= want,
+            format!("{bound} vs {want}"),
+        );
+    }
     // Every socket ss.log saw: its states, in order, among ours.
     if let Some(per_ns) = m["ss_summary"]["per_ns"].as_object() {
         for (ns, p) in per_ns {

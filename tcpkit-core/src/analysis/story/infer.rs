@@ -17,7 +17,7 @@
 //!   `TCP_RTO_MIN` / `tcp_rto_min`, 200 ms).
 
 use super::trains::{Shape, secs, shape};
-use super::types::{ConnectionStory, Inferred, Outcome, Train, TrainKind, Verdict};
+use super::types::{ConnectionStory, Inferred, Outcome, Side, TcpState, Train, TrainKind, Verdict};
 use crate::flow::Direction;
 
 /// Rounds a measured timeout: to 0.1 s from 0.5 s up (Linux timers fire a few
@@ -124,6 +124,28 @@ pub(crate) fn infer(
                 if let Some(c) = silence(t, iv, capture_last_ts_ns, "tcp_synack_retries") {
                     inf.caveats.push(c);
                 }
+            }
+        }
+    }
+    // FIN_WAIT2 ended before a RST the side sent in answer to the peer's FIN.
+    for side in [Side::Client, Side::Server] {
+        let st = s.states.get(side);
+        let fw2 = st
+            .iter()
+            .find(|x| x.state == TcpState::FinWait2)
+            .map(|x| x.t_ns);
+        let closed_by_own_rst = st.last().is_some_and(|x| x.state == TcpState::Closed)
+            && s.close.rst_by == Some(side)
+            && !st.iter().any(|x| x.state == TcpState::TimeWait);
+        if let (Some(t), true) = (fw2, closed_by_own_rst) {
+            if let Some(rst) = s.rst_ts_ns {
+                inf.tcp_fin_timeout_max_s = Some(round2(secs(rst.saturating_sub(t))));
+                inf.caveats.push(format!(
+                    "tcp_fin_timeout_max_s: the {} sat in FIN_WAIT2 and answered the peer's later segment with a RST, \
+                     so its orphaned socket was dropped within that time (if the application had still held it, \
+                     FIN_WAIT2 would have lasted)",
+                    side.as_str()
+                ));
             }
         }
     }

@@ -559,3 +559,26 @@ fn builder_size() {
         std::mem::size_of::<states::Events>()
     );
 }
+
+#[test]
+fn rst_after_fin_wait2_bounds_tcp_fin_timeout() {
+    // The client closes at 1 s (FIN acked at once: FIN_WAIT2 from 1.001 s); the server
+    // closes at 16 s and the client answers with a RST: its orphaned FIN_WAIT2 socket
+    // was gone, so tcp_fin_timeout < 16.001 - 1.001 = 15 s.
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(10_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(20_000, C2S, A, 1, 1, 0, &[]);
+    c.seg(S, C2S, F | A, 1, 1, 0, &[]);
+    c.seg(S + MS, S2C, A, 1, 2, 0, &[]);
+    c.seg(16 * S, S2C, F | A, 1, 2, 0, &[]);
+    c.seg(16 * S + MS, C2S, R, 2, 0, 0, &[]);
+    let st = c.finish(17 * S);
+    use TcpState::*;
+    assert_eq!(
+        states(&st.states.client),
+        [SynSent, Established, FinWait1, FinWait2, Closed]
+    );
+    assert_eq!(st.inferred.tcp_fin_timeout_max_s, Some(15.0));
+    assert_eq!(st.close.rst_by, Some(Side::Client));
+}

@@ -397,6 +397,11 @@ pub struct Inferred {
     /// The RTO floor, s (Linux `tcp_rto_min`, 200 ms by default), seen when RTTs are far below it.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub rto_min_s: Option<f64>,
+    /// Upper bound on Linux `net.ipv4.tcp_fin_timeout`, s: a side in FIN_WAIT2
+    /// answered the peer's later FIN with a RST, so its orphaned socket had been
+    /// dropped by then (the bound is the time from entering FIN_WAIT2 to that RST).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub tcp_fin_timeout_max_s: Option<f64>,
     /// What each inference assumes.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub caveats: Vec<String>,
