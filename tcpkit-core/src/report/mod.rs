@@ -298,6 +298,90 @@ fn max_overlap(iv: &[(i64, i64)]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::story::testutil::*;
+
+    /// A connection from client port `port` opened at `t` s: `answered` SYN-ACK, ACK.
+    fn attempt(port: u16, t: i64, answered: bool, acked: bool) -> ConnectionStory {
+        let mut c = Conn::new();
+        c.cport = port;
+        c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+        if answered {
+            c.seg(t * S + MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+            if acked {
+                c.seg(t * S + 2 * MS, C2S, A, 1, 1, 0, &[]);
+            }
+        } else {
+            // Linux retransmits the SYN after 1 s, 2 s ...
+            c.seg(t * S + S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+            c.seg(t * S + 2 * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+        }
+        c.finish(100 * S)
+    }
+
+    #[test]
+    fn accept_queue_overflow_and_backlog() {
+        // listen(2): Linux queues backlog + 1 = 3 connections; the application never
+        // accepts (the server sends nothing), so the 4th client's SYNs go unanswered.
+        let mut d = Diagnostics::new();
+        for (i, p) in [1001u16, 1002, 1003].into_iter().enumerate() {
+            d.add(&attempt(p, i as i64, true, true));
+        }
+        d.add(&attempt(1004, 5, false, false));
+        let r = d.finish();
+        let l = &r.listeners[0];
+        assert_eq!(
+            (l.clients, l.syns, l.answered, l.established, l.unanswered),
+            (4, 6, 3, 3, 1)
+        );
+        assert_eq!(l.findings, ["accept_queue_overflow"]);
+        assert_eq!(l.backlog_estimate, Some(2));
+        assert_eq!(r.findings[0].code, "accept_queue_overflow");
+    }
+
+    #[test]
+    fn syn_flood_and_half_open() {
+        // 30 spoofed SYNs in 30 ms: the first 4 get SYN-ACKs never acknowledged (the SYN
+        // queue holds 4), the other 26 are dropped.
+        let mut d = Diagnostics::new();
+        for i in 0..30u16 {
+            let mut c = Conn::new();
+            c.cport = 2000 + i;
+            c.seg(i64::from(i) * MS, C2S, SY, 0, 0, 0, &MSS_ONLY);
+            if i < 4 {
+                for k in [0i64, 1, 3] {
+                    c.seg(
+                        i64::from(i) * MS + k * S + 1000,
+                        S2C,
+                        SY | A,
+                        0,
+                        1,
+                        0,
+                        &LINUX_SYN_OPTS,
+                    );
+                }
+            }
+            d.add(&c.finish(100 * S));
+        }
+        let r = d.finish();
+        let l = &r.listeners[0];
+        assert_eq!(
+            (l.clients, l.answered, l.established, l.unanswered),
+            (30, 4, 0, 26)
+        );
+        assert_eq!(l.max_half_open, 4);
+        assert!(l.findings.contains(&"syn_flood".to_string()));
+        assert_eq!(l.backlog_estimate, None);
+    }
+
+    #[test]
+    fn a_few_lost_syns_are_no_flood() {
+        let mut d = Diagnostics::new();
+        for i in 0..25u16 {
+            d.add(&attempt(3000 + i, i64::from(i), i % 10 != 0, true));
+        }
+        let r = d.finish();
+        assert!(r.listeners[0].findings.iter().all(|f| f != "syn_flood"));
+    }
 
     #[test]
     fn overlap() {

@@ -564,3 +564,5 @@ fn close_of(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
