@@ -73,6 +73,8 @@ pub struct StoryBuilder {
     last_len: [u64; 2],
     retx_pending: [Option<(u64, u64)>; 2],
     eff_window: [Option<u64>; 2],
+    syn_count: u64,
+    syn_ack_count: u64,
 }
 
 impl StoryBuilder {
@@ -113,6 +115,8 @@ impl StoryBuilder {
             last_len: [0; 2],
             retx_pending: [None; 2],
             eff_window: [None; 2],
+            syn_count: 0,
+            syn_ack_count: 0,
         }
     }
 
@@ -197,8 +201,11 @@ impl StoryBuilder {
                 }
                 self.options[0].get_or_insert(opts);
                 self.events.syn_t.get_or_insert(ts_ns);
-                self.trains
-                    .repeatable(dir, TrainKind::Syn, 0, 0, frame, ts_ns, rflags);
+                if let (Some(&first), true) = (self.syns.first(), self.syn_count > 0) {
+                    self.trains
+                        .resend(dir, TrainKind::Syn, 0, 0, first, frame, ts_ns, rflags);
+                }
+                self.syn_count += 1;
             } else {
                 if self.syn_acks.len() < MAX_HANDSHAKE_FRAMES {
                     self.syn_acks.push((frame, ts_ns));
@@ -206,8 +213,11 @@ impl StoryBuilder {
                 self.options[1].get_or_insert(opts);
                 self.syn_ack_next.get_or_insert(facts.next_seq);
                 self.events.syn_ack_t.get_or_insert(ts_ns);
-                self.trains
-                    .repeatable(dir, TrainKind::SynAck, 0, 0, frame, ts_ns, rflags);
+                if let (Some(&first), true) = (self.syn_acks.first(), self.syn_ack_count > 0) {
+                    self.trains
+                        .resend(dir, TrainKind::SynAck, 0, 0, first, frame, ts_ns, rflags);
+                }
+                self.syn_ack_count += 1;
             }
         } else if dir == Direction::ClientToServer
             && self.ack.is_none()
@@ -308,6 +318,7 @@ impl StoryBuilder {
                     self.events.fin[me] = Some(FinInfo {
                         t: ts_ns,
                         frame,
+                        seq: facts.seq,
                         end: fin_end,
                         acked_peer_fin,
                         last_t: ts_ns,
@@ -316,22 +327,36 @@ impl StoryBuilder {
                 }
                 Some(f) => {
                     f.last_t = ts_ns;
+                    let (first, seq, same) = ((f.frame, f.t), f.seq, f.end == fin_end);
                     // Re-sent after the peer's ACK: that ACK had not reached this side.
                     if let Some(a) = self.events.fin_acked[me].filter(|a| a.t <= ts_ns) {
                         self.events.fin_acked_stale[me] = Some(a);
                         self.events.fin_acked[me] = None;
                     }
+                    if same {
+                        self.trains.resend(
+                            dir,
+                            TrainKind::Fin,
+                            fin_end,
+                            seq,
+                            first,
+                            frame,
+                            ts_ns,
+                            rflags,
+                        );
+                    } else {
+                        self.trains.repeatable(
+                            dir,
+                            TrainKind::Fin,
+                            fin_end,
+                            facts.seq,
+                            frame,
+                            ts_ns,
+                            rflags,
+                        );
+                    }
                 }
             }
-            self.trains.repeatable(
-                dir,
-                TrainKind::Fin,
-                fin_end,
-                facts.seq,
-                frame,
-                ts_ns,
-                rflags,
-            );
         } else if fl.rst() {
             self.events.rst[me].get_or_insert(ts_ns);
             self.first_close_t.get_or_insert(ts_ns);

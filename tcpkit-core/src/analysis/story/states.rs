@@ -18,6 +18,8 @@ pub(crate) struct FinInfo {
     /// First send (ns) and frame.
     pub t: i64,
     pub frame: u64,
+    /// Relative sequence number of the first byte of the FIN's segment.
+    pub seq: u64,
     /// Relative sequence number after the FIN (what an ACK of it carries).
     pub end: u64,
     /// The first FIN acknowledged the peer's FIN.
@@ -172,6 +174,7 @@ mod tests {
         Some(FinInfo {
             t,
             frame: t as u64,
+            seq: end.saturating_sub(1),
             end,
             acked_peer_fin,
             last_t: t,

@@ -141,6 +141,33 @@ impl Trains {
         }
     }
 
+    /// A re-send of something whose first send (`first`: frame, time) the caller
+    /// kept: the train is opened only now, so single sends cost nothing here.
+    #[allow(clippy::too_many_arguments)]
+    pub fn resend(
+        &mut self,
+        dir: Direction,
+        kind: TrainKind,
+        key: u64,
+        seq: u64,
+        first: (u64, i64),
+        frame: u64,
+        ts: i64,
+        f: RetxFlags,
+    ) {
+        if let Some(t) = self.find(dir, kind, key) {
+            t.push(frame, ts);
+            return;
+        }
+        let mut acc = Self::new_acc(dir, kind, key, seq);
+        acc.first_fast = f.fast;
+        acc.first_tail = f.tail;
+        acc.first_spurious = f.spurious;
+        acc.push(first.0, first.1);
+        acc.push(frame, ts);
+        self.create(acc);
+    }
+
     /// A data segment `[start, end)` (relative sequence numbers).
     pub fn data(
         &mut self,
