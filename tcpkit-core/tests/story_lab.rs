@@ -79,3 +79,25 @@ fn accept_queue_overflow_seen_from_the_client() {
     assert_eq!(f.inferred.tcp_syn_linear_timeouts, Some(4));
     assert_eq!(report.listeners[0].unanswered, 1);
 }
+
+/// The 10th client of accept-queue-overflow was still retrying when its host closed
+/// the other 9 connections (FINs 5.5 s after its last SYN, 16 s before the next was
+/// due): its 9 SYNs do not reveal tcp_syn_retries (the lab's sysctl was 6), and
+/// the story does not claim they do; the linear phase is still known.
+#[test]
+fn syn_retries_not_claimed_when_the_client_was_closing_everything() {
+    let dir = lab_root().join("accept-queue-overflow");
+    let m = manifest(&dir);
+    let (flows, _) = stories_from_analyzer(&capture_of(&dir));
+    let un = &fact(&m, "server_capture_unanswered_stream").unwrap()[0];
+    let f = &flows[un["stream"].as_u64().unwrap() as usize];
+    assert_eq!(f.inferred.tcp_syn_retries, None);
+    assert_eq!(f.inferred.tcp_syn_linear_timeouts, Some(4));
+    assert!(
+        f.inferred
+            .caveats
+            .iter()
+            .any(|c| c.contains("not inferred"))
+    );
+    assert!(f.notes.iter().any(|n| n.contains("not inferred")));
+}

@@ -80,6 +80,7 @@ pub fn load<S: PacketSource>(src: &mut S, name: &str, keep: bool) -> Result<Load
         finish(b, end, &mut flows, &mut diag);
     }
     flows.sort_by_key(|f| f.conn);
+    tcpkit_core::analysis::story::cross_check(&mut flows);
     Ok(Loaded {
         flows,
         report: diag.finish(),

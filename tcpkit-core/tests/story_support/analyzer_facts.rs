@@ -42,6 +42,7 @@ pub fn stories_from_analyzer(path: &Path) -> (Vec<ConnectionStory>, Report) {
     }
     flows.extend(builders.into_values().map(|b| b.finish(last)));
     flows.sort_by_key(|f| f.conn);
+    tcpkit_core::analysis::story::cross_check(&mut flows);
     let mut d = Diagnostics::new();
     for f in &flows {
         d.add(f);

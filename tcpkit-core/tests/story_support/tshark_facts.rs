@@ -122,7 +122,9 @@ pub fn stories_from_tshark(dir: &Path) -> (Vec<ConnectionStory>, Report) {
             .or_insert_with(|| StoryBuilder::new(ConnId(stream)))
             .observe(p.frame, p.ts_ns, &seg, &facts);
     }
-    let flows: Vec<ConnectionStory> = builders.into_values().map(|b| b.finish(last_ts)).collect();
+    let mut flows: Vec<ConnectionStory> =
+        builders.into_values().map(|b| b.finish(last_ts)).collect();
+    tcpkit_core::analysis::story::cross_check(&mut flows);
     let mut d = Diagnostics::new();
     for f in &flows {
         d.add(f);

@@ -170,3 +170,45 @@ pub(crate) fn infer(
     }
     inf
 }
+
+/// Capture-wide second look at `tcp_syn_retries`: a SYN train that stopped while
+/// the same client host closed other connections (a FIN or RST from it after the
+/// last SYN, before the next SYN was due) may have stopped because the
+/// application closed the connecting socket (Linux drops a SYN_SENT socket on
+/// `close()` without sending anything), not because the retries ran out: the
+/// inference is withdrawn. Returns whether anything changed.
+pub(crate) fn withdraw_syn_retries_if_app_closed(
+    s: &mut ConnectionStory,
+    others: &[(std::net::IpAddr, i64)],
+) -> bool {
+    if s.inferred.tcp_syn_retries.is_none() {
+        return false;
+    }
+    let Some(t) = s
+        .trains
+        .iter()
+        .find(|t| t.kind == TrainKind::Syn && t.dir == Direction::ClientToServer)
+    else {
+        return false;
+    };
+    let (Some(&last), Some(due)) = (t.ts_ns.last(), next_due(&t.intervals_s, false)) else {
+        return false;
+    };
+    let until = last.saturating_add((due * 1e9) as i64);
+    let Some(&(_, when)) = others
+        .iter()
+        .find(|(ip, at)| *ip == s.client.ip && *at > last && *at < until)
+    else {
+        return false;
+    };
+    s.inferred.tcp_syn_retries = None;
+    s.inferred
+        .caveats
+        .retain(|c| !c.starts_with("tcp_syn_retries assumes"));
+    s.inferred.caveats.push(format!(
+        "tcp_syn_retries not inferred: the client host closed another connection {:.1} s after the last SYN, \
+         before the next SYN was due, so its application may have closed this connecting socket too",
+        secs(when.saturating_sub(last))
+    ));
+    true
+}

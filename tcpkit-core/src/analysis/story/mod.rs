@@ -508,6 +508,36 @@ impl StoryBuilder {
     }
 }
 
+/// Capture-wide corrections once every story is finished (they need other
+/// connections): a SYN train that ended while its client host was closing other
+/// connections does not reveal `tcp_syn_retries` (see `docs/story.md`).
+pub fn cross_check(stories: &mut [ConnectionStory]) {
+    // When each client host closed something: its first FIN_WAIT1 / LAST_ACK / CLOSED.
+    let closes: Vec<(std::net::IpAddr, i64)> = stories
+        .iter()
+        .filter_map(|s| {
+            s.states
+                .client
+                .iter()
+                .find(|x| {
+                    matches!(
+                        x.state,
+                        TcpState::FinWait1 | TcpState::LastAck | TcpState::Closed
+                    )
+                })
+                .map(|x| (s.client.ip, x.t_ns))
+        })
+        .collect();
+    if closes.is_empty() {
+        return;
+    }
+    for s in stories.iter_mut() {
+        if infer::withdraw_syn_retries_if_app_closed(s, &closes) {
+            s.notes = notes::notes(s);
+        }
+    }
+}
+
 fn remember<T>(ring: &mut Vec<T>, pos: &mut usize, cap: usize, x: T) {
     if ring.len() < cap {
         ring.push(x);

@@ -435,3 +435,40 @@ fn rst_after_fin_wait2_bounds_tcp_fin_timeout() {
     assert_eq!(st.inferred.tcp_fin_timeout_max_s, Some(15.0));
     assert_eq!(st.close.rst_by, Some(Side::Client));
 }
+
+#[test]
+fn cross_check_withdraws_syn_retries_when_the_host_was_closing() {
+    // Connection A: SYNs at 0,1,2,3,4,5,7 s (4 linear, then doubling), nothing after.
+    // Alone it would give tcp_syn_retries = 6 - 4 = 2. But the same client host closes
+    // connection B at 9 s, before A's next SYN was due (7 + 4 = 11 s): A's train may
+    // have stopped because the application closed its socket.
+    let mut a = Conn::new();
+    for t in [0, 1, 2, 3, 4, 5, 7] {
+        a.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    }
+    let mut b = Conn::new();
+    b.cport = 50000;
+    b.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    b.seg(MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    b.seg(2 * MS, C2S, A, 1, 1, 0, &[]);
+    b.seg(9 * S, C2S, F | A, 1, 1, 0, &[]);
+    let mut v = vec![a.finish(10 * S), b.finish(10 * S)];
+    assert_eq!(v[0].inferred.tcp_syn_retries, Some(2));
+    cross_check(&mut v);
+    assert_eq!(v[0].inferred.tcp_syn_retries, None);
+    assert_eq!(v[0].inferred.tcp_syn_linear_timeouts, Some(4));
+    // Closing after the next SYN was due proves nothing about A: kept.
+    let mut a = Conn::new();
+    for t in [0, 1, 2, 3, 4, 5, 7] {
+        a.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    }
+    let mut b = Conn::new();
+    b.cport = 50000;
+    b.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    b.seg(MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    b.seg(2 * MS, C2S, A, 1, 1, 0, &[]);
+    b.seg(12 * S, C2S, F | A, 1, 1, 0, &[]);
+    let mut v = vec![a.finish(13 * S), b.finish(13 * S)];
+    cross_check(&mut v);
+    assert_eq!(v[0].inferred.tcp_syn_retries, Some(2));
+}
