@@ -272,6 +272,15 @@ pub fn connection_block(out: &mut String, s: &ConnectionStory, t0_ns: i64) {
     if let Some(x) = inf.rto_min_s {
         i.push(format!("RTO floor {x} s"));
     }
+    if let Some(x) = inf.keepalive_time_s {
+        i.push(format!("keep-alive time {x} s"));
+    }
+    if let Some(x) = inf.keepalive_intvl_s {
+        i.push(format!("keep-alive interval {x} s"));
+    }
+    if let Some(x) = inf.keepalive_probes {
+        i.push(format!("keep-alive probes {x}"));
+    }
     if let Some(x) = inf.tcp_fin_timeout_max_s {
         i.push(format!("tcp_fin_timeout <= {x} s"));
     }

@@ -212,3 +212,29 @@ pub(crate) fn withdraw_syn_retries_if_app_closed(
     ));
     true
 }
+
+/// Keep-alive settings from one side's probes (Linux `tcp_keepalive_timer`): after
+/// `keepalive_time` idle (counted from the last segment received) a probe; while
+/// unanswered, one every `keepalive_intvl`; after `keepalive_probes` unanswered
+/// probes and one more interval, a RST. Per-socket options (TCP_KEEPIDLE,
+/// TCP_KEEPINTVL, TCP_KEEPCNT) override the sysctls.
+pub(crate) fn keepalive(
+    inf: &mut Inferred,
+    after_answered: Option<i64>,
+    after_unanswered: Option<i64>,
+    gave_up: Option<(u32, i64)>,
+) {
+    if let Some(t) = after_answered {
+        inf.keepalive_time_s.get_or_insert(round2(secs(t)));
+    }
+    let intvl = after_unanswered.or(gave_up.map(|g| g.1));
+    if let Some(t) = intvl {
+        inf.keepalive_intvl_s.get_or_insert(round2(secs(t)));
+    }
+    if let Some((n, wait)) = gave_up {
+        // The RST follows the last probe by one interval: the probes ran out.
+        if after_unanswered.is_none_or(|iv| super::trains::about_equal(secs(iv), secs(wait))) {
+            inf.keepalive_probes.get_or_insert(n);
+        }
+    }
+}

@@ -36,6 +36,22 @@ const TS_RING: usize = 32;
 /// Retransmitted frames remembered per direction for Karn's rule.
 const RETX_RING: usize = 64;
 
+/// Keep-alive probes of one side: which were answered, and how they were spaced.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeepaliveTrack {
+    last_probe: Option<i64>,
+    /// The peer sent something since the last probe.
+    answered: bool,
+    /// Interval from an answered probe to the next probe, ns.
+    after_answered: Option<i64>,
+    /// Interval between two unanswered probes, ns.
+    after_unanswered: Option<i64>,
+    /// Unanswered probes in a row so far.
+    run: u32,
+    /// Unanswered probes in a row when the side sent its RST, and the wait after the last.
+    gave_up: Option<(u32, i64)>,
+}
+
 /// Builds the story of one connection from its segments, in capture order.
 #[derive(Debug, Clone)]
 pub struct StoryBuilder {
@@ -75,6 +91,7 @@ pub struct StoryBuilder {
     eff_window: [Option<u64>; 2],
     syn_count: u64,
     syn_ack_count: u64,
+    keepalive: [KeepaliveTrack; 2],
 }
 
 impl StoryBuilder {
@@ -117,6 +134,7 @@ impl StoryBuilder {
             eff_window: [None; 2],
             syn_count: 0,
             syn_ack_count: 0,
+            keepalive: [KeepaliveTrack::default(); 2],
         }
     }
 
@@ -184,6 +202,9 @@ impl StoryBuilder {
         }
         if !fl.syn() && !fl.rst() {
             self.peer_zero[d] = seg.window == 0;
+        }
+        if self.keepalive[r].last_probe.is_some() && !af.has(AnalysisFlags::KEEP_ALIVE) {
+            self.keepalive[r].answered = true;
         }
         if facts.irtt_ns.is_some() && self.irtt_ns.is_none() {
             self.irtt_ns = facts.irtt_ns;
@@ -358,6 +379,10 @@ impl StoryBuilder {
                 }
             }
         } else if fl.rst() {
+            let k = &mut self.keepalive[d];
+            if let (Some(prev), false, None) = (k.last_probe, k.answered, k.gave_up) {
+                k.gave_up = Some((k.run + 1, ts_ns.saturating_sub(prev)));
+            }
             self.events.rst[me].get_or_insert(ts_ns);
             self.first_close_t.get_or_insert(ts_ns);
             self.trains.repeatable(
@@ -378,6 +403,21 @@ impl StoryBuilder {
             };
             self.trains
                 .repeatable(dir, kind, facts.seq, facts.seq, frame, ts_ns, rflags);
+            if !probe {
+                let k = &mut self.keepalive[d];
+                if let Some(prev) = k.last_probe {
+                    let iv = ts_ns.saturating_sub(prev);
+                    if k.answered {
+                        k.after_answered = Some(iv);
+                        k.run = 0;
+                    } else {
+                        k.after_unanswered = Some(iv);
+                        k.run += 1;
+                    }
+                }
+                k.last_probe = Some(ts_ns);
+                k.answered = false;
+            }
         } else if len > 0 && !fl.syn() {
             self.trains.data(dir, facts.seq, end, frame, ts_ns, rflags);
         }
@@ -503,6 +543,14 @@ impl StoryBuilder {
             unfloored,
             capture_last_ts_ns,
         );
+        for k in &self.keepalive {
+            infer::keepalive(
+                &mut story.inferred,
+                k.after_answered,
+                k.after_unanswered,
+                k.gave_up,
+            );
+        }
         story.notes = notes::notes(&story);
         story
     }

@@ -319,6 +319,23 @@ pub(crate) fn notes(s: &ConnectionStory) -> Vec<String> {
             }
         }
     }
+    let inf = &s.inferred;
+    if inf.keepalive_time_s.is_some() || inf.keepalive_probes.is_some() {
+        let mut parts = Vec::new();
+        if let Some(t) = inf.keepalive_time_s {
+            parts.push(format!("a probe after {} idle", human(t)));
+        }
+        if let Some(t) = inf.keepalive_intvl_s {
+            parts.push(format!("unanswered probes every {}", human(t)));
+        }
+        if let Some(n) = inf.keepalive_probes {
+            parts.push(format!("a RST after {n} unanswered"));
+        }
+        n.push(format!(
+            "Keep-alive as Linux does it: {} (tcp_keepalive_time / _intvl / _probes, or the socket's TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT).",
+            parts.join(", ")
+        ));
+    }
     if let Some(f) = s.inferred.rto_min_s {
         n.push(format!(
             "The first retransmission timeouts fired after about {}, far above the measured RTT: that is Linux's RTO floor (tcp_rto_min).",

@@ -472,3 +472,38 @@ fn cross_check_withdraws_syn_retries_when_the_host_was_closing() {
     cross_check(&mut v);
     assert_eq!(v[0].inferred.tcp_syn_retries, Some(2));
 }
+
+#[test]
+fn keepalive_probes_reveal_time_interval_and_count() {
+    // Idle after the handshake and 10 bytes: probes (seq one below SND.NXT) at 10 s and
+    // 20 s are answered; from 30 s the server is silent: probes at 30, 33, 36 s, then
+    // the client's RST at 39 s. Linux: keepalive_time 10 s, keepalive_intvl 3 s,
+    // keepalive_probes 3 (the RST comes one interval after the third unanswered probe).
+    let mut c = Conn::new();
+    c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+    c.seg(MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+    c.seg(2 * MS, C2S, A, 1, 1, 0, &[]);
+    c.seg(3 * MS, C2S, A, 1, 1, 10, &[]);
+    c.seg(4 * MS, S2C, A, 1, 11, 0, &[]);
+    let ka = AnalysisFlags::KEEP_ALIVE;
+    let ka_ack = AnalysisFlags::KEEP_ALIVE_ACK;
+    c.seg_flagged(10 * S + 4 * MS, C2S, A, 10, 1, 0, &[], ka);
+    c.seg_flagged(10 * S + 5 * MS, S2C, A, 1, 11, 0, &[], ka_ack);
+    c.seg_flagged(20 * S + 5 * MS, C2S, A, 10, 1, 0, &[], ka);
+    c.seg_flagged(20 * S + 6 * MS, S2C, A, 1, 11, 0, &[], ka_ack);
+    for t in [30, 33, 36] {
+        c.seg_flagged(t * S + 6 * MS, C2S, A, 10, 1, 0, &[], ka);
+    }
+    c.seg(39 * S + 6 * MS, C2S, R | A, 11, 1, 0, &[]);
+    let st = c.finish(40 * S);
+    assert_eq!(st.inferred.keepalive_time_s, Some(10.0));
+    assert_eq!(st.inferred.keepalive_intvl_s, Some(3.0));
+    assert_eq!(st.inferred.keepalive_probes, Some(3));
+    let t = st
+        .trains
+        .iter()
+        .find(|t| t.kind == TrainKind::Keepalive)
+        .unwrap();
+    assert_eq!(t.frames.len(), 5);
+    assert_eq!(st.close.rst_by, Some(Side::Client));
+}

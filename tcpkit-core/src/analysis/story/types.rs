@@ -402,6 +402,16 @@ pub struct Inferred {
     /// dropped by then (the bound is the time from entering FIN_WAIT2 to that RST).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tcp_fin_timeout_max_s: Option<f64>,
+    /// Keep-alive idle time before the first probe, s (Linux `tcp_keepalive_time`
+    /// or the socket's TCP_KEEPIDLE), from the gap after an answered probe.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub keepalive_time_s: Option<f64>,
+    /// Keep-alive probe interval, s (`tcp_keepalive_intvl` / TCP_KEEPINTVL).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub keepalive_intvl_s: Option<f64>,
+    /// Unanswered probes before the RST (`tcp_keepalive_probes` / TCP_KEEPCNT).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub keepalive_probes: Option<u32>,
     /// What each inference assumes.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub caveats: Vec<String>,
