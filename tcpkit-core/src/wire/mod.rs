@@ -34,6 +34,8 @@ mod link;
 mod option;
 mod seq;
 mod tcp;
+#[cfg(test)]
+mod tests;
 mod tunnel;
 
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
