@@ -17,7 +17,8 @@
 //! - 20 bytes or more: a [`Segment`]; when the data offset announces options
 //!   past the capture, `options` holds what was captured and `truncated` is set.
 //! - 4 to 19 bytes: a [`Segment`] with `header_captured` telling how far the
-//!   fields go; every field not wholly captured reads 0. tshark lists such a
+//!   fields go; every field not wholly captured reads 0 (and `payload_len` is
+//!   0 when the data offset, byte 12, is missing: it cannot be known). tshark lists such a
 //!   frame as TCP with only the ports (`tcp_header_heapoverflow.pcap`) and
 //!   tcpdump prints the ports then `[|tcp]`.
 //! - fewer than 4 bytes: `Err(DecodeError::Truncated { layer: "TCP", .. })`.
@@ -250,7 +251,13 @@ fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
     let hl = usize::from(header_len);
     let header_captured = c.data.len().min(hl.max(HEADER_LEN));
     let payload = h.payload();
-    let payload_len = c.wire.saturating_sub(hl.max(HEADER_LEN));
+    // Without the data offset (byte 12) the header length, hence the payload
+    // length, is unknown: 0.
+    let payload_len = if c.data.len() > 12 {
+        c.wire.saturating_sub(hl.max(HEADER_LEN))
+    } else {
+        0
+    };
     Ok(Segment {
         ip,
         sport: h.src_port(),

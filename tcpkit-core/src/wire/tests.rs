@@ -34,7 +34,10 @@ fn v4(s: &Segment<'_>) -> (Ipv4Addr, Ipv4Addr) {
 }
 
 /// The options tshark reports: (mss, wscale, sackOK, (tsval, tsecr)).
-fn opts(s: &Segment<'_>) -> (Option<u16>, Option<u8>, bool, Option<(u32, u32)>) {
+type TsharkOptions = (Option<u16>, Option<u8>, bool, Option<(u32, u32)>);
+
+/// The options tshark reports, from a segment.
+fn opts(s: &Segment<'_>) -> TsharkOptions {
     let mut r = (None, None, false, None);
     for o in s.options.iter() {
         match o {

@@ -125,9 +125,9 @@ fn malformed_and_cut_options_end_iteration() {
     // A kind with its length byte missing: at the end of the declared space
     // (malformed) or cut by the capture.
     let lone = [2u8];
-    assert_eq!(all(&lone)[0].unwrap_err().truncated, false);
+    assert!(!all(&lone)[0].unwrap_err().truncated);
     let cut: Vec<_> = Options::with_declared(&lone, 4).iter().collect();
-    assert_eq!(cut[0].unwrap_err().truncated, true);
+    assert!(cut[0].unwrap_err().truncated);
 }
 
 #[test]
