@@ -250,7 +250,9 @@ fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
     let header_len = h.header_len();
     let hl = usize::from(header_len);
     let header_captured = c.data.len().min(hl.max(HEADER_LEN));
-    let payload = h.payload();
+    // A data offset below 5 is malformed; the payload is then taken to start
+    // after the fixed header, matching `payload_len`.
+    let payload = c.data.get(hl.max(HEADER_LEN)..).unwrap_or_default();
     // Without the data offset (byte 12) the header length, hence the payload
     // length, is unknown: 0.
     let payload_len = if c.data.len() > 12 {
