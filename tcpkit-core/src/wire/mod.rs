@@ -194,9 +194,64 @@ const MAX_LAYERS: usize = 32;
 /// Decodes a packet to its (innermost) TCP segment. `Ok(None)`: not TCP (or a
 /// non-first IP fragment). See the module docs for truncated headers.
 pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeError> {
-    let mut next = link::start(packet.link_type)?;
-    let mut c = Cursor::new(packet.data, packet.orig_len);
+    let c = Cursor::new(packet.data, packet.orig_len);
     let mut ip: Option<IpInfo> = None;
+    // Fast path for the common stacks (Ethernet, Linux cooked v1/v2, raw IP,
+    // then IPv4 or IPv6): straight-line code the compiler keeps in registers.
+    // Anything else continues in the general walk.
+    let (next, c) = match fast_link(packet.link_type.0, c) {
+        Some((next, c)) => {
+            let step = match next {
+                Next::Ipv4 => ip::ipv4(c, &mut ip),
+                _ => ip::ipv6(c, &mut ip),
+            };
+            match step? {
+                Some((Next::Tcp, c)) => {
+                    return match ip {
+                        Some(ip) => segment(ip, c).map(Some),
+                        None => Ok(None),
+                    };
+                }
+                Some(more) => more,
+                None => return Ok(None),
+            }
+        }
+        None => (link::start(packet.link_type)?, c),
+    };
+    walk(next, c, ip)
+}
+
+/// The IP header right after the link header of a common link type, if
+/// that is where the packet goes (else the general walk decides).
+#[inline]
+fn fast_link(link: u16, c: Cursor<'_>) -> Option<(Next, Cursor<'_>)> {
+    let (proto, len) = match link {
+        1 => (c.u16(12), 14),
+        113 => (c.u16(14), 16),
+        276 => (c.u16(0), 20),
+        101 | 12 | 14 => match c.data.first()? >> 4 {
+            4 => return Some((Next::Ipv4, c)),
+            6 => return Some((Next::Ipv6, c)),
+            _ => return None,
+        },
+        228 => return Some((Next::Ipv4, c)),
+        229 => return Some((Next::Ipv6, c)),
+        _ => return None,
+    };
+    let next = match proto {
+        link::ethertype::IPV4 => Next::Ipv4,
+        link::ethertype::IPV6 => Next::Ipv6,
+        _ => return None,
+    };
+    Some((next, c.skip(len, "link").ok()?))
+}
+
+/// The general walk: one header at a time from `next` at `c`.
+fn walk<'a>(
+    mut next: Next,
+    mut c: Cursor<'a>,
+    mut ip: Option<IpInfo>,
+) -> Result<Option<Segment<'a>>, DecodeError> {
     for _ in 0..MAX_LAYERS {
         let step = match next {
             Next::Ethernet => link::ethernet(c),
@@ -239,6 +294,7 @@ pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeErro
 }
 
 /// Builds the segment from the TCP bytes at `c` (`c.wire` = IP payload length).
+#[inline]
 fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
     if c.data.len() < 4 {
         return Err(DecodeError::Truncated {
