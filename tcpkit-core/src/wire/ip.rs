@@ -47,6 +47,7 @@ pub(crate) mod proto {
 }
 
 /// What an IP protocol number (or IPv6 next header) announces.
+#[inline]
 pub(crate) fn by_proto(p: u8, c: Cursor<'_>) -> Step<'_> {
     let next = match p {
         proto::TCP => Next::Tcp,
@@ -60,6 +61,7 @@ pub(crate) fn by_proto(p: u8, c: Cursor<'_>) -> Step<'_> {
 }
 
 /// An IP packet whose version nibble decides.
+#[inline]
 pub(crate) fn by_version(c: Cursor<'_>) -> Step<'_> {
     c.need(1, "IP")?;
     Ok(match c.u8(0) >> 4 {
@@ -71,6 +73,7 @@ pub(crate) fn by_version(c: Cursor<'_>) -> Step<'_> {
 
 /// IPv4 header. Only a packet with fragment offset 0 carries the TCP header
 /// (RFC 791: later fragments hold the rest of the datagram's data).
+#[inline]
 pub(crate) fn ipv4<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
     c.need(20, "IPv4")?;
     if c.u8(0) >> 4 != 4 {
@@ -129,6 +132,7 @@ pub(crate) fn ipv4<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
 }
 
 /// IPv6 header and extension headers (RFC 8200 4; AH from RFC 4302).
+#[inline]
 pub(crate) fn ipv6<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
     c.need(40, "IPv6")?;
     if c.u8(0) >> 4 != 6 {
@@ -209,6 +213,7 @@ pub(crate) fn ipv6<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
 
 /// The Jumbo Payload length from a Hop-by-Hop header at `c`, if it has one.
 /// The jumbo length counts from the end of the fixed IPv6 header.
+#[inline]
 fn jumbo_len(c: Cursor<'_>) -> Result<Option<usize>, DecodeError> {
     c.need(2, "IPv6 hop-by-hop")?;
     let len = (usize::from(c.u8(1)) + 1) * 8;

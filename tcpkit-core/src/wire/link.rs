@@ -42,6 +42,7 @@ pub(crate) mod ethertype {
 }
 
 /// Where decoding starts for a link type; `Err` for link types not decoded.
+#[inline]
 pub(crate) fn start(link: LinkType) -> Result<Next, DecodeError> {
     Ok(match link.0 {
         0 => Next::BsdNull { big_endian: false },
@@ -65,6 +66,7 @@ pub(crate) fn start(link: LinkType) -> Result<Next, DecodeError> {
 }
 
 /// What an EtherType announces.
+#[inline]
 pub(crate) fn by_ethertype<'a>(t: u16, c: Cursor<'a>) -> Step<'a> {
     let next = match t {
         ethertype::IPV4 => Next::Ipv4,
@@ -91,6 +93,7 @@ pub(crate) fn by_ethertype<'a>(t: u16, c: Cursor<'a>) -> Step<'a> {
 }
 
 /// Ethernet II (EtherType >= 0x0600) or 802.3 with an 802.2 SNAP header.
+#[inline]
 pub(crate) fn ethernet(c: Cursor<'_>) -> Step<'_> {
     c.need(14, "Ethernet")?;
     let t = c.u16(12);
@@ -110,6 +113,7 @@ pub(crate) fn ethernet(c: Cursor<'_>) -> Step<'_> {
 
 /// Linux cooked capture v1: packet type, ARPHRD, address length, 8-byte
 /// address, protocol (an EtherType, or 1/4 for non-Ethernet-II frames).
+#[inline]
 pub(crate) fn sll(c: Cursor<'_>) -> Step<'_> {
     c.need(16, "Linux cooked")?;
     let proto = c.u16(14);
@@ -119,6 +123,7 @@ pub(crate) fn sll(c: Cursor<'_>) -> Step<'_> {
 /// Linux cooked capture v2 (LINKTYPE_LINUX_SLL2): protocol (2), reserved
 /// (2), interface index (4), ARPHRD (2), packet type, address length, 8-byte
 /// address: 20 bytes, protocol first.
+#[inline]
 pub(crate) fn sll2(c: Cursor<'_>) -> Step<'_> {
     c.need(20, "Linux cooked v2")?;
     let proto = c.u16(0);
@@ -131,6 +136,7 @@ pub(crate) fn sll2(c: Cursor<'_>) -> Step<'_> {
 /// BSD loopback: a 4-byte address family, in the writer's byte order (NULL)
 /// or network order (LOOP). AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD,
 /// OpenBSD), 28 (FreeBSD, DragonFly) or 30 (macOS).
+#[inline]
 pub(crate) fn bsd_null(c: Cursor<'_>, big_endian: bool) -> Step<'_> {
     c.need(4, "BSD loopback")?;
     let raw = c.u32(0);
@@ -150,6 +156,7 @@ pub(crate) fn bsd_null(c: Cursor<'_>, big_endian: bool) -> Step<'_> {
 
 /// PPP (RFC 1661), with the optional HDLC address/control bytes 0xff 0x03
 /// (RFC 1662).
+#[inline]
 pub(crate) fn ppp(c: Cursor<'_>) -> Step<'_> {
     if c.u8(0) == 0xff && c.u8(1) == 0x03 {
         return ppp_proto(c.skip(2, "PPP")?);
@@ -159,6 +166,7 @@ pub(crate) fn ppp(c: Cursor<'_>) -> Step<'_> {
 
 /// A PPP protocol field: one byte when compressed (odd first byte, RFC 1661
 /// 6.5), else two.
+#[inline]
 pub(crate) fn ppp_proto(c: Cursor<'_>) -> Step<'_> {
     c.need(1, "PPP")?;
     let (proto, n) = if c.u8(0) & 1 == 1 {
@@ -177,6 +185,7 @@ pub(crate) fn ppp_proto(c: Cursor<'_>) -> Step<'_> {
 }
 
 /// Cisco HDLC: address, control, then an EtherType.
+#[inline]
 pub(crate) fn cisco_hdlc(c: Cursor<'_>) -> Step<'_> {
     c.need(4, "Cisco HDLC")?;
     Ok(Some((Next::EtherType(c.u16(2)), c.skip(4, "Cisco HDLC")?)))
@@ -184,6 +193,7 @@ pub(crate) fn cisco_hdlc(c: Cursor<'_>) -> Step<'_> {
 
 /// MPLS label stack (RFC 3032): 4-byte entries until the bottom-of-stack
 /// bit; the payload is IP when its first nibble says 4 or 6.
+#[inline]
 pub(crate) fn mpls(mut c: Cursor<'_>) -> Step<'_> {
     loop {
         c.need(4, "MPLS")?;
@@ -199,6 +209,7 @@ pub(crate) fn mpls(mut c: Cursor<'_>) -> Step<'_> {
 /// the ARCNET protocol id. RFC 1051 framing (IP id 240) has nothing more;
 /// RFC 1201 framing (IP id 212, IPv6 0xc4) adds a split flag and a 2-byte
 /// sequence number, and an exception packet (flag 0xff) 4 more bytes.
+#[inline]
 pub(crate) fn arcnet(c: Cursor<'_>) -> Step<'_> {
     c.need(5, "ARCNET")?;
     match c.u8(4) {
@@ -219,6 +230,7 @@ pub(crate) fn arcnet(c: Cursor<'_>) -> Step<'_> {
 
 /// IP over InfiniBand as captured (LINKTYPE_IPOIB): 40 bytes of hardware
 /// addresses, then the protocol (an EtherType) and 2 reserved bytes.
+#[inline]
 pub(crate) fn ipoib(c: Cursor<'_>) -> Step<'_> {
     c.need(44, "IPoIB")?;
     Ok(Some((Next::EtherType(c.u16(40)), c.skip(44, "IPoIB")?)))
@@ -227,6 +239,7 @@ pub(crate) fn ipoib(c: Cursor<'_>) -> Step<'_> {
 /// Juniper Ethernet: magic "MGC", a flags byte; flag 0x80 adds a 2-byte
 /// extension length and that many TLV bytes; flag 0x02 means the L2 header was
 /// stripped (IP follows), else an Ethernet header follows.
+#[inline]
 pub(crate) fn juniper_ether(c: Cursor<'_>) -> Step<'_> {
     c.need(4, "Juniper")?;
     if c.data.get(..3) != Some(b"MGC") {

@@ -17,7 +17,8 @@
 //! - 20 bytes or more: a [`Segment`]; when the data offset announces options
 //!   past the capture, `options` holds what was captured and `truncated` is set.
 //! - 4 to 19 bytes: a [`Segment`] with `header_captured` telling how far the
-//!   fields go; every field not wholly captured reads 0. tshark lists such a
+//!   fields go; every field not wholly captured reads 0 (and `payload_len` is
+//!   0 when the data offset, byte 12, is missing: it cannot be known). tshark lists such a
 //!   frame as TCP with only the ports (`tcp_header_heapoverflow.pcap`) and
 //!   tcpdump prints the ports then `[|tcp]`.
 //! - fewer than 4 bytes: `Err(DecodeError::Truncated { layer: "TCP", .. })`.
@@ -35,6 +36,8 @@ mod option;
 mod render;
 mod seq;
 mod tcp;
+#[cfg(test)]
+mod tests;
 mod tunnel;
 
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
@@ -196,9 +199,64 @@ const MAX_LAYERS: usize = 32;
 /// Decodes a packet to its (innermost) TCP segment. `Ok(None)`: not TCP (or a
 /// non-first IP fragment). See the module docs for truncated headers.
 pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeError> {
-    let mut next = link::start(packet.link_type)?;
-    let mut c = Cursor::new(packet.data, packet.orig_len);
+    let c = Cursor::new(packet.data, packet.orig_len);
     let mut ip: Option<IpInfo> = None;
+    // Fast path for the common stacks (Ethernet, Linux cooked v1/v2, raw IP,
+    // then IPv4 or IPv6): straight-line code the compiler keeps in registers.
+    // Anything else continues in the general walk.
+    let (next, c) = match fast_link(packet.link_type.0, c) {
+        Some((next, c)) => {
+            let step = match next {
+                Next::Ipv4 => ip::ipv4(c, &mut ip),
+                _ => ip::ipv6(c, &mut ip),
+            };
+            match step? {
+                Some((Next::Tcp, c)) => {
+                    return match ip {
+                        Some(ip) => segment(ip, c).map(Some),
+                        None => Ok(None),
+                    };
+                }
+                Some(more) => more,
+                None => return Ok(None),
+            }
+        }
+        None => (link::start(packet.link_type)?, c),
+    };
+    walk(next, c, ip)
+}
+
+/// The IP header right after the link header of a common link type, if
+/// that is where the packet goes (else the general walk decides).
+#[inline]
+fn fast_link(link: u16, c: Cursor<'_>) -> Option<(Next, Cursor<'_>)> {
+    let (proto, len) = match link {
+        1 => (c.u16(12), 14),
+        113 => (c.u16(14), 16),
+        276 => (c.u16(0), 20),
+        101 | 12 | 14 => match c.data.first()? >> 4 {
+            4 => return Some((Next::Ipv4, c)),
+            6 => return Some((Next::Ipv6, c)),
+            _ => return None,
+        },
+        228 => return Some((Next::Ipv4, c)),
+        229 => return Some((Next::Ipv6, c)),
+        _ => return None,
+    };
+    let next = match proto {
+        link::ethertype::IPV4 => Next::Ipv4,
+        link::ethertype::IPV6 => Next::Ipv6,
+        _ => return None,
+    };
+    Some((next, c.skip(len, "link").ok()?))
+}
+
+/// The general walk: one header at a time from `next` at `c`.
+fn walk<'a>(
+    mut next: Next,
+    mut c: Cursor<'a>,
+    mut ip: Option<IpInfo>,
+) -> Result<Option<Segment<'a>>, DecodeError> {
     for _ in 0..MAX_LAYERS {
         let step = match next {
             Next::Ethernet => link::ethernet(c),
@@ -241,6 +299,7 @@ pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeErro
 }
 
 /// Builds the segment from the TCP bytes at `c` (`c.wire` = IP payload length).
+#[inline]
 fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
     if c.data.len() < 4 {
         return Err(DecodeError::Truncated {
@@ -252,8 +311,16 @@ fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
     let header_len = h.header_len();
     let hl = usize::from(header_len);
     let header_captured = c.data.len().min(hl.max(HEADER_LEN));
-    let payload = h.payload();
-    let payload_len = c.wire.saturating_sub(hl.max(HEADER_LEN));
+    // A data offset below 5 is malformed; the payload is then taken to start
+    // after the fixed header, matching `payload_len`.
+    let payload = c.data.get(hl.max(HEADER_LEN)..).unwrap_or_default();
+    // Without the data offset (byte 12) the header length, hence the payload
+    // length, is unknown: 0.
+    let payload_len = if c.data.len() > 12 {
+        c.wire.saturating_sub(hl.max(HEADER_LEN))
+    } else {
+        0
+    };
     Ok(Segment {
         ip,
         sport: h.src_port(),

@@ -415,46 +415,12 @@ impl<'a> Iterator for OptionIter<'a> {
 
 impl core::iter::FusedIterator for OptionIter<'_> {}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hex_literal::hex;
-
-    #[test]
-    fn linux_syn_options() {
-        // mss 8460, sackOK, TS val 2948903017 ecr 0, nop, wscale 10
-        let b = hex!("02 04 21 0c 04 02 08 0a af c4 b0 69 00 00 00 00 01 03 03 0a");
-        let got: Vec<_> = Options::new(&b).iter().collect();
-        assert_eq!(
-            got,
-            vec![
-                Ok(TcpOption::Mss(8460)),
-                Ok(TcpOption::SackPermitted),
-                Ok(TcpOption::Timestamps {
-                    val: 2948903017,
-                    ecr: 0
-                }),
-                Ok(TcpOption::Nop),
-                Ok(TcpOption::WindowScale(10)),
-            ]
-        );
-    }
-
-    #[test]
-    fn bad_length_ends_iteration() {
-        let b = hex!("01 02 01 01 01");
-        let got: Vec<_> = Options::new(&b).iter().collect();
-        assert_eq!(
-            got,
-            vec![
-                Ok(TcpOption::Nop),
-                Err(OptionError {
-                    offset: 1,
-                    kind: 2,
-                    len: Some(1),
-                    truncated: false,
-                })
-            ]
-        );
+impl<'a> SackBlocks<'a> {
+    /// The raw block bytes (a multiple of 8).
+    pub fn bytes(&self) -> &'a [u8] {
+        self.0
     }
 }
+
+#[cfg(test)]
+mod tests;

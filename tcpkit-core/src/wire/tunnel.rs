@@ -15,6 +15,7 @@ pub const GENEVE_PORT: u16 = 6081;
 pub const BCM_LI_PORT: u16 = 49152;
 
 /// UDP header; the payload is decoded further only on a tunnel port.
+#[inline]
 pub(crate) fn udp(c: Cursor<'_>) -> Step<'_> {
     c.need(8, "UDP")?;
     let (sport, dport) = (c.u16(0), c.u16(2));
@@ -49,6 +50,7 @@ pub(crate) fn udp(c: Cursor<'_>) -> Step<'_> {
 /// Broadcom LI shim: 4 bytes, direction (3 bits), packet type (4 bits),
 /// subtype (4 bits), LI id (21 bits). Type 5 is IPv4, 6 IPv6, 7 Ethernet;
 /// any other ("undecided") is taken as IP when the version nibble says so.
+#[inline]
 fn bcm_li(c: Cursor<'_>) -> Step<'_> {
     c.need(4, "BCM LI")?;
     let next = match (c.u32(0) >> 25) & 0xf {
@@ -64,6 +66,7 @@ fn bcm_li(c: Cursor<'_>) -> Step<'_> {
 /// the reserved offset), key (K) 4, sequence number (S) 4; source routing (R,
 /// RFC 1701) is not followed. Version 1 (PPTP, RFC 2637): the key field is
 /// always there, S and acknowledgment (A) add 4 bytes each.
+#[inline]
 pub(crate) fn gre(c: Cursor<'_>) -> Step<'_> {
     c.need(4, "GRE")?;
     let flags = c.u16(0);
@@ -88,6 +91,7 @@ pub(crate) fn gre(c: Cursor<'_>) -> Step<'_> {
 
 /// WCCP redirection: WCCPv2 puts a 4-byte redirect header before the
 /// original IP packet; WCCPv1 puts the packet right there (version nibble 4).
+#[inline]
 pub(crate) fn wccp(c: Cursor<'_>) -> Step<'_> {
     c.need(1, "WCCP")?;
     if c.u8(0) >> 4 == 4 {
