@@ -43,6 +43,8 @@ proptest! {
             idle_timeout_ns: Some(50_000_000),
             max_connections: 3,
             max_unacked: 16,
+            // The stories are built too: random segments must not upset them.
+            story: true,
         };
         let mut r = Run::with(cfg);
         let mut t = 0i64;

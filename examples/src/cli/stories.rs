@@ -1,17 +1,15 @@
 //! Running the per-segment analysis and the story over a capture: every
 //! connection's [`ConnectionStory`] and the capture-wide [`Report`].
 //!
-//! One pass; a connection's story is finished as soon as the analyzer hands the
+//! One pass; the analyzer finishes a connection's story as soon as it hands the
 //! connection out, so the builders alive at once are bounded by the live
 //! connections (the finished stories are kept for the output, in number order).
 
 use super::CliError;
-use std::collections::HashMap;
-use tcpkit_core::analysis::story::{ConnectionStory, StoryBuilder};
-use tcpkit_core::analysis::{Analyzer, AnalyzerConfig};
+use tcpkit_core::analysis::story::ConnectionStory;
+use tcpkit_core::analysis::{Analyzer, AnalyzerConfig, ConnectionRecord};
 use tcpkit_core::capture::PacketSource;
-use tcpkit_core::flow::ConnId;
-use tcpkit_core::report::{Diagnostics, Report};
+use tcpkit_core::report::Report;
 use tcpkit_core::wire;
 
 /// The lab's handshake-close capture, shipped with the command (`tcpkit report`
@@ -36,54 +34,34 @@ pub struct Loaded {
 /// bounded by the live connections).
 pub fn load<S: PacketSource>(src: &mut S, name: &str, keep: bool) -> Result<Loaded, CliError> {
     let mut an = Analyzer::new(AnalyzerConfig::default());
-    // Boxed: the table moves only pointers when it grows.
-    let mut builders: HashMap<ConnId, Box<StoryBuilder>> = HashMap::new();
     let mut flows = Vec::new();
-    let mut diag = Diagnostics::new();
     let (mut first, mut last) = (None, None::<i64>);
-    let finish = |b: Box<StoryBuilder>,
-                  last: i64,
-                  flows: &mut Vec<ConnectionStory>,
-                  diag: &mut Diagnostics| {
-        let s = b.finish(last);
-        diag.add(&s);
-        if keep {
-            flows.push(s);
+    let take = |rec: ConnectionRecord, flows: &mut Vec<ConnectionStory>| {
+        if let (true, Some(story)) = (keep, rec.story) {
+            flows.push(story);
         }
     };
     while let Some(p) = src.next_packet() {
         let p = p.map_err(|e| CliError::Input(format!("{name}: {e}")))?;
         first.get_or_insert(p.ts_ns);
-        let now = last.map_or(p.ts_ns, |l| l.max(p.ts_ns));
-        last = Some(now);
+        last = Some(last.map_or(p.ts_ns, |l| l.max(p.ts_ns)));
         let Ok(Some(seg)) = wire::decode(&p) else {
             continue;
         };
-        let facts = an.observe(p.frame, p.ts_ns, &seg);
-        builders
-            .entry(facts.conn)
-            .or_insert_with(|| Box::new(StoryBuilder::new(facts.conn)))
-            .observe(p.frame, p.ts_ns, &seg, &facts);
+        an.observe(p.frame, p.ts_ns, &seg);
         while let Some(rec) = an.pop_finished() {
-            if let Some(b) = builders.remove(&rec.conn) {
-                finish(b, now, &mut flows, &mut diag);
-            }
+            take(rec, &mut flows);
         }
     }
-    let end = last.unwrap_or(0);
-    for rec in an.finish().connections {
-        if let Some(b) = builders.remove(&rec.conn) {
-            finish(b, end, &mut flows, &mut diag);
-        }
-    }
-    for (_, b) in builders.drain() {
-        finish(b, end, &mut flows, &mut diag);
+    let finished = an.finish();
+    for rec in finished.connections {
+        take(rec, &mut flows);
     }
     flows.sort_by_key(|f| f.conn);
     tcpkit_core::analysis::story::cross_check(&mut flows);
     Ok(Loaded {
         flows,
-        report: diag.finish(),
+        report: finished.report.unwrap_or_default(),
         first_ts_ns: first,
         last_ts_ns: last,
     })

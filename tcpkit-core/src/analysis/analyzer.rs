@@ -2,7 +2,9 @@
 
 use super::SegmentFacts;
 use super::connection::{Connection, ConnectionRecord, EndReason, Opening};
+use super::story::StoryBuilder;
 use crate::flow::{ConnId, Endpoint, FlowKey, Table};
+use crate::report::{Diagnostics, Report};
 use crate::wire::Segment;
 use std::collections::VecDeque;
 
@@ -23,6 +25,10 @@ pub struct AnalyzerConfig {
     /// Cap on the unacknowledged segments remembered per direction (tshark's
     /// `TCP_MAX_UNACKED_SEGMENTS`, 10,000).
     pub max_unacked: usize,
+    /// Build each connection's story ([`ConnectionRecord::story`]) and the
+    /// capture-wide [`Report`] (default on). Off, only the per-segment facts
+    /// and the counters of the record are computed, which is cheaper.
+    pub story: bool,
 }
 
 impl Default for AnalyzerConfig {
@@ -32,6 +38,7 @@ impl Default for AnalyzerConfig {
             idle_timeout_ns: None,
             max_connections: 65_536,
             max_unacked: 10_000,
+            story: true,
         }
     }
 }
@@ -59,6 +66,9 @@ pub struct Finished {
     pub connections: Vec<ConnectionRecord>,
     /// Counters of the run.
     pub stats: AnalyzerStats,
+    /// Capture-wide findings over every connection handed out during the run
+    /// (when [`AnalyzerConfig::story`] is on).
+    pub report: Option<Report>,
 }
 
 /// The one driver of the per-segment analysis.
@@ -77,6 +87,7 @@ pub struct Analyzer {
     next_sweep: i64,
     stats: AnalyzerStats,
     scratch: Vec<(i64, u32)>,
+    diagnostics: Option<Diagnostics>,
 }
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
@@ -96,6 +107,7 @@ impl Analyzer {
             next_sweep: i64::MIN,
             stats: AnalyzerStats::default(),
             scratch: Vec::new(),
+            diagnostics: cfg.story.then(Diagnostics::new),
         }
     }
 
@@ -161,6 +173,9 @@ impl Analyzer {
                         max_unacked,
                     };
                     c.start(o, seg);
+                    if self.cfg.story {
+                        c.story = Some(Box::new(StoryBuilder::new(id)));
+                    }
                 }
                 (s, true)
             }
@@ -174,7 +189,9 @@ impl Analyzer {
         if reused {
             facts.flags.set(super::AnalysisFlags::REUSED_PORTS);
         }
-        // STORY SLOT: `conn.story.observe(frame, ts_ns, seg, &facts)` goes here.
+        if let Some(story) = conn.story.as_mut() {
+            story.observe(frame, ts_ns, seg, &facts);
+        }
         facts
     }
 
@@ -199,12 +216,18 @@ impl Analyzer {
         Finished {
             connections,
             stats: self.stats,
+            report: self.diagnostics.map(Diagnostics::finish),
         }
     }
 
     fn retire(&mut self, slot: u32, end: EndReason) {
-        if let Some(c) = self.table.get(slot) {
-            self.ready.push_back(c.record(end));
+        let now = self.now;
+        if let Some(c) = self.table.get_mut(slot) {
+            let record = c.record(end, now);
+            if let (Some(d), Some(story)) = (self.diagnostics.as_mut(), record.story.as_ref()) {
+                d.add(story);
+            }
+            self.ready.push_back(record);
         }
         self.table.remove(slot);
     }

@@ -6,6 +6,7 @@
 //! each step's comment names the tshark flag it decides.
 
 use super::half::{Half, Unacked};
+use super::story::{ConnectionStory, StoryBuilder};
 use super::window::{self, Scale};
 use super::{AnalysisFlags as F, SegmentFacts, WindowScale};
 use crate::flow::{ConnId, Direction, Endpoint, Slot};
@@ -100,7 +101,7 @@ pub enum EndReason {
 }
 
 /// Everything known about one connection when it is handed out. Plain owned data.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConnectionRecord {
     /// tshark's `tcp.stream`.
@@ -133,6 +134,9 @@ pub struct ConnectionRecord {
     pub irtt_ns: Option<u64>,
     /// Why it was handed out.
     pub end: EndReason,
+    /// The connection's story (states, trains, RTT/RTO, close, notes), when
+    /// [`AnalyzerConfig::story`](super::AnalyzerConfig::story) is on.
+    pub story: Option<ConnectionStory>,
 }
 
 /// The state of one connection.
@@ -162,12 +166,9 @@ pub(crate) struct Connection {
     pub finished_at: Option<i64>,
     /// Cap on each direction's unacked list (tshark: 10000).
     pub max_unacked: usize,
-    // STORY SLOT: the per-connection story (analysis/story, `StoryBuilder`) is
-    // stored here, e.g. `pub story: story::StoryBuilder`. It is reset in
-    // `Connection::start`, fed in `Analyzer::observe` right after
-    // `Connection::observe` returns the facts (`story.observe(frame, ts_ns,
-    // seg, &facts)`), and finished in `Connection::record` into a field of
-    // `ConnectionRecord`.
+    /// The story being built (fed by `Analyzer::observe` with every segment
+    /// and its facts; finished into the record). `None` when stories are off.
+    pub story: Option<Box<StoryBuilder>>,
 }
 
 impl Default for Connection {
@@ -196,6 +197,7 @@ impl Default for Connection {
             last_ts: 0,
             finished_at: None,
             max_unacked: 10_000,
+            story: None,
         }
     }
 }
@@ -315,8 +317,8 @@ impl Connection {
         self.finished_at.is_some()
     }
 
-    /// The owned summary.
-    pub fn record(&self, end: EndReason) -> ConnectionRecord {
+    /// The record handed out; finishes the story (`now`: the capture's latest time).
+    pub fn record(&mut self, end: EndReason, now: i64) -> ConnectionRecord {
         let mut c2s = self.stats[0];
         let mut s2c = self.stats[1];
         c2s.window_scale = self.halves[0].win_scale.public();
@@ -337,6 +339,7 @@ impl Connection {
             handshake_ack: self.handshake_ack,
             irtt_ns: (self.irtt != 0).then_some(self.irtt),
             end,
+            story: self.story.take().map(|b| b.finish(now)),
         }
     }
 
