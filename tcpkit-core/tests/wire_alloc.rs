@@ -1,37 +1,11 @@
 //! `wire::decode` and the option iterator allocate nothing: every frame of
-//! the corpora is decoded and its options walked under a counting global
-//! allocator, and the count must not move.
+//! the corpora is decoded and its options walked under allocation-counter's
+//! counting global allocator, and the count must not move.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::fs;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tcpkit_core::capture::SliceReader;
 use tcpkit_core::wire;
-
-struct Counting;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn decoding_allocates_nothing() {
@@ -51,26 +25,22 @@ fn decoding_allocates_nothing() {
     }
     assert!(packets.len() > 1000);
     let mut segments = 0usize;
-    COUNTING.store(true, Ordering::SeqCst);
-    for p in &packets {
-        if let Ok(Some(s)) = wire::decode(p) {
-            segments += 1;
-            for o in s.options.iter() {
-                if let Ok(wire::TcpOption::Sack(b)) = o {
-                    for e in b.iter() {
-                        std::hint::black_box(e);
+    let counted = allocation_counter::measure(|| {
+        for p in &packets {
+            if let Ok(Some(s)) = wire::decode(p) {
+                segments += 1;
+                for o in s.options.iter() {
+                    if let Ok(wire::TcpOption::Sack(b)) = o {
+                        for e in b.iter() {
+                            std::hint::black_box(e);
+                        }
                     }
+                    std::hint::black_box(o.ok());
                 }
-                std::hint::black_box(o.ok());
+                std::hint::black_box(s.options.after_eol());
             }
-            std::hint::black_box(s.options.after_eol());
         }
-    }
-    COUNTING.store(false, Ordering::SeqCst);
+    });
     assert!(segments > 1000);
-    assert_eq!(
-        ALLOCS.load(Ordering::SeqCst),
-        0,
-        "allocations while decoding"
-    );
+    assert_eq!(counted.count_total, 0, "allocations while decoding");
 }
