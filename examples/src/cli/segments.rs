@@ -52,6 +52,11 @@ pub struct Args {
     /// (segments, connections, analysis flags) on stdout.
     #[arg(long, conflicts_with = "json")]
     pub analyze_only: bool,
+    /// Seconds (capture time) a closed connection is kept after both FINs or a
+    /// RST so that late segments still find it (default: the library's, 120).
+    /// Shorter keeps less in memory on captures of many short connections.
+    #[arg(long, value_name = "SECS")]
+    pub linger: Option<f64>,
     /// The capture file (pcap or pcapng).
     pub capture: PathBuf,
 }
@@ -88,7 +93,17 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     });
     let mut stats = Stats::default();
     let analyse = args.json || args.analyze_only;
-    let mut analyzer = analyse.then(|| Analyzer::new(AnalyzerConfig::default()));
+    let mut cfg = AnalyzerConfig::default();
+    if let Some(secs) = args.linger {
+        if !(secs.is_finite() && secs >= 0.0) {
+            return Err(CliError::Input(format!(
+                "--linger {secs}: not a number of seconds"
+            )));
+        }
+        // Saturates at u64::MAX for absurd values.
+        cfg.linger_ns = (secs * 1e9) as u64;
+    }
+    let mut analyzer = analyse.then(|| Analyzer::new(cfg));
     // Segments carrying each analysis flag (`--analyze-only`), by bit.
     let mut flag_counts = [0u64; 32];
     // Reused for every segment: no allocation per segment once they are grown.
