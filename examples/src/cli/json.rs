@@ -6,7 +6,10 @@
 //! hex), so no escaping code is needed.
 
 use std::fmt::{self, Write};
-use tcpkit_core::wire::{OptionError, Segment, TcpOption, flag_letters, write_addr, write_decimal};
+use tcpkit_core::analysis::SegmentFacts;
+use tcpkit_core::wire::{
+    OptionError, Segment, SeqNumber, TcpOption, flag_letters, write_addr, write_decimal,
+};
 
 /// Writes hex digits of `bytes` (lowercase).
 pub fn write_hex<W: Write>(w: &mut W, bytes: &[u8]) -> fmt::Result {
@@ -16,15 +19,20 @@ pub fn write_hex<W: Write>(w: &mut W, bytes: &[u8]) -> fmt::Result {
     Ok(())
 }
 
-/// Writes `{"frame":..,...,"options":[...]` and then whatever `extra` adds
-/// (each extra field must start with `,`), then `}`. Later analyses add their
-/// fields (conn, seq, ack, scale, ...) through `extra`, so this object stays
-/// the one definition of a segment's JSON.
+/// Writes `{"frame":..,...,"options":[...]`, then the analysis fields of
+/// `facts` when given (see [`write_facts`]), then whatever `extra` adds (each
+/// extra field must start with `,`), then `}`. This object stays the one
+/// definition of a segment's JSON.
+///
+/// With `facts`, the SACK blocks are relative to the peer's base, as tshark
+/// shows them (`tcp.options.sack_le` / `sack_re`), and the raw edges are kept
+/// in `blocks_raw`; without, `blocks` holds the raw edges.
 pub fn write_segment<W: Write>(
     w: &mut W,
     frame: u64,
     ts_ns: i64,
     seg: &Segment<'_>,
+    facts: Option<&SegmentFacts>,
     extra: impl FnOnce(&mut W) -> fmt::Result,
 ) -> fmt::Result {
     let num = |w: &mut W, key: &str, v: u64| {
@@ -55,14 +63,104 @@ pub fn write_segment<W: Write>(
         if i > 0 {
             w.write_char(',')?;
         }
-        match o {
-            Ok(o) => write_option(w, &o)?,
-            Err(e) => write_bad_option(w, &e)?,
+        match (o, facts) {
+            (Ok(TcpOption::Sack(blocks)), Some(f)) => {
+                w.write_str("{\"kind\":\"sack\",\"blocks\":[")?;
+                write_blocks(w, blocks.iter(), |e| f.ack_space_rel(e, seg.ack))?;
+                w.write_str("],\"blocks_raw\":[")?;
+                write_blocks(w, blocks.iter(), |e| u64::from(e.0))?;
+                w.write_str("]}")?;
+            }
+            (Ok(o), _) => write_option(w, &o)?,
+            (Err(e), _) => write_bad_option(w, &e)?,
         }
     }
     w.write_char(']')?;
+    if let Some(f) = facts {
+        write_facts(w, f)?;
+    }
     extra(w)?;
     w.write_char('}')
+}
+
+/// SACK blocks as `[l,r],[l,r]`, each edge mapped by `edge`.
+fn write_blocks<W: Write>(
+    w: &mut W,
+    blocks: impl Iterator<Item = (SeqNumber, SeqNumber)>,
+    edge: impl Fn(SeqNumber) -> u64,
+) -> fmt::Result {
+    for (i, (l, r)) in blocks.enumerate() {
+        if i > 0 {
+            w.write_char(',')?;
+        }
+        w.write_char('[')?;
+        write_decimal(w, edge(l))?;
+        w.write_char(',')?;
+        write_decimal(w, edge(r))?;
+        w.write_char(']')?;
+    }
+    Ok(())
+}
+
+/// Writes `v` or `null`.
+fn write_opt<W: Write>(w: &mut W, key: &str, v: Option<u64>) -> fmt::Result {
+    w.write_str(key)?;
+    match v {
+        Some(v) => write_decimal(w, v),
+        None => w.write_str("null"),
+    }
+}
+
+/// Writes nanoseconds as seconds with nine decimals (exact), or `null`.
+fn write_secs<W: Write>(w: &mut W, key: &str, ns: Option<u64>) -> fmt::Result {
+    w.write_str(key)?;
+    let Some(ns) = ns else {
+        return w.write_str("null");
+    };
+    write_decimal(w, ns / 1_000_000_000)?;
+    w.write_char('.')?;
+    let frac = ns % 1_000_000_000;
+    // Nine digits, zero-padded: 10^8 .. 10^0.
+    let mut d = 100_000_000;
+    while d > 0 {
+        w.write_char(char::from(b'0' + ((frac / d) % 10) as u8))?;
+        d /= 10;
+    }
+    Ok(())
+}
+
+/// The per-segment analysis fields (issue 3, tshark's `tcp.analysis.*`
+/// meanings), each starting with `,`: `conn` (tshark's `tcp.stream`), `seq`
+/// and `ack` (relative; `ack` is the raw field when the ACK flag is not set,
+/// as tshark shows it), `scale` (tshark's `window_size_scalefactor`: -1
+/// unknown, -2 not used, else the multiplier; `null` on SYNs), `win_scaled`,
+/// `analysis` (flag names), `dup_ack_num` / `dup_ack_frame`, `ack_rtt` /
+/// `acks_frame`, `irtt` (seconds), `bytes_in_flight`; `null` when tshark
+/// would show nothing.
+pub fn write_facts<W: Write>(w: &mut W, f: &SegmentFacts) -> fmt::Result {
+    write_opt(w, ",\"conn\":", Some(f.conn.0))?;
+    write_opt(w, ",\"seq\":", Some(f.seq))?;
+    write_opt(w, ",\"ack\":", Some(f.ack))?;
+    w.write_str(",\"scale\":")?;
+    match f.scale {
+        Some(s) => write!(w, "{}", s.tshark_value())?,
+        None => w.write_str("null")?,
+    }
+    write_opt(w, ",\"win_scaled\":", Some(f.win_scaled))?;
+    w.write_str(",\"analysis\":[")?;
+    for (i, name) in f.flags.names().enumerate() {
+        w.write_str(if i > 0 { ",\"" } else { "\"" })?;
+        w.write_str(name)?;
+        w.write_char('"')?;
+    }
+    w.write_char(']')?;
+    let dup = (f.dup_ack_num > 0).then_some(u64::from(f.dup_ack_num));
+    write_opt(w, ",\"dup_ack_num\":", dup)?;
+    write_opt(w, ",\"dup_ack_frame\":", f.dup_ack_of)?;
+    write_secs(w, ",\"ack_rtt\":", f.ack_rtt_ns)?;
+    write_opt(w, ",\"acks_frame\":", f.acks_frame)?;
+    write_secs(w, ",\"irtt\":", f.irtt_ns)?;
+    write_opt(w, ",\"bytes_in_flight\":", f.bytes_in_flight)
 }
 
 /// One option as `{"kind":K,...}`.

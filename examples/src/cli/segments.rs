@@ -3,13 +3,32 @@
 //!
 //! Packets that are not TCP are skipped (tcpdump would print them; we print
 //! TCP only); packets that do not decode are skipped and counted (`--stats`).
+//!
+//! With `--json` every segment also goes through the per-segment analysis
+//! ([`Analyzer`]) and its object carries the analysis fields
+//! ([`json::write_facts`]). A segment whose TCP header is shorter than the
+//! 20 bytes of a minimal header (data offset below 5, RFC 9293 3.1 "The TCP
+//! header ... Data Offset (4 bits): the number of 32-bit words in the TCP
+//! header", or cut by the snaplen before byte 20) cannot be analysed: its
+//! flags, window or data offset are not known. tshark stops at it too (it
+//! shows the ports and no `tcp.stream`), so the analysis never sees it (it
+//! opens no connection number), `--json` writes no object for it, and it is
+//! counted (`--stats`: "header too short"). The text lines show it as tcpdump
+//! does.
+//!
+//! Two modes write no segments, for benchmarks and quick counts:
+//! `--count` reads and decodes only; `--analyze-only` also runs the analysis.
+//! Both print their counts on stdout.
 
 use super::input::Capture;
 use super::output::Output;
 use super::{CliError, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use tcpkit_core::wire::{self, RenderOptions, Renderer, write_decimal, write_timestamp};
+use tcpkit_core::analysis::{AnalysisFlags, Analyzer, AnalyzerConfig};
+use tcpkit_core::wire::{
+    self, HEADER_LEN, RenderOptions, Renderer, Segment, write_decimal, write_timestamp,
+};
 
 /// Arguments of `tcpkit segments`.
 #[derive(Debug, clap::Args)]
@@ -26,6 +45,18 @@ pub struct Args {
     /// Print packet counts (TCP, not TCP, undecodable) on stderr at the end.
     #[arg(long)]
     pub stats: bool,
+    /// Read and decode only, write no segments: print the counts on stdout.
+    #[arg(long, conflicts_with_all = ["json", "analyze_only"])]
+    pub count: bool,
+    /// Read, decode and analyse every segment, write none: print the counts
+    /// (segments, connections, analysis flags) on stdout.
+    #[arg(long, conflicts_with = "json")]
+    pub analyze_only: bool,
+    /// Seconds (capture time) a closed connection is kept after both FINs or a
+    /// RST so that late segments still find it (default: the library's, 120).
+    /// Shorter keeps less in memory on captures of many short connections.
+    #[arg(long, value_name = "SECS")]
+    pub linger: Option<f64>,
     /// The capture file (pcap or pcapng).
     pub capture: PathBuf,
 }
@@ -41,6 +72,15 @@ pub struct Stats {
     pub not_tcp: u64,
     /// Packets that could not be decoded.
     pub decode_errors: u64,
+    /// TCP segments whose header is shorter than 20 bytes (data offset below
+    /// 5, or cut before byte 20): not analysed, no JSON object.
+    pub short_header: u64,
+}
+
+/// Can this segment be analysed? Its 20-byte fixed header must be there and
+/// its data offset at least 5 (see the module doc).
+pub fn analysable(seg: &Segment<'_>) -> bool {
+    usize::from(seg.header_captured) >= HEADER_LEN && usize::from(seg.header_len) >= HEADER_LEN
 }
 
 /// Runs `tcpkit segments`.
@@ -52,6 +92,20 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         ..RenderOptions::default()
     });
     let mut stats = Stats::default();
+    let analyse = args.json || args.analyze_only;
+    let mut cfg = AnalyzerConfig::default();
+    if let Some(secs) = args.linger {
+        if !(secs.is_finite() && secs >= 0.0) {
+            return Err(CliError::Input(format!(
+                "--linger {secs}: not a number of seconds"
+            )));
+        }
+        // Saturates at u64::MAX for absurd values.
+        cfg.linger_ns = (secs * 1e9) as u64;
+    }
+    let mut analyzer = analyse.then(|| Analyzer::new(cfg));
+    // Segments carrying each analysis flag (`--analyze-only`), by bit.
+    let mut flag_counts = [0u64; 32];
     // Reused for every segment: no allocation per segment once they are grown.
     let (mut head, mut body) = (String::with_capacity(64), String::with_capacity(512));
     let result = loop {
@@ -76,11 +130,39 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             }
         };
         stats.tcp += 1;
+        let ok = analysable(&seg);
+        if !ok {
+            stats.short_header += 1;
+        }
+        if args.count {
+            continue;
+        }
+        let facts = match analyzer.as_mut() {
+            Some(an) if ok => {
+                let f = an.observe(frame, ts_ns, &seg);
+                // Finished connections are not reported here; dropping them
+                // keeps memory bounded by the connections alive at once.
+                while an.pop_finished().is_some() {}
+                Some(f)
+            }
+            Some(_) => continue,
+            None => None,
+        };
+        if args.analyze_only {
+            if let Some(f) = facts {
+                let mut bits = f.flags.0;
+                while bits != 0 {
+                    flag_counts[bits.trailing_zeros() as usize] += 1;
+                    bits &= bits - 1;
+                }
+            }
+            continue;
+        }
         body.clear();
         head.clear();
         // Writing into a String cannot fail.
         let _ = if args.json {
-            json::write_segment(&mut body, frame, ts_ns, &seg, |_| Ok(()))
+            json::write_segment(&mut body, frame, ts_ns, &seg, facts.as_ref(), |_| Ok(()))
         } else {
             renderer.write_segment(&mut body, &seg)
         };
@@ -104,11 +186,38 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             break Ok(());
         }
     };
+    if args.count || args.analyze_only {
+        let mut line = format!(
+            "packets {} tcp {} not_tcp {} not_decodable {}",
+            stats.packets, stats.tcp, stats.not_tcp, stats.decode_errors
+        );
+        if let Some(an) = analyzer {
+            let st = an.finish().stats;
+            let _ = write!(
+                line,
+                " header_too_short {} connections {} peak_live {} evicted {}",
+                stats.short_header, st.connections, st.peak_live, st.evicted
+            );
+            for &(bit, name) in AnalysisFlags::NAMES {
+                let n = flag_counts[bit.trailing_zeros() as usize];
+                if n > 0 {
+                    let _ = write!(line, " {name} {n}");
+                }
+            }
+        }
+        line.push('\n');
+        out.write(line.as_bytes())?;
+    }
     out.flush()?;
     if args.stats {
         eprintln!(
-            "tcpkit: {}: {} packets, {} TCP segments, {} not TCP, {} not decodable",
-            cap.name, stats.packets, stats.tcp, stats.not_tcp, stats.decode_errors
+            "tcpkit: {}: {} packets, {} TCP segments, {} not TCP, {} not decodable, {} header too short to analyse",
+            cap.name,
+            stats.packets,
+            stats.tcp,
+            stats.not_tcp,
+            stats.decode_errors,
+            stats.short_header
         );
     }
     result

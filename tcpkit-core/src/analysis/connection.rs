@@ -557,7 +557,7 @@ impl Connection {
             nextseq = nextseq.wrapping_add(1);
         }
         if (seglen > 0 || fl.syn() || fl.fin()) && fwd.unacked.len() < self.max_unacked {
-            fwd.unacked.push_back(Unacked {
+            fwd.push_unacked(Unacked {
                 frame,
                 ts,
                 seq,
@@ -601,10 +601,12 @@ impl Connection {
         if is_ack && !rev.unacked.is_empty() {
             let a = crate::wire::SeqNumber(ack);
             let mut matched = false;
+            // The span of what is kept, folded in list order (see `Half::span`).
+            let mut span: Option<(u32, u32)> = None;
             rev.unacked.retain_mut(|u| {
                 let useq = crate::wire::SeqNumber(u.seq);
                 let unext = crate::wire::SeqNumber(u.nextseq);
-                if ack == u.nextseq {
+                let keep = if ack == u.nextseq {
                     // Karn (RFC 6298, 3): a range sent twice (or a retransmission)
                     // gives no valid sample.
                     ambiguous |= matched || u.retrans;
@@ -620,24 +622,35 @@ impl Connection {
                 } else {
                     // Kept while not yet covered; a range wholly below the ack is dropped.
                     unext.after(a)
+                };
+                if keep {
+                    span = Some(match span {
+                        None => (u.seq, u.nextseq),
+                        Some(sp) => super::half::fold_span(sp, u),
+                    });
                 }
+                keep
             });
+            if let Some(sp) = span {
+                rev.span = sp;
+            }
         }
         // Bytes in flight after this segment: the span of this direction's unacked list.
         let mut bytes_in_flight = None;
         if seglen != 0 && fwd.valid_bif && !fwd.unacked.is_empty() {
-            let mut first = fwd.unacked[0].seq.wrapping_sub(fwd.base);
-            let mut last = fwd.unacked[0].nextseq.wrapping_sub(fwd.base);
-            for u in fwd.unacked.iter() {
-                let s = u.seq.wrapping_sub(fwd.base);
-                let n = u.nextseq.wrapping_sub(fwd.base);
-                if crate::wire::SeqNumber(s).before(crate::wire::SeqNumber(first)) {
-                    first = s;
-                }
-                if crate::wire::SeqNumber(n).after(crate::wire::SeqNumber(last)) {
-                    last = n;
-                }
-            }
+            // The lowest start and highest end of the unacked ranges, folded
+            // in list order as they were added and acknowledged (`Half::span`).
+            debug_assert_eq!(
+                fwd.span,
+                fwd.unacked
+                    .iter()
+                    .fold((fwd.unacked[0].seq, fwd.unacked[0].nextseq), |sp, u| {
+                        super::half::fold_span(sp, u)
+                    }),
+                "the incremental span is a walk of the list"
+            );
+            let first = fwd.span.0.wrapping_sub(fwd.base);
+            let last = fwd.span.1.wrapping_sub(fwd.base);
             // Minus what the peer's last segment SACKed (tshark 4.0 does not
             // clip the blocks to the unacknowledged range).
             // A FIN's sequence slot is not counted as a byte in flight.

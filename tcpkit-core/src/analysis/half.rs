@@ -41,6 +41,12 @@ pub(crate) struct Half {
     pub lastsegmentflags: u32,
     pub valid_bif: bool,
     pub unacked: VecDeque<Unacked>,
+    /// The fold of `unacked` in list order into (lowest `seq`, highest
+    /// `nextseq`), raw, compared modulo 2^32 as the bytes-in-flight scan does:
+    /// kept up to date by [`Half::push_unacked`] and the ACK pass, so bytes in
+    /// flight cost O(1) per segment instead of a walk of the whole list.
+    /// Meaningless while `unacked` is empty.
+    pub span: (u32, u32),
     /// Highest relative sequence position reached, 64-bit (sent data or acknowledged by the peer).
     pub hi_rel: u64,
     /// Bytes covered by the SACK blocks of the last segment this side sent
@@ -68,6 +74,7 @@ impl Default for Half {
             lastsegmentflags: 0,
             valid_bif: false,
             unacked: VecDeque::new(),
+            span: (0, 0),
             hi_rel: 0,
             sacked: 0,
         }
@@ -83,6 +90,17 @@ impl Half {
             unacked,
             ..Self::default()
         };
+    }
+
+    /// Appends a transmitted range and folds it into [`Half::span`].
+    #[inline]
+    pub fn push_unacked(&mut self, u: Unacked) {
+        self.span = if self.unacked.is_empty() {
+            (u.seq, u.nextseq)
+        } else {
+            fold_span(self.span, &u)
+        };
+        self.unacked.push_back(u);
     }
 
     /// The relative position of raw sequence number `raw` in this direction's
@@ -105,6 +123,26 @@ impl Half {
             self.hi_rel = r;
         }
     }
+}
+
+/// One step of the bytes-in-flight fold: the lower start and the higher end,
+/// compared modulo 2^32. The comparisons do not depend on the base the
+/// numbers are made relative to (`(a - b) - (c - b) = a - c`), so raw numbers
+/// give the same answer as relative ones.
+#[inline]
+pub(crate) fn fold_span((first, last): (u32, u32), u: &Unacked) -> (u32, u32) {
+    use crate::wire::SeqNumber;
+    let first = if SeqNumber(u.seq).before(SeqNumber(first)) {
+        u.seq
+    } else {
+        first
+    };
+    let last = if SeqNumber(u.nextseq).after(SeqNumber(last)) {
+        u.nextseq
+    } else {
+        last
+    };
+    (first, last)
 }
 
 #[cfg(test)]
