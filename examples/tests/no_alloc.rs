@@ -1,82 +1,60 @@
 //! The hot path allocates nothing per packet or segment: reading, decoding,
 //! analysing and writing the JSON object of every segment, counted by a
-//! global allocator that counts every allocation of this test binary.
-//!
-//! The one test runs alone in this binary (its own process), so no other
-//! thread allocates while it counts.
+//! allocation-counter (which counts the allocations of the measuring thread).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use tcpkit_cli::cli::json;
-use tcpkit_core::analysis::{Analyzer, AnalyzerConfig};
-use tcpkit_core::capture::SliceReader;
+use tcpkit_core::analysis::{AnalysisFlags, Analyzer, AnalyzerConfig};
+use tcpkit_core::capture::{Packet, SliceReader};
 use tcpkit_core::wire;
 
 mod common;
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// counter is a relaxed atomic, which does not allocate.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.load(Ordering::Relaxed)
-}
 
 /// Counts of one pass over a capture.
 #[derive(Debug, Default)]
 struct Pass {
     segments: u64,
     connections: u64,
+    retransmissions: u64,
     decode_allocs: u64,
     pipeline_allocs: u64,
 }
 
-/// Reads, decodes (counting decode's allocations alone), analyses and writes
-/// each segment's JSON object into one reused buffer.
-fn pass(bytes: &[u8]) -> Pass {
+/// Decodes every packet (counting decode's allocations alone), then reads,
+/// decodes, analyses (with or without the stories) and writes each segment's
+/// JSON object into one reused buffer, counting everything.
+fn pass(bytes: &[u8], story: bool) -> Pass {
     let mut p = Pass::default();
-    let mut an = Analyzer::new(AnalyzerConfig::default());
+    let packets: Vec<Packet<'_>> = SliceReader::new(bytes)
+        .expect("readable capture")
+        .map(|r| r.expect("undamaged capture"))
+        .collect();
+    p.decode_allocs = allocation_counter::measure(|| {
+        for pkt in &packets {
+            std::hint::black_box(wire::decode(pkt).ok());
+        }
+    })
+    .count_total;
+    let mut an = Analyzer::new(AnalyzerConfig {
+        story,
+        ..AnalyzerConfig::default()
+    });
     let mut buf = String::with_capacity(4096);
-    let reader = SliceReader::new(bytes).expect("readable capture");
-    let start = allocs();
-    for pkt in reader {
-        let pkt = pkt.expect("undamaged capture");
-        let before = allocs();
-        let seg = wire::decode(&pkt);
-        p.decode_allocs += allocs() - before;
-        let Ok(Some(seg)) = seg else { continue };
-        p.segments += 1;
-        let f = an.observe(pkt.frame, pkt.ts_ns, &seg);
-        p.connections += u64::from(f.new_conn);
-        while an.pop_finished().is_some() {}
-        buf.clear();
-        json::write_segment(&mut buf, pkt.frame, pkt.ts_ns, &seg, Some(&f), |_| Ok(()))
-            .expect("writing to a String");
-    }
-    p.pipeline_allocs = allocs() - start;
+    p.pipeline_allocs = allocation_counter::measure(|| {
+        for pkt in &packets {
+            let Ok(Some(seg)) = wire::decode(pkt) else {
+                continue;
+            };
+            p.segments += 1;
+            let f = an.observe(pkt.frame, pkt.ts_ns, &seg);
+            p.connections += u64::from(f.new_conn);
+            p.retransmissions += u64::from(f.flags.has(AnalysisFlags::RETRANSMISSION));
+            while an.pop_finished().is_some() {}
+            buf.clear();
+            json::write_segment(&mut buf, pkt.frame, pkt.ts_ns, &seg, Some(&f), |_| Ok(()))
+                .expect("writing to a String");
+        }
+    })
+    .count_total;
     p
 }
 
@@ -91,7 +69,7 @@ fn no_allocation_per_segment() {
     let lab = common::shared().join("captures/lab");
     for scenario in ["bulk-loss-sack", "many-short-connections"] {
         let bytes = std::fs::read(lab.join(scenario).join("capture.pcap")).expect("capture");
-        let p = pass(&bytes);
+        let p = pass(&bytes, false);
         assert!(
             p.segments >= 5 * p.connections.max(200),
             "{scenario}: {p:?}"
@@ -104,5 +82,30 @@ fn no_allocation_per_segment() {
             p.segments
         );
         eprintln!("{scenario}: {p:?}");
+    }
+}
+
+/// With the stories on, a connection's story allocates as it grows (its state
+/// timeline, retransmission trains, RTT samples kept for the median and p95),
+/// amortised by doubling: a handful of allocations per connection and a few
+/// more per doubling, never one per segment.
+#[test]
+fn stories_allocate_per_connection_not_per_segment() {
+    let lab = common::shared().join("captures/lab");
+    for scenario in ["bulk-loss-sack", "many-short-connections"] {
+        let bytes = std::fs::read(lab.join(scenario).join("capture.pcap")).expect("capture");
+        let p = pass(&bytes, true);
+        eprintln!("{scenario} with stories: {p:?}");
+        // A story's fixed cost (its box, state timeline, RTT and train lists,
+        // notes at the end) is a few allocations; each retransmission may open
+        // or extend a train. 16 per connection and 4 per retransmission bound
+        // that with room; a per-segment allocation would break it at once in
+        // bulk-loss-sack (3,078 segments, one connection, 52 retransmissions).
+        assert!(
+            p.pipeline_allocs <= 16 * p.connections + 4 * p.retransmissions + 64,
+            "{scenario}: {} allocations for {} segments ({p:?})",
+            p.pipeline_allocs,
+            p.segments
+        );
     }
 }

@@ -93,7 +93,11 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     });
     let mut stats = Stats::default();
     let analyse = args.json || args.analyze_only;
-    let mut cfg = AnalyzerConfig::default();
+    // Per-segment facts only: the connection stories are `flows`' and `report`'s.
+    let mut cfg = AnalyzerConfig {
+        story: false,
+        ..AnalyzerConfig::default()
+    };
     if let Some(secs) = args.linger {
         if !(secs.is_finite() && secs >= 0.0) {
             return Err(CliError::Input(format!(
