@@ -5,9 +5,13 @@
 //! Data flows one way, in one pass:
 //!
 //! ```text
-//! bytes -> capture::Reader -> Packet<'a> -> wire::decode -> Segment<'a>
-//!       -> analysis::Analyzer::observe -> SegmentFacts (per segment)
-//!                                      -> ConnectionSummary (per finished connection)
+//! bytes -> capture::{SliceReader, StreamReader} -> Packet<'a>
+//!       -> wire::decode -> Segment<'a>
+//!       -> analysis::Analyzer::observe -> SegmentFacts          (per segment, tshark's analysis)
+//!          analysis::Analyzer::pop_finished -> ConnectionRecord  (per finished connection,
+//!                                              with its analysis::story::ConnectionStory)
+//!          analysis::Analyzer::finish -> the rest + report::Report (capture-wide findings)
+//! reassembly::StreamReassembler / Follower: one direction's bytes, gaps reported
 //! ```
 //!
 //! Decoding borrows from the input (zero-copy); nothing allocates per packet in
