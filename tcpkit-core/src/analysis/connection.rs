@@ -653,11 +653,14 @@ impl Connection {
             let last = fwd.span.1.wrapping_sub(fwd.base);
             // Minus what the peer's last segment SACKed (tshark 4.0 does not
             // clip the blocks to the unacknowledged range).
-            // A FIN's sequence slot is not counted as a byte in flight.
+            // Neither a SYN's nor a FIN's sequence slot counts as a byte in
+            // flight (tshark 4.0: a SYN carrying 4708 bytes has 4708 in flight,
+            // corpus bgp-ub.pcap frame 1).
             let inf = last
                 .wrapping_sub(first)
                 .wrapping_sub(rev.sacked)
-                .wrapping_sub(u32::from(fl.fin()));
+                .wrapping_sub(u32::from(fl.fin()))
+                .wrapping_sub(u32::from(fl.syn()));
             if inf > 0 && inf < 2_000_000_000 {
                 bytes_in_flight = Some(u64::from(inf));
             }

@@ -72,7 +72,7 @@ impl Default for Half {
             lastnondupack: 0,
             dupacknum: 0,
             lastsegmentflags: 0,
-            valid_bif: false,
+            valid_bif: true,
             unacked: VecDeque::new(),
             span: (0, 0),
             hi_rel: 0,
