@@ -331,3 +331,120 @@ fn write_mpls<W: Write>(w: &mut W, stack: &[u8], v: u8) -> fmt::Result {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{MAX_ENCAP_LAYERS, encap::Sink};
+    fn text(f: impl Fn(&mut String) -> fmt::Result) -> String {
+        let mut s = String::new();
+        f(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn gre_v1_as_pptp_shows_it() {
+        // pptp-v.out line 32: `GREv1, Flags [key present, sequence# present],
+        // call 0, seq 0, length 60` (flags 0x3001, protocol PPP 0x880b).
+        let g = GreLayer {
+            flags: 0x3001,
+            proto: 0x880b,
+            checksum: 0,
+            offset: 0,
+            key: 0x0040_0000,
+            seq: 0,
+            ack: 0,
+            length: 60,
+        };
+        assert_eq!(
+            text(|w| write_gre(w, &g, 1)),
+            "GREv1, Flags [key present, sequence# present], call 0, seq 0, length 60"
+        );
+        // Without -v print-gre.c leaves the flags out and ends with `:`.
+        assert_eq!(
+            text(|w| write_gre(w, &g, 0)),
+            "GREv1, call 0, seq 0, length 60:"
+        );
+        // print-gre.c: without S, `no-payload`; with A, the ack number.
+        let g = GreLayer {
+            flags: 0x2081,
+            ack: 7,
+            ..g
+        };
+        assert_eq!(
+            text(|w| write_gre(w, &g, 0)),
+            "GREv1, call 0, ack 7, no-payload, length 60:"
+        );
+    }
+
+    #[test]
+    fn gre_v0_checksum_key_sequence() {
+        // print-gre.c: `sum` only with -v, `off` always, `key=0x..`, `seq N`.
+        let g = GreLayer {
+            flags: 0xb000,
+            proto: 0x0800,
+            checksum: 0xbeef,
+            offset: 0,
+            key: 0x2a,
+            seq: 9,
+            ack: 0,
+            length: 100,
+        };
+        assert_eq!(
+            text(|w| write_gre(w, &g, 1)),
+            "GREv0, Flags [checksum present, key present, sequence# present], sum 0xbeef, \
+             off 0x0, key=0x2a, seq 9, length 100"
+        );
+        assert_eq!(
+            text(|w| write_gre(w, &g, 0)),
+            "GREv0, off 0x0, key=0x2a, seq 9, length 100:"
+        );
+    }
+
+    #[test]
+    fn mpls_stack_with_a_reserved_label() {
+        // Label 0 (IPv4 explicit NULL, not bottom, tc 0, ttl 255), then
+        // label 100656 (tc 6, bottom, ttl 64): lspping-fec-ldp.out's entry.
+        let stack = [0x00, 0x00, 0x00, 0xff, 0x18, 0x93, 0x0d, 0x40];
+        assert_eq!(
+            text(|w| write_mpls(w, &stack, 0)),
+            "MPLS (label 0, tc 0, ttl 255) (label 100656, tc 6, [S], ttl 64)"
+        );
+        // print-mpls.c names labels below 16 with -v.
+        assert_eq!(
+            text(|w| write_mpls(w, &stack, 1)),
+            "MPLS (label 0 (IPv4 explicit NULL), tc 0, ttl 255) (label 100656, tc 6, [S], ttl 64)"
+        );
+    }
+
+    #[test]
+    fn geneve_option_longer_than_the_options() {
+        // print-geneve.c: an option whose length runs past Opt Len ends with
+        // ` [bad length]`; flags O and C print as `OC`; a reserved byte as rsvd.
+        let opts = [0x01, 0x01, 0x05, 0x03, 1, 2, 3, 4];
+        let g = GeneveLayer {
+            flags: 0xc0,
+            proto: 0x6558,
+            vni: 0x123456,
+            reserved: 1,
+            options: &opts,
+        };
+        assert_eq!(
+            text(|w| write_geneve(w, &g, 2)),
+            "Geneve, Flags [OC], vni 0x123456, rsvd 0x1, options [class Open vSwitch (0x101) \
+             type 0x5 len 16 [bad length]]"
+        );
+    }
+
+    #[test]
+    fn capacity_is_bounded() {
+        let mut e = Encapsulation::new();
+        let c = crate::wire::cursor::Cursor::new(&[0, 0, 0, 0x41], 4);
+        for _ in 0..MAX_ENCAP_LAYERS + 3 {
+            e.record(crate::wire::Next::Mpls, c, crate::wire::Next::Ip, None);
+        }
+        assert_eq!((e.len(), e.dropped()), (MAX_ENCAP_LAYERS, 3));
+        // No IP layer: nothing counts as outer.
+        assert!(!e.is_tunnelled());
+    }
+}
