@@ -65,6 +65,11 @@ fn decoding_allocates_nothing() {
             }
             std::hint::black_box(s.options.after_eol());
         }
+        // The layer recording is on the stack too.
+        let mut layers = wire::Encapsulation::new();
+        if let Ok(Some(s)) = wire::decode_layers(p, &mut layers) {
+            std::hint::black_box((s, layers.len()));
+        }
     }
     COUNTING.store(false, Ordering::SeqCst);
     assert!(segments > 1000);

@@ -15,8 +15,10 @@ use super::link::ethertype;
 use super::tunnel::{BCM_LI_PORT, GENEVE_PORT, VXLAN_PORT};
 
 /// How many layers an [`Encapsulation`] keeps; deeper ones are counted in
-/// [`Encapsulation::dropped`]. Real captures need fewer than 6.
-pub const MAX_ENCAP_LAYERS: usize = 12;
+/// [`Encapsulation::dropped`]. tcpdump's corpus needs at most 5 (outer IP,
+/// UDP, Broadcom LI, PPPoE, inner IP). Each packet's [`Encapsulation::new`]
+/// initialises every slot: more slots cost time on every packet.
+pub const MAX_ENCAP_LAYERS: usize = 6;
 
 /// An IP header the decoder walked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,13 +204,19 @@ impl<'a> Encapsulation<'a> {
         !self.outer().is_empty()
     }
 
+    /// Keeps `l`; when full, an IP header replaces the last layer kept (the
+    /// segment's own IP header must stay the last), anything else is dropped.
     fn push(&mut self, l: Layer<'a>) {
-        match self.layers.get_mut(self.len) {
-            Some(slot) => {
-                *slot = Some(l);
-                self.len += 1;
+        if let Some(slot) = self.layers.get_mut(self.len) {
+            *slot = Some(l);
+            self.len += 1;
+            return;
+        }
+        self.dropped += 1;
+        if matches!(l, Layer::Ip(_)) {
+            if let Some(last) = self.layers.last_mut() {
+                *last = Some(l);
             }
-            None => self.dropped += 1,
         }
     }
 }

@@ -446,5 +446,29 @@ mod tests {
         assert_eq!((e.len(), e.dropped()), (MAX_ENCAP_LAYERS, 3));
         // No IP layer: nothing counts as outer.
         assert!(!e.is_tunnelled());
+        // When full, an IP header (the segment's own) replaces the last layer.
+        let ip = IpInfo {
+            src: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            dst: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            version: 4,
+            tos: 0,
+            ttl: 1,
+            id: 0,
+            frag: 0,
+            flow_label: 0,
+            total_len: 40,
+        };
+        let v4 = [0x45, 0, 0, 40];
+        let c = crate::wire::cursor::Cursor::new(&v4, 40);
+        e.record(
+            crate::wire::Next::Ipv4,
+            c,
+            crate::wire::Next::Tcp,
+            Some(&ip),
+        );
+        assert_eq!((e.len(), e.dropped()), (MAX_ENCAP_LAYERS, 4));
+        let inner = e.innermost_ip().expect("kept");
+        assert_eq!((inner.header_len, inner.real_len, inner.proto), (20, 40, 6));
+        assert!(e.is_tunnelled());
     }
 }
