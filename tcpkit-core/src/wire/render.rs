@@ -22,6 +22,12 @@
 //! Nothing after `length N` (application-layer decoding, RST data) is
 //! rendered, except tcpdump's remark when the header was cut although the
 //! segment carries data.
+//!
+//! For a segment decoded with [`decode_layers`](super::decode_layers),
+//! [`Renderer::write_encapsulation`] writes what tcpdump prints before the
+//! inner packet (outer IP, UDP and its checksum remark, Geneve, VXLAN, GRE,
+//! WCCP, MPLS, Broadcom LI, PPPoE) and [`Renderer::write_segment_in`] adds
+//! tcpdump's BIG TCP length remarks to the segment's own `-v` IP header.
 
 use super::{Encapsulation, IpInfo, Segment, TcpFlags};
 use core::fmt::{self, Write};
