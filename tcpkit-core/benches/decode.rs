@@ -1,4 +1,5 @@
-//! Decoding speed: `wire::decode` + walking every option, over the packets of
+//! Decoding speed: `wire::decode` + walking every option (and
+//! `wire::decode_layers`, which also records the layers walked), over the packets of
 //! lab captures (Ethernet: bulk-loss-sack, many-short-connections; Linux
 //! cooked v2: any-interface-sll2), reported per packet. For reference, the
 //! same packets through etherparse's `LaxSlicedPacket` (Ethernet only), the
@@ -60,6 +61,18 @@ fn bench(c: &mut Criterion) {
                 for p in black_box(&pkts) {
                     if let Ok(Some(s)) = wire::decode(p) {
                         acc = acc.wrapping_add(u64::from(s.seq.0));
+                    }
+                }
+                acc
+            })
+        });
+        g.bench_function(format!("tcpkit-layers/{name}"), |b| {
+            b.iter(|| {
+                let mut acc = 0u64;
+                for p in black_box(&pkts) {
+                    let mut layers = wire::Encapsulation::new();
+                    if let Ok(Some(s)) = wire::decode_layers(p, &mut layers) {
+                        acc = acc.wrapping_add(u64::from(s.seq.0) ^ layers.len() as u64);
                     }
                 }
                 acc

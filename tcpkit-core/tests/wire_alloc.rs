@@ -39,6 +39,11 @@ fn decoding_allocates_nothing() {
                 }
                 std::hint::black_box(s.options.after_eol());
             }
+            // The layer recording is on the stack too.
+            let mut layers = wire::Encapsulation::new();
+            if let Ok(Some(s)) = wire::decode_layers(p, &mut layers) {
+                std::hint::black_box((s, layers.len()));
+            }
         }
     });
     assert!(segments > 1000);

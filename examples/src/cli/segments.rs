@@ -122,7 +122,15 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         };
         stats.packets += 1;
         let (frame, ts_ns, iface) = (p.frame, p.ts_ns, p.interface);
-        let seg = match wire::decode(&p) {
+        // Only the text lines print the encapsulation; the other modes take
+        // the plain (faster) decoder.
+        let mut layers = wire::Encapsulation::new();
+        let decoded = if args.json || args.count || args.analyze_only {
+            wire::decode(&p)
+        } else {
+            wire::decode_layers(&p, &mut layers)
+        };
+        let seg = match decoded {
             Ok(Some(s)) => s,
             Ok(None) => {
                 stats.not_tcp += 1;
@@ -164,11 +172,22 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         }
         body.clear();
         head.clear();
+        // Where the segment's own line starts in `body` (after a line of
+        // tunnel headers, with -v).
+        let mut split = 0;
         // Writing into a String cannot fail.
         let _ = if args.json {
             json::write_segment(&mut body, frame, ts_ns, &seg, facts.as_ref(), |_| Ok(()))
         } else {
-            renderer.write_segment(&mut body, &seg)
+            // tcpdump prints the tunnel headers before the inner packet: on
+            // the same line without -v, on a line of its own (here with the
+            // frame's lead again) with -v.
+            let _ = renderer.write_encapsulation(&mut body, &layers);
+            if renderer.encapsulation_on_own_line() && layers.is_tunnelled() {
+                body.push('\n');
+                split = body.len();
+            }
+            renderer.write_segment_in(&mut body, &seg, &layers)
         };
         body.push('\n');
         if !args.json {
@@ -183,8 +202,12 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 .and_then(|()| write_timestamp(&mut head, ts_ns, nanos))
                 .and_then(|()| head.write_char(' '));
             out.write(head.as_bytes())?;
+            if split > 0 {
+                out.write(body.as_bytes().get(..split).unwrap_or_default())?;
+                out.write(head.as_bytes())?;
+            }
         }
-        out.write(body.as_bytes())?;
+        out.write(body.as_bytes().get(split..).unwrap_or_default())?;
         // Once the reader of our output is gone, stop unless counts were asked for.
         if out.is_closed() && !args.stats {
             break Ok(());

@@ -30,16 +30,19 @@
 //! fragment (offset != 0) is not a TCP segment: `Ok(None)`.
 
 mod cursor;
+mod encap;
 mod ip;
 mod link;
 mod option;
 mod render;
+mod render_encap;
 mod seq;
 mod tcp;
 #[cfg(test)]
 mod tests;
 mod tunnel;
 
+pub use encap::{Encapsulation, GeneveLayer, GreLayer, IpLayer, Layer, MAX_ENCAP_LAYERS, UdpLayer};
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
 pub use render::{
     FlagLetters, RenderOptions, Renderer, SeqView, TcpdumpSeqTable, flag_letters, write_addr,
@@ -52,6 +55,7 @@ pub use tunnel::{BCM_LI_PORT, GENEVE_PORT, VXLAN_PORT};
 use crate::capture::Packet;
 use crate::error::DecodeError;
 use cursor::Cursor;
+use encap::{NoSink, Sink};
 use std::net::IpAddr;
 
 /// The TCP header flags (RFC 9293 3.1, RFC 3168, RFC 9768's AE bit).
@@ -199,6 +203,27 @@ const MAX_LAYERS: usize = 32;
 /// Decodes a packet to its (innermost) TCP segment. `Ok(None)`: not TCP (or a
 /// non-first IP fragment). See the module docs for truncated headers.
 pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeError> {
+    decode_into(packet, &mut NoSink)
+}
+
+/// [`decode`], also recording in `layers` (cleared first) every IP header
+/// and tunnel header walked on the way, outermost first: what tcpdump prints
+/// before the segment (`Geneve, Flags [none], vni 0xb: IP ...`). Nothing is
+/// allocated: `layers` lives on the caller's stack. On `Ok(None)` or an error,
+/// `layers` holds what was walked before decoding stopped.
+pub fn decode_layers<'a>(
+    packet: &Packet<'a>,
+    layers: &mut Encapsulation<'a>,
+) -> Result<Option<Segment<'a>>, DecodeError> {
+    layers.clear();
+    decode_into(packet, layers)
+}
+
+#[inline(always)]
+fn decode_into<'a, S: Sink<'a>>(
+    packet: &Packet<'a>,
+    sink: &mut S,
+) -> Result<Option<Segment<'a>>, DecodeError> {
     let c = Cursor::new(packet.data, packet.orig_len);
     let mut ip: Option<IpInfo> = None;
     // Fast path for the common stacks (Ethernet, Linux cooked v1/v2, raw IP,
@@ -210,7 +235,13 @@ pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeErro
                 Next::Ipv4 => ip::ipv4(c, &mut ip),
                 _ => ip::ipv6(c, &mut ip),
             };
-            match step? {
+            let step = step?;
+            if S::ACTIVE {
+                if let Some((then, _)) = step {
+                    sink.record(next, c, then, ip.as_ref());
+                }
+            }
+            match step {
                 Some((Next::Tcp, c)) => {
                     return match ip {
                         Some(ip) => segment(ip, c).map(Some),
@@ -223,7 +254,7 @@ pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeErro
         }
         None => (link::start(packet.link_type)?, c),
     };
-    walk(next, c, ip)
+    walk(next, c, ip, sink)
 }
 
 /// The IP header right after the link header of a common link type, if
@@ -252,10 +283,11 @@ fn fast_link(link: u16, c: Cursor<'_>) -> Option<(Next, Cursor<'_>)> {
 }
 
 /// The general walk: one header at a time from `next` at `c`.
-fn walk<'a>(
+fn walk<'a, S: Sink<'a>>(
     mut next: Next,
     mut c: Cursor<'a>,
     mut ip: Option<IpInfo>,
+    sink: &mut S,
 ) -> Result<Option<Segment<'a>>, DecodeError> {
     for _ in 0..MAX_LAYERS {
         let step = match next {
@@ -286,6 +318,9 @@ fn walk<'a>(
         };
         match step? {
             Some((n, rest)) => {
+                if S::ACTIVE {
+                    sink.record(next, c, n, ip.as_ref());
+                }
                 next = n;
                 c = rest;
             }

@@ -22,8 +22,14 @@
 //! Nothing after `length N` (application-layer decoding, RST data) is
 //! rendered, except tcpdump's remark when the header was cut although the
 //! segment carries data.
+//!
+//! For a segment decoded with [`decode_layers`](super::decode_layers),
+//! [`Renderer::write_encapsulation`] writes what tcpdump prints before the
+//! inner packet (outer IP, UDP and its checksum remark, Geneve, VXLAN, GRE,
+//! WCCP, MPLS, Broadcom LI, PPPoE) and [`Renderer::write_segment_in`] adds
+//! tcpdump's BIG TCP length remarks to the segment's own `-v` IP header.
 
-use super::{IpInfo, Segment, TcpFlags};
+use super::{Encapsulation, IpInfo, Segment, TcpFlags};
 use core::fmt::{self, Write};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -272,16 +278,93 @@ impl Renderer {
         };
         write_tcp(w, seg, &view, &self.options)
     }
+
+    /// [`write_segment`](Self::write_segment) for a segment decoded with
+    /// [`decode_layers`](super::decode_layers): the segment's own IP header
+    /// gets tcpdump's BIG TCP remarks at `-v`. The tunnel layers are not
+    /// written: see [`write_encapsulation`](Self::write_encapsulation).
+    pub fn write_segment_in<W: Write>(
+        &mut self,
+        w: &mut W,
+        seg: &Segment<'_>,
+        layers: &Encapsulation<'_>,
+    ) -> fmt::Result {
+        let real = layers.innermost_ip().map(|l| l.real_len);
+        write_ip_head(w, &seg.ip, 6, real, self.options.verbose)?;
+        w.write_char(' ')?;
+        let view = if self.options.absolute || seg.header_captured < 20 {
+            SeqView::absolute(seg)
+        } else {
+            self.seqs.apply(seg)
+        };
+        write_tcp(w, seg, &view, &self.options)
+    }
+
+    /// Writes what tcpdump prints before the segment's own IP header: the
+    /// outer IP headers and every tunnel header (`IP 20.0.0.2.43443 >
+    /// 20.0.0.1.6081: Geneve, Flags [none], vni 0xb: `). Nothing for a packet
+    /// without a tunnel.
+    ///
+    /// Without `-v` tcpdump prints all of it on the segment's line, and so
+    /// does this: the text ends with the separator tcpdump puts before the
+    /// inner `IP` (a space). With `-v` tcpdump starts a new line before the
+    /// inner packet; this writes the text without that break, for the caller
+    /// to put on a line of its own before the segment's (see
+    /// [`encapsulation_on_own_line`](Self::encapsulation_on_own_line)).
+    pub fn write_encapsulation<W: Write>(
+        &self,
+        w: &mut W,
+        layers: &Encapsulation<'_>,
+    ) -> fmt::Result {
+        super::render_encap::write_outer(w, layers, self.options.verbose)
+    }
+
+    /// Does tcpdump, at this verbosity, print the inner packet on a line of
+    /// its own after the encapsulation (`-v` and more)?
+    pub fn encapsulation_on_own_line(&self) -> bool {
+        self.options.verbose > 0
+    }
 }
 
 /// Writes `IP ` / `IP6 `, and with `verbose >= 1` the IP header in
 /// parentheses as tcpdump's `-v` prints it (IP options, extension headers and
 /// the IPv4 header checksum remark are left out).
 pub fn write_ip_lead<W: Write>(w: &mut W, ip: &IpInfo, verbose: u8) -> fmt::Result {
+    write_ip_head(w, ip, 6, None, verbose)?;
+    w.write_char(' ')
+}
+
+/// tcpdump's name of an IP protocol number (the ones the decoder follows).
+pub(super) fn proto_name(proto: u8) -> &'static str {
+    match proto {
+        4 => "IPIP",
+        6 => "TCP",
+        17 => "UDP",
+        41 => "IPv6",
+        47 => "GRE",
+        _ => "unknown",
+    }
+}
+
+/// Writes `IP` / `IP6` and, with `verbose >= 1`, the header in parentheses,
+/// without a trailing space. `proto`: what the header carries. `real`: the
+/// datagram's length on the wire when known ([`IpLayer::real_len`]), for
+/// tcpdump's BIG TCP remarks: `length 80052 [was 0, presumed BIG TCP]`
+/// (IPv4, `bigtcp-ipv4.out` line 1) and `payload length 0) [real length
+/// 80040, presumed BIG TCP]` (IPv6, `bigtcp-ipv6.out` line 1).
+///
+/// [`IpLayer::real_len`]: super::IpLayer::real_len
+pub(super) fn write_ip_head<W: Write>(
+    w: &mut W,
+    ip: &IpInfo,
+    proto: u8,
+    real: Option<u32>,
+    verbose: u8,
+) -> fmt::Result {
     if ip.version == 6 {
-        w.write_str("IP6 ")?;
+        w.write_str("IP6")?;
         if verbose > 0 {
-            w.write_char('(')?;
+            w.write_str(" (")?;
             if ip.tos != 0 {
                 write!(w, "class 0x{:02x}, ", ip.tos)?;
             }
@@ -290,15 +373,19 @@ pub fn write_ip_lead<W: Write>(w: &mut W, ip: &IpInfo, verbose: u8) -> fmt::Resu
             }
             write!(
                 w,
-                "hlim {}, next-header TCP (6), payload length {}) ",
+                "hlim {}, next-header {} ({proto}), payload length {})",
                 ip.ttl,
+                proto_name(proto),
                 ip.total_len.saturating_sub(40)
             )?;
+            if let Some(real) = real.filter(|_| ip.total_len == 40) {
+                write!(w, " [real length {real}, presumed BIG TCP]")?;
+            }
         }
     } else {
-        w.write_str("IP ")?;
+        w.write_str("IP")?;
         if verbose > 0 {
-            write!(w, "(tos 0x{:x}", ip.tos)?;
+            write!(w, " (tos 0x{:x}", ip.tos)?;
             match ip.tos & 3 {
                 1 => w.write_str(",ECT(1)")?,
                 2 => w.write_str(",ECT(0)")?,
@@ -328,7 +415,11 @@ pub fn write_ip_lead<W: Write>(w: &mut W, ip: &IpInfo, verbose: u8) -> fmt::Resu
             if !any {
                 w.write_str("none")?;
             }
-            write!(w, "], proto TCP (6), length {}) ", ip.total_len)?;
+            write!(w, "], proto {} ({proto}), length ", proto_name(proto))?;
+            match real.filter(|_| ip.total_len == 0) {
+                Some(real) => write!(w, "{real} [was 0, presumed BIG TCP])")?,
+                None => write!(w, "{})", ip.total_len)?,
+            }
         }
     }
     Ok(())
@@ -551,7 +642,7 @@ pub fn write_tcp<W: Write>(
     Ok(())
 }
 
-fn fold(mut sum: u32) -> u16 {
+pub(super) fn fold(mut sum: u32) -> u16 {
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
     }
@@ -560,7 +651,7 @@ fn fold(mut sum: u32) -> u16 {
 
 /// Adds `bytes` as big-endian 16-bit words (a trailing odd byte is padded
 /// with zero), RFC 1071.
-fn sum_words(mut sum: u32, bytes: &[u8]) -> u32 {
+pub(super) fn sum_words(mut sum: u32, bytes: &[u8]) -> u32 {
     let mut it = bytes.chunks_exact(2);
     for c in &mut it {
         sum = u32::from(fold(sum + u32::from(u16::from_be_bytes([c[0], c[1]]))));
