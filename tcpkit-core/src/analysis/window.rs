@@ -1,6 +1,6 @@
 //! Window scaling (RFC 7323, 2.2): the shift a side announced in its SYN
 //! applies to the windows it sends, but only if both SYN and SYN-ACK carried the
-//! option: "If a Window Scale option is received in a <SYN> segment ... and
+//! option: "If a Window Scale option is received in a `<SYN>` segment ... and
 //! the other side also sent one, window scaling is enabled in both directions."
 //! "The window field in a segment where the SYN bit is set ... MUST NOT be scaled."
 //!

@@ -1,7 +1,7 @@
 //! "Follow TCP stream": one direction of one connection of a capture,
 //! reassembled and written out.
 //!
-//! Connections are numbered by [`Analyzer`](crate::analysis::Analyzer), exactly
+//! Connections are numbered by [`Analyzer`], exactly
 //! like tshark's `tcp.stream` (port reuse opens a new number), and its
 //! client/server roles decide the direction.
 
