@@ -11,3 +11,5 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tcpkit-core --features serde,m
 # The fuzz targets live in their own workspace (cargo-fuzz); keep them compiling.
 cargo check --manifest-path tcpkit-core/fuzz/Cargo.toml --target-dir target/fuzz-check
 cargo test --workspace --no-fail-fast
+# The optional memory-mapped input (the one `unsafe` in the core).
+cargo test -p tcpkit-core --features mmap --test capture_mmap
