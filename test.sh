@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all --check
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 # The library's docs: no broken links or HTML.
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tcpkit-core --features serde,mmap
 # The fuzz targets live in their own workspace (cargo-fuzz); keep them compiling.
