@@ -203,16 +203,44 @@ impl Analyzer {
 
     /// Ends the analysis: every connection still tracked, in number order.
     pub fn finish(mut self) -> Finished {
-        let slots: Vec<u32> = self.table.live_slots().collect();
-        for s in slots {
-            let end = match self.table.get(s) {
-                Some(c) if c.is_finished() => EndReason::Closed,
-                _ => EndReason::EndOfCapture,
-            };
-            self.retire(s, end);
+        // The live connections in number order: sorting (number, slot) pairs
+        // instead of the records, which are large, and building the result
+        // in place (one allocation of the final size).
+        let mut slots: Vec<(ConnId, u32)> = self
+            .table
+            .live_slots()
+            .filter_map(|s| self.table.get(s).map(|c| (c.id, s)))
+            .collect();
+        slots.sort_unstable();
+        let mut connections: Vec<ConnectionRecord> =
+            Vec::with_capacity(self.ready.len() + slots.len());
+        connections.extend(self.ready.drain(..));
+        // Records handed out but not taken are older than every live
+        // connection only when they were taken in order; sort only then.
+        if !connections.is_sorted_by_key(|r| r.conn) {
+            connections.sort_by_key(|r| r.conn);
         }
-        let mut connections: Vec<ConnectionRecord> = self.ready.drain(..).collect();
-        connections.sort_by_key(|r| r.conn);
+        let merge_from =
+            connections.partition_point(|r| slots.first().is_none_or(|f| r.conn < f.0));
+        let now = self.now;
+        for (_, s) in slots {
+            if let Some(c) = self.table.get_mut(s) {
+                let end = if c.is_finished() {
+                    EndReason::Closed
+                } else {
+                    EndReason::EndOfCapture
+                };
+                let record = c.record(end, now);
+                if let (Some(d), Some(story)) = (self.diagnostics.as_mut(), record.story.as_ref()) {
+                    d.add(story);
+                }
+                connections.push(record);
+            }
+            self.table.remove(s);
+        }
+        if merge_from < connections.len() && !connections.is_sorted_by_key(|r| r.conn) {
+            connections.sort_by_key(|r| r.conn);
+        }
         Finished {
             connections,
             stats: self.stats,
