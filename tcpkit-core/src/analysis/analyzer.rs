@@ -3,17 +3,34 @@
 use super::SegmentFacts;
 use super::connection::{Connection, ConnectionRecord, EndReason, Opening};
 use super::story::StoryBuilder;
-use crate::flow::{ConnId, Endpoint, FlowKey, Table};
+use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
 use crate::report::{Diagnostics, Report};
 use crate::wire::Segment;
+use std::collections::HashMap;
 use std::collections::VecDeque;
 
 /// Limits of the analysis. Times are in capture time (the packets' timestamps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnalyzerConfig {
-    /// A closed connection (both FINs or a RST) is handed out this long after
-    /// it closed, so that late retransmissions still find it. Default 120 s.
+    /// A finished connection (both FINs or a RST) is handed out at the
+    /// latest this long after it finished, so that late retransmissions
+    /// still find it. Default 120 s (Linux's `TCP_RTO_MAX`: no retransmission
+    /// of a segment comes later than that after the previous one). It is also
+    /// how long the 4-tuple of a connection handed out is remembered, to flag
+    /// a port reuse and to count a late segment that comes after all.
     pub linger_ns: u64,
+    /// A connection whose close is complete (both FINs acknowledged, or a
+    /// RST) is handed out as soon as it has been quiet (no segment) this
+    /// long, and three times as long as the interval before its latest
+    /// retransmission. Only retransmissions can still come then (a FIN whose
+    /// final ACK was lost after the capture point, data sent before the RST
+    /// arrived), each one RTO after the previous send, and the RTO doubles at
+    /// each retransmission (RFC 6298 5.5). Default 10 s: above RFC 6298's
+    /// 3-s fallback RTO after a lost SYN (5.7) with room for the RTT. A
+    /// segment that comes later all the same opens a new connection number
+    /// (tshark would give it the old one) and is counted in
+    /// [`AnalyzerStats::reopened`].
+    pub closed_linger_ns: u64,
     /// A connection with no segment for this long is handed out. `None`:
     /// never, like tshark (default: a later segment of an expired connection
     /// would open a new connection number, which tshark never does).
@@ -35,6 +52,7 @@ impl Default for AnalyzerConfig {
     fn default() -> Self {
         Self {
             linger_ns: 120_000_000_000,
+            closed_linger_ns: 10_000_000_000,
             idle_timeout_ns: None,
             max_connections: 65_536,
             max_unacked: 10_000,
@@ -57,6 +75,22 @@ pub struct AnalyzerStats {
     pub evicted: u64,
     /// Most connections tracked at once.
     pub peak_live: u64,
+    /// Segments that opened a new connection number on the 4-tuple of a
+    /// connection already handed out without being a port reuse (a SYN with
+    /// another ISN): tshark would have given them the old number. 0 unless
+    /// the linger times or the connection cap were too small for the capture.
+    pub reopened: u64,
+}
+
+/// What is remembered of a connection handed out: enough to flag a port
+/// reuse (tshark's rule needs each side's base sequence number) and to
+/// notice a late segment of it.
+#[derive(Debug, Clone, Copy)]
+struct Tomb {
+    /// Remembered until then (capture time).
+    until: i64,
+    /// Base sequence number of the key's lower and higher endpoint, if known.
+    base: [Option<u32>; 2],
 }
 
 /// What is left at the end of the capture.
@@ -88,6 +122,8 @@ pub struct Analyzer {
     stats: AnalyzerStats,
     scratch: Vec<(i64, u32)>,
     diagnostics: Option<Diagnostics>,
+    /// 4-tuples of connections handed out, for [`AnalyzerConfig::linger_ns`].
+    tombs: HashMap<FlowKey, Tomb, FastHashBuilder>,
 }
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
@@ -108,6 +144,7 @@ impl Analyzer {
             stats: AnalyzerStats::default(),
             scratch: Vec::new(),
             diagnostics: cfg.story.then(Diagnostics::new),
+            tombs: HashMap::with_hasher(FastHashBuilder::default()),
         }
     }
 
@@ -153,6 +190,17 @@ impl Analyzer {
         let (slot, new_conn) = match slot {
             Some(s) => (s, false),
             None => {
+                if !reused && let Some(t) = self.tombs.remove(&key) {
+                    // The 4-tuple of a connection already handed out: a port
+                    // reuse by tshark's rule (see `Connection::is_reuse`), or
+                    // a late segment that tshark would give the old number.
+                    let side = usize::from(!src_is_lo);
+                    if seg.flags.syn() && t.base[side].is_some_and(|b| b != seg.seq.0) {
+                        reused = true;
+                    } else {
+                        self.stats.reopened += 1;
+                    }
+                }
                 if self.table.len() >= self.cfg.max_connections {
                     self.make_room();
                 }
@@ -250,7 +298,28 @@ impl Analyzer {
 
     fn retire(&mut self, slot: u32, end: EndReason) {
         let now = self.now;
+        let key = self.table.key(slot).copied();
         if let Some(c) = self.table.get_mut(slot) {
+            // Remember the 4-tuple as long as the connection would have
+            // lingered (a port reuse replaces it at once).
+            let until = c
+                .finished_at
+                .unwrap_or(now)
+                .saturating_add(i64::try_from(self.cfg.linger_ns).unwrap_or(i64::MAX));
+            if let (Some(key), false, true) = (key, end == EndReason::PortReused, until > now) {
+                let lo = usize::from(!c.client_is_lo);
+                let base = |i: usize| c.halves[i].base_set.then_some(c.halves[i].base);
+                if self.tombs.len() >= self.cfg.max_connections.saturating_mul(4) {
+                    forget_oldest_half(&mut self.tombs, &mut self.scratch);
+                }
+                self.tombs.insert(
+                    key,
+                    Tomb {
+                        until,
+                        base: [base(lo), base(1 - lo)],
+                    },
+                );
+            }
             let record = c.record(end, now);
             if let (Some(d), Some(story)) = (self.diagnostics.as_mut(), record.story.as_ref()) {
                 d.add(story);
@@ -260,19 +329,35 @@ impl Analyzer {
         self.table.remove(slot);
     }
 
-    /// Hands out connections closed longer than the linger time, or idle too long.
+    /// Hands out connections closed longer than the linger times, or idle too
+    /// long, and forgets the 4-tuples remembered long enough.
     fn sweep(&mut self) {
         let now = self.now;
+        self.tombs.retain(|_, t| t.until > now);
         let linger = i64::try_from(self.cfg.linger_ns).unwrap_or(i64::MAX);
+        let quiet = i64::try_from(self.cfg.closed_linger_ns).unwrap_or(i64::MAX);
         let idle = self
             .cfg
             .idle_timeout_ns
             .map(|t| i64::try_from(t).unwrap_or(i64::MAX));
         self.scratch.clear();
-        for s in self.table.live_slots() {
-            let Some(c) = self.table.get(s) else { continue };
+        for s in 0..self.table.slab_len() as u32 {
+            if !self.table.is_live(s) {
+                continue;
+            }
+            let Some(c) = self.table.get_mut(s) else {
+                continue;
+            };
+            if c.is_closed() {
+                // Nothing is left to acknowledge: the lists' buffers can go.
+                for h in &mut c.halves {
+                    h.release_if_empty();
+                }
+            }
             if let Some(at) = c.finished_at
-                && now.saturating_sub(at) > linger
+                && (now.saturating_sub(at) > linger
+                    || (c.is_closed()
+                        && now.saturating_sub(c.last_ts) > quiet.max(c.retx_gap.saturating_mul(3))))
             {
                 self.scratch.push((0, s));
             } else if let Some(idle) = idle
@@ -318,4 +403,22 @@ impl Analyzer {
             self.retire(s, EndReason::Evicted);
         }
     }
+}
+
+/// The 4-tuple memory is full (four times the connection cap): forget the
+/// half that would be forgotten soonest.
+fn forget_oldest_half(
+    tombs: &mut HashMap<FlowKey, Tomb, FastHashBuilder>,
+    scratch: &mut Vec<(i64, u32)>,
+) {
+    scratch.clear();
+    scratch.extend(tombs.values().map(|t| (t.until, 0)));
+    let mid = scratch.len() / 2;
+    if mid == 0 {
+        tombs.clear();
+        return;
+    }
+    let (_, &mut (cut, _), _) = scratch.select_nth_unstable(mid);
+    tombs.retain(|_, t| t.until > cut);
+    scratch.clear();
 }

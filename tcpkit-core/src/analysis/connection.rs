@@ -164,6 +164,8 @@ pub(crate) struct Connection {
     pub last_ts: i64,
     /// When the connection became finished (both FINs or a RST).
     pub finished_at: Option<i64>,
+    /// Time from the sender's previous segment to the latest retransmission, ns.
+    pub retx_gap: i64,
     /// Cap on each direction's unacked list (tshark: 10000).
     pub max_unacked: usize,
     /// The story being built (fed by `Analyzer::observe` with every segment
@@ -196,6 +198,7 @@ impl Default for Connection {
             first_ts: 0,
             last_ts: 0,
             finished_at: None,
+            retx_gap: 0,
             max_unacked: 10_000,
             story: None,
         }
@@ -310,6 +313,20 @@ impl Connection {
     pub fn is_reuse(&self, dir: Direction, seg: &Segment<'_>) -> bool {
         let h = &self.halves[dir.index()];
         seg.flags.syn() && h.base_set && seg.seq.0 != h.base
+    }
+
+    /// Is the close complete, so that only a retransmission of what was
+    /// already sent can still come (a late FIN whose final ACK was lost after
+    /// the capture point, or data the peer sent before it saw the RST)?
+    /// Both FINs acknowledged, or a RST. A RST on a connection whose SYNs
+    /// got no answer at all counts only when the server sent it: when the
+    /// client gave up, the story's unanswered-SYN verdict depends on how long
+    /// the capture went on after the last SYN, known only at its end.
+    pub fn is_closed(&self) -> bool {
+        let fins = self.halves[0].fin_acked && self.halves[1].fin_acked;
+        let rst = self.stats[0].rst_frame.is_some() || self.stats[1].rst_frame.is_some();
+        let no_syn = self.syn.count == 0 && self.syn_ack.count == 0;
+        fins || (rst && (self.syn_ack.count > 0 || self.stats[1].rst_frame.is_some() || no_syn))
     }
 
     /// Is the connection over (both FINs, or a RST)?
@@ -549,6 +566,11 @@ impl Connection {
         }
         if retrans {
             self.stats[dir.index()].retransmissions += 1;
+            // The sender's retransmission interval: with the RTO's doubling
+            // (RFC 6298 5.5) the next one, if any, comes about twice as late.
+            if fwd.lastack_set {
+                self.retx_gap = ts.saturating_sub(fwd.lastack_time).max(0);
+            }
         }
 
         // Remember the segment until it is acknowledged.
@@ -557,13 +579,7 @@ impl Connection {
             nextseq = nextseq.wrapping_add(1);
         }
         if (seglen > 0 || fl.syn() || fl.fin()) && fwd.unacked.len() < self.max_unacked {
-            fwd.push_unacked(Unacked {
-                frame,
-                ts,
-                seq,
-                nextseq,
-                retrans,
-            });
+            fwd.push_unacked(Unacked::new(frame, ts, seq, nextseq, retrans));
         }
         // The highest sequence number sent (a zero-window probe does not count).
         let zwp = f & F::ZERO_WINDOW_PROBE != 0;
@@ -609,10 +625,10 @@ impl Connection {
                 let keep = if ack == u.nextseq {
                     // Karn (RFC 6298, 3): a range sent twice (or a retransmission)
                     // gives no valid sample.
-                    ambiguous |= matched || u.retrans;
+                    ambiguous |= matched || u.retrans();
                     if !matched {
                         matched = true;
-                        acks_frame = Some(u.frame);
+                        acks_frame = Some(u.frame());
                         ack_rtt_ns = Some(ts.saturating_sub(u.ts).max(0) as u64);
                     }
                     false
@@ -680,7 +696,17 @@ impl Connection {
             self.handshake_ack = Some(frame);
         }
 
-        // Closing.
+        // Closing: remember each FIN and whether the peer acknowledged it.
+        if fl.fin() && !fwd.fin_sent {
+            fwd.fin_sent = true;
+            fwd.fin_next = nextseq;
+        }
+        if is_ack
+            && rev.fin_sent
+            && !crate::wire::SeqNumber(ack).before(crate::wire::SeqNumber(rev.fin_next))
+        {
+            rev.fin_acked = true;
+        }
         if self.finished_at.is_none()
             && (fl.rst()
                 || (self.stats[0].fin_frame.is_some() && self.stats[1].fin_frame.is_some()))

@@ -4,19 +4,46 @@
 use super::window::Scale;
 use std::collections::VecDeque;
 
-/// One transmitted, not yet acknowledged range (tshark's `tcp_unacked_t`).
+/// One transmitted, not yet acknowledged range (tshark's `tcp_unacked_t`),
+/// in 24 bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Unacked {
-    /// Frame that sent it.
-    pub frame: u64,
+    /// Frame that sent it (low 63 bits) and, in the top bit, whether the
+    /// segment was classified as a retransmission (Karn's rule).
+    frame_retx: u64,
     /// When.
     pub ts: i64,
     /// First sequence number not yet acknowledged (raw).
     pub seq: u32,
     /// Sequence number after it (raw; SYN and FIN count one).
     pub nextseq: u32,
-    /// The segment was classified as a retransmission (Karn's rule).
-    pub retrans: bool,
+}
+
+const RETX_BIT: u64 = 1 << 63;
+
+impl Unacked {
+    /// A range sent by `frame` (frame numbers stay far below 2^63).
+    #[inline]
+    pub fn new(frame: u64, ts: i64, seq: u32, nextseq: u32, retrans: bool) -> Self {
+        Self {
+            frame_retx: (frame & !RETX_BIT) | if retrans { RETX_BIT } else { 0 },
+            ts,
+            seq,
+            nextseq,
+        }
+    }
+
+    /// The frame that sent it.
+    #[inline]
+    pub fn frame(&self) -> u64 {
+        self.frame_retx & !RETX_BIT
+    }
+
+    /// The segment was classified as a retransmission.
+    #[inline]
+    pub fn retrans(&self) -> bool {
+        self.frame_retx & RETX_BIT != 0
+    }
 }
 
 /// Per-direction analysis state. Sequence numbers are raw 32-bit values
@@ -52,6 +79,11 @@ pub(crate) struct Half {
     /// Bytes covered by the SACK blocks of the last segment this side sent
     /// (tshark subtracts them from the peer's bytes in flight).
     pub sacked: u32,
+    /// This side sent a FIN; `fin_next` is the sequence number after it (raw).
+    pub fin_sent: bool,
+    pub fin_next: u32,
+    /// The peer acknowledged this side's FIN.
+    pub fin_acked: bool,
 }
 
 impl Default for Half {
@@ -77,15 +109,34 @@ impl Default for Half {
             span: (0, 0),
             hi_rel: 0,
             sacked: 0,
+            fin_sent: false,
+            fin_next: 0,
+            fin_acked: false,
         }
     }
 }
 
+/// Capacity of the unacked list a recycled slot keeps.
+pub(crate) const KEEP_UNACKED: usize = 64;
+
 impl Half {
-    /// Back to the initial state, keeping the unacked buffer's allocation.
+    /// Frees the unacked list's buffer if the list is empty (a closed
+    /// connection lingering needs none).
+    pub fn release_if_empty(&mut self) {
+        if self.unacked.is_empty() && self.unacked.capacity() > 0 {
+            self.unacked = VecDeque::new();
+        }
+    }
+
+    /// Back to the initial state, keeping the unacked buffer's allocation
+    /// unless it grew large (a bulk transfer's): a recycled slot holds at most
+    /// [`KEEP_UNACKED`] entries' worth.
     pub fn reset(&mut self) {
         let mut unacked = std::mem::take(&mut self.unacked);
         unacked.clear();
+        if unacked.capacity() > KEEP_UNACKED {
+            unacked.shrink_to(KEEP_UNACKED);
+        }
         *self = Self {
             unacked,
             ..Self::default()

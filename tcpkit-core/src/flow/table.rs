@@ -96,6 +96,24 @@ impl<V: Slot + Default> Table<V> {
         self.slab.get_mut(slot as usize)
     }
 
+    /// Number of slots, live or free (slots are `0..slab_len()`).
+    #[inline]
+    pub fn slab_len(&self) -> usize {
+        self.slab.len()
+    }
+
+    /// Is `slot` live?
+    #[inline]
+    pub fn is_live(&self, slot: u32) -> bool {
+        self.keys.get(slot as usize).is_some_and(Option::is_some)
+    }
+
+    /// The key of the live entry in `slot`.
+    #[inline]
+    pub fn key(&self, slot: u32) -> Option<&FlowKey> {
+        self.keys.get(slot as usize).and_then(Option::as_ref)
+    }
+
     /// Slots of all live entries (in slab order).
     pub fn live_slots(&self) -> impl Iterator<Item = u32> + '_ {
         self.keys
