@@ -6,8 +6,9 @@ use super::story::StoryBuilder;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
 use crate::report::{Diagnostics, Report};
 use crate::wire::Segment;
-use std::collections::HashMap;
+use std::cmp::Reverse;
 use std::collections::VecDeque;
+use std::collections::{BinaryHeap, HashMap};
 
 /// Limits of the analysis. Times are in capture time (the packets' timestamps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +125,11 @@ pub struct Analyzer {
     diagnostics: Option<Diagnostics>,
     /// 4-tuples of connections handed out, for [`AnalyzerConfig::linger_ns`].
     tombs: HashMap<FlowKey, Tomb, FastHashBuilder>,
+    /// Finished connections by the earliest time they may be handed out:
+    /// `(time, connection number, slot)`, checked again when due (an entry
+    /// whose connection is gone or got later segments is stale).
+    due: BinaryHeap<Reverse<(i64, u64, u32)>>,
+    sweeps: u64,
 }
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
@@ -145,6 +151,8 @@ impl Analyzer {
             scratch: Vec::new(),
             diagnostics: cfg.story.then(Diagnostics::new),
             tombs: HashMap::with_hasher(FastHashBuilder::default()),
+            due: BinaryHeap::new(),
+            sweeps: 0,
         }
     }
 
@@ -190,7 +198,10 @@ impl Analyzer {
         let (slot, new_conn) = match slot {
             Some(s) => (s, false),
             None => {
-                if !reused && let Some(t) = self.tombs.remove(&key) {
+                if !reused
+                    && let Some(t) = self.tombs.remove(&key)
+                    && t.until > self.now
+                {
                     // The 4-tuple of a connection already handed out: a port
                     // reuse by tshark's rule (see `Connection::is_reuse`), or
                     // a late segment that tshark would give the old number.
@@ -233,7 +244,23 @@ impl Analyzer {
             .get_mut(slot)
             .expect("a slot returned by the table is valid");
         let dir = conn.direction(src_is_lo);
+        let was_finished = conn.finished_at.is_some();
         let mut facts = conn.observe(dir, frame, ts_ns, seg, new_conn);
+        if conn.finished_at.is_some() {
+            let closed = conn.is_closed();
+            if closed {
+                // Nothing is left to acknowledge: the lists' buffers can go.
+                for h in &mut conn.halves {
+                    h.release_if_empty();
+                }
+            }
+            // Due for a check when it finished, and again after each segment
+            // once closed (its silence starts again).
+            if !was_finished || closed {
+                let at = conn.hand_out_at(closed, &self.cfg);
+                self.due.push(Reverse((at, conn.id.0, slot)));
+            }
+        }
         if reused {
             facts.flags.set(super::AnalysisFlags::REUSED_PORTS);
         }
@@ -333,39 +360,46 @@ impl Analyzer {
     /// long, and forgets the 4-tuples remembered long enough.
     fn sweep(&mut self) {
         let now = self.now;
-        self.tombs.retain(|_, t| t.until > now);
-        let linger = i64::try_from(self.cfg.linger_ns).unwrap_or(i64::MAX);
-        let quiet = i64::try_from(self.cfg.closed_linger_ns).unwrap_or(i64::MAX);
-        let idle = self
-            .cfg
-            .idle_timeout_ns
-            .map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+        self.sweeps += 1;
+        // A remembered 4-tuple is checked against its time when found; the
+        // memory is trimmed now and then.
+        if self.sweeps % 16 == 0 {
+            self.tombs.retain(|_, t| t.until > now);
+        }
         self.scratch.clear();
-        for s in 0..self.table.slab_len() as u32 {
-            if !self.table.is_live(s) {
-                continue;
+        while let Some(&Reverse((at, id, s))) = self.due.peek() {
+            if at >= now {
+                break;
             }
-            let Some(c) = self.table.get_mut(s) else {
+            self.due.pop();
+            let Some(c) = self
+                .table
+                .get(s)
+                .filter(|c| c.id.0 == id && self.table.is_live(s))
+            else {
                 continue;
             };
-            if c.is_closed() {
-                // Nothing is left to acknowledge: the lists' buffers can go.
-                for h in &mut c.halves {
-                    h.release_if_empty();
-                }
-            }
-            if let Some(at) = c.finished_at
-                && (now.saturating_sub(at) > linger
-                    || (c.is_closed()
-                        && now.saturating_sub(c.last_ts) > quiet.max(c.retx_gap.saturating_mul(3))))
-            {
+            if c.hand_out_due(now, &self.cfg) {
                 self.scratch.push((0, s));
-            } else if let Some(idle) = idle
-                && now.saturating_sub(c.last_ts) > idle
-            {
-                self.scratch.push((1, s));
+            } else if c.finished_at.is_some() {
+                let at = c.hand_out_at(c.is_closed(), &self.cfg);
+                self.due.push(Reverse((at, id, s)));
             }
         }
+        if let Some(idle) = self.cfg.idle_timeout_ns {
+            let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+            for s in self.table.live_slots() {
+                if let Some(c) = self.table.get(s)
+                    && !c.hand_out_due(now, &self.cfg)
+                    && now.saturating_sub(c.last_ts) > idle
+                {
+                    self.scratch.push((1, s));
+                }
+            }
+        }
+        // In slot order, each once (a connection may have had several entries due).
+        self.scratch.sort_unstable_by_key(|&(why, s)| (s, why));
+        self.scratch.dedup_by_key(|&mut (_, s)| s);
         let scratch = std::mem::take(&mut self.scratch);
         for &(why, s) in &scratch {
             if why == 0 {

@@ -5,7 +5,7 @@
 //! `tcp_analyze_sequence_number()` (packet-tcp.c) in its order of decisions;
 //! each step's comment names the tshark flag it decides.
 
-use super::half::{Half, Unacked};
+use super::half::{Acked, Half, Unacked};
 use super::story::{ConnectionStory, StoryBuilder};
 use super::window::{self, Scale};
 use super::{AnalysisFlags as F, SegmentFacts, WindowScale};
@@ -329,6 +329,36 @@ impl Connection {
         fins || (rst && (self.syn_ack.count > 0 || self.stats[1].rst_frame.is_some() || no_syn))
     }
 
+    /// Should a finished connection be handed out at capture time `now`:
+    /// finished longer than the linger time, or closed and silent longer than
+    /// the closed linger time (and three times its last retransmission
+    /// interval)? See [`AnalyzerConfig`](super::AnalyzerConfig).
+    pub fn hand_out_due(&self, now: i64, cfg: &super::AnalyzerConfig) -> bool {
+        let Some(at) = self.finished_at else {
+            return false;
+        };
+        let linger = i64::try_from(cfg.linger_ns).unwrap_or(i64::MAX);
+        let quiet = i64::try_from(cfg.closed_linger_ns).unwrap_or(i64::MAX);
+        now.saturating_sub(at) > linger
+            || (self.is_closed()
+                && now.saturating_sub(self.last_ts) > quiet.max(self.retx_gap.saturating_mul(3)))
+    }
+
+    /// The time after which [`Connection::hand_out_due`] may first hold, as
+    /// things stand (`closed`: [`Connection::is_closed`]).
+    pub fn hand_out_at(&self, closed: bool, cfg: &super::AnalyzerConfig) -> i64 {
+        let linger = i64::try_from(cfg.linger_ns).unwrap_or(i64::MAX);
+        let quiet = i64::try_from(cfg.closed_linger_ns).unwrap_or(i64::MAX);
+        let mut at = self.finished_at.unwrap_or(i64::MAX).saturating_add(linger);
+        if closed {
+            at = at.min(
+                self.last_ts
+                    .saturating_add(quiet.max(self.retx_gap.saturating_mul(3))),
+            );
+        }
+        at
+    }
+
     /// Is the connection over (both FINs, or a RST)?
     pub fn is_finished(&self) -> bool {
         self.finished_at.is_some()
@@ -611,46 +641,15 @@ impl Connection {
 
         // Drop what this ACK covers from the peer's list; an exact match gives the RTT
         // (the earliest transmission of that range, as tshark reports it).
-        let mut acks_frame = None;
-        let mut ack_rtt_ns = None;
-        let mut ambiguous = false;
-        if is_ack && !rev.unacked.is_empty() {
-            let a = crate::wire::SeqNumber(ack);
-            let mut matched = false;
-            // The span of what is kept, folded in list order (see `Half::span`).
-            let mut span: Option<(u32, u32)> = None;
-            rev.unacked.retain_mut(|u| {
-                let useq = crate::wire::SeqNumber(u.seq);
-                let unext = crate::wire::SeqNumber(u.nextseq);
-                let keep = if ack == u.nextseq {
-                    // Karn (RFC 6298, 3): a range sent twice (or a retransmission)
-                    // gives no valid sample.
-                    ambiguous |= matched || u.retrans();
-                    if !matched {
-                        matched = true;
-                        acks_frame = Some(u.frame());
-                        ack_rtt_ns = Some(ts.saturating_sub(u.ts).max(0) as u64);
-                    }
-                    false
-                } else if a.after(useq) && !a.after(unext) {
-                    u.seq = ack;
-                    true
-                } else {
-                    // Kept while not yet covered; a range wholly below the ack is dropped.
-                    unext.after(a)
-                };
-                if keep {
-                    span = Some(match span {
-                        None => (u.seq, u.nextseq),
-                        Some(sp) => super::half::fold_span(sp, u),
-                    });
-                }
-                keep
-            });
-            if let Some(sp) = span {
-                rev.span = sp;
-            }
-        }
+        let Acked {
+            acks_frame,
+            ack_rtt_ns,
+            ambiguous,
+        } = if is_ack {
+            rev.acknowledge(ack, ts)
+        } else {
+            Acked::default()
+        };
         // Bytes in flight after this segment: the span of this direction's unacked list.
         let mut bytes_in_flight = None;
         if seglen != 0 && fwd.valid_bif && !fwd.unacked.is_empty() {
