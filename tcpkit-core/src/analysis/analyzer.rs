@@ -244,7 +244,6 @@ impl Analyzer {
             .get_mut(slot)
             .expect("a slot returned by the table is valid");
         let dir = conn.direction(src_is_lo);
-        let was_finished = conn.finished_at.is_some();
         let mut facts = conn.observe(dir, frame, ts_ns, seg, new_conn);
         if conn.finished_at.is_some() {
             let closed = conn.is_closed();
@@ -254,10 +253,13 @@ impl Analyzer {
                     h.release_if_empty();
                 }
             }
-            // Due for a check when it finished, and again after each segment
-            // once closed (its silence starts again).
-            if !was_finished || closed {
-                let at = conn.hand_out_at(closed, &self.cfg);
+            // Due for a check when it finished, and sooner whenever a
+            // segment brings that time forward (closing completes, a shorter
+            // retransmission interval); a later time is found by the check
+            // already pending, which then schedules the next.
+            let at = conn.hand_out_at(closed, &self.cfg);
+            if at < conn.due_at {
+                conn.due_at = at;
                 self.due.push(Reverse((at, conn.id.0, slot)));
             }
         }
@@ -372,18 +374,17 @@ impl Analyzer {
                 break;
             }
             self.due.pop();
-            let Some(c) = self
-                .table
-                .get(s)
-                .filter(|c| c.id.0 == id && self.table.is_live(s))
-            else {
+            let live = self.table.is_live(s);
+            let Some(c) = self.table.get_mut(s).filter(|c| c.id.0 == id && live) else {
                 continue;
             };
             if c.hand_out_due(now, &self.cfg) {
                 self.scratch.push((0, s));
-            } else if c.finished_at.is_some() {
-                let at = c.hand_out_at(c.is_closed(), &self.cfg);
-                self.due.push(Reverse((at, id, s)));
+            } else if c.due_at == at {
+                // Its pending check (not one a sooner one replaced): the next.
+                let next = c.hand_out_at(c.is_closed(), &self.cfg);
+                c.due_at = next;
+                self.due.push(Reverse((next, id, s)));
             }
         }
         if let Some(idle) = self.cfg.idle_timeout_ns {

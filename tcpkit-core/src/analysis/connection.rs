@@ -166,6 +166,9 @@ pub(crate) struct Connection {
     pub finished_at: Option<i64>,
     /// Time from the sender's previous segment to the latest retransmission, ns.
     pub retx_gap: i64,
+    /// Time of this connection's pending hand-out check in the analyzer's
+    /// heap (`i64::MAX`: none).
+    pub due_at: i64,
     /// Cap on each direction's unacked list (tshark: 10000).
     pub max_unacked: usize,
     /// The story being built (fed by `Analyzer::observe` with every segment
@@ -199,6 +202,7 @@ impl Default for Connection {
             last_ts: 0,
             finished_at: None,
             retx_gap: 0,
+            due_at: i64::MAX,
             max_unacked: 10_000,
             story: None,
         }
