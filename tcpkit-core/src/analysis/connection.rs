@@ -135,8 +135,9 @@ pub struct ConnectionRecord {
     /// Why it was handed out.
     pub end: EndReason,
     /// The connection's story (states, trains, RTT/RTO, close, notes), when
-    /// [`AnalyzerConfig::story`](super::AnalyzerConfig::story) is on.
-    pub story: Option<ConnectionStory>,
+    /// [`AnalyzerConfig::story`](super::AnalyzerConfig::story) is on. Boxed:
+    /// the record stays small (about 350 bytes) when it is moved or kept.
+    pub story: Option<Box<ConnectionStory>>,
 }
 
 /// The state of one connection.
@@ -390,7 +391,7 @@ impl Connection {
             handshake_ack: self.handshake_ack,
             irtt_ns: (self.irtt != 0).then_some(self.irtt),
             end,
-            story: self.story.take().map(|b| b.finish(now)),
+            story: self.story.take().map(|b| Box::new(b.finish(now))),
         }
     }
 
