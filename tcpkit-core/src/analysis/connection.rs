@@ -241,8 +241,17 @@ struct OptSummary {
 }
 
 fn scan_options(seg: &Segment<'_>) -> OptSummary {
+    if seg.flags.syn() {
+        scan_all_options(seg.options)
+    } else {
+        scan_wscale_and_sack(seg.options)
+    }
+}
+
+/// Everything [`scan_options`] reads, through the option iterator.
+fn scan_all_options(options: crate::wire::Options<'_>) -> OptSummary {
     let mut o = OptSummary::default();
-    for opt in seg.options.iter() {
+    for opt in options.iter() {
         match opt {
             Ok(TcpOption::Mss(v)) => o.syn.mss = Some(v),
             Ok(TcpOption::WindowScale(s)) => o.syn.wscale = Some(s),
@@ -257,6 +266,58 @@ fn scan_options(seg: &Segment<'_>) -> OptSummary {
             }
             Ok(_) => {}
             Err(_) => break,
+        }
+    }
+    o
+}
+
+/// What a segment without SYN needs of its options (the window scale
+/// option, which [`Connection::observe`] applies on any segment, and the SACK
+/// sum), read straight from the bytes: the option iterator's walk and
+/// validation (an option it calls malformed ends the walk; a known kind of
+/// the wrong size is skipped) without building each option.
+fn scan_wscale_and_sack(options: crate::wire::Options<'_>) -> OptSummary {
+    use crate::wire::kind;
+    let mut o = OptSummary::default();
+    let bytes = options.bytes();
+    let declared = options.declared_len();
+    let mut pos = 0;
+    while let Some((&k, after_kind)) = bytes.get(pos..).and_then(<[u8]>::split_first) {
+        match k {
+            kind::EOL => break,
+            kind::NOP => {
+                pos += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let rest_len = bytes.len() - pos;
+        let declared_rest = declared.saturating_sub(pos).max(rest_len);
+        let Some(&len) = after_kind.first() else {
+            break;
+        };
+        let n = usize::from(len);
+        if len < 2 || n > declared_rest {
+            break;
+        }
+        let Some(data) = bytes.get(pos + 2..pos + n) else {
+            break;
+        };
+        pos += n;
+        match k {
+            kind::WSCALE => {
+                if let [shift] = data {
+                    o.syn.wscale = Some(*shift);
+                }
+            }
+            kind::SACK if data.len() % 8 == 0 => {
+                for c in data.chunks_exact(8) {
+                    let l = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+                    let r = u32::from_be_bytes([c[4], c[5], c[6], c[7]]);
+                    o.sacked = o.sacked.wrapping_add(r.wrapping_sub(l));
+                }
+            }
+            _ => {}
         }
     }
     o
@@ -751,6 +812,45 @@ impl Connection {
             ack_rtt_ambiguous: ambiguous,
             irtt_ns: (self.irtt != 0).then_some(self.irtt),
             bytes_in_flight,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Options;
+    use proptest::prelude::*;
+
+    /// Option bytes built from plausible pieces (so that real options occur)
+    /// and random ones.
+    fn option_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(vec![1u8]),
+            Just(vec![0u8]),
+            any::<u8>().prop_map(|s| vec![3, 3, s]),
+            Just(vec![3, 4, 1, 2]),
+            prop::collection::vec(any::<u8>(), 0..4)
+                .prop_map(|v| [vec![5, 2 + v.len() as u8], v].concat()),
+            prop::collection::vec(any::<u8>(), 8..=24).prop_map(|v| {
+                let v = &v[..v.len() / 8 * 8];
+                [vec![5, 2 + v.len() as u8], v.to_vec()].concat()
+            }),
+            prop::collection::vec(any::<u8>(), 8).prop_map(|v| [vec![8, 10], v].concat()),
+            prop::collection::vec(any::<u8>(), 0..6),
+        ];
+        prop::collection::vec(piece, 0..6).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn the_byte_scan_reads_what_the_iterator_reads(bytes in option_bytes(), extra in 0u8..12) {
+            let bytes = &bytes[..bytes.len().min(40)];
+            let declared = (bytes.len() as u8).saturating_add(extra).min(40);
+            for opts in [Options::new(bytes), Options::with_declared(bytes, declared)] {
+                let (a, b) = (scan_all_options(opts), scan_wscale_and_sack(opts));
+                prop_assert_eq!((a.syn.wscale, a.sacked), (b.syn.wscale, b.sacked));
+            }
         }
     }
 }
