@@ -89,7 +89,8 @@ echo "capture: $PCAP ($PACKETS packets, $(stat -c %s "$PCAP") bytes)" >&2
 q=$(printf %q "$PCAP")
 measure "tcpkit segments --count (read+decode)" "$RUNS" "$TCPKIT segments --count $q"
 measure "tcpkit segments --analyze-only (full analysis)" "$RUNS" "$TCPKIT segments --analyze-only $q"
-measure "tcpkit segments --analyze-only --linger 10" "$RUNS" "$TCPKIT segments --analyze-only --linger 10 $q"
+measure "tcpkit segments --analyze-only --closed-linger 120" "$RUNS" "$TCPKIT segments --analyze-only --closed-linger 120 $q"
+measure "tcpkit report --json (analysis + stories)" "$RUNS" "$TCPKIT report --json $q > /dev/null"
 measure "tcpkit segments --json > /dev/null" 1 "$TCPKIT segments --json $q > /dev/null"
 measure "tcpkit segments (text) > /dev/null" 1 "$TCPKIT segments $q > /dev/null"
 measure "tcpdump -r -w /dev/null" "$RUNS" "tcpdump -r $q -w /dev/null 2>/dev/null"

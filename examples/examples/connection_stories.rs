@@ -26,12 +26,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             // ... and connections that are over are handed out as you go.
             while let Some(record) = analyzer.pop_finished() {
-                stories.extend(record.story);
+                stories.extend(record.story.map(|s| *s));
             }
         }
     }
     let finished = analyzer.finish();
-    stories.extend(finished.connections.into_iter().filter_map(|r| r.story));
+    stories.extend(
+        finished
+            .connections
+            .into_iter()
+            .filter_map(|r| r.story.map(|s| *s)),
+    );
     for story in &stories {
         println!(
             "connection {}: {}:{} -> {}:{}, {:?}",

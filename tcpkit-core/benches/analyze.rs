@@ -113,9 +113,13 @@ fn synthetic(conns: u32, active: u32) -> Vec<u8> {
     v
 }
 
-/// Read + decode + analyse every packet; returns a checksum of the facts.
-fn analyse(bytes: &[u8]) -> u64 {
-    let mut an = Analyzer::new(AnalyzerConfig::default());
+/// Read + decode + analyse every packet (`story`: and build each
+/// connection's story); returns a checksum of the facts.
+fn analyse(bytes: &[u8], story: bool) -> u64 {
+    let mut an = Analyzer::new(AnalyzerConfig {
+        story,
+        ..AnalyzerConfig::default()
+    });
     let mut sum = 0u64;
     for p in SliceReader::new(bytes).expect("pcap") {
         let Ok(p) = p else { break };
@@ -178,7 +182,10 @@ fn bench(c: &mut Criterion) {
             b.iter(|| decode(black_box(bytes)))
         });
         g.bench_function(format!("analyze/{name}"), |b| {
-            b.iter(|| analyse(black_box(bytes)))
+            b.iter(|| analyse(black_box(bytes), false))
+        });
+        g.bench_function(format!("analyze+story/{name}"), |b| {
+            b.iter(|| analyse(black_box(bytes), true))
         });
     }
     g.finish();

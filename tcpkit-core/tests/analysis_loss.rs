@@ -182,6 +182,71 @@ fn closed_connections_are_handed_out_after_the_linger_time() {
     assert_eq!(r.an.live(), 1);
 }
 
+/// Another host's segment at `t_us`: drives the capture clock (and the sweep).
+fn tick(r: &mut Run, t_us: i64) {
+    r.feed(t_us, &seg(("10.0.0.9", 7), S, 5, 0, SYN, 1000, 0));
+}
+
+/// Frames 1-6: handshake, the client's FIN, the server's FIN-ACK, the final
+/// ACK, all within 12 µs: both FINs acknowledged, so the close is complete.
+fn open_and_close(r: &mut Run) {
+    open(r);
+    r.feed(10, &seg(C, S, 1, 1001, FIN | ACK, 1000, 0));
+    r.feed(11, &seg(S, C, 1001, 2, FIN | ACK, 1000, 0));
+    r.feed(12, &seg(C, S, 2, 1002, ACK, 1000, 0));
+}
+
+#[test]
+fn a_complete_close_is_handed_out_after_the_quiet_time_and_a_reuse_still_flagged() {
+    let mut r = Run::new();
+    open_and_close(&mut r);
+    // 5 s of silence: less than the default 10 s, still tracked.
+    tick(&mut r, 5_000_000);
+    assert!(r.an.pop_finished().is_none());
+    // 11 s of silence: handed out as closed, long before the 120 s linger.
+    tick(&mut r, 11_000_000);
+    let rec = r.an.pop_finished().expect("closed and quiet");
+    assert_eq!((rec.conn.0, rec.end), (0, EndReason::Closed));
+    assert_eq!(r.an.live(), 1);
+    // A SYN with another ISN on the same 4-tuple: tshark's port reuse (a new
+    // stream, flagged reused_ports), though the old connection is gone.
+    let f = r.feed(12_000_000, &seg(C, S, 5000, 0, SYN, 1000, 0));
+    assert!(f.new_conn && f.flags.has(F::REUSED_PORTS));
+    assert_eq!((f.conn.0, r.an.stats().reopened), (2, 0));
+}
+
+#[test]
+fn a_segment_after_the_hand_out_is_counted_as_reopened() {
+    let mut r = Run::new();
+    open_and_close(&mut r);
+    tick(&mut r, 11_000_000);
+    assert!(r.an.pop_finished().is_some());
+    // The client's FIN once more: tshark would give it stream 0; handed out,
+    // it opens number 2, and the run counts the divergence.
+    let f = r.feed(11_500_000, &seg(C, S, 1, 1001, FIN | ACK, 1000, 0));
+    assert!(f.new_conn && !f.flags.has(F::REUSED_PORTS));
+    assert_eq!((f.conn.0, r.an.stats().reopened), (2, 1));
+}
+
+#[test]
+fn a_retransmission_train_keeps_a_closed_connection_three_intervals() {
+    let mut r = Run::new();
+    open_and_close(&mut r);
+    // The server re-sends its FIN 4 s after its previous segment (the final ACK
+    // was lost after the capture point): a retransmission, 4 s apart, so the
+    // next one could come about 8 s later; the client acknowledges again.
+    let f = r.feed(4_000_011, &seg(S, C, 1001, 2, FIN | ACK, 1000, 0));
+    assert!(f.flags.has(F::RETRANSMISSION));
+    r.feed(4_000_012, &seg(C, S, 2, 1002, ACK, 1000, 0));
+    // 11 s of silence is past the 10 s default but not 3 x 4 s: still tracked.
+    tick(&mut r, 15_000_012);
+    assert!(r.an.pop_finished().is_none());
+    // 13 s of silence: handed out.
+    tick(&mut r, 17_000_012);
+    let rec = r.an.pop_finished().expect("quiet three intervals");
+    assert_eq!(rec.s2c.retransmissions, 1);
+}
+
 #[test]
 fn idle_timeout_and_the_connection_cap_bound_the_table() {
     let cfg = AnalyzerConfig {

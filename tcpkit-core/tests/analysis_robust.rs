@@ -40,6 +40,7 @@ proptest! {
     fn never_panics_and_stays_bounded(segs in prop::collection::vec(any_seg(), 1..200)) {
         let cfg = AnalyzerConfig {
             linger_ns: 1_000_000,
+            closed_linger_ns: 500_000,
             idle_timeout_ns: Some(50_000_000),
             max_connections: 3,
             max_unacked: 16,

@@ -57,6 +57,11 @@ pub struct Args {
     /// Shorter keeps less in memory on captures of many short connections.
     #[arg(long, value_name = "SECS")]
     pub linger: Option<f64>,
+    /// Seconds (capture time) of silence after which a connection whose close
+    /// is complete (both FINs acknowledged, or a RST) is handed out (default:
+    /// the library's, 10).
+    #[arg(long, value_name = "SECS")]
+    pub closed_linger: Option<f64>,
     /// The capture file (pcap or pcapng).
     pub capture: PathBuf,
 }
@@ -98,14 +103,23 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         story: false,
         ..AnalyzerConfig::default()
     };
-    if let Some(secs) = args.linger {
-        if !(secs.is_finite() && secs >= 0.0) {
-            return Err(CliError::Input(format!(
-                "--linger {secs}: not a number of seconds"
-            )));
+    for (flag, arg, field) in [
+        ("--linger", args.linger, &mut cfg.linger_ns),
+        (
+            "--closed-linger",
+            args.closed_linger,
+            &mut cfg.closed_linger_ns,
+        ),
+    ] {
+        if let Some(secs) = arg {
+            if !(secs.is_finite() && secs >= 0.0) {
+                return Err(CliError::Input(format!(
+                    "{flag} {secs}: not a number of seconds"
+                )));
+            }
+            // Saturates at u64::MAX for absurd values.
+            *field = (secs * 1e9) as u64;
         }
-        // Saturates at u64::MAX for absurd values.
-        cfg.linger_ns = (secs * 1e9) as u64;
     }
     let mut analyzer = analyse.then(|| Analyzer::new(cfg));
     // Segments carrying each analysis flag (`--analyze-only`), by bit.
@@ -222,8 +236,8 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             let st = an.finish().stats;
             let _ = write!(
                 line,
-                " header_too_short {} connections {} peak_live {} evicted {}",
-                stats.short_header, st.connections, st.peak_live, st.evicted
+                " header_too_short {} connections {} peak_live {} evicted {} reopened {}",
+                stats.short_header, st.connections, st.peak_live, st.evicted, st.reopened
             );
             for &(bit, name) in AnalysisFlags::NAMES {
                 let n = flag_counts[bit.trailing_zeros() as usize];

@@ -38,7 +38,7 @@ pub fn load<S: PacketSource>(src: &mut S, name: &str, keep: bool) -> Result<Load
     let (mut first, mut last) = (None, None::<i64>);
     let take = |rec: ConnectionRecord, flows: &mut Vec<ConnectionStory>| {
         if let (true, Some(story)) = (keep, rec.story) {
-            flows.push(story);
+            flows.push(*story);
         }
     };
     while let Some(p) = src.next_packet() {

@@ -5,7 +5,7 @@
 //! `tcp_analyze_sequence_number()` (packet-tcp.c) in its order of decisions;
 //! each step's comment names the tshark flag it decides.
 
-use super::half::{Half, Unacked};
+use super::half::{Acked, Half, Unacked};
 use super::story::{ConnectionStory, StoryBuilder};
 use super::window::{self, Scale};
 use super::{AnalysisFlags as F, SegmentFacts, WindowScale};
@@ -135,8 +135,9 @@ pub struct ConnectionRecord {
     /// Why it was handed out.
     pub end: EndReason,
     /// The connection's story (states, trains, RTT/RTO, close, notes), when
-    /// [`AnalyzerConfig::story`](super::AnalyzerConfig::story) is on.
-    pub story: Option<ConnectionStory>,
+    /// [`AnalyzerConfig::story`](super::AnalyzerConfig::story) is on. Boxed:
+    /// the record stays small (about 350 bytes) when it is moved or kept.
+    pub story: Option<Box<ConnectionStory>>,
 }
 
 /// The state of one connection.
@@ -164,6 +165,11 @@ pub(crate) struct Connection {
     pub last_ts: i64,
     /// When the connection became finished (both FINs or a RST).
     pub finished_at: Option<i64>,
+    /// Time from the sender's previous segment to the latest retransmission, ns.
+    pub retx_gap: i64,
+    /// Time of this connection's pending hand-out check in the analyzer's
+    /// heap (`i64::MAX`: none).
+    pub due_at: i64,
     /// Cap on each direction's unacked list (tshark: 10000).
     pub max_unacked: usize,
     /// The story being built (fed by `Analyzer::observe` with every segment
@@ -196,6 +202,8 @@ impl Default for Connection {
             first_ts: 0,
             last_ts: 0,
             finished_at: None,
+            retx_gap: 0,
+            due_at: i64::MAX,
             max_unacked: 10_000,
             story: None,
         }
@@ -233,8 +241,17 @@ struct OptSummary {
 }
 
 fn scan_options(seg: &Segment<'_>) -> OptSummary {
+    if seg.flags.syn() {
+        scan_all_options(seg.options)
+    } else {
+        scan_wscale_and_sack(seg.options)
+    }
+}
+
+/// Everything [`scan_options`] reads, through the option iterator.
+fn scan_all_options(options: crate::wire::Options<'_>) -> OptSummary {
     let mut o = OptSummary::default();
-    for opt in seg.options.iter() {
+    for opt in options.iter() {
         match opt {
             Ok(TcpOption::Mss(v)) => o.syn.mss = Some(v),
             Ok(TcpOption::WindowScale(s)) => o.syn.wscale = Some(s),
@@ -249,6 +266,58 @@ fn scan_options(seg: &Segment<'_>) -> OptSummary {
             }
             Ok(_) => {}
             Err(_) => break,
+        }
+    }
+    o
+}
+
+/// What a segment without SYN needs of its options (the window scale
+/// option, which [`Connection::observe`] applies on any segment, and the SACK
+/// sum), read straight from the bytes: the option iterator's walk and
+/// validation (an option it calls malformed ends the walk; a known kind of
+/// the wrong size is skipped) without building each option.
+fn scan_wscale_and_sack(options: crate::wire::Options<'_>) -> OptSummary {
+    use crate::wire::kind;
+    let mut o = OptSummary::default();
+    let bytes = options.bytes();
+    let declared = options.declared_len();
+    let mut pos = 0;
+    while let Some((&k, after_kind)) = bytes.get(pos..).and_then(<[u8]>::split_first) {
+        match k {
+            kind::EOL => break,
+            kind::NOP => {
+                pos += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let rest_len = bytes.len() - pos;
+        let declared_rest = declared.saturating_sub(pos).max(rest_len);
+        let Some(&len) = after_kind.first() else {
+            break;
+        };
+        let n = usize::from(len);
+        if len < 2 || n > declared_rest {
+            break;
+        }
+        let Some(data) = bytes.get(pos + 2..pos + n) else {
+            break;
+        };
+        pos += n;
+        match k {
+            kind::WSCALE => {
+                if let [shift] = data {
+                    o.syn.wscale = Some(*shift);
+                }
+            }
+            kind::SACK if data.len() % 8 == 0 => {
+                for c in data.chunks_exact(8) {
+                    let l = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+                    let r = u32::from_be_bytes([c[4], c[5], c[6], c[7]]);
+                    o.sacked = o.sacked.wrapping_add(r.wrapping_sub(l));
+                }
+            }
+            _ => {}
         }
     }
     o
@@ -312,6 +381,50 @@ impl Connection {
         seg.flags.syn() && h.base_set && seg.seq.0 != h.base
     }
 
+    /// Is the close complete, so that only a retransmission of what was
+    /// already sent can still come (a late FIN whose final ACK was lost after
+    /// the capture point, or data the peer sent before it saw the RST)?
+    /// Both FINs acknowledged, or a RST. A RST on a connection whose SYNs
+    /// got no answer at all counts only when the server sent it: when the
+    /// client gave up, the story's unanswered-SYN verdict depends on how long
+    /// the capture went on after the last SYN, known only at its end.
+    pub fn is_closed(&self) -> bool {
+        let fins = self.halves[0].fin_acked && self.halves[1].fin_acked;
+        let rst = self.stats[0].rst_frame.is_some() || self.stats[1].rst_frame.is_some();
+        let no_syn = self.syn.count == 0 && self.syn_ack.count == 0;
+        fins || (rst && (self.syn_ack.count > 0 || self.stats[1].rst_frame.is_some() || no_syn))
+    }
+
+    /// Should a finished connection be handed out at capture time `now`:
+    /// finished longer than the linger time, or closed and silent longer than
+    /// the closed linger time (and three times its last retransmission
+    /// interval)? See [`AnalyzerConfig`](super::AnalyzerConfig).
+    pub fn hand_out_due(&self, now: i64, cfg: &super::AnalyzerConfig) -> bool {
+        let Some(at) = self.finished_at else {
+            return false;
+        };
+        let linger = i64::try_from(cfg.linger_ns).unwrap_or(i64::MAX);
+        let quiet = i64::try_from(cfg.closed_linger_ns).unwrap_or(i64::MAX);
+        now.saturating_sub(at) > linger
+            || (self.is_closed()
+                && now.saturating_sub(self.last_ts) > quiet.max(self.retx_gap.saturating_mul(3)))
+    }
+
+    /// The time after which [`Connection::hand_out_due`] may first hold, as
+    /// things stand (`closed`: [`Connection::is_closed`]).
+    pub fn hand_out_at(&self, closed: bool, cfg: &super::AnalyzerConfig) -> i64 {
+        let linger = i64::try_from(cfg.linger_ns).unwrap_or(i64::MAX);
+        let quiet = i64::try_from(cfg.closed_linger_ns).unwrap_or(i64::MAX);
+        let mut at = self.finished_at.unwrap_or(i64::MAX).saturating_add(linger);
+        if closed {
+            at = at.min(
+                self.last_ts
+                    .saturating_add(quiet.max(self.retx_gap.saturating_mul(3))),
+            );
+        }
+        at
+    }
+
     /// Is the connection over (both FINs, or a RST)?
     pub fn is_finished(&self) -> bool {
         self.finished_at.is_some()
@@ -339,7 +452,7 @@ impl Connection {
             handshake_ack: self.handshake_ack,
             irtt_ns: (self.irtt != 0).then_some(self.irtt),
             end,
-            story: self.story.take().map(|b| b.finish(now)),
+            story: self.story.take().map(|b| Box::new(b.finish(now))),
         }
     }
 
@@ -549,6 +662,11 @@ impl Connection {
         }
         if retrans {
             self.stats[dir.index()].retransmissions += 1;
+            // The sender's retransmission interval: with the RTO's doubling
+            // (RFC 6298 5.5) the next one, if any, comes about twice as late.
+            if fwd.lastack_set {
+                self.retx_gap = ts.saturating_sub(fwd.lastack_time).max(0);
+            }
         }
 
         // Remember the segment until it is acknowledged.
@@ -557,13 +675,7 @@ impl Connection {
             nextseq = nextseq.wrapping_add(1);
         }
         if (seglen > 0 || fl.syn() || fl.fin()) && fwd.unacked.len() < self.max_unacked {
-            fwd.push_unacked(Unacked {
-                frame,
-                ts,
-                seq,
-                nextseq,
-                retrans,
-            });
+            fwd.push_unacked(Unacked::new(frame, ts, seq, nextseq, retrans));
         }
         // The highest sequence number sent (a zero-window probe does not count).
         let zwp = f & F::ZERO_WINDOW_PROBE != 0;
@@ -595,46 +707,15 @@ impl Connection {
 
         // Drop what this ACK covers from the peer's list; an exact match gives the RTT
         // (the earliest transmission of that range, as tshark reports it).
-        let mut acks_frame = None;
-        let mut ack_rtt_ns = None;
-        let mut ambiguous = false;
-        if is_ack && !rev.unacked.is_empty() {
-            let a = crate::wire::SeqNumber(ack);
-            let mut matched = false;
-            // The span of what is kept, folded in list order (see `Half::span`).
-            let mut span: Option<(u32, u32)> = None;
-            rev.unacked.retain_mut(|u| {
-                let useq = crate::wire::SeqNumber(u.seq);
-                let unext = crate::wire::SeqNumber(u.nextseq);
-                let keep = if ack == u.nextseq {
-                    // Karn (RFC 6298, 3): a range sent twice (or a retransmission)
-                    // gives no valid sample.
-                    ambiguous |= matched || u.retrans;
-                    if !matched {
-                        matched = true;
-                        acks_frame = Some(u.frame);
-                        ack_rtt_ns = Some(ts.saturating_sub(u.ts).max(0) as u64);
-                    }
-                    false
-                } else if a.after(useq) && !a.after(unext) {
-                    u.seq = ack;
-                    true
-                } else {
-                    // Kept while not yet covered; a range wholly below the ack is dropped.
-                    unext.after(a)
-                };
-                if keep {
-                    span = Some(match span {
-                        None => (u.seq, u.nextseq),
-                        Some(sp) => super::half::fold_span(sp, u),
-                    });
-                }
-                keep
-            });
-            if let Some(sp) = span {
-                rev.span = sp;
-            }
-        }
+        let Acked {
+            acks_frame,
+            ack_rtt_ns,
+            ambiguous,
+        } = if is_ack {
+            rev.acknowledge(ack, ts)
+        } else {
+            Acked::default()
+        };
         // Bytes in flight after this segment: the span of this direction's unacked list.
         let mut bytes_in_flight = None;
         if seglen != 0 && fwd.valid_bif && !fwd.unacked.is_empty() {
@@ -683,7 +764,17 @@ impl Connection {
             self.handshake_ack = Some(frame);
         }
 
-        // Closing.
+        // Closing: remember each FIN and whether the peer acknowledged it.
+        if fl.fin() && !fwd.fin_sent {
+            fwd.fin_sent = true;
+            fwd.fin_next = nextseq;
+        }
+        if is_ack
+            && rev.fin_sent
+            && !crate::wire::SeqNumber(ack).before(crate::wire::SeqNumber(rev.fin_next))
+        {
+            rev.fin_acked = true;
+        }
         if self.finished_at.is_none()
             && (fl.rst()
                 || (self.stats[0].fin_frame.is_some() && self.stats[1].fin_frame.is_some()))
@@ -724,6 +815,45 @@ impl Connection {
             ack_rtt_ambiguous: ambiguous,
             irtt_ns: (self.irtt != 0).then_some(self.irtt),
             bytes_in_flight,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Options;
+    use proptest::prelude::*;
+
+    /// Option bytes built from plausible pieces (so that real options occur)
+    /// and random ones.
+    fn option_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(vec![1u8]),
+            Just(vec![0u8]),
+            any::<u8>().prop_map(|s| vec![3, 3, s]),
+            Just(vec![3, 4, 1, 2]),
+            prop::collection::vec(any::<u8>(), 0..4)
+                .prop_map(|v| [vec![5, 2 + v.len() as u8], v].concat()),
+            prop::collection::vec(any::<u8>(), 8..=24).prop_map(|v| {
+                let v = &v[..v.len() / 8 * 8];
+                [vec![5, 2 + v.len() as u8], v.to_vec()].concat()
+            }),
+            prop::collection::vec(any::<u8>(), 8).prop_map(|v| [vec![8, 10], v].concat()),
+            prop::collection::vec(any::<u8>(), 0..6),
+        ];
+        prop::collection::vec(piece, 0..6).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn the_byte_scan_reads_what_the_iterator_reads(bytes in option_bytes(), extra in 0u8..12) {
+            let bytes = &bytes[..bytes.len().min(40)];
+            let declared = (bytes.len() as u8).saturating_add(extra).min(40);
+            for opts in [Options::new(bytes), Options::with_declared(bytes, declared)] {
+                let (a, b) = (scan_all_options(opts), scan_wscale_and_sack(opts));
+                prop_assert_eq!((a.syn.wscale, a.sacked), (b.syn.wscale, b.sacked));
+            }
         }
     }
 }

@@ -2,21 +2,49 @@
 //! `tcp_analyze_seq_flow_info_t`), plus the 64-bit relative sequence tracking.
 
 use super::window::Scale;
+use crate::wire::SeqNumber;
 use std::collections::VecDeque;
 
-/// One transmitted, not yet acknowledged range (tshark's `tcp_unacked_t`).
+/// One transmitted, not yet acknowledged range (tshark's `tcp_unacked_t`),
+/// in 24 bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Unacked {
-    /// Frame that sent it.
-    pub frame: u64,
+    /// Frame that sent it (low 63 bits) and, in the top bit, whether the
+    /// segment was classified as a retransmission (Karn's rule).
+    frame_retx: u64,
     /// When.
     pub ts: i64,
     /// First sequence number not yet acknowledged (raw).
     pub seq: u32,
     /// Sequence number after it (raw; SYN and FIN count one).
     pub nextseq: u32,
-    /// The segment was classified as a retransmission (Karn's rule).
-    pub retrans: bool,
+}
+
+const RETX_BIT: u64 = 1 << 63;
+
+impl Unacked {
+    /// A range sent by `frame` (frame numbers stay far below 2^63).
+    #[inline]
+    pub fn new(frame: u64, ts: i64, seq: u32, nextseq: u32, retrans: bool) -> Self {
+        Self {
+            frame_retx: (frame & !RETX_BIT) | if retrans { RETX_BIT } else { 0 },
+            ts,
+            seq,
+            nextseq,
+        }
+    }
+
+    /// The frame that sent it.
+    #[inline]
+    pub fn frame(&self) -> u64 {
+        self.frame_retx & !RETX_BIT
+    }
+
+    /// The segment was classified as a retransmission.
+    #[inline]
+    pub fn retrans(&self) -> bool {
+        self.frame_retx & RETX_BIT != 0
+    }
 }
 
 /// Per-direction analysis state. Sequence numbers are raw 32-bit values
@@ -47,11 +75,20 @@ pub(crate) struct Half {
     /// flight cost O(1) per segment instead of a walk of the whole list.
     /// Meaningless while `unacked` is empty.
     pub span: (u32, u32),
+    /// Every entry of `unacked` starts at or after the end of the one before
+    /// it, and the whole list lies within 2^30 bytes: then an ACK only ever
+    /// removes or trims entries at the front (see [`Half::acknowledge`]).
+    pub ordered: bool,
     /// Highest relative sequence position reached, 64-bit (sent data or acknowledged by the peer).
     pub hi_rel: u64,
     /// Bytes covered by the SACK blocks of the last segment this side sent
     /// (tshark subtracts them from the peer's bytes in flight).
     pub sacked: u32,
+    /// This side sent a FIN; `fin_next` is the sequence number after it (raw).
+    pub fin_sent: bool,
+    pub fin_next: u32,
+    /// The peer acknowledged this side's FIN.
+    pub fin_acked: bool,
 }
 
 impl Default for Half {
@@ -75,17 +112,51 @@ impl Default for Half {
             valid_bif: true,
             unacked: VecDeque::new(),
             span: (0, 0),
+            ordered: true,
             hi_rel: 0,
             sacked: 0,
+            fin_sent: false,
+            fin_next: 0,
+            fin_acked: false,
         }
     }
 }
 
+/// What an ACK acknowledged ([`Half::acknowledge`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Acked {
+    /// The frame whose range ends at the acknowledgment number (tshark's `acks_frame`).
+    pub acks_frame: Option<u64>,
+    /// Time from that frame to the ACK (tshark's `ack_rtt`), ns.
+    pub ack_rtt_ns: Option<u64>,
+    /// Karn's rule: the range was sent more than once, or was a retransmission.
+    pub ambiguous: bool,
+}
+
+/// An ordered list spans less than this (see [`Half::ordered`]).
+const ORDERED_SPAN: u32 = 1 << 30;
+
+/// Capacity of the unacked list a recycled slot keeps.
+pub(crate) const KEEP_UNACKED: usize = 64;
+
 impl Half {
-    /// Back to the initial state, keeping the unacked buffer's allocation.
+    /// Frees the unacked list's buffer if the list is empty (a closed
+    /// connection lingering needs none).
+    pub fn release_if_empty(&mut self) {
+        if self.unacked.is_empty() && self.unacked.capacity() > 0 {
+            self.unacked = VecDeque::new();
+        }
+    }
+
+    /// Back to the initial state, keeping the unacked buffer's allocation
+    /// unless it grew large (a bulk transfer's): a recycled slot holds at most
+    /// [`KEEP_UNACKED`] entries' worth.
     pub fn reset(&mut self) {
         let mut unacked = std::mem::take(&mut self.unacked);
         unacked.clear();
+        if unacked.capacity() > KEEP_UNACKED {
+            unacked.shrink_to(KEEP_UNACKED);
+        }
         *self = Self {
             unacked,
             ..Self::default()
@@ -95,12 +166,106 @@ impl Half {
     /// Appends a transmitted range and folds it into [`Half::span`].
     #[inline]
     pub fn push_unacked(&mut self, u: Unacked) {
-        self.span = if self.unacked.is_empty() {
-            (u.seq, u.nextseq)
-        } else {
-            fold_span(self.span, &u)
-        };
+        match (self.unacked.front(), self.unacked.back()) {
+            (Some(front), Some(back)) => {
+                self.span = fold_span(self.span, &u);
+                self.ordered = self.ordered
+                    && !SeqNumber(u.seq).before(SeqNumber(back.nextseq))
+                    && u.nextseq.wrapping_sub(front.seq) < ORDERED_SPAN;
+            }
+            _ => {
+                self.span = (u.seq, u.nextseq);
+                self.ordered = u.nextseq.wrapping_sub(u.seq) < ORDERED_SPAN;
+            }
+        }
         self.unacked.push_back(u);
+    }
+
+    /// Removes what acknowledgment number `ack` (raw, received at `ts`)
+    /// covers from this side's unacknowledged list: a range ending exactly at
+    /// `ack` is acknowledged (the first such one gives the ACK's RTT, as
+    /// tshark reports it), a range `ack` falls into is trimmed to start at
+    /// it, a range wholly below it is dropped. [`Half::span`] follows.
+    ///
+    /// On an [`ordered`](Half::ordered) list with `ack` within 2^30 of its
+    /// start, every comparison is an exact integer comparison and only the
+    /// front can change: the walk stops at the first range `ack` does not
+    /// reach past, so an ACK costs what it removes, not the window.
+    pub fn acknowledge(&mut self, ack: u32, ts: i64) -> Acked {
+        let mut out = Acked::default();
+        let Some(front) = self.unacked.front() else {
+            return out;
+        };
+        let a = SeqNumber(ack);
+        let near = i64::from(a.diff(SeqNumber(front.seq))).abs() <= i64::from(ORDERED_SPAN);
+        if self.ordered && near {
+            while let Some(u) = self.unacked.front_mut() {
+                let (useq, unext) = (SeqNumber(u.seq), SeqNumber(u.nextseq));
+                if ack == u.nextseq {
+                    // At most one range ends at `ack` in an ordered list.
+                    out.ambiguous = u.retrans();
+                    out.acks_frame = Some(u.frame());
+                    out.ack_rtt_ns = Some(ts.saturating_sub(u.ts).max(0) as u64);
+                    self.unacked.pop_front();
+                    // Every later range starts at or after `ack`: untouched.
+                    break;
+                } else if a.after(useq) && !a.after(unext) {
+                    u.seq = ack;
+                    break;
+                } else if unext.after(a) {
+                    break;
+                }
+                self.unacked.pop_front();
+            }
+            if let (Some(f), Some(b)) = (self.unacked.front(), self.unacked.back()) {
+                self.span = (f.seq, b.nextseq);
+            }
+            return out;
+        }
+        let mut matched = false;
+        // The span of what is kept, folded in list order (see `Half::span`),
+        // and whether what is kept is ordered.
+        let mut span: Option<(u32, u32)> = None;
+        let mut ordered = true;
+        let mut prev_next: Option<u32> = None;
+        self.unacked.retain_mut(|u| {
+            let useq = SeqNumber(u.seq);
+            let unext = SeqNumber(u.nextseq);
+            let keep = if ack == u.nextseq {
+                // Karn (RFC 6298, 3): a range sent twice (or a retransmission)
+                // gives no valid sample.
+                out.ambiguous |= matched || u.retrans();
+                if !matched {
+                    matched = true;
+                    out.acks_frame = Some(u.frame());
+                    out.ack_rtt_ns = Some(ts.saturating_sub(u.ts).max(0) as u64);
+                }
+                false
+            } else if a.after(useq) && !a.after(unext) {
+                u.seq = ack;
+                true
+            } else {
+                // Kept while not yet covered; a range wholly below the ack is dropped.
+                unext.after(a)
+            };
+            if keep {
+                span = Some(match span {
+                    None => (u.seq, u.nextseq),
+                    Some(sp) => fold_span(sp, u),
+                });
+                ordered &= prev_next.is_none_or(|p| !useq.before(SeqNumber(p)));
+                prev_next = Some(u.nextseq);
+            }
+            keep
+        });
+        if let Some(sp) = span {
+            self.span = sp;
+            let front = self.unacked.front().map_or(sp.0, |f| f.seq);
+            self.ordered = ordered && sp.1.wrapping_sub(front) < ORDERED_SPAN;
+        } else {
+            self.ordered = true;
+        }
+        out
     }
 
     /// The relative position of raw sequence number `raw` in this direction's
@@ -131,7 +296,6 @@ impl Half {
 /// give the same answer as relative ones.
 #[inline]
 pub(crate) fn fold_span((first, last): (u32, u32), u: &Unacked) -> (u32, u32) {
-    use crate::wire::SeqNumber;
     let first = if SeqNumber(u.seq).before(SeqNumber(first)) {
         u.seq
     } else {
@@ -148,6 +312,53 @@ pub(crate) fn fold_span((first, last): (u32, u32), u: &Unacked) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Steps of a random exchange: send `len` bytes at `off` from the highest
+    /// end so far (negative: a retransmission), or acknowledge `off` past the
+    /// lowest start (anywhere, even far off).
+    fn step() -> impl Strategy<Value = (bool, i32, u16)> {
+        (
+            any::<bool>(),
+            prop_oneof![-3000i32..3000, any::<i32>()],
+            1u16..1500,
+        )
+    }
+
+    proptest! {
+        /// The front-only walk of an ordered list gives what the whole walk
+        /// gives: same RTT match, same list, same span.
+        #[test]
+        fn ordered_fast_path_is_the_full_walk(base in any::<u32>(), steps in prop::collection::vec(step(), 1..300)) {
+            let mut fast = Half::default();
+            let mut slow = Half::default();
+            let mut hi = base;
+            for (i, &(send, off, len)) in steps.iter().enumerate() {
+                if send {
+                    let seq = hi.wrapping_add(off.clamp(-3000, 0) as u32);
+                    let u = Unacked::new(i as u64, i as i64, seq, seq.wrapping_add(u32::from(len)), off < 0);
+                    if SeqNumber(u.nextseq).after(SeqNumber(hi)) {
+                        hi = u.nextseq;
+                    }
+                    fast.push_unacked(u);
+                    slow.push_unacked(u);
+                    slow.ordered = false;
+                } else {
+                    let ack = fast.unacked.front().map_or(base, |f| f.seq).wrapping_add(off as u32);
+                    let was_ordered = fast.ordered;
+                    let (a, b) = (fast.acknowledge(ack, 1000), slow.acknowledge(ack, 1000));
+                    slow.ordered = false;
+                    prop_assert_eq!((a.acks_frame, a.ack_rtt_ns, a.ambiguous), (b.acks_frame, b.ack_rtt_ns, b.ambiguous), "ordered {}", was_ordered);
+                    let fl: Vec<_> = fast.unacked.iter().map(|u| (u.seq, u.nextseq, u.frame())).collect();
+                    let sl: Vec<_> = slow.unacked.iter().map(|u| (u.seq, u.nextseq, u.frame())).collect();
+                    prop_assert_eq!(fl, sl);
+                    if !fast.unacked.is_empty() {
+                        prop_assert_eq!(fast.span, slow.span);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn relative_numbers_run_past_4_gib() {

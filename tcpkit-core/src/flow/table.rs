@@ -14,11 +14,19 @@ pub trait Slot {
     fn recycle(&mut self);
 }
 
+/// Slots per chunk of the slab (64 connections, about 40 KB: small enough for
+/// the allocator to reuse freed chunks instead of mapping fresh pages).
+const CHUNK: usize = 64;
+
 /// A map from flow key to values stored in a recycled slab.
+///
+/// The slab grows by chunks of [`CHUNK`] values that never move: growing it
+/// copies no value and never holds two copies of the table at once.
 #[derive(Debug)]
 pub struct Table<V> {
     map: HashMap<FlowKey, u32, FastHashBuilder>,
-    slab: Vec<V>,
+    chunks: Vec<Vec<V>>,
+    len: usize,
     keys: Vec<Option<FlowKey>>,
     free: Vec<u32>,
 }
@@ -34,7 +42,8 @@ impl<V: Slot + Default> Table<V> {
     pub fn new() -> Self {
         Self {
             map: HashMap::with_hasher(FastHashBuilder::default()),
-            slab: Vec::new(),
+            chunks: Vec::new(),
+            len: 0,
             keys: Vec::new(),
             free: Vec::new(),
         }
@@ -61,9 +70,15 @@ impl<V: Slot + Default> Table<V> {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
-                self.slab.push(V::default());
+                if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+                    self.chunks.push(Vec::with_capacity(CHUNK));
+                }
+                if let Some(c) = self.chunks.last_mut() {
+                    c.push(V::default());
+                }
                 self.keys.push(None);
-                (self.slab.len() - 1) as u32
+                self.len += 1;
+                (self.len - 1) as u32
             }
         };
         if let Some(k) = self.keys.get_mut(slot as usize) {
@@ -77,7 +92,7 @@ impl<V: Slot + Default> Table<V> {
     pub fn remove(&mut self, slot: u32) {
         if let Some(k) = self.keys.get_mut(slot as usize).and_then(Option::take) {
             self.map.remove(&k);
-            if let Some(v) = self.slab.get_mut(slot as usize) {
+            if let Some(v) = self.get_mut(slot) {
                 v.recycle();
             }
             self.free.push(slot);
@@ -87,13 +102,33 @@ impl<V: Slot + Default> Table<V> {
     /// The value in `slot`.
     #[inline]
     pub fn get(&self, slot: u32) -> Option<&V> {
-        self.slab.get(slot as usize)
+        let s = slot as usize;
+        self.chunks.get(s / CHUNK)?.get(s % CHUNK)
     }
 
     /// The value in `slot`, mutably.
     #[inline]
     pub fn get_mut(&mut self, slot: u32) -> Option<&mut V> {
-        self.slab.get_mut(slot as usize)
+        let s = slot as usize;
+        self.chunks.get_mut(s / CHUNK)?.get_mut(s % CHUNK)
+    }
+
+    /// Number of slots, live or free (slots are `0..slab_len()`).
+    #[inline]
+    pub fn slab_len(&self) -> usize {
+        self.len
+    }
+
+    /// Is `slot` live?
+    #[inline]
+    pub fn is_live(&self, slot: u32) -> bool {
+        self.keys.get(slot as usize).is_some_and(Option::is_some)
+    }
+
+    /// The key of the live entry in `slot`.
+    #[inline]
+    pub fn key(&self, slot: u32) -> Option<&FlowKey> {
+        self.keys.get(slot as usize).and_then(Option::as_ref)
     }
 
     /// Slots of all live entries (in slab order).

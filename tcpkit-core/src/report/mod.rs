@@ -100,7 +100,9 @@ struct Acc {
 pub struct Diagnostics {
     connections: u64,
     listeners: BTreeMap<Endpoint, Acc>,
-    conn_findings: Vec<Finding>,
+    /// Per-connection findings with their connection number (listed in
+    /// number order, whatever order the connections were handed out in).
+    conn_findings: Vec<(u64, Finding)>,
 }
 
 fn ep(e: Endpoint) -> String {
@@ -122,7 +124,7 @@ impl Diagnostics {
         for side in [Side::Client, Side::Server] {
             let zw = *s.zero_window.get(side.sends());
             if zw > 0 {
-                self.conn_findings.push(Finding {
+                self.conn_findings.push((s.conn.0, Finding {
                     code: "zero_window".into(),
                     text: format!(
                         "{} (the {} of connection {}) advertised a zero window {zw} time{}: its receive buffer was full (the application read more slowly than the data came).",
@@ -131,7 +133,7 @@ impl Diagnostics {
                         s.conn.0,
                         if zw == 1 { "" } else { "s" }
                     ),
-                });
+                }));
             }
         }
         if let (Some(c), Some(v)) = (s.implied_mtu.client, s.implied_mtu.server) {
@@ -142,7 +144,7 @@ impl Diagnostics {
                     (Side::Server, c)
                 };
                 let lm = c.min(v);
-                self.conn_findings.push(Finding {
+                self.conn_findings.push((s.conn.0, Finding {
                     code: "mtu_mismatch".into(),
                     text: format!(
                         "Connection {}: the {}'s MSS implies an MTU of {lm} bytes, the peer's {high}: {} sits behind a smaller link or a tunnel, and segments are limited to the smaller MSS.",
@@ -150,7 +152,7 @@ impl Diagnostics {
                         low.as_str(),
                         ep(s.endpoint(low))
                     ),
-                });
+                }));
             }
         }
         if s.handshake.syn_frames.is_empty() {
@@ -273,7 +275,9 @@ impl Diagnostics {
                 findings: codes,
             });
         }
-        findings.extend(self.conn_findings);
+        let mut conn_findings = self.conn_findings;
+        conn_findings.sort_by_key(|(conn, _)| *conn);
+        findings.extend(conn_findings.into_iter().map(|(_, f)| f));
         Report {
             connections: self.connections,
             listeners,
