@@ -41,13 +41,13 @@ fuzz_target!(|data: &[u8]| {
         }
         while let Some(rec) = an.pop_finished() {
             assert!(handed.insert(rec.conn.0), "connection handed out twice");
-            stories.extend(rec.story);
+            stories.extend(rec.story.map(|s| *s));
         }
     }
     let finished = an.finish();
     for rec in finished.connections {
         assert!(handed.insert(rec.conn.0), "connection handed out twice");
-        stories.extend(rec.story);
+        stories.extend(rec.story.map(|s| *s));
     }
     assert_eq!(handed.len() as u64, finished.stats.connections);
     assert!(handed.iter().copied().eq(0..finished.stats.connections));
