@@ -16,18 +16,42 @@ use crate::wire::{Segment, TcpFlags, TcpOption};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SynOptions {
-    /// Maximum segment size.
+    /// Maximum segment size (RFC 9293 3.7.1).
     pub mss: Option<u16>,
-    /// Window scale shift as sent (not clamped).
+    /// Window scale shift count as sent, not clamped (RFC 7323 2.2); `None` if absent.
     pub wscale: Option<u8>,
-    /// SACK permitted.
+    /// SACK permitted (RFC 2018).
     pub sack_perm: bool,
-    /// Timestamps option present.
+    /// Timestamps option present (RFC 7323 3).
     pub timestamps: bool,
-    /// TCP Fast Open option present (cookie or cookie request).
+    /// TCP Fast Open option present, cookie or cookie request (RFC 7413).
     pub tfo: bool,
-    /// Multipath TCP option present.
+    /// Multipath TCP option present (RFC 8684).
     pub mptcp: bool,
+}
+
+impl SynOptions {
+    /// Notes what one option says (options that are not SYN options are ignored).
+    pub fn note(&mut self, opt: &TcpOption<'_>) {
+        match *opt {
+            TcpOption::Mss(v) => self.mss = Some(v),
+            TcpOption::WindowScale(s) => self.wscale = Some(s),
+            TcpOption::SackPermitted => self.sack_perm = true,
+            TcpOption::Timestamps { .. } => self.timestamps = true,
+            TcpOption::FastOpen { .. } => self.tfo = true,
+            TcpOption::Mptcp { .. } => self.mptcp = true,
+            _ => {}
+        }
+    }
+
+    /// The SYN options of a segment (up to a malformed option, which ends the list).
+    pub fn of(seg: &Segment<'_>) -> Self {
+        let mut o = Self::default();
+        for opt in seg.options.iter().flatten() {
+            o.note(&opt);
+        }
+        o
+    }
 }
 
 /// First and last frame of a repeated segment kind, and how many were seen.
@@ -253,18 +277,12 @@ fn scan_all_options(options: crate::wire::Options<'_>) -> OptSummary {
     let mut o = OptSummary::default();
     for opt in options.iter() {
         match opt {
-            Ok(TcpOption::Mss(v)) => o.syn.mss = Some(v),
-            Ok(TcpOption::WindowScale(s)) => o.syn.wscale = Some(s),
-            Ok(TcpOption::SackPermitted) => o.syn.sack_perm = true,
-            Ok(TcpOption::Timestamps { .. }) => o.syn.timestamps = true,
-            Ok(TcpOption::FastOpen { .. }) => o.syn.tfo = true,
-            Ok(TcpOption::Mptcp { .. }) => o.syn.mptcp = true,
             Ok(TcpOption::Sack(blocks)) => {
                 for (l, r) in blocks.iter() {
                     o.sacked = o.sacked.wrapping_add(r.0.wrapping_sub(l.0));
                 }
             }
-            Ok(_) => {}
+            Ok(other) => o.syn.note(&other),
             Err(_) => break,
         }
     }

@@ -212,7 +212,7 @@ impl StoryBuilder {
         let mut tsval = None;
         // Handshake.
         if fl.syn() {
-            let opts = syn_options(seg);
+            let opts = SynOptions::of(seg);
             if !fl.ack() {
                 if self.syns.len() < MAX_HANDSHAKE_FRAMES {
                     self.syns.push((frame, ts_ns));
@@ -593,22 +593,6 @@ fn remember<T>(ring: &mut Vec<T>, pos: &mut usize, cap: usize, x: T) {
         *slot = x;
         *pos = (*pos + 1) % cap;
     }
-}
-
-fn syn_options(seg: &Segment<'_>) -> SynOptions {
-    let mut o = SynOptions::default();
-    for opt in seg.options.iter().flatten() {
-        match opt {
-            TcpOption::Mss(m) => o.mss = Some(m),
-            TcpOption::WindowScale(s) => o.wscale = Some(s),
-            TcpOption::SackPermitted => o.sack_perm = true,
-            TcpOption::Timestamps { .. } => o.timestamps = true,
-            TcpOption::FastOpen { .. } => o.tfo = true,
-            TcpOption::Mptcp { .. } => o.mptcp = true,
-            _ => {}
-        }
-    }
-    o
 }
 
 fn close_of(

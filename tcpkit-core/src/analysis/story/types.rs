@@ -152,23 +152,7 @@ pub struct Handshake {
     pub ack_ts_ns: Option<i64>,
 }
 
-/// The options of a SYN or SYN-ACK.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct SynOptions {
-    /// Maximum segment size (RFC 9293 3.7.1).
-    pub mss: Option<u16>,
-    /// Window scale shift count (RFC 7323 2.2), `None` if absent.
-    pub wscale: Option<u8>,
-    /// SACK permitted (RFC 2018).
-    pub sack_perm: bool,
-    /// Timestamps option present (RFC 7323 3).
-    pub timestamps: bool,
-    /// TCP Fast Open option present (RFC 7413).
-    pub tfo: bool,
-    /// Multipath TCP option present (RFC 8684).
-    pub mptcp: bool,
-}
+pub use crate::analysis::SynOptions;
 
 /// What was retransmitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
