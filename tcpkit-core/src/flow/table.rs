@@ -20,7 +20,7 @@ const CHUNK: usize = 64;
 
 /// A map from flow key to values stored in a recycled slab.
 ///
-/// The slab grows by chunks of [`CHUNK`] values that never move: growing it
+/// The slab grows by chunks of `CHUNK` (64) values that never move: growing it
 /// copies no value and never holds two copies of the table at once.
 #[derive(Debug)]
 pub struct Table<V> {
