@@ -1130,41 +1130,28 @@ fn write_mptcp<W: Write>(
             }
             let mut off = 4;
             let mut left = len - 4;
+            // The next data ACK or data sequence number: 8 bytes when `wide`, else 4.
+            let number = |wide: bool, off: &mut usize, left: &mut usize| -> Result<u64, Stop> {
+                let width = if wide { 8 } else { 4 };
+                if *left < width {
+                    return Err(Stop::Bad);
+                }
+                let v = if wide {
+                    b64(*off)?
+                } else {
+                    u64::from(b32(*off)?)
+                };
+                *off += width;
+                *left -= width;
+                Ok(v)
+            };
             if f & 0x01 != 0 {
                 w.write_str(" ack ")?;
-                if f & 0x02 != 0 {
-                    if left < 8 {
-                        return Err(Stop::Bad);
-                    }
-                    write!(w, "{}", b64(off)?)?;
-                    off += 8;
-                    left -= 8;
-                } else {
-                    if left < 4 {
-                        return Err(Stop::Bad);
-                    }
-                    write!(w, "{}", b32(off)?)?;
-                    off += 4;
-                    left -= 4;
-                }
+                write!(w, "{}", number(f & 0x02 != 0, &mut off, &mut left)?)?;
             }
             if f & 0x04 != 0 {
                 w.write_str(" seq ")?;
-                if f & 0x08 != 0 {
-                    if left < 8 {
-                        return Err(Stop::Bad);
-                    }
-                    write!(w, "{}", b64(off)?)?;
-                    off += 8;
-                    left -= 8;
-                } else {
-                    if left < 4 {
-                        return Err(Stop::Bad);
-                    }
-                    write!(w, "{}", b32(off)?)?;
-                    off += 4;
-                    left -= 4;
-                }
+                write!(w, "{}", number(f & 0x08 != 0, &mut off, &mut left)?)?;
                 if left < 4 {
                     return Err(Stop::Bad);
                 }
