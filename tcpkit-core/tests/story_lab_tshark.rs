@@ -11,28 +11,7 @@ use story_support::*;
 
 #[test]
 fn every_lab_fact_with_tshark_segment_facts() {
-    let mut total = 0;
-    let mut failed = Vec::new();
-    for dir in scenarios() {
-        let (flows, report) = stories_from_tshark(&dir);
-        let c = check_scenario(&dir, &flows, &report);
-        total += c.results.len();
-        for m in c.misses() {
-            failed.push(format!(
-                "{}: {} [{}]",
-                dir.file_name().unwrap().to_string_lossy(),
-                m.what,
-                m.detail
-            ));
-        }
-    }
-    assert!(total > 150, "only {total} facts checked");
-    assert!(
-        failed.is_empty(),
-        "{} of {total} facts missed:\n{}",
-        failed.len(),
-        failed.join("\n")
-    );
+    assert_every_lab_fact(stories_from_tshark);
 }
 
 /// The JSON names of `tcpkit flows --json` and `tcpkit report --json` (issue 4's contract).

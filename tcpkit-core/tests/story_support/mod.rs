@@ -12,6 +12,33 @@ use std::path::{Path, PathBuf};
 use tcpkit_core::analysis::story::{ConnectionStory, Outcome, Side, TrainKind};
 use tcpkit_core::report::Report;
 
+/// Runs [`check_scenario`] over every lab scenario with the stories `stories`
+/// gives for its folder, and fails with every fact missed.
+pub fn assert_every_lab_fact(stories: impl Fn(&Path) -> (Vec<ConnectionStory>, Report)) {
+    let mut total = 0;
+    let mut failed = Vec::new();
+    for dir in scenarios() {
+        let (flows, report) = stories(&dir);
+        let c = check_scenario(&dir, &flows, &report);
+        total += c.results.len();
+        for m in c.misses() {
+            failed.push(format!(
+                "{}: {} [{}]",
+                dir.file_name().unwrap().to_string_lossy(),
+                m.what,
+                m.detail
+            ));
+        }
+    }
+    assert!(total > 150, "only {total} facts checked");
+    assert!(
+        failed.is_empty(),
+        "{} of {total} facts missed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+}
+
 /// `../shared/captures/lab`.
 pub fn lab_root() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures/lab");
