@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit and integration tests.
-# Installs nothing beyond the Rust toolchain's own components.
+# Beyond the Rust toolchain's own components it installs only the Python
+# tools of tcpkit-py/requirements-dev.txt, into .venv (scripts/python-env.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -13,3 +14,8 @@ cargo check --manifest-path tcpkit-core/fuzz/Cargo.toml --target-dir target/fuzz
 cargo test --workspace --no-fail-fast
 # The optional memory-mapped input (the one `unsafe` in the core).
 cargo test -p tcpkit-core --features mmap --test capture_mmap
+# The Python package: the wheel built into .venv, its tests compared with the
+# release `tcpkit` binary.
+cargo build --release -p tcpkit-examples --bin tcpkit
+scripts/python-env.sh
+.venv/bin/python -m pytest tcpkit-py/tests -q
