@@ -48,7 +48,7 @@ if [ -z "$PCAP" ]; then
     if [ ! -s "$PCAP" ]; then
         mkdir -p "$(dirname "$PCAP")"
         SUDO=; [ "$(id -u)" -eq 0 ] || SUDO="sudo -E"
-        $SUDO "$ROOT/../shared/bench/make-bench-pcap.sh" "$PCAP" >&2
+        $SUDO "$ROOT/bench/make-bench-pcap.sh" "$PCAP" >&2
     fi
 fi
 [ -s "$PCAP" ] || { echo "no capture at $PCAP" >&2; exit 1; }

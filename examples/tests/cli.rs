@@ -18,7 +18,7 @@ fn demo() -> PathBuf {
 /// (checksum remark included).
 #[test]
 fn demo_text_matches_tcpdump_v() {
-    let lab = common::shared().join("captures/lab/handshake-close");
+    let lab = common::testdata().join("captures/lab/handshake-close");
     assert_eq!(
         std::fs::read(lab.join("capture.pcap")).expect("lab capture"),
         std::fs::read(demo()).expect("demo capture"),
@@ -65,7 +65,7 @@ fn demo_text_matches_tcpdump_v() {
 /// `--json` against tshark's view of the same capture (`tshark.tsv`).
 #[test]
 fn demo_json_matches_tshark_fields() {
-    let lab = common::shared().join("captures/lab/handshake-close");
+    let lab = common::testdata().join("captures/lab/handshake-close");
     let rows = common::read_tsv(&lab.join("tshark.tsv"));
     let rows: HashMap<u64, _> = rows
         .iter()
@@ -158,7 +158,7 @@ fn usage_and_missing_file_errors() {
 /// stops quietly with status 0.
 #[test]
 fn closed_pipe_is_quiet() {
-    let big = common::shared().join("captures/lab/small-transfer-full-payload/capture.pcap");
+    let big = common::testdata().join("captures/lab/small-transfer-full-payload/capture.pcap");
     let mut child = Command::new(common::bin())
         .args(["segments".as_ref(), "-vv".as_ref(), big.as_os_str()])
         .stdout(Stdio::piped())

@@ -66,7 +66,7 @@ fn pass(bytes: &[u8], story: bool) -> Pass {
 /// table's growth (32, for log2-many doublings of its slab and hash map).
 #[test]
 fn no_allocation_per_segment() {
-    let lab = common::shared().join("captures/lab");
+    let lab = common::testdata().join("captures/lab");
     for scenario in ["bulk-loss-sack", "many-short-connections"] {
         let bytes = std::fs::read(lab.join(scenario).join("capture.pcap")).expect("capture");
         let p = pass(&bytes, false);
@@ -91,7 +91,7 @@ fn no_allocation_per_segment() {
 /// more per doubling, never one per segment.
 #[test]
 fn stories_allocate_per_connection_not_per_segment() {
-    let lab = common::shared().join("captures/lab");
+    let lab = common::testdata().join("captures/lab");
     for scenario in ["bulk-loss-sack", "many-short-connections"] {
         let bytes = std::fs::read(lab.join(scenario).join("capture.pcap")).expect("capture");
         let p = pass(&bytes, true);

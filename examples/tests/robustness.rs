@@ -18,7 +18,7 @@ fn frames_json(stdout: &[u8]) -> BTreeSet<u64> {
 
 #[test]
 fn libpcap_rejects_are_refused_with_one_line() {
-    let dir = common::shared().join("corpus/libpcap");
+    let dir = common::testdata().join("corpus/libpcap");
     let rejects = common::read_tsv(&dir.join("REJECTS.tsv"));
     assert!(!rejects.is_empty());
     for row in rejects {
@@ -41,7 +41,7 @@ fn libpcap_rejects_are_refused_with_one_line() {
 }
 
 fn all_captures() -> Vec<PathBuf> {
-    let sh = common::shared();
+    let sh = common::testdata();
     let mut caps = Vec::new();
     for d in [sh.join("corpus/tcpdump")] {
         for e in std::fs::read_dir(d).expect("corpus") {
@@ -144,7 +144,7 @@ fn check_cuts(capture: &Path, tmp: &Path) {
 fn truncations_keep_every_segment_before_the_cut() {
     let tmp = std::env::temp_dir().join(format!("tcpkit-cuts-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("tmp dir");
-    let lab = common::shared().join("captures/lab");
+    let lab = common::testdata().join("captures/lab");
     for s in [
         "handshake-close",
         "rst-refused-and-abort",

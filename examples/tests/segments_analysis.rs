@@ -48,7 +48,7 @@ fn near(ours: &Value, theirs: &str) -> bool {
 /// test cannot pass vacuously).
 #[test]
 fn bulk_loss_sack_fields_match_tshark() {
-    let lab = common::shared().join("captures/lab/bulk-loss-sack");
+    let lab = common::testdata().join("captures/lab/bulk-loss-sack");
     let rows = common::read_tsv(&lab.join("tshark.tsv"));
     let rows: HashMap<u64, &HashMap<String, String>> = rows
         .iter()
@@ -169,7 +169,7 @@ fn bulk_loss_sack_fields_match_tshark() {
 /// text line is still printed as tcpdump does, and `--stats` counts it.
 #[test]
 fn header_shorter_than_20_bytes_is_not_analysed() {
-    let corpus = common::shared().join("corpus/tcpdump");
+    let corpus = common::testdata().join("corpus/tcpdump");
     let cap = corpus.join("tcp_header_heapoverflow.pcap");
     let rows = common::read_tsv(&corpus.join("tcp_header_heapoverflow.pcap.tshark.tsv"));
     assert_eq!(rows.len(), 1);
@@ -196,7 +196,7 @@ fn header_shorter_than_20_bytes_is_not_analysed() {
 /// rows of the same capture (segments, connections, retransmissions).
 #[test]
 fn count_modes_match_tshark_totals() {
-    let lab = common::shared().join("captures/lab/bulk-loss-sack");
+    let lab = common::testdata().join("captures/lab/bulk-loss-sack");
     let rows = common::read_tsv(&lab.join("tshark.tsv"));
     let tcp: Vec<_> = rows
         .iter()

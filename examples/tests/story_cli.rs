@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn lab(name: &str) -> PathBuf {
-    common::shared().join("captures/lab").join(name)
+    common::testdata().join("captures/lab").join(name)
 }
 
 fn capture(dir: &Path) -> PathBuf {
@@ -34,7 +34,7 @@ fn stdout(args: &[&std::ffi::OsStr]) -> String {
 
 #[test]
 fn flows_json_one_object_per_connection_of_every_lab_capture() {
-    for e in std::fs::read_dir(common::shared().join("captures/lab")).unwrap() {
+    for e in std::fs::read_dir(common::testdata().join("captures/lab")).unwrap() {
         let dir = e.unwrap().path();
         if !dir.join("manifest.json").is_file() {
             continue;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{panicked, run, shared};
+use common::{panicked, run, testdata};
 use sha2::{Digest, Sha256};
 
 fn hex(b: &[u8]) -> String {
@@ -13,7 +13,7 @@ fn hex(b: &[u8]) -> String {
 
 #[test]
 fn every_lab_payload_reassembles_byte_exact() {
-    let lab = shared().join("captures/lab");
+    let lab = testdata().join("captures/lab");
     let mut checked = 0;
     for sc in std::fs::read_dir(&lab).unwrap().flatten() {
         let manifest = sc.path().join("manifest.json");
@@ -70,7 +70,7 @@ fn snaplen_cut_payload_is_reported_as_gaps() {
     // bulk-loss-sack was captured with snaplen 128: 128 - 14 (Ethernet) - 20 (IPv4)
     // - 32 (TCP with timestamps) = 62 payload bytes of each 8448-byte segment are
     // in the file. The manifest's c2s stream is 20262144 bytes.
-    let cap = shared().join("captures/lab/bulk-loss-sack/capture.pcap");
+    let cap = testdata().join("captures/lab/bulk-loss-sack/capture.pcap");
     let o = run(&["stream".as_ref(), cap.as_os_str(), "0".as_ref()]);
     assert!(o.status.success() && !panicked(&o));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -91,7 +91,7 @@ fn snaplen_cut_payload_is_reported_as_gaps() {
 
 #[test]
 fn unknown_connection_is_a_one_line_error() {
-    let cap = shared().join("captures/lab/handshake-close/capture.pcap");
+    let cap = testdata().join("captures/lab/handshake-close/capture.pcap");
     let o = run(&["stream".as_ref(), cap.as_os_str(), "7".as_ref()]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);

@@ -94,7 +94,7 @@ fn span_and_cksum_like_the_python_tool() {
 
 #[test]
 fn tcpdump_parity_at_least_99_percent() {
-    let dir = common::shared().join("corpus/tcpdump");
+    let dir = common::testdata().join("corpus/tcpdump");
     let manifest = common::read_tsv(&dir.join("MANIFEST.tsv"));
     let lines = common::read_tsv(&dir.join("tcp-lines.tsv"));
     let mut by_test: HashMap<&str, Vec<&HashMap<String, String>>> = HashMap::new();
@@ -193,7 +193,7 @@ fn ip_header(text: &str) -> Option<&str> {
 /// the inner header (the segment's own line).
 #[test]
 fn verbose_ip_header_matches_tcpdump() {
-    let dir = common::shared().join("corpus/tcpdump");
+    let dir = common::testdata().join("corpus/tcpdump");
     let manifest = common::read_tsv(&dir.join("MANIFEST.tsv"));
     let lines = common::read_tsv(&dir.join("tcp-lines.tsv"));
     let (mut total, mut ok) = (0, 0);
@@ -279,7 +279,7 @@ fn cksum_remark(text: &str) -> Option<&str> {
 /// every line where both print one (the parity above leaves it out).
 #[test]
 fn checksum_remarks_match_tcpdump() {
-    let dir = common::shared().join("corpus/tcpdump");
+    let dir = common::testdata().join("corpus/tcpdump");
     let manifest = common::read_tsv(&dir.join("MANIFEST.tsv"));
     let lines = common::read_tsv(&dir.join("tcp-lines.tsv"));
     let (mut total, mut ok) = (0, 0);

@@ -146,7 +146,7 @@ fn decode(bytes: &[u8]) -> u64 {
 }
 
 fn bench(c: &mut Criterion) {
-    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures/lab");
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures/lab");
     let inputs = [
         (
             "lab-bulk-loss-sack",

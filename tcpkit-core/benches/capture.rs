@@ -88,15 +88,15 @@ fn walk_stream(bytes: &[u8]) -> u64 {
 }
 
 fn bench(c: &mut Criterion) {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures/lab");
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures/lab");
     let inputs = [
         (
             "lab-small-transfer-full-payload",
-            std::fs::read(shared.join("small-transfer-full-payload/capture.pcap")).unwrap(),
+            std::fs::read(lab.join("small-transfer-full-payload/capture.pcap")).unwrap(),
         ),
         (
             "lab-pcapng-dumpcap",
-            std::fs::read(shared.join("pcapng-dumpcap/capture.pcapng")).unwrap(),
+            std::fs::read(lab.join("pcapng-dumpcap/capture.pcapng")).unwrap(),
         ),
         ("synthetic-200k", synthetic()),
         ("synthetic-ng-200k", synthetic_ng()),

@@ -13,7 +13,7 @@ use std::path::Path;
 use tcpkit_core::capture::{Packet, SliceReader};
 use tcpkit_core::wire;
 
-const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/captures/lab");
+const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/captures/lab");
 
 fn load(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(LAB).join(name).join("capture.pcap")).expect("lab capture")

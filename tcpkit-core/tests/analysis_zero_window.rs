@@ -12,7 +12,7 @@ use tcpkit_core::capture::SliceReader;
 use tcpkit_core::wire;
 
 fn dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures/lab/zero-window")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures/lab/zero-window")
 }
 
 /// (epoch seconds, namespace, sample text) of every ss.log sample.

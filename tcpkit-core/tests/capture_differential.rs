@@ -1,6 +1,6 @@
 //! Differential test against pcap-parser 0.17 (an independent nom-based
-//! reader) over every capture of ../shared/corpus/tcpdump and
-//! ../shared/captures/lab: same packet count, bytes, original lengths and
+//! reader) over every capture of testdata/corpus/tcpdump and
+//! testdata/captures/lab: same packet count, bytes, original lengths and
 //! timestamps.
 //!
 //! Documented differences, where we follow libpcap (what tcpdump reads with)

@@ -104,7 +104,7 @@ fn all_magics_and_byte_orders_agree() {
 #[test]
 fn lab_capture_header_facts() {
     // tcpdump -i any writes SLL2 (276); the manifest of this scenario says so.
-    let path = capture_support::shared().join("captures/lab/any-interface-sll2");
+    let path = capture_support::testdata().join("captures/lab/any-interface-sll2");
     let file = std::fs::read_dir(&path)
         .unwrap()
         .map(|e| e.unwrap().path())

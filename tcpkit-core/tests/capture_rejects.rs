@@ -1,13 +1,13 @@
-//! Every file of ../shared/corpus/libpcap is refused, with libpcap's reason
+//! Every file of testdata/corpus/libpcap is refused, with libpcap's reason
 //! (REJECTS.tsv holds the error libpcap itself reports).
 
 mod capture_support;
 
-use capture_support::{Trickle, read_slice, read_stream, shared};
+use capture_support::{Trickle, read_slice, read_stream, testdata};
 use tcpkit_core::error::CaptureErrorKind;
 
 fn rejects() -> Vec<(String, String)> {
-    let tsv = std::fs::read_to_string(shared().join("corpus/libpcap/REJECTS.tsv")).unwrap();
+    let tsv = std::fs::read_to_string(testdata().join("corpus/libpcap/REJECTS.tsv")).unwrap();
     let rows: Vec<_> = tsv
         .lines()
         .skip(1)
@@ -24,7 +24,7 @@ fn rejects() -> Vec<(String, String)> {
 #[test]
 fn every_libpcap_reject_is_refused_with_libpcaps_reason() {
     for (file, libpcap_reason) in rejects() {
-        let bytes = std::fs::read(shared().join("corpus/libpcap").join(&file)).unwrap();
+        let bytes = std::fs::read(testdata().join("corpus/libpcap").join(&file)).unwrap();
         let (packets, err) = read_slice(&bytes);
         let err = err.unwrap_or_else(|| panic!("{file}: accepted"));
         assert!(packets.is_empty(), "{file}: garbage packets yielded");

@@ -10,7 +10,7 @@ use tcpkit_core::reassembly::{
 };
 
 fn lab() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures/lab")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures/lab")
 }
 
 fn manifest(scenario: &str) -> serde_json::Value {
@@ -477,7 +477,7 @@ fn every_corpus_capture_follows_without_panic_and_adds_up() {
     // tcpdump's test captures (odd link layers, truncation, bad options,
     // IPv6, tunnels): the first connections of each, both directions. Reader
     // errors are fine; panics and inconsistent accounting are not.
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/tcpdump");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/corpus/tcpdump");
     let mut followed = 0;
     for entry in std::fs::read_dir(dir).expect("corpus dir") {
         let path = entry.expect("entry").path();

@@ -1,5 +1,5 @@
 //! Per-segment parity with tshark 4.0's TCP analysis, on every capture of
-//! ../shared/captures/lab and ../shared/corpus/tcpdump, joined on frame number
+//! testdata/captures/lab and testdata/corpus/tcpdump, joined on frame number
 //! with the `tshark*.tsv` beside it. Fields and comparison rules are those of
 //! shared/tools/tshark_parity.py: conn, seq, ack (when tshark shows the A
 //! flag), len, calculated window and scale factor (when tshark prints them),
@@ -33,13 +33,13 @@ const FLAGS: [&str; 13] = [
     "keep_alive_ack",
 ];
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
 }
 
 fn pairs() -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
-    let lab = shared().join("captures/lab");
+    let lab = testdata().join("captures/lab");
     let mut scen: Vec<PathBuf> = std::fs::read_dir(&lab)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
@@ -62,7 +62,7 @@ fn pairs() -> Vec<(PathBuf, PathBuf)> {
             }
         }
     }
-    let corpus = shared().join("corpus/tcpdump");
+    let corpus = testdata().join("corpus/tcpdump");
     let mut tsvs: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
@@ -308,7 +308,7 @@ fn compare(row: &HashMap<String, String>, o: &Ours, t: &mut Tally) -> bool {
 fn tshark_parity() {
     let pairs = pairs();
     if pairs.is_empty() {
-        eprintln!("no oracle captures under {}", shared().display());
+        eprintln!("no oracle captures under {}", testdata().display());
         return;
     }
     let mut t = Tally::default();
@@ -488,7 +488,7 @@ fn tshark_supplement_for_the_corpus() {
         "the whole corpus: {}",
         by_capture.len()
     );
-    let corpus = shared().join("corpus/tcpdump");
+    let corpus = testdata().join("corpus/tcpdump");
     let (mut rows, mut flagged, mut differ) = (0, 0, Vec::new());
     for (cap, expected) in &by_capture {
         let ours = analyse(&corpus.join(cap)).unwrap_or_default();

@@ -9,7 +9,7 @@ use tcpkit_core::wire;
 
 #[test]
 fn decoding_allocates_nothing() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/tcpdump");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/corpus/tcpdump");
     let mut files: Vec<Vec<u8>> = Vec::new();
     for e in fs::read_dir(corpus).unwrap() {
         let p = e.unwrap().path();

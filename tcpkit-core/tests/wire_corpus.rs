@@ -1,4 +1,4 @@
-//! `wire::decode` against tshark over every capture in ../shared.
+//! `wire::decode` against tshark over every capture in testdata/.
 //!
 //! For every frame with a TCP row in the capture's tshark oracle (tshark 4.0,
 //! `-T fields`, written by the corpus builders, not by us) the decoded
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use tcpkit_core::capture::{LinkType, Packet, SliceReader};
 use tcpkit_core::wire::{self, Segment, TcpFlags, TcpOption};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata");
 
 /// Frames where tcpdump (the other oracle) prints a TCP line but tshark 4.0
 /// has no TCP row; we follow tcpdump (corpus/tcpdump/README.md lists them).
@@ -253,7 +253,7 @@ fn compare(row: &Row, s: &Segment<'_>) -> Vec<String> {
 /// (capture, tshark oracle) pairs.
 fn captures() -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
-    let corpus = Path::new(SHARED).join("corpus/tcpdump");
+    let corpus = Path::new(TESTDATA).join("corpus/tcpdump");
     for e in fs::read_dir(&corpus).expect("corpus") {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
@@ -261,7 +261,7 @@ fn captures() -> Vec<(PathBuf, PathBuf)> {
             out.push((p, tsv));
         }
     }
-    let lab = Path::new(SHARED).join("captures/lab");
+    let lab = Path::new(TESTDATA).join("captures/lab");
     for e in fs::read_dir(&lab).expect("lab") {
         let d = e.unwrap().path();
         for (cap, tsv) in [
@@ -344,7 +344,7 @@ fn decode_agrees_with_tshark() {
 /// printed TCP lines are not decoded as TCP unless tshark calls them TCP.
 #[test]
 fn decode_agrees_with_tcpdump_lines() {
-    let corpus = Path::new(SHARED).join("corpus/tcpdump");
+    let corpus = Path::new(TESTDATA).join("corpus/tcpdump");
     let manifest = fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
     let mut capture_of = BTreeMap::new();
     for line in manifest.lines().skip(1) {

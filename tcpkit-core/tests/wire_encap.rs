@@ -1,5 +1,5 @@
 //! `wire::decode_layers` and the renderer's encapsulation text against
-//! tcpdump's expected outputs (`../shared/corpus/tcpdump/*.out`, cited by file
+//! tcpdump's expected outputs (`testdata/corpus/tcpdump/*.out`, cited by file
 //! and line). tcpdump breaks a `-v` record into several lines; the expected
 //! strings below are those lines joined by one space, cut where the
 //! segment's own IP header starts.
@@ -8,7 +8,7 @@ use std::path::Path;
 use tcpkit_core::capture::SliceReader;
 use tcpkit_core::wire::{self, Encapsulation, Layer, RenderOptions, Renderer};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/tcpdump");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/corpus/tcpdump");
 
 /// For frame `frame` of `capture` at `verbose`: (encapsulation text, segment
 /// line), rendering every earlier frame first (tcpdump's relative numbers).

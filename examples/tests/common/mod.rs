@@ -9,12 +9,12 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tcpkit")
 }
 
-/// `../shared` beside the checkout (the oracles); the tests need it.
-pub fn shared() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+/// The repository's `testdata/` (the oracles, see testdata/README.md).
+pub fn testdata() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata");
     assert!(
         p.join("corpus").is_dir(),
-        "the oracles are expected in {} (../shared beside the checkout)",
+        "the oracles are expected in {} (testdata/ of the repository)",
         p.display()
     );
     p

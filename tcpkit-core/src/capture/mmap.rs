@@ -22,15 +22,19 @@ pub struct MmapCapture {
 
 impl MmapCapture {
     /// Maps the file at `path` read-only.
+    ///
+    /// **Precondition:** nothing may modify or truncate the file while it is
+    /// mapped (as long as this value lives). tcpkit cannot enforce it: if
+    /// another process rewrites the file, the bytes behind a `&[u8]` change,
+    /// which is undefined behaviour in Rust, and an access past a truncated
+    /// end raises SIGBUS. Map only finished captures; read a file that is
+    /// still being written with `capture::open` (streaming) instead.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let file = File::open(path)?;
-        // SAFETY: the map is read-only and private to this value; the only
-        // hazard is another process truncating or rewriting the file while it
-        // is mapped, which can change the bytes under us (still memory-safe for
-        // reads of `u8`, as the reader only ever reads bytes and checks every
-        // length) or raise SIGBUS on access past a truncated end. Captures are
-        // normally finished files; callers who read a file still being written
-        // should use `capture::open` (streaming) instead.
+        // SAFETY: `Mmap::map` is sound only while the file is not modified
+        // for the lifetime of the map; that is this function's documented
+        // precondition, which the caller upholds (not something the map or
+        // the reader's length checks can guarantee).
         let map = unsafe { Mmap::map(&file)? };
         Ok(Self { map })
     }

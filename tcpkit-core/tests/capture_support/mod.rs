@@ -1,4 +1,4 @@
-//! Helpers shared by the capture_* integration tests: where the shared corpus
+//! Helpers shared by the capture_* integration tests: where the test data
 //! is, a tiny test-only pcap/pcapng writer, and owned copies of packets.
 #![allow(dead_code)]
 
@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use tcpkit_core::capture::{Packet, PacketSource, SliceReader, StreamReader};
 use tcpkit_core::error::CaptureError;
 
-/// `../shared` relative to the workspace (always present in CI): fail loudly.
-pub fn shared() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+/// The repository's `testdata/` (oracle captures and corpora, see testdata/README.md): fail loudly.
+pub fn testdata() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
     assert!(
         p.join("corpus").is_dir(),
-        "shared corpus not found at {} (expected ../shared next to the workspace)",
+        "test data not found at {} (testdata/ of the repository)",
         p.display()
     );
     p
@@ -20,7 +20,7 @@ pub fn shared() -> PathBuf {
 
 /// Every capture of corpus/tcpdump and captures/lab, sorted.
 pub fn all_captures() -> Vec<PathBuf> {
-    let root = shared();
+    let root = testdata();
     let mut out = Vec::new();
     for entry in std::fs::read_dir(root.join("corpus/tcpdump")).unwrap() {
         let p = entry.unwrap().path();

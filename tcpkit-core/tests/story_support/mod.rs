@@ -39,9 +39,9 @@ pub fn assert_every_lab_fact(stories: impl Fn(&Path) -> (Vec<ConnectionStory>, R
     );
 }
 
-/// `../shared/captures/lab`.
+/// `testdata/captures/lab`.
 pub fn lab_root() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures/lab");
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures/lab");
     assert!(p.is_dir(), "lab captures not found at {}", p.display());
     p
 }

@@ -403,17 +403,6 @@ mod fuzz {
 }
 
 #[test]
-fn builder_size() {
-    eprintln!(
-        "StoryBuilder {} B, Trains {} B, RttAcc {} B, Events {} B",
-        std::mem::size_of::<StoryBuilder>(),
-        std::mem::size_of::<trains::Trains>(),
-        std::mem::size_of::<rtt::RttAcc>(),
-        std::mem::size_of::<states::Events>()
-    );
-}
-
-#[test]
 fn rst_after_fin_wait2_bounds_tcp_fin_timeout() {
     // The client closes at 1 s (FIN acked at once: FIN_WAIT2 from 1.001 s); the server
     // closes at 16 s and the client answers with a RST: its orphaned FIN_WAIT2 socket
