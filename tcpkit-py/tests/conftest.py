@@ -11,11 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _lab_dir() -> Path:
-    """The lab captures: in the repository (testdata/), else ../shared beside it."""
-    for d in (ROOT / "testdata" / "captures" / "lab", ROOT.parent / "shared" / "captures" / "lab"):
+    """The lab captures, carried in the repository (testdata/)."""
+    for d in (ROOT / "testdata" / "captures" / "lab",):
         if d.is_dir():
             return d
-    raise RuntimeError("no lab captures: neither testdata/captures/lab nor ../shared/captures/lab")
+    raise RuntimeError("no lab captures in testdata/captures/lab")
 
 
 LAB = _lab_dir()

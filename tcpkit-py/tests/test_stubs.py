@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-PY = Path(__file__).resolve().parents[1] / "python" / "tcpkit"
+PKG = Path(__file__).resolve().parents[1]
+PY = PKG / "python" / "tcpkit"
+CONFIG = str(PKG / "pyproject.toml")
 
 
 def test_stubtest() -> None:
     r = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "tcpkit"],
+        [sys.executable, "-m", "mypy.stubtest", "tcpkit._tcpkit", "--mypy-config-file", CONFIG],
         capture_output=True,
         text=True,
     )
@@ -20,7 +22,7 @@ def test_stubtest() -> None:
 
 def test_mypy_strict_on_the_package() -> None:
     r = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(PY)],
+        [sys.executable, "-m", "mypy", "--config-file", CONFIG, "--no-incremental", str(PY)],
         capture_output=True,
         text=True,
     )
