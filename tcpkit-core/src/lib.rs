@@ -21,10 +21,12 @@
 
 pub mod analysis;
 pub mod capture;
+pub mod driver;
 pub mod error;
 pub mod flow;
 pub mod reassembly;
 pub mod report;
 pub mod wire;
 
+pub use driver::{Analysis, Event, InputCounts, SegmentRow};
 pub use error::{CaptureError, DecodeError, Error};
