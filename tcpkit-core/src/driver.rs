@@ -455,8 +455,10 @@ impl Analysis {
         self
     }
 
-    /// Takes the next packet (push form), with its capture time and link
-    /// type; frame numbers count from 1. The packet is copied; take the
+    /// Takes the next packet (push form), whole (not cut by a snapshot
+    /// length: else use [`push_packet`](Self::push_packet) with its length on
+    /// the wire), with its capture time and link type; frame numbers count
+    /// from 1. The packet is copied; take the
     /// events it brings with [`next_event`](Self::next_event) before the next
     /// push (they queue otherwise). An error after
     /// [`finish_input`](Self::finish_input) or on an input that is not live.
