@@ -298,7 +298,7 @@ impl CrossCheck {
 
     /// Held stories due by `now` (all with `None`), checked, in (release,
     /// number) order.
-    fn release(&mut self, now: Option<i64>, out: &mut Vec<ConnectionRecord>) {
+    fn release(&mut self, now: Option<i64>, out: &mut VecDeque<ConnectionRecord>) {
         while let Some(&Reverse((at, conn))) = self.held.peek() {
             if now.is_some_and(|n| at > n) {
                 break;
@@ -311,7 +311,7 @@ impl CrossCheck {
                 self.check(s);
             }
             self.forget(conn);
-            out.push(rec);
+            out.push_back(rec);
         }
     }
 
@@ -645,7 +645,11 @@ impl Analysis {
         if self.batch.is_empty() && self.checks.held.is_empty() {
             return;
         }
-        let mut ready = Vec::new();
+        let from = self.out.len();
+        if now.is_some() {
+            // Held earlier than this batch was handed out: first.
+            self.checks.release(now, &mut self.out);
+        }
         let mut batch = std::mem::take(&mut self.batch);
         batch.sort_unstable_by_key(|r| r.conn);
         for rec in batch.drain(..) {
@@ -653,19 +657,15 @@ impl Analysis {
                 d.add(s);
             }
             if let Some(rec) = self.checks.finished(rec, self.cfg.linger_ns) {
-                ready.push(rec);
+                self.out.push_back(rec);
             }
         }
         self.batch = batch;
-        let mut released = Vec::new();
-        self.checks.release(now, &mut released);
         if now.is_none() {
-            ready.extend(released);
-            ready.sort_unstable_by_key(|r| r.conn);
-            self.out.extend(ready);
-        } else {
-            self.out.extend(released);
-            self.out.extend(ready);
+            self.checks.release(None, &mut self.out);
+            if let Some(rest) = self.out.make_contiguous().get_mut(from..) {
+                rest.sort_unstable_by_key(|r| r.conn);
+            }
         }
     }
 
