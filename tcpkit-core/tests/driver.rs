@@ -218,3 +218,74 @@ fn a_missing_file_is_named() {
         "{e}"
     );
 }
+
+/// An IPv4 + TCP packet (20 + 20 bytes, no options) for `LinkType::RAW`.
+fn tcp(src: ([u8; 4], u16), dst: ([u8; 4], u16), seq: u32, ack: u32, flags: u8) -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0];
+    p.extend_from_slice(&src.0);
+    p.extend_from_slice(&dst.0);
+    p.extend_from_slice(&src.1.to_be_bytes());
+    p.extend_from_slice(&dst.1.to_be_bytes());
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&ack.to_be_bytes());
+    p.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    p
+}
+
+/// The streaming form of `story::cross_check`, with connections handed out
+/// while the capture is read (idle timeout 1.5 s). Connection A (client
+/// 10.0.0.1) sends SYNs at 0, 1, 2, 3, 4, 5 and 7 s, never answered: four
+/// equal intervals then doubling, alone `tcp_syn_retries` = 7 - 1 - 4 = 2,
+/// the next SYN due at 7 + 4 = 11 s. Connection B of the same client host is
+/// established at once and its client sends a FIN at `b_fin` s. A FIN at 9 s
+/// falls before A's next SYN was due: its application may have closed A's
+/// socket too, so the inference is withdrawn; at 12 s it is kept (the same
+/// cases as the batch form's unit test). A third host keeps the capture going
+/// to 200 s: A is held until 11 + 120 s (the linger), then comes out while
+/// the capture is still read.
+#[test]
+fn the_cross_check_runs_as_connections_finish() {
+    const S: i64 = 1_000_000_000;
+    const MS: i64 = 1_000_000;
+    for (b_fin, want) in [(9 * S, None), (12 * S, Some(2))] {
+        let (cli, srv, other) = ([10, 0, 0, 1], [10, 0, 0, 9], [10, 0, 0, 2]);
+        let mut pkts: Vec<(i64, Vec<u8>)> = Vec::new();
+        for t in [0, 1, 2, 3, 4, 5, 7] {
+            pkts.push((t * S, tcp((cli, 4000), (srv, 80), 100, 0, 0x02)));
+        }
+        pkts.push((0, tcp((cli, 5000), (srv, 80), 500, 0, 0x02)));
+        pkts.push((MS, tcp((srv, 80), (cli, 5000), 900, 501, 0x12)));
+        pkts.push((2 * MS, tcp((cli, 5000), (srv, 80), 501, 901, 0x10)));
+        pkts.push((b_fin, tcp((cli, 5000), (srv, 80), 501, 901, 0x11)));
+        pkts.push((0, tcp((other, 6000), (srv, 80), 1, 0, 0x02)));
+        pkts.push((MS, tcp((srv, 80), (other, 6000), 7, 2, 0x12)));
+        for t in 0..200 {
+            pkts.push((t * S + 2 * MS, tcp((other, 6000), (srv, 80), 2, 8, 0x10)));
+        }
+        pkts.sort_by_key(|p| p.0);
+        let mut a = Analysis::live(AnalyzerConfig {
+            idle_timeout_ns: Some(1_500_000_000),
+            ..AnalyzerConfig::default()
+        });
+        let (mut now, mut a_at, mut got) = (0, None, None);
+        for (t, data) in &pkts {
+            a.push(*t, tcpkit_core::capture::LinkType::RAW, data).unwrap();
+            while let Some(ev) = a.next_event() {
+                match ev.unwrap() {
+                    Event::Segment(r) => now = r.packet.ts_ns,
+                    Event::Connection(c) => {
+                        let s = c.story.unwrap();
+                        if s.client.port == 4000 {
+                            a_at = Some(now);
+                            got = Some(s.inferred.tcp_syn_retries);
+                        }
+                    }
+                    Event::Report(_) => {}
+                }
+            }
+        }
+        let a_at = a_at.expect("A handed out while the capture is read");
+        assert!((131 * S..200 * S).contains(&a_at), "held until 131 s: {a_at}");
+        assert_eq!(got, Some(want), "B's FIN at {} s", b_fin / S);
+    }
+}
