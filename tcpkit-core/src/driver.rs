@@ -56,6 +56,8 @@ pub struct SegmentRow<'a> {
 }
 
 /// What [`Analysis::next_event`] yields.
+// The segment row is the hot path: boxing it would allocate per segment.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Event<'a> {
     /// A TCP segment, in capture order.
@@ -426,7 +428,7 @@ impl Analysis {
     }
 
     /// Maps the capture file at `path` and reads it zero-copy (see
-    /// [`capture::MmapCapture`] for the precondition: nothing may modify the
+    /// [`crate::capture::MmapCapture`] for the precondition: nothing may modify the
     /// file while it is mapped).
     #[cfg(feature = "mmap")]
     pub fn mmap(path: impl AsRef<Path>, cfg: AnalyzerConfig) -> Result<Self, Error> {

@@ -269,7 +269,8 @@ fn the_cross_check_runs_as_connections_finish() {
         });
         let (mut now, mut a_at, mut got) = (0, None, None);
         for (t, data) in &pkts {
-            a.push(*t, tcpkit_core::capture::LinkType::RAW, data).unwrap();
+            a.push(*t, tcpkit_core::capture::LinkType::RAW, data)
+                .unwrap();
             while let Some(ev) = a.next_event() {
                 match ev.unwrap() {
                     Event::Segment(r) => now = r.packet.ts_ns,
@@ -285,7 +286,10 @@ fn the_cross_check_runs_as_connections_finish() {
             }
         }
         let a_at = a_at.expect("A handed out while the capture is read");
-        assert!((131 * S..200 * S).contains(&a_at), "held until 131 s: {a_at}");
+        assert!(
+            (131 * S..200 * S).contains(&a_at),
+            "held until 131 s: {a_at}"
+        );
         assert_eq!(got, Some(want), "B's FIN at {} s", b_fin / S);
     }
 }

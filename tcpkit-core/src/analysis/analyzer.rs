@@ -1,4 +1,5 @@
-//! The driver: segments in, [`SegmentFacts`] and finished connections out.
+//! The engine: segments in, [`SegmentFacts`] and finished connections out
+//! ([`Analysis`](crate::Analysis) drives it over a capture).
 
 use super::SegmentFacts;
 use super::connection::{Connection, ConnectionRecord, EndReason, Opening};
@@ -103,7 +104,9 @@ pub struct Finished {
     pub stats: AnalyzerStats,
 }
 
-/// The one driver of the per-segment analysis.
+/// The per-segment analysis and the connection table. Feed it only
+/// segments that [`Segment::analysable`] accepts ([`Analysis`](crate::Analysis)
+/// does; it is the one driver, use it rather than this).
 ///
 /// Push segments in capture order with [`Analyzer::observe`]; take the
 /// connections that are over with [`Analyzer::pop_finished`] as you go (memory
