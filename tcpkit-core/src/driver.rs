@@ -18,8 +18,9 @@
 //! reveals `tcp_syn_retries` is withdrawn that inference when its client host
 //! closed a connection between its last SYN and the next SYN due. The driver
 //! keeps, per client host, the close times of the connections handed out
-//! (only those later than the last SYN of a connection of that host whose SYNs
-//! are still unanswered: older ones can no longer matter), and holds a story
+//! that fall within 120 s (the longest a next SYN can be due) after the last
+//! SYN of a connection of that host whose SYNs are still unanswered (no other
+//! close can matter), and holds a story
 //! with that inference until capture time is [`AnalyzerConfig::linger_ns`] past
 //! its next SYN due (so that a connection closing in the window has been
 //! handed out), or the end of the input. Memory stays bounded by the live
@@ -199,6 +200,20 @@ struct Candidate {
     answered: bool,
 }
 
+/// The latest a next SYN can be due after the last one (`next_due` in
+/// `story::infer` caps the doubled interval at Linux's `TCP_RTO_MAX`, 120 s).
+const MAX_SYN_DUE_NS: i64 = 120_000_000_000;
+
+/// Can a client close at `t` fall in the window (last SYN, next SYN due) of
+/// one of the host's unanswered SYN trains (by their last SYN, in `floor`)?
+/// Later trains start after the close was seen, so they cannot use it.
+fn relevant(floor: &BTreeSet<(i64, u64)>, t: i64) -> bool {
+    floor
+        .range((t.saturating_sub(MAX_SYN_DUE_NS), 0)..(t, 0))
+        .next()
+        .is_some()
+}
+
 /// The bounded per-host state of the streaming cross-check (module doc).
 #[derive(Debug, Default)]
 struct CrossCheck {
@@ -242,7 +257,9 @@ impl CrossCheck {
         if let Some(f) = self.floor.get_mut(&host) {
             f.remove(&(last_syn, conn));
             if f.is_empty() {
+                // No SYN train of the host is unanswered: no close matters.
                 self.floor.remove(&host);
+                self.closes.remove(&host);
             }
         }
     }
@@ -268,20 +285,15 @@ impl CrossCheck {
         };
         if let Some(t) = story::client_close_ns(story) {
             let host = story.client.ip;
-            let floor = self.floor.get(&host).and_then(|f| f.first()).map(|f| f.0);
-            let (v, cap) = self.closes.entry(host).or_insert((Vec::new(), 32));
-            v.push((rec.conn.0, t));
-            if v.len() >= *cap {
-                // Closes at or before the oldest unanswered last SYN of the host
-                // can no longer fall in any window (it opens after a last SYN).
-                match floor {
-                    Some(fl) => v.retain(|&(_, t)| t > fl),
-                    None => v.clear(),
+            // Kept only while it can fall in the window of a SYN train of the
+            // host still unanswered (see `relevant`).
+            if let Some(floor) = self.floor.get(&host).filter(|f| relevant(f, t)) {
+                let (v, cap) = self.closes.entry(host).or_insert((Vec::new(), 32));
+                v.push((rec.conn.0, t));
+                if v.len() >= *cap {
+                    v.retain(|&(_, t)| relevant(floor, t));
+                    *cap = (v.len() * 2).max(32);
                 }
-                *cap = (v.len() * 2).max(32);
-            }
-            if v.is_empty() && floor.is_none() {
-                self.closes.remove(&host);
             }
         }
         match story::syn_retries_window(story) {
