@@ -1,10 +1,11 @@
 //! Fuzz target: the whole pipeline over arbitrary bytes taken as a capture:
-//! read, decode, the per-segment analysis with the connection stories and the
-//! capture-wide report (with a tiny table, a short linger and an idle timeout so
-//! eviction and expiry run too), and the stream follower of connection 0.
+//! `Analysis` (read, decode, the per-segment analysis with the connection
+//! stories, the streaming cross-check and the capture-wide report, with a tiny
+//! table, a short linger and an idle timeout so eviction and expiry run too),
+//! and the stream follower of connection 0 fed by its rows.
 //!
 //! Checks beyond "no panic": every connection number is handed out exactly
-//! once, and the numbers handed out are exactly 0..connections.
+//! once, the numbers handed out are exactly 0..connections, one report.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
