@@ -87,6 +87,61 @@ pub struct InputCounts {
     pub first_undecodable: Option<(u64, DecodeError)>,
 }
 
+/// A decoded segment without its borrow: its options and payload as ranges
+/// of the packet's bytes, so that it is lent again without decoding twice.
+#[derive(Debug, Clone, Copy)]
+struct Detached {
+    seg: Segment<'static>,
+    options: (usize, usize),
+    declared: u8,
+    payload: (usize, usize),
+}
+
+impl Detached {
+    /// `None` when a part does not lie in `data` (then decode again).
+    fn of(seg: &Segment<'_>, data: &[u8]) -> Option<Self> {
+        let range = |part: &[u8]| -> Option<(usize, usize)> {
+            if part.is_empty() {
+                return Some((0, 0));
+            }
+            let start = (part.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
+            (start.checked_add(part.len())? <= data.len()).then_some((start, part.len()))
+        };
+        Some(Self {
+            seg: Segment {
+                ip: seg.ip,
+                sport: seg.sport,
+                dport: seg.dport,
+                seq: seg.seq,
+                ack: seg.ack,
+                flags: seg.flags,
+                window: seg.window,
+                checksum: seg.checksum,
+                urgent: seg.urgent,
+                header_len: seg.header_len,
+                header_captured: seg.header_captured,
+                options: wire::Options::default(),
+                payload: &[],
+                payload_len: seg.payload_len,
+                truncated: seg.truncated,
+            },
+            options: range(seg.options.bytes())?,
+            declared: u8::try_from(seg.options.declared_len()).unwrap_or(u8::MAX),
+            payload: range(seg.payload)?,
+        })
+    }
+
+    /// The segment again, borrowing from the same bytes.
+    fn attach<'a>(&self, data: &'a [u8]) -> Segment<'a> {
+        let part = |(at, len): (usize, usize)| data.get(at..at + len).unwrap_or_default();
+        Segment {
+            options: wire::Options::with_declared(part(self.options), self.declared),
+            payload: part(self.payload),
+            ..self.seg
+        }
+    }
+}
+
 /// Bytes the [`Analysis`] owns.
 struct Owned(Box<dyn AsRef<[u8]> + Send>);
 
@@ -381,6 +436,8 @@ pub struct Analysis {
     counts: InputCounts,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
+    /// Connections opened and not yet yielded: (first segment's time, number).
+    open: BTreeSet<(i64, u64)>,
 }
 
 impl Analysis {
@@ -400,6 +457,7 @@ impl Analysis {
             counts: InputCounts::default(),
             first_ts: None,
             last_ts: None,
+            open: BTreeSet::new(),
         }
     }
 
@@ -556,14 +614,24 @@ impl Analysis {
         self.last_ts
     }
 
+    /// The first segment's time of the oldest connection opened and not yet
+    /// yielded (`None`: none). Whatever happened before this time (and before
+    /// [`last_ts_ns`](Self::last_ts_ns)) concerns only connections already
+    /// yielded: what a consumer computes for such an instant (a table of
+    /// sockets at that time) is complete.
+    pub fn open_since_ns(&self) -> Option<i64> {
+        self.open.first().map(|&(t, _)| t)
+    }
+
     /// The next event: segments in capture order, with finished connections
     /// between them as they finish, then (at the end of the input) the rest
     /// of the connections in number order and the report; then `None`. In
     /// the push form, `None` before [`finish_input`](Self::finish_input)
     /// means "push more".
     pub fn next_event(&mut self) -> Option<Result<Event<'_>, Error>> {
-        let facts = loop {
+        let (facts, detached) = loop {
             if let Some(rec) = self.out.pop_front() {
+                self.open.remove(&(rec.first_ts_ns, rec.conn.0));
                 return Some(Ok(Event::Connection(Box::new(rec))));
             }
             match self.phase {
@@ -600,22 +668,24 @@ impl Analysis {
                 break f;
             }
         };
-        // Decoded again to lend it (the first decoding's borrow could not
-        // leave the loop); decoding is a few nanoseconds and deterministic.
+        // Lent again from the packet (the first borrow could not leave the
+        // loop): re-attached to its bytes, or (never, in practice) decoded
+        // again.
         let packet = self.source.current()?;
-        match wire::decode(&packet) {
-            Ok(Some(segment)) => Some(Ok(Event::Segment(SegmentRow {
-                packet,
-                segment,
-                facts,
-            }))),
-            _ => None,
-        }
+        let segment = match detached {
+            Some(d) => d.attach(packet.data),
+            None => wire::decode(&packet).ok()??,
+        };
+        Some(Ok(Event::Segment(SegmentRow {
+            packet,
+            segment,
+            facts,
+        })))
     }
 
-    /// Decodes and analyses the current packet; `Some(facts)` when it is a
-    /// TCP segment to yield.
-    fn take_packet(&mut self) -> Option<Option<SegmentFacts>> {
+    /// Decodes and analyses the current packet; `Some((facts, segment))` when
+    /// it is a TCP segment to yield.
+    fn take_packet(&mut self) -> Option<(Option<SegmentFacts>, Option<Detached>)> {
         let p = self.source.current()?;
         self.counts.packets += 1;
         self.first_ts.get_or_insert(p.ts_ns);
@@ -633,15 +703,19 @@ impl Analysis {
             }
         };
         self.counts.tcp += 1;
+        let detached = Detached::of(&seg, p.data);
         if !seg.analysable() {
             self.counts.short_header += 1;
-            return Some(None);
+            return Some((None, detached));
         }
         if !self.analyse {
-            return Some(None);
+            return Some((None, detached));
         }
         let an = self.analyzer.as_mut()?;
         let facts = an.observe(p.frame, p.ts_ns, &seg);
+        if facts.new_conn {
+            self.open.insert((p.ts_ns, facts.conn.0));
+        }
         if self.cfg.story {
             self.checks.observe(&seg, p.ts_ns, &facts);
         }
@@ -650,7 +724,7 @@ impl Analysis {
         }
         let now = self.last_ts;
         self.hand_out(now);
-        Some(Some(facts))
+        Some((Some(facts), detached))
     }
 
     /// Queues the connections handed out (`now`: the capture time; `None`:
