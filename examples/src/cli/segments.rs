@@ -100,11 +100,12 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let (mut head, mut body) = (String::with_capacity(64), String::with_capacity(512));
     let mut damage = None;
     while let Some(ev) = a.next_event() {
-        let row = match ev {
+        // Matched by reference: the row is large, moving it costs.
+        let row = match &ev {
             Ok(Event::Segment(row)) => row,
             Ok(_) => continue,
             Err(e) => {
-                damage = Some(input::input(e));
+                damage = Some(CliError::Input(e.to_string()));
                 continue;
             }
         };
