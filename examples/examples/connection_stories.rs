@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Streaming: memory stays bounded whatever the size of the file.
     let mut reader = capture::open(&path)?;
     let mut analyzer = Analyzer::new(AnalyzerConfig::default());
-    let mut stories = Vec::new();
+    let mut connections = Vec::new();
     while let Some(packet) = reader.next_packet() {
         let packet = packet?;
         if let Ok(Some(segment)) = wire::decode(&packet) {
@@ -25,38 +25,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 println!("frame {}: {}", packet.frame, names.join(", "));
             }
             // ... and connections that are over are handed out as you go.
-            while let Some(record) = analyzer.pop_finished() {
-                stories.extend(record.story.map(|s| *s));
-            }
+            connections.extend(std::iter::from_fn(|| analyzer.pop_finished()));
         }
     }
     let finished = analyzer.finish();
-    stories.extend(
-        finished
-            .connections
-            .into_iter()
-            .filter_map(|r| r.story.map(|s| *s)),
-    );
-    for story in &stories {
-        println!(
-            "connection {}: {}:{} -> {}:{}, {:?}",
-            story.conn.0,
-            story.client.ip,
-            story.client.port,
-            story.server.ip,
-            story.server.port,
-            story.handshake.outcome
-        );
-        for note in &story.notes {
-            println!("  {note}");
-        }
+    connections.extend(finished.connections);
+    connections.sort_by_key(|c| c.conn);
+    let t0 = connections.first().map_or(0, |c| c.first_ts_ns);
+    for c in &connections {
+        // Codes and numbers to branch on ...
+        println!("connection {}: {:?}", c.conn.0, c.handshake.outcome);
+        // ... and the words `tcpkit report` prints, on request.
+        print!("{}", c.explain(t0));
     }
     if let Some(report) = finished.report {
-        println!(
-            "{} connections, {} findings",
-            report.connections,
-            report.findings.len()
-        );
+        print!("{}", report.explain());
     }
     Ok(())
 }

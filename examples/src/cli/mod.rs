@@ -12,7 +12,6 @@ pub mod report;
 pub mod segments;
 pub mod ss;
 pub mod stories;
-pub mod story_text;
 pub mod stream;
 
 use clap::{Parser, Subcommand};

@@ -3,9 +3,9 @@
 //! With no capture it reports on the demo capture shipped with the command.
 
 use super::output::Output;
-use super::story_text::{connection_block, report_block};
 use super::{CliError, stories};
 use std::path::PathBuf;
+use tcpkit_core::text::{connection_block, report_block};
 
 /// Arguments of `tcpkit report`.
 #[derive(Debug, clap::Args)]

@@ -26,9 +26,8 @@ use super::{CliError, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tcpkit_core::analysis::{AnalysisFlags, Analyzer, AnalyzerConfig};
-use tcpkit_core::wire::{
-    self, HEADER_LEN, RenderOptions, Renderer, Segment, write_decimal, write_timestamp,
-};
+use tcpkit_core::text::{RenderOptions, Renderer, write_timestamp};
+use tcpkit_core::wire::{self, HEADER_LEN, Segment, write_decimal};
 
 /// Arguments of `tcpkit segments`.
 #[derive(Debug, clap::Args)]

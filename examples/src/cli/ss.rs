@@ -4,11 +4,11 @@
 //! beside tcpdump.
 
 use super::output::Output;
-use super::story_text::ss_table;
 use super::{CliError, stories};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tcpkit_core::analysis::story::ss::{SsLine, ss_at};
+use tcpkit_core::text::ss_table;
 
 /// Arguments of `tcpkit ss`.
 #[derive(Debug, clap::Args)]
@@ -65,7 +65,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             }
         }
         for (host, lines) in &hosts {
-            ss_table(&mut s, host, t.saturating_sub(t0) as f64 / 1e9, lines);
+            ss_table(&mut s, host, t.saturating_sub(t0), lines);
         }
         if hosts.is_empty() {
             s.push_str(&format!(

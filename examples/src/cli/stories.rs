@@ -1,13 +1,12 @@
 //! Running the per-segment analysis and the story over a capture: every
-//! connection's [`ConnectionStory`] and the capture-wide [`Report`].
+//! [`Connection`] with its story and the capture-wide [`Report`].
 //!
 //! One pass; the analyzer finishes a connection's story as soon as it hands the
 //! connection out, so the builders alive at once are bounded by the live
 //! connections (the finished stories are kept for the output, in number order).
 
 use super::CliError;
-use tcpkit_core::analysis::story::ConnectionStory;
-use tcpkit_core::analysis::{Analyzer, AnalyzerConfig, ConnectionRecord};
+use tcpkit_core::analysis::{Analyzer, AnalyzerConfig, Connection};
 use tcpkit_core::capture::PacketSource;
 use tcpkit_core::report::Report;
 use tcpkit_core::wire;
@@ -19,8 +18,8 @@ pub const DEMO: &[u8] = include_bytes!("../../data/demo.pcap");
 /// Everything the story commands print.
 #[derive(Debug)]
 pub struct Loaded {
-    /// One story per connection, in connection-number order.
-    pub flows: Vec<ConnectionStory>,
+    /// Every connection with its story, in connection-number order.
+    pub flows: Vec<Connection>,
     /// Capture-wide findings.
     pub report: Report,
     /// Time of the first packet (ns), the origin of relative times.
@@ -36,9 +35,9 @@ pub fn load<S: PacketSource>(src: &mut S, name: &str, keep: bool) -> Result<Load
     let mut an = Analyzer::new(AnalyzerConfig::default());
     let mut flows = Vec::new();
     let (mut first, mut last) = (None, None::<i64>);
-    let take = |rec: ConnectionRecord, flows: &mut Vec<ConnectionStory>| {
-        if let (true, Some(story)) = (keep, rec.story) {
-            flows.push(*story);
+    let take = |rec: Connection, flows: &mut Vec<Connection>| {
+        if keep && rec.story.is_some() {
+            flows.push(rec);
         }
     };
     while let Some(p) = src.next_packet() {

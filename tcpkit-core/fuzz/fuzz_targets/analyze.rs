@@ -41,13 +41,13 @@ fuzz_target!(|data: &[u8]| {
         }
         while let Some(rec) = an.pop_finished() {
             assert!(handed.insert(rec.conn.0), "connection handed out twice");
-            stories.extend(rec.story.map(|s| *s));
+            stories.push(rec);
         }
     }
     let finished = an.finish();
     for rec in finished.connections {
         assert!(handed.insert(rec.conn.0), "connection handed out twice");
-        stories.extend(rec.story.map(|s| *s));
+        stories.push(rec);
     }
     assert_eq!(handed.len() as u64, finished.stats.connections);
     assert!(handed.iter().copied().eq(0..finished.stats.connections));
@@ -55,6 +55,11 @@ fuzz_target!(|data: &[u8]| {
     story::cross_check(&mut stories);
     for s in &stories {
         let _ = story::ss::ss_at(s, s.last_ts_ns);
+        // The words never panic either.
+        let _ = s.explain(0);
+    }
+    if let Some(r) = finished.report {
+        let _ = r.explain();
     }
     let _ = follow.finish(&mut sink);
 });
