@@ -164,37 +164,25 @@ pub(crate) fn infer(
     inf
 }
 
-/// Capture-wide second look at `tcp_syn_retries`: a SYN train that stopped while
-/// the same client host closed other connections (a FIN or RST from it after the
-/// last SYN, before the next SYN was due) may have stopped because the
+/// The times (last SYN, next SYN due) between which a close by the same
+/// client host withdraws `tcp_syn_retries`: a SYN train that stopped while its
+/// client host closed other connections may have stopped because the
 /// application closed the connecting socket (Linux drops a SYN_SENT socket on
-/// `close()` without sending anything), not because the retries ran out: the
-/// inference is withdrawn. Returns whether anything changed.
-pub(crate) fn withdraw_syn_retries_if_app_closed(
-    rec: &Connection,
-    s: &mut Story,
-    others: &[(std::net::IpAddr, i64)],
-) -> bool {
-    if s.inferred.tcp_syn_retries.is_none() {
-        return false;
-    }
-    let Some(t) = s
+/// `close()` without sending anything), not because the retries ran out.
+/// `None` when nothing was inferred.
+pub(crate) fn syn_retries_window(s: &Story) -> Option<(i64, i64)> {
+    s.inferred.tcp_syn_retries?;
+    let t = s
         .trains
         .iter()
-        .find(|t| t.kind == TrainKind::Syn && t.dir == Direction::ClientToServer)
-    else {
-        return false;
-    };
-    let (Some(&last), Some(due)) = (t.ts_ns.last(), next_due(&intervals_s(&t.ts_ns), false)) else {
-        return false;
-    };
-    let until = last.saturating_add((due * 1e9) as i64);
-    let Some(&(_, when)) = others
-        .iter()
-        .find(|(ip, at)| *ip == rec.client.ip && *at > last && *at < until)
-    else {
-        return false;
-    };
+        .find(|t| t.kind == TrainKind::Syn && t.dir == Direction::ClientToServer)?;
+    let (&last, due) = (t.ts_ns.last()?, next_due(&intervals_s(&t.ts_ns), false)?);
+    Some((last, last.saturating_add((due * 1e9) as i64)))
+}
+
+/// Withdraws `tcp_syn_retries`: the client host closed another connection
+/// `after_ns` after the last SYN.
+pub(crate) fn withdraw_syn_retries(s: &mut Story, after_ns: i64) {
     s.inferred.tcp_syn_retries = None;
     s.inferred.caveats.retain(|c| {
         !matches!(
@@ -206,9 +194,8 @@ pub(crate) fn withdraw_syn_retries_if_app_closed(
         )
     });
     s.inferred.caveats.push(Caveat::SynRetriesWithdrawn {
-        after_ns: when.saturating_sub(last).max(0) as u64,
+        after_ns: after_ns.max(0) as u64,
     });
-    true
 }
 
 /// Keep-alive settings from one side's probes (Linux `tcp_keepalive_timer`): after

@@ -435,36 +435,68 @@ impl StoryBuilder {
 /// Capture-wide corrections once every story is finished (they need other
 /// connections): a SYN train that ended while its client host was closing other
 /// connections does not reveal `tcp_syn_retries` (see `docs/story.md`).
+///
+/// This is the batch form over a slice of connections; [`Analysis`](crate::Analysis)
+/// does the same as connections finish, on bounded per-host state, with
+/// [`client_close_ns`], [`syn_retries_window`] and [`withdraw_syn_retries`].
 pub fn cross_check(conns: &mut [Connection]) {
-    // When each client host closed something: its first FIN_WAIT1 / LAST_ACK / CLOSED.
     let closes: Vec<(std::net::IpAddr, i64)> = conns
         .iter()
-        .filter_map(|c| {
-            c.story
-                .as_ref()?
-                .states
-                .client
-                .iter()
-                .find(|x| {
-                    matches!(
-                        x.state,
-                        TcpState::FinWait1 | TcpState::LastAck | TcpState::Closed
-                    )
-                })
-                .map(|x| (c.client.ip, x.t_ns))
-        })
+        .filter_map(|c| client_close_ns(c).map(|t| (c.client.ip, t)))
         .collect();
     if closes.is_empty() {
         return;
     }
     for c in conns.iter_mut() {
-        let Some(mut story) = c.story.take() else {
+        let Some((last, until)) = syn_retries_window(c) else {
             continue;
         };
-        if infer::withdraw_syn_retries_if_app_closed(c, &mut story, &closes) {
-            story.notes = notes::notes(c, &story);
+        if let Some(&(_, when)) = closes
+            .iter()
+            .find(|(ip, at)| *ip == c.client.ip && *at > last && *at < until)
+        {
+            withdraw_syn_retries(c, when);
         }
-        c.story = Some(story);
+    }
+}
+
+/// When the client of this connection closed it, as far as [`cross_check`]
+/// is concerned: its first FIN_WAIT1, LAST_ACK or CLOSED state (`None`
+/// without a story).
+pub fn client_close_ns(c: &Connection) -> Option<i64> {
+    c.story
+        .as_deref()?
+        .states
+        .client
+        .iter()
+        .find(|x| {
+            matches!(
+                x.state,
+                TcpState::FinWait1 | TcpState::LastAck | TcpState::Closed
+            )
+        })
+        .map(|x| x.t_ns)
+}
+
+/// `(last SYN, next SYN due)`: a close by the same client host strictly
+/// between these times withdraws the story's `tcp_syn_retries` (the
+/// application may have closed the connecting socket); `None` when the story
+/// inferred no `tcp_syn_retries` (or there is no story).
+pub fn syn_retries_window(c: &Connection) -> Option<(i64, i64)> {
+    infer::syn_retries_window(c.story.as_deref()?)
+}
+
+/// Withdraws the story's `tcp_syn_retries` (with a caveat and new notes):
+/// its client host closed a connection at `close_ns`, inside
+/// [`syn_retries_window`].
+pub fn withdraw_syn_retries(c: &mut Connection, close_ns: i64) {
+    let Some((last, _)) = syn_retries_window(c) else {
+        return;
+    };
+    if let Some(mut s) = c.story.take() {
+        infer::withdraw_syn_retries(&mut s, close_ns.saturating_sub(last));
+        s.notes = notes::notes(c, &s);
+        c.story = Some(s);
     }
 }
 
