@@ -11,7 +11,10 @@
 //! while let Some(event) = analysis.next_event() {
 //!     match event? {
 //!         Event::Segment(row) => { let _facts = row.facts; } // each segment, as read
-//!         Event::Connection(c) => println!("{:?}", c.story),  // each connection, as it finishes
+//!         Event::Connection(c) => {                           // each connection, as it finishes:
+//!             println!("{:?}", c.handshake.outcome);          // codes and numbers (ns) ...
+//!             print!("{}", c.explain(analysis.first_ts_ns().unwrap_or(0))); // ... words on request
+//!         }
 //!         Event::Report(r) => println!("{} connections", r.connections), // last
 //!     }
 //! }
