@@ -5,7 +5,7 @@
 //! source (path | "-" | io::Read | bytes | mmap | push)
 //!   -> capture reader -> Packet -> wire::decode -> Segment
 //!   -> Segment::analysable? -> Analyzer::observe -> SegmentFacts   => Event::Segment
-//!   -> Analyzer::pop_finished / finish -> ConnectionRecord (+ story)
+//!   -> Analyzer::pop_finished / finish -> Connection (+ story)
 //!   -> cross-check on per-host state, report::Diagnostics          => Event::Connection
 //!   -> end of input (or damage)                                     => Event::Report, once
 //! ```
@@ -28,8 +28,8 @@
 //! later than that (a half-closed one left open) is not seen, which the batch
 //! [`story::cross_check`] over all stories would have seen.
 
-use crate::analysis::story::{self, ConnectionStory};
-use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, ConnectionRecord, SegmentFacts};
+use crate::analysis::story;
+use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, SegmentFacts};
 use crate::capture::{BytesReader, Interface, LinkType, Packet, PacketSource, StreamReader};
 use crate::error::{CaptureError, CaptureErrorKind, DecodeError, Error};
 use crate::flow::Direction;
@@ -64,7 +64,7 @@ pub enum Event<'a> {
     /// A TCP segment, in capture order.
     Segment(SegmentRow<'a>),
     /// A connection that is over, with its story when stories are on.
-    Connection(Box<ConnectionRecord>),
+    Connection(Box<Connection>),
     /// The capture-wide report, once, after every connection.
     Report(Box<Report>),
 }
@@ -280,7 +280,7 @@ struct CrossCheck {
     floor: HashMap<IpAddr, BTreeSet<(i64, u64)>>,
     /// Stories with a `tcp_syn_retries` to check, by release time.
     held: BinaryHeap<Reverse<(i64, u64)>>,
-    held_records: HashMap<u64, ConnectionRecord>,
+    held_records: HashMap<u64, Connection>,
 }
 
 impl CrossCheck {
@@ -329,17 +329,13 @@ impl CrossCheck {
 
     /// A story handed out: remembers its client's close; `Some(record)` when
     /// it can go out now, `None` when it is held for the check.
-    fn finished(
-        &mut self,
-        rec: ConnectionRecord,
-        release_after_ns: u64,
-    ) -> Option<ConnectionRecord> {
-        let Some(story) = rec.story.as_deref() else {
+    fn finished(&mut self, rec: Connection, release_after_ns: u64) -> Option<Connection> {
+        if rec.story.is_none() {
             self.forget(rec.conn.0);
             return Some(rec);
-        };
-        if let Some(t) = story::client_close_ns(story) {
-            let host = story.client.ip;
+        }
+        if let Some(t) = story::client_close_ns(&rec) {
+            let host = rec.client.ip;
             // Kept only while it can fall in the window of a SYN train of the
             // host still unanswered (see `relevant`).
             if let Some(floor) = self.floor.get(&host).filter(|f| relevant(f, t)) {
@@ -351,7 +347,7 @@ impl CrossCheck {
                 }
             }
         }
-        match story::syn_retries_window(story) {
+        match story::syn_retries_window(&rec) {
             Some((_, until)) => {
                 let at = until.saturating_add(i64::try_from(release_after_ns).unwrap_or(i64::MAX));
                 self.held.push(Reverse((at, rec.conn.0)));
@@ -367,7 +363,7 @@ impl CrossCheck {
 
     /// Held stories due by `now` (all with `None`), checked, in (release,
     /// number) order.
-    fn release(&mut self, now: Option<i64>, out: &mut VecDeque<ConnectionRecord>) {
+    fn release(&mut self, now: Option<i64>, out: &mut VecDeque<Connection>) {
         while let Some(&Reverse((at, conn))) = self.held.peek() {
             if now.is_some_and(|n| at > n) {
                 break;
@@ -376,15 +372,13 @@ impl CrossCheck {
             let Some(mut rec) = self.held_records.remove(&conn) else {
                 continue;
             };
-            if let Some(s) = rec.story.as_deref_mut() {
-                self.check(s);
-            }
+            self.check(&mut rec);
             self.forget(conn);
             out.push_back(rec);
         }
     }
 
-    fn check(&self, s: &mut ConnectionStory) {
+    fn check(&self, s: &mut Connection) {
         let Some((last, until)) = story::syn_retries_window(s) else {
             return;
         };
@@ -430,8 +424,8 @@ pub struct Analysis {
     stats: AnalyzerStats,
     diagnostics: Option<Diagnostics>,
     checks: CrossCheck,
-    out: VecDeque<ConnectionRecord>,
-    batch: Vec<ConnectionRecord>,
+    out: VecDeque<Connection>,
+    batch: Vec<Connection>,
     phase: Phase,
     counts: InputCounts,
     first_ts: Option<i64>,
@@ -741,8 +735,10 @@ impl Analysis {
         let mut batch = std::mem::take(&mut self.batch);
         batch.sort_unstable_by_key(|r| r.conn);
         for rec in batch.drain(..) {
-            if let (Some(d), Some(s)) = (self.diagnostics.as_mut(), rec.story.as_deref()) {
-                d.add(s);
+            if let Some(d) = self.diagnostics.as_mut()
+                && rec.story.is_some()
+            {
+                d.add(&rec);
             }
             if let Some(rec) = self.checks.finished(rec, self.cfg.linger_ns) {
                 self.out.push_back(rec);

@@ -284,7 +284,7 @@ fn the_cross_check_runs_as_connections_finish() {
                     Event::Segment(r) => now = r.packet.ts_ns,
                     Event::Connection(c) => {
                         let s = c.story.unwrap();
-                        if s.client.port == 4000 {
+                        if c.client.port == 4000 {
                             a_at = Some(now);
                             got = Some(s.inferred.tcp_syn_retries);
                         }

@@ -23,7 +23,8 @@ use super::{CliError, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tcpkit_core::analysis::{AnalysisFlags, AnalyzerConfig};
-use tcpkit_core::wire::{self, RenderOptions, Renderer, write_decimal, write_timestamp};
+use tcpkit_core::text::{RenderOptions, Renderer, write_timestamp};
+use tcpkit_core::wire::{self, write_decimal};
 use tcpkit_core::{Analysis, Event};
 
 /// Arguments of `tcpkit segments`.

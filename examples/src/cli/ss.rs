@@ -16,12 +16,12 @@
 use super::CliError;
 use super::input::{self, Outcome};
 use super::output::Output;
-use super::story_text::ss_table;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tcpkit_core::analysis::AnalyzerConfig;
-use tcpkit_core::analysis::story::ConnectionStory;
+use tcpkit_core::analysis::Connection;
 use tcpkit_core::analysis::story::ss::{SsLine, ss_at};
+use tcpkit_core::text::ss_table;
 
 /// Arguments of `tcpkit ss`.
 #[derive(Debug, clap::Args)]
@@ -81,7 +81,7 @@ impl Gather {
         }
     }
 
-    fn add(&mut self, f: &ConnectionStory) {
+    fn add(&mut self, f: &Connection) {
         let conn = f.conn.0;
         let Some(e) = self.every else {
             if f.first_ts_ns <= self.start {
@@ -133,7 +133,7 @@ impl Gather {
             // Connection-number order, each connection's lines as ss_at gives them.
             lines.sort_by_key(|(c, _)| *c);
             let lines: Vec<SsLine> = lines.iter().map(|(_, l)| *l).collect();
-            ss_table(s, host, t.saturating_sub(t0) as f64 / 1e9, &lines);
+            ss_table(s, host, t.saturating_sub(t0), &lines);
         }
         if hosts.is_empty() {
             s.push_str(&format!(
@@ -166,13 +166,12 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 continue;
             }
         };
-        let (Some(f), Some(t0), Some(now)) =
-            (rec.story.as_deref(), a.first_ts_ns(), a.last_ts_ns())
+        let (true, Some(t0), Some(now)) = (rec.story.is_some(), a.first_ts_ns(), a.last_ts_ns())
         else {
             continue;
         };
         let g = g.get_or_insert_with(|| Gather::new(args, t0));
-        g.add(f);
+        g.add(&rec);
         // The instants before every connection still open began (and before
         // the capture time read) are complete: print them now.
         let done = a.open_since_ns().map_or(now, |o| o.min(now));

@@ -45,9 +45,13 @@ fuzz_target!(|data: &[u8]| {
             Ok(Event::Segment(row)) => follow.push_row(&row, &mut sink).expect("a sink never fails"),
             Ok(Event::Connection(rec)) => {
                 assert!(handed.insert(rec.conn.0), "connection handed out twice");
-                stories.extend(rec.story.map(|s| *s));
+                stories.push(*rec);
             }
-            Ok(Event::Report(_)) => reports += 1,
+            Ok(Event::Report(r)) => {
+                reports += 1;
+                // The words never panic either.
+                let _ = r.explain();
+            }
             Err(_) => {}
         }
     }
@@ -59,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
     story::cross_check(&mut stories);
     for s in &stories {
         let _ = story::ss::ss_at(s, s.last_ts_ns);
+        let _ = s.explain(0);
     }
     let _ = follow.finish(&mut sink);
 });
