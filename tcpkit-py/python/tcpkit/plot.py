@@ -118,7 +118,8 @@ def _blocks(options: Any) -> list[tuple[int, int]]:
     for opt in options:
         if not isinstance(opt, Mapping) or opt.get("kind") != "sack":
             continue
-        for b in opt.get("blocks") or []:
+        blocks = opt.get("blocks")
+        for b in [] if blocks is None else blocks:
             edges = list(b.values()) if isinstance(b, Mapping) else list(b)
             out.append((int(edges[0]), int(edges[1])))
     return out
@@ -201,7 +202,8 @@ def rtt(segments: Any, conn: int, *, ax: Axes | None = None) -> Axes:
 
     Each point is an ACK's ``ack_rtt`` (tshark's ``tcp.analysis.ack_rtt``: from
     the segment it acknowledges to the ACK), at the time of the ACK, one series
-    per direction of the data acknowledged.
+    per direction of the data acknowledged, on a logarithmic axis (samples span
+    microseconds to seconds).
     """
     rows = _one(segments, conn)
     t0 = int(_ns(rows["ts_ns"]).min())
@@ -217,7 +219,9 @@ def rtt(segments: Any, conn: int, *, ax: Axes | None = None) -> Axes:
         t = (_ns(part["ts_ns"]) - t0) / 1e9
         ax.plot(t, _seconds(part["ack_rtt"]) * 1e3, ls="", marker=".", color=colour, label=name)
     ax.set_xlabel("time since the connection's first segment (s)")
-    ax.set_ylabel("RTT (ms)")
+    ax.set_ylabel("RTT (ms, logarithmic)")
+    if not sampled.empty:
+        ax.set_yscale("log")
     ax.set_title(f"connection {conn}: RTT samples")
     if not sampled.empty:
         ax.legend(loc="upper left", fontsize="small")
@@ -232,23 +236,33 @@ def _get(obj: Any, name: str) -> Any:
     return getattr(obj, name)
 
 
+def _seconds_of(v: Any) -> float:
+    """A span in seconds: integers are nanoseconds (``Connection`` objects, ``*_ns``
+    fields), timedeltas as such, other numbers seconds (``flows --json`` ``*_s``)."""
+    if hasattr(v, "total_seconds"):  # datetime.timedelta, pandas.Timedelta
+        return float(v.total_seconds())
+    if isinstance(v, int):
+        return v / 1e9
+    return float(v)
+
+
 def _train_times(train: Any) -> list[float]:
-    """Send times of a train in seconds from its first send."""
-    for name, scale in (("times_s", 1.0), ("times_ns", 1e-9), ("times", None)):
-        try:
-            values = _get(train, name)
-        except (KeyError, AttributeError):
-            continue
-        out: list[float] = []
-        for v in values:
-            if hasattr(v, "total_seconds"):
-                out.append(float(v.total_seconds()))
-            elif scale is None:
-                out.append(float(v) * 1e-9)
-            else:
-                out.append(float(v) * scale)
-        return out
-    raise KeyError("a train has no times_s / times_ns")
+    """Send times of a train in seconds from its first send: from its instants
+    (``ts_ns``) or from its offsets (``times_s``)."""
+    try:
+        instants = [_ns_of(t) for t in _get(train, "ts_ns")]
+    except (KeyError, AttributeError):
+        return [_seconds_of(v) for v in _get(train, "times_s")]
+    return [(t - instants[0]) / 1e9 for t in instants]
+
+
+def _ns_of(t: Any) -> int:
+    """An instant as integer nanoseconds (an int, a pandas Timestamp or a datetime)."""
+    if hasattr(t, "value"):  # pandas.Timestamp
+        return int(t.value)
+    if hasattr(t, "timestamp"):  # datetime.datetime
+        return round(float(t.timestamp()) * 1e9)
+    return int(t)
 
 
 def backoff(connection: Any, train: int | None = None, *, ax: Axes | None = None) -> Axes:
@@ -307,12 +321,7 @@ def _state_changes(connection: Any) -> dict[str, list[tuple[str, int]]]:
         changes: Iterable[Any] = (raw[side] if isinstance(raw, Mapping) else getattr(raw, side)) or []
         pairs = []
         for ch in changes:
-            t = _get(ch, "t_ns")
-            if hasattr(t, "value"):  # pandas Timestamp
-                t = t.value
-            elif hasattr(t, "timestamp"):  # datetime
-                t = round(t.timestamp() * 1e9)
-            pairs.append((str(_get(ch, "state")), int(t)))
+            pairs.append((str(_get(ch, "state")), _ns_of(_get(ch, "t_ns"))))
         out[side] = pairs
     return out
 
@@ -321,17 +330,14 @@ def states(connection: Any, *, ax: Axes | None = None) -> Axes:
     """The TCP states of both endpoints of a connection over time.
 
     One lane per endpoint (client: the side that sent the first SYN), each state
-    a bar from the segment that entered it to the next change (the last one to
-    the connection's last segment), as the capture shows them.
+    a bar from the segment that entered it to the next change, as the capture
+    shows them; a state still held when the capture ends runs to the right edge.
     """
     changes = _state_changes(connection)
     all_t = [t for side in changes.values() for _, t in side]
     if not all_t:
         raise ValueError("the connection has no state change")
-    last = _get(connection, "last_ts_ns")
-    if hasattr(last, "value"):
-        last = last.value
-    t0, t_end = min(all_t), max(max(all_t), int(last))
+    t0, t_end = min(all_t), max(max(all_t), _ns_of(_get(connection, "last_ts_ns")))
     ax = _axes(ax)
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
@@ -342,7 +348,12 @@ def states(connection: Any, *, ax: Axes | None = None) -> Axes:
     for lane, side in enumerate(("server", "client")):
         seq = changes[side]
         for i, (state, t) in enumerate(seq):
-            stop = seq[i + 1][1] if i + 1 < len(seq) else t_end
+            if i + 1 < len(seq):
+                stop = seq[i + 1][1]
+            elif state == "CLOSED":
+                stop = t
+            else:  # still in it when the capture ends: drawn to the right edge
+                stop = t0 + round((t_end - t0) * 1.2)
             colour = palette.setdefault(state, cmap(len(palette) % 10))
             ax.barh(lane, max(stop - t, 0) / 1e9, left=(t - t0) / 1e9, height=0.5,
                     color=colour, edgecolor="black", lw=0.5)
