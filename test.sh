@@ -14,8 +14,9 @@ cargo check --manifest-path tcpkit-core/fuzz/Cargo.toml --target-dir target/fuzz
 cargo test --workspace --no-fail-fast
 # The optional memory-mapped input (the one `unsafe` in the core).
 cargo test -p tcpkit-core --features mmap --test capture_mmap
-# The Python package: the wheel built into .venv, its tests compared with the
-# release `tcpkit` binary.
-cargo build --release -p tcpkit-examples --bin tcpkit
+# The Python package: the release `tcpkit` binary its CLI tests compare with,
+# and the wheel (built with --workspace, the binary shares the wheel's release
+# build of the core), installed into .venv; then its tests.
+cargo build --release --workspace --bins
 scripts/python-env.sh
 .venv/bin/python -m pytest tcpkit-py/tests -q
