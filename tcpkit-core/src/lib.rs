@@ -20,11 +20,14 @@
 //! package and the C ABI render.
 
 pub mod analysis;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod capture;
 pub mod error;
 pub mod flow;
 pub mod reassembly;
 pub mod report;
+pub mod schema;
 pub mod wire;
 
 pub use error::{CaptureError, DecodeError, Error};

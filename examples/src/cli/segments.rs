@@ -6,7 +6,8 @@
 //!
 //! With `--json` every segment also goes through the per-segment analysis
 //! ([`Analyzer`]) and its object carries the analysis fields
-//! ([`json::write_facts`]). A segment whose TCP header is shorter than the
+//! ([`tcpkit_core::schema::segment`], written by
+//! [`tcpkit_core::schema::json::write_segment`]). A segment whose TCP header is shorter than the
 //! 20 bytes of a minimal header (data offset below 5, RFC 9293 3.1 "The TCP
 //! header ... Data Offset (4 bits): the number of 32-bit words in the TCP
 //! header", or cut by the snaplen before byte 20) cannot be analysed: its
@@ -20,12 +21,13 @@
 //! `--count` reads and decodes only; `--analyze-only` also runs the analysis.
 //! Both print their counts on stdout.
 
+use super::CliError;
 use super::input::Capture;
 use super::output::Output;
-use super::{CliError, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tcpkit_core::analysis::{AnalysisFlags, Analyzer, AnalyzerConfig};
+use tcpkit_core::schema;
 use tcpkit_core::wire::{
     self, HEADER_LEN, RenderOptions, Renderer, Segment, write_decimal, write_timestamp,
 };
@@ -191,7 +193,11 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         let mut split = 0;
         // Writing into a String cannot fail.
         let _ = if args.json {
-            json::write_segment(&mut body, frame, ts_ns, &seg, facts.as_ref(), |_| Ok(()))
+            // `--json` analyses every segment it writes (`facts` is set).
+            match &facts {
+                Some(f) => schema::json::write_segment(&mut body, frame, ts_ns, &seg, f),
+                None => Ok(()),
+            }
         } else {
             // tcpdump prints the tunnel headers before the inner packet: on
             // the same line without -v, on a line of its own (here with the
