@@ -28,9 +28,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use tcpkit_core::analysis::{AnalysisFlags, Analyzer, AnalyzerConfig};
 use tcpkit_core::schema;
-use tcpkit_core::wire::{
-    self, HEADER_LEN, RenderOptions, Renderer, Segment, write_decimal, write_timestamp,
-};
+use tcpkit_core::wire::{self, RenderOptions, Renderer, write_decimal, write_timestamp};
 
 /// Arguments of `tcpkit segments`.
 #[derive(Debug, clap::Args)]
@@ -82,12 +80,6 @@ pub struct Stats {
     /// TCP segments whose header is shorter than 20 bytes (data offset below
     /// 5, or cut before byte 20): not analysed, no JSON object.
     pub short_header: u64,
-}
-
-/// Can this segment be analysed? Its 20-byte fixed header must be there and
-/// its data offset at least 5 (see the module doc).
-pub fn analysable(seg: &Segment<'_>) -> bool {
-    usize::from(seg.header_captured) >= HEADER_LEN && usize::from(seg.header_len) >= HEADER_LEN
 }
 
 /// Runs `tcpkit segments`.
@@ -158,7 +150,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             }
         };
         stats.tcp += 1;
-        let ok = analysable(&seg);
+        let ok = seg.analysable();
         if !ok {
             stats.short_header += 1;
         }
