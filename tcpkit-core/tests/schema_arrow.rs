@@ -307,3 +307,114 @@ fn segments_json_and_arrow_agree_on_every_capture() {
     let unseen: Vec<_> = declared.difference(&seen).collect();
     assert!(unseen.is_empty(), "never given a value: {unseen:?}");
 }
+
+/// The connections of `path` (as `tcpkit flows` gathers them) as JSON
+/// objects (parsed) and through the Arrow reader.
+fn connection_rows(path: &Path, batch_size: usize) -> (Vec<Value>, Vec<Value>) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut r = SliceReader::new(&bytes).unwrap();
+    let mut an = Analyzer::new(AnalyzerConfig::default());
+    let mut stories = Vec::new();
+    while let Some(Ok(p)) = r.next_packet() {
+        let Ok(Some(seg)) = wire::decode(&p) else {
+            continue;
+        };
+        if !seg.analysable() {
+            continue;
+        }
+        an.observe(p.frame, p.ts_ns, &seg);
+        while let Some(rec) = an.pop_finished() {
+            stories.extend(rec.story.map(|s| *s));
+        }
+    }
+    stories.extend(
+        an.finish()
+            .connections
+            .into_iter()
+            .filter_map(|r| r.story.map(|s| *s)),
+    );
+    stories.sort_by_key(|s| s.conn);
+    tcpkit_core::analysis::story::cross_check(&mut stories);
+    let json = stories
+        .iter()
+        .map(|s| {
+            let mut line = String::new();
+            schema::json::write_connection(&mut line, s).unwrap();
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"))
+        })
+        .collect();
+    let reader = tarrow::connections_reader(path, AnalyzerConfig::default(), batch_size).unwrap();
+    assert_eq!(reader.schema(), tarrow::connection_schema());
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    assert!(batches.iter().all(|b| b.num_rows() <= batch_size));
+    (json, rows(&schema::connection::CONNECTION, &batches))
+}
+
+#[test]
+fn connections_json_and_arrow_agree_on_every_lab_capture() {
+    let mut seen = BTreeSet::new();
+    let mut total = 0;
+    for (i, path) in lab_captures().into_iter().enumerate() {
+        let (json, arrow) = connection_rows(&path, [7, 1000, 1][i % 3]);
+        assert_eq!(json.len(), arrow.len(), "{}", path.display());
+        for (k, (j, a)) in json.into_iter().zip(arrow).enumerate() {
+            seen_paths(&schema::connection::CONNECTION, &j, "", &mut seen);
+            assert_eq!(
+                without_nulls(j),
+                a,
+                "{} connection {k}: JSON (left) and Arrow (right) differ",
+                path.display()
+            );
+            total += 1;
+        }
+    }
+    assert!(total > 500, "{total} connections");
+    let mut declared = BTreeSet::new();
+    schema::walk(schema::connection::CONNECTION.children(), |p, _| {
+        declared.insert(p.to_owned());
+    });
+    let unseen: Vec<_> = declared.difference(&seen).collect();
+    // No lab connection sends keep-alives long enough for their settings to
+    // be inferred, nor a segment more often than a train lists: every other
+    // declared field had a value somewhere, so every one was compared.
+    let lab_lacks = [
+        "inferred.keepalive_intvl_s",
+        "inferred.keepalive_probes",
+        "inferred.keepalive_time_s",
+        "trains.item.more",
+    ];
+    assert!(
+        unseen.iter().all(|p| lab_lacks.contains(&p.as_str())),
+        "never given a value: {unseen:?}"
+    );
+}
+
+/// A reader goes through the Arrow C stream interface (what Python's
+/// `__arrow_c_stream__` and the C ABI hand out) and comes back whole.
+#[test]
+fn readers_cross_the_c_stream_interface() {
+    use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+    let path = testdata().join("captures/lab/bulk-loss-sack/capture.pcap");
+    let direct: usize = tarrow::segments_reader(&path, AnalyzerConfig::default(), 500)
+        .unwrap()
+        .map(|b| b.unwrap().num_rows())
+        .sum();
+    // tshark.tsv: one line per frame; the TCP ones have a `tcp.stream`.
+    let tsv = std::fs::read_to_string(path.with_file_name("tshark.tsv")).unwrap();
+    let mut lines = tsv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = head.iter().position(|h| *h == "tcp.stream").unwrap();
+    let tcp = lines
+        .filter(|l| l.split('\t').nth(col).is_some_and(|v| !v.is_empty()))
+        .count();
+    assert_eq!(direct, tcp);
+    let reader = tarrow::segments_reader(&path, AnalyzerConfig::default(), 500).unwrap();
+    let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+    let back = ArrowArrayStreamReader::try_new(stream).unwrap();
+    assert_eq!(back.schema(), tarrow::segment_schema());
+    let rows: usize = back.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, direct);
+    let flows = tarrow::connections_reader(&path, AnalyzerConfig::default(), 0).unwrap();
+    let back = ArrowArrayStreamReader::try_new(FFI_ArrowArrayStream::new(Box::new(flows))).unwrap();
+    assert_eq!(back.map(|b| b.unwrap().num_rows()).sum::<usize>(), 1);
+}

@@ -24,7 +24,8 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     for f in &l.flows {
         line.clear();
         if args.json {
-            line = serde_json::to_string(f).map_err(|e| CliError::Input(format!("JSON: {e}")))?;
+            // Writing into a String cannot fail.
+            let _ = tcpkit_core::schema::json::write_connection(&mut line, f);
         } else {
             let _ = write!(
                 line,

@@ -223,3 +223,11 @@ pub fn write_segment<W: Write>(
     super::segment::visit(&mut s, frame, ts_ns, seg, facts);
     s.finish()
 }
+
+/// Writes the JSON object of one connection row ([`super::connection`]), as
+/// `tcpkit flows --json` prints it (without the newline).
+pub fn write_connection<W: Write>(w: &mut W, conn: &super::connection::Record) -> fmt::Result {
+    let mut s = JsonSink::new(w);
+    super::connection::visit(&mut s, conn);
+    s.finish()
+}
