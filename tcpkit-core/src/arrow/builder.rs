@@ -3,7 +3,7 @@
 use super::{SchemaRef, arrow_field, arrow_fields, schema_of};
 use crate::analysis::SegmentFacts;
 use crate::schema::{self, Field, Sink, Type};
-use crate::wire::Segment;
+use crate::wire::{Segment, write_addr};
 use arrow_array::builder::{
     ArrayBuilder, BinaryBuilder, BooleanBuilder, DurationNanosecondBuilder, Float64Builder,
     Int64Builder, StringBuilder, TimestampNanosecondBuilder, UInt8Builder, UInt16Builder,
@@ -12,7 +12,7 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, ListArray, RecordBatch, StructArray};
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, FieldRef, Fields};
-use std::fmt::{self, Write as _};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// How deep rows nest (as the JSON sink).
@@ -429,11 +429,11 @@ impl Sink for RowBuilder {
         });
     }
 
-    fn text(&mut self, f: &'static Field, v: &dyn fmt::Display) {
+    fn addr(&mut self, f: &'static Field, v: &IpAddr) {
         self.put(f, |c| match c {
             Col::Str(b) => {
                 // Writes into the value buffer; `append_value("")` ends the value.
-                let ok = write!(b, "{v}").is_ok();
+                let ok = write_addr(b, v).is_ok();
                 b.append_value("");
                 ok
             }

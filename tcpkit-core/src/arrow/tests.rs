@@ -1,13 +1,10 @@
 use super::*;
-use crate::schema::{Sink, segment};
+use crate::schema::{Sink, field, segment};
 
-/// A field of no row type.
-static STRAY: Field = Field {
-    name: "stray",
-    ty: Type::UInt64,
-    nullable: true,
-    doc: "Declared nowhere.",
-};
+field! {
+    /// A field of no row type.
+    STRAY: "stray", Type::UInt64, true, "Declared nowhere."
+}
 
 #[test]
 fn schema_types() {

@@ -6,25 +6,20 @@
 //! are carried as durations (whole nanoseconds, rounded): JSON seconds with
 //! nine decimals, Arrow `Duration(Nanosecond)`.
 
-use super::{Field, Sink, Type, fields};
+use super::{Field, Sink, Type, field, fields};
 use crate::analysis::SynOptions;
 use crate::analysis::story::{
     ConnectionStory, Outcome, PerDir, PerSide, RttSummary, Side, TrainKind,
 };
 use crate::flow::Endpoint;
-use crate::wire::write_addr;
-use std::fmt;
 
 /// What a connection row is made from.
 pub type Record = ConnectionStory;
 
-/// The row field of a connection (a struct of [`COLUMNS`]).
-pub static CONNECTION: Field = Field {
-    name: "connection",
-    ty: Type::Struct(&COLUMNS),
-    nullable: false,
-    doc: "One TCP connection and its story.",
-};
+field! {
+    /// The row field of a connection (a struct of [`COLUMNS`]).
+    CONNECTION: "connection", Type::Struct(&COLUMNS), false, "One TCP connection and its story."
+}
 
 fields! {
     /// The columns of a connection row, in order.
@@ -103,13 +98,10 @@ fields! {
     ]
 }
 
-/// The item of a list of frame numbers.
-pub static FRAME: Field = Field {
-    name: "item",
-    ty: Type::UInt64,
-    nullable: false,
-    doc: "A frame number.",
-};
+field! {
+    /// The item of a list of frame numbers.
+    FRAME: "item", Type::UInt64, false, "A frame number."
+}
 
 fields! {
     /// The handshake.
@@ -146,21 +138,15 @@ fields! {
     ]
 }
 
-/// The item of `trains`.
-pub static TRAIN: Field = Field {
-    name: "item",
-    ty: Type::Struct(&TRAIN_FIELDS),
-    nullable: false,
-    doc: "One segment sent more than once.",
-};
+field! {
+    /// The item of `trains`.
+    TRAIN: "item", Type::Struct(&TRAIN_FIELDS), false, "One segment sent more than once."
+}
 
-/// The item of a list of times.
-pub static SPAN: Field = Field {
-    name: "item",
-    ty: Type::Duration,
-    nullable: false,
-    doc: "A span of time.",
-};
+field! {
+    /// The item of a list of times.
+    SPAN: "item", Type::Duration, false, "A span of time."
+}
 
 fields! {
     /// A retransmission train.
@@ -218,13 +204,10 @@ fields! {
     ]
 }
 
-/// The item of a side's `states`.
-pub static STATE_CHANGE: Field = Field {
-    name: "item",
-    ty: Type::Struct(&STATE_CHANGE_FIELDS),
-    nullable: false,
-    doc: "A state an endpoint entered, and when.",
-};
+field! {
+    /// The item of a side's `states`.
+    STATE_CHANGE: "item", Type::Struct(&STATE_CHANGE_FIELDS), false, "A state an endpoint entered, and when."
+}
 
 fields! {
     /// The states per side.
@@ -243,13 +226,10 @@ fields! {
     ]
 }
 
-/// The item of `caveats` and `notes`.
-pub static NOTE: Field = Field {
-    name: "item",
-    ty: Type::Utf8,
-    nullable: false,
-    doc: "A sentence.",
-};
+field! {
+    /// The item of `caveats` and `notes`.
+    NOTE: "item", Type::Utf8, false, "A sentence."
+}
 
 fields! {
     /// Kernel settings the capture reveals.
@@ -274,15 +254,6 @@ fields! {
             "Unanswered probes before the RST (`tcp_keepalive_probes` / TCP_KEEPCNT).";
         CAVEATS: "caveats", Type::List(&NOTE), true, "What each inference assumes (absent: none).";
     ]
-}
-
-/// An address written as tcpdump writes it (no allocation).
-struct Addr(std::net::IpAddr);
-
-impl fmt::Display for Addr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_addr(f, &self.0)
-    }
 }
 
 /// Seconds as whole nanoseconds (the story's `f64` seconds were computed
@@ -312,7 +283,7 @@ fn u64_if<S: Sink + ?Sized>(s: &mut S, f: &'static Field, v: Option<u32>) {
 
 fn endpoint<S: Sink + ?Sized>(s: &mut S, f: &'static Field, e: &Endpoint) {
     s.begin(f);
-    s.text(&IP, &Addr(e.ip));
+    s.addr(&IP, &e.ip);
     s.u64(&PORT, u64::from(e.port));
     s.end();
 }

@@ -6,8 +6,9 @@
 
 use super::{Field, Sink, Type};
 use crate::analysis::SegmentFacts;
-use crate::wire::{Segment, write_decimal};
+use crate::wire::{Segment, write_addr, write_decimal};
 use std::fmt::{self, Write};
+use std::net::IpAddr;
 
 /// How deep rows nest (row, list, struct, list, tuple: 5 for a SACK block edge).
 const MAX_DEPTH: usize = 8;
@@ -43,20 +44,17 @@ impl<'w, W: Write> JsonSink<'w, W> {
     /// Writes the separator and the key of `f` in the container open now.
     #[inline]
     fn key(&mut self, f: &Field) -> fmt::Result {
-        let Some((first, keyed)) = self.depth.checked_sub(1).and_then(|d| self.open.get_mut(d))
+        let Some((any, keyed)) = self.depth.checked_sub(1).and_then(|d| self.open.get_mut(d))
         else {
             return Ok(());
         };
-        if *first {
-            self.w.write_char(',')?;
+        let not_first = std::mem::replace(any, true);
+        match (*keyed, not_first) {
+            (true, true) => self.w.write_str(f.json_key),
+            (true, false) => self.w.write_str(f.json_key.get(1..).unwrap_or_default()),
+            (false, true) => self.w.write_char(','),
+            (false, false) => Ok(()),
         }
-        *first = true;
-        if *keyed {
-            self.w.write_char('"')?;
-            self.w.write_str(f.name)?;
-            self.w.write_str("\":")?;
-        }
-        Ok(())
     }
 
     /// Writes `f`'s key, then the value written by `value`.
@@ -128,7 +126,7 @@ impl<W: Write> Sink for JsonSink<'_, W> {
     }
 
     fn u64(&mut self, f: &'static Field, v: u64) {
-        if f.ty == Type::Duration {
+        if matches!(f.ty, Type::Duration) {
             self.put(f, |w| write_secs(w, v));
         } else {
             self.put(f, |w| write_decimal(w, v));
@@ -136,7 +134,7 @@ impl<W: Write> Sink for JsonSink<'_, W> {
     }
 
     fn i64(&mut self, f: &'static Field, v: i64) {
-        if f.ty == Type::Duration {
+        if matches!(f.ty, Type::Duration) {
             self.put(f, |w| {
                 if v < 0 {
                     w.write_char('-')?;
@@ -170,10 +168,11 @@ impl<W: Write> Sink for JsonSink<'_, W> {
         });
     }
 
-    fn text(&mut self, f: &'static Field, v: &dyn fmt::Display) {
+    fn addr(&mut self, f: &'static Field, v: &IpAddr) {
+        // Digits, hex letters, dots and colons: nothing to escape.
         self.put(f, |w| {
             w.write_char('"')?;
-            write!(Escape(&mut *w), "{v}")?;
+            write_addr(w, v)?;
             w.write_char('"')
         });
     }

@@ -31,7 +31,7 @@
 //! (a TCP option's fields that its kind lacks) is absent from the JSON object
 //! and null in Arrow.
 
-use std::fmt;
+use std::net::IpAddr;
 
 pub mod connection;
 pub mod json;
@@ -71,7 +71,9 @@ pub enum Type {
     List(&'static Field),
 }
 
-/// One column (or one field of a nested struct, or a list's item).
+/// One column (or one field of a nested struct, or a list's item). Fields
+/// are declared by this module's row types (statics: a field is known by its
+/// address).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Field {
     /// The JSON key and the Arrow field name.
@@ -82,6 +84,8 @@ pub struct Field {
     pub nullable: bool,
     /// What it means.
     pub doc: &'static str,
+    /// `,"name":`, written as one piece by the JSON writer.
+    pub(crate) json_key: &'static str,
 }
 
 impl Field {
@@ -94,18 +98,30 @@ impl Field {
     }
 }
 
+/// Declares one `pub static` field: `IDENT: "name", Type, nullable, "doc"`.
+macro_rules! field {
+    ($(#[$meta:meta])* $id:ident: $name:literal, $ty:expr, $null:literal, $doc:literal) => {
+        $(#[$meta])*
+        pub static $id: $crate::schema::Field = $crate::schema::Field {
+            name: $name,
+            ty: $ty,
+            nullable: $null,
+            doc: $doc,
+            json_key: concat!(",\"", $name, "\":"),
+        };
+    };
+}
+pub(crate) use field;
+
 /// Declares `pub static` fields and a `pub static` list of them, in order:
 /// `LIST = [IDENT: "name", Type, nullable, "doc"; ...]`.
 macro_rules! fields {
     ($(#[$meta:meta])* $list:ident = [$($id:ident: $name:literal, $ty:expr, $null:literal, $doc:literal;)*]) => {
         $(
-            #[doc = concat!("`", $name, "`: ", $doc)]
-            pub static $id: $crate::schema::Field = $crate::schema::Field {
-                name: $name,
-                ty: $ty,
-                nullable: $null,
-                doc: $doc,
-            };
+            $crate::schema::field! {
+                #[doc = concat!("`", $name, "`: ", $doc)]
+                $id: $name, $ty, $null, $doc
+            }
         )*
         $(#[$meta])*
         pub static $list: [&$crate::schema::Field; [$(stringify!($id)),*].len()] = [$(&$id),*];
@@ -121,7 +137,7 @@ pub(crate) use fields;
 /// nullable field may be given `null`; a struct's fields may be skipped
 /// (absent). Which method carries which [`Type`]: `u64` for the unsigned
 /// integers and `Duration`, `i64` for `Int64`, `Timestamp` and `Duration`,
-/// `str`/`text` for `Utf8`, `bytes` for `Binary`.
+/// `str`/`addr` for `Utf8`, `bytes` for `Binary`.
 pub trait Sink {
     /// A null value.
     fn null(&mut self, f: &'static Field);
@@ -135,8 +151,8 @@ pub trait Sink {
     fn f64(&mut self, f: &'static Field, v: f64);
     /// A string.
     fn str(&mut self, f: &'static Field, v: &str);
-    /// A string written by `v`'s `Display` (no allocation on the way).
-    fn text(&mut self, f: &'static Field, v: &dyn fmt::Display);
+    /// An IP address as a string (as tcpdump writes it; no allocation).
+    fn addr(&mut self, f: &'static Field, v: &IpAddr);
     /// Bytes.
     fn bytes(&mut self, f: &'static Field, v: &[u8]);
     /// Opens a struct, tuple or list field.

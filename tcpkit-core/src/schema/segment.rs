@@ -7,19 +7,14 @@
 //! The columns, in order, are the statics below ([`COLUMNS`]); a TCP option is
 //! a struct of [`option::FIELDS`] with a `kind` and the fields that kind has.
 
-use super::{Field, Sink, Type, fields};
+use super::{Sink, Type, field, fields};
 use crate::analysis::SegmentFacts;
-use crate::wire::{OptionError, Segment, SeqNumber, TcpOption, flag_letters, write_addr};
-use std::fmt;
-use std::net::IpAddr;
+use crate::wire::{OptionError, Segment, SeqNumber, TcpOption, flag_letters};
 
-/// The row field of a segment (a struct of [`COLUMNS`]).
-pub static SEGMENT: Field = Field {
-    name: "segment",
-    ty: Type::Struct(&COLUMNS),
-    nullable: false,
-    doc: "One TCP segment and its per-segment analysis.",
-};
+field! {
+    /// The row field of a segment (a struct of [`COLUMNS`]).
+    SEGMENT: "segment", Type::Struct(&COLUMNS), false, "One TCP segment and its per-segment analysis."
+}
 
 fields! {
     /// The columns of a segment row, in order.
@@ -73,25 +68,19 @@ fields! {
     ]
 }
 
-/// The item of [`ANALYSIS`]: one flag name.
-pub static ANALYSIS_ITEM: Field = Field {
-    name: "item",
-    ty: Type::Utf8,
-    nullable: false,
-    doc: "A `tcp.analysis` flag name.",
-};
+field! {
+    /// The item of [`ANALYSIS`]: one flag name.
+    ANALYSIS_ITEM: "item", Type::Utf8, false, "A `tcp.analysis` flag name."
+}
 
 /// The fields of a TCP option.
 pub mod option {
-    use super::super::{Field, Type, fields};
+    use super::super::{Type, field, fields};
 
-    /// The item of the `options` list: one option.
-    pub static OPTION: Field = Field {
-        name: "item",
-        ty: Type::Struct(&FIELDS),
-        nullable: false,
-        doc: "One TCP option: its `kind` and the fields of that kind.",
-    };
+    field! {
+        /// The item of the `options` list: one option.
+        OPTION: "item", Type::Struct(&FIELDS), false, "One TCP option: its `kind` and the fields of that kind."
+    }
 
     fields! {
         /// The fields of an option, in order; each kind has `kind` and its own.
@@ -128,21 +117,15 @@ pub mod option {
         ]
     }
 
-    /// The item of `blocks`: one SACK block, `[left, right]` in JSON.
-    pub static BLOCK: Field = Field {
-        name: "item",
-        ty: Type::Tuple(&EDGES),
-        nullable: false,
-        doc: "One SACK block (relative edges).",
-    };
+    field! {
+        /// The item of `blocks`: one SACK block, `[left, right]` in JSON.
+        BLOCK: "item", Type::Tuple(&EDGES), false, "One SACK block (relative edges)."
+    }
 
-    /// The item of `blocks_raw`: one SACK block, `[left, right]` in JSON.
-    pub static BLOCK_RAW: Field = Field {
-        name: "item",
-        ty: Type::Tuple(&EDGES_RAW),
-        nullable: false,
-        doc: "One SACK block (raw edges).",
-    };
+    field! {
+        /// The item of `blocks_raw`: one SACK block, `[left, right]` in JSON.
+        BLOCK_RAW: "item", Type::Tuple(&EDGES_RAW), false, "One SACK block (raw edges)."
+    }
 
     fields! {
         /// A relative SACK block's edges.
@@ -161,15 +144,6 @@ pub mod option {
     }
 }
 
-/// An address written as tcpdump writes it (no allocation).
-struct Addr<'a>(&'a IpAddr);
-
-impl fmt::Display for Addr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_addr(f, self.0)
-    }
-}
-
 /// Hands one segment row to `s`: the packet fields of `seg` (record `frame`,
 /// captured at `ts_ns`), then the analysis fields of `facts`.
 pub fn visit<S: Sink + ?Sized>(
@@ -182,8 +156,8 @@ pub fn visit<S: Sink + ?Sized>(
     s.begin(&SEGMENT);
     s.u64(&FRAME, frame);
     s.i64(&TS_NS, ts_ns);
-    s.text(&SRC, &Addr(&seg.ip.src));
-    s.text(&DST, &Addr(&seg.ip.dst));
+    s.addr(&SRC, &seg.ip.src);
+    s.addr(&DST, &seg.ip.dst);
     s.u64(&SPORT, u64::from(seg.sport));
     s.u64(&DPORT, u64::from(seg.dport));
     s.str(&FLAGS, flag_letters(seg.flags).as_str());
