@@ -19,9 +19,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use tcpkit_core::analysis::{Analyzer, AnalyzerConfig};
 use tcpkit_core::arrow::{self as tarrow, RecordBatchReader};
-use tcpkit_core::capture::{PacketSource, SliceReader};
 use tcpkit_core::schema::{self, Field, Type};
 use tcpkit_core::wire;
+use tcpkit_core::{Analysis, Event};
 
 fn testdata() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
@@ -183,32 +183,37 @@ fn seen_paths(row: &Field, v: &Value, prefix: &str, seen: &mut BTreeSet<String>)
     }
 }
 
-/// The segments of `path` as JSON objects (parsed) and through the Arrow reader.
+/// An analysis of `path` (stories as asked), or `None` when it is no capture.
+fn analysis(path: &Path, story: bool) -> Option<Analysis> {
+    let cfg = AnalyzerConfig {
+        story,
+        ..AnalyzerConfig::default()
+    };
+    Analysis::open(path, cfg).ok()
+}
+
+/// The segments of `path` as JSON objects (parsed; as `tcpkit segments
+/// --json` writes them) and through the Arrow reader.
 fn segment_rows(path: &Path, batch_size: usize) -> (Vec<Value>, Vec<Value>) {
-    let bytes = std::fs::read(path).unwrap();
     let mut json = Vec::new();
-    if let Ok(mut r) = SliceReader::new(&bytes) {
-        let mut an = Analyzer::new(AnalyzerConfig {
-            story: false,
-            ..AnalyzerConfig::default()
-        });
+    if let Some(mut a) = analysis(path, false) {
         let mut line = String::new();
-        while let Some(Ok(p)) = r.next_packet() {
-            let Ok(Some(seg)) = wire::decode(&p) else {
+        while let Some(Ok(ev)) = a.next_event() {
+            let Event::Segment(row) = ev else {
                 continue;
             };
-            if !seg.analysable() {
+            let Some(f) = row.facts else {
                 continue;
-            }
-            let f = an.observe(p.frame, p.ts_ns, &seg);
-            while an.pop_finished().is_some() {}
+            };
             line.clear();
-            schema::json::write_segment(&mut line, p.frame, p.ts_ns, &seg, &f).unwrap();
+            let p = row.packet;
+            schema::json::write_segment(&mut line, p.frame, p.ts_ns, &row.segment, &f).unwrap();
             json.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}")));
         }
     }
     let mut batches = Vec::new();
-    if let Ok(reader) = tarrow::segments_reader(path, AnalyzerConfig::default(), batch_size) {
+    if let Some(a) = analysis(path, false) {
+        let reader = tarrow::segments_reader(a, batch_size);
         assert_eq!(reader.schema(), tarrow::segment_schema());
         for b in reader {
             match b {
@@ -308,42 +313,19 @@ fn segments_json_and_arrow_agree_on_every_capture() {
     assert!(unseen.is_empty(), "never given a value: {unseen:?}");
 }
 
-/// The connections of `path` (as `tcpkit flows` gathers them) as JSON
-/// objects (parsed) and through the Arrow reader.
+/// The connections of `path` as JSON objects (parsed; as `tcpkit flows
+/// --json` writes them) and through the Arrow reader.
 fn connection_rows(path: &Path, batch_size: usize) -> (Vec<Value>, Vec<Value>) {
-    let bytes = std::fs::read(path).unwrap();
-    let mut r = SliceReader::new(&bytes).unwrap();
-    let mut an = Analyzer::new(AnalyzerConfig::default());
-    let mut stories = Vec::new();
-    while let Some(Ok(p)) = r.next_packet() {
-        let Ok(Some(seg)) = wire::decode(&p) else {
-            continue;
-        };
-        if !seg.analysable() {
-            continue;
-        }
-        an.observe(p.frame, p.ts_ns, &seg);
-        while let Some(rec) = an.pop_finished() {
-            stories.extend(rec.story.map(|s| *s));
+    let mut a = analysis(path, true).unwrap();
+    let mut json = Vec::new();
+    while let Some(ev) = a.next_event() {
+        if let Event::Connection(rec) = ev.unwrap() {
+            let mut line = String::new();
+            schema::json::write_connection(&mut line, rec.story.as_deref().unwrap()).unwrap();
+            json.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}")));
         }
     }
-    stories.extend(
-        an.finish()
-            .connections
-            .into_iter()
-            .filter_map(|r| r.story.map(|s| *s)),
-    );
-    stories.sort_by_key(|s| s.conn);
-    tcpkit_core::analysis::story::cross_check(&mut stories);
-    let json = stories
-        .iter()
-        .map(|s| {
-            let mut line = String::new();
-            schema::json::write_connection(&mut line, s).unwrap();
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"))
-        })
-        .collect();
-    let reader = tarrow::connections_reader(path, AnalyzerConfig::default(), batch_size).unwrap();
+    let reader = tarrow::connections_reader(analysis(path, true).unwrap(), batch_size);
     assert_eq!(reader.schema(), tarrow::connection_schema());
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
     assert!(batches.iter().all(|b| b.num_rows() <= batch_size));
@@ -395,8 +377,7 @@ fn connections_json_and_arrow_agree_on_every_lab_capture() {
 fn readers_cross_the_c_stream_interface() {
     use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
     let path = testdata().join("captures/lab/bulk-loss-sack/capture.pcap");
-    let direct: usize = tarrow::segments_reader(&path, AnalyzerConfig::default(), 500)
-        .unwrap()
+    let direct: usize = tarrow::segments_reader(analysis(&path, false).unwrap(), 500)
         .map(|b| b.unwrap().num_rows())
         .sum();
     // tshark.tsv: one line per frame; the TCP ones have a `tcp.stream`.
@@ -408,13 +389,59 @@ fn readers_cross_the_c_stream_interface() {
         .filter(|l| l.split('\t').nth(col).is_some_and(|v| !v.is_empty()))
         .count();
     assert_eq!(direct, tcp);
-    let reader = tarrow::segments_reader(&path, AnalyzerConfig::default(), 500).unwrap();
+    let reader = tarrow::segments_reader(analysis(&path, false).unwrap(), 500);
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     let back = ArrowArrayStreamReader::try_new(stream).unwrap();
     assert_eq!(back.schema(), tarrow::segment_schema());
     let rows: usize = back.map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, direct);
-    let flows = tarrow::connections_reader(&path, AnalyzerConfig::default(), 0).unwrap();
+    let flows = tarrow::connections_reader(analysis(&path, true).unwrap(), 0);
     let back = ArrowArrayStreamReader::try_new(FFI_ArrowArrayStream::new(Box::new(flows))).unwrap();
     assert_eq!(back.map(|b| b.unwrap().num_rows()).sum::<usize>(), 1);
+}
+
+/// A capture cut in the middle: every row before the cut, then the error,
+/// then nothing, from both readers.
+#[test]
+fn readers_give_everything_before_damage_then_the_error() {
+    let path = testdata().join("captures/lab/many-short-connections/capture.pcap");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.truncate(bytes.len() / 2 + 7);
+    let open = |story| {
+        let cfg = AnalyzerConfig {
+            story,
+            ..AnalyzerConfig::default()
+        };
+        Analysis::from_bytes(bytes.clone(), cfg).unwrap()
+    };
+    // What the driver yields before its error.
+    let (mut segs, mut conns) = (0, 0);
+    let mut a = open(true);
+    let mut errors = 0;
+    while let Some(ev) = a.next_event() {
+        match ev {
+            Ok(Event::Segment(row)) => segs += usize::from(row.facts.is_some()),
+            Ok(Event::Connection(_)) => conns += 1,
+            Ok(Event::Report(_)) => {}
+            Err(_) => errors += 1,
+        }
+    }
+    assert_eq!(errors, 1);
+    assert!(
+        segs > 100 && conns > 10,
+        "{segs} segments, {conns} connections"
+    );
+    for (reader, want) in [
+        (
+            Box::new(tarrow::segments_reader(open(false), 64)) as Box<dyn RecordBatchReader>,
+            segs,
+        ),
+        (Box::new(tarrow::connections_reader(open(true), 8)), conns),
+    ] {
+        let items: Vec<_> = reader.collect();
+        let (last, batches) = items.split_last().unwrap();
+        assert!(last.is_err(), "the error comes last");
+        let rows: usize = batches.iter().map(|b| b.as_ref().unwrap().num_rows()).sum();
+        assert_eq!(rows, want);
+    }
 }

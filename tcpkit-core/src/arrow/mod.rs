@@ -10,19 +10,21 @@
 //! From a capture file to Arrow batches of its segments:
 //!
 //! ```
+//! use tcpkit_core::Analysis;
 //! use tcpkit_core::analysis::AnalyzerConfig;
 //! use tcpkit_core::arrow::{self, RecordBatchReader};
 //! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/captures/lab/handshake-close/capture.pcap");
 //!
-//! let reader = arrow::segments_reader(path, AnalyzerConfig::default(), 8192)?;
-//! let schema = reader.schema(); // frame, ts_ns, src, ..., options, conn, seq, ...
-//! for batch in reader {
+//! let no_stories = AnalyzerConfig { story: false, ..AnalyzerConfig::default() };
+//! let segments = arrow::segments_reader(Analysis::open(path, no_stories)?, 8192);
+//! let schema = segments.schema(); // frame, ts_ns, src, ..., options, conn, seq, ...
+//! for batch in segments {
 //!     let batch = batch?;
 //!     assert_eq!(batch.schema(), schema);
 //!     println!("{} segments", batch.num_rows());
 //! }
 //! // The connections, one row each, with their story:
-//! let flows = arrow::connections_reader(path, AnalyzerConfig::default(), 0)?;
+//! let flows = arrow::connections_reader(Analysis::open(path, AnalyzerConfig::default())?, 0);
 //! let n: usize = flows.map(|b| b.map(|b| b.num_rows())).sum::<Result<_, _>>()?;
 //! assert_eq!(n, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -175,9 +175,11 @@ pub struct Segment<'a> {
 impl Segment<'_> {
     /// Can the per-segment analysis use this segment? Its 20-byte fixed
     /// header must be captured and its data offset at least 5 (RFC 9293 3.1:
-    /// "Data Offset (4 bits): the number of 32-bit words in the TCP header");
-    /// otherwise its flags, window or data offset are not known. tshark stops
-    /// at such a segment too (it shows the ports and no `tcp.stream`).
+    /// "Data Offset (4 bits): The number of 32-bit words in the TCP Header").
+    /// Below that its flags, window or data offset are not known: tshark
+    /// stops at it too (it shows the ports and no `tcp.stream`), so it opens
+    /// no connection number. [`Analysis`](crate::Analysis) decides with this,
+    /// once, for every consumer.
     pub fn analysable(&self) -> bool {
         usize::from(self.header_captured) >= HEADER_LEN
             && usize::from(self.header_len) >= HEADER_LEN
