@@ -18,6 +18,20 @@
 //! # Ok::<(), tcpkit_core::Error>(())
 //! ```
 //!
+//! The same as Arrow `RecordBatch`es (feature `arrow`; see `arrow`'s module doc):
+//!
+//! ```ignore
+//! let no_stories = AnalyzerConfig { story: false, ..AnalyzerConfig::default() };
+//! for batch in tcpkit_core::arrow::segments_reader(Analysis::open(path, no_stories)?, 8192) {
+//!     let batch = batch?; // frame, ts_ns, src, ..., options, conn, seq, ack, ...
+//! }
+//! let flows = tcpkit_core::arrow::connections_reader(Analysis::open(path, AnalyzerConfig::default())?, 0);
+//! ```
+//!
+//! The columns of a segment and of a connection are declared once, in
+//! [`schema`]; `tcpkit segments --json` / `flows --json` ([`schema::json`]) and
+//! the Arrow batches are both written from them.
+//!
 //! Data flows one way, in one pass:
 //!
 //! ```text
@@ -28,11 +42,12 @@
 //!      and the story of each connection (analysis::story)
 //!   -> report::Diagnostics -> report::Report (capture-wide findings)
 //!   Analysis (driver) drives it all and yields Event::Segment, Event::Connection, Event::Report
+//!   -> schema (the columns, declared once) -> schema::json | arrow (feature "arrow")
 //! reassembly::Follower: one direction's bytes, gaps reported (numbered by Analysis)
 //! ```
 //!
 //! Layering, one direction only: `capture -> wire -> flow -> analysis ->
-//! report -> driver`; no module imports one to its right.
+//! report -> driver -> {schema, arrow}`; no module imports one to its right.
 //!
 //! Decoding borrows from the input (zero-copy); nothing allocates per packet in
 //! [`capture`] and [`wire`]. Memory is bounded by the connections alive at once.

@@ -6,7 +6,7 @@
 //! function that walks a value of it, handing each field's value to a
 //! [`Sink`]. [`json`] is the sink that writes a JSON object (what
 //! `tcpkit segments --json` and `tcpkit flows --json` print); the Arrow sink
-//! of [`crate::arrow`] (feature `arrow`) appends to column builders whose
+//! of `tcpkit_core::arrow` (feature `arrow`) appends to column builders whose
 //! Arrow schema is built from the same declarations. Adding a field to a
 //! `visit` function adds it to both; a field visited but not declared (or of
 //! another type) is an error of the Arrow sink, and the tests build Arrow
