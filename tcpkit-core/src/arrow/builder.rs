@@ -44,6 +44,8 @@ struct StructCol {
     children: Vec<Col>,
     nulls: NullBufferBuilder,
     len: usize,
+    /// Where the next field visited is expected (fields come in order).
+    cursor: usize,
 }
 
 /// A list column.
@@ -64,27 +66,44 @@ impl StructCol {
             children: decl.iter().map(|f| Col::new(f.ty, cap)).collect(),
             nulls: NullBufferBuilder::new(cap),
             len: 0,
+            cursor: 0,
         }
     }
 
-    /// Closes one struct value: a child not visited is null.
+    /// The index of the field `f`, looked for where the last one was found.
+    #[inline]
+    fn find(&mut self, f: &'static Field) -> Option<usize> {
+        let i = match self.decl.get(self.cursor) {
+            Some(d) if std::ptr::eq(*d, f) => self.cursor,
+            _ => self.decl.iter().position(|d| std::ptr::eq(*d, f))?,
+        };
+        self.cursor = i + 1;
+        Some(i)
+    }
+
+    /// Closes one struct value. A child not visited stays behind: it is
+    /// brought up to the struct's length with nulls when it is next written
+    /// ([`Col::catch_up`]) or finished, not here (most fields of a TCP option
+    /// are absent: filling them one row at a time is the slow part).
     fn close(&mut self, valid: bool) {
-        for c in &mut self.children {
-            if c.len() <= self.len {
-                c.append_null();
-            }
-        }
         if valid {
             self.nulls.append_non_null();
         } else {
             self.nulls.append_null();
         }
         self.len += 1;
+        self.cursor = 0;
     }
 
     fn finish_columns(&mut self) -> Vec<ArrayRef> {
-        self.len = 0;
-        self.children.iter_mut().map(Col::finish).collect()
+        let len = std::mem::take(&mut self.len);
+        self.children
+            .iter_mut()
+            .map(|c| {
+                c.catch_up(len);
+                c.finish()
+            })
+            .collect()
     }
 
     fn finish(&mut self) -> Result<StructArray, ArrowError> {
@@ -143,23 +162,41 @@ impl Col {
     }
 
     fn append_null(&mut self) {
+        self.append_nulls(1);
+    }
+
+    /// Appends nulls until the column holds `len` values (a child of a
+    /// struct of that length).
+    #[inline]
+    fn catch_up(&mut self, len: usize) {
+        let have = self.len();
+        if have < len {
+            self.append_nulls(len - have);
+        }
+    }
+
+    fn append_nulls(&mut self, n: usize) {
         match self {
-            Self::Bool(b) => b.append_null(),
-            Self::U8(b) => b.append_null(),
-            Self::U16(b) => b.append_null(),
-            Self::U32(b) => b.append_null(),
-            Self::U64(b) => b.append_null(),
-            Self::I64(b) => b.append_null(),
-            Self::F64(b) => b.append_null(),
-            Self::Ts(b) => b.append_null(),
-            Self::Dur(b) => b.append_null(),
-            Self::Str(b) => b.append_null(),
-            Self::Bin(b) => b.append_null(),
-            Self::Struct(s) => s.close(false),
+            Self::Bool(b) => b.append_nulls(n),
+            Self::U8(b) => b.append_nulls(n),
+            Self::U16(b) => b.append_nulls(n),
+            Self::U32(b) => b.append_nulls(n),
+            Self::U64(b) => b.append_nulls(n),
+            Self::I64(b) => b.append_nulls(n),
+            Self::F64(b) => b.append_nulls(n),
+            Self::Ts(b) => b.append_nulls(n),
+            Self::Dur(b) => b.append_nulls(n),
+            Self::Str(b) => b.append_nulls(n),
+            Self::Bin(b) => b.append_nulls(n),
+            // Its children catch up when written or finished.
+            Self::Struct(s) => {
+                s.nulls.append_n_nulls(n);
+                s.len += n;
+            }
             Self::List(l) => {
                 let end = l.offsets.last().copied().unwrap_or_default();
-                l.offsets.push(end);
-                l.nulls.append_null();
+                l.offsets.extend(std::iter::repeat_n(end, n));
+                l.nulls.append_n_nulls(n);
             }
         }
     }
@@ -292,11 +329,14 @@ impl RowBuilder {
                 &mut self.root,
                 self.path.get(..self.depth).unwrap_or_default(),
             ) {
-                Some(Node::Struct(s)) => s
-                    .decl
-                    .iter()
-                    .position(|d| std::ptr::eq(*d, f))
-                    .and_then(|i| Some((i, s.children.get_mut(i)?))),
+                Some(Node::Struct(s)) => {
+                    let len = s.len;
+                    s.find(f).and_then(|i| {
+                        let c = s.children.get_mut(i)?;
+                        c.catch_up(len);
+                        Some((i, c))
+                    })
+                }
                 Some(Node::List(l)) if std::ptr::eq(l.decl, f) => Some((0, &mut l.item)),
                 _ => None,
             }
