@@ -321,7 +321,7 @@ fn connection_rows(path: &Path, batch_size: usize) -> (Vec<Value>, Vec<Value>) {
     while let Some(ev) = a.next_event() {
         if let Event::Connection(rec) = ev.unwrap() {
             let mut line = String::new();
-            schema::json::write_connection(&mut line, rec.story.as_deref().unwrap()).unwrap();
+            schema::json::write_connection(&mut line, &rec).unwrap();
             json.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}")));
         }
     }

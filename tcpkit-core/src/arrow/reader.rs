@@ -99,8 +99,8 @@ pub struct ConnectionsReader {
 
 /// The connections of `analysis` in the order it hands them out (as
 /// `tcpkit flows` prints them), `batch_size` rows per batch (0:
-/// [`DEFAULT_BATCH_SIZE`]). A row needs the connection's story: the analysis
-/// must run with `AnalyzerConfig { story: true, .. }` (the default). On a
+/// [`DEFAULT_BATCH_SIZE`]). The story's columns are null when the analysis
+/// runs with `AnalyzerConfig { story: false, .. }`. On a
 /// damaged capture, every connection seen before the damage comes first,
 /// then the error.
 pub fn connections_reader(analysis: Analysis, batch_size: usize) -> ConnectionsReader {
@@ -124,16 +124,11 @@ impl Iterator for ConnectionsReader {
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
             match self.analysis.next_event() {
-                Some(Ok(Event::Connection(rec))) => {
-                    let Some(story) = rec.story.as_deref() else {
-                        continue;
-                    };
-                    match self.builder.push(story) {
-                        Ok(Some(batch)) => return Some(Ok(batch)),
-                        Ok(None) => {}
-                        Err(e) => return Some(Err(e)),
-                    }
-                }
+                Some(Ok(Event::Connection(rec))) => match self.builder.push(&rec) {
+                    Ok(Some(batch)) => return Some(Ok(batch)),
+                    Ok(None) => {}
+                    Err(e) => return Some(Err(e)),
+                },
                 Some(Ok(_)) => {}
                 // The connections before the damage still come.
                 Some(Err(e)) => {
