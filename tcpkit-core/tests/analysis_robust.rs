@@ -42,7 +42,8 @@ proptest! {
             linger_ns: 1_000_000,
             closed_linger_ns: 500_000,
             idle_timeout_ns: Some(50_000_000),
-            max_connections: 3,
+            // Room for 3 live connections at most (less once evicted ones keep entries).
+            memory_budget: AnalyzerConfig::default().budget_for_live(3),
             max_unacked: 16,
             // The stories are built too: random segments must not upset them.
             story: true,

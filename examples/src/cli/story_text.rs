@@ -37,6 +37,7 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::SynAckUnanswered => "SYN-ACK unanswered",
         Outcome::Reset => "reset during the handshake",
         Outcome::Midstream => "midstream (handshake not captured)",
+        Outcome::Resumed => "resumed after eviction (handshake in the earlier part)",
     }
 }
 

@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let mut an = Analyzer::new(AnalyzerConfig {
         linger_ns: 1_000_000,
         idle_timeout_ns: Some(1_000_000_000),
-        max_connections: 4,
+        memory_budget: AnalyzerConfig::default().budget_for_live(4),
         ..AnalyzerConfig::default()
     });
     let mut follow = Follower::new(

@@ -116,7 +116,10 @@ pub enum EndReason {
     Closed,
     /// No segment for longer than the idle timeout.
     Idle,
-    /// Evicted because the table was full (the oldest idle connections go first).
+    /// Evicted under the memory budget ([`AnalyzerConfig::memory_budget`](super::AnalyzerConfig::memory_budget)):
+    /// the least recently active connections go first. A compact entry is
+    /// kept, so that if the connection speaks again a later record with the
+    /// same number continues it (see [`ConnectionRecord::resumed_frame`]).
     Evicted,
     /// A new SYN reused the 4-tuple and opened the next connection.
     PortReused,
@@ -136,7 +139,9 @@ pub struct ConnectionRecord {
     pub server: Endpoint,
     /// No SYN was seen at the start: the capture began mid-connection.
     pub midstream: bool,
-    /// First and last frame.
+    /// First frame of the connection: the frame that opened its number
+    /// (connections are numbered in the order of this frame, see
+    /// [`Renumber`](super::Renumber)).
     pub first_frame: u64,
     /// Last frame.
     pub last_frame: u64,
@@ -158,6 +163,19 @@ pub struct ConnectionRecord {
     pub irtt_ns: Option<u64>,
     /// Why it was handed out.
     pub end: EndReason,
+    /// This record ends at an eviction under the memory budget (`end` is
+    /// [`EndReason::Evicted`]): the connection was idle while others needed
+    /// the memory. If it speaks again, a later record with the same `conn`
+    /// continues it (with `resumed_frame` set).
+    pub evicted: bool,
+    /// This record continues the connection after an eviction, from this
+    /// frame on: its counters (packets, bytes, retransmissions, FIN/RST and
+    /// handshake frames, SYN options) and its story cover this frame to
+    /// `last_frame`; `first_frame`, `first_ts_ns` and `midstream` stay the
+    /// connection's (the frame that opened its number), and the window scales
+    /// and relative sequence numbers continue where the earlier record left
+    /// them (the per-segment facts are those of an unbroken analysis).
+    pub resumed_frame: Option<u64>,
     /// The connection's story (states, trains, RTT/RTO, close, notes), when
     /// [`AnalyzerConfig::story`](super::AnalyzerConfig::story) is on. Boxed:
     /// the record stays small (about 350 bytes) when it is moved or kept.
@@ -196,6 +214,8 @@ pub(crate) struct Connection {
     pub due_at: i64,
     /// Cap on each direction's unacked list (tshark: 10000).
     pub max_unacked: usize,
+    /// The first frame after a resumption (see [`ConnectionRecord::resumed_frame`]).
+    pub resumed_frame: Option<u64>,
     /// The story being built (fed by `Analyzer::observe` with every segment
     /// and its facts; finished into the record). `None` when stories are off.
     pub story: Option<Box<StoryBuilder>>,
@@ -229,6 +249,7 @@ impl Default for Connection {
             retx_gap: 0,
             due_at: i64::MAX,
             max_unacked: 10_000,
+            resumed_frame: None,
             story: None,
         }
     }
@@ -239,6 +260,39 @@ impl Slot for Connection {
         for h in &mut self.halves {
             h.reset();
         }
+    }
+}
+
+/// What is kept of a connection evicted under the memory budget
+/// ([`Connection::evict`], [`Connection::resume`]): about 350 bytes (see
+/// [`RESUMABLE_BYTES`](super::analyzer::RESUMABLE_BYTES)) instead of a live connection's kilobytes.
+#[derive(Debug)]
+pub(crate) struct Resumable {
+    pub id: ConnId,
+    pub client_is_lo: bool,
+    midstream: bool,
+    pub halves: [Half; 2],
+    irtt: u64,
+    mru_syn: i64,
+    mru_syn_set: bool,
+    first_frame: u64,
+    first_ts: i64,
+    pub last_ts: i64,
+    finished_at: Option<i64>,
+    retx_gap: i64,
+}
+
+impl Resumable {
+    /// Would this segment open a new connection on the 4-tuple ([`Connection::is_reuse`])?
+    pub fn is_reuse(&self, src_is_lo: bool, seg: &Segment<'_>) -> bool {
+        let d = usize::from(src_is_lo != self.client_is_lo);
+        let h = &self.halves[d];
+        seg.flags.syn() && h.base_set && seg.seq.0 != h.base
+    }
+
+    /// Unacknowledged ranges kept (each 24 bytes of heap).
+    pub fn unacked(&self) -> usize {
+        self.halves[0].unacked.len() + self.halves[1].unacked.len()
     }
 }
 
@@ -470,8 +524,76 @@ impl Connection {
             handshake_ack: self.handshake_ack,
             irtt_ns: (self.irtt != 0).then_some(self.irtt),
             end,
-            story: self.story.take().map(|b| Box::new(b.finish(now))),
+            evicted: end == EndReason::Evicted,
+            resumed_frame: self.resumed_frame,
+            story: self.story.take().map(|mut b| {
+                if end == EndReason::Evicted {
+                    b.mark_evicted();
+                }
+                Box::new(b.finish(now))
+            }),
         }
+    }
+
+    /// The compact entry kept when the connection is evicted (after its
+    /// record was taken): everything tshark's per-segment rules read (both
+    /// sides' [`Half`], with the unacknowledged ranges still outstanding), the
+    /// initial RTT, and the connection's identity; not the counters or the
+    /// story, which went out with the record.
+    pub fn evict(&mut self) -> Resumable {
+        let mut halves = std::mem::take(&mut self.halves);
+        for h in &mut halves {
+            if h.unacked.is_empty() {
+                h.unacked = std::collections::VecDeque::new();
+            } else {
+                h.unacked.shrink_to_fit();
+            }
+        }
+        Resumable {
+            id: self.id,
+            client_is_lo: self.client_is_lo,
+            midstream: self.midstream,
+            halves,
+            irtt: self.irtt,
+            mru_syn: self.mru_syn,
+            mru_syn_set: self.mru_syn_set,
+            first_frame: self.first_frame,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+            finished_at: self.finished_at,
+            retx_gap: self.retx_gap,
+        }
+    }
+
+    /// Continues an evicted connection in a recycled slot: `seg` (from `src`
+    /// to `dst`, the key's lower endpoint iff `src_is_lo`) is its first
+    /// segment since the eviction.
+    pub fn resume(&mut self, r: Resumable, o: Opening) {
+        let (client, server) = if o.src_is_lo == r.client_is_lo {
+            (o.src, o.dst)
+        } else {
+            (o.dst, o.src)
+        };
+        *self = Self {
+            id: r.id,
+            client_is_lo: r.client_is_lo,
+            client,
+            server,
+            midstream: r.midstream,
+            halves: r.halves,
+            irtt: r.irtt,
+            mru_syn: r.mru_syn,
+            mru_syn_set: r.mru_syn_set,
+            first_frame: r.first_frame,
+            last_frame: o.frame,
+            first_ts: r.first_ts,
+            last_ts: r.last_ts,
+            finished_at: r.finished_at,
+            retx_gap: r.retx_gap,
+            max_unacked: o.max_unacked,
+            resumed_frame: Some(o.frame),
+            ..Self::default()
+        };
     }
 
     /// Analyses one segment travelling in `dir`: tshark's rules, in tshark's order.

@@ -13,11 +13,16 @@
 mod analyzer;
 mod connection;
 mod half;
+mod renumber;
 pub mod story;
 mod window;
 
-pub use analyzer::{Analyzer, AnalyzerConfig, AnalyzerStats, Finished};
+pub use analyzer::{
+    Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LIVE_BYTES, RESUMABLE_BYTES, STORY_BYTES,
+    TOMB_BYTES,
+};
 pub use connection::{ConnectionRecord, DirectionStats, EndReason, FrameRun, SynOptions};
+pub use renumber::Renumber;
 
 use crate::flow::{ConnId, Direction};
 

@@ -6,6 +6,14 @@
 //! keeps a few numbers per connection; [`Diagnostics::finish`] returns the
 //! [`Report`].
 //!
+//! Reports merge ([`Report::merge`]): a report keeps what its figures are
+//! derived from (per listener: the client endpoints, the half-open and idle
+//! intervals, the unanswered SYN times; the per-connection findings with
+//! their connection numbers), so that the reports of two parts of a capture
+//! split by connection (4-tuple) merge into the report of the whole, once
+//! their connection numbers are made the whole capture's
+//! ([`Report::renumber`], [`Renumber`](crate::analysis::Renumber)).
+//!
 //! Rules (Linux semantics, see docs/story.md):
 //! * `syn_flood`: at least [`FLOOD_MIN_ATTEMPTS`] attempts of which at least
 //!   half failed (SYNs unanswered or SYN-ACKs never acknowledged) and none
@@ -20,8 +28,9 @@
 //! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
 //!   sits behind a smaller link or a tunnel).
 
+use crate::analysis::AnalyzerStats;
 use crate::analysis::story::{ConnectionStory, Outcome, Side};
-use crate::flow::Endpoint;
+use crate::flow::{ConnId, Endpoint};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
@@ -67,18 +76,85 @@ pub struct Finding {
 }
 
 /// The capture-wide report.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Equality compares what a reader sees (the counts, listeners and
+/// findings), not the order in which the inputs were collected.
+#[derive(Debug, Clone, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Report {
-    /// Connections in the capture.
+    /// Connections in the capture (a connection handed out in two parts
+    /// around an eviction counts once).
     pub connections: u64,
+    /// Connections evicted under the memory budget
+    /// ([`AnalyzerStats::evicted`]).
+    pub evicted: u64,
+    /// Evicted connections that spoke again and continued under their own
+    /// number ([`AnalyzerStats::resumed`]).
+    pub resumed: u64,
+    /// Compact entries of evicted connections dropped: such a connection, if
+    /// it spoke again, opened a new number ([`AnalyzerStats::forgotten`]).
+    pub forgotten: u64,
     /// Listening sockets, by address.
     pub listeners: Vec<Listener>,
-    /// Findings, listeners' first.
+    /// Findings: the listeners', then the memory budget's, then each
+    /// connection's in connection-number order.
     pub findings: Vec<Finding>,
+    /// What the figures are derived from, for [`Report::merge`].
+    #[cfg_attr(feature = "serde", serde(skip))]
+    inputs: Diagnostics,
 }
 
-#[derive(Debug, Default)]
+impl PartialEq for Report {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            self.connections,
+            self.evicted,
+            self.resumed,
+            self.forgotten,
+            &self.listeners,
+            &self.findings,
+        ) == (
+            o.connections,
+            o.evicted,
+            o.resumed,
+            o.forgotten,
+            &o.listeners,
+            &o.findings,
+        )
+    }
+}
+
+impl Eq for Report {}
+
+impl Report {
+    /// Adds the report of another part of the capture: counts add up, each
+    /// listener's inputs join (client endpoints as a set, intervals as
+    /// lists), and the figures and findings are derived again from the
+    /// joined inputs, so that two parts of a capture split by connection
+    /// give the whole capture's report. Connection numbers must be the whole
+    /// capture's on both sides first ([`Report::renumber`]); a listener's
+    /// clients are counted as distinct endpoints, so the same client port
+    /// in both parts counts once.
+    pub fn merge(&mut self, other: Report) {
+        let mut inputs = std::mem::take(&mut self.inputs);
+        inputs.merge(other.inputs);
+        *self = inputs.finish();
+    }
+
+    /// Gives the per-connection findings the numbers `map` assigns (for
+    /// instance from [`Renumber`](crate::analysis::Renumber)), and derives
+    /// the findings again.
+    pub fn renumber(&mut self, mut map: impl FnMut(ConnId) -> ConnId) {
+        let mut inputs = std::mem::take(&mut self.inputs);
+        for (conn, f) in &mut inputs.conn_findings {
+            *conn = map(ConnId(*conn)).0;
+            f.set_conn(*conn);
+        }
+        *self = inputs.finish();
+    }
+}
+
+#[derive(Debug, Default, Clone)]
 struct Acc {
     clients: HashSet<Endpoint>,
     syns: u64,
@@ -95,14 +171,92 @@ struct Acc {
     ignored: Vec<i64>,
 }
 
+impl Acc {
+    fn merge(&mut self, o: Acc) {
+        self.clients.extend(o.clients);
+        self.syns += o.syns;
+        self.answered += o.answered;
+        self.established += o.established;
+        self.unanswered += o.unanswered;
+        self.refused += o.refused;
+        self.syn_ack_unanswered += o.syn_ack_unanswered;
+        self.half_open.extend(o.half_open);
+        self.idle.extend(o.idle);
+        self.ignored.extend(o.ignored);
+    }
+}
+
+/// A per-connection finding, kept with its parameters so that its sentence
+/// can be written again under another connection number.
+#[derive(Debug, Clone)]
+enum ConnFinding {
+    ZeroWindow {
+        endpoint: Endpoint,
+        side: Side,
+        conn: u64,
+        count: u64,
+    },
+    MtuMismatch {
+        conn: u64,
+        low: Side,
+        endpoint: Endpoint,
+        low_mtu: u32,
+        high_mtu: u32,
+    },
+}
+
+impl ConnFinding {
+    fn set_conn(&mut self, c: u64) {
+        match self {
+            Self::ZeroWindow { conn, .. } | Self::MtuMismatch { conn, .. } => *conn = c,
+        }
+    }
+
+    fn finding(&self) -> Finding {
+        match *self {
+            Self::ZeroWindow {
+                endpoint,
+                side,
+                conn,
+                count,
+            } => Finding {
+                code: "zero_window".into(),
+                text: format!(
+                    "{} (the {} of connection {conn}) advertised a zero window {count} time{}: its receive buffer was full (the application read more slowly than the data came).",
+                    ep(endpoint),
+                    side.as_str(),
+                    if count == 1 { "" } else { "s" }
+                ),
+            },
+            Self::MtuMismatch {
+                conn,
+                low,
+                endpoint,
+                low_mtu,
+                high_mtu,
+            } => Finding {
+                code: "mtu_mismatch".into(),
+                text: format!(
+                    "Connection {conn}: the {}'s MSS implies an MTU of {low_mtu} bytes, the peer's {high_mtu}: {} sits behind a smaller link or a tunnel, and segments are limited to the smaller MSS.",
+                    low.as_str(),
+                    ep(endpoint)
+                ),
+            },
+        }
+    }
+}
+
 /// Collects finished connections into the capture-wide [`Report`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     connections: u64,
+    evicted: u64,
+    resumed: u64,
+    forgotten: u64,
     listeners: BTreeMap<Endpoint, Acc>,
     /// Per-connection findings with their connection number (listed in
     /// number order, whatever order the connections were handed out in).
-    conn_findings: Vec<(u64, Finding)>,
+    conn_findings: Vec<(u64, ConnFinding)>,
 }
 
 fn ep(e: Endpoint) -> String {
@@ -118,22 +272,25 @@ impl Diagnostics {
         Self::default()
     }
 
-    /// Adds one finished connection.
+    /// Adds one finished connection (or one part of a connection split by
+    /// an eviction: a resumed part is not counted as another connection, and
+    /// adds only its SYNs to its listener, not another attempt).
     pub fn add(&mut self, s: &ConnectionStory) {
-        self.connections += 1;
+        if !s.resumed {
+            self.connections += 1;
+        }
         for side in [Side::Client, Side::Server] {
             let zw = *s.zero_window.get(side.sends());
             if zw > 0 {
-                self.conn_findings.push((s.conn.0, Finding {
-                    code: "zero_window".into(),
-                    text: format!(
-                        "{} (the {} of connection {}) advertised a zero window {zw} time{}: its receive buffer was full (the application read more slowly than the data came).",
-                        ep(s.endpoint(side)),
-                        side.as_str(),
-                        s.conn.0,
-                        if zw == 1 { "" } else { "s" }
-                    ),
-                }));
+                self.conn_findings.push((
+                    s.conn.0,
+                    ConnFinding::ZeroWindow {
+                        endpoint: s.endpoint(side),
+                        side,
+                        conn: s.conn.0,
+                        count: zw,
+                    },
+                ));
             }
         }
         if let (Some(c), Some(v)) = (s.implied_mtu.client, s.implied_mtu.server) {
@@ -143,16 +300,16 @@ impl Diagnostics {
                 } else {
                     (Side::Server, c)
                 };
-                let lm = c.min(v);
-                self.conn_findings.push((s.conn.0, Finding {
-                    code: "mtu_mismatch".into(),
-                    text: format!(
-                        "Connection {}: the {}'s MSS implies an MTU of {lm} bytes, the peer's {high}: {} sits behind a smaller link or a tunnel, and segments are limited to the smaller MSS.",
-                        s.conn.0,
-                        low.as_str(),
-                        ep(s.endpoint(low))
-                    ),
-                }));
+                self.conn_findings.push((
+                    s.conn.0,
+                    ConnFinding::MtuMismatch {
+                        conn: s.conn.0,
+                        low,
+                        endpoint: s.endpoint(low),
+                        low_mtu: c.min(v),
+                        high_mtu: high,
+                    },
+                ));
             }
         }
         if s.handshake.syn_frames.is_empty() {
@@ -161,6 +318,9 @@ impl Diagnostics {
         let a = self.listeners.entry(s.server).or_default();
         a.clients.insert(s.client);
         a.syns += s.handshake.syn_frames.len() as u64;
+        if s.resumed {
+            return;
+        }
         let hs = &s.handshake;
         if !hs.syn_ack_frames.is_empty() {
             a.answered += 1;
@@ -193,15 +353,37 @@ impl Diagnostics {
             }
             Outcome::Refused => a.refused += 1,
             Outcome::SynAckUnanswered | Outcome::Reset => a.syn_ack_unanswered += 1,
-            Outcome::Midstream => {}
+            Outcome::Midstream | Outcome::Resumed => {}
         }
     }
 
+    /// Takes the eviction counts of the run ([`AnalyzerStats::evicted`],
+    /// [`resumed`](AnalyzerStats::resumed), [`forgotten`](AnalyzerStats::forgotten))
+    /// into the report.
+    pub fn count_evictions(&mut self, stats: &AnalyzerStats) {
+        self.evicted = stats.evicted;
+        self.resumed = stats.resumed;
+        self.forgotten = stats.forgotten;
+    }
+
+    /// Adds what another collector collected (another part of the capture).
+    pub fn merge(&mut self, o: Diagnostics) {
+        self.connections += o.connections;
+        self.evicted += o.evicted;
+        self.resumed += o.resumed;
+        self.forgotten += o.forgotten;
+        for (k, a) in o.listeners {
+            self.listeners.entry(k).or_default().merge(a);
+        }
+        self.conn_findings.extend(o.conn_findings);
+    }
+
     /// The report.
-    pub fn finish(self) -> Report {
+    pub fn finish(mut self) -> Report {
         let mut findings = Vec::new();
         let mut listeners = Vec::new();
-        for (server, a) in self.listeners {
+        for (server, a) in &self.listeners {
+            let server = *server;
             let mut codes = Vec::new();
             let attempts = a.clients.len() as u64;
             let max_half_open = max_overlap(&a.half_open);
@@ -275,13 +457,42 @@ impl Diagnostics {
                 findings: codes,
             });
         }
-        let mut conn_findings = self.conn_findings;
-        conn_findings.sort_by_key(|(conn, _)| *conn);
-        findings.extend(conn_findings.into_iter().map(|(_, f)| f));
+        if self.evicted > 0 || self.forgotten > 0 {
+            findings.push(Finding {
+                code: "memory_budget".into(),
+                text: format!(
+                    "{} connection{} evicted while idle to stay within the memory budget (AnalyzerConfig::memory_budget): \
+                     each was handed out at its eviction (evicted: true) and kept a compact entry; {} spoke again and \
+                     continued under {} own number, window scale and sequence numbers (a second part, resumed){}.",
+                    self.evicted,
+                    if self.evicted == 1 { " was" } else { "s were" },
+                    self.resumed,
+                    if self.resumed == 1 { "its" } else { "their" },
+                    if self.forgotten > 0 {
+                        format!(
+                            "; {} compact entr{} forgotten (too many, or idle past the idle timeout): such a connection, \
+                             if it spoke again, was counted as a new connection captured mid-stream",
+                            self.forgotten,
+                            if self.forgotten == 1 { "y was" } else { "ies were" }
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+            });
+        }
+        // In number order; a connection's own findings in the order found
+        // (the sort is stable).
+        self.conn_findings.sort_by_key(|(conn, _)| *conn);
+        findings.extend(self.conn_findings.iter().map(|(_, f)| f.finding()));
         Report {
             connections: self.connections,
+            evicted: self.evicted,
+            resumed: self.resumed,
+            forgotten: self.forgotten,
             listeners,
             findings,
+            inputs: self,
         }
     }
 }

@@ -92,6 +92,11 @@ pub struct StoryBuilder {
     syn_count: u64,
     syn_ack_count: u64,
     keepalive: [KeepaliveTrack; 2],
+    /// Continues a connection evicted earlier: each side's window scale shift
+    /// in force (from the earlier part's handshake).
+    resumed: Option<[Option<u8>; 2]>,
+    /// Ends at an eviction under the memory budget.
+    evicted: bool,
 }
 
 impl StoryBuilder {
@@ -135,7 +140,26 @@ impl StoryBuilder {
             syn_count: 0,
             syn_ack_count: 0,
             keepalive: [KeepaliveTrack::default(); 2],
+            resumed: None,
+            evicted: false,
         }
+    }
+
+    /// A builder for the part of connection `conn` after its eviction under
+    /// the memory budget: its handshake is in the earlier part's story, and
+    /// `window_scale` (client's, server's shift; `None` if not used or
+    /// unknown) is what that handshake negotiated.
+    pub fn resumed(conn: ConnId, window_scale: [Option<u8>; 2]) -> Self {
+        Self {
+            resumed: Some(window_scale),
+            ..Self::new(conn)
+        }
+    }
+
+    /// The connection is being evicted under the memory budget: the story
+    /// ends here and says so ([`ConnectionStory::evicted`]).
+    pub fn mark_evicted(&mut self) {
+        self.evicted = true;
     }
 
     /// Feeds the next segment of this connection (capture order).
@@ -445,14 +469,18 @@ impl StoryBuilder {
                 port: 0,
             },
         ));
-        let midstream = self.syns.is_empty() && self.syn_acks.is_empty();
+        let no_handshake = self.syns.is_empty() && self.syn_acks.is_empty();
+        let resumed = self.resumed.is_some();
+        let midstream = no_handshake && !resumed;
         let mut events = self.events.clone();
-        if midstream && self.seen {
+        if no_handshake && self.seen {
             events.midstream_t = Some(self.first_ts);
         }
         let rst_client = events.rst[0];
         let rst_server = events.rst[1];
-        let outcome = if midstream {
+        let outcome = if no_handshake && resumed {
+            Outcome::Resumed
+        } else if midstream {
             Outcome::Midstream
         } else if self.ack.is_some() {
             Outcome::Established
@@ -484,8 +512,9 @@ impl StoryBuilder {
         };
         let hdr = if self.ipv6 { 60 } else { 40 };
         let implied = |o: &Option<SynOptions>| o.and_then(|o| o.mss).map(|m| u32::from(m) + hdr);
-        let window_scale = match (self.options[0], self.options[1]) {
-            (Some(c), Some(s)) => match (c.wscale, s.wscale) {
+        let window_scale = match (self.options[0], self.options[1], self.resumed) {
+            (None, None, Some([client, server])) => PerSide { client, server },
+            (Some(c), Some(s), _) => match (c.wscale, s.wscale) {
                 (Some(a), Some(b)) => PerSide {
                     client: Some(a.min(14)),
                     server: Some(b.min(14)),
@@ -536,6 +565,8 @@ impl StoryBuilder {
             notes: Vec::new(),
             server_busy_ns: self.server_busy,
             rst_ts_ns,
+            evicted: self.evicted,
+            resumed,
         };
         story.inferred = infer::infer(
             &story,

@@ -199,6 +199,13 @@ pub(crate) fn notes(s: &ConnectionStory) -> Vec<String> {
             "The capture begins in the middle of this connection: its handshake, options and window scale are unknown."
                 .into(),
         ),
+        Outcome::Resumed => n.push(
+            "This part continues the connection after it was evicted under the memory budget (it had been idle while \
+             other connections needed the memory): its handshake and earlier segments are in the earlier part with \
+             the same number; relative sequence numbers, window scales and the per-segment analysis continue where \
+             they stopped, and the counts here cover this part only."
+                .into(),
+        ),
     }
     // Retransmissions of data and FINs.
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
@@ -429,6 +436,13 @@ pub(crate) fn notes(s: &ConnectionStory) -> Vec<String> {
                 ));
             }
         }
+    }
+    if s.evicted {
+        n.push(
+            "Evicted under the memory budget while idle (the least recently active connections go first): the \
+             story stops here; if the connection spoke again, a later part with the same number continues it."
+                .into(),
+        );
     }
     for c in &s.inferred.caveats {
         n.push(format!("Caveat: {c}."));

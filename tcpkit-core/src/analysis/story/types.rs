@@ -125,6 +125,10 @@ pub enum Outcome {
     Reset,
     /// The capture began after the handshake: neither SYN nor SYN-ACK seen.
     Midstream,
+    /// This story continues a connection evicted under the memory budget
+    /// ([`ConnectionStory::resumed`]): its handshake is in the earlier story
+    /// with the same connection number.
+    Resumed,
 }
 
 /// The handshake: which frames, the initial RTT, the outcome.
@@ -455,6 +459,15 @@ pub struct ConnectionStory {
     /// When the first RST was seen (ns).
     #[cfg_attr(feature = "serde", serde(skip))]
     pub rst_ts_ns: Option<i64>,
+    /// The story ends because the connection was evicted under the memory
+    /// budget (idle while others needed the memory); if it spoke again, a
+    /// later story with the same number continues it (`resumed`).
+    pub evicted: bool,
+    /// The story continues a connection evicted earlier: it covers the
+    /// segments from its resumption on; the handshake, options and earlier
+    /// segments are in the earlier story with the same number. Not a new
+    /// connection (the capture-wide report does not count it again).
+    pub resumed: bool,
 }
 
 impl ConnectionStory {
