@@ -28,7 +28,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         } else {
             let _ = write!(
                 line,
-                "{:>5} {} -> {} {:<20} +{:.6}s {} pkts {}/{} bytes {}/{} retx {}/{} close {}",
+                "{:>5} {} -> {} {:<20} +{:.6}s {} pkts {}/{} bytes {}/{} retx {}/{} close {}{}",
                 f.conn.0,
                 endpoint(f.client),
                 endpoint(f.server),
@@ -45,6 +45,11 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                     (_, Some(r)) => format!("RST by {}", r.as_str()),
                     (Some(s), None) => format!("FIN first by {}", s.as_str()),
                     (None, None) => "-".into(),
+                },
+                if f.evicted {
+                    " (evicted: continues in a later line with the same number if it spoke again)"
+                } else {
+                    ""
                 }
             );
         }
