@@ -46,6 +46,8 @@ fn json_field_names_follow_the_contract() {
         "states",
         "inferred",
         "notes",
+        "evicted",
+        "resumed",
     ] {
         assert!(v.get(k).is_some(), "missing {k}");
     }
@@ -106,7 +108,21 @@ fn json_field_names_follow_the_contract() {
     assert_eq!(v["states"]["client"][1]["state"], "ESTABLISHED");
     assert!(v["notes"].as_array().unwrap().iter().all(|n| n.is_string()));
     let r = serde_json::to_value(&report).unwrap();
-    assert_eq!(keys(&r), ["connections", "findings", "listeners"]);
+    assert_eq!(
+        keys(&r),
+        [
+            "connections",
+            "evicted",
+            "findings",
+            "forgotten",
+            "listeners",
+            "resumed"
+        ]
+    );
+    assert_eq!(
+        (&r["evicted"], &r["resumed"], &r["forgotten"]),
+        (&0.into(), &0.into(), &0.into())
+    );
     assert_eq!(
         keys(&r["listeners"][0]),
         [
