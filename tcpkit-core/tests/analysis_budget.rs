@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use tcpkit_core::analysis::story::Outcome;
 use tcpkit_core::analysis::{
-    AnalysisFlags, Analyzer, AnalyzerConfig, ConnectionRecord, EndReason, RESUMABLE_BYTES,
-    SegmentFacts, WindowScale,
+    AnalysisFlags, AnalyzerConfig, ConnectionRecord, EndReason, RESUMABLE_BYTES, SegmentFacts,
+    WindowScale,
 };
-use tcpkit_core::capture::SliceReader;
-use tcpkit_core::wire;
+use tcpkit_core::{Analysis, Event};
 
 const N: u32 = 70_000;
 const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -234,35 +233,35 @@ fn seventy_thousand_idle_connections_speak_again_an_hour_later() {
         max_live < N as usize,
         "the budget holds {max_live} live connections"
     );
-    let mut an = Analyzer::new(cfg);
+    let mut a = Analysis::from_bytes(bytes, cfg).expect("pcap");
     let mut parts: BTreeMap<u64, Vec<Part>> = BTreeMap::new();
-    let mut take = |r: ConnectionRecord| {
-        let (conn, p) = part(r);
-        parts.entry(conn).or_default().push(p);
-    };
     // Facts of the segments an hour later: (client's, server's), with the client's frame.
     let mut later: Vec<(u64, SegmentFacts, SegmentFacts)> = Vec::new();
     let mut pending: Option<(u64, SegmentFacts)> = None;
-    for (k, p) in SliceReader::new(&bytes).expect("pcap").enumerate() {
-        let p = p.expect("packet");
-        let seg = wire::decode(&p).expect("decodes").expect("TCP");
-        let f = an.observe(p.frame, p.ts_ns, &seg);
-        if k >= 4 * N as usize {
-            if k % 2 == 0 {
-                pending = Some((p.frame, f));
-            } else {
-                let (frame, c) = pending.take().expect("the client's segment first");
-                later.push((frame, c, f));
+    let mut report = None;
+    let mut k = 0;
+    while let Some(ev) = a.next_event() {
+        match ev.expect("no damage") {
+            Event::Segment(row) => {
+                let f = row.facts.expect("analysed");
+                if k >= 4 * N {
+                    if k % 2 == 0 {
+                        pending = Some((row.packet.frame, f));
+                    } else {
+                        let (frame, c) = pending.take().expect("the client's segment first");
+                        later.push((frame, c, f));
+                    }
+                }
+                k += 1;
             }
+            Event::Connection(r) => {
+                let (conn, p) = part(*r);
+                parts.entry(conn).or_default().push(p);
+            }
+            Event::Report(r) => report = Some(r),
         }
-        while let Some(r) = an.pop_finished() {
-            take(r);
-        }
-        assert!(an.live() <= max_live);
     }
-    let stats = an.stats();
-    let fin = an.finish();
-    fin.connections.into_iter().for_each(&mut take);
+    let stats = a.stats();
     eprintln!("{stats:?}");
 
     // 70,000 connections, numbered 0..70,000 in order of their SYNs.
@@ -324,7 +323,7 @@ fn seventy_thousand_idle_connections_speak_again_an_hour_later() {
         assert_eq!(s.ack_rtt_ns, Some(4_000));
     }
     // The capture-wide report counts 70,000 connections and explains the evictions.
-    let report = fin.report.expect("stories on");
+    let report = report.expect("stories on");
     assert_eq!(report.connections, u64::from(N));
     assert_eq!(
         (report.evicted, report.resumed, report.forgotten),
@@ -387,26 +386,33 @@ fn forgotten_entries_are_counted_and_reopen() {
     };
     let mut cfg = AnalyzerConfig::default();
     cfg.memory_budget = cfg.budget_for_live(100);
-    let mut an = Analyzer::new(cfg);
+    let mut a = Analysis::from_bytes(bytes, cfg).expect("pcap");
     let (mut reopened, mut continued) = (0u64, 0u64);
-    for (k, p) in SliceReader::new(&bytes).expect("pcap").enumerate() {
-        let p = p.expect("packet");
-        let seg = wire::decode(&p).expect("decodes").expect("TCP");
-        let f = an.observe(p.frame, p.ts_ns, &seg);
-        if k >= 3_000 {
+    let mut report = None;
+    let mut k = 0u64;
+    while let Some(ev) = a.next_event() {
+        let f = match ev.expect("no damage") {
+            Event::Segment(row) => row.facts.expect("analysed"),
+            Event::Connection(_) => continue,
+            Event::Report(r) => {
+                report = Some(r);
+                continue;
+            }
+        };
+        k += 1;
+        if k > 3_000 {
             if f.new_conn {
                 // Its entry forgotten: a new number, mid-stream, scale unknown.
                 assert_eq!(f.scale, Some(WindowScale::Unknown));
                 reopened += 1;
             } else {
-                assert_eq!(f.conn.0, 999 - (k as u64 - 3_000));
+                assert_eq!(f.conn.0, 999 - (k - 3_001));
                 assert_eq!(f.scale, Some(WindowScale::Shift(7)));
                 continued += 1;
             }
         }
-        while an.pop_finished().is_some() {}
     }
-    let st = an.stats();
+    let st = a.stats();
     // Each of the 1,000 speaks once more: under its own number (resumed, or
     // never evicted) or, its entry forgotten, under a new one.
     assert_eq!(reopened + continued, 1_000);
@@ -414,7 +420,7 @@ fn forgotten_entries_are_counted_and_reopen() {
     assert!(st.resumed <= continued);
     assert!(st.forgotten >= reopened, "{st:?}");
     assert_eq!(st.connections, 1_000 + reopened);
-    let report = an.finish().report.expect("stories on");
+    let report = report.expect("stories on");
     assert_eq!(report.forgotten, st.forgotten);
     assert_eq!(report.connections, st.connections);
     let f = report
