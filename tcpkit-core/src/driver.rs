@@ -657,7 +657,8 @@ impl Analysis {
             self.checks.release(now, &mut self.out);
         }
         let mut batch = std::mem::take(&mut self.batch);
-        batch.sort_unstable_by_key(|r| r.conn);
+        // By number; the parts of a connection split by an eviction in order.
+        batch.sort_unstable_by_key(|r| (r.conn, r.resumed_frame));
         for rec in batch.drain(..) {
             if let (Some(d), Some(s)) = (self.diagnostics.as_mut(), rec.story.as_deref()) {
                 d.add(s);
@@ -670,7 +671,7 @@ impl Analysis {
         if now.is_none() {
             self.checks.release(None, &mut self.out);
             if let Some(rest) = self.out.make_contiguous().get_mut(from..) {
-                rest.sort_unstable_by_key(|r| r.conn);
+                rest.sort_unstable_by_key(|r| (r.conn, r.resumed_frame));
             }
         }
     }

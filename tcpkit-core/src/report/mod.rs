@@ -79,7 +79,7 @@ pub struct Finding {
 ///
 /// Equality compares what a reader sees (the counts, listeners and
 /// findings), not the order in which the inputs were collected.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Report {
     /// Connections in the capture (a connection handed out in two parts
@@ -102,6 +102,21 @@ pub struct Report {
     /// What the figures are derived from, for [`Report::merge`].
     #[cfg_attr(feature = "serde", serde(skip))]
     inputs: Diagnostics,
+}
+
+/// What a reader sees (the inputs kept for [`Report::merge`] are left out:
+/// their order depends on the order the connections were collected in).
+impl std::fmt::Debug for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Report")
+            .field("connections", &self.connections)
+            .field("evicted", &self.evicted)
+            .field("resumed", &self.resumed)
+            .field("forgotten", &self.forgotten)
+            .field("listeners", &self.listeners)
+            .field("findings", &self.findings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PartialEq for Report {
