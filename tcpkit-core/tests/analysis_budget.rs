@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use tcpkit_core::analysis::story::Outcome;
+use tcpkit_core::analysis::story::{Note, Side};
 use tcpkit_core::analysis::{
-    AnalysisFlags, AnalyzerConfig, ConnectionRecord, EndReason, RESUMABLE_BYTES, SegmentFacts,
+    AnalysisFlags, AnalyzerConfig, Connection, EndReason, Outcome, RESUMABLE_BYTES, SegmentFacts,
     WindowScale,
 };
+use tcpkit_core::report::Finding;
 use tcpkit_core::{Analysis, Event};
 
 const N: u32 = 70_000;
@@ -184,26 +185,31 @@ struct Part {
 }
 
 /// Checks one record of connection `conn` as it is handed out.
-fn part(r: ConnectionRecord) -> (u64, Part) {
+fn part(r: Connection) -> (u64, Part) {
     let i = r.conn.0 as u32;
     assert_eq!(r.client.port, client(i).1, "conn {i}");
     // Every part keeps the scales negotiated in the first part's handshake.
-    assert_eq!(r.c2s.window_scale, WindowScale::Shift(shift_c(i)));
-    assert_eq!(r.s2c.window_scale, WindowScale::Shift(shift_s(i)));
+    assert_eq!(
+        (r.window_scale.client, r.window_scale.server),
+        (Some(shift_c(i)), Some(shift_s(i)))
+    );
+    assert_eq!(
+        r.window_scale_factor(Side::Client),
+        WindowScale::Shift(shift_c(i))
+    );
     assert_eq!(r.evicted, r.end == EndReason::Evicted);
+    assert!(!r.midstream);
     let story = r.story.as_ref().expect("stories on");
-    assert_eq!(story.evicted, r.evicted);
-    assert_eq!(story.resumed, r.resumed_frame.is_some());
-    if story.resumed {
-        // A resumed part says so, is not "mid-stream", and keeps the scales.
-        assert_eq!(story.handshake.outcome, Outcome::Resumed);
-        assert!(!story.midstream && !r.midstream);
-        assert_eq!(
-            (story.window_scale.client, story.window_scale.server),
-            (Some(shift_c(i)), Some(shift_s(i)))
-        );
+    // The story says where the part ends and where it began.
+    assert_eq!(story.notes.contains(&Note::Evicted), r.evicted);
+    assert_eq!(
+        story.notes.contains(&Note::Resumed),
+        r.resumed_frame.is_some()
+    );
+    if r.resumed_frame.is_some() {
+        assert_eq!(r.handshake.outcome, Outcome::Resumed);
     } else {
-        assert_eq!(story.handshake.outcome, Outcome::Established);
+        assert_eq!(r.handshake.outcome, Outcome::Established);
     }
     (
         r.conn.0,
@@ -213,7 +219,7 @@ fn part(r: ConnectionRecord) -> (u64, Part) {
             first_frame: r.first_frame,
             last_frame: r.last_frame,
             end: r.end,
-            syns: r.syn.count,
+            syns: r.handshake.syn.count,
         },
     )
 }
@@ -329,7 +335,11 @@ fn seventy_thousand_idle_connections_speak_again_an_hour_later() {
         (report.evicted, report.resumed, report.forgotten),
         (stats.evicted, stats.resumed, 0)
     );
-    assert!(report.findings.iter().any(|f| f.code == "memory_budget"));
+    assert!(report.findings.contains(&Finding::MemoryBudget {
+        evicted: stats.evicted,
+        resumed: stats.resumed,
+        forgotten: 0
+    }));
 }
 
 #[test]
@@ -423,10 +433,15 @@ fn forgotten_entries_are_counted_and_reopen() {
     let report = report.expect("stories on");
     assert_eq!(report.forgotten, st.forgotten);
     assert_eq!(report.connections, st.connections);
-    let f = report
+    assert!(report.findings.contains(&Finding::MemoryBudget {
+        evicted: st.evicted,
+        resumed: st.resumed,
+        forgotten: st.forgotten
+    }));
+    let text: Vec<String> = report
         .findings
         .iter()
-        .find(|f| f.code == "memory_budget")
-        .expect("explained");
-    assert!(f.text.contains("forgotten"), "{}", f.text);
+        .map(tcpkit_core::text::finding)
+        .collect();
+    assert!(text.iter().any(|t| t.contains("forgotten")), "{text:?}");
 }

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use tcpkit_core::analysis::{Analyzer, AnalyzerConfig, ConnectionRecord, Renumber, SegmentFacts};
+use tcpkit_core::analysis::{Analyzer, AnalyzerConfig, Connection, Renumber, SegmentFacts};
 use tcpkit_core::capture::SliceReader;
 use tcpkit_core::flow::{ConnId, Endpoint, FlowKey};
 use tcpkit_core::report::{Diagnostics, Report};
@@ -48,7 +48,7 @@ fn lab_captures() -> Vec<PathBuf> {
 struct Run {
     an: Analyzer,
     diagnostics: Diagnostics,
-    records: Vec<ConnectionRecord>,
+    records: Vec<Connection>,
     facts: Vec<(u64, SegmentFacts)>,
 }
 
@@ -62,13 +62,9 @@ impl Run {
         }
     }
 
-    fn take(
-        diagnostics: &mut Diagnostics,
-        records: &mut Vec<ConnectionRecord>,
-        r: ConnectionRecord,
-    ) {
-        if let Some(s) = r.story.as_deref() {
-            diagnostics.add(s);
+    fn take(diagnostics: &mut Diagnostics, records: &mut Vec<Connection>, r: Connection) {
+        if r.story.is_some() {
+            diagnostics.add(&r);
         }
         records.push(r);
     }
@@ -79,7 +75,7 @@ impl Run {
         }
     }
 
-    fn finish(self) -> (Vec<ConnectionRecord>, Report, Vec<(u64, SegmentFacts)>) {
+    fn finish(self) -> (Vec<Connection>, Report, Vec<(u64, SegmentFacts)>) {
         let Run {
             an,
             mut diagnostics,
@@ -117,7 +113,7 @@ fn part(src: Endpoint, dst: Endpoint) -> usize {
 
 /// Each record (and its facts) given the whole capture's numbers.
 fn renumber(
-    records: &mut [ConnectionRecord],
+    records: &mut [Connection],
     facts: &mut [(u64, SegmentFacts)],
     report: &mut Report,
     numbers: &Renumber,

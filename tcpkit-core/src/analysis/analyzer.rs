@@ -2,8 +2,9 @@
 //! ([`Analysis`](crate::Analysis) drives it over a capture).
 
 use super::SegmentFacts;
-use super::connection::{Connection, ConnectionRecord, EndReason, Opening, Resumable};
+use super::connection::{Connection as State, Opening, Resumable};
 use super::story::StoryBuilder;
+use super::{Connection, EndReason};
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
 use crate::wire::Segment;
 use std::cmp::Reverse;
@@ -52,12 +53,12 @@ pub struct AnalyzerConfig {
     ///
     /// When a new connection would not fit, closed connections due are handed
     /// out first, then the least recently active sixteenth of the live ones is
-    /// evicted: each is handed out ([`ConnectionRecord::evicted`]) and leaves a
+    /// evicted: each is handed out ([`Connection::evicted`]) and leaves a
     /// compact entry (its number, both sides' base sequence numbers, window
     /// scales, next and acknowledged sequence numbers, unacknowledged ranges:
     /// everything tshark's per-segment rules read) so that when it speaks
     /// again it continues under its own number
-    /// ([`ConnectionRecord::resumed_frame`], [`AnalyzerStats::resumed`]).
+    /// ([`Connection::resumed_frame`], [`AnalyzerStats::resumed`]).
     /// Compact entries may take at most half the budget and remembered
     /// 4-tuples an eighth; beyond, the oldest compact entries are forgotten
     /// ([`AnalyzerStats::forgotten`]: such a connection, if it speaks again,
@@ -71,7 +72,7 @@ pub struct AnalyzerConfig {
     /// Cap on the unacknowledged segments remembered per direction (tshark's
     /// `TCP_MAX_UNACKED_SEGMENTS`, 10,000).
     pub max_unacked: usize,
-    /// Build each connection's story ([`ConnectionRecord::story`]) and (in
+    /// Build each connection's story ([`Connection::story`]) and (in
     /// [`Analysis`](crate::Analysis)) the capture-wide report (default on).
     /// Off, only the per-segment facts and the counters of the record are
     /// computed, which is cheaper.
@@ -138,10 +139,10 @@ pub struct AnalyzerStats {
     /// Connections handed out because they were idle too long.
     pub idle_expired: u64,
     /// Connections evicted under the memory budget (each was handed out
-    /// with [`ConnectionRecord::evicted`] and left a compact entry).
+    /// with [`Connection::evicted`] and left a compact entry).
     pub evicted: u64,
     /// Evicted connections that spoke again and continued under their own
-    /// number (each is handed out again with [`ConnectionRecord::resumed_frame`]).
+    /// number (each is handed out again with [`Connection::resumed_frame`]).
     pub resumed: u64,
     /// Compact entries of evicted connections dropped (the budget's half for
     /// them was full, or they were idle longer than the idle timeout): such a
@@ -173,7 +174,7 @@ struct Tomb {
 #[derive(Debug)]
 pub struct Finished {
     /// Every connection not yet handed out, in connection-number order.
-    pub connections: Vec<ConnectionRecord>,
+    pub connections: Vec<Connection>,
     /// Counters of the run.
     pub stats: AnalyzerStats,
 }
@@ -189,8 +190,8 @@ pub struct Finished {
 #[derive(Debug)]
 pub struct Analyzer {
     cfg: AnalyzerConfig,
-    table: Table<Connection>,
-    ready: VecDeque<ConnectionRecord>,
+    table: Table<State>,
+    ready: VecDeque<Connection>,
     next_id: u64,
     now: i64,
     next_sweep: i64,
@@ -317,25 +318,10 @@ impl Analyzer {
                 let s = self.table.insert(key);
                 self.stats.resumed += 1;
                 self.stats.peak_live = self.stats.peak_live.max(self.table.len() as u64);
-                let scale = |h: &super::half::Half| match h.win_scale {
-                    super::window::Scale::Shift(s) => Some(s),
-                    _ => None,
-                };
-                let scales = [scale(&r.halves[0]), scale(&r.halves[1])];
-                let id = r.id;
-                let o = Opening {
-                    id,
-                    src_is_lo,
-                    src,
-                    dst,
-                    frame,
-                    ts: ts_ns,
-                    max_unacked: self.cfg.max_unacked,
-                };
                 if let Some(c) = self.table.get_mut(s) {
-                    c.resume(*r, o);
+                    c.resume(*r, self.cfg.max_unacked);
                     if self.cfg.story {
-                        c.story = Some(Box::new(StoryBuilder::resumed(id, scales)));
+                        c.story = Some(Box::new(StoryBuilder::new()));
                     }
                 }
                 (s, false)
@@ -346,7 +332,7 @@ impl Analyzer {
                     && t.until > self.now
                 {
                     // The 4-tuple of a connection already handed out: a port
-                    // reuse by tshark's rule (see `Connection::is_reuse`), or
+                    // reuse by tshark's rule (see `State::is_reuse`), or
                     // a late segment that tshark would give the old number.
                     let side = usize::from(!src_is_lo);
                     if seg.flags.syn() && t.base[side].is_some_and(|b| b != seg.seq.0) {
@@ -368,15 +354,12 @@ impl Analyzer {
                     let o = Opening {
                         id,
                         src_is_lo,
-                        src,
-                        dst,
-                        frame,
                         ts: ts_ns,
                         max_unacked,
                     };
                     c.start(o, seg);
                     if self.cfg.story {
-                        c.story = Some(Box::new(StoryBuilder::new(id)));
+                        c.story = Some(Box::new(StoryBuilder::new()));
                     }
                 }
                 (s, true)
@@ -417,7 +400,7 @@ impl Analyzer {
 
     /// The next connection that is over (closed and lingered, idle, evicted or
     /// replaced by port reuse), if any.
-    pub fn pop_finished(&mut self) -> Option<ConnectionRecord> {
+    pub fn pop_finished(&mut self) -> Option<Connection> {
         self.ready.pop_front()
     }
 
@@ -432,8 +415,7 @@ impl Analyzer {
             .filter_map(|s| self.table.get(s).map(|c| (c.id, s)))
             .collect();
         slots.sort_unstable();
-        let mut connections: Vec<ConnectionRecord> =
-            Vec::with_capacity(self.ready.len() + slots.len());
+        let mut connections: Vec<Connection> = Vec::with_capacity(self.ready.len() + slots.len());
         connections.extend(self.ready.drain(..));
         // Records handed out but not taken are older than every live
         // connection only when they were taken in order; sort only then.
@@ -494,11 +476,12 @@ impl Analyzer {
                     },
                 );
             }
-            self.ready.push_back(c.record(end, now));
+            let rec = c.record(end, now);
             if let (Some(key), EndReason::Evicted) = (key, end) {
-                let r = Box::new(c.evict());
+                let r = Box::new(c.evict(&rec));
                 self.keep_resumable(key, r);
             }
+            self.ready.push_back(rec);
         }
         self.table.remove(slot);
     }
@@ -797,7 +780,7 @@ mod tests {
         eprintln!(
             "live without story {bare:?} B, story {story:?} B, evicted {resumable} B \
              (size_of Connection {}, Half {}, StoryBuilder {}, Resumable {}, FlowKey {})",
-            std::mem::size_of::<Connection>(),
+            std::mem::size_of::<State>(),
             std::mem::size_of::<super::super::half::Half>(),
             std::mem::size_of::<StoryBuilder>(),
             std::mem::size_of::<Resumable>(),

@@ -14,6 +14,7 @@
 mod analyzer;
 mod connection;
 mod half;
+mod record;
 mod renumber;
 pub mod story;
 mod window;
@@ -22,7 +23,7 @@ pub use analyzer::{
     Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LIVE_BYTES, RESUMABLE_BYTES, STORY_BYTES,
     TOMB_BYTES,
 };
-pub use connection::{ConnectionRecord, DirectionStats, EndReason, FrameRun, SynOptions};
+pub use record::{Connection, EndReason, FrameRun, Handshake, Outcome, SynOptions, Tally};
 pub use renumber::Renumber;
 
 use crate::flow::{ConnId, Direction};
@@ -105,10 +106,11 @@ impl AnalysisFlags {
 }
 
 /// tshark's window scale factor semantics (`tcp.window_size_scalefactor`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum WindowScale {
     /// The handshake was not seen: the factor is unknown (tshark: -1).
+    #[default]
     Unknown,
     /// Not both SYN and SYN-ACK carried the option: no scaling (tshark: -2).
     NotUsed,

@@ -10,11 +10,11 @@
 //! ([`Report::renumber`](crate::report::Report::renumber),
 //! [`Report::merge`](crate::report::Report::merge)).
 
-use super::ConnectionRecord;
+use super::Connection;
 use crate::flow::ConnId;
 
 /// The whole capture's connection numbers, from every connection's first
-/// frame ([`ConnectionRecord::first_frame`]).
+/// frame ([`Connection::first_frame`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Renumber {
     /// Every connection's first frame, sorted, each once.
@@ -51,13 +51,10 @@ impl Renumber {
     }
 }
 
-impl ConnectionRecord {
-    /// Gives the record (and its story) the number `conn`.
+impl Connection {
+    /// Gives the record the number `conn`.
     pub fn renumber(&mut self, conn: ConnId) {
         self.conn = conn;
-        if let Some(s) = self.story.as_mut() {
-            s.conn = conn;
-        }
     }
 }
 

@@ -1,18 +1,10 @@
 //! Capture-wide findings: per listening socket (server ip:port) the connection
-//! attempts and what became of them, and findings with a code and a sentence
-//! (`tcpkit report --json`).
+//! attempts and what became of them, and findings: codes with their numbers
+//! (`tcpkit report --json`; [`crate::text`] words them).
 //!
-//! [`Diagnostics`] takes each finished [`ConnectionStory`] (any order) and
+//! [`Diagnostics`] takes each finished [`Connection`] (any order) and
 //! keeps a few numbers per connection; [`Diagnostics::finish`] returns the
 //! [`Report`].
-//!
-//! Reports merge ([`Report::merge`]): a report keeps what its figures are
-//! derived from (per listener: the client endpoints, the half-open and idle
-//! intervals, the unanswered SYN times; the per-connection findings with
-//! their connection numbers), so that the reports of two parts of a capture
-//! split by connection (4-tuple) merge into the report of the whole, once
-//! their connection numbers are made the whole capture's
-//! ([`Report::renumber`], [`Renumber`](crate::analysis::Renumber)).
 //!
 //! Rules (Linux semantics, see docs/story.md):
 //! * `syn_flood`: at least [`FLOOD_MIN_ATTEMPTS`] attempts of which at least
@@ -28,8 +20,8 @@
 //! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
 //!   sits behind a smaller link or a tunnel).
 
-use crate::analysis::AnalyzerStats;
-use crate::analysis::story::{ConnectionStory, Outcome, Side};
+use crate::analysis::story::{Outcome, Side, TrainKind};
+use crate::analysis::{AnalyzerStats, Connection};
 use crate::flow::{ConnId, Endpoint};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -62,17 +54,133 @@ pub struct Listener {
     /// Listen backlog estimated from an accept-queue overflow.
     pub backlog_estimate: Option<u64>,
     /// Codes of the findings about this listener.
-    pub findings: Vec<String>,
+    pub findings: Vec<FindingCode>,
 }
 
-/// A finding: a code and a sentence.
+/// What kind of finding (`code` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum FindingCode {
+    /// See [`Finding::SynFlood`].
+    SynFlood,
+    /// See [`Finding::AcceptQueueOverflow`].
+    AcceptQueueOverflow,
+    /// See [`Finding::Refusing`].
+    Refusing,
+    /// See [`Finding::ZeroWindow`].
+    ZeroWindow,
+    /// See [`Finding::MtuMismatch`].
+    MtuMismatch,
+    /// See [`Finding::MemoryBudget`].
+    MemoryBudget,
+}
+
+impl FindingCode {
+    /// The snake_case code (`syn_flood`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SynFlood => "syn_flood",
+            Self::AcceptQueueOverflow => "accept_queue_overflow",
+            Self::Refusing => "refusing",
+            Self::ZeroWindow => "zero_window",
+            Self::MtuMismatch => "mtu_mismatch",
+            Self::MemoryBudget => "memory_budget",
+        }
+    }
+}
+
+/// A finding with its numbers ([`crate::text::finding`] words it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Finding {
-    /// Machine-readable code (`syn_flood`, `accept_queue_overflow`, `refusing`, `zero_window`, `mtu_mismatch`).
-    pub code: String,
-    /// What an expert would say.
-    pub text: String,
+#[cfg_attr(feature = "serde", serde(tag = "code", rename_all = "snake_case"))]
+pub enum Finding {
+    /// Many attempts, at least half failed, (almost) none established: the SYN
+    /// queue was full and new SYNs were dropped.
+    SynFlood {
+        /// The listening socket.
+        listener: Endpoint,
+        /// Connection attempts (distinct client ip:port).
+        attempts: u64,
+        /// Attempts answered with a SYN-ACK.
+        answered: u64,
+        /// Attempts whose handshake completed.
+        established: u64,
+        /// Most half-open connections at once.
+        max_half_open: u64,
+        /// Attempts never answered.
+        unanswered: u64,
+    },
+    /// SYNs went unanswered while established connections sat unaccepted.
+    AcceptQueueOverflow {
+        /// The listening socket.
+        listener: Endpoint,
+        /// Attempts never answered.
+        unanswered: u64,
+        /// Established connections waiting when the first SYN was ignored.
+        waiting: u64,
+        /// The listen backlog this implies (`waiting - 1`).
+        backlog: u64,
+    },
+    /// Attempts answered with RST: nothing listened on the port.
+    Refusing {
+        /// The address and port.
+        listener: Endpoint,
+        /// Attempts answered with RST.
+        refused: u64,
+    },
+    /// A side advertised a zero window.
+    ZeroWindow {
+        /// The connection.
+        conn: ConnId,
+        /// The advertiser.
+        side: Side,
+        /// Its address.
+        endpoint: Endpoint,
+        /// Segments with a zero window.
+        count: u64,
+    },
+    /// The two MSS options imply different MTUs.
+    MtuMismatch {
+        /// The connection.
+        conn: ConnId,
+        /// The side with the smaller MTU.
+        side: Side,
+        /// Its address.
+        endpoint: Endpoint,
+        /// Its implied MTU.
+        mtu: u32,
+        /// The peer's implied MTU.
+        peer_mtu: u32,
+    },
+    /// Connections were evicted under the memory budget
+    /// ([`AnalyzerConfig::memory_budget`](crate::analysis::AnalyzerConfig::memory_budget)):
+    /// each was handed out at its eviction (`evicted`) and kept a compact
+    /// entry; those that spoke again continued under their own number
+    /// (`resumed` parts); forgotten entries' connections, if they spoke
+    /// again, opened a new number, captured mid-stream.
+    MemoryBudget {
+        /// Connections evicted ([`Report::evicted`]).
+        evicted: u64,
+        /// Evicted connections that spoke again ([`Report::resumed`]).
+        resumed: u64,
+        /// Compact entries dropped ([`Report::forgotten`]).
+        forgotten: u64,
+    },
+}
+
+impl Finding {
+    /// The kind of finding.
+    pub fn code(&self) -> FindingCode {
+        match self {
+            Self::SynFlood { .. } => FindingCode::SynFlood,
+            Self::AcceptQueueOverflow { .. } => FindingCode::AcceptQueueOverflow,
+            Self::Refusing { .. } => FindingCode::Refusing,
+            Self::ZeroWindow { .. } => FindingCode::ZeroWindow,
+            Self::MtuMismatch { .. } => FindingCode::MtuMismatch,
+            Self::MemoryBudget { .. } => FindingCode::MemoryBudget,
+        }
+    }
 }
 
 /// The capture-wide report.
@@ -162,8 +270,11 @@ impl Report {
     pub fn renumber(&mut self, mut map: impl FnMut(ConnId) -> ConnId) {
         let mut inputs = std::mem::take(&mut self.inputs);
         for (conn, f) in &mut inputs.conn_findings {
-            *conn = map(ConnId(*conn)).0;
-            f.set_conn(*conn);
+            let to = map(ConnId(*conn));
+            *conn = to.0;
+            if let Finding::ZeroWindow { conn, .. } | Finding::MtuMismatch { conn, .. } = f {
+                *conn = to;
+            }
         }
         *self = inputs.finish();
     }
@@ -201,66 +312,6 @@ impl Acc {
     }
 }
 
-/// A per-connection finding, kept with its parameters so that its sentence
-/// can be written again under another connection number.
-#[derive(Debug, Clone)]
-enum ConnFinding {
-    ZeroWindow {
-        endpoint: Endpoint,
-        side: Side,
-        conn: u64,
-        count: u64,
-    },
-    MtuMismatch {
-        conn: u64,
-        low: Side,
-        endpoint: Endpoint,
-        low_mtu: u32,
-        high_mtu: u32,
-    },
-}
-
-impl ConnFinding {
-    fn set_conn(&mut self, c: u64) {
-        match self {
-            Self::ZeroWindow { conn, .. } | Self::MtuMismatch { conn, .. } => *conn = c,
-        }
-    }
-
-    fn finding(&self) -> Finding {
-        match *self {
-            Self::ZeroWindow {
-                endpoint,
-                side,
-                conn,
-                count,
-            } => Finding {
-                code: "zero_window".into(),
-                text: format!(
-                    "{} (the {} of connection {conn}) advertised a zero window {count} time{}: its receive buffer was full (the application read more slowly than the data came).",
-                    ep(endpoint),
-                    side.as_str(),
-                    if count == 1 { "" } else { "s" }
-                ),
-            },
-            Self::MtuMismatch {
-                conn,
-                low,
-                endpoint,
-                low_mtu,
-                high_mtu,
-            } => Finding {
-                code: "mtu_mismatch".into(),
-                text: format!(
-                    "Connection {conn}: the {}'s MSS implies an MTU of {low_mtu} bytes, the peer's {high_mtu}: {} sits behind a smaller link or a tunnel, and segments are limited to the smaller MSS.",
-                    low.as_str(),
-                    ep(endpoint)
-                ),
-            },
-        }
-    }
-}
-
 /// Collects finished connections into the capture-wide [`Report`].
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
@@ -271,14 +322,7 @@ pub struct Diagnostics {
     listeners: BTreeMap<Endpoint, Acc>,
     /// Per-connection findings with their connection number (listed in
     /// number order, whatever order the connections were handed out in).
-    conn_findings: Vec<(u64, ConnFinding)>,
-}
-
-fn ep(e: Endpoint) -> String {
-    match e.ip {
-        IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
-        IpAddr::V4(ip) => format!("{ip}:{}", e.port),
-    }
+    conn_findings: Vec<(u64, Finding)>,
 }
 
 impl Diagnostics {
@@ -287,11 +331,12 @@ impl Diagnostics {
         Self::default()
     }
 
-    /// Adds one finished connection (or one part of a connection split by
-    /// an eviction: a resumed part is not counted as another connection, and
-    /// adds only its SYNs to its listener, not another attempt).
-    pub fn add(&mut self, s: &ConnectionStory) {
-        if !s.resumed {
+    /// Adds one finished connection (its story's part is skipped without a
+    /// story), or one part of a connection split by an eviction: a resumed
+    /// part is not counted as another connection, and adds only its SYNs to
+    /// its listener, not another attempt.
+    pub fn add(&mut self, s: &Connection) {
+        if s.resumed_frame.is_none() {
             self.connections += 1;
         }
         for side in [Side::Client, Side::Server] {
@@ -299,57 +344,61 @@ impl Diagnostics {
             if zw > 0 {
                 self.conn_findings.push((
                     s.conn.0,
-                    ConnFinding::ZeroWindow {
-                        endpoint: s.endpoint(side),
+                    Finding::ZeroWindow {
+                        conn: s.conn,
                         side,
-                        conn: s.conn.0,
+                        endpoint: s.endpoint(side),
                         count: zw,
                     },
                 ));
             }
         }
-        if let (Some(c), Some(v)) = (s.implied_mtu.client, s.implied_mtu.server) {
-            if c != v {
-                let (low, high) = if c < v {
-                    (Side::Client, v)
-                } else {
-                    (Side::Server, c)
-                };
-                self.conn_findings.push((
-                    s.conn.0,
-                    ConnFinding::MtuMismatch {
-                        conn: s.conn.0,
-                        low,
-                        endpoint: s.endpoint(low),
-                        low_mtu: c.min(v),
-                        high_mtu: high,
-                    },
-                ));
-            }
+        let story = s.story.as_deref();
+        if let Some((Some(c), Some(v))) =
+            story.map(|st| (st.implied_mtu.client, st.implied_mtu.server))
+            && c != v
+        {
+            let (low, mtu, peer_mtu) = if c < v {
+                (Side::Client, c, v)
+            } else {
+                (Side::Server, v, c)
+            };
+            self.conn_findings.push((
+                s.conn.0,
+                Finding::MtuMismatch {
+                    conn: s.conn,
+                    side: low,
+                    endpoint: s.endpoint(low),
+                    mtu,
+                    peer_mtu,
+                },
+            ));
         }
-        if s.handshake.syn_frames.is_empty() {
+        if s.handshake.syn.count == 0 {
             return;
         }
         let a = self.listeners.entry(s.server).or_default();
         a.clients.insert(s.client);
-        a.syns += s.handshake.syn_frames.len() as u64;
-        if s.resumed {
+        a.syns += u64::from(s.handshake.syn.count);
+        if s.resumed_frame.is_some() {
             return;
         }
         let hs = &s.handshake;
-        if !hs.syn_ack_frames.is_empty() {
+        if hs.syn_ack.count > 0 {
             a.answered += 1;
-            if let (Some(&start), Some(&last)) = (hs.syn_ack_ts_ns.first(), hs.syn_ack_ts_ns.last())
-            {
-                let end = hs.ack_ts_ns.or(s.rst_ts_ns).unwrap_or_else(|| {
-                    // Unanswered: the kernel keeps the request until one more (doubled) timeout.
-                    let gap = hs
-                        .syn_ack_ts_ns
-                        .windows(2)
-                        .last()
-                        .map_or(1_000_000_000, |w| w[1].saturating_sub(w[0]));
-                    last.saturating_add(gap.saturating_mul(2))
-                });
+            if let (Some(start), Some(last)) = (hs.syn_ack.first_ts_ns, hs.syn_ack.last_ts_ns) {
+                let end = hs
+                    .ack_ts_ns
+                    .or(story.and_then(|st| st.rst_ts_ns))
+                    .unwrap_or_else(|| {
+                        // Unanswered: the kernel keeps the request until one more (doubled) timeout.
+                        // The last interval of the SYN-ACK train, else Linux's initial 1 s.
+                        let gap = story
+                            .and_then(|st| st.trains.iter().find(|t| t.kind == TrainKind::SynAck))
+                            .and_then(|t| t.intervals_ns().last())
+                            .unwrap_or(1_000_000_000);
+                        last.saturating_add(gap.saturating_mul(2))
+                    });
                 a.half_open.push((start, end.max(start)));
             }
         }
@@ -357,12 +406,13 @@ impl Diagnostics {
             Outcome::Established => {
                 a.established += 1;
                 if let Some(t) = hs.ack_ts_ns {
-                    a.idle.push((t, s.server_busy_ns.unwrap_or(i64::MAX)));
+                    let busy = story.and_then(|st| st.server_busy_ts_ns);
+                    a.idle.push((t, busy.unwrap_or(i64::MAX)));
                 }
             }
             Outcome::NoAnswer => {
                 a.unanswered += 1;
-                if let Some(&t) = hs.syn_ts_ns.first() {
+                if let Some(t) = hs.syn.first_ts_ns {
                     a.ignored.push(t);
                 }
             }
@@ -407,18 +457,14 @@ impl Diagnostics {
                 && failed * 2 >= attempts
                 && a.established * 10 < attempts
             {
-                codes.push("syn_flood".to_string());
-                findings.push(Finding {
-                    code: "syn_flood".into(),
-                    text: format!(
-                        "{}: {attempts} connection attempts, {} answered with a SYN-ACK, {} established; at most {max_half_open} \
-                         half-open at once and {} SYNs never answered: the SYN queue was full and new SYNs were dropped \
-                         (a SYN flood; Linux answers with SYN cookies when tcp_syncookies is on).",
-                        ep(server),
-                        a.answered,
-                        a.established,
-                        a.unanswered
-                    ),
+                codes.push(FindingCode::SynFlood);
+                findings.push(Finding::SynFlood {
+                    listener: server,
+                    attempts,
+                    answered: a.answered,
+                    established: a.established,
+                    max_half_open,
+                    unanswered: a.unanswered,
                 });
             }
             let mut backlog = None;
@@ -428,34 +474,22 @@ impl Diagnostics {
                     .iter()
                     .filter(|(s, e)| *s <= first && first < *e)
                     .count() as u64;
-                if waiting >= 1 && !codes.iter().any(|c| c == "syn_flood") {
+                if waiting >= 1 && !codes.contains(&FindingCode::SynFlood) {
                     backlog = Some(waiting - 1);
-                    codes.push("accept_queue_overflow".to_string());
-                    findings.push(Finding {
-                        code: "accept_queue_overflow".into(),
-                        text: format!(
-                            "{}: {} SYN{} ignored while {waiting} established connections sat idle, never served by the \
-                             application: the accept queue was full. Linux lets backlog + 1 connections wait, so the \
-                             listen backlog is probably {} (min(backlog, net.core.somaxconn)).",
-                            ep(server),
-                            a.unanswered,
-                            if a.unanswered == 1 { " was" } else { "s were" },
-                            waiting - 1
-                        ),
+                    codes.push(FindingCode::AcceptQueueOverflow);
+                    findings.push(Finding::AcceptQueueOverflow {
+                        listener: server,
+                        unanswered: a.unanswered,
+                        waiting,
+                        backlog: waiting - 1,
                     });
                 }
             }
             if a.refused > 0 {
-                codes.push("refusing".to_string());
-                findings.push(Finding {
-                    code: "refusing".into(),
-                    text: format!(
-                        "{}: {} attempt{} answered with RST: nothing was listening on port {}.",
-                        ep(server),
-                        a.refused,
-                        if a.refused == 1 { "" } else { "s" },
-                        server.port
-                    ),
+                codes.push(FindingCode::Refusing);
+                findings.push(Finding::Refusing {
+                    listener: server,
+                    refused: a.refused,
                 });
             }
             listeners.push(Listener {
@@ -473,33 +507,16 @@ impl Diagnostics {
             });
         }
         if self.evicted > 0 || self.forgotten > 0 {
-            findings.push(Finding {
-                code: "memory_budget".into(),
-                text: format!(
-                    "{} connection{} evicted while idle to stay within the memory budget (AnalyzerConfig::memory_budget): \
-                     each was handed out at its eviction (evicted: true) and kept a compact entry; {} spoke again and \
-                     continued under {} own number, window scale and sequence numbers (a second part, resumed){}.",
-                    self.evicted,
-                    if self.evicted == 1 { " was" } else { "s were" },
-                    self.resumed,
-                    if self.resumed == 1 { "its" } else { "their" },
-                    if self.forgotten > 0 {
-                        format!(
-                            "; {} compact entr{} forgotten (too many, or idle past the idle timeout): such a connection, \
-                             if it spoke again, was counted as a new connection captured mid-stream",
-                            self.forgotten,
-                            if self.forgotten == 1 { "y was" } else { "ies were" }
-                        )
-                    } else {
-                        String::new()
-                    }
-                ),
+            findings.push(Finding::MemoryBudget {
+                evicted: self.evicted,
+                resumed: self.resumed,
+                forgotten: self.forgotten,
             });
         }
         // In number order; a connection's own findings in the order found
         // (the sort is stable).
         self.conn_findings.sort_by_key(|(conn, _)| *conn);
-        findings.extend(self.conn_findings.iter().map(|(_, f)| f.finding()));
+        findings.extend(self.conn_findings.iter().map(|(_, f)| f.clone()));
         Report {
             connections: self.connections,
             evicted: self.evicted,
@@ -531,7 +548,7 @@ mod tests {
     use crate::analysis::story::testutil::*;
 
     /// A connection from client port `port` opened at `t` s: `answered` SYN-ACK, ACK.
-    fn attempt(port: u16, t: i64, answered: bool, acked: bool) -> ConnectionStory {
+    fn attempt(port: u16, t: i64, answered: bool, acked: bool) -> Connection {
         let mut c = Conn::new();
         c.cport = port;
         c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
@@ -563,9 +580,9 @@ mod tests {
             (l.clients, l.syns, l.answered, l.established, l.unanswered),
             (4, 6, 3, 3, 1)
         );
-        assert_eq!(l.findings, ["accept_queue_overflow"]);
+        assert_eq!(l.findings, [FindingCode::AcceptQueueOverflow]);
         assert_eq!(l.backlog_estimate, Some(2));
-        assert_eq!(r.findings[0].code, "accept_queue_overflow");
+        assert_eq!(r.findings[0].code(), FindingCode::AcceptQueueOverflow);
     }
 
     #[test]
@@ -599,7 +616,7 @@ mod tests {
             (30, 4, 0, 26)
         );
         assert_eq!(l.max_half_open, 4);
-        assert!(l.findings.contains(&"syn_flood".to_string()));
+        assert!(l.findings.contains(&FindingCode::SynFlood));
         assert_eq!(l.backlog_estimate, None);
     }
 
@@ -610,7 +627,7 @@ mod tests {
             d.add(&attempt(3000 + i, i64::from(i), i % 10 != 0, true));
         }
         let r = d.finish();
-        assert!(r.listeners[0].findings.iter().all(|f| f != "syn_flood"));
+        assert!(!r.listeners[0].findings.contains(&FindingCode::SynFlood));
     }
 
     #[test]
