@@ -192,8 +192,14 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             let st = a.stats();
             let _ = write!(
                 line,
-                " header_too_short {} connections {} peak_live {} evicted {} reopened {}",
-                stats.short_header, st.connections, st.peak_live, st.evicted, st.reopened
+                " header_too_short {} connections {} peak_live {} evicted {} resumed {} forgotten {} reopened {}",
+                stats.short_header,
+                st.connections,
+                st.peak_live,
+                st.evicted,
+                st.resumed,
+                st.forgotten,
+                st.reopened
             );
             for &(bit, name) in AnalysisFlags::NAMES {
                 let n = flag_counts[bit.trailing_zeros() as usize];
