@@ -3,7 +3,11 @@
 //! This crate only converts: the analysis is `tcpkit_core`'s, the command is
 //! `tcpkit_cli`'s. The Python API around it lives in `python/tcpkit/`.
 
+mod analysis;
 mod cli;
+mod errors;
+mod sink;
+mod table;
 
 use pyo3::prelude::*;
 
@@ -13,5 +17,10 @@ use pyo3::prelude::*;
 fn tcpkit_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
+    m.add_class::<table::Table>()?;
+    m.add_class::<analysis::Results>()?;
+    m.add_class::<analysis::Live>()?;
+    m.add_function(wrap_pyfunction!(analysis::_analyze, m)?)?;
+    m.add("CaptureError", m.py().get_type::<errors::CaptureError>())?;
     Ok(())
 }
