@@ -300,3 +300,79 @@ pub extern "C" fn tcpkit_status_name(status: u32) -> tcpkit_str {
         tcpkit_str::borrow_c(name)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::ffi::CStr;
+
+    fn last_message() -> String {
+        let m = tcpkit_last_error_message();
+        // SAFETY: `tcpkit_str`s are NUL-terminated and this one is valid
+        // until the next failing call on this thread.
+        unsafe { CStr::from_ptr(m.data) }
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let s = boundary(|| panic!("boom"));
+        assert_eq!(s, tcpkit_status::Panic);
+        assert!(last_message().contains("boom"), "{}", last_message());
+        assert_eq!(boundary_or(7, || panic!("bang")), 7);
+        assert!(last_message().contains("bang"));
+    }
+
+    #[test]
+    fn details_are_written_only_when_there_is_an_error() {
+        // A thread of its own: no error yet.
+        std::thread::spawn(|| {
+            let mut d = core::mem::MaybeUninit::<tcpkit_error_details>::uninit();
+            // SAFETY: `d` is writable.
+            assert_eq!(
+                unsafe { tcpkit_last_error_details(d.as_mut_ptr()) },
+                tcpkit_status::End
+            );
+            assert_eq!(tcpkit_last_error_message().len, 0);
+            Failure::null("path").record();
+            // SAFETY: as above.
+            assert_eq!(
+                unsafe { tcpkit_last_error_details(d.as_mut_ptr()) },
+                tcpkit_status::Ok
+            );
+            // SAFETY: written, as the status says.
+            let d = unsafe { d.assume_init() };
+            assert_eq!(d.status, tcpkit_status::NullArgument);
+            assert_eq!((d.byte_offset, d.frame, d.file.len), (-1, 0, 0));
+            assert_eq!(last_message(), "path is NULL");
+            // SAFETY: NULL is allowed.
+            assert_eq!(
+                unsafe { tcpkit_last_error_details(core::ptr::null_mut()) },
+                tcpkit_status::NullArgument
+            );
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn status_names() {
+        for (v, name) in [
+            (0, "TCPKIT_STATUS_OK"),
+            (103, "TCPKIT_STATUS_FORMAT"),
+            (7, "TCPKIT_STATUS_UNKNOWN"),
+        ] {
+            let s = tcpkit_status_name(v);
+            // SAFETY: static NUL-terminated strings.
+            assert_eq!(unsafe { CStr::from_ptr(s.data) }.to_str().unwrap(), name);
+            assert_eq!(s.len, name.len());
+        }
+    }
+
+    #[test]
+    fn an_interior_nul_does_not_lose_the_message() {
+        assert_eq!(c_string("a\0b".into()).to_str().unwrap(), "a?b");
+    }
+}
