@@ -2,17 +2,37 @@
 //!
 //! Reads packet captures (pcap, pcapng) and explains every TCP connection in them.
 //!
+//! From a path to each connection's story, with [`Analysis`], the one driver:
+//!
+//! ```
+//! use tcpkit_core::{Analysis, Event, analysis::AnalyzerConfig};
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/demo.pcap");
+//! let mut analysis = Analysis::open(path, AnalyzerConfig::default())?; // "-": stdin
+//! while let Some(event) = analysis.next_event() {
+//!     match event? {
+//!         Event::Segment(row) => { let _facts = row.facts; } // each segment, as read
+//!         Event::Connection(c) => println!("{:?}", c.story),  // each connection, as it finishes
+//!         Event::Report(r) => println!("{} connections", r.connections), // last
+//!     }
+//! }
+//! # Ok::<(), tcpkit_core::Error>(())
+//! ```
+//!
 //! Data flows one way, in one pass:
 //!
 //! ```text
-//! bytes -> capture::{SliceReader, StreamReader} -> Packet<'a>
-//!       -> wire::decode -> Segment<'a>
-//!       -> analysis::Analyzer::observe -> SegmentFacts          (per segment, tshark's analysis)
-//!          analysis::Analyzer::pop_finished -> ConnectionRecord  (per finished connection,
-//!                                              with its analysis::story::ConnectionStory)
-//!          analysis::Analyzer::finish -> the rest + report::Report (capture-wide findings)
-//! reassembly::StreamReassembler / Follower: one direction's bytes, gaps reported
+//! source: path | "-" | io::Read | bytes | mmap | push(ts, link type, bytes)
+//!   -> capture::{StreamReader, BytesReader, SliceReader} -> Packet<'a>
+//!   -> wire::decode -> Segment<'a>      (Segment::analysable: decided once, for everyone)
+//!   -> analysis::Analyzer::observe -> SegmentFacts (per segment, tshark's analysis)
+//!      and the story of each connection (analysis::story)
+//!   -> report::Diagnostics -> report::Report (capture-wide findings)
+//!   Analysis (driver) drives it all and yields Event::Segment, Event::Connection, Event::Report
+//! reassembly::Follower: one direction's bytes, gaps reported (numbered by Analysis)
 //! ```
+//!
+//! Layering, one direction only: `capture -> wire -> flow -> analysis ->
+//! report -> driver`; no module imports one to its right.
 //!
 //! Decoding borrows from the input (zero-copy); nothing allocates per packet in
 //! [`capture`] and [`wire`]. Memory is bounded by the connections alive at once.
@@ -26,10 +46,12 @@ pub mod capture;
 #[cfg(feature = "capi")]
 #[allow(unsafe_code)]
 pub mod capi;
+pub mod driver;
 pub mod error;
 pub mod flow;
 pub mod reassembly;
 pub mod report;
 pub mod wire;
 
+pub use driver::{Analysis, Event, InputCounts, SegmentRow};
 pub use error::{CaptureError, DecodeError, Error};

@@ -1,10 +1,14 @@
-//! `tcpkit flows`: one line (or, with `--json`, one JSON object) per connection.
+//! `tcpkit flows`: one line (or, with `--json`, one JSON object) per
+//! connection, printed as each connection finishes (see [`tcpkit_core::Analysis`]
+//! for the order).
 
+use super::CliError;
+use super::input::{self, Outcome};
 use super::output::Output;
 use super::story_text::{dur, endpoint};
-use super::{CliError, stories};
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use tcpkit_core::analysis::AnalyzerConfig;
 
 /// Arguments of `tcpkit flows`.
 #[derive(Debug, clap::Args)]
@@ -12,16 +16,28 @@ pub struct Args {
     /// One JSON object per connection (one per line) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// The capture file (pcap or pcapng).
+    /// The capture file (pcap or pcapng); `-` reads standard input.
     pub capture: PathBuf,
 }
 
 /// Runs `tcpkit flows`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let l = stories::load_path(&args.capture, true)?;
-    let t0 = l.first_ts_ns.unwrap_or(0);
+    let mut a = input::open(&args.capture, AnalyzerConfig::default())?;
+    let mut damage = None;
     let mut line = String::with_capacity(1024);
-    for f in &l.flows {
+    while let Some(ev) = input::next(&mut a) {
+        let rec = match ev {
+            Outcome::Connection(c) => c,
+            Outcome::Report(_) => continue,
+            Outcome::Damage(e) => {
+                damage.get_or_insert(e);
+                continue;
+            }
+        };
+        let Some(f) = rec.story.as_deref() else {
+            continue;
+        };
+        let t0 = a.first_ts_ns().unwrap_or(0);
         line.clear();
         if args.json {
             line = serde_json::to_string(f).map_err(|e| CliError::Input(format!("JSON: {e}")))?;
@@ -54,5 +70,6 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             break;
         }
     }
-    Ok(())
+    out.flush()?;
+    damage.map_or(Ok(()), Err)
 }

@@ -9,22 +9,27 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeSet;
-use tcpkit_core::analysis::{Analyzer, AnalyzerConfig, story};
+use tcpkit_core::analysis::{AnalyzerConfig, story};
+use tcpkit_core::{Analysis, Event};
 use tcpkit_core::capture::SliceReader;
 use tcpkit_core::flow::Direction;
 use tcpkit_core::reassembly::{ConnSelector, Follower, ReassemblyConfig};
-use tcpkit_core::wire;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(reader) = SliceReader::new(data) else {
+    if SliceReader::new(data).is_err() {
+        return;
+    }
+    let Ok(mut a) = Analysis::from_bytes(
+        data.to_vec(),
+        AnalyzerConfig {
+            linger_ns: 1_000_000,
+            idle_timeout_ns: Some(1_000_000_000),
+            max_connections: 4,
+            ..AnalyzerConfig::default()
+        },
+    ) else {
         return;
     };
-    let mut an = Analyzer::new(AnalyzerConfig {
-        linger_ns: 1_000_000,
-        idle_timeout_ns: Some(1_000_000_000),
-        max_connections: 4,
-        ..AnalyzerConfig::default()
-    });
     let mut follow = Follower::new(
         ConnSelector::Index(0),
         Direction::ClientToServer,
@@ -33,24 +38,22 @@ fuzz_target!(|data: &[u8]| {
     let mut sink = std::io::sink();
     let mut handed = BTreeSet::new();
     let mut stories = Vec::new();
-    for packet in reader {
-        let Ok(packet) = packet else { break };
-        follow.push_packet(&packet, &mut sink).expect("a sink never fails");
-        if let Ok(Some(seg)) = wire::decode(&packet) {
-            an.observe(packet.frame, packet.ts_ns, &seg);
-        }
-        while let Some(rec) = an.pop_finished() {
-            assert!(handed.insert(rec.conn.0), "connection handed out twice");
-            stories.extend(rec.story.map(|s| *s));
+    let mut reports = 0;
+    while let Some(ev) = a.next_event() {
+        match ev {
+            Ok(Event::Segment(row)) => follow.push_row(&row, &mut sink).expect("a sink never fails"),
+            Ok(Event::Connection(rec)) => {
+                assert!(handed.insert(rec.conn.0), "connection handed out twice");
+                stories.extend(rec.story.map(|s| *s));
+            }
+            Ok(Event::Report(_)) => reports += 1,
+            Err(_) => {}
         }
     }
-    let finished = an.finish();
-    for rec in finished.connections {
-        assert!(handed.insert(rec.conn.0), "connection handed out twice");
-        stories.extend(rec.story.map(|s| *s));
-    }
-    assert_eq!(handed.len() as u64, finished.stats.connections);
-    assert!(handed.iter().copied().eq(0..finished.stats.connections));
+    assert_eq!(reports, 1, "one report");
+    let connections = a.stats().connections;
+    assert_eq!(handed.len() as u64, connections);
+    assert!(handed.iter().copied().eq(0..connections));
     stories.sort_by_key(|s| s.conn);
     story::cross_check(&mut stories);
     for s in &stories {

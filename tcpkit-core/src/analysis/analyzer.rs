@@ -1,10 +1,10 @@
-//! The driver: segments in, [`SegmentFacts`] and finished connections out.
+//! The engine: segments in, [`SegmentFacts`] and finished connections out
+//! ([`Analysis`](crate::Analysis) drives it over a capture).
 
 use super::SegmentFacts;
 use super::connection::{Connection, ConnectionRecord, EndReason, Opening};
 use super::story::StoryBuilder;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
-use crate::report::{Diagnostics, Report};
 use crate::wire::Segment;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
@@ -43,9 +43,10 @@ pub struct AnalyzerConfig {
     /// Cap on the unacknowledged segments remembered per direction (tshark's
     /// `TCP_MAX_UNACKED_SEGMENTS`, 10,000).
     pub max_unacked: usize,
-    /// Build each connection's story ([`ConnectionRecord::story`]) and the
-    /// capture-wide [`Report`] (default on). Off, only the per-segment facts
-    /// and the counters of the record are computed, which is cheaper.
+    /// Build each connection's story ([`ConnectionRecord::story`]) and (in
+    /// [`Analysis`](crate::Analysis)) the capture-wide report (default on).
+    /// Off, only the per-segment facts and the counters of the record are
+    /// computed, which is cheaper.
     pub story: bool,
 }
 
@@ -101,12 +102,11 @@ pub struct Finished {
     pub connections: Vec<ConnectionRecord>,
     /// Counters of the run.
     pub stats: AnalyzerStats,
-    /// Capture-wide findings over every connection handed out during the run
-    /// (when [`AnalyzerConfig::story`] is on).
-    pub report: Option<Report>,
 }
 
-/// The one driver of the per-segment analysis.
+/// The per-segment analysis and the connection table. Feed it only
+/// segments that [`Segment::analysable`] accepts ([`Analysis`](crate::Analysis)
+/// does; it is the one driver, use it rather than this).
 ///
 /// Push segments in capture order with [`Analyzer::observe`]; take the
 /// connections that are over with [`Analyzer::pop_finished`] as you go (memory
@@ -122,7 +122,6 @@ pub struct Analyzer {
     next_sweep: i64,
     stats: AnalyzerStats,
     scratch: Vec<(i64, u32)>,
-    diagnostics: Option<Diagnostics>,
     /// 4-tuples of connections handed out, for [`AnalyzerConfig::linger_ns`].
     tombs: HashMap<FlowKey, Tomb, FastHashBuilder>,
     /// Finished connections by the earliest time they may be handed out:
@@ -149,7 +148,6 @@ impl Analyzer {
             next_sweep: i64::MIN,
             stats: AnalyzerStats::default(),
             scratch: Vec::new(),
-            diagnostics: cfg.story.then(Diagnostics::new),
             tombs: HashMap::with_hasher(FastHashBuilder::default()),
             due: BinaryHeap::new(),
             sweeps: 0,
@@ -307,11 +305,7 @@ impl Analyzer {
                 } else {
                     EndReason::EndOfCapture
                 };
-                let record = c.record(end, now);
-                if let (Some(d), Some(story)) = (self.diagnostics.as_mut(), record.story.as_ref()) {
-                    d.add(story);
-                }
-                connections.push(record);
+                connections.push(c.record(end, now));
             }
             self.table.remove(s);
         }
@@ -321,7 +315,6 @@ impl Analyzer {
         Finished {
             connections,
             stats: self.stats,
-            report: self.diagnostics.map(Diagnostics::finish),
         }
     }
 
@@ -349,11 +342,7 @@ impl Analyzer {
                     },
                 );
             }
-            let record = c.record(end, now);
-            if let (Some(d), Some(story)) = (self.diagnostics.as_mut(), record.story.as_ref()) {
-                d.add(story);
-            }
-            self.ready.push_back(record);
+            self.ready.push_back(c.record(end, now));
         }
         self.table.remove(slot);
     }

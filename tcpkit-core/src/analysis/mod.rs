@@ -1,9 +1,10 @@
 //! Connection analysis: per-segment facts (tshark-compatible) and, per
 //! connection, its story (handshake, states, retransmissions, RTT/RTO, close).
 //!
-//! [`Analyzer`] is the one driver: push
-//! segments in capture order, get one [`SegmentFacts`] back for each, and
-//! collect finished connections.
+//! [`Analyzer`] is the engine: push segments in capture order, get one
+//! [`SegmentFacts`] back for each, and collect finished connections. Programs
+//! use [`Analysis`](crate::Analysis), the driver that runs it over a capture
+//! (and feeds the capture-wide report, which this module does not know).
 //!
 //! Layering: the per-segment analysis (connection table, relative sequence
 //! numbers, window scaling, tshark's analysis flags, ack RTT) produces

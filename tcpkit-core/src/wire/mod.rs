@@ -172,6 +172,20 @@ pub struct Segment<'a> {
     pub truncated: bool,
 }
 
+impl Segment<'_> {
+    /// Can the per-segment analysis use this segment? Its 20-byte fixed
+    /// header must be captured and its data offset at least 5 (RFC 9293 3.1:
+    /// "Data Offset (4 bits): The number of 32-bit words in the TCP Header").
+    /// Below that its flags, window or data offset are not known: tshark
+    /// stops at it too (it shows the ports and no `tcp.stream`), so it opens
+    /// no connection number. [`Analysis`](crate::Analysis) decides with this,
+    /// once, for every consumer.
+    pub fn analysable(&self) -> bool {
+        usize::from(self.header_captured) >= HEADER_LEN
+            && usize::from(self.header_len) >= HEADER_LEN
+    }
+}
+
 /// The next header to decode (internal state of [`decode`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Next {

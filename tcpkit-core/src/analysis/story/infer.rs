@@ -181,26 +181,35 @@ pub(crate) fn withdraw_syn_retries_if_app_closed(
     s: &mut ConnectionStory,
     others: &[(std::net::IpAddr, i64)],
 ) -> bool {
-    if s.inferred.tcp_syn_retries.is_none() {
-        return false;
-    }
-    let Some(t) = s
-        .trains
-        .iter()
-        .find(|t| t.kind == TrainKind::Syn && t.dir == Direction::ClientToServer)
-    else {
+    let Some((last, until)) = syn_retries_window(s) else {
         return false;
     };
-    let (Some(&last), Some(due)) = (t.ts_ns.last(), next_due(&t.intervals_s, false)) else {
-        return false;
-    };
-    let until = last.saturating_add((due * 1e9) as i64);
     let Some(&(_, when)) = others
         .iter()
         .find(|(ip, at)| *ip == s.client.ip && *at > last && *at < until)
     else {
         return false;
     };
+    withdraw_syn_retries(s, when.saturating_sub(last));
+    true
+}
+
+/// The times (last SYN, next SYN due) between which a close by the client
+/// host withdraws `tcp_syn_retries` (see [`withdraw_syn_retries_if_app_closed`]);
+/// `None` when nothing was inferred.
+pub(crate) fn syn_retries_window(s: &ConnectionStory) -> Option<(i64, i64)> {
+    s.inferred.tcp_syn_retries?;
+    let t = s
+        .trains
+        .iter()
+        .find(|t| t.kind == TrainKind::Syn && t.dir == Direction::ClientToServer)?;
+    let (&last, due) = (t.ts_ns.last()?, next_due(&t.intervals_s, false)?);
+    Some((last, last.saturating_add((due * 1e9) as i64)))
+}
+
+/// Withdraws `tcp_syn_retries`: the client host closed another connection
+/// `after_ns` after the last SYN.
+pub(crate) fn withdraw_syn_retries(s: &mut ConnectionStory, after_ns: i64) {
     s.inferred.tcp_syn_retries = None;
     s.inferred
         .caveats
@@ -208,9 +217,8 @@ pub(crate) fn withdraw_syn_retries_if_app_closed(
     s.inferred.caveats.push(format!(
         "tcp_syn_retries not inferred: the client host closed another connection {:.1} s after the last SYN, \
          before the next SYN was due, so its application may have closed this connecting socket too",
-        secs(when.saturating_sub(last))
+        secs(after_ns)
     ));
-    true
 }
 
 /// Keep-alive settings from one side's probes (Linux `tcp_keepalive_timer`): after

@@ -559,22 +559,14 @@ impl StoryBuilder {
 /// Capture-wide corrections once every story is finished (they need other
 /// connections): a SYN train that ended while its client host was closing other
 /// connections does not reveal `tcp_syn_retries` (see `docs/story.md`).
+///
+/// This is the batch form over a slice of stories; [`Analysis`](crate::Analysis)
+/// does the same as connections finish, on bounded per-host state, with
+/// [`client_close_ns`], [`syn_retries_window`] and [`withdraw_syn_retries`].
 pub fn cross_check(stories: &mut [ConnectionStory]) {
-    // When each client host closed something: its first FIN_WAIT1 / LAST_ACK / CLOSED.
     let closes: Vec<(std::net::IpAddr, i64)> = stories
         .iter()
-        .filter_map(|s| {
-            s.states
-                .client
-                .iter()
-                .find(|x| {
-                    matches!(
-                        x.state,
-                        TcpState::FinWait1 | TcpState::LastAck | TcpState::Closed
-                    )
-                })
-                .map(|x| (s.client.ip, x.t_ns))
-        })
+        .filter_map(|s| client_close_ns(s).map(|t| (s.client.ip, t)))
         .collect();
     if closes.is_empty() {
         return;
@@ -583,6 +575,39 @@ pub fn cross_check(stories: &mut [ConnectionStory]) {
         if infer::withdraw_syn_retries_if_app_closed(s, &closes) {
             s.notes = notes::notes(s);
         }
+    }
+}
+
+/// When the client of this connection closed it, as far as [`cross_check`]
+/// is concerned: its first FIN_WAIT1, LAST_ACK or CLOSED state.
+pub fn client_close_ns(s: &ConnectionStory) -> Option<i64> {
+    s.states
+        .client
+        .iter()
+        .find(|x| {
+            matches!(
+                x.state,
+                TcpState::FinWait1 | TcpState::LastAck | TcpState::Closed
+            )
+        })
+        .map(|x| x.t_ns)
+}
+
+/// `(last SYN, next SYN due)`: a close by the same client host strictly
+/// between these times withdraws the story's `tcp_syn_retries` (the
+/// application may have closed the connecting socket); `None` when the story
+/// inferred no `tcp_syn_retries`.
+pub fn syn_retries_window(s: &ConnectionStory) -> Option<(i64, i64)> {
+    infer::syn_retries_window(s)
+}
+
+/// Withdraws the story's `tcp_syn_retries` (with a caveat and new notes):
+/// its client host closed a connection at `close_ns`, inside
+/// [`syn_retries_window`].
+pub fn withdraw_syn_retries(s: &mut ConnectionStory, close_ns: i64) {
+    if let Some((last, _)) = infer::syn_retries_window(s) {
+        infer::withdraw_syn_retries(s, close_ns.saturating_sub(last));
+        s.notes = notes::notes(s);
     }
 }
 
