@@ -5,9 +5,14 @@
  * crashes, and out-parameters stay untouched on failure. Prints
  * "N passed, N failed"; exit status 1 when one failed.
  */
+/* fork, pipe, close, waitpid: POSIX, not in strict C11. */
+#define _DEFAULT_SOURCE
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tcpkit.h"
 
@@ -112,7 +117,7 @@ int main(int argc, char **argv) {
     tcpkit_connection *c = NULL;
     expect(tcpkit_analyzer_next_connection(NULL, &c), TCPKIT_STATUS_NULL_ARGUMENT,
            "next_connection(NULL)");
-    const tcpkit_connection_summary *sum = NULL;
+    const tcpkit_summary *sum = NULL;
     expect(tcpkit_connection_summary(NULL, &sum), TCPKIT_STATUS_NULL_ARGUMENT, "summary(NULL)");
     CHECK(sum == NULL, "summary(NULL) leaves *out alone");
     tcpkit_str text;
@@ -170,6 +175,63 @@ int main(int argc, char **argv) {
             expect(s, TCPKIT_STATUS_FORMAT, "from_bytes(10 bytes)");
         }
         free(bytes);
+    }
+
+    /* File descriptors: a file, a pipe fed by another process; the analyzer
+     * duplicates the descriptor, so the caller may close its own at once. */
+    {
+        int whole = 0, from_file = 0, from_pipe = 0;
+        CHECK(tcpkit_analyzer_open(argv[1], NULL, &a) == TCPKIT_STATUS_OK, "open");
+        CHECK(drain(a, &whole) == 0, "no error");
+        tcpkit_analyzer_free(a);
+        int fd = open(argv[1], O_RDONLY);
+        CHECK(fd >= 0 && tcpkit_analyzer_from_fd(fd, NULL, &a) == TCPKIT_STATUS_OK, "from_fd(file)");
+        close(fd);
+        CHECK(drain(a, &from_file) == 0 && from_file == whole, "a file descriptor reads it all");
+        tcpkit_analyzer_free(a);
+        int p[2];
+        CHECK(pipe(p) == 0, "pipe");
+        pid_t writer = fork();
+        if (writer == 0) {
+            close(p[0]);
+            size_t n = 0;
+            unsigned char *b = read_file(argv[1], &n);
+            for (size_t off = 0; b && off < n;) {
+                ssize_t w = write(p[1], b + off, n - off);
+                if (w <= 0)
+                    break;
+                off += (size_t)w;
+            }
+            _exit(0);
+        }
+        close(p[1]);
+        CHECK(tcpkit_analyzer_from_fd(p[0], NULL, &a) == TCPKIT_STATUS_OK, "from_fd(pipe)");
+        close(p[0]);
+        CHECK(drain(a, &from_pipe) == 0 && from_pipe == whole, "a pipe reads it all");
+        tcpkit_analyzer_free(a);
+        waitpid(writer, NULL, 0);
+        a = sentinel;
+        expect(tcpkit_analyzer_from_fd(-1, NULL, &a), TCPKIT_STATUS_INVALID_ARGUMENT, "from_fd(-1)");
+        expect(tcpkit_analyzer_from_fd(987, NULL, &a), TCPKIT_STATUS_IO, "from_fd(closed)");
+        CHECK(a == sentinel, "from_fd failures leave *out alone");
+    }
+
+    /* Options: the story off leaves the counters. */
+    {
+        tcpkit_options *o = NULL;
+        CHECK(tcpkit_options_new(&o) == TCPKIT_STATUS_OK, "options_new");
+        CHECK(tcpkit_options_set_story(o, false) == TCPKIT_STATUS_OK, "set_story");
+        CHECK(tcpkit_options_set_idle_timeout_ns(o, 0) == TCPKIT_STATUS_OK, "set_idle_timeout_ns");
+        CHECK(tcpkit_analyzer_open(argv[1], o, &a) == TCPKIT_STATUS_OK, "open with options");
+        tcpkit_options_free(o); /* copied: may go at once */
+        tcpkit_connection *first = NULL;
+        const tcpkit_summary *m = NULL;
+        CHECK(tcpkit_analyzer_next_connection(a, &first) == TCPKIT_STATUS_OK, "a connection");
+        CHECK(tcpkit_connection_summary(first, &m) == TCPKIT_STATUS_OK && !m->has_story &&
+                  m->packets.c2s > 0,
+              "no story, the counters");
+        tcpkit_connection_free(first);
+        tcpkit_analyzer_free(a);
     }
 
     /* Push after finish; a push to an analyzer that reads a file. */

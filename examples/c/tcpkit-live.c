@@ -6,6 +6,8 @@
  *   tcpkit-live -r FILE         read a capture file through libpcap
  *   tcpkit-live -i INTERFACE    capture live (needs the rights to); Ctrl-C ends
  */
+/* libpcap's headers use the BSD types (u_int, u_char): not in strict C11. */
+#define _DEFAULT_SOURCE
 #include <inttypes.h>
 #include <pcap/pcap.h>
 #include <signal.h>

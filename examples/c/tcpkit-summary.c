@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
             status = 1;
             continue;
         }
-        const tcpkit_connection_summary *m = NULL;
+        const tcpkit_summary *m = NULL;
         if (tcpkit_connection_summary(c, &m) != TCPKIT_STATUS_OK) {
             print_error("summary");
             tcpkit_connection_free(c);

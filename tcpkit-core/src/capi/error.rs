@@ -9,7 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// What a tcpkit function did. Every fallible function returns one; only
 /// `TCPKIT_STATUS_OK` means its out-parameters were written. Any status from
 /// `TCPKIT_STATUS_NULL_ARGUMENT` on is an error and has a message
-/// ([`tcpkit_last_error_message`]).
+/// (`tcpkit_last_error_message`).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum tcpkit_status {
@@ -110,10 +110,15 @@ impl Failure {
         Self::new(tcpkit_status::State, reason)
     }
 
-    /// A core error about the input named `file`.
-    pub(crate) fn from_core(e: &Error, file: &str) -> Self {
-        let mut f = match e {
-            Error::Capture(c) => {
+    /// A core error: the input's name (when the error carries it), the
+    /// frame, byte offset and reason (when the capture is at fault).
+    pub(crate) fn from_core(e: &Error) -> Self {
+        let (file, inner) = match e {
+            Error::Input { name, source } => (Some(name.clone()), &**source),
+            other => (None, other),
+        };
+        let mut f = match inner.capture() {
+            Some(c) => {
                 let status = match c.kind {
                     CaptureErrorKind::Io { .. } => tcpkit_status::Io,
                     _ => tcpkit_status::Format,
@@ -124,9 +129,15 @@ impl Failure {
                     ..Self::new(status, c.kind.to_string())
                 }
             }
-            Error::Io(io) => Self::new(tcpkit_status::Io, io.to_string()),
+            None => {
+                let status = match inner {
+                    Error::Io(_) => tcpkit_status::Io,
+                    _ => tcpkit_status::Format,
+                };
+                Self::new(status, inner.to_string())
+            }
         };
-        f.file = Some(file.to_owned());
+        f.file = file;
         f
     }
 
@@ -355,6 +366,35 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn a_capture_error_names_the_file_frame_and_offset() {
+        use crate::error::CaptureError;
+        let e = Error::Capture(CaptureError {
+            offset: 883,
+            frame: Some(12),
+            kind: CaptureErrorKind::RecordTruncated {
+                needed: 58,
+                available: 48,
+            },
+        })
+        .named("cut.pcap");
+        assert_eq!(Failure::from_core(&e).record(), tcpkit_status::Format);
+        // The line the README documents for the command, without "tcpkit: ".
+        assert_eq!(
+            last_message(),
+            "cut.pcap: frame 12, byte offset 883: record cut short: 58 bytes needed, 48 present"
+        );
+        let mut d = core::mem::MaybeUninit::<tcpkit_error_details>::uninit();
+        // SAFETY: `d` is writable.
+        assert_eq!(unsafe { tcpkit_last_error_details(d.as_mut_ptr()) }, tcpkit_status::Ok);
+        // SAFETY: written, as the status says.
+        let d = unsafe { d.assume_init() };
+        assert_eq!((d.byte_offset, d.frame, d.file.len), (883, 12, "cut.pcap".len()));
+        let io = Error::from(std::io::Error::from(std::io::ErrorKind::NotFound)).named("x.pcap");
+        assert_eq!(Failure::from_core(&io).record(), tcpkit_status::Io);
+        assert!(last_message().starts_with("x.pcap: "), "{}", last_message());
     }
 
     #[test]

@@ -132,3 +132,17 @@ pub(crate) unsafe fn free_box<T>(p: *mut T) {
         drop(unsafe { Box::from_raw(p) });
     }
 }
+
+/// A static name (`"ESTABLISHED"`) as a NUL-terminated `tcpkit_str`, valid
+/// for the life of the program: each name is copied once, on first use, and
+/// kept (the names are few: those of the core's enums).
+pub(crate) fn intern(s: &'static str) -> tcpkit_str {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, PoisonError};
+    static NAMES: Mutex<BTreeMap<&'static str, &'static CStr>> = Mutex::new(BTreeMap::new());
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    let c = *names
+        .entry(s)
+        .or_insert_with(|| Box::leak(super::error::c_string(s.to_owned()).into_boxed_c_str()));
+    tcpkit_str::borrow_c(c)
+}
