@@ -23,27 +23,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             // ... connections that are over as they finish ...
-            Event::Connection(record) => {
-                let Some(story) = record.story else { continue };
-                println!(
-                    "connection {}: {}:{} -> {}:{}, {:?}",
-                    story.conn.0,
-                    story.client.ip,
-                    story.client.port,
-                    story.server.ip,
-                    story.server.port,
-                    story.handshake.outcome
-                );
-                for note in &story.notes {
-                    println!("  {note}");
-                }
+            Event::Connection(c) => {
+                // Codes and numbers to branch on ...
+                println!("connection {}: {:?}", c.conn.0, c.handshake.outcome);
+                // ... and the words `tcpkit report` prints, on request.
+                let t0 = analysis.first_ts_ns().unwrap_or(0);
+                print!("{}", c.explain(t0));
             }
             // ... and the capture-wide report last.
-            Event::Report(report) => println!(
-                "{} connections, {} findings",
-                report.connections,
-                report.findings.len()
-            ),
+            Event::Report(report) => print!("{}", report.explain()),
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 //! source (path | "-" | io::Read | bytes | mmap | push)
 //!   -> capture reader -> Packet -> wire::decode -> Segment
 //!   -> Segment::analysable? -> Analyzer::observe -> SegmentFacts   => Event::Segment
-//!   -> Analyzer::pop_finished / finish -> ConnectionRecord (+ story)
+//!   -> Analyzer::pop_finished / finish -> Connection (+ story)
 //!   -> cross-check on per-host state, report::Diagnostics          => Event::Connection
 //!   -> end of input (or damage)                                     => Event::Report, once
 //! ```
@@ -18,8 +18,9 @@
 //! reveals `tcp_syn_retries` is withdrawn that inference when its client host
 //! closed a connection between its last SYN and the next SYN due. The driver
 //! keeps, per client host, the close times of the connections handed out
-//! (only those later than the last SYN of a connection of that host whose SYNs
-//! are still unanswered: older ones can no longer matter), and holds a story
+//! that fall within 120 s (the longest a next SYN can be due) after the last
+//! SYN of a connection of that host whose SYNs are still unanswered (no other
+//! close can matter), and holds a story
 //! with that inference until capture time is [`AnalyzerConfig::linger_ns`] past
 //! its next SYN due (so that a connection closing in the window has been
 //! handed out), or the end of the input. Memory stays bounded by the live
@@ -27,8 +28,8 @@
 //! later than that (a half-closed one left open) is not seen, which the batch
 //! [`story::cross_check`] over all stories would have seen.
 
-use crate::analysis::story::{self, ConnectionStory};
-use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, ConnectionRecord, SegmentFacts};
+use crate::analysis::story;
+use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, SegmentFacts};
 use crate::capture::{BytesReader, Interface, LinkType, Packet, PacketSource, StreamReader};
 use crate::error::{CaptureError, CaptureErrorKind, DecodeError, Error};
 use crate::flow::Direction;
@@ -63,7 +64,7 @@ pub enum Event<'a> {
     /// A TCP segment, in capture order.
     Segment(SegmentRow<'a>),
     /// A connection that is over, with its story when stories are on.
-    Connection(Box<ConnectionRecord>),
+    Connection(Box<Connection>),
     /// The capture-wide report, once, after every connection.
     Report(Box<Report>),
 }
@@ -84,6 +85,61 @@ pub struct InputCounts {
     pub short_header: u64,
     /// The first packet that could not be decoded: its frame and why.
     pub first_undecodable: Option<(u64, DecodeError)>,
+}
+
+/// A decoded segment without its borrow: its options and payload as ranges
+/// of the packet's bytes, so that it is lent again without decoding twice.
+#[derive(Debug, Clone, Copy)]
+struct Detached {
+    seg: Segment<'static>,
+    options: (usize, usize),
+    declared: u8,
+    payload: (usize, usize),
+}
+
+impl Detached {
+    /// `None` when a part does not lie in `data` (then decode again).
+    fn of(seg: &Segment<'_>, data: &[u8]) -> Option<Self> {
+        let range = |part: &[u8]| -> Option<(usize, usize)> {
+            if part.is_empty() {
+                return Some((0, 0));
+            }
+            let start = (part.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
+            (start.checked_add(part.len())? <= data.len()).then_some((start, part.len()))
+        };
+        Some(Self {
+            seg: Segment {
+                ip: seg.ip,
+                sport: seg.sport,
+                dport: seg.dport,
+                seq: seg.seq,
+                ack: seg.ack,
+                flags: seg.flags,
+                window: seg.window,
+                checksum: seg.checksum,
+                urgent: seg.urgent,
+                header_len: seg.header_len,
+                header_captured: seg.header_captured,
+                options: wire::Options::default(),
+                payload: &[],
+                payload_len: seg.payload_len,
+                truncated: seg.truncated,
+            },
+            options: range(seg.options.bytes())?,
+            declared: u8::try_from(seg.options.declared_len()).unwrap_or(u8::MAX),
+            payload: range(seg.payload)?,
+        })
+    }
+
+    /// The segment again, borrowing from the same bytes.
+    fn attach<'a>(&self, data: &'a [u8]) -> Segment<'a> {
+        let part = |(at, len): (usize, usize)| data.get(at..at + len).unwrap_or_default();
+        Segment {
+            options: wire::Options::with_declared(part(self.options), self.declared),
+            payload: part(self.payload),
+            ..self.seg
+        }
+    }
 }
 
 /// Bytes the [`Analysis`] owns.
@@ -199,6 +255,20 @@ struct Candidate {
     answered: bool,
 }
 
+/// The latest a next SYN can be due after the last one (`next_due` in
+/// `story::infer` caps the doubled interval at Linux's `TCP_RTO_MAX`, 120 s).
+const MAX_SYN_DUE_NS: i64 = 120_000_000_000;
+
+/// Can a client close at `t` fall in the window (last SYN, next SYN due) of
+/// one of the host's unanswered SYN trains (by their last SYN, in `floor`)?
+/// Later trains start after the close was seen, so they cannot use it.
+fn relevant(floor: &BTreeSet<(i64, u64)>, t: i64) -> bool {
+    floor
+        .range((t.saturating_sub(MAX_SYN_DUE_NS), 0)..(t, 0))
+        .next()
+        .is_some()
+}
+
 /// The bounded per-host state of the streaming cross-check (module doc).
 #[derive(Debug, Default)]
 struct CrossCheck {
@@ -210,7 +280,7 @@ struct CrossCheck {
     floor: HashMap<IpAddr, BTreeSet<(i64, u64)>>,
     /// Stories with a `tcp_syn_retries` to check, by release time.
     held: BinaryHeap<Reverse<(i64, u64)>>,
-    held_records: HashMap<u64, ConnectionRecord>,
+    held_records: HashMap<u64, Connection>,
 }
 
 impl CrossCheck {
@@ -242,7 +312,9 @@ impl CrossCheck {
         if let Some(f) = self.floor.get_mut(&host) {
             f.remove(&(last_syn, conn));
             if f.is_empty() {
+                // No SYN train of the host is unanswered: no close matters.
                 self.floor.remove(&host);
+                self.closes.remove(&host);
             }
         }
     }
@@ -257,34 +329,25 @@ impl CrossCheck {
 
     /// A story handed out: remembers its client's close; `Some(record)` when
     /// it can go out now, `None` when it is held for the check.
-    fn finished(
-        &mut self,
-        rec: ConnectionRecord,
-        release_after_ns: u64,
-    ) -> Option<ConnectionRecord> {
-        let Some(story) = rec.story.as_deref() else {
+    fn finished(&mut self, rec: Connection, release_after_ns: u64) -> Option<Connection> {
+        if rec.story.is_none() {
             self.forget(rec.conn.0);
             return Some(rec);
-        };
-        if let Some(t) = story::client_close_ns(story) {
-            let host = story.client.ip;
-            let floor = self.floor.get(&host).and_then(|f| f.first()).map(|f| f.0);
-            let (v, cap) = self.closes.entry(host).or_insert((Vec::new(), 32));
-            v.push((rec.conn.0, t));
-            if v.len() >= *cap {
-                // Closes at or before the oldest unanswered last SYN of the host
-                // can no longer fall in any window (it opens after a last SYN).
-                match floor {
-                    Some(fl) => v.retain(|&(_, t)| t > fl),
-                    None => v.clear(),
+        }
+        if let Some(t) = story::client_close_ns(&rec) {
+            let host = rec.client.ip;
+            // Kept only while it can fall in the window of a SYN train of the
+            // host still unanswered (see `relevant`).
+            if let Some(floor) = self.floor.get(&host).filter(|f| relevant(f, t)) {
+                let (v, cap) = self.closes.entry(host).or_insert((Vec::new(), 32));
+                v.push((rec.conn.0, t));
+                if v.len() >= *cap {
+                    v.retain(|&(_, t)| relevant(floor, t));
+                    *cap = (v.len() * 2).max(32);
                 }
-                *cap = (v.len() * 2).max(32);
-            }
-            if v.is_empty() && floor.is_none() {
-                self.closes.remove(&host);
             }
         }
-        match story::syn_retries_window(story) {
+        match story::syn_retries_window(&rec) {
             Some((_, until)) => {
                 let at = until.saturating_add(i64::try_from(release_after_ns).unwrap_or(i64::MAX));
                 self.held.push(Reverse((at, rec.conn.0)));
@@ -300,7 +363,7 @@ impl CrossCheck {
 
     /// Held stories due by `now` (all with `None`), checked, in (release,
     /// number) order.
-    fn release(&mut self, now: Option<i64>, out: &mut VecDeque<ConnectionRecord>) {
+    fn release(&mut self, now: Option<i64>, out: &mut VecDeque<Connection>) {
         while let Some(&Reverse((at, conn))) = self.held.peek() {
             if now.is_some_and(|n| at > n) {
                 break;
@@ -309,15 +372,13 @@ impl CrossCheck {
             let Some(mut rec) = self.held_records.remove(&conn) else {
                 continue;
             };
-            if let Some(s) = rec.story.as_deref_mut() {
-                self.check(s);
-            }
+            self.check(&mut rec);
             self.forget(conn);
             out.push_back(rec);
         }
     }
 
-    fn check(&self, s: &mut ConnectionStory) {
+    fn check(&self, s: &mut Connection) {
         let Some((last, until)) = story::syn_retries_window(s) else {
             return;
         };
@@ -363,12 +424,14 @@ pub struct Analysis {
     stats: AnalyzerStats,
     diagnostics: Option<Diagnostics>,
     checks: CrossCheck,
-    out: VecDeque<ConnectionRecord>,
-    batch: Vec<ConnectionRecord>,
+    out: VecDeque<Connection>,
+    batch: Vec<Connection>,
     phase: Phase,
     counts: InputCounts,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
+    /// Connections opened and not yet yielded: (first segment's time, number).
+    open: BTreeSet<(i64, u64)>,
 }
 
 impl Analysis {
@@ -388,6 +451,7 @@ impl Analysis {
             counts: InputCounts::default(),
             first_ts: None,
             last_ts: None,
+            open: BTreeSet::new(),
         }
     }
 
@@ -544,14 +608,24 @@ impl Analysis {
         self.last_ts
     }
 
+    /// The first segment's time of the oldest connection opened and not yet
+    /// yielded (`None`: none). Whatever happened before this time (and before
+    /// [`last_ts_ns`](Self::last_ts_ns)) concerns only connections already
+    /// yielded: what a consumer computes for such an instant (a table of
+    /// sockets at that time) is complete.
+    pub fn open_since_ns(&self) -> Option<i64> {
+        self.open.first().map(|&(t, _)| t)
+    }
+
     /// The next event: segments in capture order, with finished connections
     /// between them as they finish, then (at the end of the input) the rest
     /// of the connections in number order and the report; then `None`. In
     /// the push form, `None` before [`finish_input`](Self::finish_input)
     /// means "push more".
     pub fn next_event(&mut self) -> Option<Result<Event<'_>, Error>> {
-        let facts = loop {
+        let (facts, detached) = loop {
             if let Some(rec) = self.out.pop_front() {
+                self.open.remove(&(rec.first_ts_ns, rec.conn.0));
                 return Some(Ok(Event::Connection(Box::new(rec))));
             }
             match self.phase {
@@ -588,22 +662,24 @@ impl Analysis {
                 break f;
             }
         };
-        // Decoded again to lend it (the first decoding's borrow could not
-        // leave the loop); decoding is a few nanoseconds and deterministic.
+        // Lent again from the packet (the first borrow could not leave the
+        // loop): re-attached to its bytes, or (never, in practice) decoded
+        // again.
         let packet = self.source.current()?;
-        match wire::decode(&packet) {
-            Ok(Some(segment)) => Some(Ok(Event::Segment(SegmentRow {
-                packet,
-                segment,
-                facts,
-            }))),
-            _ => None,
-        }
+        let segment = match detached {
+            Some(d) => d.attach(packet.data),
+            None => wire::decode(&packet).ok()??,
+        };
+        Some(Ok(Event::Segment(SegmentRow {
+            packet,
+            segment,
+            facts,
+        })))
     }
 
-    /// Decodes and analyses the current packet; `Some(facts)` when it is a
-    /// TCP segment to yield.
-    fn take_packet(&mut self) -> Option<Option<SegmentFacts>> {
+    /// Decodes and analyses the current packet; `Some((facts, segment))` when
+    /// it is a TCP segment to yield.
+    fn take_packet(&mut self) -> Option<(Option<SegmentFacts>, Option<Detached>)> {
         let p = self.source.current()?;
         self.counts.packets += 1;
         self.first_ts.get_or_insert(p.ts_ns);
@@ -621,15 +697,19 @@ impl Analysis {
             }
         };
         self.counts.tcp += 1;
+        let detached = Detached::of(&seg, p.data);
         if !seg.analysable() {
             self.counts.short_header += 1;
-            return Some(None);
+            return Some((None, detached));
         }
         if !self.analyse {
-            return Some(None);
+            return Some((None, detached));
         }
         let an = self.analyzer.as_mut()?;
         let facts = an.observe(p.frame, p.ts_ns, &seg);
+        if facts.new_conn {
+            self.open.insert((p.ts_ns, facts.conn.0));
+        }
         if self.cfg.story {
             self.checks.observe(&seg, p.ts_ns, &facts);
         }
@@ -638,7 +718,7 @@ impl Analysis {
         }
         let now = self.last_ts;
         self.hand_out(now);
-        Some(Some(facts))
+        Some((Some(facts), detached))
     }
 
     /// Queues the connections handed out (`now`: the capture time; `None`:
@@ -655,8 +735,10 @@ impl Analysis {
         let mut batch = std::mem::take(&mut self.batch);
         batch.sort_unstable_by_key(|r| r.conn);
         for rec in batch.drain(..) {
-            if let (Some(d), Some(s)) = (self.diagnostics.as_mut(), rec.story.as_deref()) {
-                d.add(s);
+            if let Some(d) = self.diagnostics.as_mut()
+                && rec.story.is_some()
+            {
+                d.add(&rec);
             }
             if let Some(rec) = self.checks.finished(rec, self.cfg.linger_ns) {
                 self.out.push_back(rec);

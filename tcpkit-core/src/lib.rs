@@ -11,7 +11,10 @@
 //! while let Some(event) = analysis.next_event() {
 //!     match event? {
 //!         Event::Segment(row) => { let _facts = row.facts; } // each segment, as read
-//!         Event::Connection(c) => println!("{:?}", c.story),  // each connection, as it finishes
+//!         Event::Connection(c) => {                           // each connection, as it finishes:
+//!             println!("{:?}", c.handshake.outcome);          // codes and numbers (ns) ...
+//!             print!("{}", c.explain(analysis.first_ts_ns().unwrap_or(0))); // ... words on request
+//!         }
 //!         Event::Report(r) => println!("{} connections", r.connections), // last
 //!     }
 //! }
@@ -28,16 +31,18 @@
 //!      and the story of each connection (analysis::story)
 //!   -> report::Diagnostics -> report::Report (capture-wide findings)
 //!   Analysis (driver) drives it all and yields Event::Segment, Event::Connection, Event::Report
+//!   (a Connection: counters always, its analysis::story::Story when built)
+//! text: words for people (tcpdump lines, Connection::explain, Report::explain)
 //! reassembly::Follower: one direction's bytes, gaps reported (numbered by Analysis)
 //! ```
 //!
 //! Layering, one direction only: `capture -> wire -> flow -> analysis ->
-//! report -> driver`; no module imports one to its right.
+//! report -> driver -> text`; no module imports one to its right.
 //!
 //! Decoding borrows from the input (zero-copy); nothing allocates per packet in
 //! [`capture`] and [`wire`]. Memory is bounded by the connections alive at once.
-//! The core never prints: it returns plain structs that the command, the Python
-//! package and the C ABI render.
+//! Results are codes and numbers (times in integer nanoseconds); only [`text`]
+//! builds English, on request, for the command, the Python package and the C ABI.
 
 pub mod analysis;
 pub mod capture;
@@ -51,6 +56,7 @@ pub mod error;
 pub mod flow;
 pub mod reassembly;
 pub mod report;
+pub mod text;
 pub mod wire;
 
 pub use driver::{Analysis, Event, InputCounts, SegmentRow};

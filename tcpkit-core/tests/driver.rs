@@ -133,10 +133,15 @@ fn connections_come_out_as_they_finish() {
     let mut a = Analysis::open(lab().join("many-short-connections/capture.pcap"), cfg).unwrap();
     let (mut now, mut early, mut segments_after) = (i64::MIN, 0, 0);
     let mut tail = Vec::new();
+    // Connections opened and not yet yielded, by (first time, number).
+    let mut open = std::collections::BTreeSet::new();
     while let Some(ev) = a.next_event() {
         match ev.unwrap() {
             Event::Segment(r) => {
                 now = now.max(r.packet.ts_ns);
+                if r.facts.unwrap().new_conn {
+                    open.insert((r.packet.ts_ns, r.facts.unwrap().conn.0));
+                }
                 if !tail.is_empty() {
                     segments_after += 1;
                 }
@@ -145,11 +150,14 @@ fn connections_come_out_as_they_finish() {
             }
             Event::Connection(c) => {
                 assert!(c.last_ts_ns <= now, "handed out after its last segment");
+                assert!(open.remove(&(c.first_ts_ns, c.conn.0)));
                 tail.push(c.conn.0);
             }
             Event::Report(r) => assert!(r.connections > 0),
         }
+        assert_eq!(a.open_since_ns(), open.first().map(|o| o.0));
     }
+    assert!(open.is_empty());
     assert!(
         segments_after > 0 && early > 100,
         "{early} handed out early"
@@ -276,7 +284,7 @@ fn the_cross_check_runs_as_connections_finish() {
                     Event::Segment(r) => now = r.packet.ts_ns,
                     Event::Connection(c) => {
                         let s = c.story.unwrap();
-                        if s.client.port == 4000 {
+                        if c.client.port == 4000 {
                             a_at = Some(now);
                             got = Some(s.inferred.tcp_syn_retries);
                         }

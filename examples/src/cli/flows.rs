@@ -5,8 +5,6 @@
 use super::CliError;
 use super::input::{self, Outcome};
 use super::output::Output;
-use super::story_text::{dur, endpoint};
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use tcpkit_core::analysis::AnalyzerConfig;
 
@@ -34,35 +32,16 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 continue;
             }
         };
-        let Some(f) = rec.story.as_deref() else {
+        if rec.story.is_none() {
             continue;
-        };
+        }
+        let f = &*rec;
         let t0 = a.first_ts_ns().unwrap_or(0);
         line.clear();
         if args.json {
             line = serde_json::to_string(f).map_err(|e| CliError::Input(format!("JSON: {e}")))?;
         } else {
-            let _ = write!(
-                line,
-                "{:>5} {} -> {} {:<20} +{:.6}s {} pkts {}/{} bytes {}/{} retx {}/{} close {}",
-                f.conn.0,
-                endpoint(f.client),
-                endpoint(f.server),
-                format!("{:?}", f.handshake.outcome).to_lowercase(),
-                f.first_ts_ns.saturating_sub(t0) as f64 / 1e9,
-                dur(f.last_ts_ns.saturating_sub(f.first_ts_ns) as f64 / 1e9),
-                f.packets.c2s,
-                f.packets.s2c,
-                f.bytes.c2s,
-                f.bytes.s2c,
-                f.retransmissions.c2s,
-                f.retransmissions.s2c,
-                match (f.close.first_fin_by, f.close.rst_by) {
-                    (_, Some(r)) => format!("RST by {}", r.as_str()),
-                    (Some(s), None) => format!("FIN first by {}", s.as_str()),
-                    (None, None) => "-".into(),
-                }
-            );
+            tcpkit_core::text::flows_line(&mut line, f, t0);
         }
         line.push('\n');
         out.write(line.as_bytes())?;

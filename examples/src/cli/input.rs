@@ -3,7 +3,7 @@
 
 use super::CliError;
 use std::path::Path;
-use tcpkit_core::analysis::{AnalyzerConfig, ConnectionRecord};
+use tcpkit_core::analysis::{AnalyzerConfig, Connection};
 use tcpkit_core::report::Report;
 use tcpkit_core::{Analysis, Event};
 
@@ -33,7 +33,7 @@ pub fn input(e: tcpkit_core::Error) -> CliError {
 #[derive(Debug)]
 pub enum Outcome {
     /// A finished connection.
-    Connection(Box<ConnectionRecord>),
+    Connection(Box<Connection>),
     /// The capture-wide report (last).
     Report(Box<Report>),
     /// The input is damaged (named, with frame, byte offset and reason):

@@ -11,7 +11,6 @@ pub mod output;
 pub mod report;
 pub mod segments;
 pub mod ss;
-pub mod story_text;
 pub mod stream;
 
 use clap::{Parser, Subcommand};

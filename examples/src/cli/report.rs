@@ -6,9 +6,9 @@
 use super::CliError;
 use super::input::{self, Outcome};
 use super::output::Output;
-use super::story_text::{connection_block, report_block};
 use std::path::PathBuf;
 use tcpkit_core::analysis::AnalyzerConfig;
+use tcpkit_core::text::{connection_block, report_block};
 
 /// Arguments of `tcpkit report`.
 #[derive(Debug, clap::Args)]
@@ -39,8 +39,8 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 damage.get_or_insert(e);
             }
             Outcome::Connection(rec) => {
-                if let (false, Some(f)) = (args.json, rec.story.as_deref()) {
-                    connection_block(&mut s, f, a.first_ts_ns().unwrap_or(0));
+                if !args.json && rec.story.is_some() {
+                    connection_block(&mut s, &rec, a.first_ts_ns().unwrap_or(0));
                     s.push('\n');
                 }
             }

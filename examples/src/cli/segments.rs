@@ -23,7 +23,8 @@ use super::{CliError, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tcpkit_core::analysis::{AnalysisFlags, AnalyzerConfig};
-use tcpkit_core::wire::{self, RenderOptions, Renderer, write_decimal, write_timestamp};
+use tcpkit_core::text::{RenderOptions, Renderer, write_timestamp};
+use tcpkit_core::wire::{self, write_decimal};
 use tcpkit_core::{Analysis, Event};
 
 /// Arguments of `tcpkit segments`.
@@ -100,11 +101,12 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let (mut head, mut body) = (String::with_capacity(64), String::with_capacity(512));
     let mut damage = None;
     while let Some(ev) = a.next_event() {
-        let row = match ev {
+        // Matched by reference: the row is large, moving it costs.
+        let row = match &ev {
             Ok(Event::Segment(row)) => row,
             Ok(_) => continue,
             Err(e) => {
-                damage = Some(input::input(e));
+                damage = Some(CliError::Input(e.to_string()));
                 continue;
             }
         };

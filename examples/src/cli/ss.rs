@@ -7,19 +7,21 @@
 //! instants asked for are computed and kept (what will be printed, nothing
 //! more); past 121 s after its last segment a connection's line no longer
 //! changes (TIME_WAIT and the FIN_WAIT2 timer have run out, no train is
-//! within `TCP_RTO_MAX`), so one line stands for every later instant. The
-//! tables are printed at the end of the capture (an instant's table is
-//! complete only when every connection alive then has finished).
+//! within `TCP_RTO_MAX`), so one line stands for every later instant. An
+//! instant's table is printed as soon as it is complete: when every
+//! connection open then has been handed out
+//! ([`Analysis::open_since_ns`](tcpkit_core::Analysis::open_since_ns)); the
+//! lines kept are those of the instants not yet printed.
 
 use super::CliError;
 use super::input::{self, Outcome};
 use super::output::Output;
-use super::story_text::ss_table;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tcpkit_core::analysis::AnalyzerConfig;
-use tcpkit_core::analysis::story::ConnectionStory;
+use tcpkit_core::analysis::Connection;
 use tcpkit_core::analysis::story::ss::{SsLine, ss_at};
+use tcpkit_core::text::ss_table;
 
 /// Arguments of `tcpkit ss`.
 #[derive(Debug, clap::Args)]
@@ -79,7 +81,7 @@ impl Gather {
         }
     }
 
-    fn add(&mut self, f: &ConnectionStory) {
+    fn add(&mut self, f: &Connection) {
         let conn = f.conn.0;
         let Some(e) = self.every else {
             if f.first_ts_ns <= self.start {
@@ -117,6 +119,31 @@ fn put(tables: &mut Tables, conn: u64, lines: Vec<SsLine>) {
     }
 }
 
+impl Gather {
+    /// Writes the table of instant `k` (`t0`: the first packet's time).
+    fn table(&mut self, k: u64, t0: i64, s: &mut String) {
+        let t = self.tick(k);
+        let mut hosts = self.at.remove(&k).unwrap_or_default();
+        for (from, conn, lines) in &self.tails {
+            if *from <= k {
+                put(&mut hosts, *conn, lines.clone());
+            }
+        }
+        for (host, lines) in &mut hosts {
+            // Connection-number order, each connection's lines as ss_at gives them.
+            lines.sort_by_key(|(c, _)| *c);
+            let lines: Vec<SsLine> = lines.iter().map(|(_, l)| *l).collect();
+            ss_table(s, host, t.saturating_sub(t0), &lines);
+        }
+        if hosts.is_empty() {
+            s.push_str(&format!(
+                "# t=+{:.3} s: no TCP sockets\n",
+                t.saturating_sub(t0) as f64 / 1e9
+            ));
+        }
+    }
+}
+
 /// Runs `tcpkit ss`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     if !args.at.is_finite() || args.every.is_some_and(|e| !(e.is_finite() && e > 0.0)) {
@@ -127,6 +154,9 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let mut a = input::open(&args.capture, AnalyzerConfig::default())?;
     let mut damage = None;
     let mut g: Option<Gather> = None;
+    let mut s = String::with_capacity(4096);
+    // The next instant to print.
+    let mut k = 0u64;
     while let Some(ev) = input::next(&mut a) {
         let rec = match ev {
             Outcome::Connection(c) => c,
@@ -136,42 +166,39 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 continue;
             }
         };
-        let (Some(f), Some(t0)) = (rec.story.as_deref(), a.first_ts_ns()) else {
+        let (true, Some(t0), Some(now)) = (rec.story.is_some(), a.first_ts_ns(), a.last_ts_ns())
+        else {
             continue;
         };
-        g.get_or_insert_with(|| Gather::new(args, t0)).add(f);
+        let g = g.get_or_insert_with(|| Gather::new(args, t0));
+        g.add(&rec);
+        // The instants before every connection still open began (and before
+        // the capture time read) are complete: print them now.
+        let done = a.open_since_ns().map_or(now, |o| o.min(now));
+        let last = if args.every.is_some() { MAX_TABLES } else { 1 };
+        while k < last && g.tick(k) < done && !out.is_closed() {
+            g.table(k, t0, &mut s);
+            out.write(s.as_bytes())?;
+            s.clear();
+            k += 1;
+        }
     }
     let (Some(t0), Some(end)) = (a.first_ts_ns(), a.last_ts_ns()) else {
         return damage.map_or(Ok(()), Err);
     };
     let mut g = g.unwrap_or_else(|| Gather::new(args, t0));
-    let mut s = String::with_capacity(4096);
-    let mut k = 0u64;
-    loop {
-        let t = g.tick(k);
-        let mut hosts = g.at.remove(&k).unwrap_or_default();
-        for (from, conn, lines) in &g.tails {
-            if *from <= k {
-                put(&mut hosts, *conn, lines.clone());
+    // The rest, as far as the end of the capture (one instant past it; the
+    // instants printed so far all came before it).
+    if args.every.is_some() || k == 0 {
+        loop {
+            let t = g.tick(k);
+            g.table(k, t0, &mut s);
+            out.write(s.as_bytes())?;
+            s.clear();
+            k += 1;
+            if args.every.is_none() || t > end || k >= MAX_TABLES || out.is_closed() {
+                break;
             }
-        }
-        for (host, lines) in &mut hosts {
-            // Connection-number order, each connection's lines as ss_at gives them.
-            lines.sort_by_key(|(c, _)| *c);
-            let lines: Vec<SsLine> = lines.iter().map(|(_, l)| *l).collect();
-            ss_table(&mut s, host, t.saturating_sub(t0) as f64 / 1e9, &lines);
-        }
-        if hosts.is_empty() {
-            s.push_str(&format!(
-                "# t=+{:.3} s: no TCP sockets\n",
-                t.saturating_sub(t0) as f64 / 1e9
-            ));
-        }
-        out.write(s.as_bytes())?;
-        s.clear();
-        k += 1;
-        if args.every.is_none() || t > end || k >= MAX_TABLES || out.is_closed() {
-            break;
         }
     }
     out.flush()?;

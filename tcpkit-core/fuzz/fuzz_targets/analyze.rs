@@ -1,10 +1,11 @@
 //! Fuzz target: the whole pipeline over arbitrary bytes taken as a capture:
-//! read, decode, the per-segment analysis with the connection stories and the
-//! capture-wide report (with a tiny table, a short linger and an idle timeout so
-//! eviction and expiry run too), and the stream follower of connection 0.
+//! `Analysis` (read, decode, the per-segment analysis with the connection
+//! stories, the streaming cross-check and the capture-wide report, with a tiny
+//! table, a short linger and an idle timeout so eviction and expiry run too),
+//! and the stream follower of connection 0 fed by its rows.
 //!
 //! Checks beyond "no panic": every connection number is handed out exactly
-//! once, and the numbers handed out are exactly 0..connections.
+//! once, the numbers handed out are exactly 0..connections, one report.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -44,9 +45,13 @@ fuzz_target!(|data: &[u8]| {
             Ok(Event::Segment(row)) => follow.push_row(&row, &mut sink).expect("a sink never fails"),
             Ok(Event::Connection(rec)) => {
                 assert!(handed.insert(rec.conn.0), "connection handed out twice");
-                stories.extend(rec.story.map(|s| *s));
+                stories.push(*rec);
             }
-            Ok(Event::Report(_)) => reports += 1,
+            Ok(Event::Report(r)) => {
+                reports += 1;
+                // The words never panic either.
+                let _ = r.explain();
+            }
             Err(_) => {}
         }
     }
@@ -58,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
     story::cross_check(&mut stories);
     for s in &stories {
         let _ = story::ss::ss_at(s, s.last_ts_ns);
+        let _ = s.explain(0);
     }
     let _ = follow.finish(&mut sink);
 });

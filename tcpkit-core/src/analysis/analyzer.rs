@@ -2,8 +2,9 @@
 //! ([`Analysis`](crate::Analysis) drives it over a capture).
 
 use super::SegmentFacts;
-use super::connection::{Connection, ConnectionRecord, EndReason, Opening};
+use super::connection::{Connection as State, Opening};
 use super::story::StoryBuilder;
+use super::{Connection, EndReason};
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
 use crate::wire::Segment;
 use std::cmp::Reverse;
@@ -43,7 +44,7 @@ pub struct AnalyzerConfig {
     /// Cap on the unacknowledged segments remembered per direction (tshark's
     /// `TCP_MAX_UNACKED_SEGMENTS`, 10,000).
     pub max_unacked: usize,
-    /// Build each connection's story ([`ConnectionRecord::story`]) and (in
+    /// Build each connection's story ([`Connection::story`]) and (in
     /// [`Analysis`](crate::Analysis)) the capture-wide report (default on).
     /// Off, only the per-segment facts and the counters of the record are
     /// computed, which is cheaper.
@@ -99,7 +100,7 @@ struct Tomb {
 #[derive(Debug)]
 pub struct Finished {
     /// Every connection not yet handed out, in connection-number order.
-    pub connections: Vec<ConnectionRecord>,
+    pub connections: Vec<Connection>,
     /// Counters of the run.
     pub stats: AnalyzerStats,
 }
@@ -115,8 +116,8 @@ pub struct Finished {
 #[derive(Debug)]
 pub struct Analyzer {
     cfg: AnalyzerConfig,
-    table: Table<Connection>,
-    ready: VecDeque<ConnectionRecord>,
+    table: Table<State>,
+    ready: VecDeque<Connection>,
     next_id: u64,
     now: i64,
     next_sweep: i64,
@@ -201,7 +202,7 @@ impl Analyzer {
                     && t.until > self.now
                 {
                     // The 4-tuple of a connection already handed out: a port
-                    // reuse by tshark's rule (see `Connection::is_reuse`), or
+                    // reuse by tshark's rule (see `State::is_reuse`), or
                     // a late segment that tshark would give the old number.
                     let side = usize::from(!src_is_lo);
                     if seg.flags.syn() && t.base[side].is_some_and(|b| b != seg.seq.0) {
@@ -223,15 +224,12 @@ impl Analyzer {
                     let o = Opening {
                         id,
                         src_is_lo,
-                        src,
-                        dst,
-                        frame,
                         ts: ts_ns,
                         max_unacked,
                     };
                     c.start(o, seg);
                     if self.cfg.story {
-                        c.story = Some(Box::new(StoryBuilder::new(id)));
+                        c.story = Some(Box::new(StoryBuilder::new()));
                     }
                 }
                 (s, true)
@@ -272,7 +270,7 @@ impl Analyzer {
 
     /// The next connection that is over (closed and lingered, idle, evicted or
     /// replaced by port reuse), if any.
-    pub fn pop_finished(&mut self) -> Option<ConnectionRecord> {
+    pub fn pop_finished(&mut self) -> Option<Connection> {
         self.ready.pop_front()
     }
 
@@ -287,8 +285,7 @@ impl Analyzer {
             .filter_map(|s| self.table.get(s).map(|c| (c.id, s)))
             .collect();
         slots.sort_unstable();
-        let mut connections: Vec<ConnectionRecord> =
-            Vec::with_capacity(self.ready.len() + slots.len());
+        let mut connections: Vec<Connection> = Vec::with_capacity(self.ready.len() + slots.len());
         connections.extend(self.ready.drain(..));
         // Records handed out but not taken are older than every live
         // connection only when they were taken in order; sort only then.

@@ -1,8 +1,8 @@
 //! Capture-wide findings: per listening socket (server ip:port) the connection
-//! attempts and what became of them, and findings with a code and a sentence
-//! (`tcpkit report --json`).
+//! attempts and what became of them, and findings: codes with their numbers
+//! (`tcpkit report --json`; [`crate::text`] words them).
 //!
-//! [`Diagnostics`] takes each finished [`ConnectionStory`] (any order) and
+//! [`Diagnostics`] takes each finished [`Connection`] (any order) and
 //! keeps a few numbers per connection; [`Diagnostics::finish`] returns the
 //! [`Report`].
 //!
@@ -20,8 +20,9 @@
 //! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
 //!   sits behind a smaller link or a tunnel).
 
-use crate::analysis::story::{ConnectionStory, Outcome, Side};
-use crate::flow::Endpoint;
+use crate::analysis::Connection;
+use crate::analysis::story::{Outcome, Side, TrainKind};
+use crate::flow::{ConnId, Endpoint};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
@@ -53,17 +54,115 @@ pub struct Listener {
     /// Listen backlog estimated from an accept-queue overflow.
     pub backlog_estimate: Option<u64>,
     /// Codes of the findings about this listener.
-    pub findings: Vec<String>,
+    pub findings: Vec<FindingCode>,
 }
 
-/// A finding: a code and a sentence.
+/// What kind of finding (`code` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum FindingCode {
+    /// See [`Finding::SynFlood`].
+    SynFlood,
+    /// See [`Finding::AcceptQueueOverflow`].
+    AcceptQueueOverflow,
+    /// See [`Finding::Refusing`].
+    Refusing,
+    /// See [`Finding::ZeroWindow`].
+    ZeroWindow,
+    /// See [`Finding::MtuMismatch`].
+    MtuMismatch,
+}
+
+impl FindingCode {
+    /// The snake_case code (`syn_flood`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SynFlood => "syn_flood",
+            Self::AcceptQueueOverflow => "accept_queue_overflow",
+            Self::Refusing => "refusing",
+            Self::ZeroWindow => "zero_window",
+            Self::MtuMismatch => "mtu_mismatch",
+        }
+    }
+}
+
+/// A finding with its numbers ([`crate::text::finding`] words it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Finding {
-    /// Machine-readable code (`syn_flood`, `accept_queue_overflow`, `refusing`, `zero_window`, `mtu_mismatch`).
-    pub code: String,
-    /// What an expert would say.
-    pub text: String,
+#[cfg_attr(feature = "serde", serde(tag = "code", rename_all = "snake_case"))]
+pub enum Finding {
+    /// Many attempts, at least half failed, (almost) none established: the SYN
+    /// queue was full and new SYNs were dropped.
+    SynFlood {
+        /// The listening socket.
+        listener: Endpoint,
+        /// Connection attempts (distinct client ip:port).
+        attempts: u64,
+        /// Attempts answered with a SYN-ACK.
+        answered: u64,
+        /// Attempts whose handshake completed.
+        established: u64,
+        /// Most half-open connections at once.
+        max_half_open: u64,
+        /// Attempts never answered.
+        unanswered: u64,
+    },
+    /// SYNs went unanswered while established connections sat unaccepted.
+    AcceptQueueOverflow {
+        /// The listening socket.
+        listener: Endpoint,
+        /// Attempts never answered.
+        unanswered: u64,
+        /// Established connections waiting when the first SYN was ignored.
+        waiting: u64,
+        /// The listen backlog this implies (`waiting - 1`).
+        backlog: u64,
+    },
+    /// Attempts answered with RST: nothing listened on the port.
+    Refusing {
+        /// The address and port.
+        listener: Endpoint,
+        /// Attempts answered with RST.
+        refused: u64,
+    },
+    /// A side advertised a zero window.
+    ZeroWindow {
+        /// The connection.
+        conn: ConnId,
+        /// The advertiser.
+        side: Side,
+        /// Its address.
+        endpoint: Endpoint,
+        /// Segments with a zero window.
+        count: u64,
+    },
+    /// The two MSS options imply different MTUs.
+    MtuMismatch {
+        /// The connection.
+        conn: ConnId,
+        /// The side with the smaller MTU.
+        side: Side,
+        /// Its address.
+        endpoint: Endpoint,
+        /// Its implied MTU.
+        mtu: u32,
+        /// The peer's implied MTU.
+        peer_mtu: u32,
+    },
+}
+
+impl Finding {
+    /// The kind of finding.
+    pub fn code(&self) -> FindingCode {
+        match self {
+            Self::SynFlood { .. } => FindingCode::SynFlood,
+            Self::AcceptQueueOverflow { .. } => FindingCode::AcceptQueueOverflow,
+            Self::Refusing { .. } => FindingCode::Refusing,
+            Self::ZeroWindow { .. } => FindingCode::ZeroWindow,
+            Self::MtuMismatch { .. } => FindingCode::MtuMismatch,
+        }
+    }
 }
 
 /// The capture-wide report.
@@ -105,76 +204,72 @@ pub struct Diagnostics {
     conn_findings: Vec<(u64, Finding)>,
 }
 
-fn ep(e: Endpoint) -> String {
-    match e.ip {
-        IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
-        IpAddr::V4(ip) => format!("{ip}:{}", e.port),
-    }
-}
-
 impl Diagnostics {
     /// An empty collector.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Adds one finished connection.
-    pub fn add(&mut self, s: &ConnectionStory) {
+    /// Adds one finished connection (its story's part is skipped without a story).
+    pub fn add(&mut self, s: &Connection) {
         self.connections += 1;
         for side in [Side::Client, Side::Server] {
             let zw = *s.zero_window.get(side.sends());
             if zw > 0 {
-                self.conn_findings.push((s.conn.0, Finding {
-                    code: "zero_window".into(),
-                    text: format!(
-                        "{} (the {} of connection {}) advertised a zero window {zw} time{}: its receive buffer was full (the application read more slowly than the data came).",
-                        ep(s.endpoint(side)),
-                        side.as_str(),
-                        s.conn.0,
-                        if zw == 1 { "" } else { "s" }
-                    ),
-                }));
+                self.conn_findings.push((
+                    s.conn.0,
+                    Finding::ZeroWindow {
+                        conn: s.conn,
+                        side,
+                        endpoint: s.endpoint(side),
+                        count: zw,
+                    },
+                ));
             }
         }
-        if let (Some(c), Some(v)) = (s.implied_mtu.client, s.implied_mtu.server) {
-            if c != v {
-                let (low, high) = if c < v {
-                    (Side::Client, v)
-                } else {
-                    (Side::Server, c)
-                };
-                let lm = c.min(v);
-                self.conn_findings.push((s.conn.0, Finding {
-                    code: "mtu_mismatch".into(),
-                    text: format!(
-                        "Connection {}: the {}'s MSS implies an MTU of {lm} bytes, the peer's {high}: {} sits behind a smaller link or a tunnel, and segments are limited to the smaller MSS.",
-                        s.conn.0,
-                        low.as_str(),
-                        ep(s.endpoint(low))
-                    ),
-                }));
-            }
+        let story = s.story.as_deref();
+        if let Some((Some(c), Some(v))) =
+            story.map(|st| (st.implied_mtu.client, st.implied_mtu.server))
+            && c != v
+        {
+            let (low, mtu, peer_mtu) = if c < v {
+                (Side::Client, c, v)
+            } else {
+                (Side::Server, v, c)
+            };
+            self.conn_findings.push((
+                s.conn.0,
+                Finding::MtuMismatch {
+                    conn: s.conn,
+                    side: low,
+                    endpoint: s.endpoint(low),
+                    mtu,
+                    peer_mtu,
+                },
+            ));
         }
-        if s.handshake.syn_frames.is_empty() {
+        if s.handshake.syn.count == 0 {
             return;
         }
         let a = self.listeners.entry(s.server).or_default();
         a.clients.insert(s.client);
-        a.syns += s.handshake.syn_frames.len() as u64;
+        a.syns += u64::from(s.handshake.syn.count);
         let hs = &s.handshake;
-        if !hs.syn_ack_frames.is_empty() {
+        if hs.syn_ack.count > 0 {
             a.answered += 1;
-            if let (Some(&start), Some(&last)) = (hs.syn_ack_ts_ns.first(), hs.syn_ack_ts_ns.last())
-            {
-                let end = hs.ack_ts_ns.or(s.rst_ts_ns).unwrap_or_else(|| {
-                    // Unanswered: the kernel keeps the request until one more (doubled) timeout.
-                    let gap = hs
-                        .syn_ack_ts_ns
-                        .windows(2)
-                        .last()
-                        .map_or(1_000_000_000, |w| w[1].saturating_sub(w[0]));
-                    last.saturating_add(gap.saturating_mul(2))
-                });
+            if let (Some(start), Some(last)) = (hs.syn_ack.first_ts_ns, hs.syn_ack.last_ts_ns) {
+                let end = hs
+                    .ack_ts_ns
+                    .or(story.and_then(|st| st.rst_ts_ns))
+                    .unwrap_or_else(|| {
+                        // Unanswered: the kernel keeps the request until one more (doubled) timeout.
+                        // The last interval of the SYN-ACK train, else Linux's initial 1 s.
+                        let gap = story
+                            .and_then(|st| st.trains.iter().find(|t| t.kind == TrainKind::SynAck))
+                            .and_then(|t| t.intervals_ns().last())
+                            .unwrap_or(1_000_000_000);
+                        last.saturating_add(gap.saturating_mul(2))
+                    });
                 a.half_open.push((start, end.max(start)));
             }
         }
@@ -182,12 +277,13 @@ impl Diagnostics {
             Outcome::Established => {
                 a.established += 1;
                 if let Some(t) = hs.ack_ts_ns {
-                    a.idle.push((t, s.server_busy_ns.unwrap_or(i64::MAX)));
+                    let busy = story.and_then(|st| st.server_busy_ts_ns);
+                    a.idle.push((t, busy.unwrap_or(i64::MAX)));
                 }
             }
             Outcome::NoAnswer => {
                 a.unanswered += 1;
-                if let Some(&t) = hs.syn_ts_ns.first() {
+                if let Some(t) = hs.syn.first_ts_ns {
                     a.ignored.push(t);
                 }
             }
@@ -210,18 +306,14 @@ impl Diagnostics {
                 && failed * 2 >= attempts
                 && a.established * 10 < attempts
             {
-                codes.push("syn_flood".to_string());
-                findings.push(Finding {
-                    code: "syn_flood".into(),
-                    text: format!(
-                        "{}: {attempts} connection attempts, {} answered with a SYN-ACK, {} established; at most {max_half_open} \
-                         half-open at once and {} SYNs never answered: the SYN queue was full and new SYNs were dropped \
-                         (a SYN flood; Linux answers with SYN cookies when tcp_syncookies is on).",
-                        ep(server),
-                        a.answered,
-                        a.established,
-                        a.unanswered
-                    ),
+                codes.push(FindingCode::SynFlood);
+                findings.push(Finding::SynFlood {
+                    listener: server,
+                    attempts,
+                    answered: a.answered,
+                    established: a.established,
+                    max_half_open,
+                    unanswered: a.unanswered,
                 });
             }
             let mut backlog = None;
@@ -231,34 +323,22 @@ impl Diagnostics {
                     .iter()
                     .filter(|(s, e)| *s <= first && first < *e)
                     .count() as u64;
-                if waiting >= 1 && !codes.iter().any(|c| c == "syn_flood") {
+                if waiting >= 1 && !codes.contains(&FindingCode::SynFlood) {
                     backlog = Some(waiting - 1);
-                    codes.push("accept_queue_overflow".to_string());
-                    findings.push(Finding {
-                        code: "accept_queue_overflow".into(),
-                        text: format!(
-                            "{}: {} SYN{} ignored while {waiting} established connections sat idle, never served by the \
-                             application: the accept queue was full. Linux lets backlog + 1 connections wait, so the \
-                             listen backlog is probably {} (min(backlog, net.core.somaxconn)).",
-                            ep(server),
-                            a.unanswered,
-                            if a.unanswered == 1 { " was" } else { "s were" },
-                            waiting - 1
-                        ),
+                    codes.push(FindingCode::AcceptQueueOverflow);
+                    findings.push(Finding::AcceptQueueOverflow {
+                        listener: server,
+                        unanswered: a.unanswered,
+                        waiting,
+                        backlog: waiting - 1,
                     });
                 }
             }
             if a.refused > 0 {
-                codes.push("refusing".to_string());
-                findings.push(Finding {
-                    code: "refusing".into(),
-                    text: format!(
-                        "{}: {} attempt{} answered with RST: nothing was listening on port {}.",
-                        ep(server),
-                        a.refused,
-                        if a.refused == 1 { "" } else { "s" },
-                        server.port
-                    ),
+                codes.push(FindingCode::Refusing);
+                findings.push(Finding::Refusing {
+                    listener: server,
+                    refused: a.refused,
                 });
             }
             listeners.push(Listener {
@@ -305,7 +385,7 @@ mod tests {
     use crate::analysis::story::testutil::*;
 
     /// A connection from client port `port` opened at `t` s: `answered` SYN-ACK, ACK.
-    fn attempt(port: u16, t: i64, answered: bool, acked: bool) -> ConnectionStory {
+    fn attempt(port: u16, t: i64, answered: bool, acked: bool) -> Connection {
         let mut c = Conn::new();
         c.cport = port;
         c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
@@ -337,9 +417,9 @@ mod tests {
             (l.clients, l.syns, l.answered, l.established, l.unanswered),
             (4, 6, 3, 3, 1)
         );
-        assert_eq!(l.findings, ["accept_queue_overflow"]);
+        assert_eq!(l.findings, [FindingCode::AcceptQueueOverflow]);
         assert_eq!(l.backlog_estimate, Some(2));
-        assert_eq!(r.findings[0].code, "accept_queue_overflow");
+        assert_eq!(r.findings[0].code(), FindingCode::AcceptQueueOverflow);
     }
 
     #[test]
@@ -373,7 +453,7 @@ mod tests {
             (30, 4, 0, 26)
         );
         assert_eq!(l.max_half_open, 4);
-        assert!(l.findings.contains(&"syn_flood".to_string()));
+        assert!(l.findings.contains(&FindingCode::SynFlood));
         assert_eq!(l.backlog_estimate, None);
     }
 
@@ -384,7 +464,7 @@ mod tests {
             d.add(&attempt(3000 + i, i64::from(i), i % 10 != 0, true));
         }
         let r = d.finish();
-        assert!(r.listeners[0].findings.iter().all(|f| f != "syn_flood"));
+        assert!(!r.listeners[0].findings.contains(&FindingCode::SynFlood));
     }
 
     #[test]

@@ -29,13 +29,12 @@
 //! offset), not from what was captured. An IP datagram that is not a first
 //! fragment (offset != 0) is not a TCP segment: `Ok(None)`.
 
-mod cursor;
-mod encap;
+pub(crate) mod cursor;
+pub(crate) mod encap;
+mod fmt;
 mod ip;
 mod link;
 mod option;
-mod render;
-mod render_encap;
 mod seq;
 mod tcp;
 #[cfg(test)]
@@ -43,11 +42,8 @@ mod tests;
 mod tunnel;
 
 pub use encap::{Encapsulation, GeneveLayer, GreLayer, IpLayer, Layer, MAX_ENCAP_LAYERS, UdpLayer};
+pub use fmt::{FlagLetters, flag_letters, write_addr, write_decimal, write_flags};
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
-pub use render::{
-    FlagLetters, RenderOptions, Renderer, SeqView, TcpdumpSeqTable, flag_letters, write_addr,
-    write_decimal, write_flags, write_ip_lead, write_tcp, write_timestamp,
-};
 pub use seq::SeqNumber;
 pub use tcp::{HEADER_LEN, TcpHeader, TooShort};
 pub use tunnel::{BCM_LI_PORT, GENEVE_PORT, VXLAN_PORT};
