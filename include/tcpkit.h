@@ -121,6 +121,53 @@ typedef uint32_t tcpkit_status;
 #endif // __cplusplus
 
 /**
+ * Client or server.
+ */
+enum tcpkit_side
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Neither (nobody did it).
+   */
+  TCPKIT_SIDE_NONE = 0,
+  /**
+   * The endpoint that sent the first SYN (midstream: the first segment).
+   */
+  TCPKIT_SIDE_CLIENT = 1,
+  /**
+   * The other one.
+   */
+  TCPKIT_SIDE_SERVER = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum tcpkit_side tcpkit_side;
+#else
+typedef uint32_t tcpkit_side;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * An analysis under way: reads its capture (or takes pushed packets) and
+ * hands out finished connections, then the capture-wide report.
+ *
+ * Made by `tcpkit_analyzer_open`, `tcpkit_analyzer_from_bytes`,
+ * `tcpkit_analyzer_from_fd` or `tcpkit_analyzer_new` (packets pushed);
+ * freed by `tcpkit_analyzer_free`. One thread at a time (it may move
+ * between threads).
+ */
+typedef struct tcpkit_analyzer tcpkit_analyzer;
+
+/**
+ * One finished connection, from `tcpkit_analyzer_next_connection`; freed by
+ * `tcpkit_connection_free`. Independent of its analyzer (it may outlive
+ * it). Read-only: may be read from several threads at once.
+ */
+typedef struct tcpkit_connection tcpkit_connection;
+
+/**
  * The analyzer's settings: the fields of the Rust `AnalyzerConfig`, with
  * the same names and defaults, one setter each
  * (`tcpkit_options_set_<field>`). Made by [`tcpkit_options_new`], freed by
@@ -128,6 +175,32 @@ typedef uint32_t tcpkit_status;
  * freed or reused right after.
  */
 typedef struct tcpkit_options tcpkit_options;
+
+/**
+ * The capture-wide report: counters and findings per listener and host.
+ * Owned by its analyzer (`tcpkit_analyzer_report`): valid until
+ * `tcpkit_analyzer_free`, never freed on its own.
+ */
+typedef struct tcpkit_report tcpkit_report;
+
+/**
+ * One endpoint: an IPv4 or IPv6 address and a port.
+ */
+typedef struct tcpkit_endpoint {
+  /**
+   * 4 or 6.
+   */
+  uint8_t family;
+  /**
+   * The address in network byte order: 4 bytes for IPv4 (the rest zero),
+   * 16 for IPv6 (what `inet_ntop` takes).
+   */
+  uint8_t addr[16];
+  /**
+   * The port.
+   */
+  uint16_t port;
+} tcpkit_endpoint;
 
 /**
  * A borrowed string: `len` bytes of UTF-8 at `data`, followed by a NUL (so
@@ -144,6 +217,296 @@ typedef struct tcpkit_str {
    */
   size_t len;
 } tcpkit_str;
+
+/**
+ * The options of one side's SYN (or SYN-ACK).
+ */
+typedef struct tcpkit_syn_options {
+  /**
+   * The SYN (SYN-ACK) was seen; the other fields are zero/-1 if not.
+   */
+  bool seen;
+  /**
+   * MSS, -1 when absent.
+   */
+  int32_t mss;
+  /**
+   * Window scale shift count, -1 when absent.
+   */
+  int32_t wscale;
+  /**
+   * SACK permitted.
+   */
+  bool sack_perm;
+  /**
+   * Timestamps.
+   */
+  bool timestamps;
+  /**
+   * TCP Fast Open.
+   */
+  bool tfo;
+  /**
+   * Multipath TCP.
+   */
+  bool mptcp;
+} tcpkit_syn_options;
+
+/**
+ * A count per direction: client to server, server to client.
+ */
+typedef struct tcpkit_per_dir {
+  /**
+   * Client to server.
+   */
+  uint64_t c2s;
+  /**
+   * Server to client.
+   */
+  uint64_t s2c;
+} tcpkit_per_dir;
+
+/**
+ * RTT of one direction's data as seen from the capture point, and RFC
+ * 6298's estimator replayed over it. Every `*_ns` is -1 when unknown.
+ */
+typedef struct tcpkit_rtt {
+  /**
+   * Samples taken (Karn's rule: none from retransmitted data).
+   */
+  uint64_t samples;
+  /**
+   * Smallest sample.
+   */
+  int64_t min_ns;
+  /**
+   * Median sample.
+   */
+  int64_t median_ns;
+  /**
+   * 95th percentile.
+   */
+  int64_t p95_ns;
+  /**
+   * Largest sample.
+   */
+  int64_t max_ns;
+  /**
+   * SRTT after the last sample.
+   */
+  int64_t srtt_ns;
+  /**
+   * RTTVAR after the last sample.
+   */
+  int64_t rttvar_ns;
+  /**
+   * RTO after the last sample.
+   */
+  int64_t rto_ns;
+} tcpkit_rtt;
+
+/**
+ * How the connection ended.
+ */
+typedef struct tcpkit_close {
+  /**
+   * Who sent the first FIN.
+   */
+  tcpkit_side first_fin_by;
+  /**
+   * Who sent a RST.
+   */
+  tcpkit_side rst_by;
+  /**
+   * The second FIN rode on the ACK of the first (three-packet close).
+   */
+  bool piggybacked;
+  /**
+   * Both FINs crossed (simultaneous close).
+   */
+  bool simultaneous;
+  /**
+   * One direction was closed and the other never was.
+   */
+  bool half_close_left_open;
+  /**
+   * From the first FIN or RST to the last segment, -1 when there was none.
+   */
+  int64_t duration_ns;
+} tcpkit_close;
+
+/**
+ * What a connection did, in numbers: borrowed from its `tcpkit_connection`
+ * (valid until `tcpkit_connection_free`). Fields may be added at the end in
+ * later versions (the library allocates it, never the caller).
+ */
+typedef struct tcpkit_summary {
+  /**
+   * Connection number (tshark's `tcp.stream`).
+   */
+  uint64_t conn;
+  /**
+   * The endpoint that sent the first SYN (midstream: the first segment).
+   */
+  struct tcpkit_endpoint client;
+  /**
+   * The other endpoint.
+   */
+  struct tcpkit_endpoint server;
+  /**
+   * The capture began after the handshake.
+   */
+  bool midstream;
+  /**
+   * First and last frame of the connection (1-based).
+   */
+  uint64_t first_frame;
+  /**
+   * Last frame.
+   */
+  uint64_t last_frame;
+  /**
+   * Capture time of its first packet, ns since the epoch.
+   */
+  int64_t first_ts_ns;
+  /**
+   * Capture time of its last packet, ns since the epoch.
+   */
+  int64_t last_ts_ns;
+  /**
+   * The handshake's outcome as `tcpkit flows --json` names it
+   * (`established`, `refused`, `no_answer`, `syn_ack_unanswered`, `reset`,
+   * `midstream`).
+   */
+  struct tcpkit_str outcome;
+  /**
+   * Why it was handed out (`closed`, `idle`, `evicted`, `port_reused`,
+   * `end_of_capture`).
+   */
+  struct tcpkit_str end;
+  /**
+   * Initial RTT (SYN to the handshake's ACK, tshark's
+   * `tcp.analysis.initial_rtt`), -1 when unknown.
+   */
+  int64_t irtt_ns;
+  /**
+   * The client's SYN options.
+   */
+  struct tcpkit_syn_options client_options;
+  /**
+   * The server's SYN-ACK options.
+   */
+  struct tcpkit_syn_options server_options;
+  /**
+   * The window scale shift in force for the client's windows (RFC 7323
+   * 2.2), -1 when none is: not negotiated, or the handshake not seen.
+   */
+  int32_t client_window_scale;
+  /**
+   * The same for the server's windows.
+   */
+  int32_t server_window_scale;
+  /**
+   * Packets per direction.
+   */
+  struct tcpkit_per_dir packets;
+  /**
+   * Payload bytes per direction.
+   */
+  struct tcpkit_per_dir bytes;
+  /**
+   * Retransmissions per direction (tshark's `tcp.analysis.retransmission`).
+   */
+  struct tcpkit_per_dir retransmissions;
+  /**
+   * Zero-window advertisements per direction.
+   */
+  struct tcpkit_per_dir zero_window;
+  /**
+   * The story was built (`story` option on): `rtt_*`, `close`, states,
+   * trains and notes are filled.
+   */
+  bool has_story;
+  /**
+   * RTT of the client's data.
+   */
+  struct tcpkit_rtt rtt_c2s;
+  /**
+   * RTT of the server's data.
+   */
+  struct tcpkit_rtt rtt_s2c;
+  /**
+   * The close.
+   */
+  struct tcpkit_close close;
+  /**
+   * Number of states of the client (`tcpkit_connection_state`).
+   */
+  size_t client_states;
+  /**
+   * Number of states of the server.
+   */
+  size_t server_states;
+  /**
+   * Number of retransmission trains (`tcpkit_connection_train`).
+   */
+  size_t trains;
+} tcpkit_summary;
+
+/**
+ * One state an endpoint passed through, as the capture shows it.
+ */
+typedef struct tcpkit_state_change {
+  /**
+   * The state as Linux names it (`SYN_SENT`, `ESTABLISHED`, `FIN_WAIT1`,
+   * `TIME_WAIT`, `CLOSED`...): static.
+   */
+  struct tcpkit_str state;
+  /**
+   * When it was entered, ns since the epoch.
+   */
+  int64_t t_ns;
+} tcpkit_state_change;
+
+/**
+ * One segment sent more than once (a retransmission train).
+ */
+typedef struct tcpkit_train {
+  /**
+   * The sender: `TCPKIT_SIDE_CLIENT` or `TCPKIT_SIDE_SERVER`.
+   */
+  tcpkit_side sender;
+  /**
+   * What was re-sent (`syn`, `syn_ack`, `data`, `fin`, `rst`,
+   * `keepalive`, `probe`): static.
+   */
+  struct tcpkit_str kind;
+  /**
+   * Its relative sequence number.
+   */
+  uint64_t seq;
+  /**
+   * Number of sends captured (the length of `frames` and `ts_ns`).
+   */
+  size_t sends;
+  /**
+   * The frames of the sends; borrowed from the connection.
+   */
+  const uint64_t *frames;
+  /**
+   * Their capture times, ns since the epoch; borrowed from the connection.
+   */
+  const int64_t *ts_ns;
+  /**
+   * The timer pattern (`exponential_backoff`, `linear`,
+   * `fast_retransmit`, `tail_loss_probe`...): static.
+   */
+  struct tcpkit_str verdict;
+  /**
+   * Sends beyond those listed (the list is capped).
+   */
+  uint32_t more;
+} tcpkit_train;
 
 /**
  * Where and why the last call on this thread failed.
@@ -179,9 +542,259 @@ typedef struct tcpkit_error_details {
   struct tcpkit_str reason;
 } tcpkit_error_details;
 
+/**
+ * One capture-wide finding.
+ */
+typedef struct tcpkit_finding {
+  /**
+   * What was found (`syn_flood`, `accept_queue_overflow`, `refusing`,
+   * `zero_window`, `mtu_mismatch`): static.
+   */
+  struct tcpkit_str code;
+  /**
+   * The listener it is about, or the endpoint of the connection it is
+   * about.
+   */
+  struct tcpkit_endpoint endpoint;
+  /**
+   * The connection it is about, -1 for a listener's finding.
+   */
+  int64_t conn;
+  /**
+   * The finding in words (the line of `tcpkit report`): valid while the
+   * report is.
+   */
+  struct tcpkit_str text;
+} tcpkit_finding;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Opens the capture file (pcap or pcapng) at `path`, a NUL-terminated path;
+ * `"-"` reads standard input. It is read as connections are asked for, with
+ * bounded memory. `opts` NULL: the defaults.
+ *
+ * Returns `TCPKIT_STATUS_IO` when the file cannot be opened,
+ * `TCPKIT_STATUS_FORMAT` when it is not a capture (a capture damaged later
+ * is reported by `tcpkit_analyzer_next_connection`). On success `*out`
+ * holds a new analyzer, to free with `tcpkit_analyzer_free`.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string, read during the call only;
+ * `opts` is NULL or a live `tcpkit_options`; `out` is NULL or writable.
+ */
+tcpkit_status tcpkit_analyzer_open(const char *path,
+                                   const struct tcpkit_options *opts,
+                                   struct tcpkit_analyzer **out);
+
+/**
+ * Reads a capture held in memory: the `len` bytes at `data` are copied, so
+ * the buffer may be freed or reused as soon as this returns.
+ *
+ * Returns `TCPKIT_STATUS_FORMAT` when the bytes do not start as a capture
+ * (damage further on is reported by `tcpkit_analyzer_next_connection`).
+ *
+ * # Safety
+ * `data` is NULL (only when `len` is 0) or points to `len` readable bytes,
+ * read during the call only; `opts` is NULL or a live `tcpkit_options`;
+ * `out` is NULL or writable.
+ */
+tcpkit_status tcpkit_analyzer_from_bytes(const uint8_t *data,
+                                         size_t len,
+                                         const struct tcpkit_options *opts,
+                                         struct tcpkit_analyzer **out);
+
+/**
+ * Reads a capture from the open file descriptor `fd` (a pipe from
+ * `tcpdump -w -`, a socket, a file), to its end. The descriptor is
+ * duplicated: the caller keeps `fd` and closes it when it likes.
+ *
+ * Returns `TCPKIT_STATUS_INVALID_ARGUMENT` for a negative `fd`,
+ * `TCPKIT_STATUS_IO` when it cannot be duplicated or read,
+ * `TCPKIT_STATUS_FORMAT` when what it gives is not a capture. POSIX only.
+ *
+ * # Safety
+ * `fd` is an open file descriptor or negative; `opts` is NULL or a live
+ * `tcpkit_options`; `out` is NULL or writable.
+ */
+tcpkit_status tcpkit_analyzer_from_fd(int32_t fd,
+                                      const struct tcpkit_options *opts,
+                                      struct tcpkit_analyzer **out);
+
+/**
+ * Makes an analyzer fed with packets by `tcpkit_analyzer_push` (a live
+ * capture: a libpcap callback), ended by `tcpkit_analyzer_finish`.
+ *
+ * # Safety
+ * `opts` is NULL or a live `tcpkit_options`; `out` is NULL or writable.
+ */
+tcpkit_status tcpkit_analyzer_new(const struct tcpkit_options *opts, struct tcpkit_analyzer **out);
+
+/**
+ * Gives the analyzer one packet captured whole: its capture time `ts_ns`
+ * (nanoseconds since the epoch), its link type (a `LINKTYPE_` value of
+ * pcap files: 1 Ethernet, 101 raw IP, 113 Linux cooked, 276 Linux cooked
+ * v2...), and its `len` bytes at `data`, copied. Frames are numbered from 1
+ * in push order. A packet that is not TCP, or cannot be decoded, is skipped
+ * as in a capture file. Take the connections it finishes with
+ * `tcpkit_analyzer_next_connection` before the next push (they queue
+ * otherwise). A packet cut by a snapshot length: `tcpkit_analyzer_push_packet`.
+ *
+ * Returns `TCPKIT_STATUS_STATE` after `tcpkit_analyzer_finish` or on an
+ * analyzer that reads a capture, `TCPKIT_STATUS_INVALID_ARGUMENT` for a
+ * link type above 65535.
+ *
+ * # Safety
+ * `a` is NULL or a live analyzer used by no other thread; `data` is NULL
+ * (only when `len` is 0) or points to `len` readable bytes, read during the
+ * call only.
+ */
+tcpkit_status tcpkit_analyzer_push(struct tcpkit_analyzer *a,
+                                   int64_t ts_ns,
+                                   uint32_t link_type,
+                                   const uint8_t *data,
+                                   size_t len);
+
+/**
+ * As `tcpkit_analyzer_push`, for a packet of `orig_len` bytes on the wire of
+ * which the first `caplen` were captured (libpcap's `pcap_pkthdr` `len` and
+ * `caplen`): sequence numbers and byte counts then follow the headers, not
+ * the bytes at hand.
+ *
+ * # Safety
+ * As `tcpkit_analyzer_push`, with `caplen` for `len`.
+ */
+tcpkit_status tcpkit_analyzer_push_packet(struct tcpkit_analyzer *a,
+                                          int64_t ts_ns,
+                                          uint32_t link_type,
+                                          const uint8_t *data,
+                                          size_t caplen,
+                                          uint32_t orig_len);
+
+/**
+ * Says that no more packets will be pushed: the connections still open
+ * are handed out next, then the report. Calling it again does nothing; on
+ * an analyzer that reads a capture it does nothing.
+ *
+ * # Safety
+ * `a` is NULL or a live analyzer used by no other thread.
+ */
+tcpkit_status tcpkit_analyzer_finish(struct tcpkit_analyzer *a);
+
+/**
+ * The next finished connection, written to `*out` (a new handle, to free
+ * with `tcpkit_connection_free`). Connections come as they finish, in a
+ * deterministic order (the time they are handed out, then their number); at
+ * the end of the input the rest in number order.
+ *
+ * Returns `TCPKIT_STATUS_OK`; `TCPKIT_STATUS_END` when there are no more
+ * (the report is then ready: `tcpkit_analyzer_report`);
+ * `TCPKIT_STATUS_PENDING` when a pushed analyzer needs more packets (or
+ * `tcpkit_analyzer_finish`). A damaged or cut capture returns
+ * `TCPKIT_STATUS_FORMAT` (or `TCPKIT_STATUS_IO`) once, with the frame and
+ * byte offset in the message; calling on then gives the connections still
+ * open, then `TCPKIT_STATUS_END`: nothing before the damage is lost.
+ *
+ * # Safety
+ * `a` is NULL or a live analyzer used by no other thread; `out` is NULL or
+ * writable.
+ */
+tcpkit_status tcpkit_analyzer_next_connection(struct tcpkit_analyzer *a,
+                                              struct tcpkit_connection **out);
+
+/**
+ * The capture-wide report (findings per listener and host, counters),
+ * written to `*out` once `tcpkit_analyzer_next_connection` has returned
+ * `TCPKIT_STATUS_END`. It belongs to the analyzer: valid until
+ * `tcpkit_analyzer_free`, not to be freed.
+ *
+ * Returns `TCPKIT_STATUS_STATE` before the end of the connections.
+ *
+ * # Safety
+ * `a` is NULL or a live analyzer; `out` is NULL or writable.
+ */
+tcpkit_status tcpkit_analyzer_report(const struct tcpkit_analyzer *a,
+                                     const struct tcpkit_report **out);
+
+/**
+ * Frees an analyzer (its file or buffer, its report); NULL does nothing.
+ * Connections taken from it are independent and freed on their own.
+ *
+ * # Safety
+ * `a` is NULL or an analyzer not freed yet; neither it nor its report is
+ * used after this call.
+ */
+void tcpkit_analyzer_free(struct tcpkit_analyzer *a);
+
+/**
+ * The connection's numbers, borrowed: `*out` points into `c` and stays
+ * valid until `tcpkit_connection_free`.
+ *
+ * # Safety
+ * `c` is NULL or a live connection; `out` NULL or writable.
+ */
+tcpkit_status tcpkit_connection_summary(const struct tcpkit_connection *c,
+                                        const struct tcpkit_summary **out);
+
+/**
+ * What `tcpkit report` prints for this connection (several lines, each
+ * ending with a newline; times relative to the capture's first packet),
+ * written to `*out`: NUL-terminated, valid until `tcpkit_connection_free`.
+ *
+ * # Safety
+ * `c` is NULL or a live connection; `out` NULL or writable.
+ */
+tcpkit_status tcpkit_connection_explain(const struct tcpkit_connection *c, struct tcpkit_str *out);
+
+/**
+ * The `index`-th state (from 0) of the client's (`side` =
+ * `TCPKIT_SIDE_CLIENT`) or the server's endpoint, written to `*out`.
+ * Returns `TCPKIT_STATUS_END` past the last one (or without a story),
+ * `TCPKIT_STATUS_INVALID_ARGUMENT` for a side that is neither.
+ *
+ * # Safety
+ * `c` is NULL or a live connection; `out` NULL or writable.
+ */
+tcpkit_status tcpkit_connection_state(const struct tcpkit_connection *c,
+                                      uint32_t side,
+                                      size_t index,
+                                      struct tcpkit_state_change *out);
+
+/**
+ * The `index`-th retransmission train (from 0), written to `*out`; its
+ * arrays are borrowed from `c` (valid until `tcpkit_connection_free`).
+ * Returns `TCPKIT_STATUS_END` past the last one (or without a story).
+ *
+ * # Safety
+ * `c` is NULL or a live connection; `out` NULL or writable.
+ */
+tcpkit_status tcpkit_connection_train(const struct tcpkit_connection *c,
+                                      size_t index,
+                                      struct tcpkit_train *out);
+
+/**
+ * The `index`-th note of the story in words (from 0; the sentences of
+ * `tcpkit report` after the `- `), written to `*out`: NUL-terminated, valid
+ * until `tcpkit_connection_free`. Returns `TCPKIT_STATUS_END` past the
+ * last one.
+ *
+ * # Safety
+ * `c` is NULL or a live connection; `out` NULL or writable.
+ */
+tcpkit_status tcpkit_connection_note(const struct tcpkit_connection *c,
+                                     size_t index,
+                                     struct tcpkit_str *out);
+
+/**
+ * Frees a connection; NULL does nothing.
+ *
+ * # Safety
+ * `c` is NULL or a connection not freed yet; nothing borrowed from it is
+ * used after this call.
+ */
+void tcpkit_connection_free(struct tcpkit_connection *c);
 
 /**
  * The message of the last failed call on this thread: the input, frame,
@@ -304,6 +917,34 @@ tcpkit_status tcpkit_options_set_max_unacked(struct tcpkit_options *opts, size_t
  * during the call.
  */
 tcpkit_status tcpkit_options_set_story(struct tcpkit_options *opts, bool v);
+
+/**
+ * What `tcpkit report` prints after the connections (the listeners and the
+ * findings), written to `*out`: NUL-terminated, valid while the report is.
+ *
+ * # Safety
+ * `r` is NULL or a live report; `out` NULL or writable.
+ */
+tcpkit_status tcpkit_report_explain(const struct tcpkit_report *r, struct tcpkit_str *out);
+
+/**
+ * The number of connections in the capture, written to `*out`.
+ *
+ * # Safety
+ * `r` is NULL or a live report; `out` NULL or writable.
+ */
+tcpkit_status tcpkit_report_connections(const struct tcpkit_report *r, uint64_t *out);
+
+/**
+ * The `index`-th finding (from 0; listeners' first), written to `*out`.
+ * Returns `TCPKIT_STATUS_END` past the last one.
+ *
+ * # Safety
+ * `r` is NULL or a live report; `out` NULL or writable.
+ */
+tcpkit_status tcpkit_report_finding(const struct tcpkit_report *r,
+                                    size_t index,
+                                    struct tcpkit_finding *out);
 
 /**
  * The library's version (`"0.1.0"`): static, valid for the life of the

@@ -43,8 +43,10 @@ static int drain(tcpkit_analyzer *a) {
             return -1;
         }
         tcpkit_str text;
-        if (tcpkit_connection_explain(c, &text) == TCPKIT_STATUS_OK)
+        if (tcpkit_connection_explain(c, &text) == TCPKIT_STATUS_OK) {
             fwrite(text.data, 1, text.len, stdout);
+            putchar('\n');
+        }
         tcpkit_connection_free(c);
     }
 }
@@ -53,7 +55,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     struct live *l = (struct live *)user;
     int64_t ts_ns = (int64_t)h->ts.tv_sec * 1000000000 +
                     (int64_t)h->ts.tv_usec * (l->nano ? 1 : 1000);
-    if (tcpkit_analyzer_push(l->analyzer, ts_ns, l->link_type, bytes, h->caplen) !=
+    if (tcpkit_analyzer_push_packet(l->analyzer, ts_ns, l->link_type, bytes, h->caplen, h->len) !=
             TCPKIT_STATUS_OK ||
         drain(l->analyzer) != 0) {
         print_error("push");

@@ -388,10 +388,16 @@ mod tests {
         );
         let mut d = core::mem::MaybeUninit::<tcpkit_error_details>::uninit();
         // SAFETY: `d` is writable.
-        assert_eq!(unsafe { tcpkit_last_error_details(d.as_mut_ptr()) }, tcpkit_status::Ok);
+        assert_eq!(
+            unsafe { tcpkit_last_error_details(d.as_mut_ptr()) },
+            tcpkit_status::Ok
+        );
         // SAFETY: written, as the status says.
         let d = unsafe { d.assume_init() };
-        assert_eq!((d.byte_offset, d.frame, d.file.len), (883, 12, "cut.pcap".len()));
+        assert_eq!(
+            (d.byte_offset, d.frame, d.file.len),
+            (883, 12, "cut.pcap".len())
+        );
         let io = Error::from(std::io::Error::from(std::io::ErrorKind::NotFound)).named("x.pcap");
         assert_eq!(Failure::from_core(&io).record(), tcpkit_status::Io);
         assert!(last_message().starts_with("x.pcap: "), "{}", last_message());

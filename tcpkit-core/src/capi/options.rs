@@ -1,7 +1,7 @@
 //! `tcpkit_options`: the analyzer's settings, [`AnalyzerConfig`] field by field.
 
 use super::error::{boundary, tcpkit_status};
-use super::util::{arg_mut, check_out, free_box, out as write_out};
+use super::util::{arg_mut, check_out, free_box, write_out};
 use crate::analysis::AnalyzerConfig;
 
 /// The analyzer's settings: the fields of the Rust `AnalyzerConfig`, with

@@ -115,7 +115,7 @@ pub(crate) fn check_out<T>(p: *mut T, name: &str) -> Result<(), Failure> {
 ///
 /// # Safety
 /// `p` is NULL or valid for writes of a `T` (its old value is not dropped).
-pub(crate) unsafe fn out<T>(p: *mut T, v: T, name: &str) -> Result<(), Failure> {
+pub(crate) unsafe fn write_out<T>(p: *mut T, v: T, name: &str) -> Result<(), Failure> {
     check_out(p, name)?;
     // SAFETY: not NULL, writable by the caller's contract.
     unsafe { p.write(v) };
