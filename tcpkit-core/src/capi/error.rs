@@ -317,6 +317,19 @@ mod tests {
     use super::*;
     use core::ffi::CStr;
 
+    /// `tcpkit_last_error_details` into a fresh value: its status, and the
+    /// details when it wrote them.
+    fn details() -> (tcpkit_status, Option<tcpkit_error_details>) {
+        let mut d = core::mem::MaybeUninit::<tcpkit_error_details>::uninit();
+        // SAFETY: `d` is writable.
+        let st = unsafe { tcpkit_last_error_details(d.as_mut_ptr()) };
+        // SAFETY: written when the status says OK.
+        (
+            st,
+            (st == tcpkit_status::Ok).then(|| unsafe { d.assume_init() }),
+        )
+    }
+
     fn last_message() -> String {
         let m = tcpkit_last_error_message();
         // SAFETY: `tcpkit_str`s are NUL-terminated and this one is valid
@@ -340,29 +353,18 @@ mod tests {
     fn details_are_written_only_when_there_is_an_error() {
         // A thread of its own: no error yet.
         std::thread::spawn(|| {
-            let mut d = core::mem::MaybeUninit::<tcpkit_error_details>::uninit();
-            // SAFETY: `d` is writable.
-            assert_eq!(
-                unsafe { tcpkit_last_error_details(d.as_mut_ptr()) },
-                tcpkit_status::End
-            );
+            assert_eq!(details().0, tcpkit_status::End);
             assert_eq!(tcpkit_last_error_message().len, 0);
             Failure::null("path").record();
-            // SAFETY: as above.
-            assert_eq!(
-                unsafe { tcpkit_last_error_details(d.as_mut_ptr()) },
-                tcpkit_status::Ok
-            );
-            // SAFETY: written, as the status says.
-            let d = unsafe { d.assume_init() };
+            let (st, d) = details();
+            assert_eq!(st, tcpkit_status::Ok);
+            let d = d.unwrap();
             assert_eq!(d.status, tcpkit_status::NullArgument);
             assert_eq!((d.byte_offset, d.frame, d.file.len), (-1, 0, 0));
             assert_eq!(last_message(), "path is NULL");
             // SAFETY: NULL is allowed.
-            assert_eq!(
-                unsafe { tcpkit_last_error_details(core::ptr::null_mut()) },
-                tcpkit_status::NullArgument
-            );
+            let st = unsafe { tcpkit_last_error_details(core::ptr::null_mut()) };
+            assert_eq!(st, tcpkit_status::NullArgument);
         })
         .join()
         .unwrap();
@@ -386,14 +388,7 @@ mod tests {
             last_message(),
             "cut.pcap: frame 12, byte offset 883: record cut short: 58 bytes needed, 48 present"
         );
-        let mut d = core::mem::MaybeUninit::<tcpkit_error_details>::uninit();
-        // SAFETY: `d` is writable.
-        assert_eq!(
-            unsafe { tcpkit_last_error_details(d.as_mut_ptr()) },
-            tcpkit_status::Ok
-        );
-        // SAFETY: written, as the status says.
-        let d = unsafe { d.assume_init() };
+        let d = details().1.unwrap();
         assert_eq!(
             (d.byte_offset, d.frame, d.file.len),
             (883, 12, "cut.pcap".len())
