@@ -2,8 +2,7 @@
 //! and run: `tcpkit-summary` says what `tcpkit flows --json` says on every
 //! lab capture, `tcpkit-live` (libpcap, packets pushed from `pcap_loop`)
 //! prints what `tcpkit report` prints, `tcpkit-story` gives the states,
-//! trains, notes and findings of `flows --json` and `report`, the Arrow C stream has as many rows as
-//! `tcpkit segments --json` has lines, and `check-errors` (NULL, a cut buffer,
+//! trains, notes and findings of `flows --json` and `report`, and `check-errors` (NULL, a cut buffer,
 //! a non-capture, a push after finish) passes; then all of it again under
 //! valgrind and built with `-fsanitize=address,undefined`.
 //!
@@ -41,7 +40,11 @@ fn lab() -> Vec<PathBuf> {
 fn build(sanitize: Option<&str>) -> PathBuf {
     static PLAIN: OnceLock<PathBuf> = OnceLock::new();
     static SANITIZED: OnceLock<PathBuf> = OnceLock::new();
-    let cell = if sanitize.is_some() { &SANITIZED } else { &PLAIN };
+    let cell = if sanitize.is_some() {
+        &SANITIZED
+    } else {
+        &PLAIN
+    };
     cell.get_or_init(|| {
         let target = repo().join("target");
         let stage = target.join(match sanitize {
@@ -97,8 +100,14 @@ fn run(mode: Mode, program: &str, args: &[&Path]) -> Output {
     };
     cmd.args(args);
     if mode == Mode::Sanitized {
-        cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=98")
-            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=97");
+        cmd.env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:abort_on_error=0:exitcode=98",
+        )
+        .env(
+            "UBSAN_OPTIONS",
+            "print_stacktrace=1:halt_on_error=1:exitcode=97",
+        );
     }
     let out = cmd.output().unwrap_or_else(|e| panic!("{program}: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -120,7 +129,11 @@ fn tcpkit(args: &[&str], capture: &Path) -> String {
         .arg(capture)
         .output()
         .expect("tcpkit");
-    assert!(out.status.success(), "tcpkit {args:?} {}", capture.display());
+    assert!(
+        out.status.success(),
+        "tcpkit {args:?} {}",
+        capture.display()
+    );
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
@@ -247,7 +260,10 @@ fn story_matches(mode: Mode) {
             serde_json::from_str(&tcpkit(&["report", "--json"], &cap)).expect("report --json");
         let mut findings = String::new();
         for f in report["findings"].as_array().into_iter().flatten() {
-            let ep = f.get("listener").or_else(|| f.get("endpoint")).expect("endpoint");
+            let ep = f
+                .get("listener")
+                .or_else(|| f.get("endpoint"))
+                .expect("endpoint");
             let conn = f.get("conn").and_then(Value::as_i64).unwrap_or(-1);
             findings += &format!(
                 "finding\t{}\t{}\t{conn}\n",
@@ -267,7 +283,12 @@ fn story_matches(mode: Mode) {
             .filter(|l| l.starts_with("finding\t"))
             .map(|l| format!("{l}\n"))
             .collect();
-        assert_eq!(got_findings, findings, "tcpkit-story {} findings", cap.display());
+        assert_eq!(
+            got_findings,
+            findings,
+            "tcpkit-story {} findings",
+            cap.display()
+        );
         // The notes: the "  - " lines of the report's connection blocks.
         let report_text = tcpkit(&["report"], &cap);
         let blocks = report_text.split("\nCapture:").next().unwrap_or("");
@@ -280,19 +301,10 @@ fn story_matches(mode: Mode) {
             .filter_map(|l| l.strip_prefix("note\t"))
             .map(|l| l.split_once('\t').map_or(l, |x| x.1))
             .collect();
-        assert_eq!(got_notes, want_notes, "tcpkit-story {} notes", cap.display());
-    }
-}
-
-fn arrow_rows(mode: Mode) {
-    for cap in lab() {
-        let out = run(mode, "tcpkit-arrow-count", &[&cap]);
-        assert!(out.status.success(), "tcpkit-arrow-count {}", cap.display());
-        let segments = tcpkit(&["segments", "--json"], &cap).lines().count();
-        let got = text(&out);
-        assert!(
-            got.starts_with(&format!("{segments} rows, ")),
-            "{}: {got} (segments --json: {segments})",
+        assert_eq!(
+            got_notes,
+            want_notes,
+            "tcpkit-story {} notes",
             cap.display()
         );
     }
@@ -343,11 +355,6 @@ fn story_matches_flows_and_report_json() {
 }
 
 #[test]
-fn arrow_stream_has_every_segment() {
-    arrow_rows(Mode::Plain);
-}
-
-#[test]
 fn bad_input_and_misuse_return_a_status_and_a_message() {
     errors(Mode::Plain);
 }
@@ -360,7 +367,6 @@ fn valgrind_finds_nothing() {
         ("tcpkit-summary", vec![cap.as_path()]),
         ("tcpkit-live", vec![Path::new("-r"), cap.as_path()]),
         ("tcpkit-story", vec![cap.as_path()]),
-        ("tcpkit-arrow-count", vec![cap.as_path()]),
     ] {
         let out = run(Mode::Valgrind, prog, &args);
         assert!(out.status.success(), "{prog} under valgrind");
@@ -383,6 +389,5 @@ fn sanitizers_find_nothing() {
     summary_matches_flows(Mode::Sanitized);
     live_matches_report(Mode::Sanitized);
     story_matches(Mode::Sanitized);
-    arrow_rows(Mode::Sanitized);
     errors(Mode::Sanitized);
 }

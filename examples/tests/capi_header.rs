@@ -58,7 +58,15 @@ fn compiles(compiler: &str, std: &str, ext: &str) {
     )
     .unwrap();
     let out = Command::new(compiler)
-        .args([std, "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only", "-I"])
+        .args([
+            std,
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-fsyntax-only",
+            "-I",
+        ])
         .arg(repo().join("include"))
         .arg(&src)
         .output()
