@@ -88,3 +88,30 @@ fn header_is_c11() {
 fn header_is_cpp17() {
     compiles("c++", "-std=c++17", "cpp");
 }
+
+/// The example of `include/README.md` compiles against the header.
+#[test]
+fn readme_example_compiles() {
+    let readme = std::fs::read_to_string(repo().join("include/README.md")).expect("README");
+    let code = readme
+        .split("```c\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a ```c block in include/README.md");
+    let dir = std::env::temp_dir().join(format!("tcpkit-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("readme.c");
+    std::fs::write(&src, code).unwrap();
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
+        .arg(repo().join("include"))
+        .arg(&src)
+        .output()
+        .expect("cc");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "the example of include/README.md does not compile:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

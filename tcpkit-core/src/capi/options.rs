@@ -43,6 +43,20 @@ pub unsafe extern "C" fn tcpkit_options_free(opts: *mut tcpkit_options) {
     })
 }
 
+/// One setter per field: naming every field here (no `..`) makes a field
+/// added to `AnalyzerConfig` a compile error until it has its setter below.
+#[allow(dead_code)]
+fn every_field_has_a_setter(c: AnalyzerConfig) {
+    let AnalyzerConfig {
+        linger_ns: _,
+        closed_linger_ns: _,
+        idle_timeout_ns: _,
+        max_connections: _,
+        max_unacked: _,
+        story: _,
+    } = c;
+}
+
 /// Applies `f` to the configuration behind `opts`.
 ///
 /// # Safety
