@@ -122,6 +122,7 @@ impl Outcome {
             Self::SynAckUnanswered => "syn_ack_unanswered",
             Self::Reset => "reset",
             Self::Midstream => "midstream",
+            Self::Resumed => "resumed",
         }
     }
 }
