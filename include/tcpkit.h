@@ -188,7 +188,7 @@ typedef struct tcpkit_report tcpkit_report;
  */
 typedef struct tcpkit_endpoint {
   /**
-   * 4 or 6.
+   * 4 or 6 (0: no endpoint, where a struct says it may be absent).
    */
   uint8_t family;
   /**
@@ -376,7 +376,7 @@ typedef struct tcpkit_summary {
   /**
    * The handshake's outcome as `tcpkit flows --json` names it
    * (`established`, `refused`, `no_answer`, `syn_ack_unanswered`, `reset`,
-   * `midstream`).
+   * `midstream`, `resumed`).
    */
   struct tcpkit_str outcome;
   /**
@@ -451,6 +451,17 @@ typedef struct tcpkit_summary {
    * Number of retransmission trains (`tcpkit_connection_train`).
    */
   size_t trains;
+  /**
+   * This record ends at an eviction under the memory budget: if the
+   * connection speaks again, a later record with the same `conn`
+   * continues it.
+   */
+  bool evicted;
+  /**
+   * This record continues an evicted connection from this frame on; 0
+   * when it does not.
+   */
+  uint64_t resumed_frame;
 } tcpkit_summary;
 
 /**
@@ -548,12 +559,13 @@ typedef struct tcpkit_error_details {
 typedef struct tcpkit_finding {
   /**
    * What was found (`syn_flood`, `accept_queue_overflow`, `refusing`,
-   * `zero_window`, `mtu_mismatch`): static.
+   * `zero_window`, `mtu_mismatch`, `memory_budget`): static.
    */
   struct tcpkit_str code;
   /**
    * The listener it is about, or the endpoint of the connection it is
-   * about.
+   * about; family 0 (all zero) when it is about the whole capture
+   * (`memory_budget`).
    */
   struct tcpkit_endpoint endpoint;
   /**
@@ -729,6 +741,43 @@ tcpkit_status tcpkit_analyzer_report(const struct tcpkit_analyzer *a,
 void tcpkit_analyzer_free(struct tcpkit_analyzer *a);
 
 /**
+ * The analysed TCP segments of `a`'s capture as an Arrow C stream (the
+ * columns of `tcpkit segments --json`, one row per segment),
+ * `batch_size` rows per batch (0: 8192).
+ *
+ * The analysis moves into the stream: the capture is read as batches are
+ * asked for, and `a` is spent (free it with `tcpkit_analyzer_free`; other
+ * calls on it return `TCPKIT_STATUS_STATE`). Call it on a fresh analyzer
+ * (what was read before is not in the stream). On success `*out` is a
+ * stream the caller owns: release it with `out->release(out)`. Damage met
+ * on the way ends the stream with an error (`get_next` returns non-zero,
+ * `get_last_error` says the frame and byte offset) after the rows before it.
+ *
+ * Returns `TCPKIT_STATUS_STATE` for an analyzer fed by
+ * `tcpkit_analyzer_push` or already spent.
+ *
+ * # Safety
+ * `a` is NULL or a live analyzer used by no other thread; `out` is NULL or
+ * valid for writing one `struct ArrowArrayStream` (its old content is not
+ * released).
+ */
+tcpkit_status tcpkit_analyzer_arrow_segments(struct tcpkit_analyzer *a,
+                                             size_t batch_size,
+                                             struct ArrowArrayStream *out);
+
+/**
+ * The connections of `a`'s capture as an Arrow C stream (the fields of
+ * `tcpkit flows --json`, nested parts as structs and lists), one row per
+ * connection as they finish; otherwise as `tcpkit_analyzer_arrow_segments`.
+ *
+ * # Safety
+ * As `tcpkit_analyzer_arrow_segments`.
+ */
+tcpkit_status tcpkit_analyzer_arrow_connections(struct tcpkit_analyzer *a,
+                                                size_t batch_size,
+                                                struct ArrowArrayStream *out);
+
+/**
  * The connection's numbers, borrowed: `*out` points into `c` and stays
  * valid until `tcpkit_connection_free`.
  *
@@ -883,8 +932,10 @@ tcpkit_status tcpkit_options_set_closed_linger_ns(struct tcpkit_options *opts, u
 tcpkit_status tcpkit_options_set_idle_timeout_ns(struct tcpkit_options *opts, uint64_t v);
 
 /**
- * `max_connections`: at most this many connections tracked at once.
- * Default 65,536.
+ * `memory_budget`: bytes of connection state the analyzer aims to stay
+ * within; past it the least recently active connections are evicted, each
+ * keeping a compact entry so that it resumes under its own number. Default
+ * 256 MiB.
  *
  * Returns `TCPKIT_STATUS_NULL_ARGUMENT` when `opts` is NULL.
  *
@@ -892,7 +943,7 @@ tcpkit_status tcpkit_options_set_idle_timeout_ns(struct tcpkit_options *opts, ui
  * `opts` is NULL or a live `tcpkit_options`, not used by another thread
  * during the call.
  */
-tcpkit_status tcpkit_options_set_max_connections(struct tcpkit_options *opts, size_t v);
+tcpkit_status tcpkit_options_set_memory_budget(struct tcpkit_options *opts, size_t v);
 
 /**
  * `max_unacked`: unacknowledged segments remembered per direction

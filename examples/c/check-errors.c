@@ -251,6 +251,28 @@ int main(int argc, char **argv) {
     CHECK(tcpkit_analyzer_push(a, 0, 1, NULL, 0) == TCPKIT_STATUS_OK, "an empty packet");
     tcpkit_analyzer_free(a);
 
+    /* Arrow streams: a pushed analyzer has no end to stream to; a spent
+     * analyzer refuses everything but free. */
+    {
+        struct ArrowArrayStream st;
+        CHECK(tcpkit_analyzer_new(NULL, &a) == TCPKIT_STATUS_OK, "new");
+        expect(tcpkit_analyzer_arrow_segments(a, 0, &st), TCPKIT_STATUS_STATE,
+               "arrow stream of a pushed analyzer");
+        tcpkit_analyzer_free(a);
+        expect(tcpkit_analyzer_arrow_connections(NULL, 0, &st), TCPKIT_STATUS_NULL_ARGUMENT,
+               "arrow stream of NULL");
+        CHECK(tcpkit_analyzer_open(argv[1], NULL, &a) == TCPKIT_STATUS_OK, "open");
+        expect(tcpkit_analyzer_arrow_segments(a, 0, NULL), TCPKIT_STATUS_NULL_ARGUMENT,
+               "arrow stream to NULL");
+        CHECK(tcpkit_analyzer_arrow_segments(a, 0, &st) == TCPKIT_STATUS_OK, "arrow stream");
+        tcpkit_connection *c2 = NULL;
+        expect(tcpkit_analyzer_next_connection(a, &c2), TCPKIT_STATUS_STATE, "a spent analyzer");
+        expect(tcpkit_analyzer_arrow_connections(a, 0, &st), TCPKIT_STATUS_STATE,
+               "a second stream");
+        tcpkit_analyzer_free(a);
+        st.release(&st); /* unread: releasing it is enough */
+    }
+
     printf("%d passed, %d failed\n", passed, failed);
     return failed > 0;
 }

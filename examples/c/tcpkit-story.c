@@ -6,7 +6,8 @@
  *   train   CONN client|server KIND SEQ VERDICT FRAME,FRAME,...
  *   close   CONN FIRST_FIN_BY RST_BY   (client, server or -)
  *   note    CONN TEXT
- *   finding CODE ENDPOINT CONN         (CONN -1 for a listener's finding)
+ *   finding CODE ENDPOINT CONN         (ENDPOINT - for the whole capture,
+ *                                       CONN -1 for a listener's finding)
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -20,6 +21,10 @@ static const char *side(tcpkit_side s) {
 
 static void endpoint(char *buf, size_t len, const tcpkit_endpoint *e) {
     char ip[INET6_ADDRSTRLEN] = "?";
+    if (e->family == 0) { /* a finding about the whole capture */
+        snprintf(buf, len, "-");
+        return;
+    }
     inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, ip, sizeof ip);
     snprintf(buf, len, e->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)e->port);
 }

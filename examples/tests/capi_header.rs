@@ -103,7 +103,14 @@ fn readme_example_compiles() {
     let src = dir.join("readme.c");
     std::fs::write(&src, code).unwrap();
     let out = Command::new("cc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
+        .args([
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-fsyntax-only",
+            "-I",
+        ])
         .arg(repo().join("include"))
         .arg(&src)
         .output()

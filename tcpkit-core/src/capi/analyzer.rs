@@ -40,6 +40,19 @@ impl tcpkit_analyzer {
             .ok_or_else(|| Failure::state("the analyzer was moved into an Arrow stream"))
     }
 
+    /// Moves the analysis out (into an Arrow stream): files and buffers only.
+    pub(crate) fn take(&mut self) -> Result<Analysis, Failure> {
+        if self.live {
+            return Err(Failure::state(
+                "an analyzer fed by tcpkit_analyzer_push has no end to stream to",
+            ));
+        }
+        self.analysis()?;
+        self.analysis
+            .take()
+            .ok_or_else(|| Failure::state("the analyzer was moved into an Arrow stream"))
+    }
+
     fn boxed(analysis: Analysis, live: bool) -> *mut Self {
         Box::into_raw(Box::new(Self {
             analysis: Some(analysis),

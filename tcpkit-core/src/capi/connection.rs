@@ -14,13 +14,22 @@ use std::sync::OnceLock;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct tcpkit_endpoint {
-    /// 4 or 6.
+    /// 4 or 6 (0: no endpoint, where a struct says it may be absent).
     pub family: u8,
     /// The address in network byte order: 4 bytes for IPv4 (the rest zero),
     /// 16 for IPv6 (what `inet_ntop` takes).
     pub addr: [u8; 16],
     /// The port.
     pub port: u16,
+}
+
+impl tcpkit_endpoint {
+    /// No endpoint: family 0, all zero.
+    pub(crate) const NONE: Self = Self {
+        family: 0,
+        addr: [0; 16],
+        port: 0,
+    };
 }
 
 impl From<Endpoint> for tcpkit_endpoint {
@@ -204,7 +213,7 @@ pub struct tcpkit_summary {
     pub last_ts_ns: i64,
     /// The handshake's outcome as `tcpkit flows --json` names it
     /// (`established`, `refused`, `no_answer`, `syn_ack_unanswered`, `reset`,
-    /// `midstream`).
+    /// `midstream`, `resumed`).
     pub outcome: tcpkit_str,
     /// Why it was handed out (`closed`, `idle`, `evicted`, `port_reused`,
     /// `end_of_capture`).
@@ -244,6 +253,13 @@ pub struct tcpkit_summary {
     pub server_states: usize,
     /// Number of retransmission trains (`tcpkit_connection_train`).
     pub trains: usize,
+    /// This record ends at an eviction under the memory budget: if the
+    /// connection speaks again, a later record with the same `conn`
+    /// continues it.
+    pub evicted: bool,
+    /// This record continues an evicted connection from this frame on; 0
+    /// when it does not.
+    pub resumed_frame: u64,
 }
 
 fn scale(w: Option<u8>) -> i32 {
@@ -316,6 +332,8 @@ impl tcpkit_connection {
             client_states: story.map_or(0, |s| s.states.client.len()),
             server_states: story.map_or(0, |s| s.states.server.len()),
             trains: story.map_or(0, |s| s.trains.len()),
+            evicted: c.evicted,
+            resumed_frame: c.resumed_frame.unwrap_or(0),
         };
         Self {
             conn,

@@ -26,6 +26,7 @@
 #![allow(non_camel_case_types)]
 
 mod analyzer;
+mod arrow;
 mod connection;
 mod error;
 mod options;
@@ -33,6 +34,7 @@ mod report;
 mod util;
 
 pub use analyzer::*;
+pub use arrow::*;
 pub use connection::*;
 pub use error::{
     tcpkit_error_details, tcpkit_last_error_details, tcpkit_last_error_message, tcpkit_status,

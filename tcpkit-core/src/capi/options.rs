@@ -51,7 +51,7 @@ fn every_field_has_a_setter(c: AnalyzerConfig) {
         linger_ns: _,
         closed_linger_ns: _,
         idle_timeout_ns: _,
-        max_connections: _,
+        memory_budget: _,
         max_unacked: _,
         story: _,
     } = c;
@@ -133,8 +133,10 @@ pub unsafe extern "C" fn tcpkit_options_set_idle_timeout_ns(
     unsafe { set(opts, |c| c.idle_timeout_ns = (v > 0).then_some(v)) }
 }
 
-/// `max_connections`: at most this many connections tracked at once.
-/// Default 65,536.
+/// `memory_budget`: bytes of connection state the analyzer aims to stay
+/// within; past it the least recently active connections are evicted, each
+/// keeping a compact entry so that it resumes under its own number. Default
+/// 256 MiB.
 ///
 /// Returns `TCPKIT_STATUS_NULL_ARGUMENT` when `opts` is NULL.
 ///
@@ -142,12 +144,12 @@ pub unsafe extern "C" fn tcpkit_options_set_idle_timeout_ns(
 /// `opts` is NULL or a live `tcpkit_options`, not used by another thread
 /// during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn tcpkit_options_set_max_connections(
+pub unsafe extern "C" fn tcpkit_options_set_memory_budget(
     opts: *mut tcpkit_options,
     v: usize,
 ) -> tcpkit_status {
     // SAFETY: the caller's contract is `set`'s.
-    unsafe { set(opts, |c| c.max_connections = v) }
+    unsafe { set(opts, |c| c.memory_budget = v) }
 }
 
 /// `max_unacked`: unacknowledged segments remembered per direction

@@ -36,10 +36,11 @@ impl tcpkit_report {
 #[derive(Debug, Clone, Copy)]
 pub struct tcpkit_finding {
     /// What was found (`syn_flood`, `accept_queue_overflow`, `refusing`,
-    /// `zero_window`, `mtu_mismatch`): static.
+    /// `zero_window`, `mtu_mismatch`, `memory_budget`): static.
     pub code: tcpkit_str,
     /// The listener it is about, or the endpoint of the connection it is
-    /// about.
+    /// about; family 0 (all zero) when it is about the whole capture
+    /// (`memory_budget`).
     pub endpoint: tcpkit_endpoint,
     /// The connection it is about, -1 for a listener's finding.
     pub conn: i64,
@@ -115,15 +116,16 @@ pub unsafe extern "C" fn tcpkit_report_finding(
         let (endpoint, conn) = match *f {
             Finding::SynFlood { listener, .. }
             | Finding::AcceptQueueOverflow { listener, .. }
-            | Finding::Refusing { listener, .. } => (listener, -1),
+            | Finding::Refusing { listener, .. } => (Some(listener), -1),
             Finding::ZeroWindow { conn, endpoint, .. }
             | Finding::MtuMismatch { conn, endpoint, .. } => {
-                (endpoint, i64::try_from(conn.0).unwrap_or(i64::MAX))
+                (Some(endpoint), i64::try_from(conn.0).unwrap_or(i64::MAX))
             }
+            Finding::MemoryBudget { .. } => (None, -1),
         };
         let v = tcpkit_finding {
             code: intern(f.code().as_str()),
-            endpoint: endpoint.into(),
+            endpoint: endpoint.map_or(tcpkit_endpoint::NONE, tcpkit_endpoint::from),
             conn,
             text: texts
                 .get(index)
