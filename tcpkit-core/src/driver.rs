@@ -30,7 +30,9 @@
 
 use crate::analysis::story;
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, SegmentFacts};
-use crate::capture::{BytesReader, Interface, LinkType, Packet, PacketSource, StreamReader};
+use crate::capture::{
+    BytesReader, Interface, LinkType, Packet, PacketSource, SliceReader, StreamReader,
+};
 use crate::error::{CaptureError, CaptureErrorKind, DecodeError, Error};
 use crate::flow::Direction;
 use crate::report::{Diagnostics, Report};
@@ -39,7 +41,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::io::Read;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One TCP segment as it was read: the packet, the decoded segment (both
 /// borrowed from the reader's buffer until the next event) and what the
@@ -181,6 +183,103 @@ enum Source {
     Stream(StreamReader<Box<dyn Read + Send>>),
     Bytes(BytesReader<Owned>),
     Live(Live),
+    Chain(Box<Chain>),
+}
+
+/// One file of a capture rotated into several ([`Analysis::open_many`]).
+enum Part {
+    Path(PathBuf),
+    Bytes(String, Owned),
+}
+
+impl Part {
+    fn name(&self) -> String {
+        match self {
+            Part::Path(p) => p.display().to_string(),
+            Part::Bytes(n, _) => n.clone(),
+        }
+    }
+
+    fn open(self) -> Result<Source, Error> {
+        let name = self.name();
+        let named = |e: Error| e.named(&name);
+        Ok(match self {
+            Part::Path(p) => {
+                let file = std::fs::File::open(p).map_err(|e| named(e.into()))?;
+                Source::Stream(
+                    StreamReader::new(Box::new(file) as Box<dyn Read + Send>)
+                        .map_err(|e| named(e.into()))?,
+                )
+            }
+            Part::Bytes(_, b) => Source::Bytes(BytesReader::new(b).map_err(|e| named(e.into()))?),
+        })
+    }
+
+    /// The capture time of the file's first packet (`None`: no packet, or
+    /// damage before it); the file's header is checked.
+    fn first_ts(&self) -> Result<Option<i64>, Error> {
+        let named = |e: Error| e.named(&self.name());
+        match self {
+            Part::Path(p) => {
+                let file = std::fs::File::open(p).map_err(|e| named(e.into()))?;
+                let mut r = StreamReader::new(file).map_err(|e| named(e.into()))?;
+                Ok(r.next_packet().and_then(Result::ok).map(|p| p.ts_ns))
+            }
+            Part::Bytes(_, b) => {
+                let mut r = SliceReader::new(b.as_ref()).map_err(|e| named(e.into()))?;
+                Ok(r.next_packet().and_then(Result::ok).map(|p| p.ts_ns))
+            }
+        }
+    }
+}
+
+/// Files read one after the other as if concatenated: frame numbers go on
+/// from one file to the next.
+struct Chain {
+    /// The files still to read, in order.
+    pending: VecDeque<Part>,
+    /// The file being read and its name.
+    reader: Option<(Source, String)>,
+    /// Packet records in the files read before this one.
+    base: u64,
+    /// The last frame (in its file) of the file being read.
+    last: u64,
+}
+
+impl Chain {
+    fn advance(&mut self) -> Option<Result<(), CaptureError>> {
+        loop {
+            if let Some((r, _)) = self.reader.as_mut() {
+                match r.advance() {
+                    Some(Ok(())) => {
+                        self.last = r.current().map_or(self.last, |p| p.frame);
+                        return Some(Ok(()));
+                    }
+                    Some(Err(mut e)) => {
+                        e.frame = e.frame.map(|f| f.saturating_add(self.base));
+                        return Some(Err(e));
+                    }
+                    None => {
+                        self.base = self.base.saturating_add(self.last);
+                        self.last = 0;
+                        self.reader = None;
+                    }
+                }
+            }
+            let part = self.pending.pop_front()?;
+            let name = part.name();
+            match part.open() {
+                Ok(src) => self.reader = Some((src, name)),
+                Err(e) => return Some(Err(other(&e.to_string()))),
+            }
+        }
+    }
+
+    fn current(&self) -> Option<Packet<'_>> {
+        let mut p = self.reader.as_ref()?.0.current()?;
+        p.frame = p.frame.saturating_add(self.base);
+        Some(p)
+    }
 }
 
 impl std::fmt::Debug for Source {
@@ -189,6 +288,7 @@ impl std::fmt::Debug for Source {
             Source::Stream(_) => "Stream",
             Source::Bytes(_) => "Bytes",
             Source::Live(_) => "Live",
+            Source::Chain(_) => "Chain",
         })
     }
 }
@@ -206,6 +306,7 @@ impl Source {
                 l.current = Some(l.queue.pop_front()?);
                 Some(Ok(()))
             }
+            Source::Chain(c) => c.advance(),
         }
     }
 
@@ -222,6 +323,15 @@ impl Source {
                 data: &p.data,
                 interface: p.interface,
             }),
+            Source::Chain(c) => c.current(),
+        }
+    }
+
+    /// The file being read, when the input is several files.
+    fn file(&self) -> Option<&str> {
+        match self {
+            Source::Chain(c) => c.reader.as_ref().map(|(_, n)| n.as_str()),
+            _ => None,
         }
     }
 
@@ -230,6 +340,7 @@ impl Source {
             Source::Stream(r) => r.interfaces(),
             Source::Bytes(r) => r.interfaces(),
             Source::Live(_) => &[],
+            Source::Chain(c) => c.reader.as_ref().map_or(&[], |(r, _)| r.interfaces()),
         }
     }
 
@@ -491,6 +602,62 @@ impl Analysis {
         Ok(Self::new(name, Source::Bytes(reader), cfg))
     }
 
+    /// Reads several capture files as one capture, as if they were
+    /// concatenated: a capture rotated by `tcpdump -C` or `-G`. The files
+    /// are read in the order of their first packet's capture time (not of
+    /// their names; files without a packet first; ties keep the order
+    /// given); frame numbers go on from one file to the next; each file has
+    /// its own header (format, link type, snapshot length, interfaces). A
+    /// connection that spans two files is one connection, as in the
+    /// concatenation. Damage in a file ends the input there (as in the
+    /// concatenation), the error naming that file and the frame as counted
+    /// across the files. Each file is opened once at the start (its header
+    /// checked, its first packet's time read) and again when its turn comes.
+    pub fn open_many<P: AsRef<Path>>(
+        paths: impl IntoIterator<Item = P>,
+        cfg: AnalyzerConfig,
+    ) -> Result<Self, Error> {
+        let parts = paths
+            .into_iter()
+            .map(|p| Part::Path(p.as_ref().to_path_buf()))
+            .collect();
+        Self::chain(parts, cfg)
+    }
+
+    /// As [`open_many`](Self::open_many), for files held in memory, each with
+    /// its name (for messages).
+    pub fn from_many_bytes<B: AsRef<[u8]> + Send + 'static>(
+        parts: impl IntoIterator<Item = (String, B)>,
+        cfg: AnalyzerConfig,
+    ) -> Result<Self, Error> {
+        let parts = parts
+            .into_iter()
+            .map(|(n, b)| Part::Bytes(n, Owned(Box::new(b))))
+            .collect();
+        Self::chain(parts, cfg)
+    }
+
+    fn chain(parts: Vec<Part>, cfg: AnalyzerConfig) -> Result<Self, Error> {
+        let mut keyed = Vec::with_capacity(parts.len());
+        for p in parts {
+            keyed.push((p.first_ts()?, p));
+        }
+        // Stable: ties keep the order given (`None`, no packet, first).
+        keyed.sort_by_key(|(t, _)| *t);
+        let name = match keyed.as_slice() {
+            [] => "no capture file".to_string(),
+            [(_, p)] => p.name(),
+            [(_, p), rest @ ..] => format!("{} and {} more files", p.name(), rest.len()),
+        };
+        let chain = Chain {
+            pending: keyed.into_iter().map(|(_, p)| p).collect(),
+            reader: None,
+            base: 0,
+            last: 0,
+        };
+        Ok(Self::new(&name, Source::Chain(Box::new(chain)), cfg))
+    }
+
     /// Maps the capture file at `path` and reads it zero-copy (see
     /// [`crate::capture::MmapCapture`] for the precondition: nothing may modify the
     /// file while it is mapped).
@@ -658,7 +825,8 @@ impl Analysis {
                 }
                 Some(Err(e)) => {
                     self.phase = Phase::Ending;
-                    return Some(Err(Error::from(e).named(&self.name)));
+                    let name = self.source.file().unwrap_or(&self.name);
+                    return Some(Err(Error::from(e).named(name)));
                 }
                 Some(Ok(())) => {}
             }
