@@ -9,7 +9,7 @@ use crate::sink::PySink;
 use crate::table::Table;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -282,7 +282,8 @@ fn run(
 }
 
 /// `tcpkit.analyze` (see `python/tcpkit/__init__.py`): `source` is a path
-/// (str or os.PathLike), bytes-like, or a binary file object.
+/// (str or os.PathLike), bytes-like, a binary file object, or a list of the
+/// files of a rotated capture (paths, bytes or `(name, bytes)` pairs).
 #[pyfunction]
 #[pyo3(signature = (source, *, progress=None, batch_size=0, options=None))]
 pub fn _analyze(
@@ -299,7 +300,9 @@ pub fn _analyze(
         batch_size
     };
     let read = Arc::new(AtomicU64::new(0));
-    let opened = if let Ok(b) = source.cast::<PyBytes>() {
+    let opened = if source.is_instance_of::<PyList>() || source.is_instance_of::<PyTuple>() {
+        many(py, source, cfg)?
+    } else if let Ok(b) = source.cast::<PyBytes>() {
         let bytes = b.as_bytes().to_vec();
         read.store(bytes.len() as u64, Ordering::Relaxed);
         py.detach(|| Analysis::from_bytes(bytes, cfg))
@@ -335,6 +338,54 @@ pub fn _analyze(
     };
     let a = opened.map_err(|e| to_pyerr(py, &e))?;
     run(py, a, batch_size, progress, &read)
+}
+
+/// The files of a rotated capture (a list of paths, or of `(name, bytes)`
+/// pairs), read as one by [`Analysis::open_many`] / [`Analysis::from_many_bytes`].
+fn many(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    cfg: AnalyzerConfig,
+) -> PyResult<Result<Analysis, Error>> {
+    let bytes_of = |o: &Bound<'_, PyAny>| -> Option<Vec<u8>> {
+        if let Ok(b) = o.cast::<PyBytes>() {
+            Some(b.as_bytes().to_vec())
+        } else {
+            o.cast::<PyByteArray>().ok().map(|b| b.to_vec())
+        }
+    };
+    let mut paths = Vec::new();
+    let mut parts = Vec::new();
+    for (i, item) in source.try_iter()?.enumerate() {
+        let item = item?;
+        if let Some(data) = bytes_of(&item) {
+            parts.push((format!("capture {i} in memory"), data));
+        } else if let Ok(t) = item.cast::<PyTuple>()
+            && t.len() == 2
+            && let Some(data) = bytes_of(&t.get_item(1)?)
+        {
+            parts.push((t.get_item(0)?.str()?.to_string(), data));
+        } else if item.is_instance_of::<PyString>() || item.hasattr("__fspath__")? {
+            paths.push(item.extract::<PathBuf>()?);
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "analyze() takes a list of paths, of bytes or of (name, bytes) pairs, not of {}",
+                item.get_type().name()?
+            )));
+        }
+    }
+    if !paths.is_empty() && !parts.is_empty() {
+        return Err(PyTypeError::new_err(
+            "analyze() takes a list of paths or a list of bytes, not both",
+        ));
+    }
+    Ok(py.detach(|| {
+        if parts.is_empty() {
+            Analysis::open_many(paths, cfg)
+        } else {
+            Analysis::from_many_bytes(parts, cfg)
+        }
+    }))
 }
 
 /// `tcpkit.Analyzer`: packets pushed one by one (a live capture, a replay).

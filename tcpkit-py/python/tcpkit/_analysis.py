@@ -15,7 +15,15 @@ from tcpkit._tcpkit import CaptureError, Table, _analyze, _Live, _Results
 
 __all__ = ["analyze", "Analysis", "Connection", "Analyzer", "Record"]
 
-Source = str | os.PathLike[str] | bytes | bytearray | IO[bytes]
+Source = (
+    str
+    | os.PathLike[str]
+    | bytes
+    | bytearray
+    | IO[bytes]
+    | list[str | os.PathLike[str]]
+    | list[bytes | bytearray | tuple[str, bytes | bytearray]]
+)
 
 
 class Record(Mapping[str, Any]):
@@ -189,7 +197,11 @@ def analyze(
     """Analyses a capture (pcap or pcapng) in one pass.
 
     ``source``: a path (str or os.PathLike), the capture's bytes, or a binary
-    file object (a pipe included). The GIL is released while the core works;
+    file object (a pipe included); or a list of the files of one capture
+    rotated by ``tcpdump -C``/``-G`` (paths, bytes or ``(name, bytes)`` pairs),
+    read as one capture: in the order of their first packet's time (not of
+    their names), frame numbers going on from file to file, a connection that
+    spans two files one connection (the core's ``Analysis::open_many``). The GIL is released while the core works;
     Ctrl-C stops it (KeyboardInterrupt).
 
     ``progress``: ``True`` shows the bytes read (tqdm when installed, a text
@@ -218,6 +230,9 @@ def analyze(
             total = None  # the extension raises the right error
     elif isinstance(source, (bytes, bytearray)):
         total = len(source)
+    elif isinstance(source, list) and source:
+        first = source[0]
+        name = os.fsdecode(first) if isinstance(first, (str, os.PathLike)) else "capture"
     elif isinstance(source, io.TextIOBase):
         raise TypeError("analyze() reads bytes: open the file in binary mode ('rb')")
     callback, close = _progress.make(progress, total, os.path.basename(name) or name)
