@@ -80,3 +80,71 @@ fn syn_retries_not_claimed_when_the_client_was_closing_everything() {
     );
     assert!(f.notes.iter().any(|n| n.contains("not inferred")));
 }
+
+/// syn-cookies: each answer told apart by its own evidence, against the
+/// server kernel's counters (manifest `server_nstat`): 12 passive opens of
+/// which 8 with a valid cookie (TcpExtSyncookiesRecv), so 4 handshakes
+/// completed from the SYN queue; 263 cookies sent (TcpExtSyncookiesSent), so
+/// 255 cookie SYN-ACKs never answered (the flood); 10 SYN-ACK retransmissions
+/// (TcpExtTCPSynRetrans) by the flood requests that were queued.
+#[test]
+fn syn_cookies_each_answer_by_its_evidence() {
+    use tcpkit_core::analysis::story::syncookie::Answer::{Cookie, Queued};
+    use tcpkit_core::analysis::story::syncookie::{
+        AnswerFacts, Evidence, LAG_MAX_MS, LAG_MIN_MS, assess,
+    };
+    let dir = lab_root().join("syn-cookies");
+    let m = manifest(&dir);
+    let nstat = |k: &str| {
+        fact(&m, "server_nstat").unwrap()[k]["delta"]
+            .as_u64()
+            .unwrap()
+    };
+    let (flows, report) = stories_from_analyzer(&capture_of(&dir));
+    let end = flows.iter().map(|f| f.last_ts_ns).max().unwrap();
+    let answers: Vec<AnswerFacts> = flows.iter().filter_map(AnswerFacts::of).collect();
+    let (out, a) = assess(&answers, end);
+    let count =
+        |p: &dyn Fn(&AnswerFacts, &tcpkit_core::analysis::story::syncookie::Answer) -> bool| {
+            answers.iter().zip(&out).filter(|(f, o)| p(f, o)).count() as u64
+        };
+    // Completed with a cookie: each by its TSval lagging the server's clock.
+    let lagged = count(&|f, o| {
+        f.ended.is_some()
+            && matches!(o, Cookie(Evidence::TimestampLag { lag_ms }) if (LAG_MIN_MS..=LAG_MAX_MS).contains(lag_ms))
+    });
+    assert_eq!(lagged, nstat("TcpExtSyncookiesRecv"));
+    // Completed from the queue: TSval in step with the clock.
+    let in_step = count(&|f, o| f.ended.is_some() && *o == Queued(Evidence::TimestampInStep));
+    assert_eq!(
+        in_step,
+        nstat("TcpPassiveOpens") - nstat("TcpExtSyncookiesRecv")
+    );
+    // The flood's cookies: never retransmitted, or given while the queue stayed full.
+    let never = count(&|f, o| {
+        f.ended.is_none()
+            && matches!(
+                o,
+                Cookie(Evidence::NeverRetransmitted | Evidence::QueueStillFull)
+            )
+    });
+    assert_eq!(
+        never,
+        nstat("TcpExtSyncookiesSent") - nstat("TcpExtSyncookiesRecv")
+    );
+    // The queued flood requests: their retransmissions are the kernel's.
+    let retx: u64 = answers
+        .iter()
+        .zip(&out)
+        .filter(|(_, o)| **o == Queued(Evidence::SynAckRetransmitted))
+        .map(|(f, _)| (f.syn_acks - 1) as u64)
+        .sum();
+    assert_eq!(retx, nstat("TcpExtTCPSynRetrans"));
+    assert_eq!(a.unknown, 0);
+    // The report says the same, and the queue's peak is ss's SYN-RECV peak.
+    let l = &report.listeners[0];
+    assert_eq!(l.cookie_answers, nstat("TcpExtSyncookiesSent"));
+    assert_eq!(l.cookie_connections, a.cookie_connections);
+    let peak = fact(&m, "server_max_simultaneous_by_state").unwrap()["SYN-RECV"].as_u64();
+    assert_eq!(Some(l.max_half_open), peak);
+}

@@ -15,11 +15,15 @@
 //!   data nor FIN nor RST: not yet accepted). Linux drops a SYN when the accept
 //!   queue holds more than `backlog` connections (`sk_acceptq_is_full`: `>`), so
 //!   `backlog + 1` connections wait: the estimate is that count minus one.
+//! * Answers from the SYN queue and SYN-cookie answers are told apart
+//!   ([`syncookie`](crate::analysis::story::syncookie)); `max_half_open` counts
+//!   only the queue's requests.
 //! * `refusing`: attempts answered with RST.
 //! * `zero_window`: a side advertised a zero window.
 //! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
 //!   sits behind a smaller link or a tunnel).
 
+use crate::analysis::story::syncookie::{self, AnswerFacts};
 use crate::analysis::story::{ConnectionStory, Outcome, Side};
 use crate::flow::Endpoint;
 use std::collections::{BTreeMap, HashSet};
@@ -44,7 +48,10 @@ pub struct Listener {
     pub answered: u64,
     /// Attempts whose handshake completed.
     pub established: u64,
-    /// Most half-open connections (SYN-ACK sent, not yet acknowledged) at once.
+    /// Most half-open requests (SYN-ACK sent, not yet acknowledged) at once
+    /// in the SYN queue: SYN-cookie answers keep no request and are not
+    /// counted; answers the capture cannot classify are. An unanswered
+    /// request counts until one more doubled timeout after its last SYN-ACK.
     pub max_half_open: u64,
     /// Attempts never answered (neither SYN-ACK nor RST).
     pub unanswered: u64,
@@ -52,6 +59,12 @@ pub struct Listener {
     pub refused: u64,
     /// Listen backlog estimated from an accept-queue overflow.
     pub backlog_estimate: Option<u64>,
+    /// Attempts answered from the SYN queue (see [`syncookie`](crate::analysis::story::syncookie)).
+    pub queued_answers: u64,
+    /// Attempts answered with a Linux SYN cookie (no request kept).
+    pub cookie_answers: u64,
+    /// The connections answered with a SYN cookie, by number.
+    pub cookie_connections: Vec<u64>,
     /// Codes of the findings about this listener.
     pub findings: Vec<String>,
 }
@@ -87,18 +100,20 @@ struct Acc {
     unanswered: u64,
     refused: u64,
     syn_ack_unanswered: u64,
-    /// Half-open intervals (first SYN-ACK, end).
-    half_open: Vec<(i64, i64)>,
     /// Established and idle intervals (established, server first busy or end).
     idle: Vec<(i64, i64)>,
     /// First SYN of each unanswered attempt.
     ignored: Vec<i64>,
+    /// Each answered attempt, for telling SYN-queue answers from cookies.
+    answers: Vec<AnswerFacts>,
 }
 
 /// Collects finished connections into the capture-wide [`Report`].
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     connections: u64,
+    /// The latest segment of any connection (ns).
+    capture_end: i64,
     listeners: BTreeMap<Endpoint, Acc>,
     /// Per-connection findings with their connection number (listed in
     /// number order, whatever order the connections were handed out in).
@@ -121,6 +136,7 @@ impl Diagnostics {
     /// Adds one finished connection.
     pub fn add(&mut self, s: &ConnectionStory) {
         self.connections += 1;
+        self.capture_end = self.capture_end.max(s.last_ts_ns);
         for side in [Side::Client, Side::Server] {
             let zw = *s.zero_window.get(side.sends());
             if zw > 0 {
@@ -164,19 +180,7 @@ impl Diagnostics {
         let hs = &s.handshake;
         if !hs.syn_ack_frames.is_empty() {
             a.answered += 1;
-            if let (Some(&start), Some(&last)) = (hs.syn_ack_ts_ns.first(), hs.syn_ack_ts_ns.last())
-            {
-                let end = hs.ack_ts_ns.or(s.rst_ts_ns).unwrap_or_else(|| {
-                    // Unanswered: the kernel keeps the request until one more (doubled) timeout.
-                    let gap = hs
-                        .syn_ack_ts_ns
-                        .windows(2)
-                        .last()
-                        .map_or(1_000_000_000, |w| w[1].saturating_sub(w[0]));
-                    last.saturating_add(gap.saturating_mul(2))
-                });
-                a.half_open.push((start, end.max(start)));
-            }
+            a.answers.extend(AnswerFacts::of(s));
         }
         match hs.outcome {
             Outcome::Established => {
@@ -204,7 +208,8 @@ impl Diagnostics {
         for (server, a) in self.listeners {
             let mut codes = Vec::new();
             let attempts = a.clients.len() as u64;
-            let max_half_open = max_overlap(&a.half_open);
+            let (_, cookies) = syncookie::assess(&a.answers, self.capture_end);
+            let max_half_open = cookies.syn_queue_peak;
             let failed = a.unanswered + a.syn_ack_unanswered;
             if attempts >= FLOOD_MIN_ATTEMPTS
                 && failed * 2 >= attempts
@@ -272,6 +277,9 @@ impl Diagnostics {
                 unanswered: a.unanswered,
                 refused: a.refused,
                 backlog_estimate: backlog,
+                queued_answers: cookies.queued,
+                cookie_answers: cookies.cookies,
+                cookie_connections: cookies.cookie_connections,
                 findings: codes,
             });
         }
@@ -284,19 +292,6 @@ impl Diagnostics {
             findings,
         }
     }
-}
-
-/// The most intervals `[start, end)` open at one instant.
-fn max_overlap(iv: &[(i64, i64)]) -> u64 {
-    let mut ev: Vec<(i64, i32)> = iv.iter().flat_map(|&(s, e)| [(s, 1), (e, -1)]).collect();
-    // Ends before starts at the same instant.
-    ev.sort_unstable();
-    let (mut cur, mut max) = (0i64, 0i64);
-    for (_, d) in ev {
-        cur += i64::from(d);
-        max = max.max(cur);
-    }
-    max as u64
 }
 
 #[cfg(test)]
@@ -385,12 +380,5 @@ mod tests {
         }
         let r = d.finish();
         assert!(r.listeners[0].findings.iter().all(|f| f != "syn_flood"));
-    }
-
-    #[test]
-    fn overlap() {
-        assert_eq!(max_overlap(&[]), 0);
-        assert_eq!(max_overlap(&[(0, 10), (5, 15), (10, 20)]), 2);
-        assert_eq!(max_overlap(&[(0, 10), (1, 9), (2, 8), (3, 7)]), 4);
     }
 }

@@ -17,6 +17,7 @@ mod notes;
 pub mod rtt;
 pub mod ss;
 mod states;
+pub mod syncookie;
 mod trains;
 mod types;
 
@@ -92,6 +93,7 @@ pub struct StoryBuilder {
     syn_count: u64,
     syn_ack_count: u64,
     keepalive: [KeepaliveTrack; 2],
+    syn_ack_evidence: syncookie::SynAckEvidence,
 }
 
 impl StoryBuilder {
@@ -135,6 +137,7 @@ impl StoryBuilder {
             syn_count: 0,
             syn_ack_count: 0,
             keepalive: [KeepaliveTrack::default(); 2],
+            syn_ack_evidence: syncookie::SynAckEvidence::default(),
         }
     }
 
@@ -163,6 +166,9 @@ impl StoryBuilder {
             self.ipv6 = seg.ip.version == 6;
         }
         self.last_ts = self.last_ts.max(ts_ns);
+        if dir == Direction::ServerToClient {
+            self.syn_ack_evidence.observe_server(ts_ns, seg);
+        }
         self.packets[d] += 1;
         let len = u64::from(seg.payload_len);
         let end = facts.seq.saturating_add(len);
@@ -536,6 +542,7 @@ impl StoryBuilder {
             notes: Vec::new(),
             server_busy_ns: self.server_busy,
             rst_ts_ns,
+            syn_ack_evidence: self.syn_ack_evidence,
         };
         story.inferred = infer::infer(
             &story,

@@ -455,6 +455,10 @@ pub struct ConnectionStory {
     /// When the first RST was seen (ns).
     #[cfg_attr(feature = "serde", serde(skip))]
     pub rst_ts_ns: Option<i64>,
+    /// The server's SYN-ACK timestamp and its next one (SYN-cookie evidence,
+    /// see [`syncookie`](super::syncookie)).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub syn_ack_evidence: super::syncookie::SynAckEvidence,
 }
 
 impl ConnectionStory {
