@@ -2,7 +2,8 @@
 //! way tcpdump does. `cargo run -p tcpkit-examples --example print_segments [CAPTURE]`
 
 use tcpkit_core::capture::SliceReader;
-use tcpkit_core::wire::{self, RenderOptions, Renderer};
+use tcpkit_core::text::{RenderOptions, Renderer};
+use tcpkit_core::wire;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()

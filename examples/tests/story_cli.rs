@@ -62,7 +62,7 @@ fn flows_json_one_object_per_connection_of_every_lab_capture() {
             let want = s["client"].as_str().unwrap().replace(['[', ']'], "");
             assert_eq!(client, want, "{}", dir.display());
             assert_eq!(
-                f["handshake"]["syn_frames"].as_array().unwrap().len() as u64,
+                f["handshake"]["syn"]["count"].as_u64().unwrap(),
                 s["handshake"]["syn_count"].as_u64().unwrap()
             );
         }
@@ -106,24 +106,67 @@ fn report_json_finds_the_syn_flood() {
     );
 }
 
+/// The wording of `tcpkit report` (the demo capture, which is the lab's
+/// handshake-close, byte for byte); every number in it comes from the lab's
+/// manifest (tshark.tsv and ss.log facts), not from our own output.
 #[test]
 fn report_with_no_capture_tells_the_demo_story() {
+    let dir = lab("handshake-close");
+    assert_eq!(
+        std::fs::read(capture(&dir)).unwrap(),
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/demo.pcap")).unwrap(),
+        "the demo capture is the lab's handshake-close"
+    );
+    let m = manifest(&dir);
+    let f = &m["facts"];
+    let s = &m["analysis"]["streams"][0];
     let out = stdout(&["report".as_ref()]);
-    // The demo is the lab's handshake-close: options, piggybacked close, client TIME_WAIT.
+    let head = format!(
+        "Connection {}: {} -> {}  established",
+        s["stream"],
+        s["client"].as_str().unwrap(),
+        s["server"].as_str().unwrap()
+    );
+    assert_eq!(f["handshake_complete"]["value"], true);
+    assert!(out.contains(&head), "{head}\n{out}");
+    let o = &f["client_syn_options"]["value"];
+    let opts = format!(
+        "client mss {}, wscale {}{}{}",
+        o["mss"],
+        o["wscale_shift"],
+        if o["sack_permitted"] == true {
+            ", SACK"
+        } else {
+            ""
+        },
+        if o["timestamps"] == true { ", TS" } else { "" }
+    );
+    assert!(out.contains(&opts), "{opts}\n{out}");
+    // tshark's window_size_effective of the third packet.
+    let win = format!(
+        "window after the handshake: client {} bytes",
+        f["third_packet_window"]["value"]["window_size_effective"]
+    );
+    assert!(out.contains(&win), "{win}\n{out}");
+    // tshark's initial_rtt (25 µs) in the block's units.
+    let irtt = f["handshake_rtt_s"]["value"].as_f64().unwrap();
+    let said = format!("initial RTT {:.0} µs", irtt * 1e6);
+    assert!(out.contains(&said), "{said}\n{out}");
+    let first = f["first_fin_by"]["value"].as_str().unwrap();
     assert!(
-        out.contains("Connection 0: 198.18.1.15:45188 -> 198.18.1.12:9527  established"),
+        out.contains(&format!("close: first FIN by the {first}")),
         "{out}"
     );
-    assert!(
-        out.contains("client mss 8460, wscale 10, SACK, TS"),
-        "{out}"
-    );
-    assert!(
-        out.contains("window after the handshake: client 59392 bytes"),
-        "{out}"
-    );
+    assert_eq!(f["second_fin_acks_first_fin"]["value"], true);
     assert!(out.contains("second FIN piggybacked"), "{out}");
-    assert!(out.contains("TIME_WAIT"), "{out}");
+    // ss.log saw the client in TIME-WAIT.
+    let client_states = f["client_states"]["value"].as_object().unwrap();
+    assert!(
+        client_states
+            .values()
+            .any(|v| v.as_array().unwrap().iter().any(|x| x == "TIME-WAIT"))
+    );
+    assert!(out.contains("The client is in TIME_WAIT"), "{out}");
     assert!(out.contains("Findings: none"), "{out}");
 }
 
@@ -194,4 +237,32 @@ fn story_commands_fail_cleanly() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(!common::panicked(&o));
+}
+
+/// `tcpkit report` prints exactly what the library's `explain()` returns:
+/// each connection's block (times from the capture's first packet) and a
+/// blank line, in the order the driver hands them out, then the report's.
+#[test]
+fn report_prints_what_explain_returns() {
+    use tcpkit_core::{Analysis, Event, analysis::AnalyzerConfig};
+    for name in ["handshake-close", "syn-sent-timeout", "bulk-loss-sack"] {
+        let cap = capture(&lab(name));
+        let mut a = Analysis::open(&cap, AnalyzerConfig::default()).unwrap();
+        let mut want = String::new();
+        while let Some(ev) = a.next_event() {
+            match ev.unwrap() {
+                Event::Segment(_) => {}
+                Event::Connection(c) => {
+                    want += &c.explain(a.first_ts_ns().unwrap());
+                    want.push('\n');
+                }
+                Event::Report(r) => want += &r.explain(),
+            }
+        }
+        assert_eq!(
+            stdout(&["report".as_ref(), cap.as_os_str()]),
+            want,
+            "{name}"
+        );
+    }
 }

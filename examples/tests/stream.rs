@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{panicked, run, shared};
+use common::{panicked, run, testdata};
 use sha2::{Digest, Sha256};
 
 fn hex(b: &[u8]) -> String {

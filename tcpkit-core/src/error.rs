@@ -12,6 +12,36 @@ pub enum Error {
     /// Reading the input failed.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
+    /// An input, named as the user gave it (a path, `stdin`), could not be
+    /// opened or read further: `name: reason` (the reason names the frame
+    /// and byte offset when the capture is damaged).
+    #[error("{name}: {source}")]
+    Input {
+        /// The input's name.
+        name: String,
+        /// What went wrong.
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The capture error behind this error, if it is one (with its byte
+    /// offset, frame and reason).
+    pub fn capture(&self) -> Option<&CaptureError> {
+        match self {
+            Error::Capture(e) => Some(e),
+            Error::Input { source, .. } => source.capture(),
+            Error::Io(_) => None,
+        }
+    }
+
+    /// This error with the input's name in front.
+    pub fn named(self, name: &str) -> Self {
+        Error::Input {
+            name: name.to_string(),
+            source: Box::new(self),
+        }
+    }
 }
 
 /// Why a capture file cannot be read (further).

@@ -2,29 +2,57 @@
 //!
 //! Reads packet captures (pcap, pcapng) and explains every TCP connection in them.
 //!
+//! From a path to each connection's story, with [`Analysis`], the one driver:
+//!
+//! ```
+//! use tcpkit_core::{Analysis, Event, analysis::AnalyzerConfig};
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/demo.pcap");
+//! let mut analysis = Analysis::open(path, AnalyzerConfig::default())?; // "-": stdin
+//! while let Some(event) = analysis.next_event() {
+//!     match event? {
+//!         Event::Segment(row) => { let _facts = row.facts; } // each segment, as read
+//!         Event::Connection(c) => {                           // each connection, as it finishes:
+//!             println!("{:?}", c.handshake.outcome);          // codes and numbers (ns) ...
+//!             print!("{}", c.explain(analysis.first_ts_ns().unwrap_or(0))); // ... words on request
+//!         }
+//!         Event::Report(r) => println!("{} connections", r.connections), // last
+//!     }
+//! }
+//! # Ok::<(), tcpkit_core::Error>(())
+//! ```
+//!
 //! Data flows one way, in one pass:
 //!
 //! ```text
-//! bytes -> capture::{SliceReader, StreamReader} -> Packet<'a>
-//!       -> wire::decode -> Segment<'a>
-//!       -> analysis::Analyzer::observe -> SegmentFacts          (per segment, tshark's analysis)
-//!          analysis::Analyzer::pop_finished -> ConnectionRecord  (per finished connection,
-//!                                              with its analysis::story::ConnectionStory)
-//!          analysis::Analyzer::finish -> the rest + report::Report (capture-wide findings)
-//! reassembly::StreamReassembler / Follower: one direction's bytes, gaps reported
+//! source: path | "-" | io::Read | bytes | mmap | push(ts, link type, bytes)
+//!   -> capture::{StreamReader, BytesReader, SliceReader} -> Packet<'a>
+//!   -> wire::decode -> Segment<'a>      (Segment::analysable: decided once, for everyone)
+//!   -> analysis::Analyzer::observe -> SegmentFacts (per segment, tshark's analysis)
+//!      and the story of each connection (analysis::story)
+//!   -> report::Diagnostics -> report::Report (capture-wide findings)
+//!   Analysis (driver) drives it all and yields Event::Segment, Event::Connection, Event::Report
+//!   (a Connection: counters always, its analysis::story::Story when built)
+//! text: words for people (tcpdump lines, Connection::explain, Report::explain)
+//! reassembly::Follower: one direction's bytes, gaps reported (numbered by Analysis)
 //! ```
+//!
+//! Layering, one direction only: `capture -> wire -> flow -> analysis ->
+//! report -> driver -> text`; no module imports one to its right.
 //!
 //! Decoding borrows from the input (zero-copy); nothing allocates per packet in
 //! [`capture`] and [`wire`]. Memory is bounded by the connections alive at once.
-//! The core never prints: it returns plain structs that the command, the Python
-//! package and the C ABI render.
+//! Results are codes and numbers (times in integer nanoseconds); only [`text`]
+//! builds English, on request, for the command, the Python package and the C ABI.
 
 pub mod analysis;
 pub mod capture;
+pub mod driver;
 pub mod error;
 pub mod flow;
 pub mod reassembly;
 pub mod report;
+pub mod text;
 pub mod wire;
 
+pub use driver::{Analysis, Event, InputCounts, SegmentRow};
 pub use error::{CaptureError, DecodeError, Error};

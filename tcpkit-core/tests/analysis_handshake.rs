@@ -127,12 +127,15 @@ fn port_reuse_opens_the_next_connection() {
         r.an.pop_finished()
             .expect("the old connection is handed out");
     assert_eq!((old.conn.0, old.end), (0, EndReason::PortReused));
-    assert_eq!(old.syn.count, 1);
-    assert_eq!(old.syn_ack.first, Some(2));
-    assert_eq!(old.handshake_ack, Some(3));
-    assert_eq!(old.c2s.fin_frame, Some(4));
-    assert_eq!(old.s2c.fin_frame, Some(5));
-    assert_eq!(old.irtt_ns, Some(2_000));
+    assert_eq!(
+        (old.handshake.syn.count, old.handshake.syn.first),
+        (1, Some(1))
+    );
+    assert_eq!(old.handshake.syn_ack.first, Some(2));
+    assert_eq!(old.handshake.ack_frame, Some(3));
+    assert_eq!(old.fin_frame.c2s, Some(4));
+    assert_eq!(old.fin_frame.s2c, Some(5));
+    assert_eq!(old.handshake.irtt_ns, Some(2_000));
     // The server's answer belongs to the new connection too.
     let f = r.feed(11, &seg(S, C, 77, 5556, SYN | ACK, 1000, 0));
     assert_eq!((f.conn.0, f.seq, f.ack), (1, 0, 1));

@@ -178,7 +178,7 @@ fn closed_connections_are_handed_out_after_the_linger_time() {
     r.feed(3_000_000, &seg(("10.0.0.9", 1), S, 5, 0, SYN, 1000, 0));
     let rec = r.an.pop_finished().expect("closed and lingered");
     assert_eq!((rec.conn.0, rec.end), (0, EndReason::Closed));
-    assert_eq!(rec.c2s.rst_frame, Some(4));
+    assert_eq!(rec.rst_frame.c2s, Some(4));
     assert_eq!(r.an.live(), 1);
 }
 
@@ -244,7 +244,7 @@ fn a_retransmission_train_keeps_a_closed_connection_three_intervals() {
     // 13 s of silence: handed out.
     tick(&mut r, 17_000_012);
     let rec = r.an.pop_finished().expect("quiet three intervals");
-    assert_eq!(rec.s2c.retransmissions, 1);
+    assert_eq!(rec.retransmissions.s2c, 1);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod capture_support;
 
-use capture_support::{Trickle, read_slice, read_stream, shared};
+use capture_support::{Trickle, read_slice, read_stream, testdata};
 use tcpkit_core::error::CaptureErrorKind;
 
 fn rejects() -> Vec<(String, String)> {

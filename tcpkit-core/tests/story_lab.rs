@@ -8,6 +8,7 @@ mod story_support;
 
 use story_support::analyzer_facts::stories_from_analyzer;
 use story_support::*;
+use tcpkit_core::analysis::story::Caveat;
 
 #[test]
 fn every_lab_fact_end_to_end() {
@@ -43,19 +44,16 @@ fn accept_queue_overflow_seen_from_the_client() {
         .iter()
         .map(|x| x.as_f64().unwrap())
         .collect();
-    let t = f
+    let s = f.story.as_deref().unwrap();
+    let t = s
         .trains
         .iter()
         .find(|t| t.kind == tcpkit_core::analysis::story::TrainKind::Syn)
         .unwrap();
-    assert_eq!(t.times_s.len(), want.len());
-    assert!(
-        t.times_s
-            .iter()
-            .zip(&want)
-            .all(|(a, b)| (a - b).abs() < 0.003)
-    );
-    assert_eq!(f.inferred.tcp_syn_linear_timeouts, Some(4));
+    let got: Vec<f64> = t.offsets_ns().map(|x| x as f64 / 1e9).collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 0.003));
+    assert_eq!(s.inferred.tcp_syn_linear_timeouts, Some(4));
     assert_eq!(report.listeners[0].unanswered, 1);
 }
 
@@ -70,15 +68,18 @@ fn syn_retries_not_claimed_when_the_client_was_closing_everything() {
     let (flows, _) = stories_from_analyzer(&capture_of(&dir));
     let un = &fact(&m, "server_capture_unanswered_stream").unwrap()[0];
     let f = &flows[un["stream"].as_u64().unwrap() as usize];
-    assert_eq!(f.inferred.tcp_syn_retries, None);
-    assert_eq!(f.inferred.tcp_syn_linear_timeouts, Some(4));
+    let s = f.story.as_deref().unwrap();
+    assert_eq!(s.inferred.tcp_syn_retries, None);
+    assert_eq!(s.inferred.tcp_syn_linear_timeouts, Some(4));
     assert!(
-        f.inferred
+        s.inferred
             .caveats
             .iter()
-            .any(|c| c.contains("not inferred"))
+            .any(|c| matches!(c, Caveat::SynRetriesWithdrawn { .. }))
     );
-    assert!(f.notes.iter().any(|n| n.contains("not inferred")));
+    // ... and the words say so.
+    let said = tcpkit_core::text::notes(f);
+    assert!(said.iter().any(|n| n.contains("not inferred")), "{said:?}");
 }
 
 /// syn-cookies: each answer told apart by its own evidence, against the
@@ -147,4 +148,28 @@ fn syn_cookies_each_answer_by_its_evidence() {
     assert_eq!(l.cookie_connections, a.cookie_connections);
     let peak = fact(&m, "server_max_simultaneous_by_state").unwrap()["SYN-RECV"].as_u64();
     assert_eq!(Some(l.max_half_open), peak);
+    // The finding, with the kernel's numbers, and in words.
+    let f = report
+        .findings
+        .iter()
+        .find(|f| matches!(f, tcpkit_core::report::Finding::SynCookies { .. }))
+        .expect("a syn_cookies finding");
+    let tcpkit_core::report::Finding::SynCookies {
+        cookie_answers,
+        cookies_completed,
+        ..
+    } = *f
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (cookie_answers, cookies_completed),
+        (nstat("TcpExtSyncookiesSent"), nstat("TcpExtSyncookiesRecv"))
+    );
+    let text = tcpkit_core::text::finding(f);
+    let want = format!(
+        "SYN cookies in use: {} SYNs answered with a cookie",
+        nstat("TcpExtSyncookiesSent")
+    );
+    assert!(text.contains(&want), "{text}");
 }

@@ -14,7 +14,8 @@ fn every_lab_fact_with_tshark_segment_facts() {
     assert_every_lab_fact(stories_from_tshark);
 }
 
-/// The JSON names of `tcpkit flows --json` and `tcpkit report --json` (issue 4's contract).
+/// The JSON names of `tcpkit flows --json` and `tcpkit report --json` (issue 4's
+/// contract; issue 8: one record, times in integer ns, notes and findings as codes).
 #[cfg(feature = "serde")]
 #[test]
 fn json_field_names_follow_the_contract() {
@@ -40,6 +41,12 @@ fn json_field_names_follow_the_contract() {
         "implied_mtu",
         "window_scale",
         "retransmissions",
+        "zero_window",
+        "first_frame",
+        "last_frame",
+        "fin_frame",
+        "rst_frame",
+        "end",
         "trains",
         "rtt",
         "close",
@@ -57,10 +64,11 @@ fn json_field_names_follow_the_contract() {
         keys(&v["handshake"]),
         [
             "ack_frame",
-            "irtt",
+            "ack_ts_ns",
+            "irtt_ns",
             "outcome",
-            "syn_ack_frames",
-            "syn_frames"
+            "syn",
+            "syn_ack"
         ]
     );
     assert_eq!(v["handshake"]["outcome"], "established");
@@ -72,28 +80,27 @@ fn json_field_names_follow_the_contract() {
     let t = &v["trains"][0];
     assert_eq!(
         keys(t),
-        [
-            "dir",
-            "frames",
-            "intervals_s",
-            "kind",
-            "seq",
-            "times_s",
-            "verdict"
-        ]
+        ["dir", "frames", "kind", "seq", "ts_ns", "verdict"]
     );
     assert!(t["dir"] == "c2s" || t["dir"] == "s2c");
     assert_eq!(t["kind"], "fin");
     assert_eq!(
         keys(&v["rtt"]["c2s"]),
         [
-            "max", "median", "min", "p95", "rto", "rttvar", "samples", "srtt"
+            "max_ns",
+            "median_ns",
+            "min_ns",
+            "p95_ns",
+            "rto_ns",
+            "rttvar_ns",
+            "samples",
+            "srtt_ns"
         ]
     );
     assert_eq!(
         keys(&v["close"]),
         [
-            "duration_s",
+            "duration_ns",
             "first_fin_by",
             "half_close_left_open",
             "piggybacked",
@@ -104,7 +111,13 @@ fn json_field_names_follow_the_contract() {
     assert_eq!(v["close"]["first_fin_by"], "server");
     assert_eq!(keys(&v["states"]["client"][0]), ["state", "t_ns"]);
     assert_eq!(v["states"]["client"][1]["state"], "ESTABLISHED");
-    assert!(v["notes"].as_array().unwrap().iter().all(|n| n.is_string()));
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["code"].is_string())
+    );
     let r = serde_json::to_value(&report).unwrap();
     assert_eq!(keys(&r), ["connections", "findings", "listeners"]);
     assert_eq!(

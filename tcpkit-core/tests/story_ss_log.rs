@@ -9,7 +9,7 @@ mod story_support;
 use story_support::analyzer_facts::stories_from_analyzer;
 use story_support::tshark_facts::stories_from_tshark;
 use story_support::*;
-use tcpkit_core::analysis::story::ConnectionStory;
+use tcpkit_core::analysis::Connection;
 use tcpkit_core::analysis::story::{Side, ss};
 
 fn ep_str(e: tcpkit_core::flow::Endpoint) -> String {
@@ -83,7 +83,7 @@ fn ss_emulation_agrees_with_the_kernel_on_tshark_facts() {
     compare("tshark facts", &|d| stories_from_tshark(d).0);
 }
 
-fn compare(what: &str, stories: &dyn Fn(&std::path::Path) -> Vec<ConnectionStory>) {
+fn compare(what: &str, stories: &dyn Fn(&std::path::Path) -> Vec<Connection>) {
     let (mut n, mut same_state, mut same_timer, mut timer_n) = (0, 0, 0, 0);
     let mut diffs = Vec::new();
     for dir in scenarios() {
@@ -117,7 +117,7 @@ fn compare(what: &str, stories: &dyn Fn(&std::path::Path) -> Vec<ConnectionStory
                 same_state += 1;
                 if let (Some(tn), Some(l)) = (&timer, ours) {
                     timer_n += 1;
-                    if l.timer.name == tn
+                    if l.timer.kind.as_str() == tn
                         && (tn != "on" || retrans.is_none_or(|r| r == l.timer.retrans))
                     {
                         same_timer += 1;
@@ -125,7 +125,7 @@ fn compare(what: &str, stories: &dyn Fn(&std::path::Path) -> Vec<ConnectionStory
                         diffs.push(format!(
                             "{name} t={:.3} {ns} {local}: timer {tn},{retrans:?} vs ours {},{}",
                             (t - first) as f64 / 1e9,
-                            l.timer.name,
+                            l.timer.kind.as_str(),
                             l.timer.retrans
                         ));
                     }

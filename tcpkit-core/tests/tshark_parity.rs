@@ -13,9 +13,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use tcpkit_core::analysis::{AnalysisFlags, Analyzer, AnalyzerConfig};
-use tcpkit_core::capture::SliceReader;
-use tcpkit_core::wire::{self, TcpOption};
+use tcpkit_core::analysis::{AnalysisFlags, AnalyzerConfig};
+use tcpkit_core::wire::TcpOption;
+use tcpkit_core::{Analysis, Event};
 
 const FLAGS: [&str; 13] = [
     "retransmission",
@@ -122,15 +122,16 @@ struct Ours {
 /// Runs the analyzer over a capture. `None`: the capture cannot be read (yet).
 fn analyse(cap: &Path) -> Option<HashMap<u64, Ours>> {
     let bytes = std::fs::read(cap).ok()?;
-    let reader = SliceReader::new(&bytes).ok()?;
-    let mut an = Analyzer::new(AnalyzerConfig::default());
+    let mut a = Analysis::from_bytes(bytes, AnalyzerConfig::default()).ok()?;
     let mut out = HashMap::new();
-    for pkt in reader {
-        let Ok(pkt) = pkt else { break };
-        let Ok(Some(seg)) = wire::decode(&pkt) else {
+    while let Some(ev) = a.next_event() {
+        let Ok(Event::Segment(row)) = ev else {
             continue;
         };
-        let f = an.observe(pkt.frame, pkt.ts_ns, &seg);
+        let (pkt, seg) = (row.packet, row.segment);
+        let Some(f) = row.facts else {
+            continue;
+        };
         let mut o = Ours {
             conn: f.conn.0,
             seq: f.seq,
@@ -169,7 +170,6 @@ fn analyse(cap: &Path) -> Option<HashMap<u64, Ours>> {
             }
         }
         out.insert(pkt.frame, o);
-        while an.pop_finished().is_some() {}
     }
     Some(out)
 }

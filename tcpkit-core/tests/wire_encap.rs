@@ -6,7 +6,8 @@
 
 use std::path::Path;
 use tcpkit_core::capture::SliceReader;
-use tcpkit_core::wire::{self, Encapsulation, Layer, RenderOptions, Renderer};
+use tcpkit_core::text::{RenderOptions, Renderer};
+use tcpkit_core::wire::{self, Encapsulation, Layer};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/corpus/tcpdump");
 

@@ -1,57 +1,54 @@
-//! Opening a capture and turning reader errors into one-line messages.
-//!
-//! The one place that knows how a capture file is read: streaming, with a
-//! bounded buffer (a capture of any size needs a few hundred KiB).
+//! Opening a capture for a command: through [`Analysis`], the one driver
+//! (`-` reads standard input), and turning its errors into one-line messages.
 
 use super::CliError;
-use std::fs::File;
 use std::path::Path;
-use tcpkit_core::capture::{self, Packet, PacketSource, StreamReader};
+use tcpkit_core::analysis::{AnalyzerConfig, Connection};
+use tcpkit_core::report::Report;
+use tcpkit_core::{Analysis, Event};
 
-/// A capture open for reading.
-#[derive(Debug)]
-pub struct Capture {
-    /// The path as the user gave it (for messages).
-    pub name: String,
-    reader: StreamReader<File>,
-    failed: bool,
+/// The lab's handshake-close capture, shipped with the command (`tcpkit report`
+/// with no argument).
+pub const DEMO: &[u8] = include_bytes!("../../data/demo.pcap");
+
+/// Opens the capture at `path` (`-`: standard input) for analysis with `cfg`;
+/// an unreadable file or a header libpcap would refuse is an error naming the
+/// file and the reason.
+pub fn open(path: &Path, cfg: AnalyzerConfig) -> Result<Analysis, CliError> {
+    Analysis::open(path, cfg).map_err(input)
 }
 
-impl Capture {
-    /// Opens the file and checks its header; an unreadable file or a header
-    /// libpcap would refuse is an error naming the file and the reason.
-    pub fn open(path: &Path) -> Result<Self, CliError> {
-        let name = path.display().to_string();
-        let reader = capture::open(path).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
-        Ok(Self {
-            name,
-            reader,
-            failed: false,
-        })
-    }
+/// The demo capture shipped with the command.
+pub fn demo(cfg: AnalyzerConfig) -> Result<Analysis, CliError> {
+    Analysis::from_bytes(DEMO, cfg).map_err(input)
+}
 
-    /// The next packet in file order, or the error (naming the file, the frame
-    /// and byte offset and the reason) at the first damage; then `None`.
-    pub fn next_packet(&mut self) -> Option<Result<Packet<'_>, CliError>> {
-        if self.failed {
-            return None;
-        }
-        match self.reader.next_packet()? {
-            Ok(p) => Some(Ok(p)),
-            Err(e) => {
-                self.failed = true;
-                Some(Err(CliError::Input(format!("{}: {e}", self.name))))
-            }
-        }
-    }
+/// A core error as the command reports it (it names the input, the frame and
+/// byte offset, and the reason).
+pub fn input(e: tcpkit_core::Error) -> CliError {
+    CliError::Input(e.to_string())
+}
 
-    /// Timestamps of interface `iface` are finer than microseconds (pcap's
-    /// nanosecond magic, pcapng's `if_tsresol`): print nine fraction digits,
-    /// as tcpdump does for nanosecond captures.
-    pub fn nanosecond(&self, iface: u32) -> bool {
-        self.reader
-            .interfaces()
-            .get(iface as usize)
-            .is_some_and(|i| i.tsresol.units_per_second() > 1_000_000)
+/// What the story commands take from the analysis (segments skipped).
+#[derive(Debug)]
+pub enum Outcome {
+    /// A finished connection.
+    Connection(Box<Connection>),
+    /// The capture-wide report (last).
+    Report(Box<Report>),
+    /// The input is damaged (named, with frame, byte offset and reason):
+    /// what follows is what the analysis had not yet handed out.
+    Damage(CliError),
+}
+
+/// The next connection or report of `a` (its segments skipped), `None` at the end.
+pub fn next(a: &mut Analysis) -> Option<Outcome> {
+    loop {
+        return Some(match a.next_event()? {
+            Ok(Event::Segment(_)) => continue,
+            Ok(Event::Connection(c)) => Outcome::Connection(c),
+            Ok(Event::Report(r)) => Outcome::Report(r),
+            Err(e) => Outcome::Damage(input(e)),
+        });
     }
 }

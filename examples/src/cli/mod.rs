@@ -11,8 +11,6 @@ pub mod output;
 pub mod report;
 pub mod segments;
 pub mod ss;
-pub mod stories;
-pub mod story_text;
 pub mod stream;
 
 use clap::{Parser, Subcommand};

@@ -1,11 +1,14 @@
-//! `tcpkit report`: each connection's story in words and numbers, then the
-//! capture-wide findings; `--json` prints the capture-wide part as one object.
-//! With no capture it reports on the demo capture shipped with the command.
+//! `tcpkit report`: each connection's story in words and numbers, printed as
+//! each connection finishes, then the capture-wide findings; `--json` prints
+//! the capture-wide part as one object. With no capture it reports on the
+//! demo capture shipped with the command; `-` reads standard input.
 
+use super::CliError;
+use super::input::{self, Outcome};
 use super::output::Output;
-use super::story_text::{connection_block, report_block};
-use super::{CliError, stories};
 use std::path::PathBuf;
+use tcpkit_core::analysis::AnalyzerConfig;
+use tcpkit_core::text::{connection_block, report_block};
 
 /// Arguments of `tcpkit report`.
 #[derive(Debug, clap::Args)]
@@ -13,36 +16,50 @@ pub struct Args {
     /// The capture-wide part as one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// The capture file (pcap or pcapng); the demo capture when absent.
+    /// The capture file (pcap or pcapng); `-` reads standard input; the demo
+    /// capture when absent.
     pub capture: Option<PathBuf>,
 }
 
 /// Runs `tcpkit report`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let l = match &args.capture {
-        Some(p) => stories::load_path(p, !args.json)?,
-        None => stories::load_demo(!args.json)?,
+    let cfg = AnalyzerConfig::default();
+    let mut a = match &args.capture {
+        Some(p) => input::open(p, cfg)?,
+        None => input::demo(cfg)?,
     };
-    if args.json {
-        let mut s =
-            serde_json::to_string(&l.report).map_err(|e| CliError::Input(format!("JSON: {e}")))?;
-        s.push('\n');
-        return out.write(s.as_bytes());
-    }
-    let t0 = l.first_ts_ns.unwrap_or(0);
     let mut s = String::with_capacity(4096);
-    if args.capture.is_none() {
+    if args.capture.is_none() && !args.json {
         s.push_str("(the demo capture: the lab's handshake-close, taken on the server)\n\n");
     }
-    for f in &l.flows {
-        connection_block(&mut s, f, t0);
-        s.push('\n');
+    let mut damage = None;
+    while let Some(ev) = input::next(&mut a) {
+        match ev {
+            Outcome::Damage(e) => {
+                damage.get_or_insert(e);
+            }
+            Outcome::Connection(rec) => {
+                if !args.json && rec.story.is_some() {
+                    connection_block(&mut s, &rec, a.first_ts_ns().unwrap_or(0));
+                    s.push('\n');
+                }
+            }
+            Outcome::Report(r) => {
+                if args.json {
+                    s = serde_json::to_string(&r)
+                        .map_err(|e| CliError::Input(format!("JSON: {e}")))?;
+                    s.push('\n');
+                } else {
+                    report_block(&mut s, &r);
+                }
+            }
+        }
         out.write(s.as_bytes())?;
         s.clear();
         if out.is_closed() {
-            return Ok(());
+            break;
         }
     }
-    report_block(&mut s, &l.report);
-    out.write(s.as_bytes())
+    out.flush()?;
+    damage.map_or(Ok(()), Err)
 }

@@ -4,31 +4,28 @@
 //! Packets that are not TCP are skipped (tcpdump would print them; we print
 //! TCP only); packets that do not decode are skipped and counted (`--stats`).
 //!
-//! With `--json` every segment also goes through the per-segment analysis
-//! ([`Analyzer`]) and its object carries the analysis fields
-//! ([`json::write_facts`]). A segment whose TCP header is shorter than the
-//! 20 bytes of a minimal header (data offset below 5, RFC 9293 3.1 "The TCP
-//! header ... Data Offset (4 bits): the number of 32-bit words in the TCP
-//! header", or cut by the snaplen before byte 20) cannot be analysed: its
-//! flags, window or data offset are not known. tshark stops at it too (it
-//! shows the ports and no `tcp.stream`), so the analysis never sees it (it
-//! opens no connection number), `--json` writes no object for it, and it is
-//! counted (`--stats`: "header too short"). The text lines show it as tcpdump
-//! does.
+//! Everything is read through [`Analysis`], the one driver. With `--json`
+//! every segment also goes through the per-segment analysis and its object
+//! carries the analysis fields ([`json::write_facts`]). A segment whose TCP
+//! header is shorter than the 20 bytes of a minimal header cannot be analysed
+//! ([`Segment::analysable`](tcpkit_core::wire::Segment::analysable), decided
+//! in the core for every command): it opens no connection number, `--json`
+//! writes no object for it, and it is counted (`--stats`: "header too
+//! short"). The text lines show it as tcpdump does.
 //!
 //! Two modes write no segments, for benchmarks and quick counts:
 //! `--count` reads and decodes only; `--analyze-only` also runs the analysis.
 //! Both print their counts on stdout.
 
-use super::input::Capture;
+use super::input;
 use super::output::Output;
 use super::{CliError, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use tcpkit_core::analysis::{AnalysisFlags, Analyzer, AnalyzerConfig};
-use tcpkit_core::wire::{
-    self, HEADER_LEN, RenderOptions, Renderer, Segment, write_decimal, write_timestamp,
-};
+use tcpkit_core::analysis::{AnalysisFlags, AnalyzerConfig};
+use tcpkit_core::text::{RenderOptions, Renderer, write_timestamp};
+use tcpkit_core::wire::{self, write_decimal};
+use tcpkit_core::{Analysis, Event};
 
 /// Arguments of `tcpkit segments`.
 #[derive(Debug, clap::Args)]
@@ -62,41 +59,17 @@ pub struct Args {
     /// the library's, 10).
     #[arg(long, value_name = "SECS")]
     pub closed_linger: Option<f64>,
-    /// The capture file (pcap or pcapng).
+    /// The capture file (pcap or pcapng); `-` reads standard input.
     pub capture: PathBuf,
-}
-
-/// What the pass saw.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
-    /// Packet records read.
-    pub packets: u64,
-    /// TCP segments written.
-    pub tcp: u64,
-    /// Packets that decoded to something other than TCP.
-    pub not_tcp: u64,
-    /// Packets that could not be decoded.
-    pub decode_errors: u64,
-    /// TCP segments whose header is shorter than 20 bytes (data offset below
-    /// 5, or cut before byte 20): not analysed, no JSON object.
-    pub short_header: u64,
-}
-
-/// Can this segment be analysed? Its 20-byte fixed header must be there and
-/// its data offset at least 5 (see the module doc).
-pub fn analysable(seg: &Segment<'_>) -> bool {
-    usize::from(seg.header_captured) >= HEADER_LEN && usize::from(seg.header_len) >= HEADER_LEN
 }
 
 /// Runs `tcpkit segments`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let mut cap = Capture::open(&args.capture)?;
     let mut renderer = Renderer::new(RenderOptions {
         verbose: args.verbose,
         absolute: args.absolute,
         ..RenderOptions::default()
     });
-    let mut stats = Stats::default();
     let analyse = args.json || args.analyze_only;
     // Per-segment facts only: the connection stories are `flows`' and `report`'s.
     let mut cfg = AnalyzerConfig {
@@ -121,61 +94,28 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             *field = (secs * 1e9) as u64;
         }
     }
-    let mut analyzer = analyse.then(|| Analyzer::new(cfg));
+    let mut a: Analysis = input::open(&args.capture, cfg)?.analyse(analyse);
     // Segments carrying each analysis flag (`--analyze-only`), by bit.
     let mut flag_counts = [0u64; 32];
     // Reused for every segment: no allocation per segment once they are grown.
     let (mut head, mut body) = (String::with_capacity(64), String::with_capacity(512));
-    let result = loop {
-        let Some(item) = cap.next_packet() else {
-            break Ok(());
-        };
-        let p = match item {
-            Ok(p) => p,
-            Err(e) => break Err(e),
-        };
-        stats.packets += 1;
-        let (frame, ts_ns, iface) = (p.frame, p.ts_ns, p.interface);
-        // Only the text lines print the encapsulation; the other modes take
-        // the plain (faster) decoder.
-        let mut layers = wire::Encapsulation::new();
-        let decoded = if args.json || args.count || args.analyze_only {
-            wire::decode(&p)
-        } else {
-            wire::decode_layers(&p, &mut layers)
-        };
-        let seg = match decoded {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                stats.not_tcp += 1;
-                continue;
-            }
-            Err(_) => {
-                stats.decode_errors += 1;
+    let mut damage = None;
+    while let Some(ev) = a.next_event() {
+        // Matched by reference: the row is large, moving it costs.
+        let row = match &ev {
+            Ok(Event::Segment(row)) => row,
+            Ok(_) => continue,
+            Err(e) => {
+                damage = Some(CliError::Input(e.to_string()));
                 continue;
             }
         };
-        stats.tcp += 1;
-        let ok = analysable(&seg);
-        if !ok {
-            stats.short_header += 1;
-        }
         if args.count {
             continue;
         }
-        let facts = match analyzer.as_mut() {
-            Some(an) if ok => {
-                let f = an.observe(frame, ts_ns, &seg);
-                // Finished connections are not reported here; dropping them
-                // keeps memory bounded by the connections alive at once.
-                while an.pop_finished().is_some() {}
-                Some(f)
-            }
-            Some(_) => continue,
-            None => None,
-        };
+        let (frame, ts_ns, iface) = (row.packet.frame, row.packet.ts_ns, row.packet.interface);
         if args.analyze_only {
-            if let Some(f) = facts {
+            if let Some(f) = row.facts {
                 let mut bits = f.flags.0;
                 while bits != 0 {
                     flag_counts[bits.trailing_zeros() as usize] += 1;
@@ -191,8 +131,20 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         let mut split = 0;
         // Writing into a String cannot fail.
         let _ = if args.json {
-            json::write_segment(&mut body, frame, ts_ns, &seg, facts.as_ref(), |_| Ok(()))
+            let Some(facts) = row.facts else {
+                // Not analysable: no object (see the module doc).
+                continue;
+            };
+            json::write_segment(&mut body, frame, ts_ns, &row.segment, Some(&facts), |_| {
+                Ok(())
+            })
         } else {
+            // Only the text lines print the encapsulation: decoded again,
+            // with its layers (the driver takes the plain, faster decoder).
+            let mut layers = wire::Encapsulation::new();
+            let Ok(Some(seg)) = wire::decode_layers(&row.packet, &mut layers) else {
+                continue;
+            };
             // tcpdump prints the tunnel headers before the inner packet: on
             // the same line without -v, on a line of its own (here with the
             // frame's lead again) with -v.
@@ -207,7 +159,10 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         if !args.json {
             // The packet is no longer borrowed: the reader can be asked about
             // the packet's interface (its IDB may have come just before it).
-            let nanos = cap.nanosecond(iface);
+            let nanos = a
+                .interfaces()
+                .get(iface as usize)
+                .is_some_and(|i| i.tsresol.units_per_second() > 1_000_000);
             // tcpdump -# pads the number to five columns.
             let digits = frame.checked_ilog10().unwrap_or(0) as usize + 1;
             head.extend(std::iter::repeat_n(' ', 5usize.saturating_sub(digits)));
@@ -224,16 +179,17 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         out.write(body.as_bytes().get(split..).unwrap_or_default())?;
         // Once the reader of our output is gone, stop unless counts were asked for.
         if out.is_closed() && !args.stats {
-            break Ok(());
+            break;
         }
-    };
+    }
+    let stats = a.counts();
     if args.count || args.analyze_only {
         let mut line = format!(
             "packets {} tcp {} not_tcp {} not_decodable {}",
-            stats.packets, stats.tcp, stats.not_tcp, stats.decode_errors
+            stats.packets, stats.tcp, stats.not_tcp, stats.undecodable
         );
-        if let Some(an) = analyzer {
-            let st = an.finish().stats;
+        if args.analyze_only {
+            let st = a.stats();
             let _ = write!(
                 line,
                 " header_too_short {} connections {} peak_live {} evicted {} reopened {}",
@@ -253,13 +209,13 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     if args.stats {
         eprintln!(
             "tcpkit: {}: {} packets, {} TCP segments, {} not TCP, {} not decodable, {} header too short to analyse",
-            cap.name,
+            a.name(),
             stats.packets,
             stats.tcp,
             stats.not_tcp,
-            stats.decode_errors,
+            stats.undecodable,
             stats.short_header
         );
     }
-    result
+    damage.map_or(Ok(()), Err)
 }

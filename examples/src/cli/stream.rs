@@ -3,17 +3,19 @@
 //! stderr, never glued silently.
 
 use super::CliError;
-use super::input::Capture;
+use super::input;
 use super::output::Output;
 use std::io;
 use std::path::PathBuf;
+use tcpkit_core::Event;
+use tcpkit_core::analysis::AnalyzerConfig;
 use tcpkit_core::flow::Direction;
 use tcpkit_core::reassembly::{ConnSelector, Follower, ReassemblyConfig};
 
 /// Arguments of `tcpkit stream`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The capture file (pcap or pcapng).
+    /// The capture file (pcap or pcapng); `-` reads standard input.
     pub capture: PathBuf,
     /// The connection number (as `tcpkit flows` and tshark's `tcp.stream` count).
     pub conn: u64,
@@ -52,7 +54,12 @@ impl io::Write for Sink<'_> {
 
 /// Runs `tcpkit stream`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let mut cap = Capture::open(&args.capture)?;
+    // Stories off: the analysis only numbers the connections.
+    let cfg = AnalyzerConfig {
+        story: false,
+        ..AnalyzerConfig::default()
+    };
+    let mut a = input::open(&args.capture, cfg)?;
     let dir = match args.dir {
         Dir::C2s => Direction::ClientToServer,
         Dir::S2c => Direction::ServerToClient,
@@ -63,21 +70,23 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         ReassemblyConfig::default(),
     );
     let write_err = |e: io::Error| CliError::Input(format!("writing the stream: {e}"));
-    while let Some(packet) = cap.next_packet() {
-        match packet {
-            Ok(p) => follower
-                .push_packet(&p, &mut Sink(out))
-                .map_err(write_err)?,
-            Err(e) => {
-                // Everything before the damage is out; then the error.
-                out.flush()?;
-                return Err(e);
+    // On damage: what the capture held before it is written (with the gaps
+    // listed), then the error.
+    let mut damage = None;
+    while let Some(ev) = a.next_event() {
+        match ev {
+            Ok(Event::Segment(row)) => {
+                follower.push_row(&row, &mut Sink(out)).map_err(write_err)?
             }
+            Ok(_) => {}
+            Err(e) => damage = Some(input::input(e)),
         }
     }
-    let summary = follower
-        .finish(&mut Sink(out))
-        .map_err(|e| CliError::Input(format!("{}: {e}", cap.name)))?;
+    follower.note_input(a.counts());
+    let summary = match follower.finish(&mut Sink(out)) {
+        Ok(s) => s,
+        Err(e) => return Err(damage.unwrap_or(CliError::Input(format!("{}: {e}", a.name())))),
+    };
     let shown = if args.all_gaps {
         summary.gaps.len()
     } else {
@@ -94,5 +103,6 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             summary.bytes_written
         );
     }
-    Ok(())
+    out.flush()?;
+    damage.map_or(Ok(()), Err)
 }

@@ -1,10 +1,11 @@
-//! The driver: segments in, [`SegmentFacts`] and finished connections out.
+//! The engine: segments in, [`SegmentFacts`] and finished connections out
+//! ([`Analysis`](crate::Analysis) drives it over a capture).
 
 use super::SegmentFacts;
-use super::connection::{Connection, ConnectionRecord, EndReason, Opening};
+use super::connection::{Connection as State, Opening};
 use super::story::StoryBuilder;
+use super::{Connection, EndReason};
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
-use crate::report::{Diagnostics, Report};
 use crate::wire::Segment;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
@@ -43,9 +44,10 @@ pub struct AnalyzerConfig {
     /// Cap on the unacknowledged segments remembered per direction (tshark's
     /// `TCP_MAX_UNACKED_SEGMENTS`, 10,000).
     pub max_unacked: usize,
-    /// Build each connection's story ([`ConnectionRecord::story`]) and the
-    /// capture-wide [`Report`] (default on). Off, only the per-segment facts
-    /// and the counters of the record are computed, which is cheaper.
+    /// Build each connection's story ([`Connection::story`]) and (in
+    /// [`Analysis`](crate::Analysis)) the capture-wide report (default on).
+    /// Off, only the per-segment facts and the counters of the record are
+    /// computed, which is cheaper.
     pub story: bool,
 }
 
@@ -98,15 +100,14 @@ struct Tomb {
 #[derive(Debug)]
 pub struct Finished {
     /// Every connection not yet handed out, in connection-number order.
-    pub connections: Vec<ConnectionRecord>,
+    pub connections: Vec<Connection>,
     /// Counters of the run.
     pub stats: AnalyzerStats,
-    /// Capture-wide findings over every connection handed out during the run
-    /// (when [`AnalyzerConfig::story`] is on).
-    pub report: Option<Report>,
 }
 
-/// The one driver of the per-segment analysis.
+/// The per-segment analysis and the connection table. Feed it only
+/// segments that [`Segment::analysable`] accepts ([`Analysis`](crate::Analysis)
+/// does; it is the one driver, use it rather than this).
 ///
 /// Push segments in capture order with [`Analyzer::observe`]; take the
 /// connections that are over with [`Analyzer::pop_finished`] as you go (memory
@@ -115,14 +116,13 @@ pub struct Finished {
 #[derive(Debug)]
 pub struct Analyzer {
     cfg: AnalyzerConfig,
-    table: Table<Connection>,
-    ready: VecDeque<ConnectionRecord>,
+    table: Table<State>,
+    ready: VecDeque<Connection>,
     next_id: u64,
     now: i64,
     next_sweep: i64,
     stats: AnalyzerStats,
     scratch: Vec<(i64, u32)>,
-    diagnostics: Option<Diagnostics>,
     /// 4-tuples of connections handed out, for [`AnalyzerConfig::linger_ns`].
     tombs: HashMap<FlowKey, Tomb, FastHashBuilder>,
     /// Finished connections by the earliest time they may be handed out:
@@ -149,7 +149,6 @@ impl Analyzer {
             next_sweep: i64::MIN,
             stats: AnalyzerStats::default(),
             scratch: Vec::new(),
-            diagnostics: cfg.story.then(Diagnostics::new),
             tombs: HashMap::with_hasher(FastHashBuilder::default()),
             due: BinaryHeap::new(),
             sweeps: 0,
@@ -203,7 +202,7 @@ impl Analyzer {
                     && t.until > self.now
                 {
                     // The 4-tuple of a connection already handed out: a port
-                    // reuse by tshark's rule (see `Connection::is_reuse`), or
+                    // reuse by tshark's rule (see `State::is_reuse`), or
                     // a late segment that tshark would give the old number.
                     let side = usize::from(!src_is_lo);
                     if seg.flags.syn() && t.base[side].is_some_and(|b| b != seg.seq.0) {
@@ -225,15 +224,12 @@ impl Analyzer {
                     let o = Opening {
                         id,
                         src_is_lo,
-                        src,
-                        dst,
-                        frame,
                         ts: ts_ns,
                         max_unacked,
                     };
                     c.start(o, seg);
                     if self.cfg.story {
-                        c.story = Some(Box::new(StoryBuilder::new(id)));
+                        c.story = Some(Box::new(StoryBuilder::new()));
                     }
                 }
                 (s, true)
@@ -274,7 +270,7 @@ impl Analyzer {
 
     /// The next connection that is over (closed and lingered, idle, evicted or
     /// replaced by port reuse), if any.
-    pub fn pop_finished(&mut self) -> Option<ConnectionRecord> {
+    pub fn pop_finished(&mut self) -> Option<Connection> {
         self.ready.pop_front()
     }
 
@@ -289,8 +285,7 @@ impl Analyzer {
             .filter_map(|s| self.table.get(s).map(|c| (c.id, s)))
             .collect();
         slots.sort_unstable();
-        let mut connections: Vec<ConnectionRecord> =
-            Vec::with_capacity(self.ready.len() + slots.len());
+        let mut connections: Vec<Connection> = Vec::with_capacity(self.ready.len() + slots.len());
         connections.extend(self.ready.drain(..));
         // Records handed out but not taken are older than every live
         // connection only when they were taken in order; sort only then.
@@ -307,11 +302,7 @@ impl Analyzer {
                 } else {
                     EndReason::EndOfCapture
                 };
-                let record = c.record(end, now);
-                if let (Some(d), Some(story)) = (self.diagnostics.as_mut(), record.story.as_ref()) {
-                    d.add(story);
-                }
-                connections.push(record);
+                connections.push(c.record(end, now));
             }
             self.table.remove(s);
         }
@@ -321,7 +312,6 @@ impl Analyzer {
         Finished {
             connections,
             stats: self.stats,
-            report: self.diagnostics.map(Diagnostics::finish),
         }
     }
 
@@ -349,11 +339,7 @@ impl Analyzer {
                     },
                 );
             }
-            let record = c.record(end, now);
-            if let (Some(d), Some(story)) = (self.diagnostics.as_mut(), record.story.as_ref()) {
-                d.add(story);
-            }
-            self.ready.push_back(record);
+            self.ready.push_back(c.record(end, now));
         }
         self.table.remove(slot);
     }

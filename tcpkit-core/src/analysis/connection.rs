@@ -1,168 +1,17 @@
-//! One connection: both directions' state, tshark's per-segment rules, and the
-//! owned summary ([`ConnectionRecord`]) handed out when it ends.
+//! One connection: both directions' state and tshark's per-segment rules; the
+//! record ([`Connection`](super::Connection)) handed out when it ends.
 //!
 //! The rules of [`Connection::observe`] follow Wireshark's
 //! `tcp_analyze_sequence_number()` (packet-tcp.c) in its order of decisions;
 //! each step's comment names the tshark flag it decides.
 
 use super::half::{Acked, Half, Unacked};
-use super::story::{ConnectionStory, StoryBuilder};
+use super::record::{EndReason, SynOptions, Tally};
+use super::story::StoryBuilder;
 use super::window::{self, Scale};
-use super::{AnalysisFlags as F, SegmentFacts, WindowScale};
-use crate::flow::{ConnId, Direction, Endpoint, Slot};
+use super::{AnalysisFlags as F, SegmentFacts};
+use crate::flow::{ConnId, Direction, Slot};
 use crate::wire::{Segment, TcpFlags, TcpOption};
-
-/// Options a side put in its SYN (or SYN-ACK).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct SynOptions {
-    /// Maximum segment size (RFC 9293 3.7.1).
-    pub mss: Option<u16>,
-    /// Window scale shift count as sent, not clamped (RFC 7323 2.2); `None` if absent.
-    pub wscale: Option<u8>,
-    /// SACK permitted (RFC 2018).
-    pub sack_perm: bool,
-    /// Timestamps option present (RFC 7323 3).
-    pub timestamps: bool,
-    /// TCP Fast Open option present, cookie or cookie request (RFC 7413).
-    pub tfo: bool,
-    /// Multipath TCP option present (RFC 8684).
-    pub mptcp: bool,
-}
-
-impl SynOptions {
-    /// Notes what one option says (options that are not SYN options are ignored).
-    pub fn note(&mut self, opt: &TcpOption<'_>) {
-        match *opt {
-            TcpOption::Mss(v) => self.mss = Some(v),
-            TcpOption::WindowScale(s) => self.wscale = Some(s),
-            TcpOption::SackPermitted => self.sack_perm = true,
-            TcpOption::Timestamps { .. } => self.timestamps = true,
-            TcpOption::FastOpen { .. } => self.tfo = true,
-            TcpOption::Mptcp { .. } => self.mptcp = true,
-            _ => {}
-        }
-    }
-
-    /// The SYN options of a segment (up to a malformed option, which ends the list).
-    pub fn of(seg: &Segment<'_>) -> Self {
-        let mut o = Self::default();
-        for opt in seg.options.iter().flatten() {
-            o.note(&opt);
-        }
-        o
-    }
-}
-
-/// First and last frame of a repeated segment kind, and how many were seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct FrameRun {
-    /// First frame.
-    pub first: Option<u64>,
-    /// Last frame.
-    pub last: Option<u64>,
-    /// Number of frames.
-    pub count: u32,
-}
-
-impl FrameRun {
-    fn push(&mut self, frame: u64) {
-        self.first.get_or_insert(frame);
-        self.last = Some(frame);
-        self.count = self.count.saturating_add(1);
-    }
-}
-
-/// Per-direction totals of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct DirectionStats {
-    /// Segments sent.
-    pub packets: u64,
-    /// Payload bytes sent (on the wire, including retransmissions).
-    pub bytes: u64,
-    /// Segments tshark calls a retransmission (plain, fast or spurious).
-    pub retransmissions: u64,
-    /// Options of this side's SYN (the client's SYN or the server's SYN-ACK), if seen.
-    pub syn_options: Option<SynOptions>,
-    /// Window scale in force for this side at the end.
-    pub window_scale: WindowScale,
-    /// First frame with FIN from this side.
-    pub fin_frame: Option<u64>,
-    /// First frame with RST from this side.
-    pub rst_frame: Option<u64>,
-}
-
-impl Default for DirectionStats {
-    fn default() -> Self {
-        Self {
-            packets: 0,
-            bytes: 0,
-            retransmissions: 0,
-            syn_options: None,
-            window_scale: WindowScale::Unknown,
-            fin_frame: None,
-            rst_frame: None,
-        }
-    }
-}
-
-/// Why a connection was handed out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub enum EndReason {
-    /// Both FINs or a RST were seen, and the linger time passed.
-    Closed,
-    /// No segment for longer than the idle timeout.
-    Idle,
-    /// Evicted because the table was full (the oldest idle connections go first).
-    Evicted,
-    /// A new SYN reused the 4-tuple and opened the next connection.
-    PortReused,
-    /// Still open at the end of the capture.
-    EndOfCapture,
-}
-
-/// Everything known about one connection when it is handed out. Plain owned data.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct ConnectionRecord {
-    /// tshark's `tcp.stream`.
-    pub conn: ConnId,
-    /// The side that sent the first SYN (with none seen: the first sender).
-    pub client: Endpoint,
-    /// The other side.
-    pub server: Endpoint,
-    /// No SYN was seen at the start: the capture began mid-connection.
-    pub midstream: bool,
-    /// First and last frame.
-    pub first_frame: u64,
-    /// Last frame.
-    pub last_frame: u64,
-    /// Time of the first segment, ns since the epoch.
-    pub first_ts_ns: i64,
-    /// Time of the last segment.
-    pub last_ts_ns: i64,
-    /// Client to server totals.
-    pub c2s: DirectionStats,
-    /// Server to client totals.
-    pub s2c: DirectionStats,
-    /// SYN segments (SYN without ACK) from the client.
-    pub syn: FrameRun,
-    /// SYN-ACK segments from the server.
-    pub syn_ack: FrameRun,
-    /// The client's first ACK completing the handshake.
-    pub handshake_ack: Option<u64>,
-    /// tshark's `initial_rtt`: most recent SYN to the first ACK, ns.
-    pub irtt_ns: Option<u64>,
-    /// Why it was handed out.
-    pub end: EndReason,
-    /// The connection's story (states, trains, RTT/RTO, close, notes), when
-    /// [`AnalyzerConfig::story`](super::AnalyzerConfig::story) is on. Boxed:
-    /// the record stays small (about 350 bytes) when it is moved or kept.
-    pub story: Option<Box<ConnectionStory>>,
-}
 
 /// The state of one connection.
 #[derive(Debug)]
@@ -170,22 +19,14 @@ pub(crate) struct Connection {
     pub id: ConnId,
     /// Endpoint a lower in the flow key is the client.
     pub client_is_lo: bool,
-    pub client: Endpoint,
-    pub server: Endpoint,
-    pub midstream: bool,
     pub halves: [Half; 2],
-    pub stats: [DirectionStats; 2],
-    pub syn: FrameRun,
-    pub syn_ack: FrameRun,
-    pub handshake_ack: Option<u64>,
+    /// The record's counters.
+    pub tally: Tally,
     /// Time of the most recent SYN (tshark's `ts_mru_syn`), 0 = none.
     mru_syn: i64,
     mru_syn_set: bool,
     /// tshark's `ts_first_rtt`; 0 = not (yet) known, as in tshark.
     irtt: u64,
-    pub first_frame: u64,
-    pub last_frame: u64,
-    pub first_ts: i64,
     pub last_ts: i64,
     /// When the connection became finished (both FINs or a RST).
     pub finished_at: Option<i64>,
@@ -203,27 +44,14 @@ pub(crate) struct Connection {
 
 impl Default for Connection {
     fn default() -> Self {
-        let unspecified = Endpoint {
-            ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-            port: 0,
-        };
         Self {
             id: ConnId(0),
             client_is_lo: true,
-            client: unspecified,
-            server: unspecified,
-            midstream: false,
             halves: [Half::default(), Half::default()],
-            stats: [DirectionStats::default(); 2],
-            syn: FrameRun::default(),
-            syn_ack: FrameRun::default(),
-            handshake_ack: None,
+            tally: Tally::default(),
             mru_syn: 0,
             mru_syn_set: false,
             irtt: 0,
-            first_frame: 0,
-            last_frame: 0,
-            first_ts: 0,
             last_ts: 0,
             finished_at: None,
             retx_gap: 0,
@@ -256,9 +84,6 @@ pub(crate) struct Opening {
     pub id: ConnId,
     /// The first segment's source is the key's lower endpoint.
     pub src_is_lo: bool,
-    pub src: Endpoint,
-    pub dst: Endpoint,
-    pub frame: u64,
     pub ts: i64,
     /// Cap on each direction's unacked list.
     pub max_unacked: usize,
@@ -355,9 +180,6 @@ impl Connection {
         let Opening {
             id,
             src_is_lo,
-            src,
-            dst,
-            frame,
             ts,
             max_unacked,
         } = o;
@@ -366,23 +188,12 @@ impl Connection {
         }
         // A SYN-ACK's receiver is the client; otherwise the first sender is.
         let synack = seg.flags.syn() && seg.flags.ack();
-        let (client, server, client_is_lo) = if synack {
-            (dst, src, !src_is_lo)
-        } else {
-            (src, dst, src_is_lo)
-        };
-        let midstream = !seg.flags.syn();
+        let client_is_lo = if synack { !src_is_lo } else { src_is_lo };
         let halves = std::mem::take(&mut self.halves);
         *self = Self {
             id,
             client_is_lo,
-            client,
-            server,
-            midstream,
             halves,
-            first_frame: frame,
-            last_frame: frame,
-            first_ts: ts,
             last_ts: ts,
             max_unacked,
             ..Self::default()
@@ -416,9 +227,11 @@ impl Connection {
     /// the capture went on after the last SYN, known only at its end.
     pub fn is_closed(&self) -> bool {
         let fins = self.halves[0].fin_acked && self.halves[1].fin_acked;
-        let rst = self.stats[0].rst_frame.is_some() || self.stats[1].rst_frame.is_some();
-        let no_syn = self.syn.count == 0 && self.syn_ack.count == 0;
-        fins || (rst && (self.syn_ack.count > 0 || self.stats[1].rst_frame.is_some() || no_syn))
+        let t = &self.tally;
+        let server_rst = t.rst_frame(Direction::ServerToClient).is_some();
+        let rst = t.rst_frame(Direction::ClientToServer).is_some() || server_rst;
+        let no_syn = t.syns() == 0 && t.syn_acks() == 0;
+        fins || (rst && (t.syn_acks() > 0 || server_rst || no_syn))
     }
 
     /// Should a finished connection be handed out at capture time `now`:
@@ -457,29 +270,9 @@ impl Connection {
     }
 
     /// The record handed out; finishes the story (`now`: the capture's latest time).
-    pub fn record(&mut self, end: EndReason, now: i64) -> ConnectionRecord {
-        let mut c2s = self.stats[0];
-        let mut s2c = self.stats[1];
-        c2s.window_scale = self.halves[0].win_scale.public();
-        s2c.window_scale = self.halves[1].win_scale.public();
-        ConnectionRecord {
-            conn: self.id,
-            client: self.client,
-            server: self.server,
-            midstream: self.midstream,
-            first_frame: self.first_frame,
-            last_frame: self.last_frame,
-            first_ts_ns: self.first_ts,
-            last_ts_ns: self.last_ts,
-            c2s,
-            s2c,
-            syn: self.syn,
-            syn_ack: self.syn_ack,
-            handshake_ack: self.handshake_ack,
-            irtt_ns: (self.irtt != 0).then_some(self.irtt),
-            end,
-            story: self.story.take().map(|b| Box::new(b.finish(now))),
-        }
+    pub fn record(&mut self, end: EndReason, now: i64) -> super::Connection {
+        let story = self.story.take().map(|b| *b);
+        self.tally.finish_with_story(self.id, end, story, now)
     }
 
     /// Analyses one segment travelling in `dir`: tshark's rules, in tshark's order.
@@ -498,7 +291,6 @@ impl Connection {
         let ack = seg.ack.0;
         let seglen = seg.payload_len;
         let window = u32::from(seg.window);
-        self.last_frame = frame;
         self.last_ts = self.last_ts.max(ts);
 
         let (fwd, rev) = {
@@ -526,23 +318,8 @@ impl Connection {
         if let Some(s) = opts.syn.wscale {
             fwd.win_scale = Scale::Shift(s.min(14));
         }
-        let st = &mut self.stats[dir.index()];
-        st.packets += 1;
-        st.bytes += u64::from(seglen);
-        if fl.fin() && st.fin_frame.is_none() {
-            st.fin_frame = Some(frame);
-        }
-        if fl.rst() && st.rst_frame.is_none() {
-            st.rst_frame = Some(frame);
-        }
         if syn {
-            st.syn_options = Some(opts.syn);
             window::verify(is_ack, &mut fwd.win_scale, &mut rev.win_scale);
-            if is_ack {
-                self.syn_ack.push(frame);
-            } else {
-                self.syn.push(frame);
-            }
         }
 
         // Base sequence numbers: the ISN when the SYN is seen, else one before
@@ -710,7 +487,6 @@ impl Connection {
             }
         }
         if retrans {
-            self.stats[dir.index()].retransmissions += 1;
             // The sender's retransmission interval: with the RTO's doubling
             // (RFC 6298 5.5) the next one, if any, comes about twice as late.
             if fwd.lastack_set {
@@ -804,14 +580,6 @@ impl Connection {
         if is_ack && !syn && self.irtt == 0 && self.mru_syn_set {
             self.irtt = ts.saturating_sub(self.mru_syn).max(0) as u64;
         }
-        if is_ack
-            && !syn
-            && self.handshake_ack.is_none()
-            && dir == Direction::ClientToServer
-            && self.syn_ack.count > 0
-        {
-            self.handshake_ack = Some(frame);
-        }
 
         // Closing: remember each FIN and whether the peer acknowledged it.
         if fl.fin() && !fwd.fin_sent {
@@ -823,12 +591,6 @@ impl Connection {
             && !crate::wire::SeqNumber(ack).before(crate::wire::SeqNumber(rev.fin_next))
         {
             rev.fin_acked = true;
-        }
-        if self.finished_at.is_none()
-            && (fl.rst()
-                || (self.stats[0].fin_frame.is_some() && self.stats[1].fin_frame.is_some()))
-        {
-            self.finished_at = Some(ts);
         }
 
         let (fwd, rev) = {
@@ -847,7 +609,7 @@ impl Connection {
         if fl.syn() || fl.fin() {
             next += 1;
         }
-        SegmentFacts {
+        let facts = SegmentFacts {
             conn: self.id,
             dir,
             new_conn,
@@ -866,7 +628,17 @@ impl Connection {
             ack_rtt_ambiguous: ambiguous,
             irtt_ns: (self.irtt != 0).then_some(self.irtt),
             bytes_in_flight,
+        };
+        self.tally.observe(frame, ts, seg, &facts);
+        let t = &self.tally;
+        if self.finished_at.is_none()
+            && (fl.rst()
+                || (t.fin_frame(Direction::ClientToServer).is_some()
+                    && t.fin_frame(Direction::ServerToClient).is_some()))
+        {
+            self.finished_at = Some(ts);
         }
+        facts
     }
 }
 

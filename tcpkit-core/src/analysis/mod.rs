@@ -1,9 +1,10 @@
 //! Connection analysis: per-segment facts (tshark-compatible) and, per
 //! connection, its story (handshake, states, retransmissions, RTT/RTO, close).
 //!
-//! [`Analyzer`] is the one driver: push
-//! segments in capture order, get one [`SegmentFacts`] back for each, and
-//! collect finished connections.
+//! [`Analyzer`] is the engine: push segments in capture order, get one
+//! [`SegmentFacts`] back for each, and collect finished connections. Programs
+//! use [`Analysis`](crate::Analysis), the driver that runs it over a capture
+//! (and feeds the capture-wide report, which this module does not know).
 //!
 //! Layering: the per-segment analysis (connection table, relative sequence
 //! numbers, window scaling, tshark's analysis flags, ack RTT) produces
@@ -13,11 +14,12 @@
 mod analyzer;
 mod connection;
 mod half;
+mod record;
 pub mod story;
 mod window;
 
 pub use analyzer::{Analyzer, AnalyzerConfig, AnalyzerStats, Finished};
-pub use connection::{ConnectionRecord, DirectionStats, EndReason, FrameRun, SynOptions};
+pub use record::{Connection, EndReason, FrameRun, Handshake, Outcome, SynOptions, Tally};
 
 use crate::flow::{ConnId, Direction};
 
@@ -99,10 +101,11 @@ impl AnalysisFlags {
 }
 
 /// tshark's window scale factor semantics (`tcp.window_size_scalefactor`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum WindowScale {
     /// The handshake was not seen: the factor is unknown (tshark: -1).
+    #[default]
     Unknown,
     /// Not both SYN and SYN-ACK carried the option: no scaling (tshark: -2).
     NotUsed,

@@ -50,6 +50,12 @@ impl MmapCapture {
     }
 }
 
+impl AsRef<[u8]> for MmapCapture {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
 /// Maps a capture file; see [`MmapCapture`].
 pub fn open_mmap(path: impl AsRef<Path>) -> Result<MmapCapture, Error> {
     MmapCapture::open(path)

@@ -49,7 +49,7 @@ use crate::error::{CaptureError, Error};
 
 #[cfg(feature = "mmap")]
 pub use mmap::{MmapCapture, open_mmap};
-pub use slice::SliceReader;
+pub use slice::{BytesReader, SliceReader};
 pub use stream::StreamReader;
 
 /// A link-layer header type (LINKTYPE_* of the tcpdump.org registry), without

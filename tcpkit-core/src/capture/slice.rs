@@ -1,6 +1,7 @@
 //! Zero-copy reader over a byte slice.
 
-use super::decoder::{Decoder, Fault, Start, Step};
+use super::decoder::{Decoder, Fault, RawPacket, Start, Step};
+use super::stream::packet_at;
 use super::{Format, Interface, Packet, PacketSource};
 use crate::error::{CaptureError, CaptureErrorKind};
 
@@ -77,14 +78,53 @@ impl<'a> SliceReader<'a> {
     pub fn frames(&self) -> u64 {
         self.frame
     }
+}
 
-    fn fail(&mut self, fault: Fault) -> CaptureError {
-        self.done = true;
-        CaptureError {
-            offset: self.pos as u64,
-            frame: fault.packet.then_some(self.frame + 1),
-            kind: fault.kind,
+/// Finds the next packet record of `buf` from `*pos` on (the reader state
+/// shared by [`SliceReader`] and [`BytesReader`]): its record start and
+/// description, an error (then `*done`), or `None` at the end.
+fn step(
+    buf: &[u8],
+    pos: &mut usize,
+    frame: &mut u64,
+    dec: &mut Decoder,
+    done: &mut bool,
+) -> Option<Result<(usize, RawPacket), CaptureError>> {
+    loop {
+        if *done {
+            return None;
         }
+        let rest = buf.get(*pos..).unwrap_or_default();
+        if rest.is_empty() {
+            *done = true;
+            return None;
+        }
+        match dec.step(rest) {
+            Ok(Step::Packet(p)) => {
+                let rec = *pos;
+                *pos += p.consumed;
+                *frame += 1;
+                return Some(Ok((rec, p)));
+            }
+            Ok(Step::Skip(n)) => *pos += n,
+            Ok(Step::Need { total, packet }) => {
+                let kind = CaptureErrorKind::RecordTruncated {
+                    needed: total as u64,
+                    available: rest.len() as u64,
+                };
+                return Some(Err(fail(*pos, *frame, done, Fault { kind, packet })));
+            }
+            Err(fault) => return Some(Err(fail(*pos, *frame, done, fault))),
+        }
+    }
+}
+
+fn fail(pos: usize, frame: u64, done: &mut bool, fault: Fault) -> CaptureError {
+    *done = true;
+    CaptureError {
+        offset: pos as u64,
+        frame: fault.packet.then_some(frame + 1),
+        kind: fault.kind,
     }
 }
 
@@ -93,42 +133,81 @@ impl<'a> Iterator for SliceReader<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.done {
-                return None;
-            }
-            let rest = self.buf.get(self.pos..).unwrap_or_default();
-            if rest.is_empty() {
-                self.done = true;
-                return None;
-            }
-            match self.dec.step(rest) {
-                Ok(Step::Packet(p)) => {
-                    let data = rest
-                        .get(p.data_start..p.data_start + p.data_len)
-                        .unwrap_or_default();
-                    self.pos += p.consumed;
-                    self.frame += 1;
-                    return Some(Ok(Packet {
-                        frame: self.frame,
-                        ts_ns: p.ts_ns,
-                        link_type: p.link_type,
-                        orig_len: p.orig_len,
-                        data,
-                        interface: p.interface,
-                    }));
-                }
-                Ok(Step::Skip(n)) => self.pos += n,
-                Ok(Step::Need { total, packet }) => {
-                    let kind = CaptureErrorKind::RecordTruncated {
-                        needed: total as u64,
-                        available: rest.len() as u64,
-                    };
-                    return Some(Err(self.fail(Fault { kind, packet })));
-                }
-                Err(fault) => return Some(Err(self.fail(fault))),
-            }
-        }
+        let buf = self.buf;
+        let r = step(
+            buf,
+            &mut self.pos,
+            &mut self.frame,
+            &mut self.dec,
+            &mut self.done,
+        )?;
+        Some(r.map(|(rec, raw)| packet_at(buf.get(rec..).unwrap_or_default(), &raw, self.frame)))
+    }
+}
+
+/// Reads a pcap or pcapng capture from bytes it owns (a `Vec<u8>`, an
+/// `Arc<[u8]>`, a memory map): what [`SliceReader`] does, without a lifetime,
+/// so that it can be kept in a struct or moved to another thread. Packets
+/// borrow from it until the next call.
+#[derive(Debug, Clone)]
+pub struct BytesReader<B> {
+    bytes: B,
+    pos: usize,
+    frame: u64,
+    dec: Decoder,
+    done: bool,
+    last: Option<(usize, RawPacket)>,
+}
+
+impl<B: AsRef<[u8]>> BytesReader<B> {
+    /// Checks the file header, as [`SliceReader::new`].
+    pub fn new(bytes: B) -> Result<Self, CaptureError> {
+        let r = SliceReader::new(bytes.as_ref())?;
+        let (pos, dec) = (r.pos, r.dec);
+        Ok(Self {
+            bytes,
+            pos,
+            frame: 0,
+            dec,
+            done: false,
+            last: None,
+        })
+    }
+
+    /// Interfaces of the current section (pcap: the one of the file header).
+    pub fn interfaces(&self) -> &[Interface] {
+        self.dec.interfaces()
+    }
+
+    /// Byte offset of the next record.
+    pub fn offset(&self) -> u64 {
+        self.pos as u64
+    }
+
+    /// The packet the last call to [`next_packet`](PacketSource::next_packet)
+    /// yielded, again (`None` after an error or the end).
+    pub fn current(&self) -> Option<Packet<'_>> {
+        let (rec, raw) = self.last?;
+        let buf = self.bytes.as_ref().get(rec..).unwrap_or_default();
+        Some(packet_at(buf, &raw, self.frame))
+    }
+}
+
+impl<B: AsRef<[u8]>> PacketSource for BytesReader<B> {
+    fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
+        self.last = None;
+        let buf = self.bytes.as_ref();
+        let r = step(
+            buf,
+            &mut self.pos,
+            &mut self.frame,
+            &mut self.dec,
+            &mut self.done,
+        )?;
+        Some(r.map(|(rec, raw)| {
+            self.last = Some((rec, raw));
+            packet_at(buf.get(rec..).unwrap_or_default(), &raw, self.frame)
+        }))
     }
 }
 

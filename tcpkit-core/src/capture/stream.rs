@@ -2,7 +2,7 @@
 
 use std::io::{ErrorKind, Read};
 
-use super::decoder::{Decoder, Fault, Start, Step};
+use super::decoder::{Decoder, Fault, RawPacket, Start, Step};
 use super::{Format, Interface, Packet, PacketSource};
 use crate::error::{CaptureError, CaptureErrorKind};
 
@@ -39,6 +39,9 @@ pub struct StreamReader<R> {
     frame: u64,
     dec: Decoder,
     done: bool,
+    /// The packet yielded last (record start in `buf`, its description, its
+    /// frame number), for [`StreamReader::current`].
+    last: Option<(usize, RawPacket, u64)>,
 }
 
 /// Reads into `buf[*end..]` once (retrying `Interrupted`); returns bytes read.
@@ -87,6 +90,7 @@ impl<R: Read> StreamReader<R> {
                         frame: 0,
                         dec,
                         done: false,
+                        last: None,
                     });
                 }
                 Start::Need(needed) => {
@@ -145,6 +149,17 @@ impl<R: Read> StreamReader<R> {
         self.dec.max_record().max(INITIAL_BUFFER)
     }
 
+    /// The packet the last call to [`next_packet`](PacketSource::next_packet)
+    /// yielded, again (`None` after an error or the end).
+    pub fn current(&self) -> Option<Packet<'_>> {
+        let (rec, raw, frame) = self.last?;
+        Some(packet_at(
+            self.buf.get(rec..).unwrap_or_default(),
+            &raw,
+            frame,
+        ))
+    }
+
     /// Gives back the inner reader.
     pub fn into_inner(self) -> R {
         self.inner
@@ -186,6 +201,7 @@ impl<R: Read> StreamReader<R> {
 
 impl<R: Read> PacketSource for StreamReader<R> {
     fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
+        self.last = None;
         let raw = loop {
             if self.done {
                 return None;
@@ -229,15 +245,23 @@ impl<R: Read> PacketSource for StreamReader<R> {
         let rec = self.start;
         self.start += raw.consumed;
         self.frame += 1;
-        let from = rec + raw.data_start;
-        let data = self.buf.get(from..from + raw.data_len).unwrap_or_default();
-        Some(Ok(Packet {
-            frame: self.frame,
-            ts_ns: raw.ts_ns,
-            link_type: raw.link_type,
-            orig_len: raw.orig_len,
-            data,
-            interface: raw.interface,
-        }))
+        self.last = Some((rec, raw, self.frame));
+        let buf = self.buf.get(rec..).unwrap_or_default();
+        Some(Ok(packet_at(buf, &raw, self.frame)))
+    }
+}
+
+/// The packet `raw` describes, in `rec` (its record and what follows).
+pub(crate) fn packet_at<'a>(rec: &'a [u8], raw: &RawPacket, frame: u64) -> Packet<'a> {
+    let data = rec
+        .get(raw.data_start..raw.data_start + raw.data_len)
+        .unwrap_or_default();
+    Packet {
+        frame,
+        ts_ns: raw.ts_ns,
+        link_type: raw.link_type,
+        orig_len: raw.orig_len,
+        data,
+        interface: raw.interface,
     }
 }

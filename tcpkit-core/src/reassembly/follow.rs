@@ -1,18 +1,18 @@
 //! "Follow TCP stream": one direction of one connection of a capture,
 //! reassembled and written out.
 //!
-//! Connections are numbered by [`Analyzer`], exactly
-//! like tshark's `tcp.stream` (port reuse opens a new number), and its
-//! client/server roles decide the direction.
+//! Connections are numbered by [`Analysis`] (stories off), exactly like
+//! tshark's `tcp.stream` (port reuse opens a new number) and like every other
+//! consumer of the driver, and its client/server roles decide the direction.
 
 use super::stream::{
     EndReason, Gap, ReassemblyConfig, StreamEvent, StreamReassembler, StreamStats,
 };
-use crate::analysis::{Analyzer, AnalyzerConfig};
+use crate::analysis::AnalyzerConfig;
 use crate::capture::{Packet, PacketSource, SliceReader};
+use crate::driver::{Analysis, Event, InputCounts, SegmentRow};
 use crate::error::{CaptureError, DecodeError};
 use crate::flow::{ConnId, Direction, Endpoint};
-use crate::wire;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -87,7 +87,10 @@ pub struct FollowSummary {
 pub struct Follower {
     selector: ConnSelector,
     dir: Direction,
-    analyzer: Analyzer,
+    /// Numbers the connections of packets given with
+    /// [`push_packet`](Follower::push_packet) (rows given with
+    /// [`push_row`](Follower::push_row) come numbered).
+    analysis: Option<Analysis>,
     /// The connection followed, once seen: its number, client and server.
     target: Option<(ConnId, Endpoint, Endpoint)>,
     /// Connections seen so far (for the "not found" message).
@@ -106,7 +109,7 @@ impl Follower {
         Self {
             selector,
             dir,
-            analyzer: Analyzer::new(AnalyzerConfig::default()),
+            analysis: None,
             target: None,
             connections: 0,
             reasm: StreamReassembler::new(cfg),
@@ -119,28 +122,56 @@ impl Follower {
     }
 
     /// Takes the next packet of the capture; writes to `out` what became
-    /// deliverable.
+    /// deliverable. The packet goes through an [`Analysis`] of the follower's
+    /// own (push form, stories off), which numbers the connections.
     pub fn push_packet<W: Write + ?Sized>(
         &mut self,
         packet: &Packet<'_>,
         out: &mut W,
     ) -> io::Result<()> {
-        let seg = match wire::decode(packet) {
-            Ok(Some(seg)) => seg,
-            Ok(None) => return Ok(()),
-            Err(e) => {
-                self.undecodable += 1;
-                self.first_decode_error.get_or_insert((packet.frame, e));
-                return Ok(());
+        let mut a = self.analysis.take().unwrap_or_else(|| {
+            Analysis::live(AnalyzerConfig {
+                story: false,
+                ..AnalyzerConfig::default()
+            })
+        });
+        // The push form only refuses after `finish_input`, never called here.
+        let _ = a.push_packet(packet);
+        let mut r = Ok(());
+        while let Some(ev) = a.next_event() {
+            if let (Ok(Event::Segment(row)), Ok(())) = (ev, &r) {
+                r = self.push_row(&row, out);
             }
+        }
+        self.note_input(a.counts());
+        self.analysis = Some(a);
+        r
+    }
+
+    /// What the input held besides segments (undecodable packets, for the
+    /// "not found" message), when the rows come from an [`Analysis`] of the
+    /// caller's ([`push_row`](Follower::push_row)).
+    pub fn note_input(&mut self, counts: InputCounts) {
+        self.undecodable = counts.undecodable;
+        self.first_decode_error = counts.first_undecodable;
+    }
+
+    /// Takes the next segment row of an [`Analysis`] (stories may be off);
+    /// writes to `out` what became deliverable. Rows without facts (not
+    /// analysable) belong to no connection and are skipped.
+    pub fn push_row<W: Write + ?Sized>(
+        &mut self,
+        row: &SegmentRow<'_>,
+        out: &mut W,
+    ) -> io::Result<()> {
+        let (seg, frame) = (&row.segment, row.packet.frame);
+        let Some(facts) = row.facts else {
+            return Ok(());
         };
-        let facts = self.analyzer.observe(packet.frame, packet.ts_ns, &seg);
-        // Finished connections are of no interest here: let them go.
-        while self.analyzer.pop_finished().is_some() {}
         if facts.new_conn {
             self.connections += 1;
         }
-        let (src, dst) = Endpoint::of(&seg);
+        let (src, dst) = Endpoint::of(seg);
         match self.target {
             Some((conn, _, _)) if conn != facts.conn => return Ok(()),
             Some(_) => {}
@@ -176,7 +207,7 @@ impl Follower {
             }
             return Ok(());
         }
-        for ev in reasm.push(packet.frame, &seg) {
+        for ev in reasm.push(frame, seg) {
             emit(ev, out, gaps, written, end)?;
         }
         Ok(())

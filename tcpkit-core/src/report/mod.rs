@@ -1,31 +1,33 @@
 //! Capture-wide findings: per listening socket (server ip:port) the connection
-//! attempts and what became of them, and findings with a code and a sentence
-//! (`tcpkit report --json`).
+//! attempts and what became of them, and findings: codes with their numbers
+//! (`tcpkit report --json`; [`crate::text`] words them).
 //!
-//! [`Diagnostics`] takes each finished [`ConnectionStory`] (any order) and
+//! [`Diagnostics`] takes each finished [`Connection`] (any order) and
 //! keeps a few numbers per connection; [`Diagnostics::finish`] returns the
 //! [`Report`].
 //!
 //! Rules (Linux semantics, see docs/story.md):
 //! * `syn_flood`: at least [`FLOOD_MIN_ATTEMPTS`] attempts of which at least
 //!   half failed (SYNs unanswered or SYN-ACKs never acknowledged) and none
-//!   (or almost none) established: the SYN queue is full and new SYNs are dropped.
+//!   (or almost none) established: the SYN queue is full and new SYNs are
+//!   dropped, or answered with SYN cookies.
+//! * `syn_cookies`: SYN-ACKs told apart as Linux SYN cookies
+//!   ([`syncookie`](crate::analysis::story::syncookie), with their evidence);
+//!   `max_half_open` counts only the SYN queue's requests.
 //! * `accept_queue_overflow`: a SYN went unanswered while other connections to
 //!   the same listener were established and idle (the server had sent neither
 //!   data nor FIN nor RST: not yet accepted). Linux drops a SYN when the accept
 //!   queue holds more than `backlog` connections (`sk_acceptq_is_full`: `>`), so
 //!   `backlog + 1` connections wait: the estimate is that count minus one.
-//! * Answers from the SYN queue and SYN-cookie answers are told apart
-//!   ([`syncookie`](crate::analysis::story::syncookie)); `max_half_open` counts
-//!   only the queue's requests.
 //! * `refusing`: attempts answered with RST.
 //! * `zero_window`: a side advertised a zero window.
 //! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
 //!   sits behind a smaller link or a tunnel).
 
+use crate::analysis::Connection;
 use crate::analysis::story::syncookie::{self, AnswerFacts};
-use crate::analysis::story::{ConnectionStory, Outcome, Side};
-use crate::flow::Endpoint;
+use crate::analysis::story::{Outcome, Side};
+use crate::flow::{ConnId, Endpoint};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
@@ -53,30 +55,149 @@ pub struct Listener {
     /// counted; answers the capture cannot classify are. An unanswered
     /// request counts until one more doubled timeout after its last SYN-ACK.
     pub max_half_open: u64,
-    /// Attempts never answered (neither SYN-ACK nor RST).
-    pub unanswered: u64,
-    /// Attempts answered with RST.
-    pub refused: u64,
-    /// Listen backlog estimated from an accept-queue overflow.
-    pub backlog_estimate: Option<u64>,
     /// Attempts answered from the SYN queue (see [`syncookie`](crate::analysis::story::syncookie)).
     pub queued_answers: u64,
     /// Attempts answered with a Linux SYN cookie (no request kept).
     pub cookie_answers: u64,
     /// The connections answered with a SYN cookie, by number.
     pub cookie_connections: Vec<u64>,
+    /// Attempts never answered (neither SYN-ACK nor RST).
+    pub unanswered: u64,
+    /// Attempts answered with RST.
+    pub refused: u64,
+    /// Listen backlog estimated from an accept-queue overflow.
+    pub backlog_estimate: Option<u64>,
     /// Codes of the findings about this listener.
-    pub findings: Vec<String>,
+    pub findings: Vec<FindingCode>,
 }
 
-/// A finding: a code and a sentence.
+/// What kind of finding (`code` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum FindingCode {
+    /// See [`Finding::SynFlood`].
+    SynFlood,
+    /// See [`Finding::SynCookies`].
+    SynCookies,
+    /// See [`Finding::AcceptQueueOverflow`].
+    AcceptQueueOverflow,
+    /// See [`Finding::Refusing`].
+    Refusing,
+    /// See [`Finding::ZeroWindow`].
+    ZeroWindow,
+    /// See [`Finding::MtuMismatch`].
+    MtuMismatch,
+}
+
+impl FindingCode {
+    /// The snake_case code (`syn_flood`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SynFlood => "syn_flood",
+            Self::SynCookies => "syn_cookies",
+            Self::AcceptQueueOverflow => "accept_queue_overflow",
+            Self::Refusing => "refusing",
+            Self::ZeroWindow => "zero_window",
+            Self::MtuMismatch => "mtu_mismatch",
+        }
+    }
+}
+
+/// A finding with its numbers ([`crate::text::finding`] words it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Finding {
-    /// Machine-readable code (`syn_flood`, `accept_queue_overflow`, `refusing`, `zero_window`, `mtu_mismatch`).
-    pub code: String,
-    /// What an expert would say.
-    pub text: String,
+#[cfg_attr(feature = "serde", serde(tag = "code", rename_all = "snake_case"))]
+pub enum Finding {
+    /// Many attempts, at least half failed, (almost) none established: the SYN
+    /// queue was full and new SYNs were dropped.
+    SynFlood {
+        /// The listening socket.
+        listener: Endpoint,
+        /// Connection attempts (distinct client ip:port).
+        attempts: u64,
+        /// Attempts answered with a SYN-ACK.
+        answered: u64,
+        /// Attempts whose handshake completed.
+        established: u64,
+        /// Most half-open connections at once.
+        max_half_open: u64,
+        /// Attempts never answered.
+        unanswered: u64,
+        /// Attempts answered with a SYN cookie (then new SYNs were not dropped).
+        cookie_answers: u64,
+    },
+    /// The listener answered SYNs with SYN cookies: its SYN queue was full
+    /// and `net.ipv4.tcp_syncookies` is on (see
+    /// [`syncookie`](crate::analysis::story::syncookie) for the evidence).
+    SynCookies {
+        /// The listening socket.
+        listener: Endpoint,
+        /// Attempts answered with a cookie.
+        cookie_answers: u64,
+        /// Of those, handshakes the client completed with the cookie.
+        cookies_completed: u64,
+        /// Attempts answered from the SYN queue.
+        queued_answers: u64,
+        /// Most requests in the SYN queue at once.
+        max_half_open: u64,
+    },
+    /// SYNs went unanswered while established connections sat unaccepted.
+    AcceptQueueOverflow {
+        /// The listening socket.
+        listener: Endpoint,
+        /// Attempts never answered.
+        unanswered: u64,
+        /// Established connections waiting when the first SYN was ignored.
+        waiting: u64,
+        /// The listen backlog this implies (`waiting - 1`).
+        backlog: u64,
+    },
+    /// Attempts answered with RST: nothing listened on the port.
+    Refusing {
+        /// The address and port.
+        listener: Endpoint,
+        /// Attempts answered with RST.
+        refused: u64,
+    },
+    /// A side advertised a zero window.
+    ZeroWindow {
+        /// The connection.
+        conn: ConnId,
+        /// The advertiser.
+        side: Side,
+        /// Its address.
+        endpoint: Endpoint,
+        /// Segments with a zero window.
+        count: u64,
+    },
+    /// The two MSS options imply different MTUs.
+    MtuMismatch {
+        /// The connection.
+        conn: ConnId,
+        /// The side with the smaller MTU.
+        side: Side,
+        /// Its address.
+        endpoint: Endpoint,
+        /// Its implied MTU.
+        mtu: u32,
+        /// The peer's implied MTU.
+        peer_mtu: u32,
+    },
+}
+
+impl Finding {
+    /// The kind of finding.
+    pub fn code(&self) -> FindingCode {
+        match self {
+            Self::SynFlood { .. } => FindingCode::SynFlood,
+            Self::SynCookies { .. } => FindingCode::SynCookies,
+            Self::AcceptQueueOverflow { .. } => FindingCode::AcceptQueueOverflow,
+            Self::Refusing { .. } => FindingCode::Refusing,
+            Self::ZeroWindow { .. } => FindingCode::ZeroWindow,
+            Self::MtuMismatch { .. } => FindingCode::MtuMismatch,
+        }
+    }
 }
 
 /// The capture-wide report.
@@ -100,12 +221,12 @@ struct Acc {
     unanswered: u64,
     refused: u64,
     syn_ack_unanswered: u64,
+    /// Each answered attempt, for telling SYN-queue answers from cookies.
+    answers: Vec<AnswerFacts>,
     /// Established and idle intervals (established, server first busy or end).
     idle: Vec<(i64, i64)>,
     /// First SYN of each unanswered attempt.
     ignored: Vec<i64>,
-    /// Each answered attempt, for telling SYN-queue answers from cookies.
-    answers: Vec<AnswerFacts>,
 }
 
 /// Collects finished connections into the capture-wide [`Report`].
@@ -120,65 +241,59 @@ pub struct Diagnostics {
     conn_findings: Vec<(u64, Finding)>,
 }
 
-fn ep(e: Endpoint) -> String {
-    match e.ip {
-        IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
-        IpAddr::V4(ip) => format!("{ip}:{}", e.port),
-    }
-}
-
 impl Diagnostics {
     /// An empty collector.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Adds one finished connection.
-    pub fn add(&mut self, s: &ConnectionStory) {
+    /// Adds one finished connection (its story's part is skipped without a story).
+    pub fn add(&mut self, s: &Connection) {
         self.connections += 1;
         self.capture_end = self.capture_end.max(s.last_ts_ns);
         for side in [Side::Client, Side::Server] {
             let zw = *s.zero_window.get(side.sends());
             if zw > 0 {
-                self.conn_findings.push((s.conn.0, Finding {
-                    code: "zero_window".into(),
-                    text: format!(
-                        "{} (the {} of connection {}) advertised a zero window {zw} time{}: its receive buffer was full (the application read more slowly than the data came).",
-                        ep(s.endpoint(side)),
-                        side.as_str(),
-                        s.conn.0,
-                        if zw == 1 { "" } else { "s" }
-                    ),
-                }));
+                self.conn_findings.push((
+                    s.conn.0,
+                    Finding::ZeroWindow {
+                        conn: s.conn,
+                        side,
+                        endpoint: s.endpoint(side),
+                        count: zw,
+                    },
+                ));
             }
         }
-        if let (Some(c), Some(v)) = (s.implied_mtu.client, s.implied_mtu.server) {
-            if c != v {
-                let (low, high) = if c < v {
-                    (Side::Client, v)
-                } else {
-                    (Side::Server, c)
-                };
-                let lm = c.min(v);
-                self.conn_findings.push((s.conn.0, Finding {
-                    code: "mtu_mismatch".into(),
-                    text: format!(
-                        "Connection {}: the {}'s MSS implies an MTU of {lm} bytes, the peer's {high}: {} sits behind a smaller link or a tunnel, and segments are limited to the smaller MSS.",
-                        s.conn.0,
-                        low.as_str(),
-                        ep(s.endpoint(low))
-                    ),
-                }));
-            }
+        let story = s.story.as_deref();
+        if let Some((Some(c), Some(v))) =
+            story.map(|st| (st.implied_mtu.client, st.implied_mtu.server))
+            && c != v
+        {
+            let (low, mtu, peer_mtu) = if c < v {
+                (Side::Client, c, v)
+            } else {
+                (Side::Server, v, c)
+            };
+            self.conn_findings.push((
+                s.conn.0,
+                Finding::MtuMismatch {
+                    conn: s.conn,
+                    side: low,
+                    endpoint: s.endpoint(low),
+                    mtu,
+                    peer_mtu,
+                },
+            ));
         }
-        if s.handshake.syn_frames.is_empty() {
+        if s.handshake.syn.count == 0 {
             return;
         }
         let a = self.listeners.entry(s.server).or_default();
         a.clients.insert(s.client);
-        a.syns += s.handshake.syn_frames.len() as u64;
+        a.syns += u64::from(s.handshake.syn.count);
         let hs = &s.handshake;
-        if !hs.syn_ack_frames.is_empty() {
+        if hs.syn_ack.count > 0 {
             a.answered += 1;
             a.answers.extend(AnswerFacts::of(s));
         }
@@ -186,12 +301,13 @@ impl Diagnostics {
             Outcome::Established => {
                 a.established += 1;
                 if let Some(t) = hs.ack_ts_ns {
-                    a.idle.push((t, s.server_busy_ns.unwrap_or(i64::MAX)));
+                    let busy = story.and_then(|st| st.server_busy_ts_ns);
+                    a.idle.push((t, busy.unwrap_or(i64::MAX)));
                 }
             }
             Outcome::NoAnswer => {
                 a.unanswered += 1;
-                if let Some(&t) = hs.syn_ts_ns.first() {
+                if let Some(t) = hs.syn.first_ts_ns {
                     a.ignored.push(t);
                 }
             }
@@ -215,18 +331,25 @@ impl Diagnostics {
                 && failed * 2 >= attempts
                 && a.established * 10 < attempts
             {
-                codes.push("syn_flood".to_string());
-                findings.push(Finding {
-                    code: "syn_flood".into(),
-                    text: format!(
-                        "{}: {attempts} connection attempts, {} answered with a SYN-ACK, {} established; at most {max_half_open} \
-                         half-open at once and {} SYNs never answered: the SYN queue was full and new SYNs were dropped \
-                         (a SYN flood; Linux answers with SYN cookies when tcp_syncookies is on).",
-                        ep(server),
-                        a.answered,
-                        a.established,
-                        a.unanswered
-                    ),
+                codes.push(FindingCode::SynFlood);
+                findings.push(Finding::SynFlood {
+                    listener: server,
+                    attempts,
+                    answered: a.answered,
+                    established: a.established,
+                    max_half_open,
+                    unanswered: a.unanswered,
+                    cookie_answers: cookies.cookies,
+                });
+            }
+            if cookies.cookies > 0 {
+                codes.push(FindingCode::SynCookies);
+                findings.push(Finding::SynCookies {
+                    listener: server,
+                    cookie_answers: cookies.cookies,
+                    cookies_completed: cookies.cookies_completed,
+                    queued_answers: cookies.queued,
+                    max_half_open,
                 });
             }
             let mut backlog = None;
@@ -236,34 +359,22 @@ impl Diagnostics {
                     .iter()
                     .filter(|(s, e)| *s <= first && first < *e)
                     .count() as u64;
-                if waiting >= 1 && !codes.iter().any(|c| c == "syn_flood") {
+                if waiting >= 1 && !codes.contains(&FindingCode::SynFlood) {
                     backlog = Some(waiting - 1);
-                    codes.push("accept_queue_overflow".to_string());
-                    findings.push(Finding {
-                        code: "accept_queue_overflow".into(),
-                        text: format!(
-                            "{}: {} SYN{} ignored while {waiting} established connections sat idle, never served by the \
-                             application: the accept queue was full. Linux lets backlog + 1 connections wait, so the \
-                             listen backlog is probably {} (min(backlog, net.core.somaxconn)).",
-                            ep(server),
-                            a.unanswered,
-                            if a.unanswered == 1 { " was" } else { "s were" },
-                            waiting - 1
-                        ),
+                    codes.push(FindingCode::AcceptQueueOverflow);
+                    findings.push(Finding::AcceptQueueOverflow {
+                        listener: server,
+                        unanswered: a.unanswered,
+                        waiting,
+                        backlog: waiting - 1,
                     });
                 }
             }
             if a.refused > 0 {
-                codes.push("refusing".to_string());
-                findings.push(Finding {
-                    code: "refusing".into(),
-                    text: format!(
-                        "{}: {} attempt{} answered with RST: nothing was listening on port {}.",
-                        ep(server),
-                        a.refused,
-                        if a.refused == 1 { "" } else { "s" },
-                        server.port
-                    ),
+                codes.push(FindingCode::Refusing);
+                findings.push(Finding::Refusing {
+                    listener: server,
+                    refused: a.refused,
                 });
             }
             listeners.push(Listener {
@@ -274,12 +385,12 @@ impl Diagnostics {
                 answered: a.answered,
                 established: a.established,
                 max_half_open,
-                unanswered: a.unanswered,
-                refused: a.refused,
-                backlog_estimate: backlog,
                 queued_answers: cookies.queued,
                 cookie_answers: cookies.cookies,
                 cookie_connections: cookies.cookie_connections,
+                unanswered: a.unanswered,
+                refused: a.refused,
+                backlog_estimate: backlog,
                 findings: codes,
             });
         }
@@ -300,7 +411,7 @@ mod tests {
     use crate::analysis::story::testutil::*;
 
     /// A connection from client port `port` opened at `t` s: `answered` SYN-ACK, ACK.
-    fn attempt(port: u16, t: i64, answered: bool, acked: bool) -> ConnectionStory {
+    fn attempt(port: u16, t: i64, answered: bool, acked: bool) -> Connection {
         let mut c = Conn::new();
         c.cport = port;
         c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
@@ -332,9 +443,9 @@ mod tests {
             (l.clients, l.syns, l.answered, l.established, l.unanswered),
             (4, 6, 3, 3, 1)
         );
-        assert_eq!(l.findings, ["accept_queue_overflow"]);
+        assert_eq!(l.findings, [FindingCode::AcceptQueueOverflow]);
         assert_eq!(l.backlog_estimate, Some(2));
-        assert_eq!(r.findings[0].code, "accept_queue_overflow");
+        assert_eq!(r.findings[0].code(), FindingCode::AcceptQueueOverflow);
     }
 
     #[test]
@@ -368,7 +479,7 @@ mod tests {
             (30, 4, 0, 26)
         );
         assert_eq!(l.max_half_open, 4);
-        assert!(l.findings.contains(&"syn_flood".to_string()));
+        assert!(l.findings.contains(&FindingCode::SynFlood));
         assert_eq!(l.backlog_estimate, None);
     }
 
@@ -379,6 +490,16 @@ mod tests {
             d.add(&attempt(3000 + i, i64::from(i), i % 10 != 0, true));
         }
         let r = d.finish();
-        assert!(r.listeners[0].findings.iter().all(|f| f != "syn_flood"));
+        assert!(!r.listeners[0].findings.contains(&FindingCode::SynFlood));
+    }
+
+    #[test]
+    fn overlap() {
+        assert_eq!(syncookie::max_overlap(&[]), 0);
+        assert_eq!(syncookie::max_overlap(&[(0, 10), (5, 15), (10, 20)]), 2);
+        assert_eq!(
+            syncookie::max_overlap(&[(0, 10), (1, 9), (2, 8), (3, 7)]),
+            4
+        );
     }
 }

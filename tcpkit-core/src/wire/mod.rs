@@ -29,13 +29,12 @@
 //! offset), not from what was captured. An IP datagram that is not a first
 //! fragment (offset != 0) is not a TCP segment: `Ok(None)`.
 
-mod cursor;
-mod encap;
+pub(crate) mod cursor;
+pub(crate) mod encap;
+mod fmt;
 mod ip;
 mod link;
 mod option;
-mod render;
-mod render_encap;
 mod seq;
 mod tcp;
 #[cfg(test)]
@@ -43,11 +42,8 @@ mod tests;
 mod tunnel;
 
 pub use encap::{Encapsulation, GeneveLayer, GreLayer, IpLayer, Layer, MAX_ENCAP_LAYERS, UdpLayer};
+pub use fmt::{FlagLetters, flag_letters, write_addr, write_decimal, write_flags};
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
-pub use render::{
-    FlagLetters, RenderOptions, Renderer, SeqView, TcpdumpSeqTable, flag_letters, write_addr,
-    write_decimal, write_flags, write_ip_lead, write_tcp, write_timestamp,
-};
 pub use seq::SeqNumber;
 pub use tcp::{HEADER_LEN, TcpHeader, TooShort};
 pub use tunnel::{BCM_LI_PORT, GENEVE_PORT, VXLAN_PORT};
@@ -170,6 +166,20 @@ pub struct Segment<'a> {
     pub payload_len: u32,
     /// Anything of the segment (header or payload) was cut by the snaplen.
     pub truncated: bool,
+}
+
+impl Segment<'_> {
+    /// Can the per-segment analysis use this segment? Its 20-byte fixed
+    /// header must be captured and its data offset at least 5 (RFC 9293 3.1:
+    /// "Data Offset (4 bits): The number of 32-bit words in the TCP Header").
+    /// Below that its flags, window or data offset are not known: tshark
+    /// stops at it too (it shows the ports and no `tcp.stream`), so it opens
+    /// no connection number. [`Analysis`](crate::Analysis) decides with this,
+    /// once, for every consumer.
+    pub fn analysable(&self) -> bool {
+        usize::from(self.header_captured) >= HEADER_LEN
+            && usize::from(self.header_len) >= HEADER_LEN
+    }
 }
 
 /// The next header to decode (internal state of [`decode`]).

@@ -1,36 +1,24 @@
-//! The whole pipeline: our reader, decoder and [`Analyzer`] with its stories
-//! and report, as `tcpkit flows` and `tcpkit report` run it.
+//! The whole pipeline: [`Analysis`] with its stories and report, as
+//! `tcpkit flows` and `tcpkit report` run it.
 
 use std::path::Path;
-use tcpkit_core::analysis::story::ConnectionStory;
-use tcpkit_core::analysis::{Analyzer, AnalyzerConfig};
-use tcpkit_core::capture::{self, PacketSource};
+use tcpkit_core::analysis::{AnalyzerConfig, Connection};
 use tcpkit_core::report::Report;
-use tcpkit_core::wire;
+use tcpkit_core::{Analysis, Event};
 
-/// Every connection's story and the report of the capture at `path`.
-pub fn stories_from_analyzer(path: &Path) -> (Vec<ConnectionStory>, Report) {
-    let mut reader = capture::open(path).unwrap();
-    let mut an = Analyzer::new(AnalyzerConfig::default());
+/// Every connection's story (in connection-number order) and the report of
+/// the capture at `path`.
+pub fn stories_from_analyzer(path: &Path) -> (Vec<Connection>, Report) {
+    let mut a = Analysis::open(path, AnalyzerConfig::default()).unwrap();
     let mut flows = Vec::new();
-    while let Some(p) = reader.next_packet() {
-        let p = p.unwrap();
-        let Ok(Some(seg)) = wire::decode(&p) else {
-            continue;
-        };
-        an.observe(p.frame, p.ts_ns, &seg);
-        while let Some(rec) = an.pop_finished() {
-            flows.extend(rec.story.map(|s| *s));
+    let mut report = None;
+    while let Some(ev) = a.next_event() {
+        match ev.unwrap() {
+            Event::Segment(_) => {}
+            Event::Connection(c) => flows.push(*c),
+            Event::Report(r) => report = Some(*r),
         }
     }
-    let finished = an.finish();
-    flows.extend(
-        finished
-            .connections
-            .into_iter()
-            .filter_map(|r| r.story.map(|s| *s)),
-    );
     flows.sort_by_key(|f| f.conn);
-    tcpkit_core::analysis::story::cross_check(&mut flows);
-    (flows, finished.report.expect("stories are on by default"))
+    (flows, report.expect("the report comes last"))
 }

@@ -9,12 +9,13 @@ pub mod tshark_facts;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use tcpkit_core::analysis::story::{ConnectionStory, Outcome, Side, TrainKind};
+use tcpkit_core::analysis::Connection;
+use tcpkit_core::analysis::story::{Outcome, Side, Story, Train, TrainKind};
 use tcpkit_core::report::Report;
 
 /// Runs [`check_scenario`] over every lab scenario with the stories `stories`
 /// gives for its folder, and fails with every fact missed.
-pub fn assert_every_lab_fact(stories: impl Fn(&Path) -> (Vec<ConnectionStory>, Report)) {
+pub fn assert_every_lab_fact(stories: impl Fn(&Path) -> (Vec<Connection>, Report)) {
     let mut total = 0;
     let mut failed = Vec::new();
     for dir in scenarios() {
@@ -150,12 +151,29 @@ fn subseq(small: &[String], big: &[&str]) -> bool {
     small.iter().all(|x| it.any(|y| y == x))
 }
 
-fn states_of(s: &ConnectionStory, side: Side) -> Vec<&'static str> {
-    s.states
+fn states_of(s: &Connection, side: Side) -> Vec<&'static str> {
+    s.s()
+        .states
         .get(side)
         .iter()
         .map(|x| x.state.as_str())
         .collect()
+}
+
+/// The story of a connection (the tests run with stories on).
+trait HasStory {
+    fn s(&self) -> &Story;
+}
+
+impl HasStory for Connection {
+    fn s(&self) -> &Story {
+        self.story.as_deref().expect("stories are on")
+    }
+}
+
+/// Seconds of each send from the first, as the oracles give them.
+fn times_s(t: &Train) -> Vec<f64> {
+    t.offsets_ns().map(|x| x as f64 / 1e9).collect()
 }
 
 fn close_times(a: &[f64], b: &[f64]) -> bool {
@@ -182,7 +200,7 @@ fn ep_str(e: tcpkit_core::flow::Endpoint) -> String {
 /// The checks lab_facts.py makes (plus the per-socket ss.log state sequences),
 /// over our stories and report. `seg_zero_window`: zero-window segments counted by
 /// the per-segment analysis (None: not checked here).
-pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) -> Checker {
+pub fn check_scenario(dir: &Path, flows: &[Connection], report: &Report) -> Checker {
     let m = manifest(dir);
     let mut c = Checker::default();
     c.check("flows", !flows.is_empty(), "");
@@ -227,27 +245,29 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
     if let Some(v) = fact(&m, "handshake_rtt_s").and_then(Value::as_f64) {
         c.check(
             "irtt",
-            f.handshake.irtt.is_some_and(|x| (x - v).abs() < 2e-6),
-            format!("{:?} vs {v}", f.handshake.irtt),
+            f.handshake
+                .irtt_ns
+                .is_some_and(|x| (x as f64 / 1e9 - v).abs() < 2e-6),
+            format!("{:?} ns vs {v} s", f.handshake.irtt_ns),
         );
     }
     if let Some(tpw) = fact(&m, "third_packet_window").filter(|v| v.is_object()) {
         let want = tpw["window_size_effective"].as_u64();
         c.check(
             "3rd packet scaled window",
-            f.effective_window.client == want && f.handshake.ack_frame == tpw["frame"].as_u64(),
-            format!("{:?} vs {want:?}", f.effective_window.client),
+            f.s().effective_window.client == want && f.handshake.ack_frame == tpw["frame"].as_u64(),
+            format!("{:?} vs {want:?}", f.s().effective_window.client),
         );
     }
     if let Some(v) = fact(&m, "first_fin_by").and_then(Value::as_str) {
         c.check(
             "first FIN by",
-            f.close.first_fin_by.map(Side::as_str) == Some(v),
-            format!("{:?}", f.close.first_fin_by),
+            f.s().close.first_fin_by.map(Side::as_str) == Some(v),
+            format!("{:?}", f.s().close.first_fin_by),
         );
     }
     if let Some(v) = fact(&m, "second_fin_acks_first_fin").and_then(Value::as_bool) {
-        c.check("FIN piggybacked", f.close.piggybacked == v, "");
+        c.check("FIN piggybacked", f.s().close.piggybacked == v, "");
     }
     if let Some(seq) = fact(&m, "close_flag_sequence").and_then(Value::as_array) {
         if let Some(x) = seq
@@ -258,8 +278,8 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
             let who = x.split(' ').next().unwrap_or("");
             c.check(
                 "RST by",
-                f.close.rst_by.map(Side::as_str) == Some(who),
-                format!("{:?}", f.close.rst_by),
+                f.s().close.rst_by.map(Side::as_str) == Some(who),
+                format!("{:?}", f.s().close.rst_by),
             );
         }
     }
@@ -283,18 +303,19 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
         }
     }
     if fact(&m, "ss_closing").is_some() {
-        c.check("simultaneous close", f.close.simultaneous, "");
+        c.check("simultaneous close", f.s().close.simultaneous, "");
     }
     let syn_count = fact(&m, "syn_count").and_then(Value::as_u64);
     if let Some(n) = syn_count {
         c.check(
             "SYN count",
-            f.handshake.syn_frames.len() as u64 == n,
-            format!("{}", f.handshake.syn_frames.len()),
+            u64::from(f.handshake.syn.count) == n,
+            format!("{}", f.handshake.syn.count),
         );
     }
     let train = |kind: TrainKind, dir: &str| {
-        f.trains
+        f.s()
+            .trains
             .iter()
             .find(|t| t.kind == kind && t.dir.as_str() == dir)
     };
@@ -303,8 +324,8 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
             let t = train(TrainKind::Syn, "c2s");
             c.check(
                 "SYN retransmission times",
-                t.is_some_and(|t| close_times(&t.times_s, &nums(ts))),
-                format!("{:?}", t.map(|t| &t.times_s)),
+                t.is_some_and(|t| close_times(&times_s(t), &nums(ts))),
+                format!("{:?}", t.map(times_s)),
             );
         }
     }
@@ -313,8 +334,8 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
         if s > 0 {
             c.check(
                 "SYN-ACK count",
-                f.handshake.syn_ack_frames.len() as u64 == n,
-                format!("{}", f.handshake.syn_ack_frames.len()),
+                u64::from(f.handshake.syn_ack.count) == n,
+                format!("{}", f.handshake.syn_ack.count),
             );
         }
     }
@@ -327,8 +348,8 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
             let t = train(TrainKind::SynAck, "s2c");
             c.check(
                 "SYN-ACK retransmission times",
-                t.is_some_and(|t| close_times(&t.times_s, &nums(ts))),
-                format!("{:?}", t.map(|t| &t.times_s)),
+                t.is_some_and(|t| close_times(&times_s(t), &nums(ts))),
+                format!("{:?}", t.map(times_s)),
             );
         }
     }
@@ -350,13 +371,13 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
         let want = |k: &str| v[k].as_str().and_then(|s| s.parse::<u32>().ok());
         c.check(
             "inferred tcp_syn_retries",
-            f.inferred.tcp_syn_retries == want("tcp_syn_retries"),
-            format!("{:?}", f.inferred.tcp_syn_retries),
+            f.s().inferred.tcp_syn_retries == want("tcp_syn_retries"),
+            format!("{:?}", f.s().inferred.tcp_syn_retries),
         );
         c.check(
             "inferred tcp_syn_linear_timeouts",
-            f.inferred.tcp_syn_linear_timeouts == want("tcp_syn_linear_timeouts"),
-            format!("{:?}", f.inferred.tcp_syn_linear_timeouts),
+            f.s().inferred.tcp_syn_linear_timeouts == want("tcp_syn_linear_timeouts"),
+            format!("{:?}", f.s().inferred.tcp_syn_linear_timeouts),
         );
     }
     if let Some(v) = fact(&m, "synack_count_vs_sysctl").filter(|v| v.is_object()) {
@@ -365,8 +386,8 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
             .and_then(|s| s.parse::<u32>().ok());
         c.check(
             "inferred tcp_synack_retries",
-            f.inferred.tcp_synack_retries == want,
-            format!("{:?}", f.inferred.tcp_synack_retries),
+            f.s().inferred.tcp_synack_retries == want,
+            format!("{:?}", f.s().inferred.tcp_synack_retries),
         );
     }
     for (side, d) in [("client", "c2s"), ("server", "s2c")] {
@@ -376,8 +397,8 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
                 let t = train(TrainKind::Fin, d);
                 c.check(
                     format!("{side} FIN retransmission intervals"),
-                    t.is_some_and(|t| close_times(&intervals(&t.times_s), &intervals(&want))),
-                    format!("{:?}", t.map(|t| &t.times_s)),
+                    t.is_some_and(|t| close_times(&intervals(&times_s(t)), &intervals(&want))),
+                    format!("{:?}", t.map(times_s)),
                 );
             }
         }
@@ -398,11 +419,12 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
                     .collect::<Vec<_>>(),
             );
             let t = f
+                .s()
                 .trains
                 .iter()
                 .find(|t| t.kind == TrainKind::Data && t.dir.as_str() == "c2s" && t.seq == seq);
             let got = t.map(|t| {
-                let iv = intervals(&t.times_s);
+                let iv = intervals(&times_s(t));
                 iv[iv.len().saturating_sub(want.len())..].to_vec()
             });
             c.check(
@@ -416,7 +438,7 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
         let n = |side: Side| {
             flows
                 .iter()
-                .filter(|f| f.close.first_fin_by == Some(side))
+                .filter(|f| f.s().close.first_fin_by == Some(side))
                 .count() as u64
         };
         c.check(
@@ -459,8 +481,8 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
                 let who = first.split(' ').next().unwrap_or("");
                 c.check(
                     format!("stream{k} RST by"),
-                    fl.is_some_and(|x| x.close.rst_by.map(Side::as_str) == Some(who)),
-                    format!("{:?}", fl.map(|x| x.close.rst_by)),
+                    fl.is_some_and(|x| x.s().close.rst_by.map(Side::as_str) == Some(who)),
+                    format!("{:?}", fl.map(|x| x.s().close.rst_by)),
                 );
             }
         }
@@ -491,7 +513,7 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
                 );
                 c.check(
                     "finding syn_flood",
-                    l.findings.iter().any(|x| x == "syn_flood"),
+                    l.findings.iter().any(|x| x.as_str() == "syn_flood"),
                     format!("{:?}", l.findings),
                 );
             }
@@ -548,7 +570,9 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
                 );
                 c.check(
                     "finding accept_queue_overflow",
-                    l.findings.iter().any(|x| x == "accept_queue_overflow"),
+                    l.findings
+                        .iter()
+                        .any(|x| x.as_str() == "accept_queue_overflow"),
                     format!("{:?}", l.findings),
                 );
                 let backlog = fact(&m, "server_listeners")
@@ -564,9 +588,15 @@ pub fn check_scenario(dir: &Path, flows: &[ConnectionStory], report: &Report) ->
         }
     }
     // An upper bound on tcp_fin_timeout must hold for the sysctl in force.
-    if let Some(bound) = f.inferred.tcp_fin_timeout_max_s {
+    if let Some(bound) = f
+        .s()
+        .inferred
+        .tcp_fin_timeout_max_ns
+        .map(|x| x as f64 / 1e9)
+    {
         let eff = m["sysctls_effective"].as_object().unwrap();
         let side = if f
+            .s()
             .states
             .client
             .iter()

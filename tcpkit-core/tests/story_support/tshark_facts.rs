@@ -4,8 +4,8 @@
 use super::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use tcpkit_core::analysis::story::{ConnectionStory, StoryBuilder};
-use tcpkit_core::analysis::{AnalysisFlags, SegmentFacts};
+use tcpkit_core::analysis::story::StoryBuilder;
+use tcpkit_core::analysis::{AnalysisFlags, Connection, EndReason, SegmentFacts, Tally};
 use tcpkit_core::capture::{self, PacketSource};
 use tcpkit_core::flow::{ConnId, Direction};
 use tcpkit_core::report::{Diagnostics, Report};
@@ -48,14 +48,14 @@ const FLAGS: &[(u32, &str)] = &[
 ];
 
 /// Runs the story over one capture with tshark's per-segment facts.
-pub fn stories_from_tshark(dir: &Path) -> (Vec<ConnectionStory>, Report) {
+pub fn stories_from_tshark(dir: &Path) -> (Vec<Connection>, Report) {
     let rows = load_tsv(&dir.join("tshark.tsv"));
     let by_frame: HashMap<u64, &HashMap<String, String>> = rows
         .iter()
         .filter_map(|r| Some((num::<u64>(r, "frame.number")?, r)))
         .collect();
     let mut reader = capture::open(capture_of(dir)).unwrap();
-    let mut builders: BTreeMap<u64, StoryBuilder> = BTreeMap::new();
+    let mut builders: BTreeMap<u64, (Tally, StoryBuilder)> = BTreeMap::new();
     let mut clients: HashMap<u64, (String, u16)> = HashMap::new();
     let mut last_ts = i64::MIN;
     while let Some(p) = reader.next_packet() {
@@ -118,13 +118,18 @@ pub fn stories_from_tshark(dir: &Path) -> (Vec<ConnectionStory>, Report) {
             irtt_ns: ns("tcp.analysis.initial_rtt"),
             bytes_in_flight: num(row, "tcp.analysis.bytes_in_flight"),
         };
-        builders
+        let (tally, story) = builders
             .entry(stream)
-            .or_insert_with(|| StoryBuilder::new(ConnId(stream)))
-            .observe(p.frame, p.ts_ns, &seg, &facts);
+            .or_insert_with(|| (Tally::new(), StoryBuilder::new()));
+        tally.observe(p.frame, p.ts_ns, &seg, &facts);
+        story.observe(p.frame, p.ts_ns, &seg, &facts);
     }
-    let mut flows: Vec<ConnectionStory> =
-        builders.into_values().map(|b| b.finish(last_ts)).collect();
+    let mut flows: Vec<Connection> = builders
+        .into_iter()
+        .map(|(n, (t, b))| {
+            t.finish_with_story(ConnId(n), EndReason::EndOfCapture, Some(b), last_ts)
+        })
+        .collect();
     tcpkit_core::analysis::story::cross_check(&mut flows);
     let mut d = Diagnostics::new();
     for f in &flows {

@@ -16,17 +16,20 @@
 //!   estimator over the RTT samples gives far less: the RTO floor (Linux
 //!   `TCP_RTO_MIN` / `tcp_rto_min`, 200 ms).
 
-use super::trains::{Shape, secs, shape};
-use super::types::{ConnectionStory, Inferred, Outcome, Side, TcpState, Train, TrainKind, Verdict};
+use super::trains::{Shape, intervals_s, secs, shape};
+use super::types::{
+    Caveat, Inferred, Outcome, Setting, Side, Story, TcpState, Train, TrainKind, Verdict,
+};
+use crate::analysis::Connection;
 use crate::flow::Direction;
 
-/// Rounds a measured timeout: to 0.1 s from 0.5 s up (Linux timers fire a few
-/// jiffies late), else to 10 ms.
-fn round2(x: f64) -> f64 {
+/// Rounds a measured timeout (s) to ns: to 0.1 s from 0.5 s up (Linux timers
+/// fire a few jiffies late), else to 10 ms.
+fn round2(x: f64) -> u64 {
     if x >= 0.5 {
-        (x * 10.0).round() / 10.0
+        ((x * 10.0).round() as u64).saturating_mul(100_000_000)
     } else {
-        (x * 100.0).round() / 100.0
+        ((x * 100.0).round().max(0.0) as u64).saturating_mul(10_000_000)
     }
 }
 
@@ -41,31 +44,27 @@ fn next_due(iv: &[f64], linear_left: bool) -> Option<f64> {
 }
 
 /// Whether silence after the last send is proven (the capture went on past the
-/// next due send) and the caveat sentence if it is not.
-fn silence(t: &Train, iv: &[f64], capture_last_ts_ns: i64, what: &str) -> Option<String> {
+/// next due send) and the caveat if it is not.
+fn silence(t: &Train, iv: &[f64], capture_last_ts_ns: i64, setting: Setting) -> Option<Caveat> {
     let last = *t.ts_ns.last()?;
     let due = next_due(iv, false)?;
-    let after = secs(capture_last_ts_ns.saturating_sub(last));
-    if after >= due {
+    let after_ns = capture_last_ts_ns.saturating_sub(last);
+    if secs(after_ns) >= due {
         None
     } else {
-        Some(format!(
-            "{what} assumes the last {} seen (frame {}) was the last one sent: the capture ends {:.1} s after it, \
-             before another would have been due ({:.0} s)",
-            match t.kind {
-                TrainKind::Syn => "SYN",
-                TrainKind::SynAck => "SYN-ACK",
-                _ => "segment",
-            },
-            t.frames.last().copied().unwrap_or(0),
-            after.max(0.0),
-            due
-        ))
+        Some(Caveat::LastSendAssumed {
+            setting,
+            kind: t.kind,
+            frame: t.frames.last().copied().unwrap_or(0),
+            after_ns: after_ns.max(0) as u64,
+            due_ns: (due * 1e9).round() as u64,
+        })
     }
 }
 
 pub(crate) fn infer(
-    s: &ConnectionStory,
+    rec: &Connection,
+    s: &Story,
     syn_after_syn_ack: bool,
     unfloored_rto: [Option<f64>; 2],
     capture_last_ts_ns: i64,
@@ -78,14 +77,14 @@ pub(crate) fn infer(
     };
     // SYN retransmissions.
     if let Some(t) = find(TrainKind::Syn, Direction::ClientToServer) {
-        let iv = &t.intervals_s;
+        let iv = &intervals_s(&t.ts_ns);
         if matches!(
             shape(iv),
             Shape::Exponential | Shape::LinearThenExponential(_) | Shape::Linear
         ) || iv.len() == 1
         {
             if let Some(&first) = iv.first() {
-                inf.initial_rto_s = Some(round2(first));
+                inf.initial_rto_ns = Some(round2(first));
             }
         }
         let linear = match shape(iv) {
@@ -96,16 +95,12 @@ pub(crate) fn infer(
         if let Some(l) = linear {
             inf.tcp_syn_linear_timeouts = Some(l);
             if l == 0 {
-                inf.caveats.push(
-                    "tcp_syn_linear_timeouts=0: the SYN backoff doubles from the first retransmission, \
-                     as Linux before 6.5 (which has no such setting) always does"
-                        .into(),
-                );
+                inf.caveats.push(Caveat::SynLinearTimeoutsZero);
             }
-            if s.handshake.outcome == Outcome::NoAnswer {
+            if rec.handshake.outcome == Outcome::NoAnswer {
                 let sends = t.frames.len() as u32;
                 inf.tcp_syn_retries = Some(sends.saturating_sub(1).saturating_sub(l));
-                if let Some(c) = silence(t, iv, capture_last_ts_ns, "tcp_syn_retries") {
+                if let Some(c) = silence(t, iv, capture_last_ts_ns, Setting::TcpSynRetries) {
                     inf.caveats.push(c);
                 }
             }
@@ -113,15 +108,15 @@ pub(crate) fn infer(
     }
     // SYN-ACK retransmissions, timer-driven only.
     if let Some(t) = find(TrainKind::SynAck, Direction::ServerToClient) {
-        let iv = &t.intervals_s;
+        let iv = &intervals_s(&t.ts_ns);
         let timer = matches!(shape(iv), Shape::Exponential) || (iv.len() == 1 && iv[0] >= 0.9);
         if timer && !syn_after_syn_ack {
-            if inf.initial_rto_s.is_none() {
-                inf.initial_rto_s = iv.first().map(|x| round2(*x));
+            if inf.initial_rto_ns.is_none() {
+                inf.initial_rto_ns = iv.first().map(|x| round2(*x));
             }
-            if s.handshake.outcome == Outcome::SynAckUnanswered {
+            if rec.handshake.outcome == Outcome::SynAckUnanswered {
                 inf.tcp_synack_retries = Some(t.frames.len() as u32 - 1);
-                if let Some(c) = silence(t, iv, capture_last_ts_ns, "tcp_synack_retries") {
+                if let Some(c) = silence(t, iv, capture_last_ts_ns, Setting::TcpSynackRetries) {
                     inf.caveats.push(c);
                 }
             }
@@ -139,13 +134,8 @@ pub(crate) fn infer(
             && !st.iter().any(|x| x.state == TcpState::TimeWait);
         if let (Some(t), true) = (fw2, closed_by_own_rst) {
             if let Some(rst) = s.rst_ts_ns {
-                inf.tcp_fin_timeout_max_s = Some(round2(secs(rst.saturating_sub(t))));
-                inf.caveats.push(format!(
-                    "tcp_fin_timeout_max_s: the {} sat in FIN_WAIT2 and answered the peer's later segment with a RST, \
-                     so its orphaned socket was dropped within that time (if the application had still held it, \
-                     FIN_WAIT2 would have lasted)",
-                    side.as_str()
-                ));
+                inf.tcp_fin_timeout_max_ns = Some(round2(secs(rst.saturating_sub(t))));
+                inf.caveats.push(Caveat::FinTimeoutBound { side });
             }
         }
     }
@@ -156,61 +146,56 @@ pub(crate) fn infer(
         }
         let first_rto = match t.verdict {
             Verdict::TailLossProbeThenExponentialBackoff | Verdict::TailLossProbeThenTimeout => {
-                t.intervals_s.get(1).copied()
+                t.intervals_ns().nth(1)
             }
-            Verdict::ExponentialBackoff | Verdict::Timeout => t.intervals_s.first().copied(),
+            Verdict::ExponentialBackoff | Verdict::Timeout => t.intervals_ns().next(),
             _ => None,
         };
-        let Some(x) = first_rto else { continue };
-        let est = unfloored_rto[t.dir.index()].or_else(|| s.handshake.irtt.map(|r| 3.0 * r));
+        let Some(x) = first_rto.map(secs) else {
+            continue;
+        };
+        let est = unfloored_rto[t.dir.index()]
+            .or_else(|| rec.handshake.irtt_ns.map(|r| 3.0 * r as f64 / 1e9));
         if (0.19..=0.25).contains(&x) && est.is_some_and(|e| e < 0.1) {
-            inf.rto_min_s = Some(0.2);
+            inf.rto_min_ns = Some(super::trains::LINUX_RTO_MIN_NS);
             break;
         }
     }
     inf
 }
 
-/// Capture-wide second look at `tcp_syn_retries`: a SYN train that stopped while
-/// the same client host closed other connections (a FIN or RST from it after the
-/// last SYN, before the next SYN was due) may have stopped because the
+/// The times (last SYN, next SYN due) between which a close by the same
+/// client host withdraws `tcp_syn_retries`: a SYN train that stopped while its
+/// client host closed other connections may have stopped because the
 /// application closed the connecting socket (Linux drops a SYN_SENT socket on
-/// `close()` without sending anything), not because the retries ran out: the
-/// inference is withdrawn. Returns whether anything changed.
-pub(crate) fn withdraw_syn_retries_if_app_closed(
-    s: &mut ConnectionStory,
-    others: &[(std::net::IpAddr, i64)],
-) -> bool {
-    if s.inferred.tcp_syn_retries.is_none() {
-        return false;
-    }
-    let Some(t) = s
+/// `close()` without sending anything), not because the retries ran out.
+/// `None` when nothing was inferred.
+pub(crate) fn syn_retries_window(s: &Story) -> Option<(i64, i64)> {
+    s.inferred.tcp_syn_retries?;
+    let t = s
         .trains
         .iter()
-        .find(|t| t.kind == TrainKind::Syn && t.dir == Direction::ClientToServer)
-    else {
-        return false;
-    };
-    let (Some(&last), Some(due)) = (t.ts_ns.last(), next_due(&t.intervals_s, false)) else {
-        return false;
-    };
-    let until = last.saturating_add((due * 1e9) as i64);
-    let Some(&(_, when)) = others
-        .iter()
-        .find(|(ip, at)| *ip == s.client.ip && *at > last && *at < until)
-    else {
-        return false;
-    };
+        .find(|t| t.kind == TrainKind::Syn && t.dir == Direction::ClientToServer)?;
+    let (&last, due) = (t.ts_ns.last()?, next_due(&intervals_s(&t.ts_ns), false)?);
+    Some((last, last.saturating_add((due * 1e9) as i64)))
+}
+
+/// Withdraws `tcp_syn_retries`: the client host closed another connection
+/// `after_ns` after the last SYN.
+pub(crate) fn withdraw_syn_retries(s: &mut Story, after_ns: i64) {
     s.inferred.tcp_syn_retries = None;
-    s.inferred
-        .caveats
-        .retain(|c| !c.starts_with("tcp_syn_retries assumes"));
-    s.inferred.caveats.push(format!(
-        "tcp_syn_retries not inferred: the client host closed another connection {:.1} s after the last SYN, \
-         before the next SYN was due, so its application may have closed this connecting socket too",
-        secs(when.saturating_sub(last))
-    ));
-    true
+    s.inferred.caveats.retain(|c| {
+        !matches!(
+            c,
+            Caveat::LastSendAssumed {
+                setting: Setting::TcpSynRetries,
+                ..
+            }
+        )
+    });
+    s.inferred.caveats.push(Caveat::SynRetriesWithdrawn {
+        after_ns: after_ns.max(0) as u64,
+    });
 }
 
 /// Keep-alive settings from one side's probes (Linux `tcp_keepalive_timer`): after
@@ -225,11 +210,11 @@ pub(crate) fn keepalive(
     gave_up: Option<(u32, i64)>,
 ) {
     if let Some(t) = after_answered {
-        inf.keepalive_time_s.get_or_insert(round2(secs(t)));
+        inf.keepalive_time_ns.get_or_insert(round2(secs(t)));
     }
     let intvl = after_unanswered.or(gave_up.map(|g| g.1));
     if let Some(t) = intvl {
-        inf.keepalive_intvl_s.get_or_insert(round2(secs(t)));
+        inf.keepalive_intvl_ns.get_or_insert(round2(secs(t)));
     }
     if let Some((n, wait)) = gave_up {
         // The RST follows the last probe by one interval: the probes ran out.

@@ -1,37 +1,37 @@
-//! The story of each connection: endpoint states, handshake verdict,
-//! retransmission trains, RTT/RTO, close analysis, inferred kernel settings
-//! and plain-sentence notes.
+//! The story of each connection: endpoint states, retransmission trains,
+//! RTT/RTO, close analysis, inferred kernel settings and notes (codes with
+//! their numbers; [`crate::text`] words them).
 //!
 //! A [`StoryBuilder`] per connection consumes `(frame, ts_ns, &Segment,
 //! &SegmentFacts)` in capture order and never re-derives what the per-segment
 //! facts already say (relative numbers, retransmission flags, ack RTT).
 //! Memory per connection is bounded (trains, sends per train, RTT samples
-//! and the original-send ring are capped). [`StoryBuilder::finish`] returns a
-//! [`ConnectionStory`]; [`ss::ss_at`] tells what `ss -tano` would have shown.
+//! and the original-send ring are capped). [`StoryBuilder::finish`] returns the
+//! [`Story`] of a [`Connection`] whose counters the [`Tally`](super::Tally)
+//! filled; [`ss::ss_at`] tells what `ss -tano` would have shown.
 //!
 //! Everything is inferred *at the capture point*: see `docs/story.md` for what
 //! a capture taken on the server (or the client) can and cannot know.
 
 mod infer;
 mod notes;
-pub mod rtt;
+mod rtt;
 pub mod ss;
 mod states;
 pub mod syncookie;
 mod trains;
 mod types;
 
-pub use trains::{LINUX_RTO_MIN_S, MAX_SENDS, MAX_TRAINS};
+pub use trains::{LINUX_RTO_MIN_NS, MAX_SENDS, MAX_TRAINS};
 pub use types::*;
 
-use super::{AnalysisFlags, SegmentFacts};
-use crate::flow::{ConnId, Direction, Endpoint};
+pub(crate) use trains::about_equal;
+
+use super::{AnalysisFlags, Connection, SegmentFacts};
+use crate::flow::Direction;
 use crate::wire::{Segment, TcpOption};
 use states::{Events, FinAck, FinInfo};
 use trains::{RetxFlags, Trains};
-
-/// Frames listed per handshake list (SYNs, SYN-ACKs); a connection cannot grow it beyond.
-pub const MAX_HANDSHAKE_FRAMES: usize = 256;
 /// TSvals remembered per direction for timestamp-echo RTT samples.
 const TS_RING: usize = 32;
 /// Retransmitted frames remembered per direction for Karn's rule.
@@ -56,25 +56,12 @@ struct KeepaliveTrack {
 /// Builds the story of one connection from its segments, in capture order.
 #[derive(Debug, Clone)]
 pub struct StoryBuilder {
-    conn: ConnId,
-    ends: Option<(Endpoint, Endpoint)>,
-    ipv6: bool,
-    first_ts: i64,
-    last_ts: i64,
-    seen: bool,
-    first_is_syn: bool,
-    packets: [u64; 2],
-    bytes: [u64; 2],
     high: [Option<u64>; 2],
-    syns: Vec<(u64, i64)>,
-    syn_acks: Vec<(u64, i64)>,
+    first_syn: Option<(u64, i64)>,
+    first_syn_ack: Option<(u64, i64)>,
     syn_ack_next: Option<u64>,
     ack: Option<(u64, i64)>,
-    irtt_ns: Option<u64>,
     syn_after_syn_ack: bool,
-    options: [Option<SynOptions>; 2],
-    retrans: [u64; 2],
-    zero_window: [u64; 2],
     peer_zero: [bool; 2],
     trains: Trains,
     rtt: [rtt::RttAcc; 2],
@@ -96,29 +83,22 @@ pub struct StoryBuilder {
     syn_ack_evidence: syncookie::SynAckEvidence,
 }
 
+impl Default for StoryBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl StoryBuilder {
-    /// A builder for connection `conn`.
-    pub fn new(conn: ConnId) -> Self {
+    /// A builder for one connection.
+    pub fn new() -> Self {
         Self {
-            conn,
-            ends: None,
-            ipv6: false,
-            first_ts: 0,
-            last_ts: 0,
-            seen: false,
-            first_is_syn: false,
-            packets: [0; 2],
-            bytes: [0; 2],
             high: [None; 2],
-            syns: Vec::new(),
-            syn_acks: Vec::new(),
+            first_syn: None,
+            first_syn_ack: None,
             syn_ack_next: None,
             ack: None,
-            irtt_ns: None,
             syn_after_syn_ack: false,
-            options: [None; 2],
-            retrans: [0; 2],
-            zero_window: [0; 2],
             peer_zero: [false; 2],
             trains: Trains::default(),
             rtt: Default::default(),
@@ -147,41 +127,13 @@ impl StoryBuilder {
         let d = dir.index();
         let r = dir.reverse().index();
         let fl = seg.flags;
-        if !self.seen {
-            self.seen = true;
-            self.first_ts = ts_ns;
-            self.first_is_syn = fl.syn();
-            let src = Endpoint {
-                ip: seg.ip.src,
-                port: seg.sport,
-            };
-            let dst = Endpoint {
-                ip: seg.ip.dst,
-                port: seg.dport,
-            };
-            self.ends = Some(match dir {
-                Direction::ClientToServer => (src, dst),
-                Direction::ServerToClient => (dst, src),
-            });
-            self.ipv6 = seg.ip.version == 6;
-        }
-        self.last_ts = self.last_ts.max(ts_ns);
         if dir == Direction::ServerToClient {
             self.syn_ack_evidence.observe_server(ts_ns, seg);
         }
-        self.packets[d] += 1;
         let len = u64::from(seg.payload_len);
         let end = facts.seq.saturating_add(len);
-        match self.high[d] {
-            None => {
-                self.bytes[d] += len;
-                self.high[d] = Some(end);
-            }
-            Some(h) if end > h => {
-                self.bytes[d] += end - h.max(facts.seq);
-                self.high[d] = Some(end);
-            }
-            _ => {}
+        if self.high[d].is_none_or(|h| end > h) {
+            self.high[d] = Some(end);
         }
         let tail = self.high[d] == Some(end) && len > 0 || fl.fin();
         let af = facts.flags;
@@ -189,7 +141,6 @@ impl StoryBuilder {
             || af.has(AnalysisFlags::FAST_RETRANSMISSION)
             || af.has(AnalysisFlags::SPURIOUS_RETRANSMISSION);
         if retx {
-            self.retrans[d] += 1;
             remember(
                 &mut self.retx_frames[d],
                 &mut self.retx_pos[d],
@@ -203,44 +154,31 @@ impl StoryBuilder {
             spurious: af.has(AnalysisFlags::SPURIOUS_RETRANSMISSION),
             tail,
         };
-        if af.has(AnalysisFlags::ZERO_WINDOW) {
-            self.zero_window[d] += 1;
-        }
         if !fl.syn() && !fl.rst() {
             self.peer_zero[d] = seg.window == 0;
         }
         if self.keepalive[r].last_probe.is_some() && !af.has(AnalysisFlags::KEEP_ALIVE) {
             self.keepalive[r].answered = true;
         }
-        if facts.irtt_ns.is_some() && self.irtt_ns.is_none() {
-            self.irtt_ns = facts.irtt_ns;
-        }
         let mut tsval = None;
         // Handshake.
         if fl.syn() {
-            let opts = SynOptions::of(seg);
             if !fl.ack() {
-                if self.syns.len() < MAX_HANDSHAKE_FRAMES {
-                    self.syns.push((frame, ts_ns));
-                }
-                if !self.syn_acks.is_empty() {
+                let first = *self.first_syn.get_or_insert((frame, ts_ns));
+                if self.first_syn_ack.is_some() {
                     self.syn_after_syn_ack = true;
                 }
-                self.options[0].get_or_insert(opts);
                 self.events.syn_t.get_or_insert(ts_ns);
-                if let (Some(&first), true) = (self.syns.first(), self.syn_count > 0) {
+                if self.syn_count > 0 {
                     self.trains
                         .resend(dir, TrainKind::Syn, 0, 0, first, frame, ts_ns, rflags);
                 }
                 self.syn_count += 1;
             } else {
-                if self.syn_acks.len() < MAX_HANDSHAKE_FRAMES {
-                    self.syn_acks.push((frame, ts_ns));
-                }
-                self.options[1].get_or_insert(opts);
+                let first = *self.first_syn_ack.get_or_insert((frame, ts_ns));
                 self.syn_ack_next.get_or_insert(facts.next_seq);
                 self.events.syn_ack_t.get_or_insert(ts_ns);
-                if let (Some(&first), true) = (self.syn_acks.first(), self.syn_ack_count > 0) {
+                if self.syn_ack_count > 0 {
                     self.trains
                         .resend(dir, TrainKind::SynAck, 0, 0, first, frame, ts_ns, rflags);
                 }
@@ -438,73 +376,23 @@ impl StoryBuilder {
         }
     }
 
-    /// Finishes the story. `capture_last_ts_ns`: the time of the capture's last
-    /// packet (any connection, any protocol), which bounds what silence proves.
-    pub fn finish(self, capture_last_ts_ns: i64) -> ConnectionStory {
-        let (client, server) = self.ends.unwrap_or((
-            Endpoint {
-                ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-                port: 0,
-            },
-            Endpoint {
-                ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-                port: 0,
-            },
-        ));
-        let midstream = self.syns.is_empty() && self.syn_acks.is_empty();
+    /// Finishes the story of `rec`, whose counters a [`Tally`](super::Tally)
+    /// filled from the same segments. `capture_last_ts_ns`: the time of the
+    /// capture's last packet (any connection, any protocol), which bounds what
+    /// silence proves.
+    pub fn finish(self, rec: &Connection, capture_last_ts_ns: i64) -> Story {
         let mut events = self.events.clone();
-        if midstream && self.seen {
-            events.midstream_t = Some(self.first_ts);
+        if rec.midstream && rec.packets.c2s + rec.packets.s2c > 0 {
+            events.midstream_t = Some(rec.first_ts_ns);
         }
-        let rst_client = events.rst[0];
-        let rst_server = events.rst[1];
-        let outcome = if midstream {
-            Outcome::Midstream
-        } else if self.ack.is_some() {
-            Outcome::Established
-        } else if !self.syn_acks.is_empty() {
-            if rst_client.is_some() || rst_server.is_some() {
-                Outcome::Reset
-            } else {
-                Outcome::SynAckUnanswered
-            }
-        } else if rst_server.is_some() {
-            Outcome::Refused
-        } else {
-            Outcome::NoAnswer
-        };
-        let irtt = self.irtt_ns.map(|n| n as f64 / 1e9).or_else(|| {
-            let (_, a) = self.ack?;
-            let (_, s) = *self.syns.last()?;
-            Some(trains::secs(a.saturating_sub(s)))
-        });
-        let handshake = Handshake {
-            syn_frames: self.syns.iter().map(|x| x.0).collect(),
-            syn_ack_frames: self.syn_acks.iter().map(|x| x.0).collect(),
-            ack_frame: self.ack.map(|x| x.0),
-            irtt,
-            outcome,
-            syn_ts_ns: self.syns.iter().map(|x| x.1).collect(),
-            syn_ack_ts_ns: self.syn_acks.iter().map(|x| x.1).collect(),
-            ack_ts_ns: self.ack.map(|x| x.1),
-        };
-        let hdr = if self.ipv6 { 60 } else { 40 };
+        let (rst_client, rst_server) = (events.rst[0], events.rst[1]);
+        let hdr = if rec.client.ip.is_ipv6() { 60 } else { 40 };
         let implied = |o: &Option<SynOptions>| o.and_then(|o| o.mss).map(|m| u32::from(m) + hdr);
-        let window_scale = match (self.options[0], self.options[1]) {
-            (Some(c), Some(s)) => match (c.wscale, s.wscale) {
-                (Some(a), Some(b)) => PerSide {
-                    client: Some(a.min(14)),
-                    server: Some(b.min(14)),
-                },
-                _ => PerSide::default(),
-            },
-            _ => PerSide::default(),
-        };
         let states = PerSide {
             client: states::replay(&events, Side::Client),
             server: states::replay(&events, Side::Server),
         };
-        let close = close_of(&events, self.first_close_t, self.last_ts, &states);
+        let close = close_of(&events, self.first_close_t, rec.last_ts_ns, &states);
         let trains = self.trains.finish();
         let rtt = PerDir::from_array([self.rtt[0].summary(), self.rtt[1].summary()]);
         let unfloored = [
@@ -515,36 +403,24 @@ impl StoryBuilder {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let mut story = ConnectionStory {
-            conn: self.conn,
-            client,
-            server,
-            midstream,
-            first_ts_ns: self.first_ts,
-            last_ts_ns: self.last_ts,
-            packets: PerDir::from_array(self.packets),
-            bytes: PerDir::from_array(self.bytes),
-            handshake,
-            options: PerSide::from_array(self.options),
+        let mut story = Story {
             implied_mtu: PerSide {
-                client: implied(&self.options[0]),
-                server: implied(&self.options[1]),
+                client: implied(&rec.options.client),
+                server: implied(&rec.options.server),
             },
-            window_scale,
             effective_window: PerSide::from_array(self.eff_window),
-            retransmissions: PerDir::from_array(self.retrans),
             trains,
             rtt,
             close,
             states,
             inferred: Inferred::default(),
-            zero_window: PerDir::from_array(self.zero_window),
             notes: Vec::new(),
-            server_busy_ns: self.server_busy,
+            server_busy_ts_ns: self.server_busy,
             rst_ts_ns,
             syn_ack_evidence: self.syn_ack_evidence,
         };
         story.inferred = infer::infer(
+            rec,
             &story,
             self.syn_after_syn_ack,
             unfloored,
@@ -558,7 +434,7 @@ impl StoryBuilder {
                 k.gave_up,
             );
         }
-        story.notes = notes::notes(&story);
+        story.notes = notes::notes(rec, &story);
         story
     }
 }
@@ -566,30 +442,68 @@ impl StoryBuilder {
 /// Capture-wide corrections once every story is finished (they need other
 /// connections): a SYN train that ended while its client host was closing other
 /// connections does not reveal `tcp_syn_retries` (see `docs/story.md`).
-pub fn cross_check(stories: &mut [ConnectionStory]) {
-    // When each client host closed something: its first FIN_WAIT1 / LAST_ACK / CLOSED.
-    let closes: Vec<(std::net::IpAddr, i64)> = stories
+///
+/// This is the batch form over a slice of connections; [`Analysis`](crate::Analysis)
+/// does the same as connections finish, on bounded per-host state, with
+/// [`client_close_ns`], [`syn_retries_window`] and [`withdraw_syn_retries`].
+pub fn cross_check(conns: &mut [Connection]) {
+    let closes: Vec<(std::net::IpAddr, i64)> = conns
         .iter()
-        .filter_map(|s| {
-            s.states
-                .client
-                .iter()
-                .find(|x| {
-                    matches!(
-                        x.state,
-                        TcpState::FinWait1 | TcpState::LastAck | TcpState::Closed
-                    )
-                })
-                .map(|x| (s.client.ip, x.t_ns))
-        })
+        .filter_map(|c| client_close_ns(c).map(|t| (c.client.ip, t)))
         .collect();
     if closes.is_empty() {
         return;
     }
-    for s in stories.iter_mut() {
-        if infer::withdraw_syn_retries_if_app_closed(s, &closes) {
-            s.notes = notes::notes(s);
+    for c in conns.iter_mut() {
+        let Some((last, until)) = syn_retries_window(c) else {
+            continue;
+        };
+        if let Some(&(_, when)) = closes
+            .iter()
+            .find(|(ip, at)| *ip == c.client.ip && *at > last && *at < until)
+        {
+            withdraw_syn_retries(c, when);
         }
+    }
+}
+
+/// When the client of this connection closed it, as far as [`cross_check`]
+/// is concerned: its first FIN_WAIT1, LAST_ACK or CLOSED state (`None`
+/// without a story).
+pub fn client_close_ns(c: &Connection) -> Option<i64> {
+    c.story
+        .as_deref()?
+        .states
+        .client
+        .iter()
+        .find(|x| {
+            matches!(
+                x.state,
+                TcpState::FinWait1 | TcpState::LastAck | TcpState::Closed
+            )
+        })
+        .map(|x| x.t_ns)
+}
+
+/// `(last SYN, next SYN due)`: a close by the same client host strictly
+/// between these times withdraws the story's `tcp_syn_retries` (the
+/// application may have closed the connecting socket); `None` when the story
+/// inferred no `tcp_syn_retries` (or there is no story).
+pub fn syn_retries_window(c: &Connection) -> Option<(i64, i64)> {
+    infer::syn_retries_window(c.story.as_deref()?)
+}
+
+/// Withdraws the story's `tcp_syn_retries` (with a caveat and new notes):
+/// its client host closed a connection at `close_ns`, inside
+/// [`syn_retries_window`].
+pub fn withdraw_syn_retries(c: &mut Connection, close_ns: i64) {
+    let Some((last, _)) = syn_retries_window(c) else {
+        return;
+    };
+    if let Some(mut s) = c.story.take() {
+        infer::withdraw_syn_retries(&mut s, close_ns.saturating_sub(last));
+        s.notes = notes::notes(c, &s);
+        c.story = Some(s);
     }
 }
 
@@ -651,7 +565,7 @@ fn close_of(
         rst_by,
         piggybacked,
         simultaneous,
-        duration_s: first_close_t.map(|t| trains::secs(last_ts.saturating_sub(t))),
+        duration_ns: first_close_t.map(|t| last_ts.saturating_sub(t).max(0) as u64),
         half_close_left_open,
     }
 }

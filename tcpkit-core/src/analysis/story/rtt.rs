@@ -51,6 +51,11 @@ impl Rfc6298 {
     }
 }
 
+/// Seconds to whole nanoseconds (negative and NaN: 0).
+fn ns(s: f64) -> u64 {
+    (s * 1e9).round() as u64
+}
+
 /// Accumulates one direction's samples with bounded memory.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RttAcc {
@@ -89,12 +94,12 @@ impl RttAcc {
     pub fn summary(&self) -> RttSummary {
         let mut v = self.kept.clone();
         v.sort_unstable();
-        let s = |x: u64| x as f64 / 1e9;
         let median = match v.len() {
             0 => None,
-            n if n % 2 == 1 => v.get(n / 2).map(|&x| s(x)),
+            n if n % 2 == 1 => v.get(n / 2).copied(),
+            // The mean of the middle two, rounded half up.
             n => match (v.get(n / 2 - 1), v.get(n / 2)) {
-                (Some(&a), Some(&b)) => Some((s(a) + s(b)) / 2.0),
+                (Some(&a), Some(&b)) => Some(a / 2 + b / 2 + (a % 2 + b % 2).div_ceil(2)),
                 _ => None,
             },
         };
@@ -103,17 +108,17 @@ impl RttAcc {
             None
         } else {
             let rank = (v.len() * 95).div_ceil(100).max(1);
-            v.get(rank - 1).map(|&x| s(x))
+            v.get(rank - 1).copied()
         };
         RttSummary {
             samples: self.count,
-            min: self.min.map(s),
-            median,
-            p95,
-            max: self.max.map(s),
-            srtt: self.est.srtt,
-            rttvar: self.est.srtt.map(|_| self.est.rttvar),
-            rto: self.est.rto(),
+            min_ns: self.min,
+            median_ns: median,
+            p95_ns: p95,
+            max_ns: self.max,
+            srtt_ns: self.est.srtt.map(ns),
+            rttvar_ns: self.est.srtt.map(|_| ns(self.est.rttvar)),
+            rto_ns: self.est.rto().map(ns),
         }
     }
 }
@@ -154,11 +159,11 @@ mod tests {
         }
         let s = a.summary();
         assert_eq!(s.samples, 100);
-        assert_eq!(s.min, Some(0.001));
-        assert_eq!(s.max, Some(0.1));
+        assert_eq!(s.min_ns, Some(1_000_000));
+        assert_eq!(s.max_ns, Some(100_000_000));
         // Median of 1..=100 ms is 50.5 ms; nearest-rank p95 is the 95th value, 95 ms.
-        assert!((s.median.unwrap() - 0.0505).abs() < 1e-12);
-        assert!((s.p95.unwrap() - 0.095).abs() < 1e-12);
+        assert_eq!(s.median_ns, Some(50_500_000));
+        assert_eq!(s.p95_ns, Some(95_000_000));
         let mut b = RttAcc::default();
         for i in 0..(10 * MAX_SAMPLES as u64) {
             b.add(i);

@@ -155,6 +155,8 @@ pub struct AnswerFacts {
     pub last_gap_ns: i64,
     /// When the request ended: the handshake's ACK or a RST (ns).
     pub ended: Option<i64>,
+    /// The handshake's ACK was seen.
+    pub completed: bool,
     /// The client's SYN options and the server's SYN-ACK options.
     pub options: (Option<SynOptions>, Option<SynOptions>),
     /// Timestamp evidence.
@@ -162,27 +164,34 @@ pub struct AnswerFacts {
 }
 
 impl AnswerFacts {
-    /// The facts of a connection whose SYN was answered with a SYN-ACK (`None` otherwise).
-    pub fn of(s: &super::ConnectionStory) -> Option<Self> {
-        let hs = &s.handshake;
-        let (&first, &last) = (hs.syn_ack_ts_ns.first()?, hs.syn_ack_ts_ns.last()?);
-        if hs.syn_frames.is_empty() {
+    /// The facts of a connection whose SYN was answered with a SYN-ACK
+    /// (`None` otherwise). Without a story, the timestamp evidence is empty
+    /// and an unanswered request's last interval is taken as 1 s.
+    pub fn of(c: &crate::analysis::Connection) -> Option<Self> {
+        let hs = &c.handshake;
+        let (first, last) = (hs.syn_ack.first_ts_ns?, hs.syn_ack.last_ts_ns?);
+        if hs.syn.count == 0 {
             return None;
         }
+        let story = c.story.as_deref();
         Some(Self {
-            conn: s.conn.0,
-            client: s.client.ip,
-            syns: hs.syn_frames.len(),
-            syn_acks: hs.syn_ack_frames.len(),
+            conn: c.conn.0,
+            client: c.client.ip,
+            syns: hs.syn.count as usize,
+            syn_acks: hs.syn_ack.count as usize,
             syn_ack_span: (first, last),
-            last_gap_ns: hs
-                .syn_ack_ts_ns
-                .windows(2)
-                .last()
-                .map_or(1_000_000_000, |w| w[1].saturating_sub(w[0])),
-            ended: hs.ack_ts_ns.or(s.rst_ts_ns),
-            options: (s.options.client, s.options.server),
-            evidence: s.syn_ack_evidence,
+            last_gap_ns: story
+                .and_then(|st| {
+                    st.trains
+                        .iter()
+                        .find(|t| t.kind == super::TrainKind::SynAck)
+                })
+                .and_then(|t| t.intervals_ns().last())
+                .unwrap_or(1_000_000_000),
+            ended: hs.ack_ts_ns.or(story.and_then(|st| st.rst_ts_ns)),
+            completed: hs.ack_ts_ns.is_some(),
+            options: (c.options.client, c.options.server),
+            evidence: story.map(|st| st.syn_ack_evidence).unwrap_or_default(),
         })
     }
 }
@@ -201,6 +210,8 @@ pub struct Assessment {
     pub syn_queue_peak: u64,
     /// Connections answered with a cookie, by number.
     pub cookie_connections: Vec<u64>,
+    /// Cookie answers whose handshake completed (the client's ACK returned the cookie).
+    pub cookies_completed: u64,
 }
 
 /// Classifies each answered attempt of one listener (`capture_end_ns`: the
@@ -222,6 +233,7 @@ pub fn assess(answers: &[AnswerFacts], capture_end_ns: i64) -> (Vec<Answer>, Ass
         match ans {
             Answer::Cookie(_) => {
                 s.cookies += 1;
+                s.cookies_completed += u64::from(a.completed);
                 s.cookie_connections.push(a.conn);
                 continue;
             }
@@ -362,6 +374,7 @@ mod tests {
                 S
             },
             ended,
+            completed: ended.is_some(),
             options: (None, None),
             evidence: SynAckEvidence::default(),
         }

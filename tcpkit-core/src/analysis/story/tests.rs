@@ -19,20 +19,39 @@ fn syn_sent_timeout_linux_6_5_defaults() {
     // The capture went on 70 s after the last SYN: longer than the 64 s a 12th would need.
     let st = c.finish(137 * S);
     assert_eq!(st.handshake.outcome, Outcome::NoAnswer);
-    assert_eq!(st.handshake.syn_frames.len(), 11);
-    let t = &st.trains[0];
+    assert_eq!(st.handshake.syn.count, 11);
+    let t = &st.s().trains[0];
     assert_eq!((t.kind, t.dir), (TrainKind::Syn, C2S));
     assert_eq!(t.verdict, Verdict::LinearThenExponentialBackoff);
-    assert_eq!(t.times_s.last(), Some(&67.0));
-    assert_eq!(st.inferred.tcp_syn_linear_timeouts, Some(4));
-    assert_eq!(st.inferred.tcp_syn_retries, Some(6));
-    assert_eq!(st.inferred.initial_rto_s, Some(1.0));
-    assert!(st.inferred.caveats.is_empty(), "{:?}", st.inferred.caveats);
-    assert_eq!(states(&st.states.client), [TcpState::SynSent]);
-    assert!(st.states.server.is_empty());
+    assert_eq!(t.offsets_ns().last(), Some(67 * S));
+    assert_eq!(st.s().inferred.tcp_syn_linear_timeouts, Some(4));
+    assert_eq!(st.s().inferred.tcp_syn_retries, Some(6));
+    assert_eq!(st.s().inferred.initial_rto_ns, Some(1_000_000_000));
+    assert!(
+        st.s().inferred.caveats.is_empty(),
+        "{:?}",
+        st.s().inferred.caveats
+    );
+    assert_eq!(states(&st.s().states.client), [TcpState::SynSent]);
+    assert!(st.s().states.server.is_empty());
     assert_eq!(st.options.client.and_then(|o| o.mss), Some(8460));
-    assert!(st.notes[0].contains("11 SYNs"), "{}", st.notes[0]);
-    assert!(st.notes[0].contains("tcp_syn_retries=6"), "{}", st.notes[0]);
+    assert!(
+        matches!(
+            st.s().notes[0],
+            Note::SynNoAnswer {
+                syns: 11,
+                linear_timeouts: Some(4),
+                syn_retries: Some(6),
+                ..
+            }
+        ),
+        "{:?}",
+        st.s().notes[0]
+    );
+    // The sentence says what the numbers say.
+    let said = &crate::text::notes(&st)[0];
+    assert!(said.contains("11 SYNs"), "{said}");
+    assert!(said.contains("tcp_syn_retries=6"), "{said}");
 }
 
 #[test]
@@ -44,9 +63,19 @@ fn syn_retries_inference_says_what_it_assumes() {
         c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
     }
     let st = c.finish(72 * S);
-    assert_eq!(st.inferred.tcp_syn_retries, Some(6));
-    assert_eq!(st.inferred.caveats.len(), 1);
-    assert!(st.inferred.caveats[0].contains("frame 11"));
+    assert_eq!(st.s().inferred.tcp_syn_retries, Some(6));
+    assert_eq!(st.s().inferred.caveats.len(), 1);
+    assert!(matches!(
+        st.s().inferred.caveats[0],
+        Caveat::LastSendAssumed {
+            setting: Setting::TcpSynRetries,
+            frame: 11,
+            // The capture ends 5 s after the last SYN; the next was due 64 s after it.
+            after_ns: 5_000_000_000,
+            due_ns: 64_000_000_000,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -57,9 +86,9 @@ fn pre_6_5_kernel_doubles_from_the_start() {
         c.seg(t * S, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
     }
     let st = c.finish(200 * S);
-    assert_eq!(st.trains[0].verdict, Verdict::ExponentialBackoff);
-    assert_eq!(st.inferred.tcp_syn_linear_timeouts, Some(0));
-    assert_eq!(st.inferred.tcp_syn_retries, Some(6));
+    assert_eq!(st.s().trains[0].verdict, Verdict::ExponentialBackoff);
+    assert_eq!(st.s().inferred.tcp_syn_linear_timeouts, Some(0));
+    assert_eq!(st.s().inferred.tcp_syn_retries, Some(6));
 }
 
 #[test]
@@ -74,9 +103,9 @@ fn syn_answered_late_gives_no_retries() {
     c.seg(2 * S + 2 * MS, C2S, A, 1, 1, 0, &[]);
     let st = c.finish(3 * S);
     assert_eq!(st.handshake.outcome, Outcome::Established);
-    assert_eq!(st.inferred.tcp_syn_retries, None);
-    assert_eq!(st.inferred.tcp_syn_linear_timeouts, None);
-    assert_eq!(st.inferred.initial_rto_s, Some(1.0));
+    assert_eq!(st.s().inferred.tcp_syn_retries, None);
+    assert_eq!(st.s().inferred.tcp_syn_linear_timeouts, None);
+    assert_eq!(st.s().inferred.initial_rto_ns, Some(1_000_000_000));
 }
 
 #[test]
@@ -89,13 +118,14 @@ fn syn_ack_retries() {
     }
     let st = c.finish(100 * S);
     assert_eq!(st.handshake.outcome, Outcome::SynAckUnanswered);
-    assert_eq!(st.handshake.syn_ack_frames.len(), 6);
-    assert_eq!(st.inferred.tcp_synack_retries, Some(5));
-    assert_eq!(states(&st.states.server), [TcpState::SynRecv]);
+    assert_eq!(st.handshake.syn_ack.count, 6);
+    assert_eq!(st.s().inferred.tcp_synack_retries, Some(5));
+    assert_eq!(states(&st.s().states.server), [TcpState::SynRecv]);
     // nmap's SYN had no window scale: scaling is off for both.
     assert_eq!(st.window_scale.client, None);
-    assert_eq!(st.implied_mtu.client, Some(1500));
+    assert_eq!(st.s().implied_mtu.client, Some(1500));
     let t = st
+        .s()
         .trains
         .iter()
         .find(|t| t.kind == TrainKind::SynAck)
@@ -112,11 +142,11 @@ fn syn_acks_answering_retransmitted_syns_reveal_nothing() {
         c.seg(t * S + MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
     }
     let st = c.finish(100 * S);
-    assert_eq!(st.inferred.tcp_synack_retries, None);
+    assert_eq!(st.s().inferred.tcp_synack_retries, None);
 }
 
 /// Handshake, 13 bytes from the client, three-packet close started by the client.
-fn handshake_close() -> ConnectionStory {
+fn handshake_close() -> Connection {
     let mut c = Conn::new();
     c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
     c.seg(12_000, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
@@ -135,33 +165,33 @@ fn three_packet_close() {
     assert_eq!(st.handshake.outcome, Outcome::Established);
     assert_eq!(st.handshake.ack_frame, Some(3));
     // No irtt from the facts: first SYN to the third packet, 25 µs.
-    assert!((st.handshake.irtt.unwrap() - 25e-6).abs() < 1e-12);
+    assert_eq!(st.handshake.irtt_ns, Some(25_000));
     assert_eq!(st.window_scale.client, Some(10));
     assert_eq!(st.bytes.c2s, 13);
     assert_eq!(st.bytes.s2c, 0);
     assert_eq!(st.packets.c2s, 5);
-    assert_eq!(st.close.first_fin_by, Some(Side::Client));
-    assert!(st.close.piggybacked);
-    assert!(!st.close.simultaneous);
-    assert_eq!(st.close.rst_by, None);
-    assert!((st.close.duration_s.unwrap() - 40e-6).abs() < 1e-12);
+    assert_eq!(st.s().close.first_fin_by, Some(Side::Client));
+    assert!(st.s().close.piggybacked);
+    assert!(!st.s().close.simultaneous);
+    assert_eq!(st.s().close.rst_by, None);
+    assert_eq!(st.s().close.duration_ns, Some(40_000));
     use TcpState::*;
     assert_eq!(
-        states(&st.states.client),
+        states(&st.s().states.client),
         [SynSent, Established, FinWait1, TimeWait]
     );
     assert_eq!(
-        states(&st.states.server),
+        states(&st.s().states.server),
         [SynRecv, Established, CloseWait, LastAck, Closed]
     );
-    assert!(st.trains.is_empty());
+    assert!(st.s().trains.is_empty());
     // ss one second later: only the client's TIME_WAIT, 59 s left.
     let lines = ss::ss_at(&st, S);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].state, TimeWait);
-    assert_eq!(lines[0].timer.name, "timewait");
-    let left = lines[0].timer.remaining_s.unwrap();
-    assert!((left - (60.0 - (1.0 - 0.00204))).abs() < 1e-6, "{left}");
+    assert_eq!(lines[0].timer.kind, ss::TimerKind::Timewait);
+    // TIME_WAIT from 2.04 ms: 60 s - (1 s - 2.04 ms) left.
+    assert_eq!(lines[0].timer.remaining_ns, Some(59_002_040_000));
     // ... and gone after 60 s.
     assert!(ss::ss_at(&st, 63 * S).is_empty());
 }
@@ -173,12 +203,12 @@ fn refused_and_reset() {
     c.seg(30_000, S2C, R | A, 0, 1, 0, &[]);
     let st = c.finish(S);
     assert_eq!(st.handshake.outcome, Outcome::Refused);
-    assert_eq!(st.close.rst_by, Some(Side::Server));
+    assert_eq!(st.s().close.rst_by, Some(Side::Server));
     assert_eq!(
-        states(&st.states.client),
+        states(&st.s().states.client),
         [TcpState::SynSent, TcpState::Closed]
     );
-    assert!(st.states.server.is_empty());
+    assert!(st.s().states.server.is_empty());
 
     // SYN-ACK answered by the client's RST: reset.
     let mut c = Conn::new();
@@ -188,7 +218,7 @@ fn refused_and_reset() {
     let st = c.finish(S);
     assert_eq!(st.handshake.outcome, Outcome::Reset);
     assert_eq!(
-        states(&st.states.server),
+        states(&st.s().states.server),
         [TcpState::SynRecv, TcpState::Closed]
     );
 }
@@ -220,29 +250,33 @@ fn simultaneous_close_with_dropped_acks() {
     c.seg_flagged(500 * MS, S2C, F | A, 17, 15, 0, &[], retx);
     c.seg(501 * MS, C2S, A, 15, 18, 0, &[]);
     let st = c.finish(600 * MS);
-    assert!(st.close.simultaneous);
-    assert_eq!(st.close.first_fin_by, Some(Side::Server));
-    assert!(!st.close.piggybacked);
+    assert!(st.s().close.simultaneous);
+    assert_eq!(st.s().close.first_fin_by, Some(Side::Server));
+    assert!(!st.s().close.piggybacked);
     use TcpState::*;
     let want = [SynSent, Established, FinWait1, Closing, TimeWait];
-    assert_eq!(states(&st.states.client), want);
-    assert_eq!(states(&st.states.server)[1..], want[1..]);
-    let tw = st.states.server.last().unwrap();
+    assert_eq!(states(&st.s().states.client), want);
+    assert_eq!(states(&st.s().states.server)[1..], want[1..]);
+    let tw = st.s().states.server.last().unwrap();
     assert_eq!(tw.t_ns, 501 * MS);
     let fin = st
+        .s()
         .trains
         .iter()
         .find(|t| t.kind == TrainKind::Fin && t.dir == S2C)
         .unwrap();
     assert_eq!(fin.frames.len(), 3);
-    assert_eq!(fin.times_s, [0.0, 0.21, 0.49]);
+    assert_eq!(
+        fin.offsets_ns().collect::<Vec<_>>(),
+        [0, 210 * MS, 490 * MS]
+    );
     // ss at 250 ms: the server in FIN_WAIT1 with its timer on, next send 250 ms away, 1 retransmission so far.
     let l = ss::ss_at(&st, 250 * MS);
     let srv = l.iter().find(|x| x.side == Side::Server).unwrap();
     assert_eq!(srv.state, FinWait1);
-    assert_eq!(srv.timer.name, "on");
+    assert_eq!(srv.timer.kind, ss::TimerKind::On);
     assert_eq!(srv.timer.retrans, 1);
-    assert!((srv.timer.remaining_s.unwrap() - 0.25).abs() < 1e-9);
+    assert_eq!(srv.timer.remaining_ns, Some(250_000_000));
 }
 
 #[test]
@@ -255,14 +289,17 @@ fn server_closes_first_and_client_half_close_left_open() {
     c.seg(S, S2C, F | A, 1, 1, 0, &[]);
     c.seg(S + 10_000, C2S, A, 1, 2, 0, &[]);
     let st = c.finish(20 * S);
-    assert_eq!(st.close.first_fin_by, Some(Side::Server));
-    assert!(st.close.half_close_left_open);
+    assert_eq!(st.s().close.first_fin_by, Some(Side::Server));
+    assert!(st.s().close.half_close_left_open);
     use TcpState::*;
     assert_eq!(
-        states(&st.states.server),
+        states(&st.s().states.server),
         [SynRecv, Established, FinWait1, FinWait2]
     );
-    assert_eq!(states(&st.states.client), [SynSent, Established, CloseWait]);
+    assert_eq!(
+        states(&st.s().states.client),
+        [SynSent, Established, CloseWait]
+    );
 }
 
 #[test]
@@ -280,12 +317,12 @@ fn data_rto_train_and_rtt() {
     let st = c.finish(S);
     assert_eq!(st.retransmissions.c2s, 2);
     assert_eq!(st.bytes.c2s, 1000);
-    let t = &st.trains[0];
+    let t = &st.s().trains[0];
     assert_eq!((t.kind, t.seq, t.frames.len()), (TrainKind::Data, 1, 3));
     // The original is the tail but a 210 ms wait followed by 420 ms is a timeout doubling.
     assert_eq!(t.verdict, Verdict::ExponentialBackoff);
     // RTO floor: first timeout 210 ms while the handshake RTT is 20 µs.
-    assert_eq!(st.inferred.rto_min_s, Some(0.2));
+    assert_eq!(st.s().inferred.rto_min_ns, Some(200_000_000));
 }
 
 #[test]
@@ -312,11 +349,11 @@ fn fin_queued_behind_a_zero_window_is_an_active_close() {
     let st = c.finish(S);
     use TcpState::*;
     assert_eq!(
-        states(&st.states.server),
+        states(&st.s().states.server),
         [SynRecv, Established, FinWait1, Closing, TimeWait]
     );
     assert_eq!(
-        states(&st.states.client),
+        states(&st.s().states.client),
         [SynSent, Established, FinWait1, FinWait2, TimeWait]
     );
     // Without the zero window, the same exchange is a passive close.
@@ -330,7 +367,7 @@ fn fin_queued_behind_a_zero_window_is_an_active_close() {
     c.seg(9 * MS + 60_000, C2S, A, 2, 702, 0, &[]);
     let st = c.finish(S);
     assert_eq!(
-        states(&st.states.server),
+        states(&st.s().states.server),
         [SynRecv, Established, CloseWait, LastAck, Closed]
     );
 }
@@ -357,7 +394,7 @@ fn fin_ack_seen_before_the_last_retransmission_counts_from_it() {
         AnalysisFlags::RETRANSMISSION,
     );
     let st = c.finish(S);
-    let fw2 = st.states.client.last().unwrap();
+    let fw2 = st.s().states.client.last().unwrap();
     assert_eq!((fw2.state, fw2.t_ns), (TcpState::FinWait2, 300 * MS));
 }
 
@@ -377,7 +414,8 @@ mod fuzz {
             0..200),
             at in any::<i64>())
         {
-            let mut b = StoryBuilder::new(ConnId(7));
+            let mut b = StoryBuilder::new();
+            let mut tally = crate::analysis::Tally::new();
             let opts = LINUX_SYN_OPTS;
             for (i, (ts, c2s, flags, seq, ack, len, an, rtt)) in segs.into_iter().enumerate() {
                 let mut c = Conn::new();
@@ -389,11 +427,16 @@ mod fuzz {
                 facts.ack_rtt_ns = rtt;
                 facts.acks_frame = rtt.map(|_| i as u64 / 2);
                 b.observe(i as u64, ts, &seg, &facts);
+                tally.observe(i as u64, ts, &seg, &facts);
             }
-            let st = b.finish(at);
-            prop_assert!(st.trains.len() <= MAX_TRAINS);
-            prop_assert!(st.trains.iter().all(|t| t.frames.len() <= MAX_SENDS));
-            prop_assert!(st.handshake.syn_frames.len() <= MAX_HANDSHAKE_FRAMES);
+            let st = tally.finish_with_story(
+                ConnId(7),
+                crate::analysis::EndReason::EndOfCapture,
+                Some(b),
+                at,
+            );
+            prop_assert!(st.s().trains.len() <= MAX_TRAINS);
+            prop_assert!(st.s().trains.iter().all(|t| t.frames.len() <= MAX_SENDS));
             let _ = ss::ss_at(&st, at);
             let mut d = crate::report::Diagnostics::new();
             d.add(&st);
@@ -418,11 +461,11 @@ fn rst_after_fin_wait2_bounds_tcp_fin_timeout() {
     let st = c.finish(17 * S);
     use TcpState::*;
     assert_eq!(
-        states(&st.states.client),
+        states(&st.s().states.client),
         [SynSent, Established, FinWait1, FinWait2, Closed]
     );
-    assert_eq!(st.inferred.tcp_fin_timeout_max_s, Some(15.0));
-    assert_eq!(st.close.rst_by, Some(Side::Client));
+    assert_eq!(st.s().inferred.tcp_fin_timeout_max_ns, Some(15_000_000_000));
+    assert_eq!(st.s().close.rst_by, Some(Side::Client));
 }
 
 #[test]
@@ -442,10 +485,10 @@ fn cross_check_withdraws_syn_retries_when_the_host_was_closing() {
     b.seg(2 * MS, C2S, A, 1, 1, 0, &[]);
     b.seg(9 * S, C2S, F | A, 1, 1, 0, &[]);
     let mut v = vec![a.finish(10 * S), b.finish(10 * S)];
-    assert_eq!(v[0].inferred.tcp_syn_retries, Some(2));
+    assert_eq!(v[0].s().inferred.tcp_syn_retries, Some(2));
     cross_check(&mut v);
-    assert_eq!(v[0].inferred.tcp_syn_retries, None);
-    assert_eq!(v[0].inferred.tcp_syn_linear_timeouts, Some(4));
+    assert_eq!(v[0].s().inferred.tcp_syn_retries, None);
+    assert_eq!(v[0].s().inferred.tcp_syn_linear_timeouts, Some(4));
     // Closing after the next SYN was due proves nothing about A: kept.
     let mut a = Conn::new();
     for t in [0, 1, 2, 3, 4, 5, 7] {
@@ -459,7 +502,7 @@ fn cross_check_withdraws_syn_retries_when_the_host_was_closing() {
     b.seg(12 * S, C2S, F | A, 1, 1, 0, &[]);
     let mut v = vec![a.finish(13 * S), b.finish(13 * S)];
     cross_check(&mut v);
-    assert_eq!(v[0].inferred.tcp_syn_retries, Some(2));
+    assert_eq!(v[0].s().inferred.tcp_syn_retries, Some(2));
 }
 
 #[test]
@@ -485,14 +528,15 @@ fn keepalive_probes_reveal_time_interval_and_count() {
     }
     c.seg(39 * S + 6 * MS, C2S, R | A, 11, 1, 0, &[]);
     let st = c.finish(40 * S);
-    assert_eq!(st.inferred.keepalive_time_s, Some(10.0));
-    assert_eq!(st.inferred.keepalive_intvl_s, Some(3.0));
-    assert_eq!(st.inferred.keepalive_probes, Some(3));
+    assert_eq!(st.s().inferred.keepalive_time_ns, Some(10_000_000_000));
+    assert_eq!(st.s().inferred.keepalive_intvl_ns, Some(3_000_000_000));
+    assert_eq!(st.s().inferred.keepalive_probes, Some(3));
     let t = st
+        .s()
         .trains
         .iter()
         .find(|t| t.kind == TrainKind::Keepalive)
         .unwrap();
     assert_eq!(t.frames.len(), 5);
-    assert_eq!(st.close.rst_by, Some(Side::Client));
+    assert_eq!(st.s().close.rst_by, Some(Side::Client));
 }

@@ -27,6 +27,7 @@ pub(crate) const A: u16 = TcpFlags::ACK;
 
 pub(crate) struct Conn {
     pub(crate) b: StoryBuilder,
+    pub(crate) t: crate::analysis::Tally,
     pub(crate) frame: u64,
     /// The raw window field of the next segments.
     pub(crate) win: u16,
@@ -37,7 +38,8 @@ pub(crate) struct Conn {
 impl Conn {
     pub(crate) fn new() -> Self {
         Self {
-            b: StoryBuilder::new(ConnId(0)),
+            b: StoryBuilder::new(),
+            t: crate::analysis::Tally::new(),
             frame: 0,
             win: 100,
             cport: 43970,
@@ -72,6 +74,7 @@ impl Conn {
         self.frame += 1;
         let (seg, facts) = self.parts(dir, flags, seq, ack, len, opts, analysis);
         self.b.observe(self.frame, t, &seg, &facts);
+        self.t.observe(self.frame, t, &seg, &facts);
         self.frame
     }
 
@@ -148,11 +151,28 @@ impl Conn {
         (seg, facts)
     }
 
-    pub(crate) fn finish(self, capture_last: i64) -> ConnectionStory {
-        self.b.finish(capture_last)
+    /// The record with its story.
+    pub(crate) fn finish(self, capture_last: i64) -> Connection {
+        self.t.finish_with_story(
+            ConnId(0),
+            crate::analysis::EndReason::EndOfCapture,
+            Some(self.b),
+            capture_last,
+        )
     }
 }
 
 pub(crate) fn states(v: &[StateChange]) -> Vec<TcpState> {
     v.iter().map(|s| s.state).collect()
+}
+
+/// The story of a record built by [`Conn::finish`].
+pub(crate) trait HasStory {
+    fn s(&self) -> &Story;
+}
+
+impl HasStory for Connection {
+    fn s(&self) -> &Story {
+        self.story.as_deref().expect("built with a story")
+    }
 }

@@ -15,7 +15,9 @@ pub const MAX_SENDS: usize = 64;
 pub const ORIG_RING: usize = 256;
 
 /// Linux's RTO floor (`TCP_RTO_MIN`, `tcp_rto_min`): 200 ms.
-pub const LINUX_RTO_MIN_S: f64 = 0.2;
+pub const LINUX_RTO_MIN_NS: u64 = 200_000_000;
+/// The same in seconds, for the interval shapes.
+const LINUX_RTO_MIN_S: f64 = 0.2;
 
 #[derive(Debug, Clone, Copy)]
 struct Orig {
@@ -222,25 +224,14 @@ impl Trains {
             .into_iter()
             .filter(|t| t.sends() >= 2 || t.flagged)
             .map(|t| {
-                let first = t.ts.first().copied().unwrap_or(0);
-                let times_s: Vec<f64> =
-                    t.ts.iter()
-                        .map(|&x| secs(x.saturating_sub(first)))
-                        .collect();
-                let intervals_s: Vec<f64> =
-                    t.ts.windows(2)
-                        .map(|w| secs(w[1].saturating_sub(w[0])))
-                        .collect();
-                let verdict = classify(&t, &intervals_s);
+                let verdict = classify(&t, &intervals_s(&t.ts));
                 Train {
                     dir: t.dir,
                     kind: t.kind,
                     seq: t.seq,
                     frames: t.frames,
-                    times_s,
-                    intervals_s,
-                    verdict,
                     ts_ns: t.ts,
+                    verdict,
                     more: t.more,
                 }
             })
@@ -251,6 +242,13 @@ impl Trains {
 /// Nanoseconds to seconds.
 pub fn secs(ns: i64) -> f64 {
     ns as f64 / 1e9
+}
+
+/// Seconds between consecutive times (ns), for the shapes below.
+pub(crate) fn intervals_s(ts: &[i64]) -> Vec<f64> {
+    ts.windows(2)
+        .map(|w| secs(w[1].saturating_sub(w[0])))
+        .collect()
 }
 
 /// `b` is about equal to `a` (timer jitter of a few jiffies included).
@@ -388,8 +386,8 @@ mod tests {
         // (one packet out), then the RTO (200 ms floor) is re-armed and doubles:
         // sends at 0, 0.206, 0.414, 0.842, 1.674, 3.338 s.
         let mut tr = Trains::default();
-        let times = [0.0, 0.206057, 0.414075, 0.842071, 1.674086, 3.338067];
-        for (i, t) in times.iter().enumerate() {
+        let times_us: [i64; 6] = [0, 206_057, 414_075, 842_071, 1_674_086, 3_338_067];
+        for (i, t) in times_us.iter().enumerate() {
             let f = RetxFlags {
                 retx: i > 0,
                 tail: true,
@@ -401,7 +399,7 @@ mod tests {
                 17,
                 17,
                 10 + i as u64,
-                (t * S as f64) as i64,
+                t * 1000,
                 f,
             );
         }
@@ -409,7 +407,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].verdict, Verdict::TailLossProbeThenExponentialBackoff);
         assert_eq!(out[0].frames, vec![10, 11, 12, 13, 14, 15]);
-        assert!((out[0].times_s[5] - 3.338067).abs() < 1e-6);
+        assert_eq!(out[0].offsets_ns().last(), Some(3_338_067_000));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The result types of a connection's story: plain data, serializable behind
 //! the `serde` feature with the field names of `tcpkit flows --json`.
 
-use crate::flow::{ConnId, Direction, Endpoint};
+use crate::flow::Direction;
 
 #[cfg(feature = "serde")]
 pub(crate) fn ser_dir<S: serde::Serializer>(d: &Direction, s: S) -> Result<S::Ok, S::Error> {
@@ -108,51 +108,7 @@ impl<T> PerSide<T> {
     }
 }
 
-/// How the three-way handshake went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-pub enum Outcome {
-    /// SYN, SYN-ACK and the ACK of the SYN-ACK were seen.
-    Established,
-    /// The SYN was answered by a RST (RFC 9293 3.10.7.1: no listener on the port).
-    Refused,
-    /// SYNs only: nothing came back.
-    NoAnswer,
-    /// SYN-ACKs were sent but never acknowledged.
-    SynAckUnanswered,
-    /// A SYN-ACK was answered by a RST (the client aborted the handshake).
-    Reset,
-    /// The capture began after the handshake: neither SYN nor SYN-ACK seen.
-    Midstream,
-}
-
-/// The handshake: which frames, the initial RTT, the outcome.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Handshake {
-    /// Frames of the client's SYNs (the first and its retransmissions).
-    pub syn_frames: Vec<u64>,
-    /// Frames of the server's SYN-ACKs.
-    pub syn_ack_frames: Vec<u64>,
-    /// The client's ACK of the SYN-ACK (the third packet).
-    pub ack_frame: Option<u64>,
-    /// Initial RTT in seconds (tshark's `tcp.analysis.initial_rtt`: SYN to the third packet).
-    pub irtt: Option<f64>,
-    /// The verdict.
-    pub outcome: Outcome,
-    /// Capture times (ns) of the SYNs, for capture-wide diagnostics.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub syn_ts_ns: Vec<i64>,
-    /// Capture times (ns) of the SYN-ACKs.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub syn_ack_ts_ns: Vec<i64>,
-    /// Capture time (ns) of the third packet.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub ack_ts_ns: Option<i64>,
-}
-
-pub use crate::analysis::SynOptions;
+pub use crate::analysis::record::{FrameRun, Handshake, Outcome, SynOptions};
 
 /// What was retransmitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -241,18 +197,34 @@ pub struct Train {
     pub seq: u64,
     /// Frames of every send, the first one included (capped, see `more`).
     pub frames: Vec<u64>,
-    /// Seconds from the first send.
-    pub times_s: Vec<f64>,
-    /// Seconds between consecutive sends.
-    pub intervals_s: Vec<f64>,
+    /// Capture time of each send listed in `frames`, ns since the epoch.
+    pub ts_ns: Vec<i64>,
     /// Which mechanism sent them.
     pub verdict: Verdict,
-    /// Capture time of each send (ns), for the `ss` emulation.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub ts_ns: Vec<i64>,
     /// Sends beyond the per-train cap, not listed.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
     pub more: u32,
+}
+
+impl Train {
+    /// Time of each listed send from the first one, ns.
+    pub fn offsets_ns(&self) -> impl Iterator<Item = i64> + '_ {
+        let first = self.ts_ns.first().copied().unwrap_or(0);
+        self.ts_ns.iter().map(move |&t| t.saturating_sub(first))
+    }
+
+    /// Time between consecutive listed sends, ns.
+    pub fn intervals_ns(&self) -> impl Iterator<Item = i64> + '_ {
+        self.ts_ns.windows(2).map(|w| w[1].saturating_sub(w[0]))
+    }
+
+    /// Time from the first to the last listed send, ns.
+    pub fn span_ns(&self) -> i64 {
+        match (self.ts_ns.first(), self.ts_ns.last()) {
+            (Some(a), Some(b)) => b.saturating_sub(*a),
+            _ => 0,
+        }
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -260,30 +232,31 @@ fn is_zero(x: &u32) -> bool {
     *x == 0
 }
 
-/// RTT of one direction's data (sender to the peer and back, measured at the capture point).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// RTT of one direction's data (sender to the peer and back, measured at the
+/// capture point), ns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RttSummary {
     /// Number of samples.
     pub samples: u64,
-    /// Smallest sample, s.
-    pub min: Option<f64>,
-    /// Median, s.
-    pub median: Option<f64>,
-    /// 95th percentile, s.
-    pub p95: Option<f64>,
-    /// Largest sample, s.
-    pub max: Option<f64>,
-    /// RFC 6298 smoothed RTT after the last sample, s.
-    pub srtt: Option<f64>,
-    /// RFC 6298 RTT variation after the last sample, s.
-    pub rttvar: Option<f64>,
-    /// RFC 6298 RTO (SRTT + 4 RTTVAR) with Linux's 200 ms floor instead of RFC 6298's 1 s, s.
-    pub rto: Option<f64>,
+    /// Smallest sample.
+    pub min_ns: Option<u64>,
+    /// Median.
+    pub median_ns: Option<u64>,
+    /// 95th percentile (nearest rank).
+    pub p95_ns: Option<u64>,
+    /// Largest sample.
+    pub max_ns: Option<u64>,
+    /// RFC 6298 smoothed RTT after the last sample.
+    pub srtt_ns: Option<u64>,
+    /// RFC 6298 RTT variation after the last sample.
+    pub rttvar_ns: Option<u64>,
+    /// RFC 6298 RTO (SRTT + 4 RTTVAR) with Linux's 200 ms floor instead of RFC 6298's 1 s.
+    pub rto_ns: Option<u64>,
 }
 
 /// How the connection ended.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Close {
     /// Who sent the first FIN seen.
@@ -294,8 +267,8 @@ pub struct Close {
     pub piggybacked: bool,
     /// Both sides sent a FIN before acknowledging the other's (RFC 9293 3.6, simultaneous close).
     pub simultaneous: bool,
-    /// Seconds from the first FIN or RST to the last segment of the connection.
-    pub duration_s: Option<f64>,
+    /// From the first FIN or RST to the last segment of the connection, ns.
+    pub duration_ns: Option<u64>,
     /// One side's FIN was acknowledged but the other side never sent one (half-close left open).
     pub half_close_left_open: bool,
 }
@@ -363,7 +336,7 @@ pub struct StateChange {
 }
 
 /// Kernel settings the capture reveals; a field is present only when the capture supports it.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Inferred {
     /// Linux `net.ipv4.tcp_syn_retries`: SYN retransmissions after the linear ones.
@@ -375,65 +348,230 @@ pub struct Inferred {
     /// Linux `net.ipv4.tcp_synack_retries`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tcp_synack_retries: Option<u32>,
-    /// The RTO of the first SYN or SYN-ACK, s (Linux `TCP_TIMEOUT_INIT` = 1 s, RFC 6298 2.1).
+    /// The RTO of the first SYN or SYN-ACK, ns (Linux `TCP_TIMEOUT_INIT` = 1 s,
+    /// RFC 6298 2.1), rounded to 0.1 s from 0.5 s up, else to 10 ms.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub initial_rto_s: Option<f64>,
-    /// The RTO floor, s (Linux `tcp_rto_min`, 200 ms by default), seen when RTTs are far below it.
+    pub initial_rto_ns: Option<u64>,
+    /// The RTO floor, ns (Linux `tcp_rto_min`, 200 ms by default), seen when RTTs are far below it.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub rto_min_s: Option<f64>,
-    /// Upper bound on Linux `net.ipv4.tcp_fin_timeout`, s: a side in FIN_WAIT2
+    pub rto_min_ns: Option<u64>,
+    /// Upper bound on Linux `net.ipv4.tcp_fin_timeout`, ns: a side in FIN_WAIT2
     /// answered the peer's later FIN with a RST, so its orphaned socket had been
     /// dropped by then (the bound is the time from entering FIN_WAIT2 to that RST).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub tcp_fin_timeout_max_s: Option<f64>,
-    /// Keep-alive idle time before the first probe, s (Linux `tcp_keepalive_time`
+    pub tcp_fin_timeout_max_ns: Option<u64>,
+    /// Keep-alive idle time before the first probe, ns (Linux `tcp_keepalive_time`
     /// or the socket's TCP_KEEPIDLE), from the gap after an answered probe.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub keepalive_time_s: Option<f64>,
-    /// Keep-alive probe interval, s (`tcp_keepalive_intvl` / TCP_KEEPINTVL).
+    pub keepalive_time_ns: Option<u64>,
+    /// Keep-alive probe interval, ns (`tcp_keepalive_intvl` / TCP_KEEPINTVL).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub keepalive_intvl_s: Option<f64>,
+    pub keepalive_intvl_ns: Option<u64>,
     /// Unanswered probes before the RST (`tcp_keepalive_probes` / TCP_KEEPCNT).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub keepalive_probes: Option<u32>,
     /// What each inference assumes.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
-    pub caveats: Vec<String>,
+    pub caveats: Vec<Caveat>,
 }
 
-/// Everything tcpkit says about one connection (`tcpkit flows --json`, one object each).
+/// A kernel setting an inference is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Setting {
+    /// `net.ipv4.tcp_syn_retries`.
+    TcpSynRetries,
+    /// `net.ipv4.tcp_synack_retries`.
+    TcpSynackRetries,
+}
+
+/// What an inference in [`Inferred`] assumes (`code` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "code", rename_all = "snake_case"))]
+pub enum Caveat {
+    /// `tcp_syn_linear_timeouts` = 0 is also what a kernel before 6.5 (which has
+    /// no such setting) shows.
+    SynLinearTimeoutsZero,
+    /// The retry count assumes the last SYN (or SYN-ACK) seen was the last one
+    /// sent: the capture ends before another would have been due.
+    LastSendAssumed {
+        /// The setting inferred.
+        setting: Setting,
+        /// What was retransmitted.
+        kind: TrainKind,
+        /// Frame of the last send seen.
+        frame: u64,
+        /// From that send to the end of the capture, ns.
+        after_ns: u64,
+        /// When the next send would have been due after it, ns.
+        due_ns: u64,
+    },
+    /// `tcp_fin_timeout_max_ns`: the side sat in FIN_WAIT2 and answered the
+    /// peer's later segment with a RST.
+    FinTimeoutBound {
+        /// The side in FIN_WAIT2.
+        side: Side,
+    },
+    /// `tcp_syn_retries` withdrawn: the client host closed another connection
+    /// before the next SYN was due.
+    SynRetriesWithdrawn {
+        /// From the last SYN to that close, ns.
+        after_ns: u64,
+    },
+}
+
+/// One thing worth saying about a connection, with its numbers (`code` in
+/// JSON); [`crate::text`] words it. Trains are referred to by their index in
+/// [`Story::trains`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "code", rename_all = "snake_case"))]
+pub enum Note {
+    /// The handshake completed.
+    Connected {
+        /// Initial RTT, ns.
+        irtt_ns: Option<u64>,
+    },
+    /// Both sides' SYN options (in [`Connection::options`](crate::analysis::Connection::options)).
+    Options {
+        /// Window scaling is in force (both sides sent the option).
+        window_scaling: bool,
+    },
+    /// SYNs that no SYN-ACK answered.
+    SynNoAnswer {
+        /// SYNs seen.
+        syns: u64,
+        /// From the first to the last SYN, ns.
+        span_ns: u64,
+        /// The SYN train, if the SYN was retransmitted.
+        train: Option<usize>,
+        /// Inferred `tcp_syn_linear_timeouts`.
+        linear_timeouts: Option<u32>,
+        /// Inferred `tcp_syn_retries`.
+        syn_retries: Option<u32>,
+    },
+    /// The SYN was answered by a RST: nothing listens on the port.
+    Refused {
+        /// The server port.
+        port: u16,
+    },
+    /// SYN-ACKs never acknowledged.
+    SynAckUnanswered {
+        /// SYN-ACKs seen.
+        syn_acks: u64,
+        /// The SYN-ACK train, if retransmitted.
+        train: Option<usize>,
+        /// Inferred `tcp_synack_retries`.
+        synack_retries: Option<u32>,
+    },
+    /// A RST aborted the handshake after the SYN-ACK.
+    HandshakeReset,
+    /// The capture begins in the middle of the connection.
+    Midstream,
+    /// A side retransmitted data.
+    DataRetransmissions {
+        /// The sender.
+        side: Side,
+        /// Retransmitted segments.
+        segments: u64,
+        /// Data trains of that side.
+        trains: u64,
+        /// Trains started by a fast retransmit.
+        fast: u64,
+        /// Trains driven by timeouts.
+        timeouts: u64,
+        /// The longest train, when it has more than two sends.
+        longest: Option<usize>,
+    },
+    /// A side's FIN was sent more than once.
+    FinResent {
+        /// The sender.
+        side: Side,
+        /// The train.
+        train: usize,
+    },
+    /// A side probed the peer's zero window more than once.
+    ZeroWindowProbes {
+        /// The prober.
+        side: Side,
+        /// The train.
+        train: usize,
+    },
+    /// A side sent keep-alive probes.
+    KeepaliveProbes {
+        /// The prober.
+        side: Side,
+        /// The train.
+        train: usize,
+    },
+    /// A side advertised a zero window.
+    ZeroWindow {
+        /// The advertiser.
+        side: Side,
+        /// Segments with a zero window.
+        count: u64,
+    },
+    /// RTT of a side's data and the RFC 6298 estimator replayed over it.
+    Rtt {
+        /// The sender of the data.
+        side: Side,
+    },
+    /// Keep-alive settings seen (in [`Inferred`]).
+    Keepalive,
+    /// The first retransmission timeouts show Linux's RTO floor.
+    RtoFloor {
+        /// The floor, ns.
+        rto_min_ns: u64,
+    },
+    /// Both sides sent a FIN before receiving the other's (RFC 9293 3.6).
+    SimultaneousClose {
+        /// Both sides reached TIME_WAIT.
+        time_wait_both: bool,
+    },
+    /// A side closed first.
+    ClosedFirst {
+        /// The side.
+        side: Side,
+        /// The peer's FIN rode on the ACK of it.
+        piggybacked: bool,
+        /// The peer acknowledged it but never closed its side.
+        half_close_left_open: bool,
+    },
+    /// A side answered with a RST after its own FIN: its socket was gone.
+    RstAfterOwnFin {
+        /// The side.
+        side: Side,
+        /// From its FIN (FIN_WAIT1) to the RST, ns.
+        after_ns: u64,
+    },
+    /// A side reset the connection (an abortive close).
+    Reset {
+        /// The side.
+        side: Side,
+    },
+    /// The states each endpoint went through (in [`Story::states`]).
+    States,
+    /// A side is in TIME_WAIT at the end of the capture.
+    TimeWait {
+        /// The side.
+        side: Side,
+        /// From the connection's first packet to TIME_WAIT, ns.
+        since_first_ns: u64,
+    },
+}
+
+/// What the story adds to a [`Connection`](crate::analysis::Connection)
+/// (flattened into its JSON object).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct ConnectionStory {
-    /// Connection number (tshark's `tcp.stream`).
-    pub conn: ConnId,
-    /// The client endpoint.
-    pub client: Endpoint,
-    /// The server endpoint.
-    pub server: Endpoint,
-    /// The capture began after the handshake.
-    pub midstream: bool,
-    /// Time of the first segment, ns since the epoch.
-    pub first_ts_ns: i64,
-    /// Time of the last segment, ns since the epoch.
-    pub last_ts_ns: i64,
-    /// Segments per direction.
-    pub packets: PerDir<u64>,
-    /// Payload bytes per direction, each sequence byte counted once.
-    pub bytes: PerDir<u64>,
-    /// The handshake.
-    pub handshake: Handshake,
-    /// SYN options of each side (`None`: its SYN / SYN-ACK was not seen).
-    pub options: PerSide<Option<SynOptions>>,
+pub struct Story {
     /// The MTU each side's MSS implies (MSS + 40 for IPv4, + 60 for IPv6).
     pub implied_mtu: PerSide<Option<u32>>,
-    /// Window scale shift in force for each side's windows (`None`: not negotiated or unknown).
-    pub window_scale: PerSide<Option<u8>>,
     /// Each side's window in bytes (scaled) on its first segment after the
     /// handshake: the client's on the third packet.
     pub effective_window: PerSide<Option<u64>>,
-    /// Segments flagged as retransmissions, per direction.
-    pub retransmissions: PerDir<u64>,
     /// Segments sent more than once.
     pub trains: Vec<Train>,
     /// RTT per direction of the data.
@@ -444,29 +582,17 @@ pub struct ConnectionStory {
     pub states: PerSide<Vec<StateChange>>,
     /// Kernel settings the capture reveals.
     pub inferred: Inferred,
-    /// Segments advertising a zero window, per direction of the advertiser.
-    pub zero_window: PerDir<u64>,
-    /// Plain sentences.
-    pub notes: Vec<String>,
-    /// When the server first sent payload, FIN or RST after the handshake (ns):
-    /// until then an established connection may sit unaccepted in the accept queue.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub server_busy_ns: Option<i64>,
-    /// When the first RST was seen (ns).
-    #[cfg_attr(feature = "serde", serde(skip))]
+    /// What is worth saying, in order ([`crate::text`] words them; the
+    /// caveats of `inferred` follow them).
+    pub notes: Vec<Note>,
+    /// When the server first sent payload, FIN or RST after the handshake, ns
+    /// since the epoch: until then an established connection may sit
+    /// unaccepted in the accept queue.
+    pub server_busy_ts_ns: Option<i64>,
+    /// When the first RST was seen, ns since the epoch.
     pub rst_ts_ns: Option<i64>,
     /// The server's SYN-ACK timestamp and its next one (SYN-cookie evidence,
     /// see [`syncookie`](super::syncookie)).
     #[cfg_attr(feature = "serde", serde(skip))]
     pub syn_ack_evidence: super::syncookie::SynAckEvidence,
-}
-
-impl ConnectionStory {
-    /// The endpoint of `side`.
-    pub fn endpoint(&self, side: Side) -> Endpoint {
-        match side {
-            Side::Client => self.client,
-            Side::Server => self.server,
-        }
-    }
 }

@@ -7,8 +7,8 @@
 //! part of the pieces). Where tcpdump starts a new line (`-v`, and VXLAN
 //! always), a space joins the pieces too.
 
-use super::render::{fold, sum_words, write_addr, write_ip_head};
-use super::{Encapsulation, GeneveLayer, GreLayer, IpInfo, IpLayer, Layer, UdpLayer};
+use super::tcpdump::{fold, sum_words, write_addr, write_ip_head};
+use crate::wire::{Encapsulation, GeneveLayer, GreLayer, IpInfo, IpLayer, Layer, UdpLayer};
 use core::fmt::{self, Write};
 use std::net::IpAddr;
 

@@ -23,13 +23,14 @@
 //! rendered, except tcpdump's remark when the header was cut although the
 //! segment carries data.
 //!
-//! For a segment decoded with [`decode_layers`](super::decode_layers),
+//! For a segment decoded with [`decode_layers`](crate::wire::decode_layers),
 //! [`Renderer::write_encapsulation`] writes what tcpdump prints before the
 //! inner packet (outer IP, UDP and its checksum remark, Geneve, VXLAN, GRE,
 //! WCCP, MPLS, Broadcom LI, PPPoE) and [`Renderer::write_segment_in`] adds
 //! tcpdump's BIG TCP length remarks to the segment's own `-v` IP header.
 
-use super::{Encapsulation, IpInfo, Segment, TcpFlags};
+use crate::wire::{Encapsulation, IpInfo, Segment, TcpFlags};
+pub use crate::wire::{FlagLetters, flag_letters, write_addr, write_decimal, write_flags};
 use core::fmt::{self, Write};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -196,23 +197,6 @@ impl TcpdumpSeqTable {
     }
 }
 
-/// Writes `v` in decimal with one `write_str` (no `Formatter` padding
-/// machinery: this is the hot path of a 3.8 M-line output).
-pub fn write_decimal<W: Write>(w: &mut W, mut v: u64) -> fmt::Result {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    w.write_str(core::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
-}
-
 /// Writes `v` zero-padded to `width` digits (at most 20).
 fn write_padded<W: Write>(w: &mut W, v: u64, width: usize) -> fmt::Result {
     let mut buf = [b'0'; 20];
@@ -225,23 +209,6 @@ fn write_padded<W: Write>(w: &mut W, v: u64, width: usize) -> fmt::Result {
     }
     let start = i.min(buf.len().saturating_sub(width));
     w.write_str(core::str::from_utf8(&buf[start..]).map_err(|_| fmt::Error)?)
-}
-
-/// Writes an address as tcpdump does (dotted quad; RFC 5952 text for IPv6).
-pub fn write_addr<W: Write>(w: &mut W, a: &IpAddr) -> fmt::Result {
-    match a {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            for (i, b) in o.iter().enumerate() {
-                if i > 0 {
-                    w.write_char('.')?;
-                }
-                write_decimal(w, u64::from(*b))?;
-            }
-            Ok(())
-        }
-        IpAddr::V6(v6) => write!(w, "{v6}"),
-    }
 }
 
 /// Writes `text` then `v` in decimal.
@@ -280,7 +247,7 @@ impl Renderer {
     }
 
     /// [`write_segment`](Self::write_segment) for a segment decoded with
-    /// [`decode_layers`](super::decode_layers): the segment's own IP header
+    /// [`decode_layers`](crate::wire::decode_layers): the segment's own IP header
     /// gets tcpdump's BIG TCP remarks at `-v`. The tunnel layers are not
     /// written: see [`write_encapsulation`](Self::write_encapsulation).
     pub fn write_segment_in<W: Write>(
@@ -316,7 +283,7 @@ impl Renderer {
         w: &mut W,
         layers: &Encapsulation<'_>,
     ) -> fmt::Result {
-        super::render_encap::write_outer(w, layers, self.options.verbose)
+        super::tcpdump_encap::write_outer(w, layers, self.options.verbose)
     }
 
     /// Does tcpdump, at this verbosity, print the inner packet on a line of
@@ -353,7 +320,7 @@ pub(super) fn proto_name(proto: u8) -> &'static str {
 /// (IPv4, `bigtcp-ipv4.out` line 1) and `payload length 0) [real length
 /// 80040, presumed BIG TCP]` (IPv6, `bigtcp-ipv6.out` line 1).
 ///
-/// [`IpLayer::real_len`]: super::IpLayer::real_len
+/// [`IpLayer::real_len`]: crate::wire::IpLayer::real_len
 pub(super) fn write_ip_head<W: Write>(
     w: &mut W,
     ip: &IpInfo,
@@ -423,72 +390,6 @@ pub(super) fn write_ip_head<W: Write>(
         }
     }
     Ok(())
-}
-
-/// Writes tcpdump's flag letters (`S.`, `P.`, `FP.`, `SEWe`, or `none`), in
-/// tcpdump's order: F S R P . U E W e (`e` is the AE bit, RFC 9768).
-pub fn write_flags<W: Write>(w: &mut W, flags: TcpFlags) -> fmt::Result {
-    const LETTERS: [(u16, char); 9] = [
-        (TcpFlags::FIN, 'F'),
-        (TcpFlags::SYN, 'S'),
-        (TcpFlags::RST, 'R'),
-        (TcpFlags::PSH, 'P'),
-        (TcpFlags::ACK, '.'),
-        (TcpFlags::URG, 'U'),
-        (TcpFlags::ECE, 'E'),
-        (TcpFlags::CWR, 'W'),
-        (TcpFlags::AE, 'e'),
-    ];
-    let mut any = false;
-    for (bit, c) in LETTERS {
-        if flags.0 & bit != 0 {
-            w.write_char(c)?;
-            any = true;
-        }
-    }
-    if !any {
-        w.write_str("none")?;
-    }
-    Ok(())
-}
-
-/// Writes the flag letters into a small stack buffer and returns them
-/// (for JSON and other non-`fmt` writers).
-pub fn flag_letters(flags: TcpFlags) -> FlagLetters {
-    let mut out = FlagLetters {
-        buf: [0; 9],
-        len: 0,
-    };
-    // Writing to FlagLetters cannot fail: at most 9 letters or "none".
-    let _ = write_flags(&mut out, flags);
-    out
-}
-
-/// Up to nine flag letters, on the stack (see [`flag_letters`]).
-#[derive(Debug, Clone, Copy)]
-pub struct FlagLetters {
-    buf: [u8; 9],
-    len: usize,
-}
-
-impl FlagLetters {
-    /// The letters.
-    pub fn as_str(&self) -> &str {
-        self.buf
-            .get(..self.len)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
-    }
-}
-
-impl Write for FlagLetters {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// Writes a timestamp as tcpdump's `-tttt` in UTC: `2026-11-23 12:00:00.123456`

@@ -1,0 +1,424 @@
+//! The one per-connection record, [`Connection`]: counters always, the story
+//! (states, trains, RTT/RTO, close, inference, notes) when it was built.
+//!
+//! [`Tally`] fills the counters from `(frame, ts_ns, &Segment, &SegmentFacts)`
+//! in capture order, the same input as the story's
+//! [`StoryBuilder`](super::story::StoryBuilder); the analyzer runs it for every
+//! connection, stories on or off. Times are integer nanoseconds: instants
+//! since the epoch (`*_ts_ns`), durations (`*_ns`).
+
+use super::story::{PerDir, PerSide, Side, Story, StoryBuilder};
+use super::{AnalysisFlags, SegmentFacts, WindowScale};
+use crate::flow::{ConnId, Direction, Endpoint};
+use crate::wire::{Segment, TcpOption};
+
+/// Options a side put in its SYN (or SYN-ACK).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SynOptions {
+    /// Maximum segment size (RFC 9293 3.7.1).
+    pub mss: Option<u16>,
+    /// Window scale shift count as sent, not clamped (RFC 7323 2.2); `None` if absent.
+    pub wscale: Option<u8>,
+    /// SACK permitted (RFC 2018).
+    pub sack_perm: bool,
+    /// Timestamps option present (RFC 7323 3).
+    pub timestamps: bool,
+    /// TCP Fast Open option present, cookie or cookie request (RFC 7413).
+    pub tfo: bool,
+    /// Multipath TCP option present (RFC 8684).
+    pub mptcp: bool,
+}
+
+impl SynOptions {
+    /// Notes what one option says (options that are not SYN options are ignored).
+    pub fn note(&mut self, opt: &TcpOption<'_>) {
+        match *opt {
+            TcpOption::Mss(v) => self.mss = Some(v),
+            TcpOption::WindowScale(s) => self.wscale = Some(s),
+            TcpOption::SackPermitted => self.sack_perm = true,
+            TcpOption::Timestamps { .. } => self.timestamps = true,
+            TcpOption::FastOpen { .. } => self.tfo = true,
+            TcpOption::Mptcp { .. } => self.mptcp = true,
+            _ => {}
+        }
+    }
+
+    /// The SYN options of a segment (up to a malformed option, which ends the list).
+    pub fn of(seg: &Segment<'_>) -> Self {
+        let mut o = Self::default();
+        for opt in seg.options.iter().flatten() {
+            o.note(&opt);
+        }
+        o
+    }
+}
+
+/// Why a connection was handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum EndReason {
+    /// Both FINs or a RST were seen, and the linger time passed.
+    Closed,
+    /// No segment for longer than the idle timeout.
+    Idle,
+    /// Evicted because the table was full (the oldest idle connections go first).
+    Evicted,
+    /// A new SYN reused the 4-tuple and opened the next connection.
+    PortReused,
+    /// Still open at the end of the capture.
+    #[default]
+    EndOfCapture,
+}
+
+/// How the three-way handshake went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Outcome {
+    /// SYN, SYN-ACK and the ACK of the SYN-ACK were seen.
+    Established,
+    /// The SYN was answered by a RST (RFC 9293 3.10.7.1: no listener on the port).
+    Refused,
+    /// SYNs only: nothing came back.
+    NoAnswer,
+    /// SYN-ACKs were sent but never acknowledged.
+    SynAckUnanswered,
+    /// A SYN-ACK was answered by a RST (the client aborted the handshake).
+    Reset,
+    /// The capture began after the handshake: neither SYN nor SYN-ACK seen.
+    #[default]
+    Midstream,
+}
+
+/// The first and last of a repeated segment kind, and how many were seen
+/// (every send is listed in the story's retransmission train).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FrameRun {
+    /// How many.
+    pub count: u32,
+    /// First frame.
+    pub first: Option<u64>,
+    /// Last frame.
+    pub last: Option<u64>,
+    /// Capture time of the first, ns since the epoch.
+    pub first_ts_ns: Option<i64>,
+    /// Capture time of the last, ns since the epoch.
+    pub last_ts_ns: Option<i64>,
+}
+
+impl FrameRun {
+    fn push(&mut self, frame: u64, ts_ns: i64) {
+        self.first.get_or_insert(frame);
+        self.first_ts_ns.get_or_insert(ts_ns);
+        self.last = Some(frame);
+        self.last_ts_ns = Some(ts_ns);
+        self.count = self.count.saturating_add(1);
+    }
+}
+
+/// The handshake: which frames, when, the initial RTT, the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Handshake {
+    /// The SYNs without ACK (the first and its retransmissions).
+    pub syn: FrameRun,
+    /// The SYN-ACKs.
+    pub syn_ack: FrameRun,
+    /// The client's ACK of the SYN-ACK (the third packet).
+    pub ack_frame: Option<u64>,
+    /// Capture time of the third packet, ns since the epoch.
+    pub ack_ts_ns: Option<i64>,
+    /// Initial RTT, ns (tshark's `tcp.analysis.initial_rtt`: the most recent
+    /// SYN to the first ACK).
+    pub irtt_ns: Option<u64>,
+    /// The verdict.
+    pub outcome: Outcome,
+}
+
+/// Everything tcpkit knows about one connection when it is handed out
+/// (`tcpkit flows --json`: one object each). Plain owned data.
+///
+/// The counters are always filled; `story` holds what the story adds when
+/// [`AnalyzerConfig::story`](super::AnalyzerConfig::story) is on. Boxed: the
+/// record stays small when it is moved or kept.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Connection {
+    /// Connection number (tshark's `tcp.stream`).
+    pub conn: ConnId,
+    /// The side that sent the first SYN (with none seen: the first sender).
+    pub client: Endpoint,
+    /// The other side.
+    pub server: Endpoint,
+    /// Neither SYN nor SYN-ACK was seen: the capture began mid-connection.
+    pub midstream: bool,
+    /// First frame of the connection.
+    pub first_frame: u64,
+    /// Last frame of the connection.
+    pub last_frame: u64,
+    /// Time of the first segment, ns since the epoch.
+    pub first_ts_ns: i64,
+    /// Time of the last segment, ns since the epoch.
+    pub last_ts_ns: i64,
+    /// Segments per direction.
+    pub packets: PerDir<u64>,
+    /// Payload bytes per direction, each sequence byte counted once.
+    pub bytes: PerDir<u64>,
+    /// Segments tshark calls a retransmission (plain, fast or spurious), per direction.
+    pub retransmissions: PerDir<u64>,
+    /// Segments advertising a zero window, per direction of the advertiser.
+    pub zero_window: PerDir<u64>,
+    /// First frame with FIN, per direction.
+    pub fin_frame: PerDir<Option<u64>>,
+    /// First frame with RST, per direction.
+    pub rst_frame: PerDir<Option<u64>>,
+    /// The handshake.
+    pub handshake: Handshake,
+    /// SYN options of each side (`None`: its SYN / SYN-ACK was not seen).
+    pub options: PerSide<Option<SynOptions>>,
+    /// Window scale shift in force for each side's windows (RFC 7323 2.2: both
+    /// SYNs carry the option; clamped to 14). `None`: not negotiated, or the
+    /// handshake was not seen (then [`Connection::midstream`]).
+    pub window_scale: PerSide<Option<u8>>,
+    /// Why it was handed out.
+    pub end: EndReason,
+    /// The story (states, trains, RTT/RTO, close, inference, notes), when built.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub story: Option<Box<Story>>,
+}
+
+impl Connection {
+    /// The endpoint of `side`.
+    pub fn endpoint(&self, side: Side) -> Endpoint {
+        match side {
+            Side::Client => self.client,
+            Side::Server => self.server,
+        }
+    }
+
+    /// The shift count in force for `side`'s windows, if scaling is on.
+    pub fn scale_shift(&self, side: Side) -> Option<u8> {
+        *self.window_scale.get(side)
+    }
+
+    /// The window scale of `side` as tshark tells it
+    /// (`tcp.window_size_scalefactor`): unknown without the handshake.
+    pub fn window_scale_factor(&self, side: Side) -> WindowScale {
+        match (
+            self.scale_shift(side),
+            self.options.client.and(self.options.server),
+        ) {
+            (Some(s), _) => WindowScale::Shift(s),
+            (None, Some(_)) => WindowScale::NotUsed,
+            (None, None) => WindowScale::Unknown,
+        }
+    }
+}
+
+/// Counts one connection's segments into the counters of a [`Connection`].
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    seen: bool,
+    client: Option<(Endpoint, Endpoint)>,
+    first_frame: u64,
+    last_frame: u64,
+    first_ts: i64,
+    last_ts: i64,
+    packets: [u64; 2],
+    bytes: [u64; 2],
+    high: [Option<u64>; 2],
+    retrans: [u64; 2],
+    zero_window: [u64; 2],
+    fin_frame: [Option<u64>; 2],
+    rst_frame: [Option<u64>; 2],
+    hs: Handshake,
+    syn_ack_next: Option<u64>,
+    irtt_ns: Option<u64>,
+    options: [Option<SynOptions>; 2],
+}
+
+impl Tally {
+    /// An empty tally.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// SYNs (without ACK) seen so far.
+    pub fn syns(&self) -> u32 {
+        self.hs.syn.count
+    }
+
+    /// SYN-ACKs seen so far.
+    pub fn syn_acks(&self) -> u32 {
+        self.hs.syn_ack.count
+    }
+
+    /// First RST frame of each direction so far.
+    pub fn rst_frame(&self, dir: Direction) -> Option<u64> {
+        self.rst_frame[dir.index()]
+    }
+
+    /// First FIN frame of each direction so far.
+    pub fn fin_frame(&self, dir: Direction) -> Option<u64> {
+        self.fin_frame[dir.index()]
+    }
+
+    /// Counts the next segment of the connection (capture order).
+    pub fn observe(&mut self, frame: u64, ts_ns: i64, seg: &Segment<'_>, facts: &SegmentFacts) {
+        let dir = facts.dir;
+        let d = dir.index();
+        let fl = seg.flags;
+        if !self.seen {
+            self.seen = true;
+            self.first_frame = frame;
+            self.first_ts = ts_ns;
+            self.last_ts = ts_ns;
+            let (src, dst) = Endpoint::of(seg);
+            self.client = Some(match dir {
+                Direction::ClientToServer => (src, dst),
+                Direction::ServerToClient => (dst, src),
+            });
+        }
+        self.last_frame = frame;
+        self.last_ts = self.last_ts.max(ts_ns);
+        self.packets[d] += 1;
+        let len = u64::from(seg.payload_len);
+        let end = facts.seq.saturating_add(len);
+        match self.high[d] {
+            None => {
+                self.bytes[d] += len;
+                self.high[d] = Some(end);
+            }
+            Some(h) if end > h => {
+                self.bytes[d] += end - h.max(facts.seq);
+                self.high[d] = Some(end);
+            }
+            _ => {}
+        }
+        let af = facts.flags;
+        if af.has(AnalysisFlags::RETRANSMISSION)
+            || af.has(AnalysisFlags::FAST_RETRANSMISSION)
+            || af.has(AnalysisFlags::SPURIOUS_RETRANSMISSION)
+        {
+            self.retrans[d] += 1;
+        }
+        if af.has(AnalysisFlags::ZERO_WINDOW) {
+            self.zero_window[d] += 1;
+        }
+        if fl.fin() {
+            self.fin_frame[d].get_or_insert(frame);
+        }
+        if fl.rst() {
+            self.rst_frame[d].get_or_insert(frame);
+        }
+        if facts.irtt_ns.is_some() && self.irtt_ns.is_none() {
+            self.irtt_ns = facts.irtt_ns;
+        }
+        if fl.syn() {
+            if !fl.ack() {
+                self.hs.syn.push(frame, ts_ns);
+                if self.options[0].is_none() {
+                    self.options[0] = Some(SynOptions::of(seg));
+                }
+            } else {
+                self.hs.syn_ack.push(frame, ts_ns);
+                if self.options[1].is_none() {
+                    self.options[1] = Some(SynOptions::of(seg));
+                }
+                self.syn_ack_next.get_or_insert(facts.next_seq);
+            }
+        } else if dir == Direction::ClientToServer
+            && self.hs.ack_frame.is_none()
+            && fl.ack()
+            && !fl.rst()
+            && self.syn_ack_next.is_some_and(|n| facts.ack >= n)
+        {
+            self.hs.ack_frame = Some(frame);
+            self.hs.ack_ts_ns = Some(ts_ns);
+        }
+    }
+
+    /// The record with the story `builder` finishes (fed the same segments),
+    /// if any. `capture_last_ts_ns`: the time of the capture's last packet.
+    pub fn finish_with_story(
+        &self,
+        conn: ConnId,
+        end: EndReason,
+        builder: Option<StoryBuilder>,
+        capture_last_ts_ns: i64,
+    ) -> Connection {
+        let mut rec = self.finish(conn, end);
+        if let Some(b) = builder {
+            rec.story = Some(Box::new(b.finish(&rec, capture_last_ts_ns)));
+        }
+        rec
+    }
+
+    /// The record (counters only; `story` is `None`).
+    pub fn finish(&self, conn: ConnId, end: EndReason) -> Connection {
+        let unspecified = Endpoint {
+            ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            port: 0,
+        };
+        let (client, server) = self.client.unwrap_or((unspecified, unspecified));
+        let mut hs = self.hs;
+        let midstream = hs.syn.count == 0 && hs.syn_ack.count == 0;
+        let (rst_client, rst_server) = (self.rst_frame[0], self.rst_frame[1]);
+        hs.outcome = if midstream {
+            Outcome::Midstream
+        } else if hs.ack_frame.is_some() {
+            Outcome::Established
+        } else if hs.syn_ack.count > 0 {
+            if rst_client.is_some() || rst_server.is_some() {
+                Outcome::Reset
+            } else {
+                Outcome::SynAckUnanswered
+            }
+        } else if rst_server.is_some() {
+            Outcome::Refused
+        } else {
+            Outcome::NoAnswer
+        };
+        // tshark's value; when it has none (a SYN and its ACK at the same
+        // instant), the last SYN to the third packet.
+        hs.irtt_ns = self.irtt_ns.or_else(|| {
+            let a = hs.ack_ts_ns?;
+            let s = hs.syn.last_ts_ns?;
+            Some(a.saturating_sub(s).max(0) as u64)
+        });
+        let window_scale = match (self.options[0], self.options[1]) {
+            (Some(c), Some(s)) => match (c.wscale, s.wscale) {
+                (Some(a), Some(b)) => PerSide {
+                    client: Some(a.min(14)),
+                    server: Some(b.min(14)),
+                },
+                _ => PerSide::default(),
+            },
+            _ => PerSide::default(),
+        };
+        Connection {
+            conn,
+            client,
+            server,
+            midstream,
+            first_frame: self.first_frame,
+            last_frame: self.last_frame,
+            first_ts_ns: self.first_ts,
+            last_ts_ns: self.last_ts,
+            packets: PerDir::from_array(self.packets),
+            bytes: PerDir::from_array(self.bytes),
+            retransmissions: PerDir::from_array(self.retrans),
+            zero_window: PerDir::from_array(self.zero_window),
+            fin_frame: PerDir::from_array(self.fin_frame),
+            rst_frame: PerDir::from_array(self.rst_frame),
+            handshake: hs,
+            options: PerSide::from_array(self.options),
+            window_scale,
+            end,
+            story: None,
+        }
+    }
+}

@@ -1,0 +1,785 @@
+//! [`Analysis`]: the one driver from a capture to segment rows, finished
+//! connections and the capture-wide report.
+//!
+//! ```text
+//! source (path | "-" | io::Read | bytes | mmap | push)
+//!   -> capture reader -> Packet -> wire::decode -> Segment
+//!   -> Segment::analysable? -> Analyzer::observe -> SegmentFacts   => Event::Segment
+//!   -> Analyzer::pop_finished / finish -> Connection (+ story)
+//!   -> cross-check on per-host state, report::Diagnostics          => Event::Connection
+//!   -> end of input (or damage)                                     => Event::Report, once
+//! ```
+//!
+//! Order of the connections: as they are handed out, by capture time, and
+//! among those handed out by the same segment by connection number; at the end
+//! of the input (or after damage) the rest in connection-number order.
+//!
+//! Cross-connection check (see [`story::cross_check`]): a story whose SYN train
+//! reveals `tcp_syn_retries` is withdrawn that inference when its client host
+//! closed a connection between its last SYN and the next SYN due. The driver
+//! keeps, per client host, the close times of the connections handed out
+//! that fall within 120 s (the longest a next SYN can be due) after the last
+//! SYN of a connection of that host whose SYNs are still unanswered (no other
+//! close can matter), and holds a story
+//! with that inference until capture time is [`AnalyzerConfig::linger_ns`] past
+//! its next SYN due (so that a connection closing in the window has been
+//! handed out), or the end of the input. Memory stays bounded by the live
+//! connections; a connection that closed in the window but is handed out
+//! later than that (a half-closed one left open) is not seen, which the batch
+//! [`story::cross_check`] over all stories would have seen.
+
+use crate::analysis::story;
+use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, SegmentFacts};
+use crate::capture::{BytesReader, Interface, LinkType, Packet, PacketSource, StreamReader};
+use crate::error::{CaptureError, CaptureErrorKind, DecodeError, Error};
+use crate::flow::Direction;
+use crate::report::{Diagnostics, Report};
+use crate::wire::{self, Segment};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::Path;
+
+/// One TCP segment as it was read: the packet, the decoded segment (both
+/// borrowed from the reader's buffer until the next event) and what the
+/// analysis found.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentRow<'a> {
+    /// The packet (frame number, capture time, link type, lengths, bytes).
+    pub packet: Packet<'a>,
+    /// The decoded TCP segment.
+    pub segment: Segment<'a>,
+    /// The per-segment analysis; `None` when the segment cannot be analysed
+    /// ([`Segment::analysable`]: its header is under 20 bytes) or the
+    /// analysis is off ([`Analysis::analyse`]).
+    pub facts: Option<SegmentFacts>,
+}
+
+/// What [`Analysis::next_event`] yields.
+// The segment row is the hot path: boxing it would allocate per segment.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A TCP segment, in capture order.
+    Segment(SegmentRow<'a>),
+    /// A connection that is over, with its story when stories are on.
+    Connection(Box<Connection>),
+    /// The capture-wide report, once, after every connection.
+    Report(Box<Report>),
+}
+
+/// Packets read so far, by what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InputCounts {
+    /// Packet records read.
+    pub packets: u64,
+    /// TCP segments.
+    pub tcp: u64,
+    /// Packets that decoded to something other than TCP.
+    pub not_tcp: u64,
+    /// Packets that could not be decoded.
+    pub undecodable: u64,
+    /// TCP segments not analysed: header under 20 bytes
+    /// ([`Segment::analysable`]).
+    pub short_header: u64,
+    /// The first packet that could not be decoded: its frame and why.
+    pub first_undecodable: Option<(u64, DecodeError)>,
+}
+
+/// A decoded segment without its borrow: its options and payload as ranges
+/// of the packet's bytes, so that it is lent again without decoding twice.
+#[derive(Debug, Clone, Copy)]
+struct Detached {
+    seg: Segment<'static>,
+    options: (usize, usize),
+    declared: u8,
+    payload: (usize, usize),
+}
+
+impl Detached {
+    /// `None` when a part does not lie in `data` (then decode again).
+    fn of(seg: &Segment<'_>, data: &[u8]) -> Option<Self> {
+        let range = |part: &[u8]| -> Option<(usize, usize)> {
+            if part.is_empty() {
+                return Some((0, 0));
+            }
+            let start = (part.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
+            (start.checked_add(part.len())? <= data.len()).then_some((start, part.len()))
+        };
+        Some(Self {
+            seg: Segment {
+                ip: seg.ip,
+                sport: seg.sport,
+                dport: seg.dport,
+                seq: seg.seq,
+                ack: seg.ack,
+                flags: seg.flags,
+                window: seg.window,
+                checksum: seg.checksum,
+                urgent: seg.urgent,
+                header_len: seg.header_len,
+                header_captured: seg.header_captured,
+                options: wire::Options::default(),
+                payload: &[],
+                payload_len: seg.payload_len,
+                truncated: seg.truncated,
+            },
+            options: range(seg.options.bytes())?,
+            declared: u8::try_from(seg.options.declared_len()).unwrap_or(u8::MAX),
+            payload: range(seg.payload)?,
+        })
+    }
+
+    /// The segment again, borrowing from the same bytes.
+    fn attach<'a>(&self, data: &'a [u8]) -> Segment<'a> {
+        let part = |(at, len): (usize, usize)| data.get(at..at + len).unwrap_or_default();
+        Segment {
+            options: wire::Options::with_declared(part(self.options), self.declared),
+            payload: part(self.payload),
+            ..self.seg
+        }
+    }
+}
+
+/// Bytes the [`Analysis`] owns.
+struct Owned(Box<dyn AsRef<[u8]> + Send>);
+
+impl AsRef<[u8]> for Owned {
+    fn as_ref(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
+impl std::fmt::Debug for Owned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes", self.as_ref().len())
+    }
+}
+
+/// A packet given to [`Analysis::push`].
+#[derive(Debug)]
+struct Pushed {
+    frame: u64,
+    ts_ns: i64,
+    link_type: LinkType,
+    orig_len: u32,
+    interface: u32,
+    data: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+struct Live {
+    queue: VecDeque<Pushed>,
+    current: Option<Pushed>,
+    spare: Vec<Vec<u8>>,
+    frames: u64,
+    ended: bool,
+}
+
+enum Source {
+    Stream(StreamReader<Box<dyn Read + Send>>),
+    Bytes(BytesReader<Owned>),
+    Live(Live),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Source::Stream(_) => "Stream",
+            Source::Bytes(_) => "Bytes",
+            Source::Live(_) => "Live",
+        })
+    }
+}
+
+impl Source {
+    /// Moves to the next packet (`None`: no more, for now when live).
+    fn advance(&mut self) -> Option<Result<(), CaptureError>> {
+        match self {
+            Source::Stream(r) => r.next_packet().map(|p| p.map(|_| ())),
+            Source::Bytes(r) => r.next_packet().map(|p| p.map(|_| ())),
+            Source::Live(l) => {
+                if let Some(old) = l.current.take() {
+                    l.spare.push(old.data);
+                }
+                l.current = Some(l.queue.pop_front()?);
+                Some(Ok(()))
+            }
+        }
+    }
+
+    /// The packet [`Source::advance`] moved to.
+    fn current(&self) -> Option<Packet<'_>> {
+        match self {
+            Source::Stream(r) => r.current(),
+            Source::Bytes(r) => r.current(),
+            Source::Live(l) => l.current.as_ref().map(|p| Packet {
+                frame: p.frame,
+                ts_ns: p.ts_ns,
+                link_type: p.link_type,
+                orig_len: p.orig_len,
+                data: &p.data,
+                interface: p.interface,
+            }),
+        }
+    }
+
+    fn interfaces(&self) -> &[Interface] {
+        match self {
+            Source::Stream(r) => r.interfaces(),
+            Source::Bytes(r) => r.interfaces(),
+            Source::Live(_) => &[],
+        }
+    }
+
+    /// More packets may come later (live, input not finished).
+    fn waiting(&self) -> bool {
+        matches!(self, Source::Live(l) if !l.ended)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Reading,
+    Ending,
+    Report,
+    Done,
+}
+
+/// A connection of a client host whose SYNs are unanswered so far.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    host: IpAddr,
+    last_syn: i64,
+    answered: bool,
+}
+
+/// The latest a next SYN can be due after the last one (`next_due` in
+/// `story::infer` caps the doubled interval at Linux's `TCP_RTO_MAX`, 120 s).
+const MAX_SYN_DUE_NS: i64 = 120_000_000_000;
+
+/// Can a client close at `t` fall in the window (last SYN, next SYN due) of
+/// one of the host's unanswered SYN trains (by their last SYN, in `floor`)?
+/// Later trains start after the close was seen, so they cannot use it.
+fn relevant(floor: &BTreeSet<(i64, u64)>, t: i64) -> bool {
+    floor
+        .range((t.saturating_sub(MAX_SYN_DUE_NS), 0)..(t, 0))
+        .next()
+        .is_some()
+}
+
+/// The bounded per-host state of the streaming cross-check (module doc).
+#[derive(Debug, Default)]
+struct CrossCheck {
+    /// Per client host: (connection, first close) of connections handed out.
+    closes: HashMap<IpAddr, (Vec<(u64, i64)>, usize)>,
+    /// Live (or held) connections whose client sent SYNs, by number.
+    candidates: HashMap<u64, Candidate>,
+    /// Per client host, the last SYN of its unanswered candidates.
+    floor: HashMap<IpAddr, BTreeSet<(i64, u64)>>,
+    /// Stories with a `tcp_syn_retries` to check, by release time.
+    held: BinaryHeap<Reverse<(i64, u64)>>,
+    held_records: HashMap<u64, Connection>,
+}
+
+impl CrossCheck {
+    fn observe(&mut self, seg: &Segment<'_>, ts_ns: i64, facts: &SegmentFacts) {
+        let conn = facts.conn.0;
+        let fl = seg.flags;
+        if facts.dir == Direction::ClientToServer && fl.syn() && !fl.ack() {
+            let c = self.candidates.entry(conn).or_insert(Candidate {
+                host: seg.ip.src,
+                last_syn: ts_ns,
+                answered: false,
+            });
+            if !c.answered {
+                let f = self.floor.entry(c.host).or_default();
+                f.remove(&(c.last_syn, conn));
+                c.last_syn = ts_ns;
+                f.insert((ts_ns, conn));
+            }
+        } else if facts.dir == Direction::ServerToClient && (fl.rst() || (fl.syn() && fl.ack())) {
+            if let Some(c) = self.candidates.get_mut(&conn).filter(|c| !c.answered) {
+                c.answered = true;
+                let (host, last) = (c.host, c.last_syn);
+                self.unfloor(host, last, conn);
+            }
+        }
+    }
+
+    fn unfloor(&mut self, host: IpAddr, last_syn: i64, conn: u64) {
+        if let Some(f) = self.floor.get_mut(&host) {
+            f.remove(&(last_syn, conn));
+            if f.is_empty() {
+                // No SYN train of the host is unanswered: no close matters.
+                self.floor.remove(&host);
+                self.closes.remove(&host);
+            }
+        }
+    }
+
+    fn forget(&mut self, conn: u64) {
+        if let Some(c) = self.candidates.remove(&conn)
+            && !c.answered
+        {
+            self.unfloor(c.host, c.last_syn, conn);
+        }
+    }
+
+    /// A story handed out: remembers its client's close; `Some(record)` when
+    /// it can go out now, `None` when it is held for the check.
+    fn finished(&mut self, rec: Connection, release_after_ns: u64) -> Option<Connection> {
+        if rec.story.is_none() {
+            self.forget(rec.conn.0);
+            return Some(rec);
+        }
+        if let Some(t) = story::client_close_ns(&rec) {
+            let host = rec.client.ip;
+            // Kept only while it can fall in the window of a SYN train of the
+            // host still unanswered (see `relevant`).
+            if let Some(floor) = self.floor.get(&host).filter(|f| relevant(f, t)) {
+                let (v, cap) = self.closes.entry(host).or_insert((Vec::new(), 32));
+                v.push((rec.conn.0, t));
+                if v.len() >= *cap {
+                    v.retain(|&(_, t)| relevant(floor, t));
+                    *cap = (v.len() * 2).max(32);
+                }
+            }
+        }
+        match story::syn_retries_window(&rec) {
+            Some((_, until)) => {
+                let at = until.saturating_add(i64::try_from(release_after_ns).unwrap_or(i64::MAX));
+                self.held.push(Reverse((at, rec.conn.0)));
+                self.held_records.insert(rec.conn.0, rec);
+                None
+            }
+            None => {
+                self.forget(rec.conn.0);
+                Some(rec)
+            }
+        }
+    }
+
+    /// Held stories due by `now` (all with `None`), checked, in (release,
+    /// number) order.
+    fn release(&mut self, now: Option<i64>, out: &mut VecDeque<Connection>) {
+        while let Some(&Reverse((at, conn))) = self.held.peek() {
+            if now.is_some_and(|n| at > n) {
+                break;
+            }
+            self.held.pop();
+            let Some(mut rec) = self.held_records.remove(&conn) else {
+                continue;
+            };
+            self.check(&mut rec);
+            self.forget(conn);
+            out.push_back(rec);
+        }
+    }
+
+    fn check(&self, s: &mut Connection) {
+        let Some((last, until)) = story::syn_retries_window(s) else {
+            return;
+        };
+        // As the batch form: the close of the lowest-numbered connection.
+        let hit = self.closes.get(&s.client.ip).and_then(|(v, _)| {
+            v.iter()
+                .filter(|&&(_, t)| t > last && t < until)
+                .min_by_key(|&&(c, _)| c)
+        });
+        if let Some(&(_, t)) = hit {
+            story::withdraw_syn_retries(s, t);
+        }
+    }
+}
+
+/// The one driver: reads a capture (or takes pushed packets), decodes,
+/// analyses, and yields [`Event`]s as it goes. Owns its input (no lifetime):
+/// it can be stored, boxed or moved to another thread.
+///
+/// ```no_run
+/// use tcpkit_core::{Analysis, Event, analysis::AnalyzerConfig};
+/// let mut a = Analysis::open("capture.pcap", AnalyzerConfig::default())?;
+/// while let Some(ev) = a.next_event() {
+///     match ev? {
+///         Event::Segment(row) => { let _ = row.facts; }
+///         Event::Connection(c) => println!("connection {} ended: {:?}", c.conn.0, c.end),
+///         Event::Report(r) => println!("{} connections", r.connections),
+///     }
+/// }
+/// # Ok::<(), tcpkit_core::Error>(())
+/// ```
+///
+/// Damage: a capture cut or damaged in the middle yields every segment before
+/// the damage, then the error once (`name: frame N, byte offset O: reason`),
+/// then every connection not yet handed out and the report, then `None`.
+#[derive(Debug)]
+pub struct Analysis {
+    name: String,
+    source: Source,
+    cfg: AnalyzerConfig,
+    analyse: bool,
+    analyzer: Option<Analyzer>,
+    stats: AnalyzerStats,
+    diagnostics: Option<Diagnostics>,
+    checks: CrossCheck,
+    out: VecDeque<Connection>,
+    batch: Vec<Connection>,
+    phase: Phase,
+    counts: InputCounts,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    /// Connections opened and not yet yielded: (first segment's time, number).
+    open: BTreeSet<(i64, u64)>,
+}
+
+impl Analysis {
+    fn new(name: &str, source: Source, cfg: AnalyzerConfig) -> Self {
+        Self {
+            name: name.to_string(),
+            source,
+            cfg,
+            analyse: true,
+            analyzer: Some(Analyzer::new(cfg)),
+            stats: AnalyzerStats::default(),
+            diagnostics: cfg.story.then(Diagnostics::new),
+            checks: CrossCheck::default(),
+            out: VecDeque::new(),
+            batch: Vec::new(),
+            phase: Phase::Reading,
+            counts: InputCounts::default(),
+            first_ts: None,
+            last_ts: None,
+            open: BTreeSet::new(),
+        }
+    }
+
+    /// Reads the capture file at `path` (streaming, bounded memory); `-`
+    /// reads standard input. Errors name the path.
+    pub fn open(path: impl AsRef<Path>, cfg: AnalyzerConfig) -> Result<Self, Error> {
+        let path = path.as_ref();
+        if path.as_os_str() == "-" {
+            return Self::from_reader(std::io::stdin(), "stdin", cfg);
+        }
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|e| Error::from(e).named(&name))?;
+        Self::from_reader(file, &name, cfg)
+    }
+
+    /// Reads a capture from any reader (a pipe, a socket, a decompressor),
+    /// through a bounded buffer; `name` is for messages.
+    pub fn from_reader(
+        r: impl Read + Send + 'static,
+        name: &str,
+        cfg: AnalyzerConfig,
+    ) -> Result<Self, Error> {
+        let reader = StreamReader::new(Box::new(r) as Box<dyn Read + Send>)
+            .map_err(|e| Error::from(e).named(name))?;
+        Ok(Self::new(name, Source::Stream(reader), cfg))
+    }
+
+    /// Reads a capture held in memory (`Vec<u8>`, `Arc<[u8]>`, `&'static [u8]`...),
+    /// zero-copy.
+    pub fn from_bytes(
+        bytes: impl AsRef<[u8]> + Send + 'static,
+        cfg: AnalyzerConfig,
+    ) -> Result<Self, Error> {
+        let name = "capture in memory";
+        let reader =
+            BytesReader::new(Owned(Box::new(bytes))).map_err(|e| Error::from(e).named(name))?;
+        Ok(Self::new(name, Source::Bytes(reader), cfg))
+    }
+
+    /// Maps the capture file at `path` and reads it zero-copy (see
+    /// [`crate::capture::MmapCapture`] for the precondition: nothing may modify the
+    /// file while it is mapped).
+    #[cfg(feature = "mmap")]
+    pub fn mmap(path: impl AsRef<Path>, cfg: AnalyzerConfig) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let map = crate::capture::MmapCapture::open(path).map_err(|e| e.named(&name))?;
+        let reader =
+            BytesReader::new(Owned(Box::new(map))).map_err(|e| Error::from(e).named(&name))?;
+        Ok(Self::new(&name, Source::Bytes(reader), cfg))
+    }
+
+    /// The push form, for packets that come from no file (a live capture
+    /// callback): give packets with [`push`](Self::push), take the events with
+    /// [`next_event`](Self::next_event) (which answers `None` when it needs
+    /// more packets), and call [`finish_input`](Self::finish_input) at the end.
+    pub fn live(cfg: AnalyzerConfig) -> Self {
+        Self::new("live capture", Source::Live(Live::default()), cfg)
+    }
+
+    /// Turns the per-segment analysis (and so connections and stories) on or
+    /// off (default on). Off, segments are only decoded: every
+    /// [`SegmentRow::facts`] is `None`, no connection is yielded and the
+    /// report is empty.
+    pub fn analyse(mut self, on: bool) -> Self {
+        self.analyse = on;
+        self
+    }
+
+    /// Takes the next packet (push form), whole (not cut by a snapshot
+    /// length: else use [`push_packet`](Self::push_packet) with its length on
+    /// the wire), with its capture time and link type; frame numbers count
+    /// from 1. The packet is copied; take the
+    /// events it brings with [`next_event`](Self::next_event) before the next
+    /// push (they queue otherwise). An error after
+    /// [`finish_input`](Self::finish_input) or on an input that is not live.
+    pub fn push(&mut self, ts_ns: i64, link_type: LinkType, data: &[u8]) -> Result<(), Error> {
+        let frame = match &self.source {
+            Source::Live(l) => l.frames + 1,
+            _ => 0,
+        };
+        self.push_packet(&Packet {
+            frame,
+            ts_ns,
+            link_type,
+            orig_len: u32::try_from(data.len()).unwrap_or(u32::MAX),
+            data,
+            interface: 0,
+        })
+    }
+
+    /// As [`push`](Self::push), with the packet's own frame number, length
+    /// on the wire and interface (a packet read elsewhere).
+    pub fn push_packet(&mut self, packet: &Packet<'_>) -> Result<(), Error> {
+        let Source::Live(l) = &mut self.source else {
+            return Err(Error::Capture(other(
+                "push on an analysis that reads its own input",
+            )));
+        };
+        if l.ended {
+            return Err(Error::Capture(other("push after finish_input")));
+        }
+        let mut buf = l.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(packet.data);
+        l.frames = packet.frame;
+        l.queue.push_back(Pushed {
+            frame: packet.frame,
+            ts_ns: packet.ts_ns,
+            link_type: packet.link_type,
+            orig_len: packet.orig_len,
+            interface: packet.interface,
+            data: buf,
+        });
+        Ok(())
+    }
+
+    /// Push form: no more packets will come; the rest of the connections and
+    /// the report follow from [`next_event`](Self::next_event).
+    pub fn finish_input(&mut self) {
+        if let Source::Live(l) = &mut self.source {
+            l.ended = true;
+        }
+    }
+
+    /// The input's name, as in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Interfaces of the capture's current section (pcap: the file header's;
+    /// none in the push form).
+    pub fn interfaces(&self) -> &[Interface] {
+        self.source.interfaces()
+    }
+
+    /// Packets read so far, by what became of them.
+    pub fn counts(&self) -> InputCounts {
+        self.counts
+    }
+
+    /// The analysis counters so far (connections, evictions, peak live...).
+    pub fn stats(&self) -> AnalyzerStats {
+        self.analyzer.as_ref().map_or(self.stats, Analyzer::stats)
+    }
+
+    /// Capture time of the first packet read (any protocol).
+    pub fn first_ts_ns(&self) -> Option<i64> {
+        self.first_ts
+    }
+
+    /// Latest capture time read so far (any protocol).
+    pub fn last_ts_ns(&self) -> Option<i64> {
+        self.last_ts
+    }
+
+    /// The first segment's time of the oldest connection opened and not yet
+    /// yielded (`None`: none). Whatever happened before this time (and before
+    /// [`last_ts_ns`](Self::last_ts_ns)) concerns only connections already
+    /// yielded: what a consumer computes for such an instant (a table of
+    /// sockets at that time) is complete.
+    pub fn open_since_ns(&self) -> Option<i64> {
+        self.open.first().map(|&(t, _)| t)
+    }
+
+    /// The next event: segments in capture order, with finished connections
+    /// between them as they finish, then (at the end of the input) the rest
+    /// of the connections in number order and the report; then `None`. In
+    /// the push form, `None` before [`finish_input`](Self::finish_input)
+    /// means "push more".
+    pub fn next_event(&mut self) -> Option<Result<Event<'_>, Error>> {
+        let (facts, detached) = loop {
+            if let Some(rec) = self.out.pop_front() {
+                self.open.remove(&(rec.first_ts_ns, rec.conn.0));
+                return Some(Ok(Event::Connection(Box::new(rec))));
+            }
+            match self.phase {
+                Phase::Reading => {}
+                Phase::Ending => {
+                    self.end_input();
+                    self.phase = Phase::Report;
+                    continue;
+                }
+                Phase::Report => {
+                    self.phase = Phase::Done;
+                    let report = self
+                        .diagnostics
+                        .take()
+                        .map(Diagnostics::finish)
+                        .unwrap_or_default();
+                    return Some(Ok(Event::Report(Box::new(report))));
+                }
+                Phase::Done => return None,
+            }
+            match self.source.advance() {
+                None if self.source.waiting() => return None,
+                None => {
+                    self.phase = Phase::Ending;
+                    continue;
+                }
+                Some(Err(e)) => {
+                    self.phase = Phase::Ending;
+                    return Some(Err(Error::from(e).named(&self.name)));
+                }
+                Some(Ok(())) => {}
+            }
+            if let Some(f) = self.take_packet() {
+                break f;
+            }
+        };
+        // Lent again from the packet (the first borrow could not leave the
+        // loop): re-attached to its bytes, or (never, in practice) decoded
+        // again.
+        let packet = self.source.current()?;
+        let segment = match detached {
+            Some(d) => d.attach(packet.data),
+            None => wire::decode(&packet).ok()??,
+        };
+        Some(Ok(Event::Segment(SegmentRow {
+            packet,
+            segment,
+            facts,
+        })))
+    }
+
+    /// Decodes and analyses the current packet; `Some((facts, segment))` when
+    /// it is a TCP segment to yield.
+    fn take_packet(&mut self) -> Option<(Option<SegmentFacts>, Option<Detached>)> {
+        let p = self.source.current()?;
+        self.counts.packets += 1;
+        self.first_ts.get_or_insert(p.ts_ns);
+        self.last_ts = Some(self.last_ts.map_or(p.ts_ns, |l| l.max(p.ts_ns)));
+        let seg = match wire::decode(&p) {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                self.counts.not_tcp += 1;
+                return None;
+            }
+            Err(e) => {
+                self.counts.undecodable += 1;
+                self.counts.first_undecodable.get_or_insert((p.frame, e));
+                return None;
+            }
+        };
+        self.counts.tcp += 1;
+        let detached = Detached::of(&seg, p.data);
+        if !seg.analysable() {
+            self.counts.short_header += 1;
+            return Some((None, detached));
+        }
+        if !self.analyse {
+            return Some((None, detached));
+        }
+        let an = self.analyzer.as_mut()?;
+        let facts = an.observe(p.frame, p.ts_ns, &seg);
+        if facts.new_conn {
+            self.open.insert((p.ts_ns, facts.conn.0));
+        }
+        if self.cfg.story {
+            self.checks.observe(&seg, p.ts_ns, &facts);
+        }
+        while let Some(rec) = an.pop_finished() {
+            self.batch.push(rec);
+        }
+        let now = self.last_ts;
+        self.hand_out(now);
+        Some((Some(facts), detached))
+    }
+
+    /// Queues the connections handed out (`now`: the capture time; `None`:
+    /// the end of the input), releasing the held ones that are due.
+    fn hand_out(&mut self, now: Option<i64>) {
+        if self.batch.is_empty() && self.checks.held.is_empty() {
+            return;
+        }
+        let from = self.out.len();
+        if now.is_some() {
+            // Held earlier than this batch was handed out: first.
+            self.checks.release(now, &mut self.out);
+        }
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.sort_unstable_by_key(|r| r.conn);
+        for rec in batch.drain(..) {
+            if let Some(d) = self.diagnostics.as_mut()
+                && rec.story.is_some()
+            {
+                d.add(&rec);
+            }
+            if let Some(rec) = self.checks.finished(rec, self.cfg.linger_ns) {
+                self.out.push_back(rec);
+            }
+        }
+        self.batch = batch;
+        if now.is_none() {
+            self.checks.release(None, &mut self.out);
+            if let Some(rest) = self.out.make_contiguous().get_mut(from..) {
+                rest.sort_unstable_by_key(|r| r.conn);
+            }
+        }
+    }
+
+    /// The input is over (or damaged): every connection still tracked.
+    fn end_input(&mut self) {
+        if let Some(an) = self.analyzer.take() {
+            let fin = an.finish();
+            self.stats = fin.stats;
+            self.batch.extend(fin.connections);
+        }
+        self.hand_out(None);
+    }
+}
+
+fn other(msg: &str) -> CaptureError {
+    CaptureError {
+        offset: 0,
+        frame: None,
+        kind: CaptureErrorKind::Other(msg.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn analysis_is_send() {
+        assert_send::<Analysis>();
+    }
+}

@@ -1,0 +1,96 @@
+//! Every rendering for people, in one place: the connection block and the
+//! report of `tcpkit report`, the line of `tcpkit flows`, the `ss -tano`-like
+//! table of `tcpkit ss`, the sentences of notes, caveats and findings, and
+//! the tcpdump-style line of `tcpkit segments` ([`Renderer`]).
+//!
+//! The analysis returns codes and numbers (integer nanoseconds); this module
+//! turns them into words on request, so that the command, Python and C print
+//! the same text. Nothing else in the core builds English.
+
+mod notes;
+mod report;
+mod ss;
+mod story;
+mod tcpdump;
+mod tcpdump_encap;
+
+pub use notes::{caveat, note, notes};
+pub use report::{finding, report_block};
+pub use ss::{ss_table, ss_time};
+pub use story::{connection_block, flows_line};
+pub use tcpdump::{
+    FlagLetters, RenderOptions, Renderer, SeqView, TcpdumpSeqTable, flag_letters, write_addr,
+    write_decimal, write_flags, write_ip_lead, write_tcp, write_timestamp,
+};
+
+use crate::analysis::Connection;
+use crate::flow::Endpoint;
+use crate::report::Report;
+
+/// `ip:port`, IPv6 in brackets.
+pub fn endpoint(e: Endpoint) -> String {
+    match e.ip {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
+        std::net::IpAddr::V4(ip) => format!("{ip}:{}", e.port),
+    }
+}
+
+/// Nanoseconds as seconds.
+pub(crate) fn secs(ns: i64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// A duration for the numbers of a block: µs, ms with one decimal, or s with
+/// three (`16 µs`, `1.2 ms`, `3.000 s`).
+pub fn duration(ns: u64) -> String {
+    let s = ns as f64 / 1e9;
+    if s < 1e-3 {
+        format!("{:.0} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{s:.3} s")
+    }
+}
+
+/// A duration for a sentence: µs, ms, or s with two or one decimals
+/// (`16 µs`, `200 ms`, `1.02 s`, `64.0 s`).
+pub fn human(ns: u64) -> String {
+    let s = ns as f64 / 1e9;
+    if s < 1e-3 {
+        format!("{:.0} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.0} ms", s * 1e3)
+    } else if s < 10.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// What `tcpkit report` prints for one connection: its block, times relative
+/// to `t0_ns` (the capture's first packet).
+pub fn explain(c: &Connection, t0_ns: i64) -> String {
+    let mut out = String::with_capacity(2048);
+    connection_block(&mut out, c, t0_ns);
+    out
+}
+
+impl Connection {
+    /// What `tcpkit report` prints for this connection, times relative to
+    /// `t0_ns` (the capture's first packet; the connection's own first packet
+    /// is `self.first_ts_ns`). Without a story, the counters only.
+    pub fn explain(&self, t0_ns: i64) -> String {
+        explain(self, t0_ns)
+    }
+}
+
+impl Report {
+    /// What `tcpkit report` prints after the connections: the listeners and
+    /// the findings.
+    pub fn explain(&self) -> String {
+        let mut out = String::with_capacity(1024);
+        report_block(&mut out, self);
+        out
+    }
+}

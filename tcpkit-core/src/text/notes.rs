@@ -1,0 +1,412 @@
+//! The sentences of a connection's notes and of the caveats of its inferences.
+
+use super::{endpoint, human, secs};
+use crate::analysis::Connection;
+use crate::analysis::story::{
+    Caveat, Note, Setting, Side, Story, SynOptions, TcpState, Train, TrainKind, Verdict,
+};
+
+fn opts(o: &SynOptions) -> String {
+    let mut v = Vec::new();
+    if let Some(m) = o.mss {
+        v.push(format!("mss {m}"));
+    }
+    if let Some(w) = o.wscale {
+        v.push(format!("wscale {w}"));
+    }
+    if o.sack_perm {
+        v.push("SACK".into());
+    }
+    if o.timestamps {
+        v.push("timestamps".into());
+    }
+    if o.tfo {
+        v.push("Fast Open".into());
+    }
+    if o.mptcp {
+        v.push("MPTCP".into());
+    }
+    if v.is_empty() {
+        "no options".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// "The client (ip:port)".
+fn who(c: &Connection, side: Side) -> String {
+    format!("The {} ({})", side.as_str(), endpoint(c.endpoint(side)))
+}
+
+fn list_s(xs: impl Iterator<Item = f64>) -> String {
+    xs.map(|x| format!("{x:.2}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The spacing of a train in words ("1 s five times, then doubling").
+fn spacing(t: &Train) -> String {
+    let iv: Vec<u64> = t.intervals_ns().map(|x| x.max(0) as u64).collect();
+    let first = iv.first().copied().unwrap_or(0);
+    match t.verdict {
+        Verdict::LinearThenExponentialBackoff => {
+            let k = iv
+                .iter()
+                .take_while(|x| crate::analysis::story::about_equal(first as f64, **x as f64))
+                .count();
+            format!("{} {k} times, then doubling", human(first))
+        }
+        Verdict::ExponentialBackoff => format!("doubling from {}", human(first)),
+        Verdict::Linear => format!("every {}", human(first)),
+        Verdict::TailLossProbeThenExponentialBackoff => format!(
+            "a tail loss probe after {}, then retransmission timeouts doubling from {}",
+            human(first),
+            human(iv.get(1).copied().unwrap_or(0))
+        ),
+        Verdict::TailLossProbe => "a tail loss probe".into(),
+        Verdict::TailLossProbeThenTimeout => {
+            "a tail loss probe, then one retransmission timeout".into()
+        }
+        Verdict::FastRetransmit => "a fast retransmit on duplicate ACKs".into(),
+        Verdict::FastRetransmitThenExponentialBackoff => {
+            "a fast retransmit, then retransmission timeouts with backoff".into()
+        }
+        Verdict::Timeout => format!("one retransmission timeout after {}", human(first)),
+        Verdict::Spurious => {
+            "a spurious retransmission (the original had been acknowledged)".into()
+        }
+        Verdict::Irregular => format!(
+            "irregular intervals ({} s)",
+            list_s(t.intervals_ns().map(secs))
+        ),
+        Verdict::Single => "the original send was not captured".into(),
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The sentence of one note of `c`'s story `s`.
+pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
+    let cl = endpoint(c.client);
+    let sv = endpoint(c.server);
+    let train = |i: usize| s.trains.get(i);
+    match *n {
+        Note::Connected { irtt_ns } => {
+            let mut x = format!("{cl} connected to {sv}");
+            if let Some(r) = irtt_ns {
+                x += &format!(
+                    "; the handshake took {} (initial RTT)",
+                    human(r)
+                );
+            }
+            x.push('.');
+            x
+        }
+        Note::Options { window_scaling } => {
+            let o = |side: Side| c.options.get(side).as_ref().map_or("-".into(), opts);
+            let mut x = format!(
+                "Options: client {}; server {}.",
+                o(Side::Client),
+                o(Side::Server)
+            );
+            match (
+                c.scale_shift(Side::Client),
+                c.scale_shift(Side::Server),
+                window_scaling,
+            ) {
+                (Some(a), Some(b), true) => {
+                    x += &format!(
+                        " Window scaling is in force: the client's windows count in units of {}, the server's in units of {}.",
+                        1u32 << a,
+                        1u32 << b
+                    )
+                }
+                _ => x += " Window scaling is off: windows are at most 65535 bytes.",
+            }
+            x
+        }
+        Note::SynNoAnswer {
+            syns,
+            span_ns,
+            train: t,
+            linear_timeouts,
+            syn_retries,
+        } => {
+            let mut x = format!(
+                "{cl} sent {syns} SYN{} over {}; no SYN-ACK came back.",
+                plural(syns),
+                human(span_ns)
+            );
+            if let Some(t) = t.and_then(train) {
+                x += &format!(" The spacing, {},", spacing(t));
+                match (linear_timeouts, syn_retries) {
+                    (Some(l), Some(r)) => {
+                        x += &format!(
+                            " matches Linux's tcp_syn_linear_timeouts={l} and tcp_syn_retries={r}{}.",
+                            if l > 0 { " (Linux 6.5 or later)" } else { "" }
+                        )
+                    }
+                    (Some(l), None) => {
+                        x += &format!(" matches Linux's tcp_syn_linear_timeouts={l}.")
+                    }
+                    _ => x += " does not match a Linux SYN backoff.",
+                }
+            }
+            x
+        }
+        Note::Refused { port } => format!(
+            "{sv} answered the SYN from {cl} with a RST: nothing listens on port {port} (connection refused)."
+        ),
+        Note::SynAckUnanswered {
+            syn_acks,
+            train: t,
+            synack_retries,
+        } => {
+            let mut x = format!(
+                "{sv} answered {cl}'s SYN with {syn_acks} SYN-ACK{} that were never acknowledged",
+                plural(syn_acks)
+            );
+            if let Some(t) = t.and_then(train) {
+                x += &format!(" (spacing: {})", spacing(t));
+            }
+            x.push('.');
+            if let Some(r) = synack_retries {
+                x += &format!(" That is Linux's SYN_RECV backoff with tcp_synack_retries={r}.");
+            }
+            x += " The client never completed the handshake: a scanner, a spoofed source or a firewall dropping the SYN-ACKs.";
+            x
+        }
+        Note::HandshakeReset => format!(
+            "The handshake was aborted by a RST after {sv}'s SYN-ACK (a port scan or a cancelled connect)."
+        ),
+        Note::Midstream => "The capture begins in the middle of this connection: its handshake, options and window scale are unknown.".into(),
+        Note::DataRetransmissions {
+            side,
+            segments,
+            trains,
+            fast,
+            timeouts,
+            longest,
+        } => {
+            let mut x = format!(
+                "{} retransmitted {segments} segment{} ({trains} train{}: {fast} started by fast retransmit, {timeouts} by timeouts).",
+                who(c, side),
+                plural(segments),
+                plural(trains)
+            );
+            if let Some(t) = longest.and_then(train) {
+                x += &format!(
+                    " The longest: seq {} sent {} times ({}).",
+                    t.seq,
+                    t.frames.len(),
+                    spacing(t)
+                );
+            }
+            x
+        }
+        Note::FinResent { side, train: t } => match train(t) {
+            Some(t) => format!(
+                "{}'s FIN was sent {} times, at {} s: {}.",
+                who(c, side),
+                t.frames.len(),
+                list_s(t.offsets_ns().map(secs)),
+                spacing(t)
+            ),
+            None => String::new(),
+        },
+        Note::ZeroWindowProbes { side, train: t } => match train(t) {
+            Some(t) => format!(
+                "{} probed the peer's zero window {} times ({}).",
+                who(c, side),
+                t.frames.len(),
+                spacing(t)
+            ),
+            None => String::new(),
+        },
+        Note::KeepaliveProbes { side, train: t } => match train(t) {
+            Some(t) => format!(
+                "{} sent {} keep-alive probes ({}).",
+                who(c, side),
+                t.frames.len(),
+                spacing(t)
+            ),
+            None => String::new(),
+        },
+        Note::ZeroWindow { side, count } => format!(
+            "{} advertised a zero window {count} time{}: its receive buffer was full, its application reading more slowly than the data came.",
+            who(c, side),
+            plural(count)
+        ),
+        Note::Rtt { side } => {
+            let r = s.rtt.get(side.sends());
+            let f = |x: Option<u64>| x.unwrap_or(0);
+            let (med, rto) = (f(r.median_ns), f(r.rto_ns));
+            format!(
+                "RTT of the {}'s data, as seen from the capture point: {} samples, median {}, max {}; \
+                 RFC 6298 replayed: SRTT {}, RTO {}{}.",
+                side.as_str(),
+                r.samples,
+                human(med),
+                human(r.max_ns.unwrap_or(med)),
+                human(f(r.srtt_ns)),
+                human(rto),
+                if r.rto_ns.unwrap_or(0) <= crate::analysis::story::LINUX_RTO_MIN_NS {
+                    " (Linux's 200 ms floor; RFC 6298 would say 1 s)"
+                } else {
+                    ""
+                }
+            )
+        }
+        Note::Keepalive => {
+            let inf = &s.inferred;
+            let mut parts = Vec::new();
+            if let Some(t) = inf.keepalive_time_ns {
+                parts.push(format!("a probe after {} idle", human(t)));
+            }
+            if let Some(t) = inf.keepalive_intvl_ns {
+                parts.push(format!(
+                    "unanswered probes every {}",
+                    human(t)
+                ));
+            }
+            if let Some(n) = inf.keepalive_probes {
+                parts.push(format!("a RST after {n} unanswered"));
+            }
+            format!(
+                "Keep-alive as Linux does it: {} (tcp_keepalive_time / _intvl / _probes, or the socket's TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT).",
+                parts.join(", ")
+            )
+        }
+        Note::RtoFloor { rto_min_ns } => format!(
+            "The first retransmission timeouts fired after about {}, far above the measured RTT: that is Linux's RTO floor (tcp_rto_min).",
+            human(rto_min_ns)
+        ),
+        Note::SimultaneousClose { time_wait_both } => format!(
+            "Both sides sent a FIN before receiving the other's: a simultaneous close (RFC 9293 3.6), through CLOSING{}.",
+            if time_wait_both {
+                " to TIME_WAIT on both sides"
+            } else {
+                ""
+            }
+        ),
+        Note::ClosedFirst {
+            side,
+            piggybacked,
+            half_close_left_open,
+        } => {
+            let mut x = format!("{} closed first", who(c, side));
+            if piggybacked {
+                x += &format!(
+                    "; the {}'s FIN rode on the ACK of it (three-packet close)",
+                    side.peer().as_str()
+                );
+            } else if half_close_left_open {
+                x += &format!(
+                    "; the {} acknowledged it but never closed its side (half-close left open)",
+                    side.peer().as_str()
+                );
+            }
+            x.push('.');
+            x
+        }
+        Note::RstAfterOwnFin { side, after_ns } => format!(
+            "{} answered with a RST {} after its own FIN: its socket no longer existed (an orphaned \
+             connection is dropped when FIN_WAIT2 outlives tcp_fin_timeout or FIN_WAIT1 outlives \
+             tcp_orphan_retries).",
+            who(c, side),
+            human(after_ns)
+        ),
+        Note::Reset { side } => format!(
+            "{} reset the connection: an abortive close (SO_LINGER with a zero timeout, unread data at \
+             close(), a listener closed with connections in its accept queue, or a dead application).",
+            who(c, side)
+        ),
+        Note::States => {
+            let fmt_states = |side: Side| {
+                let v = s.states.get(side);
+                if v.is_empty() {
+                    "-".to_string()
+                } else {
+                    v.iter()
+                        .map(|x| x.state.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" > ")
+                }
+            };
+            format!(
+                "States as the capture shows them: client {}; server {}.",
+                fmt_states(Side::Client),
+                fmt_states(Side::Server)
+            )
+        }
+        Note::TimeWait {
+            side,
+            since_first_ns,
+        } => format!(
+            "The {} is in {} from {} after the first packet; Linux keeps it 60 s (TCP_TIMEWAIT_LEN).",
+            side.as_str(),
+            TcpState::TimeWait.as_str(),
+            human(since_first_ns)
+        ),
+    }
+}
+
+/// What an inference assumes, in words (without the leading "Caveat: ").
+pub fn caveat(c: &Caveat) -> String {
+    match *c {
+        Caveat::SynLinearTimeoutsZero => {
+            "tcp_syn_linear_timeouts=0: the SYN backoff doubles from the first retransmission, \
+             as Linux before 6.5 (which has no such setting) always does"
+                .into()
+        }
+        Caveat::LastSendAssumed {
+            setting,
+            kind,
+            frame,
+            after_ns,
+            due_ns,
+        } => format!(
+            "{} assumes the last {} seen (frame {frame}) was the last one sent: the capture ends {:.1} s after it, \
+             before another would have been due ({:.0} s)",
+            match setting {
+                Setting::TcpSynRetries => "tcp_syn_retries",
+                Setting::TcpSynackRetries => "tcp_synack_retries",
+            },
+            match kind {
+                TrainKind::Syn => "SYN",
+                TrainKind::SynAck => "SYN-ACK",
+                _ => "segment",
+            },
+            after_ns as f64 / 1e9,
+            due_ns as f64 / 1e9
+        ),
+        Caveat::FinTimeoutBound { side } => format!(
+            "tcp_fin_timeout_max_ns: the {} sat in FIN_WAIT2 and answered the peer's later segment with a RST, \
+             so its orphaned socket was dropped within that time (if the application had still held it, \
+             FIN_WAIT2 would have lasted)",
+            side.as_str()
+        ),
+        Caveat::SynRetriesWithdrawn { after_ns } => format!(
+            "tcp_syn_retries not inferred: the client host closed another connection {:.1} s after the last SYN, \
+             before the next SYN was due, so its application may have closed this connecting socket too",
+            after_ns as f64 / 1e9
+        ),
+    }
+}
+
+/// Every note of `c`'s story in words, then its caveats ("Caveat: ...").
+pub fn notes(c: &Connection) -> Vec<String> {
+    let Some(s) = c.story.as_deref() else {
+        return Vec::new();
+    };
+    s.notes
+        .iter()
+        .map(|n| note(c, s, n))
+        .chain(
+            s.inferred
+                .caveats
+                .iter()
+                .map(|x| format!("Caveat: {}.", caveat(x))),
+        )
+        .collect()
+}
