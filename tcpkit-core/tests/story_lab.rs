@@ -173,3 +173,35 @@ fn syn_cookies_each_answer_by_its_evidence() {
     );
     assert!(text.contains(&want), "{text}");
 }
+
+/// The lab's stacks are Linux (manifest `kernel`): the first SYN and SYN-ACK
+/// of handshake-close and of ipv6-handshake-close read as Linux with high
+/// confidence (p0f's layout `mss,sok,ts,nop,ws`, initial TTL 64, a window
+/// that is a multiple of the MSS).
+#[test]
+fn the_lab_stacks_read_as_linux() {
+    use tcpkit_core::analysis::story::stack::{Confidence, Stack, SynPrint, guess};
+    for name in ["handshake-close", "ipv6-handshake-close"] {
+        let dir = lab_root().join(name);
+        assert!(manifest(&dir)["kernel"].as_str().is_some());
+        let bytes = std::fs::read(capture_of(&dir)).unwrap();
+        let reader = tcpkit_core::capture::SliceReader::new(&bytes).unwrap();
+        let mut seen = 0;
+        for pkt in reader {
+            let pkt = pkt.unwrap();
+            let Ok(Some(seg)) = tcpkit_core::wire::decode(&pkt) else {
+                continue;
+            };
+            if seg.flags.syn() {
+                let g = guess(&SynPrint::of(&seg));
+                assert_eq!(
+                    (g.stack, g.confidence),
+                    (Stack::Linux, Confidence::High),
+                    "{name}: {g:?}"
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 2, "{name}");
+    }
+}

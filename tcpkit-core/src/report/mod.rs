@@ -12,7 +12,7 @@
 //!   (or almost none) established: the SYN queue is full and new SYNs are
 //!   dropped, or answered with SYN cookies.
 //! * `syn_cookies`: SYN-ACKs told apart as Linux SYN cookies
-//!   ([`syncookie`](crate::analysis::story::syncookie), with their evidence);
+//!   ([`syncookie`], with their evidence);
 //!   `max_half_open` counts only the SYN queue's requests.
 //! * `accept_queue_overflow`: a SYN went unanswered while other connections to
 //!   the same listener were established and idle (the server had sent neither
@@ -55,7 +55,7 @@ pub struct Listener {
     /// counted; answers the capture cannot classify are. An unanswered
     /// request counts until one more doubled timeout after its last SYN-ACK.
     pub max_half_open: u64,
-    /// Attempts answered from the SYN queue (see [`syncookie`](crate::analysis::story::syncookie)).
+    /// Attempts answered from the SYN queue (see [`syncookie`]).
     pub queued_answers: u64,
     /// Attempts answered with a Linux SYN cookie (no request kept).
     pub cookie_answers: u64,
@@ -129,7 +129,7 @@ pub enum Finding {
     },
     /// The listener answered SYNs with SYN cookies: its SYN queue was full
     /// and `net.ipv4.tcp_syncookies` is on (see
-    /// [`syncookie`](crate::analysis::story::syncookie) for the evidence).
+    /// [`syncookie`] for the evidence).
     SynCookies {
         /// The listening socket.
         listener: Endpoint,

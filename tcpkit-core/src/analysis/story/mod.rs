@@ -17,6 +17,7 @@ mod infer;
 mod notes;
 mod rtt;
 pub mod ss;
+pub mod stack;
 mod states;
 pub mod syncookie;
 mod trains;

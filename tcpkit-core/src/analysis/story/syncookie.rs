@@ -65,7 +65,7 @@ pub const LAG_MAX_MS: i64 = 66;
 pub const IN_STEP_MS: i64 = 2;
 
 /// What one connection's server side showed of its SYN-ACK (collected by
-/// [`SynAckEvidence::observe`] as the story is built).
+/// [`SynAckEvidence::observe_server`] as the story is built).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SynAckEvidence {
