@@ -2,9 +2,9 @@
 //! analysing (all through `Analysis`, the driver) and writing the JSON object of every segment, counted by a
 //! allocation-counter (which counts the allocations of the measuring thread).
 
-use tcpkit_cli::cli::json;
 use tcpkit_core::analysis::{AnalysisFlags, AnalyzerConfig};
 use tcpkit_core::capture::{Packet, SliceReader};
+use tcpkit_core::schema::json;
 use tcpkit_core::wire;
 use tcpkit_core::{Analysis, Event};
 
@@ -63,7 +63,7 @@ fn pass(bytes: &[u8], story: bool) -> Pass {
                 p.retransmissions += u64::from(f.flags.has(AnalysisFlags::RETRANSMISSION));
                 buf.clear();
                 let (pkt, seg) = (row.packet, row.segment);
-                json::write_segment(&mut buf, pkt.frame, pkt.ts_ns, &seg, Some(&f), |_| Ok(()))
+                json::write_segment(&mut buf, pkt.frame, pkt.ts_ns, &seg, &f)
                     .expect("writing to a String");
             }
             _ => input_over = true,

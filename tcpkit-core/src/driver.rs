@@ -637,10 +637,14 @@ impl Analysis {
                 }
                 Phase::Report => {
                     self.phase = Phase::Done;
+                    let stats = self.stats;
                     let report = self
                         .diagnostics
                         .take()
-                        .map(Diagnostics::finish)
+                        .map(|mut d| {
+                            d.count_evictions(&stats);
+                            d.finish()
+                        })
                         .unwrap_or_default();
                     return Some(Ok(Event::Report(Box::new(report))));
                 }
@@ -733,7 +737,8 @@ impl Analysis {
             self.checks.release(now, &mut self.out);
         }
         let mut batch = std::mem::take(&mut self.batch);
-        batch.sort_unstable_by_key(|r| r.conn);
+        // By number; the parts of a connection split by an eviction in order.
+        batch.sort_unstable_by_key(|r| (r.conn, r.resumed_frame));
         for rec in batch.drain(..) {
             if let Some(d) = self.diagnostics.as_mut()
                 && rec.story.is_some()
@@ -748,7 +753,7 @@ impl Analysis {
         if now.is_none() {
             self.checks.release(None, &mut self.out);
             if let Some(rest) = self.out.make_contiguous().get_mut(from..) {
-                rest.sort_unstable_by_key(|r| r.conn);
+                rest.sort_unstable_by_key(|r| (r.conn, r.resumed_frame));
             }
         }
     }

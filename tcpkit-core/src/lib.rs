@@ -21,6 +21,20 @@
 //! # Ok::<(), tcpkit_core::Error>(())
 //! ```
 //!
+//! The same as Arrow `RecordBatch`es (feature `arrow`; see `arrow`'s module doc):
+//!
+//! ```ignore
+//! let no_stories = AnalyzerConfig { story: false, ..AnalyzerConfig::default() };
+//! for batch in tcpkit_core::arrow::segments_reader(Analysis::open(path, no_stories)?, 8192) {
+//!     let batch = batch?; // frame, ts_ns, src, ..., options, conn, seq, ack, ...
+//! }
+//! let flows = tcpkit_core::arrow::connections_reader(Analysis::open(path, AnalyzerConfig::default())?, 0);
+//! ```
+//!
+//! The columns of a segment and of a connection are declared once, in
+//! [`schema`]; `tcpkit segments --json` / `flows --json` ([`schema::json`]) and
+//! the Arrow batches are both written from them.
+//!
 //! Data flows one way, in one pass:
 //!
 //! ```text
@@ -32,12 +46,13 @@
 //!   -> report::Diagnostics -> report::Report (capture-wide findings)
 //!   Analysis (driver) drives it all and yields Event::Segment, Event::Connection, Event::Report
 //!   (a Connection: counters always, its analysis::story::Story when built)
+//!   -> schema (the columns, declared once) -> schema::json | arrow (feature "arrow")
 //! text: words for people (tcpdump lines, Connection::explain, Report::explain)
 //! reassembly::Follower: one direction's bytes, gaps reported (numbered by Analysis)
 //! ```
 //!
 //! Layering, one direction only: `capture -> wire -> flow -> analysis ->
-//! report -> driver -> text`; no module imports one to its right.
+//! report -> driver -> {schema, arrow, text}`; no module imports one to its right.
 //!
 //! Decoding borrows from the input (zero-copy); nothing allocates per packet in
 //! [`capture`] and [`wire`]. Memory is bounded by the connections alive at once.
@@ -45,12 +60,15 @@
 //! builds English, on request, for the command, the Python package and the C ABI.
 
 pub mod analysis;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod capture;
 pub mod driver;
 pub mod error;
 pub mod flow;
 pub mod reassembly;
 pub mod report;
+pub mod schema;
 pub mod text;
 pub mod wire;
 

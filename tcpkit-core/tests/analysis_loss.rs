@@ -251,7 +251,7 @@ fn a_retransmission_train_keeps_a_closed_connection_three_intervals() {
 fn idle_timeout_and_the_connection_cap_bound_the_table() {
     let cfg = AnalyzerConfig {
         idle_timeout_ns: Some(10_000_000_000),
-        max_connections: 32,
+        memory_budget: AnalyzerConfig::default().budget_for_live(32),
         ..AnalyzerConfig::default()
     };
     let mut r = Run::with(cfg);

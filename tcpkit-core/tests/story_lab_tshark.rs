@@ -53,6 +53,8 @@ fn json_field_names_follow_the_contract() {
         "states",
         "inferred",
         "notes",
+        "evicted",
+        "resumed",
     ] {
         assert!(v.get(k).is_some(), "missing {k}");
     }
@@ -119,7 +121,21 @@ fn json_field_names_follow_the_contract() {
             .all(|n| n["code"].is_string())
     );
     let r = serde_json::to_value(&report).unwrap();
-    assert_eq!(keys(&r), ["connections", "findings", "listeners"]);
+    assert_eq!(
+        keys(&r),
+        [
+            "connections",
+            "evicted",
+            "findings",
+            "forgotten",
+            "listeners",
+            "resumed"
+        ]
+    );
+    assert_eq!(
+        (&r["evicted"], &r["resumed"], &r["forgotten"]),
+        (&0.into(), &0.into(), &0.into())
+    );
     assert_eq!(
         keys(&r["listeners"][0]),
         [

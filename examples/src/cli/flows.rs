@@ -39,7 +39,8 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         let t0 = a.first_ts_ns().unwrap_or(0);
         line.clear();
         if args.json {
-            line = serde_json::to_string(f).map_err(|e| CliError::Input(format!("JSON: {e}")))?;
+            // Writing into a String cannot fail.
+            let _ = tcpkit_core::schema::json::write_connection(&mut line, f);
         } else {
             tcpkit_core::text::flows_line(&mut line, f, t0);
         }

@@ -6,7 +6,6 @@
 
 pub mod flows;
 pub mod input;
-pub mod json;
 pub mod output;
 pub mod report;
 pub mod segments;

@@ -6,7 +6,8 @@
 //!
 //! Everything is read through [`Analysis`], the one driver. With `--json`
 //! every segment also goes through the per-segment analysis and its object
-//! carries the analysis fields ([`json::write_facts`]). A segment whose TCP
+//! carries the analysis fields ([`tcpkit_core::schema::segment`], written by
+//! [`tcpkit_core::schema::json::write_segment`]). A segment whose TCP
 //! header is shorter than the 20 bytes of a minimal header cannot be analysed
 //! ([`Segment::analysable`](tcpkit_core::wire::Segment::analysable), decided
 //! in the core for every command): it opens no connection number, `--json`
@@ -17,12 +18,13 @@
 //! `--count` reads and decodes only; `--analyze-only` also runs the analysis.
 //! Both print their counts on stdout.
 
+use super::CliError;
 use super::input;
 use super::output::Output;
-use super::{CliError, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tcpkit_core::analysis::{AnalysisFlags, AnalyzerConfig};
+use tcpkit_core::schema::json;
 use tcpkit_core::text::{RenderOptions, Renderer, write_timestamp};
 use tcpkit_core::wire::{self, write_decimal};
 use tcpkit_core::{Analysis, Event};
@@ -135,9 +137,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 // Not analysable: no object (see the module doc).
                 continue;
             };
-            json::write_segment(&mut body, frame, ts_ns, &row.segment, Some(&facts), |_| {
-                Ok(())
-            })
+            json::write_segment(&mut body, frame, ts_ns, &row.segment, &facts)
         } else {
             // Only the text lines print the encapsulation: decoded again,
             // with its layers (the driver takes the plain, faster decoder).
@@ -192,8 +192,14 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             let st = a.stats();
             let _ = write!(
                 line,
-                " header_too_short {} connections {} peak_live {} evicted {} reopened {}",
-                stats.short_header, st.connections, st.peak_live, st.evicted, st.reopened
+                " header_too_short {} connections {} peak_live {} evicted {} resumed {} forgotten {} reopened {}",
+                stats.short_header,
+                st.connections,
+                st.peak_live,
+                st.evicted,
+                st.resumed,
+                st.forgotten,
+                st.reopened
             );
             for &(bit, name) in AnalysisFlags::NAMES {
                 let n = flag_counts[bit.trailing_zeros() as usize];

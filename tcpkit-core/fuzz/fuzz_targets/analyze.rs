@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         AnalyzerConfig {
             linger_ns: 1_000_000,
             idle_timeout_ns: Some(1_000_000_000),
-            max_connections: 4,
+            memory_budget: AnalyzerConfig::default().budget_for_live(4),
             ..AnalyzerConfig::default()
         },
     ) else {

@@ -2,7 +2,7 @@
 //! ([`Analysis`](crate::Analysis) drives it over a capture).
 
 use super::SegmentFacts;
-use super::connection::{Connection as State, Opening};
+use super::connection::{Connection as State, Opening, Resumable};
 use super::story::StoryBuilder;
 use super::{Connection, EndReason};
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
@@ -37,10 +37,38 @@ pub struct AnalyzerConfig {
     /// never, like tshark (default: a later segment of an expired connection
     /// would open a new connection number, which tshark never does).
     pub idle_timeout_ns: Option<u64>,
-    /// At most this many connections are tracked at once; past it the least
-    /// recently active sixteenth is evicted (and counted). Default 65,536
-    /// (about 40 MB of connection state).
-    pub max_connections: usize,
+    /// Memory the connection state may use, in bytes (default 256 MiB).
+    ///
+    /// The cost is estimated, not measured as the run goes: a live connection
+    /// counts [`LIVE_BYTES`] (its slot, its table entry and the buffers of a
+    /// small unacknowledged list), plus [`STORY_BYTES`] when stories are on;
+    /// an evicted connection's compact entry [`RESUMABLE_BYTES`] plus 24
+    /// bytes per unacknowledged range it still holds; a remembered 4-tuple of
+    /// a connection handed out (see [`linger_ns`](Self::linger_ns))
+    /// [`TOMB_BYTES`]. The figures are measured (heap and table, with
+    /// allocation-counter, in this module's tests) on connections that did a
+    /// handshake and one data segment; a connection in a bulk transfer holds
+    /// more (up to [`max_unacked`](Self::max_unacked) ranges of 24 bytes per
+    /// direction), so the budget is a target, not a hard cap.
+    ///
+    /// When a new connection would not fit, closed connections due are handed
+    /// out first, then the least recently active sixteenth of the live ones is
+    /// evicted: each is handed out ([`Connection::evicted`]) and leaves a
+    /// compact entry (its number, both sides' base sequence numbers, window
+    /// scales, next and acknowledged sequence numbers, unacknowledged ranges:
+    /// everything tshark's per-segment rules read) so that when it speaks
+    /// again it continues under its own number
+    /// ([`Connection::resumed_frame`], [`AnalyzerStats::resumed`]).
+    /// Compact entries may take at most half the budget and remembered
+    /// 4-tuples an eighth; beyond, the oldest compact entries are forgotten
+    /// ([`AnalyzerStats::forgotten`]: such a connection, if it speaks again,
+    /// opens a new number and is counted in [`AnalyzerStats::reopened`]).
+    /// At least one connection is always tracked.
+    ///
+    /// With stories on (3,072 bytes a live connection), the default holds
+    /// about 87,000 live connections, or 299,000 evicted ones and 43,000
+    /// live ones; without, 262,000 live connections.
+    pub memory_budget: usize,
     /// Cap on the unacknowledged segments remembered per direction (tshark's
     /// `TCP_MAX_UNACKED_SEGMENTS`, 10,000).
     pub max_unacked: usize,
@@ -51,13 +79,49 @@ pub struct AnalyzerConfig {
     pub story: bool,
 }
 
+/// Estimated bytes of one live connection without its story (see
+/// [`AnalyzerConfig::memory_budget`]). Measured after a handshake, 100 bytes
+/// and their ACK: 930 to 997 bytes (the slab slot, 648; the table's key and
+/// hash map entry, 90 to 157 as the map fills; two unacknowledged-range
+/// buffers of four, 192).
+pub const LIVE_BYTES: usize = 1_024;
+/// Estimated bytes of one connection's story under construction. Measured
+/// as [`LIVE_BYTES`]: 1,688 bytes (the builder, 1,368, and its first list
+/// and ring buffers); its lists and rings are capped and grow with
+/// retransmission trains and RTT samples, so the estimate leaves room.
+pub const STORY_BYTES: usize = 2_048;
+/// Estimated bytes of an evicted connection's compact entry, without its
+/// unacknowledged ranges (24 bytes each). Measured as [`LIVE_BYTES`]: at
+/// most 431 bytes (the entry, 320, boxed; its key and hash map entry, 56 to
+/// 111 as the map fills).
+pub const RESUMABLE_BYTES: usize = 448;
+/// Estimated bytes of a remembered 4-tuple of a connection handed out (a
+/// hash map entry of 64 bytes, at the map's worst fill).
+pub const TOMB_BYTES: usize = 148;
+/// Heap bytes of one unacknowledged range kept in a compact entry.
+const UNACKED_BYTES: usize = 24;
+
+impl AnalyzerConfig {
+    /// The estimated bytes of one live connection under this configuration
+    /// ([`LIVE_BYTES`], plus [`STORY_BYTES`] with stories on).
+    pub fn live_bytes(&self) -> usize {
+        LIVE_BYTES + if self.story { STORY_BYTES } else { 0 }
+    }
+
+    /// A budget that holds `n` live connections and no more (for tests and
+    /// for callers who think in connections).
+    pub fn budget_for_live(&self, n: usize) -> usize {
+        n.saturating_mul(self.live_bytes())
+    }
+}
+
 impl Default for AnalyzerConfig {
     fn default() -> Self {
         Self {
             linger_ns: 120_000_000_000,
             closed_linger_ns: 10_000_000_000,
             idle_timeout_ns: None,
-            max_connections: 65_536,
+            memory_budget: 256 << 20,
             max_unacked: 10_000,
             story: true,
         }
@@ -74,14 +138,24 @@ pub struct AnalyzerStats {
     pub connections: u64,
     /// Connections handed out because they were idle too long.
     pub idle_expired: u64,
-    /// Connections evicted because the table was full.
+    /// Connections evicted under the memory budget (each was handed out
+    /// with [`Connection::evicted`] and left a compact entry).
     pub evicted: u64,
+    /// Evicted connections that spoke again and continued under their own
+    /// number (each is handed out again with [`Connection::resumed_frame`]).
+    pub resumed: u64,
+    /// Compact entries of evicted connections dropped (the budget's half for
+    /// them was full, or they were idle longer than the idle timeout): such a
+    /// connection, if it speaks again, opens a new number.
+    pub forgotten: u64,
+    /// Most compact entries of evicted connections kept at once.
+    pub peak_resumable: u64,
     /// Most connections tracked at once.
     pub peak_live: u64,
     /// Segments that opened a new connection number on the 4-tuple of a
     /// connection already handed out without being a port reuse (a SYN with
     /// another ISN): tshark would have given them the old number. 0 unless
-    /// the linger times or the connection cap were too small for the capture.
+    /// the linger times or the memory budget were too small for the capture.
     pub reopened: u64,
 }
 
@@ -125,6 +199,11 @@ pub struct Analyzer {
     scratch: Vec<(i64, u32)>,
     /// 4-tuples of connections handed out, for [`AnalyzerConfig::linger_ns`].
     tombs: HashMap<FlowKey, Tomb, FastHashBuilder>,
+    /// Compact entries of evicted connections (boxed: a map of 48-byte
+    /// entries wastes less in its empty buckets than one of 360-byte entries).
+    resumables: HashMap<FlowKey, Box<Resumable>, FastHashBuilder>,
+    /// Their estimated bytes.
+    resumable_bytes: usize,
     /// Finished connections by the earliest time they may be handed out:
     /// `(time, connection number, slot)`, checked again when due (an entry
     /// whose connection is gone or got later segments is stale).
@@ -138,10 +217,7 @@ impl Analyzer {
     /// A new analyzer.
     pub fn new(cfg: AnalyzerConfig) -> Self {
         Self {
-            cfg: AnalyzerConfig {
-                max_connections: cfg.max_connections.max(1),
-                ..cfg
-            },
+            cfg,
             table: Table::new(),
             ready: VecDeque::new(),
             next_id: 0,
@@ -150,6 +226,8 @@ impl Analyzer {
             stats: AnalyzerStats::default(),
             scratch: Vec::new(),
             tombs: HashMap::with_hasher(FastHashBuilder::default()),
+            resumables: HashMap::with_hasher(FastHashBuilder::default()),
+            resumable_bytes: 0,
             due: BinaryHeap::new(),
             sweeps: 0,
         }
@@ -165,9 +243,25 @@ impl Analyzer {
         self.table.len()
     }
 
-    /// Analyses one TCP segment (frame number and capture time as the reader gave them).
-    pub fn observe(&mut self, frame: u64, ts_ns: i64, seg: &Segment<'_>) -> SegmentFacts {
-        self.stats.segments += 1;
+    /// Compact entries of evicted connections kept now.
+    pub fn resumable(&self) -> usize {
+        self.resumables.len()
+    }
+
+    /// The estimated bytes in use (see [`AnalyzerConfig::memory_budget`]).
+    pub fn memory_estimate(&self) -> usize {
+        self.table.len() * self.cfg.live_bytes()
+            + self.resumable_bytes
+            + self.tombs.len() * TOMB_BYTES
+    }
+
+    /// Moves the capture clock to `ts_ns` without a segment: connections due
+    /// are handed out as if a segment had come then. For a packet analysed
+    /// elsewhere (another part of a capture split by connection: each part's
+    /// analyzer, told every packet's time, hands out and ends its connections
+    /// exactly as one analyzer of the whole would), or a live capture's
+    /// quiet moments.
+    pub fn advance(&mut self, ts_ns: i64) {
         if ts_ns > self.now {
             self.now = ts_ns;
         }
@@ -175,6 +269,12 @@ impl Analyzer {
             self.sweep();
             self.next_sweep = self.now.saturating_add(SWEEP_EVERY_NS);
         }
+    }
+
+    /// Analyses one TCP segment (frame number and capture time as the reader gave them).
+    pub fn observe(&mut self, frame: u64, ts_ns: i64, seg: &Segment<'_>) -> SegmentFacts {
+        self.stats.segments += 1;
+        self.advance(ts_ns);
         let (src, dst) = Endpoint::of(seg);
         let (key, src_is_lo) = FlowKey::new(src, dst);
         let mut reused = false;
@@ -194,9 +294,39 @@ impl Analyzer {
             }
             None => None,
         };
-        let (slot, new_conn) = match slot {
-            Some(s) => (s, false),
-            None => {
+        let resume = match slot {
+            Some(_) => None,
+            None => self.resumables.remove(&key),
+        };
+        let resume = resume.and_then(|r| {
+            self.resumable_bytes = self.resumable_bytes.saturating_sub(resumable_cost(&r));
+            // A new SYN on an evicted connection's 4-tuple: a port reuse (the
+            // old connection was handed out at its eviction).
+            if r.is_reuse(src_is_lo, seg) {
+                reused = true;
+                None
+            } else {
+                Some(r)
+            }
+        });
+        let (slot, new_conn) = match (slot, resume) {
+            (Some(s), _) => (s, false),
+            (None, Some(r)) => {
+                if self.memory_estimate() + self.cfg.live_bytes() > self.cfg.memory_budget {
+                    self.make_room();
+                }
+                let s = self.table.insert(key);
+                self.stats.resumed += 1;
+                self.stats.peak_live = self.stats.peak_live.max(self.table.len() as u64);
+                if let Some(c) = self.table.get_mut(s) {
+                    c.resume(*r, self.cfg.max_unacked);
+                    if self.cfg.story {
+                        c.story = Some(Box::new(StoryBuilder::new()));
+                    }
+                }
+                (s, false)
+            }
+            (None, None) => {
                 if !reused
                     && let Some(t) = self.tombs.remove(&key)
                     && t.until > self.now
@@ -211,7 +341,7 @@ impl Analyzer {
                         self.stats.reopened += 1;
                     }
                 }
-                if self.table.len() >= self.cfg.max_connections {
+                if self.memory_estimate() + self.cfg.live_bytes() > self.cfg.memory_budget {
                     self.make_room();
                 }
                 let s = self.table.insert(key);
@@ -325,10 +455,17 @@ impl Analyzer {
                 .finished_at
                 .unwrap_or(now)
                 .saturating_add(i64::try_from(self.cfg.linger_ns).unwrap_or(i64::MAX));
-            if let (Some(key), false, true) = (key, end == EndReason::PortReused, until > now) {
+            let keep_tomb = !matches!(end, EndReason::PortReused | EndReason::Evicted);
+            if let (Some(key), true, true) = (key, keep_tomb, until > now) {
                 let lo = usize::from(!c.client_is_lo);
                 let base = |i: usize| c.halves[i].base_set.then_some(c.halves[i].base);
-                if self.tombs.len() >= self.cfg.max_connections.saturating_mul(4) {
+                if self
+                    .tombs
+                    .len()
+                    .saturating_add(1)
+                    .saturating_mul(TOMB_BYTES)
+                    > self.cfg.memory_budget / 8
+                {
                     forget_oldest_half(&mut self.tombs, &mut self.scratch);
                 }
                 self.tombs.insert(
@@ -339,9 +476,56 @@ impl Analyzer {
                     },
                 );
             }
-            self.ready.push_back(c.record(end, now));
+            let rec = c.record(end, now);
+            if let (Some(key), EndReason::Evicted) = (key, end) {
+                let r = Box::new(c.evict(&rec));
+                self.keep_resumable(key, r);
+            }
+            self.ready.push_back(rec);
         }
         self.table.remove(slot);
+    }
+
+    /// Keeps an evicted connection's compact entry, forgetting the oldest
+    /// quarter of them first when they would take more than half the budget.
+    fn keep_resumable(&mut self, key: FlowKey, r: Box<Resumable>) {
+        let cost = resumable_cost(&r);
+        if self.resumable_bytes.saturating_add(cost) > self.cfg.memory_budget / 2
+            && !self.resumables.is_empty()
+        {
+            self.forget_resumables(self.resumables.len().div_ceil(4));
+        }
+        self.resumable_bytes += cost;
+        if let Some(old) = self.resumables.insert(key, r) {
+            self.resumable_bytes = self.resumable_bytes.saturating_sub(resumable_cost(&old));
+            self.stats.forgotten += 1;
+        }
+        self.stats.peak_resumable = self.stats.peak_resumable.max(self.resumables.len() as u64);
+    }
+
+    /// Forgets the `n` least recently active compact entries (by last
+    /// segment, then connection number: a total order, so exactly `n`).
+    fn forget_resumables(&mut self, n: usize) {
+        let mut order: Vec<(i64, u64)> = self
+            .resumables
+            .values()
+            .map(|r| (r.last_ts, r.id.0))
+            .collect();
+        let n = n.min(order.len());
+        if n == 0 {
+            return;
+        }
+        let (_, &mut cut, _) = order.select_nth_unstable(n - 1);
+        let mut freed = 0;
+        self.resumables.retain(|_, r| {
+            let keep = (r.last_ts, r.id.0) > cut;
+            if !keep {
+                freed += resumable_cost(r);
+            }
+            keep
+        });
+        self.resumable_bytes = self.resumable_bytes.saturating_sub(freed);
+        self.stats.forgotten += n as u64;
     }
 
     /// Hands out connections closed longer than the linger times, or idle too
@@ -353,6 +537,22 @@ impl Analyzer {
         // memory is trimmed now and then.
         if self.sweeps % 16 == 0 {
             self.tombs.retain(|_, t| t.until > now);
+            // Compact entries idle longer than the idle timeout go, as a live
+            // connection would.
+            if let Some(idle) = self.cfg.idle_timeout_ns {
+                let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+                let (mut gone, mut freed) = (0, 0);
+                self.resumables.retain(|_, r| {
+                    let keep = now.saturating_sub(r.last_ts) <= idle;
+                    if !keep {
+                        gone += 1;
+                        freed += resumable_cost(r);
+                    }
+                    keep
+                });
+                self.stats.forgotten += gone;
+                self.resumable_bytes = self.resumable_bytes.saturating_sub(freed);
+            }
         }
         self.scratch.clear();
         while let Some(&Reverse((at, id, s))) = self.due.peek() {
@@ -399,11 +599,13 @@ impl Analyzer {
         self.scratch = scratch;
     }
 
-    /// The table is full: hand out closed connections, then evict the least
-    /// recently active sixteenth of the table (amortised O(1) per new connection).
+    /// A new connection would not fit in the memory budget: hand out closed
+    /// connections due, then evict the least recently active sixteenth of the
+    /// live connections (amortised O(1) per new connection).
     fn make_room(&mut self) {
         self.sweep();
-        if self.table.len() < self.cfg.max_connections {
+        let live_bytes = self.cfg.live_bytes();
+        if self.memory_estimate() + live_bytes <= self.cfg.memory_budget || self.table.is_empty() {
             return;
         }
         self.scratch.clear();
@@ -412,7 +614,7 @@ impl Analyzer {
                 self.scratch.push((c.last_ts, s));
             }
         }
-        let n = (self.cfg.max_connections / 16)
+        let n = (self.cfg.memory_budget / live_bytes / 16)
             .max(1)
             .min(self.scratch.len());
         if n < self.scratch.len() {
@@ -426,7 +628,12 @@ impl Analyzer {
     }
 }
 
-/// The 4-tuple memory is full (four times the connection cap): forget the
+/// Estimated bytes of a compact entry.
+fn resumable_cost(r: &Resumable) -> usize {
+    RESUMABLE_BYTES + r.unacked() * UNACKED_BYTES
+}
+
+/// The 4-tuple memory is full (an eighth of the memory budget): forget the
 /// half that would be forgotten soonest.
 fn forget_oldest_half(
     tombs: &mut HashMap<FlowKey, Tomb, FastHashBuilder>,
@@ -442,4 +649,148 @@ fn forget_oldest_half(
     let (_, &mut (cut, _), _) = scratch.select_nth_unstable(mid);
     tombs.retain(|_, t| t.until > cut);
     scratch.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{IpInfo, Options, SeqNumber, TcpFlags};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    /// SYN options: mss 1460, sackOK, wscale 7.
+    const SYN_OPTS: [u8; 10] = [2, 4, 0x05, 0xb4, 4, 2, 1, 3, 3, 7];
+
+    /// A segment from client `i` (10.x.y.z:40000) to 192.0.2.1:80, or back.
+    fn seg(
+        i: u32,
+        c2s: bool,
+        seq: u32,
+        ack: u32,
+        flags: u16,
+        len: u32,
+        opts: &[u8],
+    ) -> Segment<'_> {
+        let client = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i));
+        let server = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let (src, dst, sport, dport) = if c2s {
+            (client, server, 40000, 80)
+        } else {
+            (server, client, 80, 40000)
+        };
+        Segment {
+            ip: IpInfo {
+                src,
+                dst,
+                version: 4,
+                tos: 0,
+                ttl: 64,
+                id: 0,
+                frag: 0,
+                flow_label: 0,
+                total_len: 40 + len,
+            },
+            sport,
+            dport,
+            seq: SeqNumber(seq),
+            ack: SeqNumber(ack),
+            flags: TcpFlags(flags),
+            window: 1000,
+            checksum: 0,
+            urgent: 0,
+            header_len: 20 + opts.len() as u8,
+            header_captured: 20 + opts.len() as u8,
+            options: Options::new(opts),
+            payload: &[],
+            payload_len: len,
+            truncated: true,
+        }
+    }
+
+    /// Connection `i`: handshake, 100 bytes from the client, the server's
+    /// ACK (nothing left unacknowledged), at `t` ns.
+    fn open(an: &mut Analyzer, frame: &mut u64, i: u32, t: i64) {
+        const A: u16 = TcpFlags::ACK;
+        let segs = [
+            seg(i, true, 1000, 0, TcpFlags::SYN, 0, &SYN_OPTS),
+            seg(i, false, 5000, 1001, TcpFlags::SYN | A, 0, &SYN_OPTS),
+            seg(i, true, 1001, 5001, A, 0, &[]),
+            seg(i, true, 1001, 5001, A | TcpFlags::PSH, 100, &[]),
+            seg(i, false, 5001, 1101, A, 0, &[]),
+        ];
+        for s in &segs {
+            *frame += 1;
+            an.observe(*frame, t, s);
+        }
+    }
+
+    /// Heap bytes per connection kept by `n` connections opened in a
+    /// running analyzer (table, slab, map, unacked buffers, story).
+    fn live_heap(story: bool, n: u32) -> usize {
+        let mut an = Analyzer::new(AnalyzerConfig {
+            story,
+            ..AnalyzerConfig::default()
+        });
+        let mut frame = 0;
+        // Warm up: the first connection's one-off allocations.
+        open(&mut an, &mut frame, 1_000_000, 0);
+        let info = allocation_counter::measure(|| {
+            for i in 0..n {
+                open(&mut an, &mut frame, i, 1_000 + i64::from(i));
+            }
+        });
+        assert_eq!(an.live(), n as usize + 1);
+        info.bytes_current as usize / n as usize
+    }
+
+    /// The memory budget's estimates are at least the measured heap of a
+    /// connection that did a handshake and one data segment, live (with and
+    /// without its story) and evicted, at the table's worst fill (just after
+    /// the hash map grew) and best (just before). The figures are those of
+    /// [`AnalyzerConfig::memory_budget`]'s documentation (printed with
+    /// `--nocapture`).
+    #[test]
+    fn per_connection_estimates_cover_the_measured_heap() {
+        // The hash map doubles past 7/8 of a power of two: 1,793 and 3,584
+        // entries are just after and just before a growth.
+        let bare = [live_heap(false, 1_793), live_heap(false, 3_583)];
+        let full = [live_heap(true, 1_793), live_heap(true, 3_583)];
+        let story = [full[0] - bare[0], full[1] - bare[1]];
+        // Evicted: every connection's compact entry, after its record was
+        // taken; measured as the growth of a map of entries.
+        let n = 1_793u32;
+        let mut an = Analyzer::new(AnalyzerConfig::default());
+        let mut frame = 0;
+        for i in 0..n {
+            open(&mut an, &mut frame, i, i64::from(i));
+        }
+        let slots: Vec<u32> = an.table.live_slots().collect();
+        let mut entries = Vec::new();
+        for &s in &slots {
+            let key = *an.table.key(s).expect("live");
+            let c = an.table.get_mut(s).expect("live");
+            let _ = c.record(EndReason::Evicted, 0);
+            entries.push((key, c.evict()));
+        }
+        let mut map: HashMap<FlowKey, Box<Resumable>, FastHashBuilder> =
+            HashMap::with_hasher(FastHashBuilder::default());
+        let info = allocation_counter::measure(|| {
+            map.extend(entries.drain(..).map(|(k, r)| (k, Box::new(r))));
+        });
+        let resumable = info.bytes_current as usize / n as usize;
+        eprintln!(
+            "live without story {bare:?} B, story {story:?} B, evicted {resumable} B \
+             (size_of Connection {}, Half {}, StoryBuilder {}, Resumable {}, FlowKey {})",
+            std::mem::size_of::<State>(),
+            std::mem::size_of::<super::super::half::Half>(),
+            std::mem::size_of::<StoryBuilder>(),
+            std::mem::size_of::<Resumable>(),
+            std::mem::size_of::<FlowKey>(),
+        );
+        assert!(bare.iter().all(|&b| b <= LIVE_BYTES), "{bare:?}");
+        assert!(story.iter().all(|&b| b <= STORY_BYTES), "{story:?}");
+        assert!(resumable <= RESUMABLE_BYTES, "{resumable}");
+        // Estimates within a factor of two of what they estimate.
+        assert!(LIVE_BYTES <= 2 * bare[1] && STORY_BYTES <= 2 * story[1]);
+        assert!(RESUMABLE_BYTES <= 2 * resumable);
+    }
 }

@@ -6,7 +6,7 @@
 //! each step's comment names the tshark flag it decides.
 
 use super::half::{Acked, Half, Unacked};
-use super::record::{EndReason, SynOptions, Tally};
+use super::record::{EndReason, Resumed, SynOptions, Tally};
 use super::story::StoryBuilder;
 use super::window::{self, Scale};
 use super::{AnalysisFlags as F, SegmentFacts};
@@ -77,6 +77,38 @@ impl Slot for Connection {
 /// 4.0.17-0+deb12u3, the oracle's version) on hand-made captures and checked
 /// on every lab and corpus capture; `tests/analysis_midstream.rs` has the cases.
 const ACK_LOST_NOTED: u32 = u32::MAX;
+
+/// What is kept of a connection evicted under the memory budget
+/// ([`Connection::evict`], [`Connection::resume`]): about 350 bytes (see
+/// [`RESUMABLE_BYTES`](super::analyzer::RESUMABLE_BYTES)) instead of a live connection's kilobytes.
+#[derive(Debug)]
+pub(crate) struct Resumable {
+    pub id: ConnId,
+    pub client_is_lo: bool,
+    pub halves: [Half; 2],
+    irtt: u64,
+    mru_syn: i64,
+    mru_syn_set: bool,
+    pub last_ts: i64,
+    finished_at: Option<i64>,
+    retx_gap: i64,
+    /// What the record of the part after the eviction takes from the earlier part.
+    pub earlier: Resumed,
+}
+
+impl Resumable {
+    /// Would this segment open a new connection on the 4-tuple ([`Connection::is_reuse`])?
+    pub fn is_reuse(&self, src_is_lo: bool, seg: &Segment<'_>) -> bool {
+        let d = usize::from(src_is_lo != self.client_is_lo);
+        let h = &self.halves[d];
+        seg.flags.syn() && h.base_set && seg.seq.0 != h.base
+    }
+
+    /// Unacknowledged ranges kept (each 24 bytes of heap).
+    pub fn unacked(&self) -> usize {
+        self.halves[0].unacked.len() + self.halves[1].unacked.len()
+    }
+}
 
 /// Where and when a connection starts (for [`Connection::start`]).
 #[derive(Debug, Clone, Copy)]
@@ -273,6 +305,59 @@ impl Connection {
     pub fn record(&mut self, end: EndReason, now: i64) -> super::Connection {
         let story = self.story.take().map(|b| *b);
         self.tally.finish_with_story(self.id, end, story, now)
+    }
+
+    /// The compact entry kept when the connection is evicted (after its
+    /// record was taken): everything tshark's per-segment rules read (both
+    /// sides' [`Half`], with the unacknowledged ranges still outstanding), the
+    /// initial RTT, and the connection's identity (from `rec`, the record
+    /// just handed out); not the counters or the story, which went out with
+    /// the record.
+    pub fn evict(&mut self, rec: &super::Connection) -> Resumable {
+        let mut halves = std::mem::take(&mut self.halves);
+        for h in &mut halves {
+            if h.unacked.is_empty() {
+                h.unacked = std::collections::VecDeque::new();
+            } else {
+                h.unacked.shrink_to_fit();
+            }
+        }
+        Resumable {
+            id: self.id,
+            client_is_lo: self.client_is_lo,
+            halves,
+            irtt: self.irtt,
+            mru_syn: self.mru_syn,
+            mru_syn_set: self.mru_syn_set,
+            last_ts: self.last_ts,
+            finished_at: self.finished_at,
+            retx_gap: self.retx_gap,
+            earlier: Resumed {
+                first_frame: rec.first_frame,
+                first_ts_ns: rec.first_ts_ns,
+                midstream: rec.midstream,
+                window_scale: [rec.window_scale.client, rec.window_scale.server],
+            },
+        }
+    }
+
+    /// Continues an evicted connection in a recycled slot (its next segment
+    /// is the first of a new part: a new tally, a new story).
+    pub fn resume(&mut self, r: Resumable, max_unacked: usize) {
+        *self = Self {
+            id: r.id,
+            client_is_lo: r.client_is_lo,
+            halves: r.halves,
+            tally: Tally::resumed(r.earlier),
+            irtt: r.irtt,
+            mru_syn: r.mru_syn,
+            mru_syn_set: r.mru_syn_set,
+            last_ts: r.last_ts,
+            finished_at: r.finished_at,
+            retx_gap: r.retx_gap,
+            max_unacked,
+            ..Self::default()
+        };
     }
 
     /// Analyses one segment travelling in `dir`: tshark's rules, in tshark's order.

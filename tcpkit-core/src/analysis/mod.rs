@@ -15,11 +15,16 @@ mod analyzer;
 mod connection;
 mod half;
 mod record;
+mod renumber;
 pub mod story;
 mod window;
 
-pub use analyzer::{Analyzer, AnalyzerConfig, AnalyzerStats, Finished};
+pub use analyzer::{
+    Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LIVE_BYTES, RESUMABLE_BYTES, STORY_BYTES,
+    TOMB_BYTES,
+};
 pub use record::{Connection, EndReason, FrameRun, Handshake, Outcome, SynOptions, Tally};
+pub use renumber::Renumber;
 
 use crate::flow::{ConnId, Direction};
 

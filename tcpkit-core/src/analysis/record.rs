@@ -63,7 +63,10 @@ pub enum EndReason {
     Closed,
     /// No segment for longer than the idle timeout.
     Idle,
-    /// Evicted because the table was full (the oldest idle connections go first).
+    /// Evicted under the memory budget ([`AnalyzerConfig::memory_budget`](super::AnalyzerConfig::memory_budget)):
+    /// the least recently active connections go first. A compact entry is
+    /// kept, so that if the connection speaks again a later record with the
+    /// same number continues it (see [`Connection::resumed_frame`]).
     Evicted,
     /// A new SYN reused the 4-tuple and opened the next connection.
     PortReused,
@@ -90,6 +93,10 @@ pub enum Outcome {
     /// The capture began after the handshake: neither SYN nor SYN-ACK seen.
     #[default]
     Midstream,
+    /// This record continues a connection evicted under the memory budget
+    /// ([`Connection::resumed_frame`]): its handshake is in the earlier record
+    /// with the same number.
+    Resumed,
 }
 
 /// The first and last of a repeated segment kind, and how many were seen
@@ -155,9 +162,11 @@ pub struct Connection {
     pub server: Endpoint,
     /// Neither SYN nor SYN-ACK was seen: the capture began mid-connection.
     pub midstream: bool,
-    /// First frame of the connection.
+    /// First frame of the connection: the frame that opened its number
+    /// (connections are numbered in the order of this frame, see
+    /// [`Renumber`](super::Renumber)).
     pub first_frame: u64,
-    /// Last frame of the connection.
+    /// Last frame of the connection (of this part, see `resumed_frame`).
     pub last_frame: u64,
     /// Time of the first segment, ns since the epoch.
     pub first_ts_ns: i64,
@@ -185,6 +194,22 @@ pub struct Connection {
     pub window_scale: PerSide<Option<u8>>,
     /// Why it was handed out.
     pub end: EndReason,
+    /// This record ends at an eviction under the memory budget (`end` is
+    /// [`EndReason::Evicted`]): the connection was idle while others needed
+    /// the memory. If it speaks again, a later record with the same `conn`
+    /// continues it (with `resumed_frame` set).
+    pub evicted: bool,
+    /// This record continues the connection after an eviction, from this
+    /// frame on: its counters (packets, bytes, retransmissions, FIN/RST and
+    /// handshake frames, SYN options) and its story cover this frame (at
+    /// `resumed_ts_ns`) to `last_frame`; `first_frame`, `first_ts_ns`,
+    /// `midstream` and `window_scale` stay the connection's, and the
+    /// per-segment facts continue as those of an unbroken analysis (relative
+    /// numbers, window scales, bytes in flight). The handshake outcome of
+    /// such a part is [`Outcome::Resumed`] unless it saw a SYN itself.
+    pub resumed_frame: Option<u64>,
+    /// Capture time of `resumed_frame`, ns since the epoch.
+    pub resumed_ts_ns: Option<i64>,
     /// The story (states, trains, RTT/RTO, close, inference, notes), when built.
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub story: Option<Box<Story>>,
@@ -213,6 +238,8 @@ impl Connection {
         ) {
             (Some(s), _) => WindowScale::Shift(s),
             (None, Some(_)) => WindowScale::NotUsed,
+            // A part after an eviction whose connection's handshake was seen.
+            (None, None) if self.resumed_frame.is_some() && !self.midstream => WindowScale::NotUsed,
             (None, None) => WindowScale::Unknown,
         }
     }
@@ -238,12 +265,35 @@ pub struct Tally {
     syn_ack_next: Option<u64>,
     irtt_ns: Option<u64>,
     options: [Option<SynOptions>; 2],
+    /// A part after an eviction: what the earlier part knew.
+    resumed: Option<Resumed>,
+}
+
+/// What a [`Tally`] of a part after an eviction takes from the earlier part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Resumed {
+    /// The connection's first frame and time.
+    pub first_frame: u64,
+    /// Capture time of the connection's first frame.
+    pub first_ts_ns: i64,
+    /// The connection began before the capture.
+    pub midstream: bool,
+    /// The window scale shifts the handshake negotiated (client's, server's).
+    pub window_scale: [Option<u8>; 2],
 }
 
 impl Tally {
     /// An empty tally.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty tally for the part of a connection after its eviction.
+    pub(crate) fn resumed(r: Resumed) -> Self {
+        Self {
+            resumed: Some(r),
+            ..Self::default()
+        }
     }
 
     /// SYNs (without ACK) seen so far.
@@ -365,9 +415,12 @@ impl Tally {
         };
         let (client, server) = self.client.unwrap_or((unspecified, unspecified));
         let mut hs = self.hs;
-        let midstream = hs.syn.count == 0 && hs.syn_ack.count == 0;
+        let no_handshake = hs.syn.count == 0 && hs.syn_ack.count == 0;
+        let midstream = self.resumed.map_or(no_handshake, |r| r.midstream);
         let (rst_client, rst_server) = (self.rst_frame[0], self.rst_frame[1]);
-        hs.outcome = if midstream {
+        hs.outcome = if no_handshake && self.resumed.is_some() {
+            Outcome::Resumed
+        } else if no_handshake {
             Outcome::Midstream
         } else if hs.ack_frame.is_some() {
             Outcome::Established
@@ -399,14 +452,25 @@ impl Tally {
             },
             _ => PerSide::default(),
         };
+        // A part after an eviction keeps the connection's identity and scales.
+        let (window_scale, first_frame, first_ts_ns) = match self.resumed {
+            Some(r) if self.options == [None, None] => (
+                PerSide::from_array(r.window_scale),
+                r.first_frame,
+                r.first_ts_ns,
+            ),
+            Some(r) => (window_scale, r.first_frame, r.first_ts_ns),
+            None => (window_scale, self.first_frame, self.first_ts),
+        };
+        let part = self.resumed.map(|_| (self.first_frame, self.first_ts));
         Connection {
             conn,
             client,
             server,
             midstream,
-            first_frame: self.first_frame,
+            first_frame,
             last_frame: self.last_frame,
-            first_ts_ns: self.first_ts,
+            first_ts_ns,
             last_ts_ns: self.last_ts,
             packets: PerDir::from_array(self.packets),
             bytes: PerDir::from_array(self.bytes),
@@ -418,6 +482,9 @@ impl Tally {
             options: PerSide::from_array(self.options),
             window_scale,
             end,
+            evicted: end == EndReason::Evicted,
+            resumed_frame: part.map(|p| p.0),
+            resumed_ts_ns: part.map(|p| p.1),
             story: None,
         }
     }

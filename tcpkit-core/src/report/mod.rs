@@ -11,9 +11,8 @@
 //!   half failed (SYNs unanswered or SYN-ACKs never acknowledged) and none
 //!   (or almost none) established: the SYN queue is full and new SYNs are
 //!   dropped, or answered with SYN cookies.
-//! * `syn_cookies`: SYN-ACKs told apart as Linux SYN cookies
-//!   ([`syncookie`], with their evidence);
-//!   `max_half_open` counts only the SYN queue's requests.
+//! * `syn_cookies`: SYN-ACKs told apart as Linux SYN cookies ([`syncookie`],
+//!   with their evidence); `max_half_open` counts only the SYN queue's requests.
 //! * `accept_queue_overflow`: a SYN went unanswered while other connections to
 //!   the same listener were established and idle (the server had sent neither
 //!   data nor FIN nor RST: not yet accepted). Linux drops a SYN when the accept
@@ -24,9 +23,9 @@
 //! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
 //!   sits behind a smaller link or a tunnel).
 
-use crate::analysis::Connection;
 use crate::analysis::story::syncookie::{self, AnswerFacts};
 use crate::analysis::story::{Outcome, Side};
+use crate::analysis::{AnalyzerStats, Connection};
 use crate::flow::{ConnId, Endpoint};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -88,6 +87,8 @@ pub enum FindingCode {
     ZeroWindow,
     /// See [`Finding::MtuMismatch`].
     MtuMismatch,
+    /// See [`Finding::MemoryBudget`].
+    MemoryBudget,
 }
 
 impl FindingCode {
@@ -100,6 +101,7 @@ impl FindingCode {
             Self::Refusing => "refusing",
             Self::ZeroWindow => "zero_window",
             Self::MtuMismatch => "mtu_mismatch",
+            Self::MemoryBudget => "memory_budget",
         }
     }
 }
@@ -128,8 +130,7 @@ pub enum Finding {
         cookie_answers: u64,
     },
     /// The listener answered SYNs with SYN cookies: its SYN queue was full
-    /// and `net.ipv4.tcp_syncookies` is on (see
-    /// [`syncookie`] for the evidence).
+    /// and `net.ipv4.tcp_syncookies` is on (see [`syncookie`] for the evidence).
     SynCookies {
         /// The listening socket.
         listener: Endpoint,
@@ -184,6 +185,20 @@ pub enum Finding {
         /// The peer's implied MTU.
         peer_mtu: u32,
     },
+    /// Connections were evicted under the memory budget
+    /// ([`AnalyzerConfig::memory_budget`](crate::analysis::AnalyzerConfig::memory_budget)):
+    /// each was handed out at its eviction (`evicted`) and kept a compact
+    /// entry; those that spoke again continued under their own number
+    /// (`resumed` parts); forgotten entries' connections, if they spoke
+    /// again, opened a new number, captured mid-stream.
+    MemoryBudget {
+        /// Connections evicted ([`Report::evicted`]).
+        evicted: u64,
+        /// Evicted connections that spoke again ([`Report::resumed`]).
+        resumed: u64,
+        /// Compact entries dropped ([`Report::forgotten`]).
+        forgotten: u64,
+    },
 }
 
 impl Finding {
@@ -196,23 +211,109 @@ impl Finding {
             Self::Refusing { .. } => FindingCode::Refusing,
             Self::ZeroWindow { .. } => FindingCode::ZeroWindow,
             Self::MtuMismatch { .. } => FindingCode::MtuMismatch,
+            Self::MemoryBudget { .. } => FindingCode::MemoryBudget,
         }
     }
 }
 
 /// The capture-wide report.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Equality compares what a reader sees (the counts, listeners and
+/// findings), not the order in which the inputs were collected.
+#[derive(Clone, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Report {
-    /// Connections in the capture.
+    /// Connections in the capture (a connection handed out in two parts
+    /// around an eviction counts once).
     pub connections: u64,
+    /// Connections evicted under the memory budget
+    /// ([`AnalyzerStats::evicted`]).
+    pub evicted: u64,
+    /// Evicted connections that spoke again and continued under their own
+    /// number ([`AnalyzerStats::resumed`]).
+    pub resumed: u64,
+    /// Compact entries of evicted connections dropped: such a connection, if
+    /// it spoke again, opened a new number ([`AnalyzerStats::forgotten`]).
+    pub forgotten: u64,
     /// Listening sockets, by address.
     pub listeners: Vec<Listener>,
-    /// Findings, listeners' first.
+    /// Findings: the listeners', then the memory budget's, then each
+    /// connection's in connection-number order.
     pub findings: Vec<Finding>,
+    /// What the figures are derived from, for [`Report::merge`].
+    #[cfg_attr(feature = "serde", serde(skip))]
+    inputs: Diagnostics,
 }
 
-#[derive(Debug, Default)]
+/// What a reader sees (the inputs kept for [`Report::merge`] are left out:
+/// their order depends on the order the connections were collected in).
+impl std::fmt::Debug for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Report")
+            .field("connections", &self.connections)
+            .field("evicted", &self.evicted)
+            .field("resumed", &self.resumed)
+            .field("forgotten", &self.forgotten)
+            .field("listeners", &self.listeners)
+            .field("findings", &self.findings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Report {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            self.connections,
+            self.evicted,
+            self.resumed,
+            self.forgotten,
+            &self.listeners,
+            &self.findings,
+        ) == (
+            o.connections,
+            o.evicted,
+            o.resumed,
+            o.forgotten,
+            &o.listeners,
+            &o.findings,
+        )
+    }
+}
+
+impl Eq for Report {}
+
+impl Report {
+    /// Adds the report of another part of the capture: counts add up, each
+    /// listener's inputs join (client endpoints as a set, intervals as
+    /// lists), and the figures and findings are derived again from the
+    /// joined inputs, so that two parts of a capture split by connection
+    /// give the whole capture's report. Connection numbers must be the whole
+    /// capture's on both sides first ([`Report::renumber`]); a listener's
+    /// clients are counted as distinct endpoints, so the same client port
+    /// in both parts counts once.
+    pub fn merge(&mut self, other: Report) {
+        let mut inputs = std::mem::take(&mut self.inputs);
+        inputs.merge(other.inputs);
+        *self = inputs.finish();
+    }
+
+    /// Gives the per-connection findings the numbers `map` assigns (for
+    /// instance from [`Renumber`](crate::analysis::Renumber)), and derives
+    /// the findings again.
+    pub fn renumber(&mut self, mut map: impl FnMut(ConnId) -> ConnId) {
+        let mut inputs = std::mem::take(&mut self.inputs);
+        for (conn, f) in &mut inputs.conn_findings {
+            let to = map(ConnId(*conn));
+            *conn = to.0;
+            if let Finding::ZeroWindow { conn, .. } | Finding::MtuMismatch { conn, .. } = f {
+                *conn = to;
+            }
+        }
+        *self = inputs.finish();
+    }
+}
+
+#[derive(Debug, Default, Clone)]
 struct Acc {
     clients: HashSet<Endpoint>,
     syns: u64,
@@ -221,7 +322,7 @@ struct Acc {
     unanswered: u64,
     refused: u64,
     syn_ack_unanswered: u64,
-    /// Each answered attempt, for telling SYN-queue answers from cookies.
+    /// Half-open intervals (first SYN-ACK, end).
     answers: Vec<AnswerFacts>,
     /// Established and idle intervals (established, server first busy or end).
     idle: Vec<(i64, i64)>,
@@ -229,12 +330,30 @@ struct Acc {
     ignored: Vec<i64>,
 }
 
+impl Acc {
+    fn merge(&mut self, o: Acc) {
+        self.clients.extend(o.clients);
+        self.syns += o.syns;
+        self.answered += o.answered;
+        self.established += o.established;
+        self.unanswered += o.unanswered;
+        self.refused += o.refused;
+        self.syn_ack_unanswered += o.syn_ack_unanswered;
+        self.answers.extend(o.answers);
+        self.idle.extend(o.idle);
+        self.ignored.extend(o.ignored);
+    }
+}
+
 /// Collects finished connections into the capture-wide [`Report`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     connections: u64,
     /// The latest segment of any connection (ns).
     capture_end: i64,
+    evicted: u64,
+    resumed: u64,
+    forgotten: u64,
     listeners: BTreeMap<Endpoint, Acc>,
     /// Per-connection findings with their connection number (listed in
     /// number order, whatever order the connections were handed out in).
@@ -247,10 +366,15 @@ impl Diagnostics {
         Self::default()
     }
 
-    /// Adds one finished connection (its story's part is skipped without a story).
+    /// Adds one finished connection (its story's part is skipped without a
+    /// story), or one part of a connection split by an eviction: a resumed
+    /// part is not counted as another connection, and adds only its SYNs to
+    /// its listener, not another attempt.
     pub fn add(&mut self, s: &Connection) {
-        self.connections += 1;
         self.capture_end = self.capture_end.max(s.last_ts_ns);
+        if s.resumed_frame.is_none() {
+            self.connections += 1;
+        }
         for side in [Side::Client, Side::Server] {
             let zw = *s.zero_window.get(side.sends());
             if zw > 0 {
@@ -292,6 +416,9 @@ impl Diagnostics {
         let a = self.listeners.entry(s.server).or_default();
         a.clients.insert(s.client);
         a.syns += u64::from(s.handshake.syn.count);
+        if s.resumed_frame.is_some() {
+            return;
+        }
         let hs = &s.handshake;
         if hs.syn_ack.count > 0 {
             a.answered += 1;
@@ -313,15 +440,38 @@ impl Diagnostics {
             }
             Outcome::Refused => a.refused += 1,
             Outcome::SynAckUnanswered | Outcome::Reset => a.syn_ack_unanswered += 1,
-            Outcome::Midstream => {}
+            Outcome::Midstream | Outcome::Resumed => {}
         }
     }
 
+    /// Takes the eviction counts of the run ([`AnalyzerStats::evicted`],
+    /// [`resumed`](AnalyzerStats::resumed), [`forgotten`](AnalyzerStats::forgotten))
+    /// into the report.
+    pub fn count_evictions(&mut self, stats: &AnalyzerStats) {
+        self.evicted = stats.evicted;
+        self.resumed = stats.resumed;
+        self.forgotten = stats.forgotten;
+    }
+
+    /// Adds what another collector collected (another part of the capture).
+    pub fn merge(&mut self, o: Diagnostics) {
+        self.connections += o.connections;
+        self.capture_end = self.capture_end.max(o.capture_end);
+        self.evicted += o.evicted;
+        self.resumed += o.resumed;
+        self.forgotten += o.forgotten;
+        for (k, a) in o.listeners {
+            self.listeners.entry(k).or_default().merge(a);
+        }
+        self.conn_findings.extend(o.conn_findings);
+    }
+
     /// The report.
-    pub fn finish(self) -> Report {
+    pub fn finish(mut self) -> Report {
         let mut findings = Vec::new();
         let mut listeners = Vec::new();
-        for (server, a) in self.listeners {
+        for (server, a) in &self.listeners {
+            let server = *server;
             let mut codes = Vec::new();
             let attempts = a.clients.len() as u64;
             let (_, cookies) = syncookie::assess(&a.answers, self.capture_end);
@@ -394,13 +544,25 @@ impl Diagnostics {
                 findings: codes,
             });
         }
-        let mut conn_findings = self.conn_findings;
-        conn_findings.sort_by_key(|(conn, _)| *conn);
-        findings.extend(conn_findings.into_iter().map(|(_, f)| f));
+        if self.evicted > 0 || self.forgotten > 0 {
+            findings.push(Finding::MemoryBudget {
+                evicted: self.evicted,
+                resumed: self.resumed,
+                forgotten: self.forgotten,
+            });
+        }
+        // In number order; a connection's own findings in the order found
+        // (the sort is stable).
+        self.conn_findings.sort_by_key(|(conn, _)| *conn);
+        findings.extend(self.conn_findings.iter().map(|(_, f)| f.clone()));
         Report {
             connections: self.connections,
+            evicted: self.evicted,
+            resumed: self.resumed,
+            forgotten: self.forgotten,
             listeners,
             findings,
+            inputs: self,
         }
     }
 }

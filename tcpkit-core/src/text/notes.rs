@@ -180,6 +180,14 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
             "The handshake was aborted by a RST after {sv}'s SYN-ACK (a port scan or a cancelled connect)."
         ),
         Note::Midstream => "The capture begins in the middle of this connection: its handshake, options and window scale are unknown.".into(),
+        Note::Resumed => "This part continues the connection after it was evicted under the memory budget (it had been idle while \
+             other connections needed the memory): its handshake and earlier segments are in the earlier part with \
+             the same number; relative sequence numbers, window scales and the per-segment analysis continue where \
+             they stopped, and the counts here cover this part only."
+            .into(),
+        Note::Evicted => "Evicted under the memory budget while idle (the least recently active connections go first): the \
+             story stops here; if the connection spoke again, a later part with the same number continues it."
+            .into(),
         Note::DataRetransmissions {
             side,
             segments,

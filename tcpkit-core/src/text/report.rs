@@ -87,6 +87,26 @@ pub fn finding(f: &Finding) -> String {
             side.as_str(),
             endpoint(e)
         ),
+        Finding::MemoryBudget {
+            evicted,
+            resumed,
+            forgotten,
+        } => format!(
+            "{evicted} connection{} evicted while idle to stay within the memory budget (AnalyzerConfig::memory_budget): \
+             each was handed out at its eviction (evicted: true) and kept a compact entry; {resumed} spoke again and \
+             continued under {} own number, window scale and sequence numbers (a later part, resumed){}.",
+            if evicted == 1 { " was" } else { "s were" },
+            if resumed == 1 { "its" } else { "their" },
+            if forgotten > 0 {
+                format!(
+                    "; {forgotten} compact entr{} forgotten (too many, or idle past the idle timeout): such a \
+                     connection, if it spoke again, was counted as a new connection captured mid-stream",
+                    if forgotten == 1 { "y was" } else { "ies were" }
+                )
+            } else {
+                String::new()
+            }
+        ),
     }
 }
 

@@ -15,6 +15,7 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::SynAckUnanswered => "SYN-ACK unanswered",
         Outcome::Reset => "reset during the handshake",
         Outcome::Midstream => "midstream (handshake not captured)",
+        Outcome::Resumed => "resumed after eviction (handshake in the earlier part)",
     }
 }
 
@@ -284,7 +285,7 @@ pub fn flows_line(out: &mut String, c: &Connection, t0_ns: i64) {
     let close = c.story.as_deref().map(|s| &s.close);
     let _ = write!(
         out,
-        "{:>5} {} -> {} {:<20} +{:.6}s {} pkts {}/{} bytes {}/{} retx {}/{} close {}",
+        "{:>5} {} -> {} {:<20} +{:.6}s {} pkts {}/{} bytes {}/{} retx {}/{} close {}{}",
         c.conn.0,
         endpoint(c.client),
         endpoint(c.server),
@@ -301,6 +302,11 @@ pub fn flows_line(out: &mut String, c: &Connection, t0_ns: i64) {
             Some((_, Some(r))) => format!("RST by {}", r.as_str()),
             Some((Some(s), None)) => format!("FIN first by {}", s.as_str()),
             _ => "-".into(),
+        },
+        if c.evicted {
+            " (evicted: continues in a later line with the same number if it spoke again)"
+        } else {
+            ""
         }
     );
 }

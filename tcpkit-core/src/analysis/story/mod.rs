@@ -386,6 +386,11 @@ impl StoryBuilder {
         if rec.midstream && rec.packets.c2s + rec.packets.s2c > 0 {
             events.midstream_t = Some(rec.first_ts_ns);
         }
+        // A part after an eviction starts where its first segment is, in
+        // the states the earlier part left (from ESTABLISHED, as mid-stream).
+        if let (Some(t), None) = (rec.resumed_ts_ns, events.midstream_t) {
+            events.midstream_t = Some(t);
+        }
         let (rst_client, rst_server) = (events.rst[0], events.rst[1]);
         let hdr = if rec.client.ip.is_ipv6() { 60 } else { 40 };
         let implied = |o: &Option<SynOptions>| o.and_then(|o| o.mss).map(|m| u32::from(m) + hdr);

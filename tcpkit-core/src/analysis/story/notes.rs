@@ -47,6 +47,7 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
         }),
         Outcome::Reset => n.push(Note::HandshakeReset),
         Outcome::Midstream => n.push(Note::Midstream),
+        Outcome::Resumed => n.push(Note::Resumed),
     }
     // Retransmissions of data and FINs, probes, zero windows.
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
@@ -160,6 +161,9 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
             }),
             _ => n.push(Note::Reset { side: r }),
         }
+    }
+    if rec.evicted {
+        n.push(Note::Evicted);
     }
     // States.
     if !s.states.client.is_empty() || !s.states.server.is_empty() {

@@ -470,6 +470,12 @@ pub enum Note {
     HandshakeReset,
     /// The capture begins in the middle of the connection.
     Midstream,
+    /// This part continues the connection after its eviction under the
+    /// memory budget ([`Connection::resumed_frame`](crate::analysis::Connection::resumed_frame)).
+    Resumed,
+    /// The connection was evicted under the memory budget here
+    /// ([`Connection::evicted`](crate::analysis::Connection::evicted)).
+    Evicted,
     /// A side retransmitted data.
     DataRetransmissions {
         /// The sender.
