@@ -229,7 +229,7 @@ fn seventy_thousand_idle_connections_speak_again_an_hour_later() {
     let bytes = capture();
     // Room for 70,000 evicted connections (each entry keeps its one
     // unacknowledged 100-byte range: 24 bytes more) in the half of the budget
-    // they may use, and for 17,500 live ones beyond: at most about 39,000
+    // they may use, and for 17,500 live ones beyond: at most about 37,000
     // live connections at once, not 70,000.
     let mut cfg = AnalyzerConfig::default();
     cfg.memory_budget =

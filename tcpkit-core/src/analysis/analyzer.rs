@@ -65,9 +65,9 @@ pub struct AnalyzerConfig {
     /// opens a new number and is counted in [`AnalyzerStats::reopened`]).
     /// At least one connection is always tracked.
     ///
-    /// With stories on (3,072 bytes a live connection), the default holds
-    /// about 87,000 live connections, or 299,000 evicted ones and 43,000
-    /// live ones; without, 262,000 live connections.
+    /// With stories on (3,328 bytes a live connection), the default holds
+    /// about 80,000 live connections, or 299,000 evicted ones and 40,000
+    /// live ones; without, 209,000 live connections.
     pub memory_budget: usize,
     /// Cap on the unacknowledged segments remembered per direction (tshark's
     /// `TCP_MAX_UNACKED_SEGMENTS`, 10,000).
@@ -81,18 +81,18 @@ pub struct AnalyzerConfig {
 
 /// Estimated bytes of one live connection without its story (see
 /// [`AnalyzerConfig::memory_budget`]). Measured after a handshake, 100 bytes
-/// and their ACK: 930 to 997 bytes (the slab slot, 648; the table's key and
-/// hash map entry, 90 to 157 as the map fills; two unacknowledged-range
-/// buffers of four, 192).
-pub const LIVE_BYTES: usize = 1_024;
+/// and their ACK: 1,119 to 1,189 bytes (the slab slot with the record's
+/// counters, 840; the table's key and hash map entry, 87 to 157 as the map
+/// fills; two unacknowledged-range buffers of four, 192).
+pub const LIVE_BYTES: usize = 1_280;
 /// Estimated bytes of one connection's story under construction. Measured
-/// as [`LIVE_BYTES`]: 1,688 bytes (the builder, 1,368, and its first list
+/// as [`LIVE_BYTES`]: 1,384 bytes (the builder, 1,192, and its first list
 /// and ring buffers); its lists and rings are capped and grow with
 /// retransmission trains and RTT samples, so the estimate leaves room.
 pub const STORY_BYTES: usize = 2_048;
 /// Estimated bytes of an evicted connection's compact entry, without its
 /// unacknowledged ranges (24 bytes each). Measured as [`LIVE_BYTES`]: at
-/// most 431 bytes (the entry, 320, boxed; its key and hash map entry, 56 to
+/// most 439 bytes (the entry, 328, boxed; its key and hash map entry, 56 to
 /// 111 as the map fills).
 pub const RESUMABLE_BYTES: usize = 448;
 /// Estimated bytes of a remembered 4-tuple of a connection handed out (a
@@ -768,8 +768,8 @@ mod tests {
         for &s in &slots {
             let key = *an.table.key(s).expect("live");
             let c = an.table.get_mut(s).expect("live");
-            let _ = c.record(EndReason::Evicted, 0);
-            entries.push((key, c.evict()));
+            let rec = c.record(EndReason::Evicted, 0);
+            entries.push((key, c.evict(&rec)));
         }
         let mut map: HashMap<FlowKey, Box<Resumable>, FastHashBuilder> =
             HashMap::with_hasher(FastHashBuilder::default());

@@ -50,6 +50,11 @@ fields! {
             "Window scale shift in force for each side's windows (null: not negotiated or unknown).";
         END: "end", Type::Utf8, false,
             "Why it was handed out: `closed`, `idle`, `evicted`, `port_reused` or `end_of_capture`.";
+        EVICTED: "evicted", Type::Bool, false,
+            "Handed out at an eviction under the memory budget: a later row with the same `conn` (`resumed_frame` set) continues it if it spoke again.";
+        RESUMED_FRAME: "resumed_frame", Type::UInt64, true,
+            "This row continues the connection after an eviction, from this frame on (its counters and story cover this part; `first_frame`, `midstream` and `window_scale` stay the connection's).";
+        RESUMED_TS_NS: "resumed_ts_ns", Type::Timestamp, true, "Time of `resumed_frame`.";
         IMPLIED_MTU: "implied_mtu", Type::Struct(&PER_SIDE_U32), true,
             "Story: the MTU each side's MSS implies (MSS + 40 for IPv4, + 60 for IPv6).";
         EFFECTIVE_WINDOW: "effective_window", Type::Struct(&PER_SIDE_U64), true,
@@ -136,7 +141,7 @@ fields! {
         IRTT: "irtt", Type::Duration, true,
             "Initial RTT: SYN to the third packet (tshark's `tcp.analysis.initial_rtt`).";
         OUTCOME: "outcome", Type::Utf8, false,
-            "`established`, `refused`, `no_answer`, `syn_ack_unanswered`, `reset` or `midstream`.";
+            "`established`, `refused`, `no_answer`, `syn_ack_unanswered`, `reset`, `midstream` or `resumed` (a part after an eviction).";
     ]
 }
 
@@ -281,7 +286,7 @@ fields! {
     /// The fields of a note; each code has `code` and its own.
     NOTE_FIELDS = [
         CODE: "code", Type::Utf8, false,
-            "`connected`, `options`, `syn_no_answer`, `refused`, `syn_ack_unanswered`, `handshake_reset`, `midstream`, `data_retransmissions`, `fin_resent`, `zero_window_probes`, `keepalive_probes`, `zero_window`, `rtt`, `keepalive`, `rto_floor`, `simultaneous_close`, `closed_first`, `rst_after_own_fin`, `reset`, `states` or `time_wait`.";
+            "`connected`, `options`, `syn_no_answer`, `refused`, `syn_ack_unanswered`, `handshake_reset`, `midstream`, `resumed`, `evicted`, `data_retransmissions`, `fin_resent`, `zero_window_probes`, `keepalive_probes`, `zero_window`, `rtt`, `keepalive`, `rto_floor`, `simultaneous_close`, `closed_first`, `rst_after_own_fin`, `reset`, `states` or `time_wait`.";
         N_IRTT: "irtt", Type::Duration, true, "`connected`: the initial RTT.";
         WINDOW_SCALING: "window_scaling", Type::Bool, true, "`options`: window scaling is in force.";
         SYNS: "syns", Type::UInt64, true, "`syn_no_answer`: SYNs seen.";
@@ -706,6 +711,9 @@ pub fn visit<S: Sink + ?Sized>(s: &mut S, c: &Record) {
         u64::from,
     );
     s.str(&END, end_reason(c.end));
+    s.bool(&EVICTED, c.evicted);
+    s.opt_u64(&RESUMED_FRAME, c.resumed_frame);
+    s.opt_i64(&RESUMED_TS_NS, c.resumed_ts_ns);
 
     // The story's fields: absent without it.
     if let Some(st) = c.story.as_deref() {
