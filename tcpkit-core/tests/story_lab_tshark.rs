@@ -54,7 +54,7 @@ fn json_field_names_follow_the_contract() {
         "inferred",
         "notes",
         "evicted",
-        "resumed",
+        "resumed_frame",
     ] {
         assert!(v.get(k).is_some(), "missing {k}");
     }

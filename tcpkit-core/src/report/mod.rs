@@ -297,7 +297,7 @@ impl Report {
         *self = inputs.finish();
     }
 
-    /// Gives the per-connection findings the numbers `map` assigns (for
+    /// Gives the per-connection findings (and the cookie connections) the numbers `map` assigns (for
     /// instance from [`Renumber`](crate::analysis::Renumber)), and derives
     /// the findings again.
     pub fn renumber(&mut self, mut map: impl FnMut(ConnId) -> ConnId) {
@@ -307,6 +307,11 @@ impl Report {
             *conn = to.0;
             if let Finding::ZeroWindow { conn, .. } | Finding::MtuMismatch { conn, .. } = f {
                 *conn = to;
+            }
+        }
+        for a in inputs.listeners.values_mut() {
+            for x in &mut a.answers {
+                x.conn = map(ConnId(x.conn)).0;
             }
         }
         *self = inputs.finish();
@@ -322,7 +327,7 @@ struct Acc {
     unanswered: u64,
     refused: u64,
     syn_ack_unanswered: u64,
-    /// Half-open intervals (first SYN-ACK, end).
+    /// Each answered attempt, for telling SYN-queue answers from cookies.
     answers: Vec<AnswerFacts>,
     /// Established and idle intervals (established, server first busy or end).
     idle: Vec<(i64, i64)>,
