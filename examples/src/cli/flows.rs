@@ -20,7 +20,7 @@ pub struct Args {
 
 /// Runs `tcpkit flows`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let mut a = input::open(&args.capture, AnalyzerConfig::default())?;
+    let mut a = input::open(&args.capture, AnalyzerConfig::default())?.segments(false);
     let mut damage = None;
     let mut line = String::with_capacity(1024);
     while let Some(ev) = input::next(&mut a) {

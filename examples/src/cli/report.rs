@@ -27,7 +27,8 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let mut a = match &args.capture {
         Some(p) => input::open(p, cfg)?,
         None => input::demo(cfg)?,
-    };
+    }
+    .segments(false);
     let mut s = String::with_capacity(4096);
     if args.capture.is_none() && !args.json {
         s.push_str("(the demo capture: the lab's handshake-close, taken on the server)\n\n");

@@ -68,16 +68,28 @@ impl<'w, W: Write> JsonSink<'w, W> {
 
 /// Writes nanoseconds as seconds with nine decimals (exact).
 fn write_secs<W: Write>(w: &mut W, ns: u64) -> fmt::Result {
-    write_decimal(w, ns / 1_000_000_000)?;
-    w.write_char('.')?;
-    let frac = ns % 1_000_000_000;
-    // Nine digits, zero-padded: 10^8 .. 10^0.
-    let mut d = 100_000_000;
-    while d > 0 {
-        w.write_char(char::from(b'0' + ((frac / d) % 10) as u8))?;
-        d /= 10;
+    // `secs.nnnnnnnnn` built on the stack, written with one `write_str`.
+    let mut buf = [b'0'; 31];
+    let mut i = buf.len();
+    let mut frac = ns % 1_000_000_000;
+    for _ in 0..9 {
+        i -= 1;
+        buf[i] = b'0' + (frac % 10) as u8;
+        frac /= 10;
     }
-    Ok(())
+    i -= 1;
+    buf[i] = b'.';
+    let mut secs = ns / 1_000_000_000;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (secs % 10) as u8;
+        secs /= 10;
+        if secs == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits and a dot were written.
+    w.write_str(core::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
 }
 
 /// Writes hex digits of `bytes` (lowercase).
