@@ -6,7 +6,7 @@
 
 use super::{Field, Sink, Type};
 use crate::analysis::SegmentFacts;
-use crate::wire::{Segment, write_addr, write_decimal};
+use crate::wire::{Segment, write_addr, write_decimal, write_nine_digits};
 use std::fmt::{self, Write};
 use std::net::IpAddr;
 
@@ -68,28 +68,9 @@ impl<'w, W: Write> JsonSink<'w, W> {
 
 /// Writes nanoseconds as seconds with nine decimals (exact).
 fn write_secs<W: Write>(w: &mut W, ns: u64) -> fmt::Result {
-    // `secs.nnnnnnnnn` built on the stack, written with one `write_str`.
-    let mut buf = [b'0'; 31];
-    let mut i = buf.len();
-    let mut frac = ns % 1_000_000_000;
-    for _ in 0..9 {
-        i -= 1;
-        buf[i] = b'0' + (frac % 10) as u8;
-        frac /= 10;
-    }
-    i -= 1;
-    buf[i] = b'.';
-    let mut secs = ns / 1_000_000_000;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (secs % 10) as u8;
-        secs /= 10;
-        if secs == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits and a dot were written.
-    w.write_str(core::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
+    write_decimal(w, ns / 1_000_000_000)?;
+    w.write_char('.')?;
+    write_nine_digits(w, ns % 1_000_000_000)
 }
 
 /// Writes hex digits of `bytes` (lowercase).
