@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 /// The numbers 0000 to 9999, four zero-padded digits each, back to back:
 /// a decimal number is written as slices of it, without checking digits.
-const DIGITS4_BYTES: [u8; 40_000] = {
+static DIGITS4_BYTES: [u8; 40_000] = {
     let mut t = [0u8; 40_000];
     let mut i = 0;
     while i < 10_000 {
@@ -20,7 +20,7 @@ const DIGITS4_BYTES: [u8; 40_000] = {
     }
     t
 };
-const DIGITS4: &str = match core::str::from_utf8(&DIGITS4_BYTES) {
+static DIGITS4: &str = match core::str::from_utf8(&DIGITS4_BYTES) {
     Ok(s) => s,
     Err(_) => "",
 };
