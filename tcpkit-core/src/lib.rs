@@ -63,6 +63,11 @@ pub mod analysis;
 #[cfg(feature = "arrow")]
 pub mod arrow;
 pub mod capture;
+// The C ABI: the one module besides the mmap reader allowed `unsafe` (each
+// block says why it is sound in a `// SAFETY:` comment).
+#[cfg(feature = "capi")]
+#[allow(unsafe_code)]
+pub mod capi;
 pub mod driver;
 pub mod error;
 pub mod flow;

@@ -1,10 +1,26 @@
-//! Python bindings of tcpkit (PyO3 module `tcpkit._tcpkit`).
+//! Python bindings of tcpkit: the extension module `tcpkit._tcpkit`.
 //!
-//! Placeholder: the bindings arrive with the Python issue. They will only
-//! convert what `tcpkit_core` produced (Arrow batches of segment facts,
-//! connection summaries); no analysis lives here.
+//! This crate only converts: the analysis is `tcpkit_core`'s, the command is
+//! `tcpkit_cli`'s. The Python API around it lives in `python/tcpkit/`.
 
-/// The tcpkit-core version these bindings are built against.
-pub fn core_version() -> &'static str {
-    env!("CARGO_PKG_VERSION")
+mod analysis;
+mod cli;
+mod errors;
+mod sink;
+mod table;
+
+use pyo3::prelude::*;
+
+/// The extension module `tcpkit._tcpkit` (private; import `tcpkit`).
+#[pymodule]
+#[pyo3(name = "_tcpkit")]
+fn tcpkit_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
+    m.add_class::<table::Table>()?;
+    m.add_class::<analysis::Results>()?;
+    m.add_class::<analysis::Live>()?;
+    m.add_function(wrap_pyfunction!(analysis::_analyze, m)?)?;
+    m.add("CaptureError", m.py().get_type::<errors::CaptureError>())?;
+    Ok(())
 }

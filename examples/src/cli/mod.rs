@@ -76,22 +76,35 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<(), CliError> {
 /// The whole program: parse, run, flush, report. Never panics on user input;
 /// exit status 0 on success, 1 on bad input, 2 on a usage error.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    ExitCode::from(run_with_args(std::env::args_os()))
+}
+
+/// The program on an argument list (`args[0]` is the program name, as in
+/// `std::env::args_os()`): what `tcpkit ARGS...` does, writing to this
+/// process's standard output and error. Returns the exit status (0 success,
+/// 1 bad input, 2 usage error). The Python package's `python -m tcpkit` calls
+/// this, so both print the same bytes.
+pub fn run_with_args<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            return code;
         }
     };
     let mut out = Output::stdout();
     let r = run(&cli, &mut out);
     let flushed = out.finish();
     match r.and(flushed) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("tcpkit: {e}");
-            ExitCode::from(1)
+            1
         }
     }
 }

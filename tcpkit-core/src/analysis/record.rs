@@ -75,6 +75,19 @@ pub enum EndReason {
     EndOfCapture,
 }
 
+impl EndReason {
+    /// The snake_case name (`end_of_capture`), as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Idle => "idle",
+            Self::Evicted => "evicted",
+            Self::PortReused => "port_reused",
+            Self::EndOfCapture => "end_of_capture",
+        }
+    }
+}
+
 /// How the three-way handshake went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -97,6 +110,21 @@ pub enum Outcome {
     /// ([`Connection::resumed_frame`]): its handshake is in the earlier record
     /// with the same number.
     Resumed,
+}
+
+impl Outcome {
+    /// The snake_case name (`syn_ack_unanswered`), as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Established => "established",
+            Self::Refused => "refused",
+            Self::NoAnswer => "no_answer",
+            Self::SynAckUnanswered => "syn_ack_unanswered",
+            Self::Reset => "reset",
+            Self::Midstream => "midstream",
+            Self::Resumed => "resumed",
+        }
+    }
 }
 
 /// The first and last of a repeated segment kind, and how many were seen

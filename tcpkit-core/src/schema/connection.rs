@@ -11,7 +11,7 @@
 
 use super::{Field, Sink, Type, field, fields};
 use crate::analysis::story::{Caveat, Note, PerDir, PerSide, RttSummary, Setting, Side, TrainKind};
-use crate::analysis::{Connection, EndReason, FrameRun, Outcome, SynOptions};
+use crate::analysis::{Connection, FrameRun, SynOptions};
 use crate::flow::Endpoint;
 
 /// What a connection row is made from.
@@ -470,40 +470,6 @@ fn per_side_opt<S: Sink + ?Sized, T: Copy>(
     s.end();
 }
 
-fn outcome(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Established => "established",
-        Outcome::Refused => "refused",
-        Outcome::NoAnswer => "no_answer",
-        Outcome::SynAckUnanswered => "syn_ack_unanswered",
-        Outcome::Reset => "reset",
-        Outcome::Midstream => "midstream",
-        Outcome::Resumed => "resumed",
-    }
-}
-
-fn end_reason(e: EndReason) -> &'static str {
-    match e {
-        EndReason::Closed => "closed",
-        EndReason::Idle => "idle",
-        EndReason::Evicted => "evicted",
-        EndReason::PortReused => "port_reused",
-        EndReason::EndOfCapture => "end_of_capture",
-    }
-}
-
-fn train_kind(k: TrainKind) -> &'static str {
-    match k {
-        TrainKind::Syn => "syn",
-        TrainKind::SynAck => "syn_ack",
-        TrainKind::Data => "data",
-        TrainKind::Fin => "fin",
-        TrainKind::Rst => "rst",
-        TrainKind::Keepalive => "keepalive",
-        TrainKind::Probe => "probe",
-    }
-}
-
 /// One note: its code, then its numbers.
 fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
     s.begin(&NOTE);
@@ -652,7 +618,7 @@ fn caveat<S: Sink + ?Sized>(s: &mut S, c: &Caveat) {
                     Setting::TcpSynackRetries => "tcp_synack_retries",
                 },
             );
-            s.str(&C_KIND, train_kind(kind));
+            s.str(&C_KIND, kind.as_str());
             s.u64(&C_FRAME, frame);
             s.u64(&C_AFTER, after_ns);
             s.u64(&C_DUE, due_ns);
@@ -696,7 +662,7 @@ pub fn visit<S: Sink + ?Sized>(s: &mut S, c: &Record) {
     s.opt_u64(&ACK_FRAME, h.ack_frame);
     s.opt_i64(&ACK_TS_NS, h.ack_ts_ns);
     span(s, &IRTT, h.irtt_ns);
-    s.str(&OUTCOME, outcome(h.outcome));
+    s.str(&OUTCOME, h.outcome.as_str());
     s.end();
 
     s.begin(&OPTIONS);
@@ -710,7 +676,7 @@ pub fn visit<S: Sink + ?Sized>(s: &mut S, c: &Record) {
         [&CLIENT_U8, &SERVER_U8],
         u64::from,
     );
-    s.str(&END, end_reason(c.end));
+    s.str(&END, c.end.as_str());
     s.bool(&EVICTED, c.evicted);
     s.opt_u64(&RESUMED_FRAME, c.resumed_frame);
     s.opt_i64(&RESUMED_TS_NS, c.resumed_ts_ns);
@@ -735,7 +701,7 @@ pub fn visit<S: Sink + ?Sized>(s: &mut S, c: &Record) {
         for t in &st.trains {
             s.begin(&TRAIN);
             s.str(&DIR, t.dir.as_str());
-            s.str(&KIND, train_kind(t.kind));
+            s.str(&KIND, t.kind.as_str());
             s.u64(&SEQ, t.seq);
             frames(s, &FRAMES, &t.frames);
             s.begin(&TS_NS);

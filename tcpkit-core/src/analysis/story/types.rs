@@ -131,6 +131,21 @@ pub enum TrainKind {
     Probe,
 }
 
+impl TrainKind {
+    /// The snake_case name (`syn_ack`), as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Syn => "syn",
+            Self::SynAck => "syn_ack",
+            Self::Data => "data",
+            Self::Fin => "fin",
+            Self::Rst => "rst",
+            Self::Keepalive => "keepalive",
+            Self::Probe => "probe",
+        }
+    }
+}
+
 /// How a train's sends were spaced, i.e. which mechanism sent them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

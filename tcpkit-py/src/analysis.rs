@@ -1,0 +1,416 @@
+//! `tcpkit.analyze()` and `tcpkit.Analyzer`: the core driver
+//! ([`tcpkit_core::Analysis`]) run with the GIL released, its events handed to
+//! the core's Arrow batch builders ([`tcpkit_core::arrow`]); the finished
+//! connections and the report are kept for `explain()` and `Connection`.
+//! Nothing is analysed here.
+
+use crate::errors::to_pyerr;
+use crate::sink::PySink;
+use crate::table::Table;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tcpkit_core::analysis::{AnalyzerConfig, Connection};
+use tcpkit_core::arrow::{ConnectionBatchBuilder, RecordBatch, SegmentBatchBuilder};
+use tcpkit_core::capture::{LinkType, Packet};
+use tcpkit_core::report::Report;
+use tcpkit_core::{Analysis, Error, Event};
+
+/// Events handled between two checks for Ctrl-C and two progress calls.
+const EVENTS_PER_STEP: usize = 1 << 16;
+
+/// Counts the bytes a reader hands out (for the progress bar).
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A Python binary file object (`read(n) -> bytes`) as an `io::Read`: the GIL
+/// is taken for each read only.
+struct PyReader(Py<PyAny>);
+
+impl Read for PyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Python::attach(|py| {
+            let chunk = self
+                .0
+                .call_method1(py, "read", (buf.len(),))
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            let chunk = chunk.bind(py);
+            let bytes: &[u8] = if let Ok(b) = chunk.cast::<PyBytes>() {
+                b.as_bytes()
+            } else {
+                return Err(io::Error::other(format!(
+                    "read() returned {}, not bytes: open the file in binary mode",
+                    chunk
+                        .get_type()
+                        .name()
+                        .map_or_else(|_| "?".into(), |n| n.to_string())
+                )));
+            };
+            let n = bytes.len().min(buf.len());
+            buf[..n].copy_from_slice(&bytes[..n]);
+            Ok(n)
+        })
+    }
+}
+
+/// The configuration from `analyze(**options)`: each keyword is the
+/// [`AnalyzerConfig`] field of the same name.
+fn config(options: Option<&Bound<'_, PyDict>>) -> PyResult<AnalyzerConfig> {
+    let mut cfg = AnalyzerConfig::default();
+    let Some(options) = options else {
+        return Ok(cfg);
+    };
+    for (k, v) in options.iter() {
+        let key: String = k.extract()?;
+        match key.as_str() {
+            "linger_ns" => cfg.linger_ns = v.extract()?,
+            "closed_linger_ns" => cfg.closed_linger_ns = v.extract()?,
+            "idle_timeout_ns" => cfg.idle_timeout_ns = v.extract()?,
+            "memory_budget" => cfg.memory_budget = v.extract()?,
+            "max_unacked" => cfg.max_unacked = v.extract()?,
+            "story" => cfg.story = v.extract()?,
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "analyze() got an unexpected keyword argument '{other}' (the options are the \
+                     fields of tcpkit_core::analysis::AnalyzerConfig: linger_ns, closed_linger_ns, \
+                     idle_timeout_ns, memory_budget, max_unacked, story)"
+                )));
+            }
+        }
+    }
+    Ok(cfg)
+}
+
+/// What the driver's events became.
+#[derive(Debug)]
+struct Collected {
+    segments: SegmentBatchBuilder,
+    connections: ConnectionBatchBuilder,
+    segment_batches: Vec<RecordBatch>,
+    connection_batches: Vec<RecordBatch>,
+    records: Vec<Connection>,
+    report: Option<Box<Report>>,
+    error: Option<Error>,
+}
+
+impl Collected {
+    fn new(batch_size: usize) -> Self {
+        Self {
+            segments: SegmentBatchBuilder::new(batch_size),
+            connections: ConnectionBatchBuilder::new(batch_size),
+            segment_batches: Vec::new(),
+            connection_batches: Vec::new(),
+            records: Vec::new(),
+            report: None,
+            error: None,
+        }
+    }
+
+    /// Takes up to `max` events; `Ok(true)` once the driver has no more
+    /// (for now, in the push form).
+    fn step(&mut self, a: &mut Analysis, max: usize) -> Result<bool, String> {
+        for _ in 0..max {
+            match a.next_event() {
+                None => return Ok(true),
+                Some(Err(e)) => {
+                    // The driver goes on with the connections and the report.
+                    self.error.get_or_insert(e);
+                }
+                Some(Ok(Event::Segment(row))) => {
+                    // A segment the core could not analyse (header under 20
+                    // bytes) has no row, as in `segments --json`.
+                    let Some(facts) = &row.facts else { continue };
+                    if let Some(b) = self
+                        .segments
+                        .push(row.packet.frame, row.packet.ts_ns, &row.segment, facts)
+                        .map_err(|e| e.to_string())?
+                    {
+                        self.segment_batches.push(b);
+                    }
+                }
+                Some(Ok(Event::Connection(c))) => {
+                    if let Some(b) = self.connections.push(&c).map_err(|e| e.to_string())? {
+                        self.connection_batches.push(b);
+                    }
+                    self.records.push(*c);
+                }
+                Some(Ok(Event::Report(r))) => self.report = Some(r),
+            }
+        }
+        Ok(false)
+    }
+
+    fn finish(mut self, t0_ns: i64) -> Result<Analyzed, String> {
+        if let Some(b) = self.segments.finish().map_err(|e| e.to_string())? {
+            self.segment_batches.push(b);
+        }
+        if let Some(b) = self.connections.finish().map_err(|e| e.to_string())? {
+            self.connection_batches.push(b);
+        }
+        Ok(Analyzed {
+            segments: Table::new("segments", self.segments.schema(), self.segment_batches),
+            connections: Table::new(
+                "connections",
+                self.connections.schema(),
+                self.connection_batches,
+            ),
+            records: self.records,
+            report: self.report,
+            t0_ns,
+            error: self.error,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Analyzed {
+    segments: Table,
+    connections: Table,
+    records: Vec<Connection>,
+    report: Option<Box<Report>>,
+    t0_ns: i64,
+    error: Option<Error>,
+}
+
+/// The result of an analysis (private: `tcpkit.Analysis` wraps it).
+#[pyclass(frozen, module = "tcpkit._tcpkit", name = "_Results")]
+#[derive(Debug)]
+pub struct Results {
+    #[pyo3(get)]
+    segments: Py<Table>,
+    #[pyo3(get)]
+    connections: Py<Table>,
+    records: Vec<Connection>,
+    report: Option<Box<Report>>,
+    /// The capture's first packet (connection texts count time from it).
+    t0_ns: i64,
+    /// The exception for the damage met, if any.
+    #[pyo3(get)]
+    error: Option<Py<PyAny>>,
+}
+
+impl Results {
+    fn new(py: Python<'_>, a: Analyzed) -> PyResult<Self> {
+        let error = a.error.map(|e| to_pyerr(py, &e).into_value(py).into_any());
+        Ok(Self {
+            segments: Py::new(py, a.segments)?,
+            connections: Py::new(py, a.connections)?,
+            records: a.records,
+            report: a.report,
+            t0_ns: a.t0_ns,
+            error,
+        })
+    }
+
+    fn record(&self, i: usize) -> PyResult<&Connection> {
+        self.records
+            .get(i)
+            .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err("connection index out of range"))
+    }
+}
+
+#[pymethods]
+impl Results {
+    /// Number of connections.
+    fn __len__(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Connection `i` (in the order the analysis handed them out) as a dict
+    /// of the connection schema.
+    fn connection<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyAny>> {
+        let mut sink = PySink::new(py);
+        tcpkit_core::schema::connection::visit(&mut sink, self.record(i)?);
+        sink.finish()
+    }
+
+    /// What `tcpkit report` prints for connection `i` (its block).
+    fn explain(&self, i: usize) -> PyResult<String> {
+        Ok(self.record(i)?.explain(self.t0_ns))
+    }
+
+    /// What `tcpkit report` prints after the connections (listeners, findings).
+    fn explain_report(&self) -> PyResult<String> {
+        self.report
+            .as_ref()
+            .map(|r| r.explain())
+            .ok_or_else(|| PyRuntimeError::new_err("no report: the input did not end"))
+    }
+}
+
+/// Runs `a` to its end: the GIL released for each step, Ctrl-C and the
+/// progress callback between steps.
+fn run(
+    py: Python<'_>,
+    mut a: Analysis,
+    batch_size: usize,
+    progress: Option<&Bound<'_, PyAny>>,
+    read: &AtomicU64,
+) -> PyResult<Results> {
+    let mut c = Collected::new(batch_size);
+    loop {
+        let done = py
+            .detach(|| c.step(&mut a, EVENTS_PER_STEP))
+            .map_err(PyRuntimeError::new_err)?;
+        py.check_signals()?;
+        if let Some(p) = progress {
+            p.call1((read.load(Ordering::Relaxed),))?;
+        }
+        if done {
+            break;
+        }
+    }
+    let t0 = a.first_ts_ns().unwrap_or(0);
+    let analyzed = py
+        .detach(|| c.finish(t0))
+        .map_err(PyRuntimeError::new_err)?;
+    Results::new(py, analyzed)
+}
+
+/// `tcpkit.analyze` (see `python/tcpkit/__init__.py`): `source` is a path
+/// (str or os.PathLike), bytes-like, or a binary file object.
+#[pyfunction]
+#[pyo3(signature = (source, *, progress=None, batch_size=0, options=None))]
+pub fn _analyze(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    progress: Option<&Bound<'_, PyAny>>,
+    batch_size: usize,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Results> {
+    let cfg = config(options)?;
+    let batch_size = if batch_size == 0 {
+        tcpkit_core::arrow::DEFAULT_BATCH_SIZE
+    } else {
+        batch_size
+    };
+    let read = Arc::new(AtomicU64::new(0));
+    let opened = if let Ok(b) = source.cast::<PyBytes>() {
+        let bytes = b.as_bytes().to_vec();
+        read.store(bytes.len() as u64, Ordering::Relaxed);
+        py.detach(|| Analysis::from_bytes(bytes, cfg))
+    } else if let Ok(b) = source.cast::<PyByteArray>() {
+        let bytes = b.to_vec();
+        read.store(bytes.len() as u64, Ordering::Relaxed);
+        py.detach(|| Analysis::from_bytes(bytes, cfg))
+    } else if source.is_instance_of::<PyString>() || source.hasattr("__fspath__")? {
+        let path: PathBuf = source.extract()?;
+        let name = path.display().to_string();
+        let file =
+            std::fs::File::open(&path).map_err(|e| to_pyerr(py, &Error::from(e).named(&name)))?;
+        let r = Counted {
+            inner: file,
+            read: Arc::clone(&read),
+        };
+        py.detach(|| Analysis::from_reader(r, &name, cfg))
+    } else if source.hasattr("read")? {
+        let name = source
+            .getattr("name")
+            .and_then(|n| n.str().map(|s| s.to_string()))
+            .unwrap_or_else(|_| "stream".to_owned());
+        let r = Counted {
+            inner: PyReader(source.clone().unbind()),
+            read: Arc::clone(&read),
+        };
+        py.detach(|| Analysis::from_reader(r, &name, cfg))
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "analyze() needs a path, bytes or a binary file object, not {}",
+            source.get_type().name()?
+        )));
+    };
+    let a = opened.map_err(|e| to_pyerr(py, &e))?;
+    run(py, a, batch_size, progress, &read)
+}
+
+/// `tcpkit.Analyzer`: packets pushed one by one (a live capture, a replay).
+#[pyclass(module = "tcpkit._tcpkit", name = "_Live")]
+#[derive(Debug)]
+pub struct Live {
+    inner: Mutex<Option<(Analysis, Collected)>>,
+    frames: AtomicU64,
+}
+
+#[pymethods]
+impl Live {
+    #[new]
+    #[pyo3(signature = (*, batch_size=0, options=None))]
+    fn new(batch_size: usize, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let cfg = config(options)?;
+        let batch_size = if batch_size == 0 {
+            tcpkit_core::arrow::DEFAULT_BATCH_SIZE
+        } else {
+            batch_size
+        };
+        Ok(Self {
+            inner: Mutex::new(Some((Analysis::live(cfg), Collected::new(batch_size)))),
+            frames: AtomicU64::new(0),
+        })
+    }
+
+    /// One packet: its capture time (ns since the epoch), its link type
+    /// (a LINKTYPE_ number: 1 Ethernet, 101 raw IP, 113 Linux SLL...) and
+    /// its bytes from the link-layer header on; `orig_len`, the packet's
+    /// length on the wire when the capture cut it (default: `len(data)`).
+    #[pyo3(signature = (ts_ns, link_type, data, *, orig_len=None))]
+    fn push(
+        &self,
+        py: Python<'_>,
+        ts_ns: i64,
+        link_type: u16,
+        data: &[u8],
+        orig_len: Option<u32>,
+    ) -> PyResult<()> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("poisoned"))?;
+        let (a, c) = guard
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("push() after finish()"))?;
+        let frame = self.frames.fetch_add(1, Ordering::Relaxed) + 1;
+        let packet = Packet {
+            frame,
+            ts_ns,
+            link_type: LinkType(link_type),
+            orig_len: orig_len.unwrap_or(u32::try_from(data.len()).unwrap_or(u32::MAX)),
+            data,
+            interface: 0,
+        };
+        a.push_packet(&packet).map_err(|e| to_pyerr(py, &e))?;
+        c.step(a, usize::MAX).map_err(PyRuntimeError::new_err)?;
+        Ok(())
+    }
+
+    /// No more packets: the remaining connections and the report.
+    fn finish(&self, py: Python<'_>) -> PyResult<Results> {
+        let taken = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("poisoned"))?
+            .take();
+        let (mut a, mut c) = taken.ok_or_else(|| PyValueError::new_err("finish() called twice"))?;
+        a.finish_input();
+        let analyzed = py
+            .detach(|| {
+                c.step(&mut a, usize::MAX)?;
+                c.finish(a.first_ts_ns().unwrap_or(0))
+            })
+            .map_err(PyRuntimeError::new_err)?;
+        Results::new(py, analyzed)
+    }
+}
