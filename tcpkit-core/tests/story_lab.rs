@@ -81,3 +81,127 @@ fn syn_retries_not_claimed_when_the_client_was_closing_everything() {
     let said = tcpkit_core::text::notes(f);
     assert!(said.iter().any(|n| n.contains("not inferred")), "{said:?}");
 }
+
+/// syn-cookies: each answer told apart by its own evidence, against the
+/// server kernel's counters (manifest `server_nstat`): 12 passive opens of
+/// which 8 with a valid cookie (TcpExtSyncookiesRecv), so 4 handshakes
+/// completed from the SYN queue; 263 cookies sent (TcpExtSyncookiesSent), so
+/// 255 cookie SYN-ACKs never answered (the flood); 10 SYN-ACK retransmissions
+/// (TcpExtTCPSynRetrans) by the flood requests that were queued.
+#[test]
+fn syn_cookies_each_answer_by_its_evidence() {
+    use tcpkit_core::analysis::story::syncookie::Answer::{Cookie, Queued};
+    use tcpkit_core::analysis::story::syncookie::{
+        AnswerFacts, Evidence, LAG_MAX_MS, LAG_MIN_MS, assess,
+    };
+    let dir = lab_root().join("syn-cookies");
+    let m = manifest(&dir);
+    let nstat = |k: &str| {
+        fact(&m, "server_nstat").unwrap()[k]["delta"]
+            .as_u64()
+            .unwrap()
+    };
+    let (flows, report) = stories_from_analyzer(&capture_of(&dir));
+    let end = flows.iter().map(|f| f.last_ts_ns).max().unwrap();
+    let answers: Vec<AnswerFacts> = flows.iter().filter_map(AnswerFacts::of).collect();
+    let (out, a) = assess(&answers, end);
+    let count =
+        |p: &dyn Fn(&AnswerFacts, &tcpkit_core::analysis::story::syncookie::Answer) -> bool| {
+            answers.iter().zip(&out).filter(|(f, o)| p(f, o)).count() as u64
+        };
+    // Completed with a cookie: each by its TSval lagging the server's clock.
+    let lagged = count(&|f, o| {
+        f.ended.is_some()
+            && matches!(o, Cookie(Evidence::TimestampLag { lag_ms }) if (LAG_MIN_MS..=LAG_MAX_MS).contains(lag_ms))
+    });
+    assert_eq!(lagged, nstat("TcpExtSyncookiesRecv"));
+    // Completed from the queue: TSval in step with the clock.
+    let in_step = count(&|f, o| f.ended.is_some() && *o == Queued(Evidence::TimestampInStep));
+    assert_eq!(
+        in_step,
+        nstat("TcpPassiveOpens") - nstat("TcpExtSyncookiesRecv")
+    );
+    // The flood's cookies: never retransmitted, or given while the queue stayed full.
+    let never = count(&|f, o| {
+        f.ended.is_none()
+            && matches!(
+                o,
+                Cookie(Evidence::NeverRetransmitted | Evidence::QueueStillFull)
+            )
+    });
+    assert_eq!(
+        never,
+        nstat("TcpExtSyncookiesSent") - nstat("TcpExtSyncookiesRecv")
+    );
+    // The queued flood requests: their retransmissions are the kernel's.
+    let retx: u64 = answers
+        .iter()
+        .zip(&out)
+        .filter(|(_, o)| **o == Queued(Evidence::SynAckRetransmitted))
+        .map(|(f, _)| (f.syn_acks - 1) as u64)
+        .sum();
+    assert_eq!(retx, nstat("TcpExtTCPSynRetrans"));
+    assert_eq!(a.unknown, 0);
+    // The report says the same, and the queue's peak is ss's SYN-RECV peak.
+    let l = &report.listeners[0];
+    assert_eq!(l.cookie_answers, nstat("TcpExtSyncookiesSent"));
+    assert_eq!(l.cookie_connections, a.cookie_connections);
+    let peak = fact(&m, "server_max_simultaneous_by_state").unwrap()["SYN-RECV"].as_u64();
+    assert_eq!(Some(l.max_half_open), peak);
+    // The finding, with the kernel's numbers, and in words.
+    let f = report
+        .findings
+        .iter()
+        .find(|f| matches!(f, tcpkit_core::report::Finding::SynCookies { .. }))
+        .expect("a syn_cookies finding");
+    let tcpkit_core::report::Finding::SynCookies {
+        cookie_answers,
+        cookies_completed,
+        ..
+    } = *f
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (cookie_answers, cookies_completed),
+        (nstat("TcpExtSyncookiesSent"), nstat("TcpExtSyncookiesRecv"))
+    );
+    let text = tcpkit_core::text::finding(f);
+    let want = format!(
+        "SYN cookies in use: {} SYNs answered with a cookie",
+        nstat("TcpExtSyncookiesSent")
+    );
+    assert!(text.contains(&want), "{text}");
+}
+
+/// The lab's stacks are Linux (manifest `kernel`): the first SYN and SYN-ACK
+/// of handshake-close and of ipv6-handshake-close read as Linux with high
+/// confidence (p0f's layout `mss,sok,ts,nop,ws`, initial TTL 64, a window
+/// that is a multiple of the MSS).
+#[test]
+fn the_lab_stacks_read_as_linux() {
+    use tcpkit_core::analysis::story::stack::{Confidence, Stack, SynPrint, guess};
+    for name in ["handshake-close", "ipv6-handshake-close"] {
+        let dir = lab_root().join(name);
+        assert!(manifest(&dir)["kernel"].as_str().is_some());
+        let bytes = std::fs::read(capture_of(&dir)).unwrap();
+        let reader = tcpkit_core::capture::SliceReader::new(&bytes).unwrap();
+        let mut seen = 0;
+        for pkt in reader {
+            let pkt = pkt.unwrap();
+            let Ok(Some(seg)) = tcpkit_core::wire::decode(&pkt) else {
+                continue;
+            };
+            if seg.flags.syn() {
+                let g = guess(&SynPrint::of(&seg));
+                assert_eq!(
+                    (g.stack, g.confidence),
+                    (Stack::Linux, Confidence::High),
+                    "{name}: {g:?}"
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 2, "{name}");
+    }
+}

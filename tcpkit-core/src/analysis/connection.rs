@@ -70,6 +70,14 @@ impl Slot for Connection {
     }
 }
 
+/// A direction's duplicate-ACK count after the peer acknowledged data this
+/// direction was not seen to send (packet-tcp.c: `dupacknum = -1` in a
+/// `guint32`). It passes the peer's fast retransmission test (`>= 2`), and the
+/// next duplicate ACK is number 1. Established with tshark 4.0.17 (Debian 12's
+/// 4.0.17-0+deb12u3, the oracle's version) on hand-made captures and checked
+/// on every lab and corpus capture; `tests/analysis_midstream.rs` has the cases.
+const ACK_LOST_NOTED: u32 = u32::MAX;
+
 /// What is kept of a connection evicted under the memory budget
 /// ([`Connection::evict`], [`Connection::resume`]): about 350 bytes (see
 /// [`RESUMABLE_BYTES`](super::analyzer::RESUMABLE_BYTES)) instead of a live connection's kilobytes.
@@ -485,7 +493,13 @@ impl Connection {
             }
             // duplicate_ack: no data, same window, same seq/ack as before.
             if seglen == 0 && window != 0 && window == fwd.window && same_pos && no_sfr {
-                fwd.dupacknum += 1;
+                // After an ACK of unseen data from the peer (below) the count
+                // restarts at 1 (tshark: `case -1: dupacknum = 1`).
+                fwd.dupacknum = if fwd.dupacknum == ACK_LOST_NOTED {
+                    1
+                } else {
+                    fwd.dupacknum + 1
+                };
                 f |= F::DUPLICATE_ACK;
                 dup_ack_num = fwd.dupacknum;
                 dup_ack_of = Some(fwd.lastnondupack);
@@ -498,10 +512,27 @@ impl Connection {
             fwd.dupacknum = 0;
         }
 
-        // ack_lost_segment: ACKs beyond what the peer was seen to send.
+        // ack_lost_segment: ACKs beyond what the peer was seen to send in
+        // order (its `maxseqtobeacked`). tshark 4.0.17 flags it once per loss:
+        // if the peer's segments were captured beyond that edge (a hole
+        // before them), the edge moves up to the peer's highest sequence
+        // number and the ACK is flagged; if nothing was captured beyond it,
+        // the ACK is flagged only while the peer's duplicate-ACK count is 0,
+        // and that count is set to -1 (see `ACK_LOST_NOTED`), so that a repeat
+        // of the ACK (pure or with data) is not flagged again until the
+        // peer's own ACK number moves.
         if is_ack && rev.maxseq_set && seg.ack.after(crate::wire::SeqNumber(rev.maxseqtobeacked)) {
-            f |= F::ACK_LOST_SEGMENT;
-            rev.maxseqtobeacked = rev.nextseq;
+            if crate::wire::SeqNumber(rev.maxseqtobeacked)
+                .before(crate::wire::SeqNumber(rev.nextseq))
+            {
+                rev.maxseqtobeacked = rev.nextseq;
+                f |= F::ACK_LOST_SEGMENT;
+            } else {
+                if rev.dupacknum == 0 {
+                    f |= F::ACK_LOST_SEGMENT;
+                }
+                rev.dupacknum = ACK_LOST_NOTED;
+            }
         }
 
         // Retransmission family: data (or SYN/FIN) not advancing the sequence number.
@@ -658,6 +689,7 @@ impl Connection {
         let rel_seq = fwd.rel(seq);
         // Without the ACK flag the field is shown raw, as tshark does.
         let rel_ack = if is_ack { rev.rel(ack) } else { u64::from(ack) };
+        let ack_before_base = is_ack && rev.pos(ack) < 0;
         let mut next = rel_seq + u64::from(seglen);
         if fl.syn() || fl.fin() {
             next += 1;
@@ -669,6 +701,7 @@ impl Connection {
             seq: rel_seq,
             ack: rel_ack,
             ack_base: rev.base,
+            ack_before_base,
             next_seq: next,
             scale,
             win_scaled,

@@ -274,10 +274,22 @@ impl Half {
     /// midstream segment) is given as tshark gives it: the 32-bit difference.
     #[inline]
     pub fn rel(&self, raw: u32) -> u64 {
+        let v = self.pos(raw);
+        if v < 0 {
+            u64::from(raw.wrapping_sub(self.base))
+        } else {
+            v as u64
+        }
+    }
+
+    /// The signed position of raw sequence number `raw` relative to the base,
+    /// unwrapped around the highest position seen so far: negative before the
+    /// base (where [`Half::rel`] gives the 32-bit difference).
+    #[inline]
+    pub fn pos(&self, raw: u32) -> i64 {
         let r32 = raw.wrapping_sub(self.base);
         let d = i64::from(r32.wrapping_sub(self.hi_rel as u32) as i32);
-        let v = self.hi_rel as i64 + d;
-        if v < 0 { u64::from(r32) } else { v as u64 }
+        self.hi_rel as i64 + d
     }
 
     /// Raises the 64-bit high-water mark to `raw` if it lies ahead of it.

@@ -147,6 +147,10 @@ pub struct SegmentFacts {
     /// before its first sequence number seen); relative SACK edges use it, see
     /// [`SegmentFacts::ack_space_rel`].
     pub ack_base: u32,
+    /// The acknowledgment number lies before that base (a connection
+    /// captured mid-stream, whose first ACK seen was not the highest): `ack`
+    /// is then the 32-bit difference, as tshark shows it.
+    pub ack_before_base: bool,
     /// Relative sequence number after this segment (seq + len, + 1 for SYN/FIN).
     pub next_seq: u64,
     /// The window scale in force for this segment (not applied to SYNs); `None`
@@ -176,15 +180,23 @@ pub struct SegmentFacts {
 
 impl SegmentFacts {
     /// A raw number of the acknowledgment space (a SACK edge) made relative
-    /// like [`SegmentFacts::ack`]: unwrapped around this segment's raw
-    /// acknowledgment number `seg_ack`, so exact beyond 4 GiB; before the base
-    /// it is the 32-bit difference, as tshark shows it.
+    /// like [`SegmentFacts::ack`]: unwrapped around the position of this
+    /// segment's raw acknowledgment number `seg_ack`, so exact beyond 4 GiB;
+    /// before the base it is the 32-bit difference, as tshark shows it
+    /// (`sack_le - base_seq` in a `guint32`). An acknowledgment number before
+    /// the base counts from its true (negative) position, so that an edge
+    /// past the base reads as tshark reads it, not 2^32 higher.
     pub fn ack_space_rel(
         &self,
         raw: crate::wire::SeqNumber,
         seg_ack: crate::wire::SeqNumber,
     ) -> u64 {
-        let v = self.ack as i64 + i64::from(raw.diff(seg_ack));
+        let ack_pos = if self.ack_before_base {
+            self.ack as i64 - (1i64 << 32)
+        } else {
+            self.ack as i64
+        };
+        let v = ack_pos + i64::from(raw.diff(seg_ack));
         if self.ack != 0 && v >= 0 {
             v as u64
         } else {

@@ -115,6 +115,7 @@ pub unsafe extern "C" fn tcpkit_report_finding(
         });
         let (endpoint, conn) = match *f {
             Finding::SynFlood { listener, .. }
+            | Finding::SynCookies { listener, .. }
             | Finding::AcceptQueueOverflow { listener, .. }
             | Finding::Refusing { listener, .. } => (Some(listener), -1),
             Finding::ZeroWindow { conn, endpoint, .. }

@@ -9,7 +9,10 @@
 //! Rules (Linux semantics, see docs/story.md):
 //! * `syn_flood`: at least [`FLOOD_MIN_ATTEMPTS`] attempts of which at least
 //!   half failed (SYNs unanswered or SYN-ACKs never acknowledged) and none
-//!   (or almost none) established: the SYN queue is full and new SYNs are dropped.
+//!   (or almost none) established: the SYN queue is full and new SYNs are
+//!   dropped, or answered with SYN cookies.
+//! * `syn_cookies`: SYN-ACKs told apart as Linux SYN cookies ([`syncookie`],
+//!   with their evidence); `max_half_open` counts only the SYN queue's requests.
 //! * `accept_queue_overflow`: a SYN went unanswered while other connections to
 //!   the same listener were established and idle (the server had sent neither
 //!   data nor FIN nor RST: not yet accepted). Linux drops a SYN when the accept
@@ -20,7 +23,8 @@
 //! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
 //!   sits behind a smaller link or a tunnel).
 
-use crate::analysis::story::{Outcome, Side, TrainKind};
+use crate::analysis::story::syncookie::{self, AnswerFacts};
+use crate::analysis::story::{Outcome, Side};
 use crate::analysis::{AnalyzerStats, Connection};
 use crate::flow::{ConnId, Endpoint};
 use std::collections::{BTreeMap, HashSet};
@@ -45,8 +49,17 @@ pub struct Listener {
     pub answered: u64,
     /// Attempts whose handshake completed.
     pub established: u64,
-    /// Most half-open connections (SYN-ACK sent, not yet acknowledged) at once.
+    /// Most half-open requests (SYN-ACK sent, not yet acknowledged) at once
+    /// in the SYN queue: SYN-cookie answers keep no request and are not
+    /// counted; answers the capture cannot classify are. An unanswered
+    /// request counts until one more doubled timeout after its last SYN-ACK.
     pub max_half_open: u64,
+    /// Attempts answered from the SYN queue (see [`syncookie`]).
+    pub queued_answers: u64,
+    /// Attempts answered with a Linux SYN cookie (no request kept).
+    pub cookie_answers: u64,
+    /// The connections answered with a SYN cookie, by number.
+    pub cookie_connections: Vec<u64>,
     /// Attempts never answered (neither SYN-ACK nor RST).
     pub unanswered: u64,
     /// Attempts answered with RST.
@@ -64,6 +77,8 @@ pub struct Listener {
 pub enum FindingCode {
     /// See [`Finding::SynFlood`].
     SynFlood,
+    /// See [`Finding::SynCookies`].
+    SynCookies,
     /// See [`Finding::AcceptQueueOverflow`].
     AcceptQueueOverflow,
     /// See [`Finding::Refusing`].
@@ -81,6 +96,7 @@ impl FindingCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SynFlood => "syn_flood",
+            Self::SynCookies => "syn_cookies",
             Self::AcceptQueueOverflow => "accept_queue_overflow",
             Self::Refusing => "refusing",
             Self::ZeroWindow => "zero_window",
@@ -110,6 +126,22 @@ pub enum Finding {
         max_half_open: u64,
         /// Attempts never answered.
         unanswered: u64,
+        /// Attempts answered with a SYN cookie (then new SYNs were not dropped).
+        cookie_answers: u64,
+    },
+    /// The listener answered SYNs with SYN cookies: its SYN queue was full
+    /// and `net.ipv4.tcp_syncookies` is on (see [`syncookie`] for the evidence).
+    SynCookies {
+        /// The listening socket.
+        listener: Endpoint,
+        /// Attempts answered with a cookie.
+        cookie_answers: u64,
+        /// Of those, handshakes the client completed with the cookie.
+        cookies_completed: u64,
+        /// Attempts answered from the SYN queue.
+        queued_answers: u64,
+        /// Most requests in the SYN queue at once.
+        max_half_open: u64,
     },
     /// SYNs went unanswered while established connections sat unaccepted.
     AcceptQueueOverflow {
@@ -174,6 +206,7 @@ impl Finding {
     pub fn code(&self) -> FindingCode {
         match self {
             Self::SynFlood { .. } => FindingCode::SynFlood,
+            Self::SynCookies { .. } => FindingCode::SynCookies,
             Self::AcceptQueueOverflow { .. } => FindingCode::AcceptQueueOverflow,
             Self::Refusing { .. } => FindingCode::Refusing,
             Self::ZeroWindow { .. } => FindingCode::ZeroWindow,
@@ -264,7 +297,7 @@ impl Report {
         *self = inputs.finish();
     }
 
-    /// Gives the per-connection findings the numbers `map` assigns (for
+    /// Gives the per-connection findings (and the cookie connections) the numbers `map` assigns (for
     /// instance from [`Renumber`](crate::analysis::Renumber)), and derives
     /// the findings again.
     pub fn renumber(&mut self, mut map: impl FnMut(ConnId) -> ConnId) {
@@ -274,6 +307,11 @@ impl Report {
             *conn = to.0;
             if let Finding::ZeroWindow { conn, .. } | Finding::MtuMismatch { conn, .. } = f {
                 *conn = to;
+            }
+        }
+        for a in inputs.listeners.values_mut() {
+            for x in &mut a.answers {
+                x.conn = map(ConnId(x.conn)).0;
             }
         }
         *self = inputs.finish();
@@ -289,8 +327,8 @@ struct Acc {
     unanswered: u64,
     refused: u64,
     syn_ack_unanswered: u64,
-    /// Half-open intervals (first SYN-ACK, end).
-    half_open: Vec<(i64, i64)>,
+    /// Each answered attempt, for telling SYN-queue answers from cookies.
+    answers: Vec<AnswerFacts>,
     /// Established and idle intervals (established, server first busy or end).
     idle: Vec<(i64, i64)>,
     /// First SYN of each unanswered attempt.
@@ -306,7 +344,7 @@ impl Acc {
         self.unanswered += o.unanswered;
         self.refused += o.refused;
         self.syn_ack_unanswered += o.syn_ack_unanswered;
-        self.half_open.extend(o.half_open);
+        self.answers.extend(o.answers);
         self.idle.extend(o.idle);
         self.ignored.extend(o.ignored);
     }
@@ -316,6 +354,8 @@ impl Acc {
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     connections: u64,
+    /// The latest segment of any connection (ns).
+    capture_end: i64,
     evicted: u64,
     resumed: u64,
     forgotten: u64,
@@ -336,6 +376,7 @@ impl Diagnostics {
     /// part is not counted as another connection, and adds only its SYNs to
     /// its listener, not another attempt.
     pub fn add(&mut self, s: &Connection) {
+        self.capture_end = self.capture_end.max(s.last_ts_ns);
         if s.resumed_frame.is_none() {
             self.connections += 1;
         }
@@ -386,21 +427,7 @@ impl Diagnostics {
         let hs = &s.handshake;
         if hs.syn_ack.count > 0 {
             a.answered += 1;
-            if let (Some(start), Some(last)) = (hs.syn_ack.first_ts_ns, hs.syn_ack.last_ts_ns) {
-                let end = hs
-                    .ack_ts_ns
-                    .or(story.and_then(|st| st.rst_ts_ns))
-                    .unwrap_or_else(|| {
-                        // Unanswered: the kernel keeps the request until one more (doubled) timeout.
-                        // The last interval of the SYN-ACK train, else Linux's initial 1 s.
-                        let gap = story
-                            .and_then(|st| st.trains.iter().find(|t| t.kind == TrainKind::SynAck))
-                            .and_then(|t| t.intervals_ns().last())
-                            .unwrap_or(1_000_000_000);
-                        last.saturating_add(gap.saturating_mul(2))
-                    });
-                a.half_open.push((start, end.max(start)));
-            }
+            a.answers.extend(AnswerFacts::of(s));
         }
         match hs.outcome {
             Outcome::Established => {
@@ -434,6 +461,7 @@ impl Diagnostics {
     /// Adds what another collector collected (another part of the capture).
     pub fn merge(&mut self, o: Diagnostics) {
         self.connections += o.connections;
+        self.capture_end = self.capture_end.max(o.capture_end);
         self.evicted += o.evicted;
         self.resumed += o.resumed;
         self.forgotten += o.forgotten;
@@ -451,7 +479,8 @@ impl Diagnostics {
             let server = *server;
             let mut codes = Vec::new();
             let attempts = a.clients.len() as u64;
-            let max_half_open = max_overlap(&a.half_open);
+            let (_, cookies) = syncookie::assess(&a.answers, self.capture_end);
+            let max_half_open = cookies.syn_queue_peak;
             let failed = a.unanswered + a.syn_ack_unanswered;
             if attempts >= FLOOD_MIN_ATTEMPTS
                 && failed * 2 >= attempts
@@ -465,6 +494,17 @@ impl Diagnostics {
                     established: a.established,
                     max_half_open,
                     unanswered: a.unanswered,
+                    cookie_answers: cookies.cookies,
+                });
+            }
+            if cookies.cookies > 0 {
+                codes.push(FindingCode::SynCookies);
+                findings.push(Finding::SynCookies {
+                    listener: server,
+                    cookie_answers: cookies.cookies,
+                    cookies_completed: cookies.cookies_completed,
+                    queued_answers: cookies.queued,
+                    max_half_open,
                 });
             }
             let mut backlog = None;
@@ -500,6 +540,9 @@ impl Diagnostics {
                 answered: a.answered,
                 established: a.established,
                 max_half_open,
+                queued_answers: cookies.queued,
+                cookie_answers: cookies.cookies,
+                cookie_connections: cookies.cookie_connections,
                 unanswered: a.unanswered,
                 refused: a.refused,
                 backlog_estimate: backlog,
@@ -527,19 +570,6 @@ impl Diagnostics {
             inputs: self,
         }
     }
-}
-
-/// The most intervals `[start, end)` open at one instant.
-fn max_overlap(iv: &[(i64, i64)]) -> u64 {
-    let mut ev: Vec<(i64, i32)> = iv.iter().flat_map(|&(s, e)| [(s, 1), (e, -1)]).collect();
-    // Ends before starts at the same instant.
-    ev.sort_unstable();
-    let (mut cur, mut max) = (0i64, 0i64);
-    for (_, d) in ev {
-        cur += i64::from(d);
-        max = max.max(cur);
-    }
-    max as u64
 }
 
 #[cfg(test)]
@@ -632,8 +662,11 @@ mod tests {
 
     #[test]
     fn overlap() {
-        assert_eq!(max_overlap(&[]), 0);
-        assert_eq!(max_overlap(&[(0, 10), (5, 15), (10, 20)]), 2);
-        assert_eq!(max_overlap(&[(0, 10), (1, 9), (2, 8), (3, 7)]), 4);
+        assert_eq!(syncookie::max_overlap(&[]), 0);
+        assert_eq!(syncookie::max_overlap(&[(0, 10), (5, 15), (10, 20)]), 2);
+        assert_eq!(
+            syncookie::max_overlap(&[(0, 10), (1, 9), (2, 8), (3, 7)]),
+            4
+        );
     }
 }

@@ -15,11 +15,35 @@ pub fn finding(f: &Finding) -> String {
             established,
             max_half_open,
             unanswered,
+            cookie_answers,
+        } => {
+            let then = if cookie_answers > 0 {
+                format!("further SYNs were answered with SYN cookies ({cookie_answers})")
+            } else {
+                "new SYNs were dropped (Linux answers with SYN cookies when tcp_syncookies is on)"
+                    .to_string()
+            };
+            format!(
+                "{}: {attempts} connection attempts, {answered} answered with a SYN-ACK, {established} established; at most {max_half_open} \
+                 half-open at once in the SYN queue and {unanswered} SYN{} never answered: the SYN queue was full and {then} (a SYN flood).",
+                endpoint(listener),
+                if unanswered == 1 { "" } else { "s" },
+            )
+        }
+        Finding::SynCookies {
+            listener,
+            cookie_answers,
+            cookies_completed,
+            queued_answers,
+            max_half_open,
         } => format!(
-            "{}: {attempts} connection attempts, {answered} answered with a SYN-ACK, {established} established; at most {max_half_open} \
-             half-open at once and {unanswered} SYNs never answered: the SYN queue was full and new SYNs were dropped \
-             (a SYN flood; Linux answers with SYN cookies when tcp_syncookies is on).",
+            "{}: SYN cookies in use: {cookie_answers} SYN{} answered with a cookie (no request kept, never retransmitted; \
+             {cookies_completed} handshake{} completed with it), {queued_answers} from the SYN queue, which held at most \
+             {max_half_open} request{} at once: the queue was full and net.ipv4.tcp_syncookies is on.",
             endpoint(listener),
+            if cookie_answers == 1 { "" } else { "s" },
+            if cookies_completed == 1 { "" } else { "s" },
+            if max_half_open == 1 { "" } else { "s" },
         ),
         Finding::AcceptQueueOverflow {
             listener,

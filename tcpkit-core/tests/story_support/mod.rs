@@ -517,6 +517,44 @@ pub fn check_scenario(dir: &Path, flows: &[Connection], report: &Report) -> Chec
                     format!("{:?}", l.findings),
                 );
             }
+            // SYN cookies: the kernel's own counters. Every answered SYN got
+            // either a cookie (TcpExtSyncookiesSent) or a queued request; a
+            // handshake completed with a cookie counts in TcpExtSyncookiesRecv.
+            let nstat = |k: &str| {
+                fact(&m, "server_nstat")
+                    .and_then(|n| n.get(k))
+                    .and_then(|v| v.get("delta"))
+                    .and_then(Value::as_u64)
+            };
+            if let (Some(sent), Some(answered)) = (
+                nstat("TcpExtSyncookiesSent"),
+                fact(&m, "streams_answered_with_synack").and_then(Value::as_u64),
+            ) {
+                c.check(
+                    "listener cookie answers = SyncookiesSent",
+                    l.cookie_answers == sent,
+                    format!("{}", l.cookie_answers),
+                );
+                c.check(
+                    "listener queued answers = answered - SyncookiesSent",
+                    l.queued_answers == answered - sent,
+                    format!("{}", l.queued_answers),
+                );
+                if let Some(recv) = nstat("TcpExtSyncookiesRecv") {
+                    let done = flows
+                        .iter()
+                        .filter(|f| {
+                            l.cookie_connections.contains(&f.conn.0)
+                                && f.handshake.outcome == Outcome::Established
+                        })
+                        .count() as u64;
+                    c.check(
+                        "cookie handshakes completed = SyncookiesRecv",
+                        done == recv,
+                        format!("{done}"),
+                    );
+                }
+            }
             if let Some(un) = fact(&m, "server_capture_unanswered_stream").and_then(Value::as_array)
             {
                 c.check(

@@ -100,6 +100,7 @@ pub fn stories_from_tshark(dir: &Path) -> (Vec<Connection>, Report) {
             new_conn: false,
             seq,
             ack_base: 0,
+            ack_before_base: false,
             ack: if seg.flags.ack() {
                 num(row, "tcp.ack").unwrap_or(0)
             } else {

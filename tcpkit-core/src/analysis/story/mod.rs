@@ -17,7 +17,9 @@ mod infer;
 mod notes;
 mod rtt;
 pub mod ss;
+pub mod stack;
 mod states;
+pub mod syncookie;
 mod trains;
 mod types;
 
@@ -79,6 +81,7 @@ pub struct StoryBuilder {
     syn_count: u64,
     syn_ack_count: u64,
     keepalive: [KeepaliveTrack; 2],
+    syn_ack_evidence: syncookie::SynAckEvidence,
 }
 
 impl Default for StoryBuilder {
@@ -115,6 +118,7 @@ impl StoryBuilder {
             syn_count: 0,
             syn_ack_count: 0,
             keepalive: [KeepaliveTrack::default(); 2],
+            syn_ack_evidence: syncookie::SynAckEvidence::default(),
         }
     }
 
@@ -124,6 +128,9 @@ impl StoryBuilder {
         let d = dir.index();
         let r = dir.reverse().index();
         let fl = seg.flags;
+        if dir == Direction::ServerToClient {
+            self.syn_ack_evidence.observe_server(ts_ns, seg);
+        }
         let len = u64::from(seg.payload_len);
         let end = facts.seq.saturating_add(len);
         if self.high[d].is_none_or(|h| end > h) {
@@ -416,6 +423,7 @@ impl StoryBuilder {
             notes: Vec::new(),
             server_busy_ts_ns: self.server_busy,
             rst_ts_ns,
+            syn_ack_evidence: self.syn_ack_evidence,
         };
         story.inferred = infer::infer(
             rec,

@@ -134,6 +134,7 @@ impl Conn {
             new_conn: self.frame == 1,
             seq,
             ack_base: 0,
+            ack_before_base: false,
             ack: if flags & A != 0 { ack } else { 0 },
             next_seq: seq.saturating_add(u64::from(len)).saturating_add(syn_fin),
             scale: None,

@@ -612,4 +612,8 @@ pub struct Story {
     pub server_busy_ts_ns: Option<i64>,
     /// When the first RST was seen, ns since the epoch.
     pub rst_ts_ns: Option<i64>,
+    /// The server's SYN-ACK timestamp and its next one (SYN-cookie evidence,
+    /// see [`syncookie`](super::syncookie)).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub syn_ack_evidence: super::syncookie::SynAckEvidence,
 }
