@@ -238,3 +238,51 @@ fn a_capture_cut_in_the_middle_gives_everything_before_the_cut() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--threads 2` (the analysis on its own thread, handing connections over
+/// in batches of 64) prints the same bytes, errors and exit status as one
+/// thread, on every capture; at least one capture has connections enough to
+/// cross several hand-overs.
+#[test]
+fn threads_give_the_same_bytes() {
+    let mut most = 0;
+    for p in captures() {
+        for cmd in [
+            &["flows", "--json"][..],
+            &["flows"],
+            &["report", "--json"],
+            &["report"],
+        ] {
+            let run = |j: &str| {
+                let mut args: Vec<&std::ffi::OsStr> = cmd.iter().map(|s| s.as_ref()).collect();
+                args.extend([std::ffi::OsStr::new("-j"), j.as_ref(), p.as_os_str()]);
+                common::run(&args)
+            };
+            let (one, two) = (run("1"), run("2"));
+            assert_eq!(
+                one.status.code(),
+                two.status.code(),
+                "{cmd:?} {}",
+                p.display()
+            );
+            assert!(
+                one.stdout == two.stdout,
+                "{cmd:?} {}: stdout differs",
+                p.display()
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&one.stderr),
+                String::from_utf8_lossy(&two.stderr),
+                "{cmd:?} {}",
+                p.display()
+            );
+            if cmd == ["flows", "--json"] {
+                most = most.max(one.stdout.iter().filter(|&&b| b == b'\n').count());
+            }
+        }
+    }
+    assert!(
+        most > 3 * 64,
+        "a capture with more than 3 batches of connections: {most}"
+    );
+}

@@ -531,6 +531,7 @@ pub struct Analysis {
     source: Source,
     cfg: AnalyzerConfig,
     analyse: bool,
+    segments: bool,
     analyzer: Option<Analyzer>,
     stats: AnalyzerStats,
     diagnostics: Option<Diagnostics>,
@@ -552,6 +553,7 @@ impl Analysis {
             source,
             cfg,
             analyse: true,
+            segments: true,
             analyzer: Some(Analyzer::new(cfg)),
             stats: AnalyzerStats::default(),
             diagnostics: cfg.story.then(Diagnostics::new),
@@ -685,6 +687,15 @@ impl Analysis {
     /// report is empty.
     pub fn analyse(mut self, on: bool) -> Self {
         self.analyse = on;
+        self
+    }
+
+    /// Turns the [`Event::Segment`] rows on or off (default on). Off, the
+    /// segments are still decoded and analysed, but only connections, errors
+    /// and the report are yielded: what a consumer of connections needs,
+    /// without lending a row per segment.
+    pub fn segments(mut self, on: bool) -> Self {
+        self.segments = on;
         self
     }
 
@@ -830,7 +841,9 @@ impl Analysis {
                 }
                 Some(Ok(())) => {}
             }
-            if let Some(f) = self.take_packet() {
+            if let Some(f) = self.take_packet()
+                && self.segments
+            {
                 break f;
             }
         };
@@ -869,7 +882,11 @@ impl Analysis {
             }
         };
         self.counts.tcp += 1;
-        let detached = Detached::of(&seg, p.data);
+        let detached = if self.segments {
+            Detached::of(&seg, p.data)
+        } else {
+            None
+        };
         if !seg.analysable() {
             self.counts.short_header += 1;
             return Some((None, detached));

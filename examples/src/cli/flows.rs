@@ -14,16 +14,20 @@ pub struct Args {
     /// One JSON object per connection (one per line) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Threads: with 2 or more, the analysis runs beside the writing of its
+    /// output (the same bytes as with 1).
+    #[arg(short = 'j', long, default_value_t = 1)]
+    pub threads: usize,
     /// The capture file (pcap or pcapng); `-` reads standard input.
     pub capture: PathBuf,
 }
 
 /// Runs `tcpkit flows`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let mut a = input::open(&args.capture, AnalyzerConfig::default())?;
+    let a = input::open(&args.capture, AnalyzerConfig::default())?.segments(false);
     let mut damage = None;
     let mut line = String::with_capacity(1024);
-    while let Some(ev) = input::next(&mut a) {
+    for (ev, t0) in input::outcomes(a, args.threads) {
         let rec = match ev {
             Outcome::Connection(c) => c,
             Outcome::Report(_) => continue,
@@ -36,7 +40,6 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             continue;
         }
         let f = &*rec;
-        let t0 = a.first_ts_ns().unwrap_or(0);
         line.clear();
         if args.json {
             // Writing into a String cannot fail.

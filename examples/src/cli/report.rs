@@ -16,6 +16,10 @@ pub struct Args {
     /// The capture-wide part as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Threads: with 2 or more, the analysis runs beside the writing of its
+    /// output (the same bytes as with 1).
+    #[arg(short = 'j', long, default_value_t = 1)]
+    pub threads: usize,
     /// The capture file (pcap or pcapng); `-` reads standard input; the demo
     /// capture when absent.
     pub capture: Option<PathBuf>,
@@ -24,23 +28,24 @@ pub struct Args {
 /// Runs `tcpkit report`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let cfg = AnalyzerConfig::default();
-    let mut a = match &args.capture {
+    let a = match &args.capture {
         Some(p) => input::open(p, cfg)?,
         None => input::demo(cfg)?,
-    };
+    }
+    .segments(false);
     let mut s = String::with_capacity(4096);
     if args.capture.is_none() && !args.json {
         s.push_str("(the demo capture: the lab's handshake-close, taken on the server)\n\n");
     }
     let mut damage = None;
-    while let Some(ev) = input::next(&mut a) {
+    for (ev, t0) in input::outcomes(a, args.threads) {
         match ev {
             Outcome::Damage(e) => {
                 damage.get_or_insert(e);
             }
             Outcome::Connection(rec) => {
                 if !args.json && rec.story.is_some() {
-                    connection_block(&mut s, &rec, a.first_ts_ns().unwrap_or(0));
+                    connection_block(&mut s, &rec, t0);
                     s.push('\n');
                 }
             }

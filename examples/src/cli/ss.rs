@@ -151,7 +151,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             "--at and --every must be finite, --every positive".into(),
         ));
     }
-    let mut a = input::open(&args.capture, AnalyzerConfig::default())?;
+    let mut a = input::open(&args.capture, AnalyzerConfig::default())?.segments(false);
     let mut damage = None;
     let mut g: Option<Gather> = None;
     let mut s = String::with_capacity(4096);

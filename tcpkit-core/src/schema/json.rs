@@ -6,7 +6,7 @@
 
 use super::{Field, Sink, Type};
 use crate::analysis::SegmentFacts;
-use crate::wire::{Segment, write_addr, write_decimal};
+use crate::wire::{Segment, write_addr, write_decimal, write_nine_digits};
 use std::fmt::{self, Write};
 use std::net::IpAddr;
 
@@ -70,14 +70,7 @@ impl<'w, W: Write> JsonSink<'w, W> {
 fn write_secs<W: Write>(w: &mut W, ns: u64) -> fmt::Result {
     write_decimal(w, ns / 1_000_000_000)?;
     w.write_char('.')?;
-    let frac = ns % 1_000_000_000;
-    // Nine digits, zero-padded: 10^8 .. 10^0.
-    let mut d = 100_000_000;
-    while d > 0 {
-        w.write_char(char::from(b'0' + ((frac / d) % 10) as u8))?;
-        d /= 10;
-    }
-    Ok(())
+    write_nine_digits(w, ns % 1_000_000_000)
 }
 
 /// Writes hex digits of `bytes` (lowercase).
