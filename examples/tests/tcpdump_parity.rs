@@ -39,12 +39,13 @@ fn strip_cksum(s: &str) -> String {
             .take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
             .count();
         let tail = &after[hex..];
-        if hex > 0 && tail.starts_with(" (") {
-            if let Some(close) = tail.find(')') {
-                out.push_str(&rest[..i]);
-                rest = &tail[close + 1..];
-                continue;
-            }
+        if hex > 0
+            && tail.starts_with(" (")
+            && let Some(close) = tail.find(')')
+        {
+            out.push_str(&rest[..i]);
+            rest = &tail[close + 1..];
+            continue;
         }
         out.push_str(&rest[..i + 10]);
         rest = &rest[i + 10..];

@@ -83,13 +83,13 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| {
                     let mut acc = 0u64;
                     for p in black_box(&pkts) {
-                        if let Ok(s) = etherparse::LaxSlicedPacket::from_ethernet(p.data) {
-                            if let Some(etherparse::TransportSlice::Tcp(t)) = s.transport {
-                                acc = acc.wrapping_add(u64::from(t.sequence_number()));
-                                for o in t.options_iterator().flatten() {
-                                    if let etherparse::TcpOptionElement::Timestamp(val, _) = o {
-                                        acc = acc.wrapping_add(u64::from(val));
-                                    }
+                        if let Ok(s) = etherparse::LaxSlicedPacket::from_ethernet(p.data)
+                            && let Some(etherparse::TransportSlice::Tcp(t)) = s.transport
+                        {
+                            acc = acc.wrapping_add(u64::from(t.sequence_number()));
+                            for o in t.options_iterator().flatten() {
+                                if let etherparse::TcpOptionElement::Timestamp(val, _) = o {
+                                    acc = acc.wrapping_add(u64::from(val));
                                 }
                             }
                         }

@@ -410,12 +410,13 @@ impl CrossCheck {
                 c.last_syn = ts_ns;
                 f.insert((ts_ns, conn));
             }
-        } else if facts.dir == Direction::ServerToClient && (fl.rst() || (fl.syn() && fl.ack())) {
-            if let Some(c) = self.candidates.get_mut(&conn).filter(|c| !c.answered) {
-                c.answered = true;
-                let (host, last) = (c.host, c.last_syn);
-                self.unfloor(host, last, conn);
-            }
+        } else if facts.dir == Direction::ServerToClient
+            && (fl.rst() || (fl.syn() && fl.ack()))
+            && let Some(c) = self.candidates.get_mut(&conn).filter(|c| !c.answered)
+        {
+            c.answered = true;
+            let (host, last) = (c.host, c.last_syn);
+            self.unfloor(host, last, conn);
         }
     }
 

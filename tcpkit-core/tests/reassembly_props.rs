@@ -177,7 +177,7 @@ fn plans_of(
         let mut data = stream[a..b].to_vec();
         if mutate {
             for (i, d) in data.iter_mut().enumerate() {
-                if (i + x as usize) % 3 == 0 {
+                if (i + x as usize).is_multiple_of(3) {
                     *d ^= x | 1;
                 }
             }

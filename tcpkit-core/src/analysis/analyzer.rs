@@ -535,7 +535,7 @@ impl Analyzer {
         self.sweeps += 1;
         // A remembered 4-tuple is checked against its time when found; the
         // memory is trimmed now and then.
-        if self.sweeps % 16 == 0 {
+        if self.sweeps.is_multiple_of(16) {
             self.tombs.retain(|_, t| t.until > now);
             // Compact entries idle longer than the idle timeout go, as a live
             // connection would.

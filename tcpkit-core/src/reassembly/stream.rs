@@ -732,27 +732,27 @@ impl<'a> Iterator for Ready<'_, 'a> {
             }
             // 1. Held data at the delivery point: the first copy (or the
             //    overwritten one, last-wins) has priority over the new piece.
-            if let Some(entry) = r.held.first_entry() {
-                if *entry.key() <= r.next {
-                    let (k, h) = entry.remove_entry();
-                    r.release(h.data.len() + RANGE_OVERHEAD);
-                    let end = k + h.data.len() as u64;
-                    if end <= r.next {
-                        continue;
-                    }
-                    let mut data = h.data;
-                    if k < r.next {
-                        data.drain(..(r.next - k) as usize);
-                    }
-                    let offset = r.next;
-                    r.next = end;
-                    r.deliver(&data);
-                    return Some(StreamEvent::Data(Chunk {
-                        offset,
-                        frame: h.frame,
-                        data: ChunkData::Owned(data),
-                    }));
+            if let Some(entry) = r.held.first_entry()
+                && *entry.key() <= r.next
+            {
+                let (k, h) = entry.remove_entry();
+                r.release(h.data.len() + RANGE_OVERHEAD);
+                let end = k + h.data.len() as u64;
+                if end <= r.next {
+                    continue;
                 }
+                let mut data = h.data;
+                if k < r.next {
+                    data.drain(..(r.next - k) as usize);
+                }
+                let offset = r.next;
+                r.next = end;
+                r.deliver(&data);
+                return Some(StreamEvent::Data(Chunk {
+                    offset,
+                    frame: h.frame,
+                    data: ChunkData::Owned(data),
+                }));
             }
             // 2. The in-order part of the segment just pushed, borrowed.
             if let Some(p) = self.piece {
@@ -800,10 +800,10 @@ impl<'a> Iterator for Ready<'_, 'a> {
             }
             // 5. Stop waiting for a hole the receiver acknowledged (it was
             //    received, the capture missed it), up to the data held.
-            if r.acked > r.next {
-                if let Some(to) = r.next_known().filter(|&k| k > r.next) {
-                    return Some(r.gap(to.min(r.acked), GapReason::NotCaptured));
-                }
+            if r.acked > r.next
+                && let Some(to) = r.next_known().filter(|&k| k > r.next)
+            {
+                return Some(r.gap(to.min(r.acked), GapReason::NotCaptured));
             }
             // 6. Stop waiting for a hole: at RST / end of capture, or when
             //    the buffer is over its cap.

@@ -489,15 +489,15 @@ pub fn write_tcp<W: Write>(
     w.write_str("Flags [")?;
     write_flags(w, flags)?;
     w.write_char(']')?;
-    if opts.verbose > 0 {
-        if let Some((field, computed)) = tcp_checksum(seg) {
-            write!(w, ", cksum 0x{field:04x}")?;
-            if computed == 0 {
-                w.write_str(" (correct)")?;
-            } else {
-                let should = fold(u32::from(field) + u32::from(computed));
-                write!(w, " (incorrect -> 0x{should:04x})")?;
-            }
+    if opts.verbose > 0
+        && let Some((field, computed)) = tcp_checksum(seg)
+    {
+        write!(w, ", cksum 0x{field:04x}")?;
+        if computed == 0 {
+            w.write_str(" (correct)")?;
+        } else {
+            let should = fold(u32::from(field) + u32::from(computed));
+            write!(w, " (incorrect -> 0x{should:04x})")?;
         }
     }
     let length = seg.payload_len;
@@ -889,7 +889,7 @@ fn write_fastopen<W: Write>(
     }
     if datalen == 0 {
         w.write_str(" cookiereq")?;
-    } else if datalen % 2 != 0 || !(4..=16).contains(&datalen) {
+    } else if !datalen.is_multiple_of(2) || !(4..=16).contains(&datalen) {
         w.write_str(" (invalid)")?;
     } else {
         w.write_str(" cookie ")?;

@@ -213,10 +213,10 @@ impl<'a> Encapsulation<'a> {
             return;
         }
         self.dropped += 1;
-        if matches!(l, Layer::Ip(_)) {
-            if let Some(last) = self.layers.last_mut() {
-                *last = Some(l);
-            }
+        if matches!(l, Layer::Ip(_))
+            && let Some(last) = self.layers.last_mut()
+        {
+            *last = Some(l);
         }
     }
 }

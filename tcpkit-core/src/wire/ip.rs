@@ -156,11 +156,12 @@ pub(crate) fn ipv6<'a>(c: Cursor<'a>, ip: &mut Option<IpInfo>) -> Step<'a> {
     }
     // Jumbo Payload (RFC 2675): only with payload length 0, in the
     // Hop-by-Hop header right after the fixed header.
-    if plen == 0 && next == proto::HOPOPT {
-        if let Some(jumbo) = jumbo_len(c)? {
-            declared = jumbo;
-            c = c.limit(jumbo);
-        }
+    if plen == 0
+        && next == proto::HOPOPT
+        && let Some(jumbo) = jumbo_len(c)?
+    {
+        declared = jumbo;
+        c = c.limit(jumbo);
     }
     *ip = Some(IpInfo {
         src: addr(8),

@@ -248,10 +248,10 @@ fn decode_into<'a, S: Sink<'a>>(
                 _ => ip::ipv6(c, &mut ip),
             };
             let step = step?;
-            if S::ACTIVE {
-                if let Some((then, _)) = step {
-                    sink.record(next, c, then, ip.as_ref());
-                }
+            if S::ACTIVE
+                && let Some((then, _)) = step
+            {
+                sink.record(next, c, then, ip.as_ref());
             }
             match step {
                 Some((Next::Tcp, c)) => {

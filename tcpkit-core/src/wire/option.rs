@@ -304,7 +304,7 @@ fn classify(k: u8, data: &[u8]) -> TcpOption<'_> {
             _ => bad,
         },
         kind::SACK_PERM if data.is_empty() => TcpOption::SackPermitted,
-        kind::SACK if data.len() % 8 == 0 => TcpOption::Sack(SackBlocks(data)),
+        kind::SACK if data.len().is_multiple_of(8) => TcpOption::Sack(SackBlocks(data)),
         kind::TIMESTAMPS if data.len() == 8 => TcpOption::Timestamps {
             val: be32(data),
             ecr: be32(data.get(4..).unwrap_or_default()),

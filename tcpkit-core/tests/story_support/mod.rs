@@ -269,37 +269,35 @@ pub fn check_scenario(dir: &Path, flows: &[Connection], report: &Report) -> Chec
     if let Some(v) = fact(&m, "second_fin_acks_first_fin").and_then(Value::as_bool) {
         c.check("FIN piggybacked", f.s().close.piggybacked == v, "");
     }
-    if let Some(seq) = fact(&m, "close_flag_sequence").and_then(Value::as_array) {
-        if let Some(x) = seq
+    if let Some(seq) = fact(&m, "close_flag_sequence").and_then(Value::as_array)
+        && let Some(x) = seq
             .iter()
             .filter_map(Value::as_str)
             .find(|x| x.contains("RST"))
-        {
-            let who = x.split(' ').next().unwrap_or("");
-            c.check(
-                "RST by",
-                f.s().close.rst_by.map(Side::as_str) == Some(who),
-                format!("{:?}", f.s().close.rst_by),
-            );
-        }
+    {
+        let who = x.split(' ').next().unwrap_or("");
+        c.check(
+            "RST by",
+            f.s().close.rst_by.map(Side::as_str) == Some(who),
+            format!("{:?}", f.s().close.rst_by),
+        );
     }
     for side in [Side::Client, Side::Server] {
         if let Some(ss) = fact(&m, &format!("{}_states", side.as_str())).and_then(Value::as_object)
+            && let Some(first) = ss.values().next()
         {
-            if let Some(first) = ss.values().next() {
-                let want: Vec<String> = first
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| ss_to_ours(x.as_str().unwrap()).to_string())
-                    .collect();
-                let got = states_of(f, side);
-                c.check(
-                    format!("{} states {}", side.as_str(), want.join(">")),
-                    subseq(&want, &got),
-                    got.join(">"),
-                );
-            }
+            let want: Vec<String> = first
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| ss_to_ours(x.as_str().unwrap()).to_string())
+                .collect();
+            let got = states_of(f, side);
+            c.check(
+                format!("{} states {}", side.as_str(), want.join(">")),
+                subseq(&want, &got),
+                got.join(">"),
+            );
         }
     }
     if fact(&m, "ss_closing").is_some() {
@@ -319,39 +317,38 @@ pub fn check_scenario(dir: &Path, flows: &[Connection], report: &Report) -> Chec
             .iter()
             .find(|t| t.kind == kind && t.dir.as_str() == dir)
     };
-    if let Some(ts) = fact(&m, "syn_times_rel_first_syn_s") {
-        if syn_count.unwrap_or(0) > 1 {
-            let t = train(TrainKind::Syn, "c2s");
-            c.check(
-                "SYN retransmission times",
-                t.is_some_and(|t| close_times(&times_s(t), &nums(ts))),
-                format!("{:?}", t.map(times_s)),
-            );
-        }
+    if let Some(ts) = fact(&m, "syn_times_rel_first_syn_s")
+        && syn_count.unwrap_or(0) > 1
+    {
+        let t = train(TrainKind::Syn, "c2s");
+        c.check(
+            "SYN retransmission times",
+            t.is_some_and(|t| close_times(&times_s(t), &nums(ts))),
+            format!("{:?}", t.map(times_s)),
+        );
     }
     let synack_count = fact(&m, "synack_count").and_then(Value::as_u64);
-    if let (Some(n), Some(s)) = (synack_count, syn_count) {
-        if s > 0 {
-            c.check(
-                "SYN-ACK count",
-                u64::from(f.handshake.syn_ack.count) == n,
-                format!("{}", f.handshake.syn_ack.count),
-            );
-        }
+    if let (Some(n), Some(s)) = (synack_count, syn_count)
+        && s > 0
+    {
+        c.check(
+            "SYN-ACK count",
+            u64::from(f.handshake.syn_ack.count) == n,
+            format!("{}", f.handshake.syn_ack.count),
+        );
     }
-    if let Some(ts) = fact(&m, "synack_times_rel_first_synack_s") {
-        if synack_count.unwrap_or(0) > 1
-            && ts
-                .as_array()
-                .is_some_and(|a| a.first().is_some_and(Value::is_number))
-        {
-            let t = train(TrainKind::SynAck, "s2c");
-            c.check(
-                "SYN-ACK retransmission times",
-                t.is_some_and(|t| close_times(&times_s(t), &nums(ts))),
-                format!("{:?}", t.map(times_s)),
-            );
-        }
+    if let Some(ts) = fact(&m, "synack_times_rel_first_synack_s")
+        && synack_count.unwrap_or(0) > 1
+        && ts
+            .as_array()
+            .is_some_and(|a| a.first().is_some_and(Value::is_number))
+    {
+        let t = train(TrainKind::SynAck, "s2c");
+        c.check(
+            "SYN-ACK retransmission times",
+            t.is_some_and(|t| close_times(&times_s(t), &nums(ts))),
+            format!("{:?}", t.map(times_s)),
+        );
     }
     if synack_count == Some(0) && syn_count.unwrap_or(0) > 0 {
         c.check(

@@ -78,14 +78,13 @@ pub(crate) fn infer(
     // SYN retransmissions.
     if let Some(t) = find(TrainKind::Syn, Direction::ClientToServer) {
         let iv = &intervals_s(&t.ts_ns);
-        if matches!(
+        if (matches!(
             shape(iv),
             Shape::Exponential | Shape::LinearThenExponential(_) | Shape::Linear
-        ) || iv.len() == 1
+        ) || iv.len() == 1)
+            && let Some(&first) = iv.first()
         {
-            if let Some(&first) = iv.first() {
-                inf.initial_rto_ns = Some(round2(first));
-            }
+            inf.initial_rto_ns = Some(round2(first));
         }
         let linear = match shape(iv) {
             Shape::Exponential => Some(0),
@@ -132,11 +131,11 @@ pub(crate) fn infer(
         let closed_by_own_rst = st.last().is_some_and(|x| x.state == TcpState::Closed)
             && s.close.rst_by == Some(side)
             && !st.iter().any(|x| x.state == TcpState::TimeWait);
-        if let (Some(t), true) = (fw2, closed_by_own_rst) {
-            if let Some(rst) = s.rst_ts_ns {
-                inf.tcp_fin_timeout_max_ns = Some(round2(secs(rst.saturating_sub(t))));
-                inf.caveats.push(Caveat::FinTimeoutBound { side });
-            }
+        if let (Some(t), true) = (fw2, closed_by_own_rst)
+            && let Some(rst) = s.rst_ts_ns
+        {
+            inf.tcp_fin_timeout_max_ns = Some(round2(secs(rst.saturating_sub(t))));
+            inf.caveats.push(Caveat::FinTimeoutBound { side });
         }
     }
     // The RTO floor.

@@ -205,12 +205,14 @@ impl StoryBuilder {
             if let TcpOption::Timestamps { val, ecr } = o {
                 tsval = Some(val);
                 // RTT from the echo (RFC 7323 4.1), on ACKs of new data only.
-                if fl.ack() && facts.ack > self.acked[d] && ecr != 0 && facts.ack_rtt_ns.is_none() {
-                    if let Some(&(_, t)) = self.ts_sent[r].iter().find(|(v, _)| *v == ecr) {
-                        if ts_ns >= t {
-                            self.rtt[r].add(ts_ns.abs_diff(t));
-                        }
-                    }
+                if fl.ack()
+                    && facts.ack > self.acked[d]
+                    && ecr != 0
+                    && facts.ack_rtt_ns.is_none()
+                    && let Some(&(_, t)) = self.ts_sent[r].iter().find(|(v, _)| *v == ecr)
+                    && ts_ns >= t
+                {
+                    self.rtt[r].add(ts_ns.abs_diff(t));
                 }
             }
         }
@@ -226,12 +228,11 @@ impl StoryBuilder {
                 self.rtt[r].add(rtt);
             }
         }
-        if fl.ack() {
-            if let Some((_, end)) = self.retx_pending[r] {
-                if facts.ack >= end {
-                    self.retx_pending[r] = None;
-                }
-            }
+        if fl.ack()
+            && let Some((_, end)) = self.retx_pending[r]
+            && facts.ack >= end
+        {
+            self.retx_pending[r] = None;
         }
         if retx && len > 0 {
             self.retx_pending[d] = Some(match self.retx_pending[d] {
@@ -242,35 +243,35 @@ impl StoryBuilder {
         if fl.ack() && facts.ack > self.acked[d] {
             self.acked[d] = facts.ack;
         }
-        if let Some(v) = tsval {
-            if (len > 0 || fl.syn() || fl.fin()) && !self.ts_sent[d].iter().any(|(x, _)| *x == v) {
-                remember(
-                    &mut self.ts_sent[d],
-                    &mut self.ts_pos[d],
-                    TS_RING,
-                    (v, ts_ns),
-                );
-            }
+        if let Some(v) = tsval
+            && (len > 0 || fl.syn() || fl.fin())
+            && !self.ts_sent[d].iter().any(|(x, _)| *x == v)
+        {
+            remember(
+                &mut self.ts_sent[d],
+                &mut self.ts_pos[d],
+                TS_RING,
+                (v, ts_ns),
+            );
         }
         // Close: acknowledgments of FINs first, then this segment's own FIN / RST.
         let me = Side::sender(dir).index();
         let peer = 1 - me;
-        if fl.ack() {
-            if let Some(pf) = self.events.fin[peer] {
-                if facts.ack >= pf.end {
-                    if self.events.acked_peer_fin[me].is_none() {
-                        self.events.acked_peer_fin[me] = Some(ts_ns);
-                        // The peer's window was closed: this side could not send what it had queued.
-                        self.zero_at_fin_ack[me] = self.peer_zero[r] && !fl.fin();
-                    }
-                    if self.events.fin_acked[peer].is_none() {
-                        self.events.fin_acked[peer] = Some(FinAck {
-                            t: ts_ns,
-                            frame,
-                            on_fin: fl.fin(),
-                        });
-                    }
-                }
+        if fl.ack()
+            && let Some(pf) = self.events.fin[peer]
+            && facts.ack >= pf.end
+        {
+            if self.events.acked_peer_fin[me].is_none() {
+                self.events.acked_peer_fin[me] = Some(ts_ns);
+                // The peer's window was closed: this side could not send what it had queued.
+                self.zero_at_fin_ack[me] = self.peer_zero[r] && !fl.fin();
+            }
+            if self.events.fin_acked[peer].is_none() {
+                self.events.fin_acked[peer] = Some(FinAck {
+                    t: ts_ns,
+                    frame,
+                    on_fin: fl.fin(),
+                });
             }
         }
         if fl.fin() && !fl.syn() {

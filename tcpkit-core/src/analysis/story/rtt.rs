@@ -72,7 +72,7 @@ impl RttAcc {
         if self.stride == 0 {
             self.stride = 1;
         }
-        if self.count % self.stride == 0 {
+        if self.count.is_multiple_of(self.stride) {
             if self.kept.len() >= MAX_SAMPLES {
                 let mut i = 0;
                 self.kept.retain(|_| {
@@ -81,7 +81,7 @@ impl RttAcc {
                 });
                 self.stride = self.stride.saturating_mul(2);
             }
-            if self.count % self.stride == 0 {
+            if self.count.is_multiple_of(self.stride) {
                 self.kept.push(ns);
             }
         }

@@ -213,7 +213,7 @@ pub fn guess(p: &SynPrint) -> StackGuess {
             .filter(move |&(u, less)| u > 0 && (!less || ts))
     });
     let mss_multiple = unit
-        .filter(|&(u, _)| p.window % u == 0 && p.window / u >= 2)
+        .filter(|&(u, _)| p.window.is_multiple_of(u) && p.window / u >= 2)
         .map(|(u, less_timestamps)| Clue::WindowMssMultiple {
             factor: p.window / u,
             less_timestamps,

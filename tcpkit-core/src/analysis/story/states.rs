@@ -149,13 +149,13 @@ pub(crate) fn replay(ev: &Events, side: Side) -> Vec<StateChange> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    if let Some(t) = rst {
-        if !v.is_empty() {
-            v.retain(|s| s.t_ns <= t);
-            let last = v.last().map(|s| s.state);
-            if !matches!(last, Some(TimeWait) | Some(Closed)) {
-                push(&mut v, Closed, t);
-            }
+    if let Some(t) = rst
+        && !v.is_empty()
+    {
+        v.retain(|s| s.t_ns <= t);
+        let last = v.last().map(|s| s.state);
+        if !matches!(last, Some(TimeWait) | Some(Closed)) {
+            push(&mut v, Closed, t);
         }
     }
     v
