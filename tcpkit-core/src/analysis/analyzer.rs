@@ -9,7 +9,7 @@ use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
 use crate::wire::Segment;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// Limits of the analysis. Times are in capture time (the packets' timestamps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +209,14 @@ pub struct Analyzer {
     /// whose connection is gone or got later segments is stale).
     due: BinaryHeap<Reverse<(i64, u64, u32)>>,
     sweeps: u64,
+    /// Endpoints seen sending a SYN-ACK (listening), up to [`LISTENERS_KEPT`]:
+    /// evidence for the roles of connections captured mid-stream.
+    listeners: HashSet<Endpoint, FastHashBuilder>,
 }
+
+/// Listening endpoints remembered for the roles of mid-stream connections
+/// (about 2 MiB at most).
+pub const LISTENERS_KEPT: usize = 1 << 16;
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
@@ -230,6 +237,7 @@ impl Analyzer {
             resumable_bytes: 0,
             due: BinaryHeap::new(),
             sweeps: 0,
+            listeners: HashSet::with_hasher(FastHashBuilder::default()),
         }
     }
 
@@ -276,6 +284,9 @@ impl Analyzer {
         self.stats.segments += 1;
         self.advance(ts_ns);
         let (src, dst) = Endpoint::of(seg);
+        if seg.flags.syn() && seg.flags.ack() && self.listeners.len() < LISTENERS_KEPT {
+            self.listeners.insert(src);
+        }
         let (key, src_is_lo) = FlowKey::new(src, dst);
         let mut reused = false;
         let slot = match self.table.find(&key) {
@@ -432,7 +443,8 @@ impl Analyzer {
                 } else {
                     EndReason::EndOfCapture
                 };
-                connections.push(c.record(end, now));
+                let listeners = &self.listeners;
+                connections.push(c.record(end, now, |e| listeners.contains(e)));
             }
             self.table.remove(s);
         }
@@ -476,7 +488,8 @@ impl Analyzer {
                     },
                 );
             }
-            let rec = c.record(end, now);
+            let listeners = &self.listeners;
+            let rec = c.record(end, now, |e| listeners.contains(e));
             if let (Some(key), EndReason::Evicted) = (key, end) {
                 let r = Box::new(c.evict(&rec));
                 self.keep_resumable(key, r);
@@ -749,6 +762,33 @@ mod tests {
     /// [`AnalyzerConfig::memory_budget`]'s documentation (printed with
     /// `--nocapture`).
     #[test]
+    fn mid_stream_roles_from_a_listener_elsewhere() {
+        // Connection 0 opens with a handshake: 192.0.2.1:80 answers the SYN
+        // with a SYN-ACK, so it listens. Connection 1, from another client, is
+        // captured mid-stream and its first segment comes from 192.0.2.1:80:
+        // that endpoint is the server, by the listener evidence (the
+        // strongest, before the ports).
+        let mut an = Analyzer::new(AnalyzerConfig::default());
+        let mut frame = 0;
+        open(&mut an, &mut frame, 0, 0);
+        for (c2s, flags, len) in [(false, TcpFlags::ACK, 100), (true, TcpFlags::ACK, 0)] {
+            frame += 1;
+            an.observe(frame, 10, &seg(1, c2s, 7000, 9000, flags, len, &[]));
+        }
+        let fin = an.finish();
+        let c = &fin.connections[1];
+        assert!(c.midstream);
+        assert_eq!(c.roles, crate::analysis::RoleEvidence::Listener);
+        assert_eq!(c.server.port, 80);
+        assert_eq!(c.client.ip, IpAddr::V4(Ipv4Addr::from(0x0a00_0001)));
+        assert_eq!((c.bytes.c2s, c.bytes.s2c), (0, 100));
+        assert_eq!(
+            fin.connections[0].roles,
+            crate::analysis::RoleEvidence::Handshake
+        );
+    }
+
+    #[test]
     fn per_connection_estimates_cover_the_measured_heap() {
         // The hash map doubles past 7/8 of a power of two: 1,793 and 3,584
         // entries are just after and just before a growth.
@@ -768,7 +808,7 @@ mod tests {
         for &s in &slots {
             let key = *an.table.key(s).expect("live");
             let c = an.table.get_mut(s).expect("live");
-            let rec = c.record(EndReason::Evicted, 0);
+            let rec = c.record(EndReason::Evicted, 0, |_| false);
             entries.push((key, c.evict(&rec)));
         }
         let mut map: HashMap<FlowKey, Box<Resumable>, FastHashBuilder> =

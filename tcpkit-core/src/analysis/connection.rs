@@ -10,7 +10,7 @@ use super::record::{EndReason, Resumed, SynOptions, Tally};
 use super::story::StoryBuilder;
 use super::window::{self, Scale};
 use super::{AnalysisFlags as F, SegmentFacts};
-use crate::flow::{ConnId, Direction, Slot};
+use crate::flow::{ConnId, Direction, Endpoint, Slot};
 use crate::wire::{Segment, TcpFlags, TcpOption};
 
 /// The state of one connection.
@@ -301,10 +301,18 @@ impl Connection {
         self.finished_at.is_some()
     }
 
-    /// The record handed out; finishes the story (`now`: the capture's latest time).
-    pub fn record(&mut self, end: EndReason, now: i64) -> super::Connection {
+    /// The record handed out; finishes the story (`now`: the capture's
+    /// latest time; `listens`: the endpoints seen answering a SYN, for the
+    /// roles of a connection captured mid-stream).
+    pub fn record(
+        &mut self,
+        end: EndReason,
+        now: i64,
+        listens: impl Fn(&Endpoint) -> bool,
+    ) -> super::Connection {
         let story = self.story.take().map(|b| *b);
-        self.tally.finish_with_story(self.id, end, story, now)
+        self.tally
+            .finish_in_capture(self.id, end, story, now, listens)
     }
 
     /// The compact entry kept when the connection is evicted (after its
@@ -332,11 +340,18 @@ impl Connection {
             last_ts: self.last_ts,
             finished_at: self.finished_at,
             retx_gap: self.retx_gap,
-            earlier: Resumed {
-                first_frame: rec.first_frame,
-                first_ts_ns: rec.first_ts_ns,
-                midstream: rec.midstream,
-                window_scale: [rec.window_scale.client, rec.window_scale.server],
+            earlier: {
+                // The record may be mirrored (roles guessed mid-stream); the
+                // later part's tally counts in the analysis' orientation.
+                let swapped = self.tally.client().is_some_and(|c| c != rec.client);
+                let ws = [rec.window_scale.client, rec.window_scale.server];
+                Resumed {
+                    first_frame: rec.first_frame,
+                    first_ts_ns: rec.first_ts_ns,
+                    midstream: rec.midstream,
+                    window_scale: if swapped { [ws[1], ws[0]] } else { ws },
+                    roles: (rec.roles, swapped),
+                }
             },
         }
     }

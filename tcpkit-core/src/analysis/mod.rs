@@ -16,15 +16,17 @@ mod connection;
 mod half;
 mod record;
 mod renumber;
+pub mod roles;
 pub mod story;
 mod window;
 
 pub use analyzer::{
-    Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LIVE_BYTES, RESUMABLE_BYTES, STORY_BYTES,
-    TOMB_BYTES,
+    Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LISTENERS_KEPT, LIVE_BYTES, RESUMABLE_BYTES,
+    STORY_BYTES, TOMB_BYTES,
 };
 pub use record::{Connection, EndReason, FrameRun, Handshake, Outcome, SynOptions, Tally};
 pub use renumber::Renumber;
+pub use roles::RoleEvidence;
 
 use crate::flow::{ConnId, Direction};
 

@@ -7,6 +7,7 @@
 //! connection, stories on or off. Times are integer nanoseconds: instants
 //! since the epoch (`*_ts_ns`), durations (`*_ns`).
 
+use super::roles::{self, RoleEvidence, Utterance};
 use super::story::{PerDir, PerSide, Side, Story, StoryBuilder};
 use super::{AnalysisFlags, SegmentFacts, WindowScale};
 use crate::flow::{ConnId, Direction, Endpoint};
@@ -184,12 +185,17 @@ pub struct Handshake {
 pub struct Connection {
     /// Connection number (tshark's `tcp.stream`).
     pub conn: ConnId,
-    /// The side that sent the first SYN (with none seen: the first sender).
+    /// The side that sent the first SYN (or received the first SYN-ACK);
+    /// mid-stream, the side the evidence says opened it (see `roles`).
     pub client: Endpoint,
     /// The other side.
     pub server: Endpoint,
     /// Neither SYN nor SYN-ACK was seen: the capture began mid-connection.
     pub midstream: bool,
+    /// How the client and the server were told apart: seen in the handshake,
+    /// or, mid-stream, guessed (by which evidence: see
+    /// [`roles`](super::roles)).
+    pub roles: RoleEvidence,
     /// First frame of the connection: the frame that opened its number
     /// (connections are numbered in the order of this frame, see
     /// [`Renumber`](super::Renumber)).
@@ -295,7 +301,14 @@ pub struct Tally {
     options: [Option<SynOptions>; 2],
     /// A part after an eviction: what the earlier part knew.
     resumed: Option<Resumed>,
+    /// Mid-stream: the first payload that read as a request or a response.
+    utterance: Option<(Direction, Utterance)>,
+    /// Payloads read for it so far.
+    heard: u8,
 }
+
+/// Payloads of a mid-stream connection read for a request or a response.
+const UTTERANCES_READ: u8 = 8;
 
 /// What a [`Tally`] of a part after an eviction takes from the earlier part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +321,9 @@ pub(crate) struct Resumed {
     pub midstream: bool,
     /// The window scale shifts the handshake negotiated (client's, server's).
     pub window_scale: [Option<u8>; 2],
+    /// The roles of the earlier part, and whether its record was mirrored
+    /// (the later part keeps them).
+    pub roles: (RoleEvidence, bool),
 }
 
 impl Tally {
@@ -322,6 +338,12 @@ impl Tally {
             resumed: Some(r),
             ..Self::default()
         }
+    }
+
+    /// The client in the analysis' orientation (the first segment's), once
+    /// a segment was counted.
+    pub(crate) fn client(&self) -> Option<Endpoint> {
+        self.client.map(|(c, _)| c)
     }
 
     /// SYNs (without ACK) seen so far.
@@ -392,6 +414,15 @@ impl Tally {
         if fl.rst() {
             self.rst_frame[d].get_or_insert(frame);
         }
+        if seg.payload_len > 0
+            && self.utterance.is_none()
+            && self.heard < UTTERANCES_READ
+            && self.hs.syn.count == 0
+            && self.hs.syn_ack.count == 0
+        {
+            self.heard += 1;
+            self.utterance = roles::utterance(seg.payload).map(|u| (dir, u));
+        }
         if facts.irtt_ns.is_some() && self.irtt_ns.is_none() {
             self.irtt_ns = facts.irtt_ns;
         }
@@ -421,6 +452,8 @@ impl Tally {
 
     /// The record with the story `builder` finishes (fed the same segments),
     /// if any. `capture_last_ts_ns`: the time of the capture's last packet.
+    /// Mid-stream, the roles are guessed without other connections'
+    /// evidence (see [`roles`](super::roles)).
     pub fn finish_with_story(
         &self,
         conn: ConnId,
@@ -428,9 +461,33 @@ impl Tally {
         builder: Option<StoryBuilder>,
         capture_last_ts_ns: i64,
     ) -> Connection {
+        self.finish_in_capture(conn, end, builder, capture_last_ts_ns, |_| false)
+    }
+
+    /// As [`finish_with_story`](Self::finish_with_story), with `listens`
+    /// telling the endpoints seen answering a SYN in the capture.
+    pub(crate) fn finish_in_capture(
+        &self,
+        conn: ConnId,
+        end: EndReason,
+        builder: Option<StoryBuilder>,
+        capture_last_ts_ns: i64,
+        listens: impl Fn(&Endpoint) -> bool,
+    ) -> Connection {
         let mut rec = self.finish(conn, end);
+        let (evidence, swap) = match self.resumed {
+            Some(r) => r.roles,
+            None if rec.midstream => roles::guess(&rec, self.utterance, listens),
+            None => (RoleEvidence::Handshake, false),
+        };
+        rec.roles = evidence;
+        let mut client_busy = None;
         if let Some(b) = builder {
+            client_busy = b.client_busy_ts_ns();
             rec.story = Some(Box::new(b.finish(&rec, capture_last_ts_ns)));
+        }
+        if swap {
+            roles::mirror(&mut rec, client_busy);
         }
         rec
     }
@@ -496,6 +553,7 @@ impl Tally {
             client,
             server,
             midstream,
+            roles: RoleEvidence::Handshake,
             first_frame,
             last_frame: self.last_frame,
             first_ts_ns,

@@ -27,9 +27,11 @@ fields! {
     COLUMNS = [
         CONN: "conn", Type::UInt64, false, "Connection number (tshark's `tcp.stream`).";
         CLIENT: "client", Type::Struct(&ENDPOINT), false,
-            "The client: the endpoint that sent the first SYN (midstream: the first segment).";
+            "The client: the endpoint that sent the first SYN (or received the first SYN-ACK); mid-stream, the one the evidence in `roles` points to.";
         SERVER: "server", Type::Struct(&ENDPOINT), false, "The server.";
         MIDSTREAM: "midstream", Type::Bool, false, "The capture began after the handshake.";
+        ROLES: "roles", Type::Struct(&ROLES_FIELDS), false,
+            "How the client and the server were told apart: seen in the handshake, or guessed mid-stream.";
         FIRST_FRAME: "first_frame", Type::UInt64, false, "First frame of the connection.";
         LAST_FRAME: "last_frame", Type::UInt64, false, "Last frame of the connection.";
         FIRST_TS_NS: "first_ts_ns", Type::Timestamp, false, "Time of the first segment.";
@@ -71,6 +73,16 @@ fields! {
         SERVER_BUSY_TS_NS: "server_busy_ts_ns", Type::Timestamp, true,
             "Story: when the server first sent payload, FIN or RST after the handshake.";
         RST_TS_NS: "rst_ts_ns", Type::Timestamp, true, "Story: when the first RST was seen.";
+    ]
+}
+
+fields! {
+    /// How the roles were told.
+    ROLES_FIELDS = [
+        ROLES_OBSERVED: "observed", Type::Bool, false,
+            "Seen in the handshake (a SYN or SYN-ACK), not guessed.";
+        ROLES_BY: "by", Type::Utf8, false,
+            "The evidence: `handshake`, or mid-stream `listener` (the server's ip:port sent a SYN-ACK in another connection), `service_port` (a well-known or common service port against another), `ephemeral_port` (the client's port >= 32768, the server's not), `payload` (a request from the client or a response from the server), `more_data` (the server sent over 4 times the client's bytes) or `first_sender` (no evidence: the first segment's sender).";
     ]
 }
 
@@ -642,6 +654,10 @@ pub fn visit<S: Sink + ?Sized>(s: &mut S, c: &Record) {
     endpoint(s, &CLIENT, &c.client);
     endpoint(s, &SERVER, &c.server);
     s.bool(&MIDSTREAM, c.midstream);
+    s.begin(&ROLES);
+    s.bool(&ROLES_OBSERVED, c.roles.observed());
+    s.str(&ROLES_BY, c.roles.as_str());
+    s.end();
     s.u64(&FIRST_FRAME, c.first_frame);
     s.u64(&LAST_FRAME, c.last_frame);
     s.i64(&FIRST_TS_NS, c.first_ts_ns);

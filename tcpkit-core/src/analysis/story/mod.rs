@@ -82,6 +82,9 @@ pub struct StoryBuilder {
     syn_ack_count: u64,
     keepalive: [KeepaliveTrack; 2],
     syn_ack_evidence: syncookie::SynAckEvidence,
+    /// When the client first sent payload, FIN or RST (the server's is
+    /// `server_busy`): for a record whose roles are mirrored.
+    client_busy: Option<i64>,
 }
 
 impl Default for StoryBuilder {
@@ -119,7 +122,14 @@ impl StoryBuilder {
             syn_ack_count: 0,
             keepalive: [KeepaliveTrack::default(); 2],
             syn_ack_evidence: syncookie::SynAckEvidence::default(),
+            client_busy: None,
         }
+    }
+
+    /// When the client (the analysis' orientation) first sent payload, FIN
+    /// or RST.
+    pub(crate) fn client_busy_ts_ns(&self) -> Option<i64> {
+        self.client_busy
     }
 
     /// Feeds the next segment of this connection (capture order).
@@ -376,6 +386,12 @@ impl StoryBuilder {
         {
             self.server_busy = Some(ts_ns);
         }
+        if dir == Direction::ClientToServer
+            && self.client_busy.is_none()
+            && (len > 0 || fl.fin() || fl.rst())
+        {
+            self.client_busy = Some(ts_ns);
+        }
     }
 
     /// Finishes the story of `rec`, whose counters a [`Tally`](super::Tally)
@@ -512,6 +528,37 @@ pub fn withdraw_syn_retries(c: &mut Connection, close_ns: i64) {
         s.notes = notes::notes(c, &s);
         c.story = Some(s);
     }
+}
+
+/// The notes of a finished story (again, after a change of the record).
+pub(crate) fn notes_of(rec: &Connection, s: &Story) -> Vec<Note> {
+    notes::notes(rec, s)
+}
+
+/// Mirrors a finished story (the client becomes the server): trains, RTT,
+/// windows, MTUs, states, the close and the caveats' sides. The notes are
+/// derived again by the caller ([`notes_of`]), from the mirrored record.
+/// `client_busy_ts_ns` becomes `server_busy_ts_ns`.
+pub(crate) fn mirror(s: &mut Story, client_busy_ts_ns: Option<i64>) {
+    std::mem::swap(&mut s.implied_mtu.client, &mut s.implied_mtu.server);
+    std::mem::swap(
+        &mut s.effective_window.client,
+        &mut s.effective_window.server,
+    );
+    for t in &mut s.trains {
+        t.dir = t.dir.reverse();
+    }
+    std::mem::swap(&mut s.rtt.c2s, &mut s.rtt.s2c);
+    std::mem::swap(&mut s.states.client, &mut s.states.server);
+    let c = &mut s.close;
+    c.first_fin_by = c.first_fin_by.map(Side::peer);
+    c.rst_by = c.rst_by.map(Side::peer);
+    for cv in &mut s.inferred.caveats {
+        if let Caveat::FinTimeoutBound { side } = cv {
+            *side = side.peer();
+        }
+    }
+    s.server_busy_ts_ns = client_busy_ts_ns;
 }
 
 fn remember<T>(ring: &mut Vec<T>, pos: &mut usize, cap: usize, x: T) {
