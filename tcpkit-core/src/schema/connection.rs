@@ -298,9 +298,8 @@ fields! {
     /// The fields of a note; each code has `code` and its own.
     NOTE_FIELDS = [
         CODE: "code", Type::Utf8, false,
-            "`connected`, `options`, `syn_no_answer`, `refused`, `syn_ack_unanswered`, `handshake_reset`, `midstream`, `resumed`, `evicted`, `data_retransmissions`, `fin_resent`, `zero_window_probes`, `keepalive_probes`, `zero_window`, `rtt`, `keepalive`, `rto_floor`, `simultaneous_close`, `closed_first`, `rst_after_own_fin`, `reset`, `states` or `time_wait`.";
-        N_IRTT: "irtt", Type::Duration, true, "`connected`: the initial RTT.";
-        WINDOW_SCALING: "window_scaling", Type::Bool, true, "`options`: window scaling is in force.";
+            "`options` (window scaling off), `syn_no_answer`, `refused`, `syn_ack_unanswered`, `handshake_reset`, `midstream`, `resumed`, `evicted`, `data_retransmissions`, `fin_resent`, `zero_window_probes`, `keepalive_probes`, `zero_window`, `keepalive`, `rto_floor`, `simultaneous_close`, `rst_after_own_fin`, `reset` or `time_wait`.";
+        WINDOW_SCALING: "window_scaling", Type::Bool, true, "`options`: window scaling is in force (false: the note says it is off).";
         SYNS: "syns", Type::UInt64, true, "`syn_no_answer`: SYNs seen.";
         SPAN_F: "span", Type::Duration, true, "`syn_no_answer`: from the first to the last SYN.";
         N_TRAIN: "train", Type::UInt64, true, "The train meant (its index in `trains`).";
@@ -318,8 +317,6 @@ fields! {
         N_COUNT: "count", Type::UInt64, true, "`zero_window`: segments with a zero window.";
         N_RTO_MIN: "rto_min", Type::Duration, true, "`rto_floor`: the floor.";
         TIME_WAIT_BOTH: "time_wait_both", Type::Bool, true, "`simultaneous_close`: both sides reached TIME_WAIT.";
-        N_PIGGYBACKED: "piggybacked", Type::Bool, true, "`closed_first`: the peer's FIN rode on the ACK of it.";
-        N_HALF_CLOSE: "half_close_left_open", Type::Bool, true, "`closed_first`: the peer never closed its side.";
         N_AFTER: "after", Type::Duration, true, "`rst_after_own_fin`: from its FIN to the RST.";
         SINCE_FIRST: "since_first", Type::Duration, true, "`time_wait`: from the first packet to TIME_WAIT.";
     ]
@@ -489,10 +486,6 @@ fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
     let side = |s: &mut S, v: Side| s.str(&N_SIDE, v.as_str());
     let train = |s: &mut S, v: usize| s.u64(&N_TRAIN, v as u64);
     match *n {
-        Note::Connected { irtt_ns } => {
-            code(s, "connected");
-            span(s, &N_IRTT, irtt_ns);
-        }
         Note::Options { window_scaling } => {
             code(s, "options");
             s.bool(&WINDOW_SCALING, window_scaling);
@@ -565,10 +558,6 @@ fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
             side(s, sd);
             s.u64(&N_COUNT, count);
         }
-        Note::Rtt { side: sd } => {
-            code(s, "rtt");
-            side(s, sd);
-        }
         Note::Keepalive => code(s, "keepalive"),
         Note::RtoFloor { rto_min_ns } => {
             code(s, "rto_floor");
@@ -577,16 +566,6 @@ fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
         Note::SimultaneousClose { time_wait_both } => {
             code(s, "simultaneous_close");
             s.bool(&TIME_WAIT_BOTH, time_wait_both);
-        }
-        Note::ClosedFirst {
-            side: sd,
-            piggybacked,
-            half_close_left_open,
-        } => {
-            code(s, "closed_first");
-            side(s, sd);
-            s.bool(&N_PIGGYBACKED, piggybacked);
-            s.bool(&N_HALF_CLOSE, half_close_left_open);
         }
         Note::RstAfterOwnFin { side: sd, after_ns } => {
             code(s, "rst_after_own_fin");
@@ -597,7 +576,6 @@ fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
             code(s, "reset");
             side(s, sd);
         }
-        Note::States => code(s, "states"),
         Note::TimeWait {
             side: sd,
             since_first_ns,

@@ -27,12 +27,59 @@ use crate::analysis::Connection;
 use crate::flow::Endpoint;
 use crate::report::Report;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(count(1, "attempt"), "1 attempt");
+        assert_eq!(count(0, "attempt"), "0 attempts");
+        assert_eq!(count(2, "SYN-ACK"), "2 SYN-ACKs");
+        assert_eq!(count(3, "entry"), "3 entries");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(2, "match"), "2 matches");
+        assert_eq!(count(1, "sample"), "1 sample");
+        assert_eq!(was(1), "was");
+        assert_eq!(was(2), "were");
+    }
+}
+
 /// `ip:port`, IPv6 in brackets.
 pub fn endpoint(e: Endpoint) -> String {
     match e.ip {
         std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
         std::net::IpAddr::V4(ip) => format!("{ip}:{}", e.port),
     }
+}
+
+/// A count and its noun, the noun in the plural unless the count is one
+/// (`1 attempt`, `2 attempts`, `3 entries`, `0 SYNs`): the one place the
+/// text makes plurals.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{n} {}", noun_for(n, noun))
+}
+
+/// The noun alone, in the plural unless `n` is one (`SYN` / `SYNs`).
+pub fn noun_for(n: u64, noun: &str) -> String {
+    if n == 1 {
+        return noun.to_string();
+    }
+    let consonant_y = noun.len() > 1
+        && noun.ends_with('y')
+        && !noun[..noun.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    if consonant_y {
+        format!("{}ies", &noun[..noun.len() - 1])
+    } else if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") {
+        format!("{noun}es")
+    } else {
+        format!("{noun}s")
+    }
+}
+
+/// `was` or `were` for a count of `n`.
+pub fn was(n: u64) -> &'static str {
+    if n == 1 { "was" } else { "were" }
 }
 
 /// Nanoseconds as seconds.

@@ -1,37 +1,10 @@
 //! The sentences of a connection's notes and of the caveats of its inferences.
 
-use super::{endpoint, human, secs};
-use crate::analysis::Connection;
+use super::{count, endpoint, human, secs};
+use crate::analysis::{Connection, RoleEvidence};
 use crate::analysis::story::{
-    Caveat, Note, Setting, Side, Story, SynOptions, TcpState, Train, TrainKind, Verdict,
+    Caveat, Note, Setting, Side, Story, TcpState, Train, TrainKind, Verdict,
 };
-
-fn opts(o: &SynOptions) -> String {
-    let mut v = Vec::new();
-    if let Some(m) = o.mss {
-        v.push(format!("mss {m}"));
-    }
-    if let Some(w) = o.wscale {
-        v.push(format!("wscale {w}"));
-    }
-    if o.sack_perm {
-        v.push("SACK".into());
-    }
-    if o.timestamps {
-        v.push("timestamps".into());
-    }
-    if o.tfo {
-        v.push("Fast Open".into());
-    }
-    if o.mptcp {
-        v.push("MPTCP".into());
-    }
-    if v.is_empty() {
-        "no options".into()
-    } else {
-        v.join(", ")
-    }
-}
 
 /// "The client (ip:port)".
 fn who(c: &Connection, side: Side) -> String {
@@ -81,8 +54,33 @@ fn spacing(t: &Train) -> String {
     }
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
+/// How the roles of a connection captured mid-stream were guessed, in words
+/// (after "who opened it: ").
+pub(crate) fn roles(c: &Connection) -> String {
+    let (cl, sv) = (endpoint(c.client), endpoint(c.server));
+    match c.roles {
+        RoleEvidence::Handshake => format!("{cl}, whose SYN was seen"),
+        RoleEvidence::Listener => {
+            format!("{cl} is taken as the client, as {sv} answered a SYN with a SYN-ACK elsewhere in the capture (it listens)")
+        }
+        RoleEvidence::ServicePort => format!(
+            "{cl} is taken as the client, as port {} is a service port and {} is not",
+            c.server.port, c.client.port
+        ),
+        RoleEvidence::EphemeralPort => format!(
+            "{cl} is taken as the client, as its port {} is in the ephemeral range (32768 and up) and {} is not",
+            c.client.port, c.server.port
+        ),
+        RoleEvidence::Payload => {
+            format!("{cl} is taken as the client by the first request or response it carried")
+        }
+        RoleEvidence::MoreData => format!(
+            "{sv} is taken as the server, as it sent over four times the other's bytes"
+        ),
+        RoleEvidence::FirstSender => format!(
+            "nothing tells, so {cl}, the sender of the first segment captured, is called the client"
+        ),
+    }
 }
 
 /// The sentence of one note of `c`'s story `s`.
@@ -91,39 +89,23 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
     let sv = endpoint(c.server);
     let train = |i: usize| s.trains.get(i);
     match *n {
-        Note::Connected { irtt_ns } => {
-            let mut x = format!("{cl} connected to {sv}");
-            if let Some(r) = irtt_ns {
-                x += &format!(
-                    "; the handshake took {} (initial RTT)",
-                    human(r)
-                );
-            }
-            x.push('.');
-            x
-        }
         Note::Options { window_scaling } => {
-            let o = |side: Side| c.options.get(side).as_ref().map_or("-".into(), opts);
-            let mut x = format!(
-                "Options: client {}; server {}.",
-                o(Side::Client),
-                o(Side::Server)
-            );
-            match (
-                c.scale_shift(Side::Client),
-                c.scale_shift(Side::Server),
-                window_scaling,
-            ) {
-                (Some(a), Some(b), true) => {
-                    x += &format!(
-                        " Window scaling is in force: the client's windows count in units of {}, the server's in units of {}.",
-                        1u32 << a,
-                        1u32 << b
-                    )
-                }
-                _ => x += " Window scaling is off: windows are at most 65535 bytes.",
+            if window_scaling {
+                "Window scaling is in force.".into()
+            } else {
+                format!(
+                    "Window scaling is off ({}): each window is at most 65,535 bytes, which caps the \
+                     throughput at 64 KiB per round trip (RFC 7323 1.1).",
+                    match (
+                        c.options.client.and_then(|o| o.wscale),
+                        c.options.server.and_then(|o| o.wscale)
+                    ) {
+                        (None, None) => "neither SYN carried the option",
+                        (None, Some(_)) => "the client's SYN did not carry the option",
+                        _ => "the server's SYN-ACK did not carry the option",
+                    }
+                )
             }
-            x
         }
         Note::SynNoAnswer {
             syns,
@@ -133,8 +115,8 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
             syn_retries,
         } => {
             let mut x = format!(
-                "{cl} sent {syns} SYN{} over {}; no SYN-ACK came back.",
-                plural(syns),
+                "{cl} sent {} over {}; no SYN-ACK came back.",
+                count(syns, "SYN"),
                 human(span_ns)
             );
             if let Some(t) = t.and_then(train) {
@@ -163,8 +145,9 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
             synack_retries,
         } => {
             let mut x = format!(
-                "{sv} answered {cl}'s SYN with {syn_acks} SYN-ACK{} that were never acknowledged",
-                plural(syn_acks)
+                "{sv} answered {cl}'s SYN with {} that {} never acknowledged",
+                count(syn_acks, "SYN-ACK"),
+                super::was(syn_acks)
             );
             if let Some(t) = t.and_then(train) {
                 x += &format!(" (spacing: {})", spacing(t));
@@ -179,7 +162,11 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
         Note::HandshakeReset => format!(
             "The handshake was aborted by a RST after {sv}'s SYN-ACK (a port scan or a cancelled connect)."
         ),
-        Note::Midstream => "The capture begins in the middle of this connection: its handshake, options and window scale are unknown.".into(),
+        Note::Midstream => format!(
+            "The capture begins in the middle of this connection: its handshake, options and window scale are unknown, \
+             and so who opened it: {}.",
+            roles(c)
+        ),
         Note::Resumed => "This part continues the connection after it was evicted under the memory budget (it had been idle while \
              other connections needed the memory): its handshake and earlier segments are in the earlier part with \
              the same number; relative sequence numbers, window scales and the per-segment analysis continue where \
@@ -197,10 +184,10 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
             longest,
         } => {
             let mut x = format!(
-                "{} retransmitted {segments} segment{} ({trains} train{}: {fast} started by fast retransmit, {timeouts} by timeouts).",
+                "{} retransmitted {} ({}: {fast} started by fast retransmit, {timeouts} by timeouts).",
                 who(c, side),
-                plural(segments),
-                plural(trains)
+                count(segments, "segment"),
+                count(trains, "train")
             );
             if let Some(t) = longest.and_then(train) {
                 x += &format!(
@@ -233,38 +220,18 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
         },
         Note::KeepaliveProbes { side, train: t } => match train(t) {
             Some(t) => format!(
-                "{} sent {} keep-alive probes ({}).",
+                "{} sent {} ({}).",
                 who(c, side),
-                t.frames.len(),
+                count(t.frames.len() as u64, "keep-alive probe"),
                 spacing(t)
             ),
             None => String::new(),
         },
-        Note::ZeroWindow { side, count } => format!(
-            "{} advertised a zero window {count} time{}: its receive buffer was full, its application reading more slowly than the data came.",
+        Note::ZeroWindow { side, count: n } => format!(
+            "{} advertised a zero window {}: its receive buffer was full, its application reading more slowly than the data came.",
             who(c, side),
-            plural(count)
+            count(n, "time")
         ),
-        Note::Rtt { side } => {
-            let r = s.rtt.get(side.sends());
-            let f = |x: Option<u64>| x.unwrap_or(0);
-            let (med, rto) = (f(r.median_ns), f(r.rto_ns));
-            format!(
-                "RTT of the {}'s data, as seen from the capture point: {} samples, median {}, max {}; \
-                 RFC 6298 replayed: SRTT {}, RTO {}{}.",
-                side.as_str(),
-                r.samples,
-                human(med),
-                human(r.max_ns.unwrap_or(med)),
-                human(f(r.srtt_ns)),
-                human(rto),
-                if r.rto_ns.unwrap_or(0) <= crate::analysis::story::LINUX_RTO_MIN_NS {
-                    " (Linux's 200 ms floor; RFC 6298 would say 1 s)"
-                } else {
-                    ""
-                }
-            )
-        }
         Note::Keepalive => {
             let inf = &s.inferred;
             let mut parts = Vec::new();
@@ -297,26 +264,6 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
                 ""
             }
         ),
-        Note::ClosedFirst {
-            side,
-            piggybacked,
-            half_close_left_open,
-        } => {
-            let mut x = format!("{} closed first", who(c, side));
-            if piggybacked {
-                x += &format!(
-                    "; the {}'s FIN rode on the ACK of it (three-packet close)",
-                    side.peer().as_str()
-                );
-            } else if half_close_left_open {
-                x += &format!(
-                    "; the {} acknowledged it but never closed its side (half-close left open)",
-                    side.peer().as_str()
-                );
-            }
-            x.push('.');
-            x
-        }
         Note::RstAfterOwnFin { side, after_ns } => format!(
             "{} answered with a RST {} after its own FIN: its socket no longer existed (an orphaned \
              connection is dropped when FIN_WAIT2 outlives tcp_fin_timeout or FIN_WAIT1 outlives \
@@ -329,24 +276,6 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
              close(), a listener closed with connections in its accept queue, or a dead application).",
             who(c, side)
         ),
-        Note::States => {
-            let fmt_states = |side: Side| {
-                let v = s.states.get(side);
-                if v.is_empty() {
-                    "-".to_string()
-                } else {
-                    v.iter()
-                        .map(|x| x.state.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" > ")
-                }
-            };
-            format!(
-                "States as the capture shows them: client {}; server {}.",
-                fmt_states(Side::Client),
-                fmt_states(Side::Server)
-            )
-        }
         Note::TimeWait {
             side,
             since_first_ns,

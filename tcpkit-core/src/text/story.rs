@@ -1,22 +1,79 @@
 //! The block of one connection (`tcpkit report`) and its line (`tcpkit flows`).
 
-use super::{duration, endpoint, secs};
-use crate::analysis::Connection;
+use super::{count, duration, endpoint, noun_for, secs};
+use crate::analysis::{Connection, EndReason, RoleEvidence, WindowScale};
 use crate::analysis::story::{
     FrameRun, Outcome, RttSummary, Side, Story, SynOptions, Train, TrainKind,
 };
 use std::fmt::Write as _;
 
-fn outcome(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Established => "established",
-        Outcome::Refused => "refused",
-        Outcome::NoAnswer => "no answer",
-        Outcome::SynAckUnanswered => "SYN-ACK unanswered",
-        Outcome::Reset => "reset during the handshake",
-        Outcome::Midstream => "midstream (handshake not captured)",
-        Outcome::Resumed => "resumed after eviction (handshake in the earlier part)",
-    }
+/// How the connection opened and how it ended, for its header line
+/// ("opened (3-way handshake), closed by client FIN").
+fn lifecycle(c: &Connection) -> String {
+    let opened = match c.handshake.outcome {
+        Outcome::Established => "opened (3-way handshake)".to_string(),
+        Outcome::Refused => return "refused (RST to the SYN)".into(),
+        Outcome::NoAnswer => return "never answered (no SYN-ACK, no RST)".into(),
+        Outcome::SynAckUnanswered => return "half-open (SYN-ACK never acknowledged)".into(),
+        Outcome::Reset => return "reset during the handshake".into(),
+        Outcome::Midstream => format!(
+            "mid-stream ({})",
+            match c.roles {
+                RoleEvidence::Handshake => "roles seen",
+                RoleEvidence::Listener => "roles guessed: server seen listening",
+                RoleEvidence::ServicePort => "roles guessed by the service port",
+                RoleEvidence::EphemeralPort => "roles guessed by the ephemeral port",
+                RoleEvidence::Payload => "roles guessed by the payload",
+                RoleEvidence::MoreData => "roles guessed by the bulk of the data",
+                RoleEvidence::FirstSender => "roles unknown: first sender called client",
+            }
+        ),
+        Outcome::Resumed => "resumed after an eviction".to_string(),
+    };
+    let side = |d: crate::flow::Direction| crate::analysis::story::Side::sender(d).as_str();
+    let first = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(x), Some(y)) if y < x => Some((crate::flow::Direction::ServerToClient, y)),
+        (Some(x), _) => Some((crate::flow::Direction::ClientToServer, x)),
+        (None, Some(y)) => Some((crate::flow::Direction::ServerToClient, y)),
+        (None, None) => None,
+    };
+    let fin = first(c.fin_frame.c2s, c.fin_frame.s2c);
+    let rst = first(c.rst_frame.c2s, c.rst_frame.s2c);
+    let both_fins = c.fin_frame.c2s.is_some() && c.fin_frame.s2c.is_some();
+    let close = c.story.as_deref().map(|s| s.close).unwrap_or_default();
+    let ended = match (fin, rst) {
+        _ if c.evicted => "evicted under the memory budget".to_string(),
+        (Some((fd, ff)), Some((rd, rf))) if ff < rf => format!(
+            "closed by {} FIN, then reset by {}",
+            side(fd),
+            side(rd)
+        ),
+        (_, Some((rd, _))) => format!("reset by {}", side(rd)),
+        (Some(_), None) if close.simultaneous => "closed by both FINs at once".into(),
+        (Some((fd, _)), None) if both_fins => format!(
+            "closed by {} FIN{}",
+            side(fd),
+            if close.piggybacked {
+                " (three-packet close)"
+            } else {
+                ""
+            }
+        ),
+        (Some((fd, _)), None) => format!(
+            "half-closed by {} FIN, {} at end of capture",
+            side(fd),
+            match c.end {
+                EndReason::Idle => "then idle",
+                _ => "the other side still open",
+            }
+        ),
+        (None, None) => match c.end {
+            EndReason::Idle => "idle, no close seen".into(),
+            EndReason::PortReused => "replaced by a new connection on the same ports".into(),
+            _ => "still open at end of capture".into(),
+        },
+    };
+    format!("{opened}, {ended}")
 }
 
 fn opts(o: &Option<SynOptions>) -> String {
@@ -87,12 +144,11 @@ fn train_line(out: &mut String, t: &Train) {
     let intervals: Vec<f64> = t.intervals_ns().map(secs).collect();
     let _ = writeln!(
         out,
-        "    {} {:<9} seq {:<10} {} send{} at {} s{} -> {}",
+        "    {} {:<9} seq {:<10} {} at {} s{} -> {}",
         t.dir.as_str(),
         format!("{:?}", t.kind).to_lowercase(),
         t.seq,
-        t.frames.len() + t.more as usize,
-        if t.frames.len() == 1 { "" } else { "s" },
+        count(t.frames.len() as u64 + u64::from(t.more), "send"),
         secs_list(&times),
         if intervals.is_empty() {
             String::new()
@@ -108,17 +164,25 @@ fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
         return;
     }
     let f = |x: Option<u64>| x.map_or("-".into(), duration);
+    let floor = r
+        .rto_ns
+        .is_some_and(|x| x <= crate::analysis::story::LINUX_RTO_MIN_NS);
     let _ = writeln!(
         out,
-        "    {dir}: {} samples, min {}, median {}, p95 {}, max {}; RFC 6298: SRTT {}, RTTVAR {}, RTO {}",
-        r.samples,
+        "    {dir}: {}, min {}, median {}, p95 {}, max {}; RFC 6298: SRTT {}, RTTVAR {}, RTO {}{}",
+        count(r.samples, "sample"),
         f(r.min_ns),
         f(r.median_ns),
         f(r.p95_ns),
         f(r.max_ns),
         f(r.srtt_ns),
         f(r.rttvar_ns),
-        f(r.rto_ns)
+        f(r.rto_ns),
+        if floor {
+            " (Linux's floor; RFC 6298 says 1 s)"
+        } else {
+            ""
+        }
     );
 }
 
@@ -133,42 +197,53 @@ pub fn connection_block(out: &mut String, c: &Connection, t0_ns: i64) {
         c.conn.0,
         endpoint(c.client),
         endpoint(c.server),
-        outcome(c.handshake.outcome),
+        lifecycle(c),
         rel(c.first_ts_ns),
         rel(c.last_ts_ns)
     );
     let hs = &c.handshake;
     let story = c.story.as_deref();
-    let mut h = format!(
-        "  handshake: SYN frame{} {}",
-        if hs.syn.count == 1 { "" } else { "s" },
-        run(story, hs.syn, TrainKind::Syn)
-    );
-    let _ = write!(h, ", SYN-ACK {}", run(story, hs.syn_ack, TrainKind::SynAck));
-    if let Some(a) = hs.ack_frame {
-        let _ = write!(h, ", ACK {a}");
+    // Mid-stream (or a part after an eviction) there is no handshake to tell.
+    if hs.syn.count + hs.syn_ack.count > 0 {
+        let mut h = format!(
+            "  handshake: SYN {} {}",
+            noun_for(u64::from(hs.syn.count), "frame"),
+            run(story, hs.syn, TrainKind::Syn)
+        );
+        let _ = write!(h, ", SYN-ACK {}", run(story, hs.syn_ack, TrainKind::SynAck));
+        if let Some(a) = hs.ack_frame {
+            let _ = write!(h, ", ACK {a}");
+        }
+        if let Some(r) = hs.irtt_ns {
+            let _ = write!(h, "; initial RTT {}", duration(r));
+        }
+        let _ = writeln!(out, "{h}");
     }
-    if let Some(r) = hs.irtt_ns {
-        let _ = write!(h, "; initial RTT {}", duration(r));
+    if c.options.client.is_some() || c.options.server.is_some() {
+        let _ = writeln!(
+            out,
+            "  options: client {} | server {}",
+            opts(&c.options.client),
+            opts(&c.options.server)
+        );
     }
-    let _ = writeln!(out, "{h}");
-    let _ = writeln!(
-        out,
-        "  options: client {} | server {}",
-        opts(&c.options.client),
-        opts(&c.options.server)
-    );
-    let scale = |x: Option<u8>| x.map_or("off".to_string(), |w| format!("x{}", 1u32 << w));
+    let scale = |side: Side| match c.window_scale_factor(side) {
+        WindowScale::Shift(w) => format!("x{}", 1u32 << w),
+        WindowScale::NotUsed => "off".into(),
+        WindowScale::Unknown => "unknown".into(),
+    };
     let win = |x: Option<u64>| x.map_or("-".to_string(), |w| format!("{w} bytes"));
     let eff = |side: Side| story.and_then(|s| *s.effective_window.get(side));
-    let _ = writeln!(
-        out,
-        "  window after the handshake: client {} (scale {}), server {} (scale {})",
-        win(eff(Side::Client)),
-        scale(c.scale_shift(Side::Client)),
-        win(eff(Side::Server)),
-        scale(c.scale_shift(Side::Server))
-    );
+    if eff(Side::Client).is_some() || eff(Side::Server).is_some() {
+        let _ = writeln!(
+            out,
+            "  window after the handshake: client {} (scale {}), server {} (scale {})",
+            win(eff(Side::Client)),
+            scale(Side::Client),
+            win(eff(Side::Server)),
+            scale(Side::Server)
+        );
+    }
     let _ = writeln!(
         out,
         "  packets {} / {}, bytes {} / {}, retransmissions {} / {} (client / server)",
@@ -201,34 +276,6 @@ fn story_lines(out: &mut String, c: &Connection, s: &Story, t0_ns: i64) {
         rtt_line(out, "client", &s.rtt.c2s);
         rtt_line(out, "server", &s.rtt.s2c);
     }
-    let cl = &s.close;
-    let mut line = String::from("  close: ");
-    match cl.first_fin_by {
-        Some(side) => {
-            let _ = write!(line, "first FIN by the {}", side.as_str());
-        }
-        None => line.push_str("no FIN"),
-    }
-    if let Some(r) = cl.rst_by {
-        let _ = write!(line, ", RST by the {}", r.as_str());
-    }
-    if cl.piggybacked {
-        line.push_str(", second FIN piggybacked on the ACK");
-    }
-    if cl.simultaneous {
-        line.push_str(", simultaneous close");
-    }
-    if cl.half_close_left_open {
-        line.push_str(", half-close left open");
-    }
-    if let Some(d) = cl.duration_ns {
-        let _ = write!(
-            line,
-            "; {} from the first FIN/RST to the last segment",
-            duration(d)
-        );
-    }
-    let _ = writeln!(out, "{line}");
     for side in [Side::Client, Side::Server] {
         let v = s.states.get(side);
         let text = if v.is_empty() {

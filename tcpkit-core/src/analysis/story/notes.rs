@@ -1,5 +1,9 @@
 //! What is worth saying about a connection, as an expert would pick it: codes
 //! with their numbers, in the order they are told. [`crate::text`] words them.
+//!
+//! A note adds to the record's fields; it does not repeat them: the
+//! handshake's RTT, the options, the RTT summaries, who closed first and the
+//! states are fields (and lines of the connection's text) already.
 
 use super::types::{Note, Outcome, Side, Story, TcpState, TrainKind, Verdict};
 use crate::analysis::Connection;
@@ -17,13 +21,12 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
     };
     match hs.outcome {
         Outcome::Established => {
-            n.push(Note::Connected {
-                irtt_ns: hs.irtt_ns,
-            });
-            if rec.options.client.is_some() && rec.options.server.is_some() {
+            // Worth saying only when it is off: it caps the window at 64 KiB.
+            let scaling =
+                rec.scale_shift(Side::Client).is_some() && rec.scale_shift(Side::Server).is_some();
+            if rec.options.client.is_some() && rec.options.server.is_some() && !scaling {
                 n.push(Note::Options {
-                    window_scaling: rec.scale_shift(Side::Client).is_some()
-                        && rec.scale_shift(Side::Server).is_some(),
+                    window_scaling: false,
                 });
             }
         }
@@ -109,15 +112,6 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
             n.push(Note::ZeroWindow { side, count: zw });
         }
     }
-    // RTT / RTO.
-    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-        let r = s.rtt.get(dir);
-        if r.samples >= 3 && r.median_ns.is_some() && r.rto_ns.is_some() && r.srtt_ns.is_some() {
-            n.push(Note::Rtt {
-                side: Side::sender(dir),
-            });
-        }
-    }
     let inf = &s.inferred;
     if inf.keepalive_time_ns.is_some() || inf.keepalive_probes.is_some() {
         n.push(Note::Keepalive);
@@ -132,12 +126,6 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
         n.push(Note::SimultaneousClose {
             time_wait_both: reached(Side::Client, TcpState::TimeWait)
                 && reached(Side::Server, TcpState::TimeWait),
-        });
-    } else if let Some(first) = cl.first_fin_by {
-        n.push(Note::ClosedFirst {
-            side: first,
-            piggybacked: cl.piggybacked,
-            half_close_left_open: cl.half_close_left_open,
         });
     }
     if let (Some(r), true) = (cl.rst_by, hs.outcome != Outcome::Refused) {
@@ -164,10 +152,6 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
     }
     if rec.evicted {
         n.push(Note::Evicted);
-    }
-    // States.
-    if !s.states.client.is_empty() || !s.states.server.is_empty() {
-        n.push(Note::States);
     }
     for side in [Side::Client, Side::Server] {
         if let Some(tw) = s

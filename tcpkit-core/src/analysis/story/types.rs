@@ -444,14 +444,11 @@ pub enum Caveat {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(tag = "code", rename_all = "snake_case"))]
 pub enum Note {
-    /// The handshake completed.
-    Connected {
-        /// Initial RTT, ns.
-        irtt_ns: Option<u64>,
-    },
-    /// Both sides' SYN options (in [`Connection::options`](crate::analysis::Connection::options)).
+    /// Window scaling is off: not both SYNs carried the option (the SYN
+    /// options are in [`Connection::options`](crate::analysis::Connection::options)).
     Options {
-        /// Window scaling is in force (both sides sent the option).
+        /// Window scaling is in force (both sides sent the option): always
+        /// false, the note is made only when it is off.
         window_scaling: bool,
     },
     /// SYNs that no SYN-ACK answered.
@@ -534,11 +531,6 @@ pub enum Note {
         /// Segments with a zero window.
         count: u64,
     },
-    /// RTT of a side's data and the RFC 6298 estimator replayed over it.
-    Rtt {
-        /// The sender of the data.
-        side: Side,
-    },
     /// Keep-alive settings seen (in [`Inferred`]).
     Keepalive,
     /// The first retransmission timeouts show Linux's RTO floor.
@@ -550,15 +542,6 @@ pub enum Note {
     SimultaneousClose {
         /// Both sides reached TIME_WAIT.
         time_wait_both: bool,
-    },
-    /// A side closed first.
-    ClosedFirst {
-        /// The side.
-        side: Side,
-        /// The peer's FIN rode on the ACK of it.
-        piggybacked: bool,
-        /// The peer acknowledged it but never closed its side.
-        half_close_left_open: bool,
     },
     /// A side answered with a RST after its own FIN: its socket was gone.
     RstAfterOwnFin {
@@ -572,8 +555,6 @@ pub enum Note {
         /// The side.
         side: Side,
     },
-    /// The states each endpoint went through (in [`Story::states`]).
-    States,
     /// A side is in TIME_WAIT at the end of the capture.
     TimeWait {
         /// The side.
