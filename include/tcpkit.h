@@ -558,18 +558,21 @@ typedef struct tcpkit_error_details {
  */
 typedef struct tcpkit_finding {
   /**
-   * What was found (`syn_flood`, `accept_queue_overflow`, `refusing`,
-   * `zero_window`, `mtu_mismatch`, `memory_budget`): static.
+   * What was found (`syn_flood`, `syn_cookies`, `accept_queue_overflow`,
+   * `never_answered`, `refusing`, `zero_window`, `mtu_mismatch`,
+   * `memory_budget`): static.
    */
   struct tcpkit_str code;
   /**
-   * The listener it is about, or the endpoint of the connection it is
-   * about; family 0 (all zero) when it is about the whole capture
-   * (`memory_budget`).
+   * The listener it is about (`never_answered`: the host, port 0 when
+   * several of its ports never answered), the endpoint of the connection it
+   * is about, or the host with the smaller MTU (`mtu_mismatch`, port 0);
+   * family 0 (all zero) when it is about the whole capture (`memory_budget`).
    */
   struct tcpkit_endpoint endpoint;
   /**
-   * The connection it is about, -1 for a listener's finding.
+   * The connection it is about (`mtu_mismatch`: the first of the pair's),
+   * -1 for a listener's finding.
    */
   int64_t conn;
   /**

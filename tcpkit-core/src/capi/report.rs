@@ -4,6 +4,7 @@
 use super::connection::tcpkit_endpoint;
 use super::error::{boundary, c_string, tcpkit_status};
 use super::util::{arg_ref, check_out, intern, tcpkit_str, write_out};
+use crate::flow::Endpoint;
 use crate::report::{Finding, Report};
 use std::ffi::CString;
 use std::sync::OnceLock;
@@ -35,14 +36,17 @@ impl tcpkit_report {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct tcpkit_finding {
-    /// What was found (`syn_flood`, `accept_queue_overflow`, `refusing`,
-    /// `zero_window`, `mtu_mismatch`, `memory_budget`): static.
+    /// What was found (`syn_flood`, `syn_cookies`, `accept_queue_overflow`,
+    /// `never_answered`, `refusing`, `zero_window`, `mtu_mismatch`,
+    /// `memory_budget`): static.
     pub code: tcpkit_str,
-    /// The listener it is about, or the endpoint of the connection it is
-    /// about; family 0 (all zero) when it is about the whole capture
-    /// (`memory_budget`).
+    /// The listener it is about (`never_answered`: the host, port 0 when
+    /// several of its ports never answered), the endpoint of the connection it
+    /// is about, or the host with the smaller MTU (`mtu_mismatch`, port 0);
+    /// family 0 (all zero) when it is about the whole capture (`memory_budget`).
     pub endpoint: tcpkit_endpoint,
-    /// The connection it is about, -1 for a listener's finding.
+    /// The connection it is about (`mtu_mismatch`: the first of the pair's),
+    /// -1 for a listener's finding.
     pub conn: i64,
     /// The finding in words (the line of `tcpkit report`): valid while the
     /// report is.
@@ -118,10 +122,28 @@ pub unsafe extern "C" fn tcpkit_report_finding(
             | Finding::SynCookies { listener, .. }
             | Finding::AcceptQueueOverflow { listener, .. }
             | Finding::Refusing { listener, .. } => (Some(listener), -1),
-            Finding::ZeroWindow { conn, endpoint, .. }
-            | Finding::MtuMismatch { conn, endpoint, .. } => {
+            Finding::NeverAnswered {
+                host,
+                ref ports,
+                port_count,
+                ..
+            } => {
+                let port = if port_count == 1 {
+                    ports.first().copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                (Some(Endpoint { ip: host, port }), -1)
+            }
+            Finding::ZeroWindow { conn, endpoint, .. } => {
                 (Some(endpoint), i64::try_from(conn.0).unwrap_or(i64::MAX))
             }
+            Finding::MtuMismatch {
+                host, first_conn, ..
+            } => (
+                Some(Endpoint { ip: host, port: 0 }),
+                i64::try_from(first_conn.0).unwrap_or(i64::MAX),
+            ),
             Finding::MemoryBudget { .. } => (None, -1),
         };
         let v = tcpkit_finding {

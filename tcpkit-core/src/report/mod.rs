@@ -18,10 +18,15 @@
 //!   data nor FIN nor RST: not yet accepted). Linux drops a SYN when the accept
 //!   queue holds more than `backlog` connections (`sk_acceptq_is_full`: `>`), so
 //!   `backlog + 1` connections wait: the estimate is that count minus one.
+//! * `never_answered`: a host:port whose SYNs got neither a SYN-ACK nor a
+//!   RST, from every client: the host is down or unreachable, or a firewall
+//!   drops the SYNs (RFC 9293 3.10.7.1: a closed port answers with RST). A
+//!   host with several such ports gets one finding listing them.
 //! * `refusing`: attempts answered with RST.
 //! * `zero_window`: a side advertised a zero window.
 //! * `mtu_mismatch`: the two MSS options imply different MTUs (the smaller side
-//!   sits behind a smaller link or a tunnel).
+//!   sits behind a smaller link or a tunnel): one finding per pair of hosts
+//!   and MTUs, with the number of connections.
 
 use crate::analysis::story::syncookie::{self, AnswerFacts};
 use crate::analysis::story::{Outcome, Side};
@@ -32,6 +37,9 @@ use std::net::IpAddr;
 
 /// Attempts below which no SYN flood is reported.
 pub const FLOOD_MIN_ATTEMPTS: u64 = 20;
+
+/// Ports listed in a [`Finding::NeverAnswered`] (the lowest; the count is whole).
+pub const NEVER_ANSWERED_PORTS_LISTED: usize = 8;
 
 /// One listening socket's numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +89,8 @@ pub enum FindingCode {
     SynCookies,
     /// See [`Finding::AcceptQueueOverflow`].
     AcceptQueueOverflow,
+    /// See [`Finding::NeverAnswered`].
+    NeverAnswered,
     /// See [`Finding::Refusing`].
     Refusing,
     /// See [`Finding::ZeroWindow`].
@@ -98,6 +108,7 @@ impl FindingCode {
             Self::SynFlood => "syn_flood",
             Self::SynCookies => "syn_cookies",
             Self::AcceptQueueOverflow => "accept_queue_overflow",
+            Self::NeverAnswered => "never_answered",
             Self::Refusing => "refusing",
             Self::ZeroWindow => "zero_window",
             Self::MtuMismatch => "mtu_mismatch",
@@ -154,6 +165,23 @@ pub enum Finding {
         /// The listen backlog this implies (`waiting - 1`).
         backlog: u64,
     },
+    /// SYNs to a host's port(s) that got neither a SYN-ACK nor a RST, from
+    /// every client: the host is down or unreachable, or a firewall drops
+    /// the SYNs.
+    NeverAnswered {
+        /// The host.
+        host: IpAddr,
+        /// Its ports never answered (the lowest [`NEVER_ANSWERED_PORTS_LISTED`]).
+        ports: Vec<u16>,
+        /// How many ports never answered.
+        port_count: u64,
+        /// SYN segments sent to them.
+        syns: u64,
+        /// Connection attempts (distinct client ip:port).
+        attempts: u64,
+        /// Distinct client hosts.
+        clients: u64,
+    },
     /// Attempts answered with RST: nothing listened on the port.
     Refusing {
         /// The address and port.
@@ -172,18 +200,21 @@ pub enum Finding {
         /// Segments with a zero window.
         count: u64,
     },
-    /// The two MSS options imply different MTUs.
+    /// The two MSS options imply different MTUs, on every connection
+    /// counted between the two hosts.
     MtuMismatch {
-        /// The connection.
-        conn: ConnId,
-        /// The side with the smaller MTU.
-        side: Side,
-        /// Its address.
-        endpoint: Endpoint,
+        /// The host with the smaller MTU.
+        host: IpAddr,
         /// Its implied MTU.
         mtu: u32,
+        /// The peer host.
+        peer: IpAddr,
         /// The peer's implied MTU.
         peer_mtu: u32,
+        /// Connections between them with these MSS options.
+        connections: u64,
+        /// The first of them (lowest number).
+        first_conn: ConnId,
     },
     /// Connections were evicted under the memory budget
     /// ([`AnalyzerConfig::memory_budget`](crate::analysis::AnalyzerConfig::memory_budget)):
@@ -208,6 +239,7 @@ impl Finding {
             Self::SynFlood { .. } => FindingCode::SynFlood,
             Self::SynCookies { .. } => FindingCode::SynCookies,
             Self::AcceptQueueOverflow { .. } => FindingCode::AcceptQueueOverflow,
+            Self::NeverAnswered { .. } => FindingCode::NeverAnswered,
             Self::Refusing { .. } => FindingCode::Refusing,
             Self::ZeroWindow { .. } => FindingCode::ZeroWindow,
             Self::MtuMismatch { .. } => FindingCode::MtuMismatch,
@@ -305,9 +337,12 @@ impl Report {
         for (conn, f) in &mut inputs.conn_findings {
             let to = map(ConnId(*conn));
             *conn = to.0;
-            if let Finding::ZeroWindow { conn, .. } | Finding::MtuMismatch { conn, .. } = f {
+            if let Finding::ZeroWindow { conn, .. } = f {
                 *conn = to;
             }
+        }
+        for m in &mut inputs.mtu {
+            m.conn = map(ConnId(m.conn)).0;
         }
         for a in inputs.listeners.values_mut() {
             for x in &mut a.answers {
@@ -363,6 +398,19 @@ pub struct Diagnostics {
     /// Per-connection findings with their connection number (listed in
     /// number order, whatever order the connections were handed out in).
     conn_findings: Vec<(u64, Finding)>,
+    /// Connections whose MSS options imply different MTUs (one finding per
+    /// pair of hosts and MTUs).
+    mtu: Vec<MtuInput>,
+}
+
+/// One connection whose MSS options imply different MTUs.
+#[derive(Debug, Clone, Copy)]
+struct MtuInput {
+    conn: u64,
+    host: IpAddr,
+    mtu: u32,
+    peer: IpAddr,
+    peer_mtu: u32,
 }
 
 impl Diagnostics {
@@ -404,16 +452,13 @@ impl Diagnostics {
             } else {
                 (Side::Server, v, c)
             };
-            self.conn_findings.push((
-                s.conn.0,
-                Finding::MtuMismatch {
-                    conn: s.conn,
-                    side: low,
-                    endpoint: s.endpoint(low),
-                    mtu,
-                    peer_mtu,
-                },
-            ));
+            self.mtu.push(MtuInput {
+                conn: s.conn.0,
+                host: s.endpoint(low).ip,
+                mtu,
+                peer: s.endpoint(low.peer()).ip,
+                peer_mtu,
+            });
         }
         if s.handshake.syn.count == 0 {
             return;
@@ -469,12 +514,24 @@ impl Diagnostics {
             self.listeners.entry(k).or_default().merge(a);
         }
         self.conn_findings.extend(o.conn_findings);
+        self.mtu.extend(o.mtu);
     }
 
     /// The report.
-    pub fn finish(mut self) -> Report {
+    pub fn finish(self) -> Report {
         let mut findings = Vec::new();
         let mut listeners = Vec::new();
+        // Ports never answered, per host: (ports, SYNs, attempts, client hosts).
+        let mut silent: BTreeMap<IpAddr, (Vec<u16>, u64, u64, HashSet<IpAddr>)> = BTreeMap::new();
+        for (server, a) in &self.listeners {
+            if a.unanswered > 0 && a.answered == 0 && a.refused == 0 {
+                let e = silent.entry(server.ip).or_default();
+                e.0.push(server.port);
+                e.1 += a.syns;
+                e.2 += a.clients.len() as u64;
+                e.3.extend(a.clients.iter().map(|c| c.ip));
+            }
+        }
         for (server, a) in &self.listeners {
             let server = *server;
             let mut codes = Vec::new();
@@ -525,6 +582,26 @@ impl Diagnostics {
                     });
                 }
             }
+            if let Some((ports, syns, attempts, clients)) = silent.get(&server.ip)
+                && ports.contains(&server.port)
+            {
+                codes.push(FindingCode::NeverAnswered);
+                // One finding per host, at its lowest such port.
+                if ports.first() == Some(&server.port) {
+                    findings.push(Finding::NeverAnswered {
+                        host: server.ip,
+                        ports: ports
+                            .iter()
+                            .take(NEVER_ANSWERED_PORTS_LISTED)
+                            .copied()
+                            .collect(),
+                        port_count: ports.len() as u64,
+                        syns: *syns,
+                        attempts: *attempts,
+                        clients: clients.len() as u64,
+                    });
+                }
+            }
             if a.refused > 0 {
                 codes.push(FindingCode::Refusing);
                 findings.push(Finding::Refusing {
@@ -556,10 +633,37 @@ impl Diagnostics {
                 forgotten: self.forgotten,
             });
         }
-        // In number order; a connection's own findings in the order found
-        // (the sort is stable).
-        self.conn_findings.sort_by_key(|(conn, _)| *conn);
-        findings.extend(self.conn_findings.iter().map(|(_, f)| f.clone()));
+        // One MTU finding per pair of hosts and MTUs, at its first connection.
+        let mut pairs: BTreeMap<(IpAddr, u32, IpAddr, u32), (u64, u64)> = BTreeMap::new();
+        for m in &self.mtu {
+            let e = pairs
+                .entry((m.host, m.mtu, m.peer, m.peer_mtu))
+                .or_insert((0, u64::MAX));
+            e.0 += 1;
+            e.1 = e.1.min(m.conn);
+        }
+        let mut listed: Vec<(u64, Finding)> = self.conn_findings.clone();
+        listed.extend(
+            pairs
+                .into_iter()
+                .map(|((host, mtu, peer, peer_mtu), (n, first))| {
+                    (
+                        first,
+                        Finding::MtuMismatch {
+                            host,
+                            mtu,
+                            peer,
+                            peer_mtu,
+                            connections: n,
+                            first_conn: ConnId(first),
+                        },
+                    )
+                }),
+        );
+        // In number order (a pair's at its first connection); a
+        // connection's own findings in the order found (the sort is stable).
+        listed.sort_by_key(|(conn, _)| *conn);
+        findings.extend(listed.into_iter().map(|(_, f)| f));
         Report {
             connections: self.connections,
             evicted: self.evicted,

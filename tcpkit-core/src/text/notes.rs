@@ -1,10 +1,10 @@
 //! The sentences of a connection's notes and of the caveats of its inferences.
 
 use super::{count, endpoint, human, secs};
-use crate::analysis::{Connection, RoleEvidence};
 use crate::analysis::story::{
     Caveat, Note, Setting, Side, Story, TcpState, Train, TrainKind, Verdict,
 };
+use crate::analysis::{Connection, RoleEvidence};
 
 /// "The client (ip:port)".
 fn who(c: &Connection, side: Side) -> String {
@@ -61,7 +61,9 @@ pub(crate) fn roles(c: &Connection) -> String {
     match c.roles {
         RoleEvidence::Handshake => format!("{cl}, whose SYN was seen"),
         RoleEvidence::Listener => {
-            format!("{cl} is taken as the client, as {sv} answered a SYN with a SYN-ACK elsewhere in the capture (it listens)")
+            format!(
+                "{cl} is taken as the client, as {sv} answered a SYN with a SYN-ACK elsewhere in the capture (it listens)"
+            )
         }
         RoleEvidence::ServicePort => format!(
             "{cl} is taken as the client, as port {} is a service port and {} is not",
@@ -74,9 +76,9 @@ pub(crate) fn roles(c: &Connection) -> String {
         RoleEvidence::Payload => {
             format!("{cl} is taken as the client by the first request or response it carried")
         }
-        RoleEvidence::MoreData => format!(
-            "{sv} is taken as the server, as it sent over four times the other's bytes"
-        ),
+        RoleEvidence::MoreData => {
+            format!("{sv} is taken as the server, as it sent over four times the other's bytes")
+        }
         RoleEvidence::FirstSender => format!(
             "nothing tells, so {cl}, the sender of the first segment captured, is called the client"
         ),
@@ -164,7 +166,7 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
         ),
         Note::Midstream => format!(
             "The capture begins in the middle of this connection: its handshake, options and window scale are unknown, \
-             and so who opened it: {}.",
+             and so is who opened it: {}.",
             roles(c)
         ),
         Note::Resumed => "This part continues the connection after it was evicted under the memory budget (it had been idle while \

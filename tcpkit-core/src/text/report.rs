@@ -1,6 +1,6 @@
 //! The capture-wide part of `tcpkit report`: listeners and findings.
 
-use super::endpoint;
+use super::{count, endpoint, was};
 use crate::flow::Endpoint;
 use crate::report::{Finding, Report};
 use std::fmt::Write as _;
@@ -24,10 +24,11 @@ pub fn finding(f: &Finding) -> String {
                     .to_string()
             };
             format!(
-                "{}: {attempts} connection attempts, {answered} answered with a SYN-ACK, {established} established; at most {max_half_open} \
-                 half-open at once in the SYN queue and {unanswered} SYN{} never answered: the SYN queue was full and {then} (a SYN flood).",
+                "{}: {}, {answered} answered with a SYN-ACK, {established} established; at most {max_half_open} \
+                 half-open at once in the SYN queue and {} never answered: the SYN queue was full and {then} (a SYN flood).",
                 endpoint(listener),
-                if unanswered == 1 { "" } else { "s" },
+                count(attempts, "connection attempt"),
+                count(unanswered, "SYN"),
             )
         }
         Finding::SynCookies {
@@ -37,13 +38,13 @@ pub fn finding(f: &Finding) -> String {
             queued_answers,
             max_half_open,
         } => format!(
-            "{}: SYN cookies in use: {cookie_answers} SYN{} answered with a cookie (no request kept, never retransmitted; \
-             {cookies_completed} handshake{} completed with it), {queued_answers} from the SYN queue, which held at most \
-             {max_half_open} request{} at once: the queue was full and net.ipv4.tcp_syncookies is on.",
+            "{}: SYN cookies in use: {} answered with a cookie (no request kept, never retransmitted; \
+             {} completed with it), {queued_answers} from the SYN queue, which held at most \
+             {} at once: the queue was full and net.ipv4.tcp_syncookies is on.",
             endpoint(listener),
-            if cookie_answers == 1 { "" } else { "s" },
-            if cookies_completed == 1 { "" } else { "s" },
-            if max_half_open == 1 { "" } else { "s" },
+            count(cookie_answers, "SYN"),
+            count(cookies_completed, "handshake"),
+            count(max_half_open, "request"),
         ),
         Finding::AcceptQueueOverflow {
             listener,
@@ -51,57 +52,95 @@ pub fn finding(f: &Finding) -> String {
             waiting,
             backlog,
         } => format!(
-            "{}: {unanswered} SYN{} ignored while {waiting} established connections sat idle, never served by the \
+            "{}: {} {} ignored while {} sat idle, never served by the \
              application: the accept queue was full. Linux lets backlog + 1 connections wait, so the \
              listen backlog is probably {backlog} (min(backlog, net.core.somaxconn)).",
             endpoint(listener),
-            if unanswered == 1 { " was" } else { "s were" },
+            count(unanswered, "SYN"),
+            was(unanswered),
+            count(waiting, "established connection"),
         ),
+        Finding::NeverAnswered {
+            host,
+            ref ports,
+            port_count,
+            syns,
+            attempts,
+            clients,
+        } => {
+            let at = if port_count == 1 {
+                endpoint(Endpoint {
+                    ip: host,
+                    port: ports.first().copied().unwrap_or(0),
+                })
+            } else {
+                let mut list = ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if port_count > ports.len() as u64 {
+                    list += ", ...";
+                }
+                format!("{host} on {} ({list})", count(port_count, "port"))
+            };
+            format!(
+                "{at} never answered: {} ({}) from {}, none answered with a SYN-ACK or a RST: \
+                 the host is down or unreachable, or a firewall drops the SYNs (a closed port answers with RST).",
+                count(syns, "SYN"),
+                count(attempts, "connection attempt"),
+                count(clients, "client host"),
+            )
+        }
         Finding::Refusing { listener, refused } => format!(
-            "{}: {refused} attempt{} answered with RST: nothing was listening on port {}.",
+            "{}: {} answered with RST: nothing was listening on port {}.",
             endpoint(listener),
-            if refused == 1 { "" } else { "s" },
+            count(refused, "attempt"),
             listener.port
         ),
         Finding::ZeroWindow {
             conn,
             side,
             endpoint: e,
-            count,
+            count: n,
         } => format!(
-            "{} (the {} of connection {}) advertised a zero window {count} time{}: its receive buffer was full (the application read more slowly than the data came).",
+            "{} (the {} of connection {}) advertised a zero window {}: its receive buffer was full (the application read more slowly than the data came).",
             endpoint(e),
             side.as_str(),
             conn.0,
-            if count == 1 { "" } else { "s" }
+            count(n, "time")
         ),
         Finding::MtuMismatch {
-            conn,
-            side,
-            endpoint: e,
+            host,
             mtu,
+            peer,
             peer_mtu,
+            connections,
+            first_conn,
         } => format!(
-            "Connection {}: the {}'s MSS implies an MTU of {mtu} bytes, the peer's {peer_mtu}: {} sits behind a smaller link or a tunnel, and segments are limited to the smaller MSS.",
-            conn.0,
-            side.as_str(),
-            endpoint(e)
+            "{host} announces an MSS that implies an MTU of {mtu} bytes, {peer} one of {peer_mtu}, on {} \
+             (the first is connection {}): {host} sits behind a smaller link or a tunnel, and segments between them \
+             are limited to the smaller MSS.",
+            count(connections, "connection"),
+            first_conn.0,
         ),
         Finding::MemoryBudget {
             evicted,
             resumed,
             forgotten,
         } => format!(
-            "{evicted} connection{} evicted while idle to stay within the memory budget (AnalyzerConfig::memory_budget): \
+            "{} {} evicted while idle to stay within the memory budget (AnalyzerConfig::memory_budget): \
              each was handed out at its eviction (evicted: true) and kept a compact entry; {resumed} spoke again and \
              continued under {} own number, window scale and sequence numbers (a later part, resumed){}.",
-            if evicted == 1 { " was" } else { "s were" },
+            count(evicted, "connection"),
+            was(evicted),
             if resumed == 1 { "its" } else { "their" },
             if forgotten > 0 {
                 format!(
-                    "; {forgotten} compact entr{} forgotten (too many, or idle past the idle timeout): such a \
+                    "; {} {} forgotten (too many, or idle past the idle timeout): such a \
                      connection, if it spoke again, was counted as a new connection captured mid-stream",
-                    if forgotten == 1 { "y was" } else { "ies were" }
+                    count(forgotten, "compact entry"),
+                    was(forgotten)
                 )
             } else {
                 String::new()
@@ -112,22 +151,17 @@ pub fn finding(f: &Finding) -> String {
 
 /// Appends the capture-wide part of `tcpkit report`.
 pub fn report_block(out: &mut String, r: &Report) {
-    let _ = writeln!(
-        out,
-        "Capture: {} connection{}",
-        r.connections,
-        if r.connections == 1 { "" } else { "s" }
-    );
+    let _ = writeln!(out, "Capture: {}", count(r.connections, "connection"));
     for l in &r.listeners {
         let _ = writeln!(
             out,
-            "  listener {}: {} attempts, {} SYNs, {} answered, {} established, {} unanswered, {} refused, at most {} half-open{}{}",
+            "  listener {}: {}, {}, {} answered, {} established, {} unanswered, {} refused, at most {} half-open{}{}",
             endpoint(Endpoint {
                 ip: l.ip,
                 port: l.port
             }),
-            l.clients,
-            l.syns,
+            count(l.clients, "attempt"),
+            count(l.syns, "SYN"),
             l.answered,
             l.established,
             l.unanswered,

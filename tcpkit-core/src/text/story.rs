@@ -1,10 +1,10 @@
 //! The block of one connection (`tcpkit report`) and its line (`tcpkit flows`).
 
 use super::{count, duration, endpoint, noun_for, secs};
-use crate::analysis::{Connection, EndReason, RoleEvidence, WindowScale};
 use crate::analysis::story::{
     FrameRun, Outcome, RttSummary, Side, Story, SynOptions, Train, TrainKind,
 };
+use crate::analysis::{Connection, EndReason, RoleEvidence, WindowScale};
 use std::fmt::Write as _;
 
 /// How the connection opened and how it ended, for its header line
@@ -43,11 +43,9 @@ fn lifecycle(c: &Connection) -> String {
     let close = c.story.as_deref().map(|s| s.close).unwrap_or_default();
     let ended = match (fin, rst) {
         _ if c.evicted => "evicted under the memory budget".to_string(),
-        (Some((fd, ff)), Some((rd, rf))) if ff < rf => format!(
-            "closed by {} FIN, then reset by {}",
-            side(fd),
-            side(rd)
-        ),
+        (Some((fd, ff)), Some((rd, rf))) if ff < rf => {
+            format!("closed by {} FIN, then reset by {}", side(fd), side(rd))
+        }
         (_, Some((rd, _))) => format!("reset by {}", side(rd)),
         (Some(_), None) if close.simultaneous => "closed by both FINs at once".into(),
         (Some((fd, _)), None) if both_fins => format!(
