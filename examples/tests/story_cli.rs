@@ -122,7 +122,7 @@ fn report_with_no_capture_tells_the_demo_story() {
     let s = &m["analysis"]["streams"][0];
     let out = stdout(&["report".as_ref()]);
     let head = format!(
-        "Connection {}: {} -> {}  established",
+        "Connection {}: {} -> {}  opened (3-way handshake)",
         s["stream"],
         s["client"].as_str().unwrap(),
         s["server"].as_str().unwrap()
@@ -153,12 +153,15 @@ fn report_with_no_capture_tells_the_demo_story() {
     let said = format!("initial RTT {:.0} µs", irtt * 1e6);
     assert!(out.contains(&said), "{said}\n{out}");
     let first = f["first_fin_by"]["value"].as_str().unwrap();
+    // The header says how it opened and ended: the first FIN's sender, and
+    // the second FIN riding on the ACK of the first (three packets).
+    assert_eq!(f["second_fin_acks_first_fin"]["value"], true);
     assert!(
-        out.contains(&format!("close: first FIN by the {first}")),
+        out.contains(&format!(
+            "opened (3-way handshake), closed by {first} FIN (three-packet close)"
+        )),
         "{out}"
     );
-    assert_eq!(f["second_fin_acks_first_fin"]["value"], true);
-    assert!(out.contains("second FIN piggybacked"), "{out}");
     // ss.log saw the client in TIME-WAIT.
     let client_states = f["client_states"]["value"].as_object().unwrap();
     assert!(

@@ -106,8 +106,14 @@ fn midstream_scale_is_unknown_and_bases_are_guessed() {
     let f = r.feed(10, &seg(C, S, 3000, 7100, ACK, 300, 0));
     assert_eq!((f.seq, f.ack, f.dir), (1, 101, Direction::ServerToClient));
     let done = r.an.finish();
-    assert!(done.connections[0].midstream);
-    assert_eq!(done.connections[0].client.port, S.1);
+    let c = &done.connections[0];
+    assert!(c.midstream);
+    // The segments keep the analysis' orientation (the first sender's), the
+    // record the guessed roles: port 80 is a service port, 40000 is not, so
+    // the first sender is the server.
+    assert_eq!((c.client.port, c.server.port), (C.1, S.1));
+    assert_eq!(c.roles, tcpkit_core::analysis::RoleEvidence::ServicePort);
+    assert_eq!((c.bytes.c2s, c.bytes.s2c), (0, 100));
 }
 
 #[test]
