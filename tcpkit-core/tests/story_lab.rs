@@ -205,3 +205,95 @@ fn the_lab_stacks_read_as_linux() {
         assert_eq!(seen, 2, "{name}");
     }
 }
+
+/// syn-sent-timeout: the server's iptables dropped every SYN, so the server's
+/// port never answered (no SYN-ACK, no RST): a report finding with the
+/// manifest's SYN count, one attempt from one client host.
+#[test]
+fn a_port_that_never_answered_is_a_finding() {
+    use tcpkit_core::report::Finding;
+    let dir = lab_root().join("syn-sent-timeout");
+    let m = manifest(&dir);
+    let (_, report) = stories_from_analyzer(&capture_of(&dir));
+    let srv = &m["topology"]["server"];
+    let want = Finding::NeverAnswered {
+        host: srv["addr"].as_str().unwrap().parse().unwrap(),
+        ports: vec![u16::try_from(srv["port"].as_u64().unwrap()).unwrap()],
+        port_count: 1,
+        syns: fact(&m, "syn_count").unwrap().as_u64().unwrap(),
+        attempts: 1,
+        clients: 1,
+    };
+    assert_eq!(report.findings, [want]);
+    let text = tcpkit_core::text::finding(&report.findings[0]);
+    assert!(
+        text.starts_with(
+            "198.18.2.12:9527 never answered: 11 SYNs (1 connection attempt) from 1 client host"
+        ),
+        "{text}"
+    );
+}
+
+/// Every lab scenario whose SYN and SYN-ACK carry different MSS values has one
+/// `mtu_mismatch` finding for its pair of hosts: the smaller MSS + 40 (IPv4)
+/// against the larger + 40, counting the connections of that pair.
+#[test]
+fn mss_mismatch_is_one_finding_per_pair_of_hosts() {
+    use tcpkit_core::report::Finding;
+    let mut checked = 0;
+    for dir in scenarios() {
+        let m = manifest(&dir);
+        let mss = |k: &str| fact(&m, k).and_then(|o| o["mss"].as_u64());
+        let (Some(c), Some(s)) = (mss("client_syn_options"), mss("server_synack_options")) else {
+            continue;
+        };
+        let (flows, report) = stories_from_analyzer(&capture_of(&dir));
+        let got: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| matches!(f, Finding::MtuMismatch { .. }))
+            .collect();
+        if c == s {
+            assert!(got.is_empty(), "{}: {got:?}", dir.display());
+            continue;
+        }
+        checked += 1;
+        let ip = |side: &str| -> std::net::IpAddr {
+            m["topology"][side]["addr"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let (low, high) = if c < s {
+            ("client", "server")
+        } else {
+            ("server", "client")
+        };
+        let n = flows
+            .iter()
+            .filter(|f| f.options.client.is_some() && f.options.server.is_some())
+            .count();
+        let Finding::MtuMismatch {
+            host,
+            mtu,
+            peer,
+            peer_mtu,
+            connections,
+            ..
+        } = got[..]
+            .first()
+            .copied()
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: no mtu_mismatch", dir.display()))
+        else {
+            unreachable!()
+        };
+        assert_eq!(got.len(), 1, "{}", dir.display());
+        assert_eq!(
+            (host, u64::from(mtu), peer, u64::from(peer_mtu), connections),
+            (ip(low), c.min(s) + 40, ip(high), c.max(s) + 40, n as u64)
+        );
+    }
+    assert!(checked >= 1);
+}

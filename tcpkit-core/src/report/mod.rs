@@ -765,6 +765,93 @@ mod tests {
     }
 
     #[test]
+    fn mss_mismatch_once_per_pair_of_hosts() {
+        // Eight connections between the same two hosts, each with the client's
+        // MSS 1460 (MTU 1500) against the server's 8460 (MTU 8500): one
+        // finding for the pair, eight connections, the first numbered 3.
+        let mut d = Diagnostics::new();
+        for i in 0..8u16 {
+            let mut c = Conn::new();
+            c.cport = 5000 + i;
+            c.seg(0, C2S, SY, 0, 0, 0, &MSS_ONLY);
+            c.seg(MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+            c.seg(2 * MS, C2S, A, 1, 1, 0, &[]);
+            let mut r = c.finish(S);
+            r.conn = ConnId(u64::from(10 - i));
+            d.add(&r);
+        }
+        let r = d.finish();
+        let mtu: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.code() == FindingCode::MtuMismatch)
+            .collect();
+        assert_eq!(mtu.len(), 1);
+        let Finding::MtuMismatch {
+            mtu,
+            peer_mtu,
+            connections,
+            first_conn,
+            ..
+        } = mtu[0]
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            (*mtu, *peer_mtu, *connections, *first_conn),
+            (1500, 8500, 8, ConnId(3))
+        );
+    }
+
+    #[test]
+    fn a_silent_host_is_one_finding() {
+        // SYNs to ports 81 and 82 of one host, never answered, and to 80,
+        // answered: the host is one never_answered finding for 81 and 82.
+        let mut d = Diagnostics::new();
+        for (i, sport) in [81u16, 82, 80].into_iter().enumerate() {
+            let mut c = attempt(6000 + i as u16, i as i64, sport == 80, true);
+            c.server.port = sport;
+            d.add(&c);
+        }
+        let r = d.finish();
+        let silent: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.code() == FindingCode::NeverAnswered)
+            .collect();
+        assert_eq!(silent.len(), 1);
+        let Finding::NeverAnswered {
+            ref ports,
+            port_count,
+            syns,
+            attempts,
+            clients,
+            ..
+        } = *silent[0]
+        else {
+            unreachable!()
+        };
+        // Each unanswered attempt sends 3 SYNs (at 0, 1, 2 s).
+        assert_eq!(
+            (ports.as_slice(), port_count, syns, attempts, clients),
+            (&[81u16, 82][..], 2, 6, 2, 1)
+        );
+        let codes = |port| {
+            r.listeners
+                .iter()
+                .find(|l| l.port == port)
+                .map(|l| l.findings.clone())
+        };
+        assert_eq!(codes(81), Some(vec![FindingCode::NeverAnswered]));
+        assert_eq!(codes(80), Some(vec![]));
+        let text = crate::text::finding(silent[0]);
+        assert!(
+            text.starts_with("198.18.2.12 on 2 ports (81, 82) never answered: 6 SYNs (2 connection attempts) from 1 client host"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn overlap() {
         assert_eq!(syncookie::max_overlap(&[]), 0);
         assert_eq!(syncookie::max_overlap(&[(0, 10), (5, 15), (10, 20)]), 2);
