@@ -27,24 +27,6 @@ use crate::analysis::Connection;
 use crate::flow::Endpoint;
 use crate::report::Report;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plurals() {
-        assert_eq!(count(1, "attempt"), "1 attempt");
-        assert_eq!(count(0, "attempt"), "0 attempts");
-        assert_eq!(count(2, "SYN-ACK"), "2 SYN-ACKs");
-        assert_eq!(count(3, "entry"), "3 entries");
-        assert_eq!(count(2, "day"), "2 days");
-        assert_eq!(count(2, "match"), "2 matches");
-        assert_eq!(count(1, "sample"), "1 sample");
-        assert_eq!(was(1), "was");
-        assert_eq!(was(2), "were");
-    }
-}
-
 /// `ip:port`, IPv6 in brackets.
 pub fn endpoint(e: Endpoint) -> String {
     match e.ip {
@@ -139,5 +121,23 @@ impl Report {
         let mut out = String::with_capacity(1024);
         report_block(&mut out, self);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(count(1, "attempt"), "1 attempt");
+        assert_eq!(count(0, "attempt"), "0 attempts");
+        assert_eq!(count(2, "SYN-ACK"), "2 SYN-ACKs");
+        assert_eq!(count(3, "entry"), "3 entries");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(2, "match"), "2 matches");
+        assert_eq!(count(1, "sample"), "1 sample");
+        assert_eq!(was(1), "was");
+        assert_eq!(was(2), "were");
     }
 }
