@@ -203,8 +203,9 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
         }
         Note::FinResent { side, train: t } => match train(t) {
             Some(t) => format!(
-                "{}'s FIN was sent {} times, at {} s: {}.",
-                who(c, side),
+                "The {}'s FIN ({}) was sent {} times, at {} s: {}.",
+                side.as_str(),
+                endpoint(c.endpoint(side)),
                 t.frames.len(),
                 list_s(t.offsets_ns().map(secs)),
                 spacing(t)

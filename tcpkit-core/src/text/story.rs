@@ -14,7 +14,7 @@ fn lifecycle(c: &Connection) -> String {
         Outcome::Established => "opened (3-way handshake)".to_string(),
         Outcome::Refused => return "refused (RST to the SYN)".into(),
         Outcome::NoAnswer => return "never answered (no SYN-ACK, no RST)".into(),
-        Outcome::SynAckUnanswered => return "half-open (SYN-ACK never acknowledged)".into(),
+        Outcome::SynAckUnanswered => return "SYN-ACK never acknowledged".into(),
         Outcome::Reset => return "reset during the handshake".into(),
         Outcome::Midstream => format!(
             "mid-stream ({})",
