@@ -540,3 +540,31 @@ fn keepalive_probes_reveal_time_interval_and_count() {
     assert_eq!(t.frames.len(), 5);
     assert_eq!(st.s().close.rst_by, Some(Side::Client));
 }
+
+#[test]
+fn window_scaling_off_is_worth_a_note_and_in_force_is_not() {
+    // RFC 7323 2.2: scaling is in force only when both SYNs carry the option.
+    // An nmap-like SYN (MSS only) against a Linux SYN-ACK: off, each window
+    // at most 65,535 bytes: the note says so and why. Both Linux SYNs: in
+    // force, which the options line already shows: no note.
+    for (client_opts, off) in [(&MSS_ONLY[..], true), (&LINUX_SYN_OPTS[..], false)] {
+        let mut c = Conn::new();
+        c.seg(0, C2S, SY, 0, 0, 0, client_opts);
+        c.seg(MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+        c.seg(2 * MS, C2S, A, 1, 1, 0, &[]);
+        let r = c.finish(S);
+        let noted = r.s().notes.contains(&Note::Options {
+            window_scaling: false,
+        });
+        assert_eq!(noted, off);
+        if off {
+            let said = crate::text::notes(&r);
+            assert!(
+                said[0].starts_with(
+                    "Window scaling is off (the client's SYN did not carry the option)"
+                ),
+                "{said:?}"
+            );
+        }
+    }
+}
