@@ -133,7 +133,7 @@ enum tcpkit_side
    */
   TCPKIT_SIDE_NONE = 0,
   /**
-   * The endpoint that sent the first SYN (midstream: the first segment).
+   * The endpoint that sent the first SYN (mid-stream: guessed, see `roles`).
    */
   TCPKIT_SIDE_CLIENT = 1,
   /**
@@ -346,7 +346,7 @@ typedef struct tcpkit_summary {
    */
   uint64_t conn;
   /**
-   * The endpoint that sent the first SYN (midstream: the first segment).
+   * The endpoint that sent the first SYN (mid-stream: guessed, see `roles`).
    */
   struct tcpkit_endpoint client;
   /**

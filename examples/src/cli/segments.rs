@@ -214,10 +214,10 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     out.flush()?;
     if args.stats {
         eprintln!(
-            "tcpkit: {}: {} packets, {} TCP segments, {} not TCP, {} not decodable, {} header too short to analyse",
+            "tcpkit: {}: {}, {}, {} not TCP, {} not decodable, {} header too short to analyse",
             a.name(),
-            stats.packets,
-            stats.tcp,
+            tcpkit_core::text::count(stats.packets, "packet"),
+            tcpkit_core::text::count(stats.tcp, "TCP segment"),
             stats.not_tcp,
             stats.undecodable,
             stats.short_header

@@ -98,9 +98,10 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     if summary.gaps.len() > shown {
         let missing: u64 = summary.gaps.iter().map(|g| g.len).sum();
         eprintln!(
-            "tcpkit: {} gaps in all, {missing} bytes missing ({} bytes written); --all-gaps lists them",
-            summary.gaps.len(),
-            summary.bytes_written
+            "tcpkit: {} in all, {} missing ({} written); --all-gaps lists them",
+            tcpkit_core::text::count(summary.gaps.len() as u64, "gap"),
+            tcpkit_core::text::count(missing, "byte"),
+            tcpkit_core::text::count(summary.bytes_written, "byte")
         );
     }
     out.flush()?;

@@ -155,7 +155,7 @@ impl From<&RttSummary> for tcpkit_rtt {
 pub enum tcpkit_side {
     /// Neither (nobody did it).
     None = 0,
-    /// The endpoint that sent the first SYN (midstream: the first segment).
+    /// The endpoint that sent the first SYN (mid-stream: guessed, see `roles`).
     Client = 1,
     /// The other one.
     Server = 2,
@@ -197,7 +197,7 @@ pub struct tcpkit_close {
 pub struct tcpkit_summary {
     /// Connection number (tshark's `tcp.stream`).
     pub conn: u64,
-    /// The endpoint that sent the first SYN (midstream: the first segment).
+    /// The endpoint that sent the first SYN (mid-stream: guessed, see `roles`).
     pub client: tcpkit_endpoint,
     /// The other endpoint.
     pub server: tcpkit_endpoint,

@@ -13,7 +13,8 @@ pub(crate) fn ser_dir<S: serde::Serializer>(d: &Direction, s: S) -> Result<S::Ok
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Side {
-    /// The endpoint that sent the first SYN (or, midstream, the first segment).
+    /// The endpoint that sent the first SYN (mid-stream: see
+    /// [`Connection::roles`](crate::analysis::Connection::roles)).
     Client,
     /// The other endpoint.
     Server,
