@@ -261,13 +261,35 @@ fn story_matches(mode: Mode) {
             serde_json::from_str(&tcpkit(&["report", "--json"], &cap)).expect("report --json");
         let mut findings = String::new();
         for f in report["findings"].as_array().into_iter().flatten() {
-            // A finding about the whole capture has no endpoint.
-            let ep = f.get("listener").or_else(|| f.get("endpoint"));
-            let conn = f.get("conn").and_then(Value::as_i64).unwrap_or(-1);
+            // A finding about the whole capture has no endpoint; one about a
+            // host (never_answered on several ports, mtu_mismatch) has port 0,
+            // a host's single silent port that port; mtu_mismatch names the
+            // first connection of its pair.
+            let host = f.get("host").and_then(Value::as_str).map(|h| {
+                let port = match (f.get("port_count"), f.get("ports")) {
+                    (Some(n), Some(p)) if n == 1 => p[0].as_u64().expect("port"),
+                    _ => 0,
+                };
+                if h.contains(':') {
+                    format!("[{h}]:{port}")
+                } else {
+                    format!("{h}:{port}")
+                }
+            });
+            let ep = f
+                .get("listener")
+                .or_else(|| f.get("endpoint"))
+                .map(endpoint)
+                .or(host);
+            let conn = f
+                .get("conn")
+                .or_else(|| f.get("first_conn"))
+                .and_then(Value::as_i64)
+                .unwrap_or(-1);
             findings += &format!(
                 "finding\t{}\t{}\t{conn}\n",
                 f["code"].as_str().expect("code"),
-                ep.map_or("-".to_string(), endpoint)
+                ep.unwrap_or_else(|| "-".to_string())
             );
         }
         let got = text(&out);

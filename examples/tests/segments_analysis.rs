@@ -184,7 +184,7 @@ fn header_shorter_than_20_bytes_is_not_analysed() {
     assert!(out.stdout.is_empty(), "no object");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("1 TCP segments") && err.contains("1 header too short"),
+        err.contains("1 TCP segment,") && err.contains("1 header too short"),
         "{err}"
     );
     let out = common::run(&["segments".as_ref(), cap.as_os_str()]);
