@@ -276,7 +276,12 @@ fn fast_retransmits_agree_with_tshark() {
             .iter()
             .filter(|f| {
                 flows.iter().any(|c| {
-                    c.story.as_deref().unwrap().trains.iter().any(|t| t.frames.contains(f))
+                    c.story
+                        .as_deref()
+                        .unwrap()
+                        .trains
+                        .iter()
+                        .any(|t| t.frames.contains(f))
                 })
             })
             .count();

@@ -637,6 +637,8 @@ fn close_of(
 }
 
 #[cfg(test)]
+mod stack_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 pub(crate) mod testutil;

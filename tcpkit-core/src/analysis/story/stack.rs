@@ -506,6 +506,39 @@ mod tests {
     }
 
     #[test]
+    fn backoff_schedules() {
+        // Linux 6.5+ defaults (1 s five times, then doubling) and FreeBSD's /
+        // XNU's tcp_syn_backoff table times 1 s give the same first ten intervals.
+        let table = [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+        assert!(backoff_fits(Stack::Linux, &table));
+        assert!(backoff_fits(Stack::BsdApple, &table));
+        assert!(!backoff_fits(Stack::Windows, &table));
+        // Linux before 6.5: doubling from 1 s; not the BSD table (1 s five times).
+        assert!(backoff_fits(Stack::Linux, &[1.0, 2.0, 4.0]));
+        assert!(!backoff_fits(Stack::BsdApple, &[1.0, 2.0, 4.0]));
+        // Windows: TcpInitialRTT 3 s, doubling.
+        assert!(backoff_fits(Stack::Windows, &[3.0, 6.0]));
+        assert!(!backoff_fits(Stack::Linux, &[3.0, 6.0]));
+        // The table past its end stays at 64 s.
+        let mut long = table.to_vec();
+        long.extend([64.0, 64.0, 64.0, 64.0]);
+        assert!(backoff_fits(Stack::BsdApple, &long));
+        // A medium guess whose backoff fits becomes high; one that does not, low.
+        let mut g = guess(&print(
+            127,
+            64240,
+            &[Mss, Nop, Ws, Nop, Nop, Sok],
+            1460,
+            Some(8),
+        ));
+        assert_eq!(g.confidence, Confidence::Medium);
+        add_backoff(&mut g, &[3.0, 6.0]);
+        assert_eq!((g.stack, g.confidence), (Stack::Windows, Confidence::High));
+        add_backoff(&mut g, &[1.0, 2.0]);
+        assert_eq!((g.stack, g.confidence), (Stack::Windows, Confidence::Low));
+    }
+
+    #[test]
     fn initial_ttls() {
         assert_eq!(
             [1, 32, 33, 64, 65, 128, 129, 255].map(initial_ttl),

@@ -442,6 +442,37 @@ mod tests {
     }
 
     #[test]
+    fn backoff_is_doubling_whatever_the_base_and_the_ceiling() {
+        // Windows: "the retransmission time-out is doubled with each successive
+        // retransmission" from TcpInitialRTT 3 s (SYNs) or the measured RTO
+        // (data, >= 300 ms): 3, 6 s and 0.6, 1.2, 2.4 s double like Linux's
+        // 0.2, 0.4, 0.8.
+        assert_eq!(shape(&[3.0, 6.0]), Shape::Exponential);
+        assert_eq!(shape(&[0.6, 1.2, 2.4, 4.8]), Shape::Exponential);
+        // The issue's Windows 2000 train: the first retransmission 0.21 s after
+        // the original, less than one RTO (the timer was started by an earlier
+        // segment or ACK, RFC 6298 5.1 / 5.3), then doubling from 0.6 s.
+        assert_eq!(
+            shape(&[0.21, 0.60, 1.20, 2.40, 4.80]),
+            Shape::EarlyThenExponential
+        );
+        // One doubling is not enough to call a short first interval early.
+        assert_eq!(shape(&[0.21, 0.60]), Shape::Irregular);
+        // FreeBSD's tcp_syn_backoff[] = { 1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 64, 64 }:
+        // five equal, doubling, then flat at 64 s (the table's ceiling).
+        let bsd = [
+            1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 64.0,
+        ];
+        assert_eq!(shape(&bsd), Shape::LinearThenExponential(5));
+        // Data RTOs capped at 64 s (FreeBSD TCPTV_REXMTMAX), reached less than
+        // doubled (min(2 x 48, 64)), and Linux's 120 s TCP_RTO_MAX.
+        assert_eq!(shape(&[12.0, 24.0, 48.0, 64.0, 64.0]), Shape::Exponential);
+        assert_eq!(shape(&[30.0, 60.0, 120.0, 120.0]), Shape::Exponential);
+        // Equal, then a rise that is no doubling, then equal: no timer we know.
+        assert_eq!(shape(&[1.0, 1.0, 1.3, 1.3]), Shape::Irregular);
+    }
+
+    #[test]
     fn fin_train_with_loss_probe_then_backoff() {
         // A lone FIN in flight, RTT tiny: Linux's probe timeout is 2*SRTT + 200 ms
         // (one packet out), then the RTO (200 ms floor) is re-armed and doubles:
