@@ -232,11 +232,11 @@ fn fast_retransmits_agree_with_tshark() {
         let dup_before = |f: u64| -> u32 {
             let me = rows.iter().find(|r| frame(r) == f).unwrap();
             rows.iter()
+                .rev()
                 .filter(|r| frame(r) < f)
                 .filter(|r| r["ip.src"] == me["ip.dst"] && r["tcp.srcport"] == me["tcp.dstport"])
                 .filter(|r| r["tcp.ack"] == me["tcp.seq"])
-                .filter_map(|r| r["tcp.analysis.duplicate_ack_num"].parse().ok())
-                .last()
+                .find_map(|r| r["tcp.analysis.duplicate_ack_num"].parse().ok())
                 .unwrap_or(0)
         };
         let (flows, _) = stories_from_analyzer(&capture_of(&dir));

@@ -172,17 +172,22 @@ fn clue(g: &StackGuess, c: &Clue) -> String {
             initial_rto_ms,
             equal,
             fits,
-        } => format!(
-            "retransmitted after {} ({} equal interval{} before doubling){}",
-            human(u64::from(initial_rto_ms) * 1_000_000),
-            equal,
-            plural(u64::from(equal)),
-            match (g.stack, fits) {
-                (Stack::Unknown, _) => String::new(),
-                (f, true) => format!(", as {} rules say", f.name()),
-                (f, false) => format!(", not as {} rules say", f.name()),
-            }
-        ),
+        } => {
+            let first = human(u64::from(initial_rto_ms) * 1_000_000);
+            format!(
+                "re-sent after {}{}",
+                if equal > 1 {
+                    format!("{first} {equal} times, then doubling")
+                } else {
+                    format!("{first}, doubling")
+                },
+                match (g.stack, fits) {
+                    (Stack::Unknown, _) => String::new(),
+                    (f, true) => format!(", as {}'s rule says", f.name()),
+                    (f, false) => format!(", not as {}'s rule says", f.name()),
+                }
+            )
+        }
     }
 }
 
@@ -298,20 +303,20 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
             "The handshake was aborted by a RST after {sv}'s SYN-ACK (a port scan or a cancelled connect)."
         ),
         Note::Stack { side } => match s.stack.get(side) {
-            Some(g) => format!(
-                "The {}'s stack looks like {} ({} confidence): {}.",
-                side.as_str(),
-                match g.stack {
-                    Stack::Unknown => "none we know".to_string(),
-                    f => f.name().to_string(),
-                },
-                g.confidence.as_str(),
-                g.evidence
-                    .iter()
-                    .map(|c| clue(g, c))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
+            Some(g) => {
+                let mut clues: Vec<String> = g.evidence.iter().map(|c| clue(g, c)).collect();
+                if !g.evidence.iter().any(|c| matches!(c, Clue::Layout(_))) {
+                    clues.insert(
+                        1.min(clues.len()),
+                        format!("options {} (no p0f layout we know)", g.print.layout_str()),
+                    );
+                }
+                let what = match g.stack {
+                    Stack::Unknown => "is unknown".to_string(),
+                    f => format!("looks like {} ({} confidence)", f.name(), g.confidence.as_str()),
+                };
+                format!("The {}'s stack {what}: {}.", side.as_str(), clues.join("; "))
+            }
             None => String::new(),
         },
         Note::Midstream => "The capture begins in the middle of this connection: its handshake, options and window scale are unknown.".into(),
