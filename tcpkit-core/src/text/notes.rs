@@ -139,8 +139,8 @@ fn backoff_rule(s: Stack) -> &'static str {
     }
 }
 
-/// One clue in words.
-fn clue(g: &StackGuess, c: &Clue) -> String {
+/// One clue in words (`train`: the SYN or SYN-ACK train of the side).
+fn clue(g: &StackGuess, c: &Clue, train: Option<&Train>) -> String {
     match *c {
         Clue::InitialTtl { observed, initial } => {
             let mut x = format!("TTL {observed}");
@@ -170,24 +170,20 @@ fn clue(g: &StackGuess, c: &Clue) -> String {
         Clue::Window(f) => format!("window {} ({}'s default)", g.print.window, f.name()),
         Clue::SynBackoff {
             initial_rto_ms,
-            equal,
             fits,
-        } => {
-            let first = human(u64::from(initial_rto_ms) * 1_000_000);
-            format!(
-                "re-sent after {}{}",
-                if equal > 1 {
-                    format!("{first} {equal} times, then doubling")
-                } else {
-                    format!("{first}, doubling")
-                },
-                match (g.stack, fits) {
-                    (Stack::Unknown, _) => String::new(),
-                    (f, true) => format!(", as {}'s rule says", f.name()),
-                    (f, false) => format!(", not as {}'s rule says", f.name()),
-                }
-            )
-        }
+            ..
+        } => format!(
+            "re-sent {}{}",
+            match train {
+                Some(t) => spacing(t),
+                None => format!("after {}", human(u64::from(initial_rto_ms) * 1_000_000)),
+            },
+            match (g.stack, fits) {
+                (Stack::Unknown, _) => String::new(),
+                (f, true) => format!(", as {}'s rule says", f.name()),
+                (f, false) => format!(", not as {}'s rule says", f.name()),
+            }
+        ),
     }
 }
 
@@ -304,7 +300,12 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
         ),
         Note::Stack { side } => match s.stack.get(side) {
             Some(g) => {
-                let mut clues: Vec<String> = g.evidence.iter().map(|c| clue(g, c)).collect();
+                let kind = match side {
+                    Side::Client => TrainKind::Syn,
+                    Side::Server => TrainKind::SynAck,
+                };
+                let t = s.trains.iter().find(|t| t.kind == kind);
+                let mut clues: Vec<String> = g.evidence.iter().map(|c| clue(g, c, t)).collect();
                 if !g.evidence.iter().any(|c| matches!(c, Clue::Layout(_))) {
                     clues.insert(
                         1.min(clues.len()),

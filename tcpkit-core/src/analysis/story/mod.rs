@@ -481,11 +481,17 @@ fn stack_guesses(
     syn_after_syn_ack: bool,
     trains: &[Train],
 ) -> PerSide<Option<stack::StackGuess>> {
+    // Timer-driven only: a re-send sooner than any stack's RTO floor is a
+    // duplicate, not a backoff.
     let backoff = |kind: TrainKind| {
         trains
             .iter()
             .find(|t| t.kind == kind && t.more == 0)
             .map(|t| trains::intervals_s(&t.ts_ns))
+            .filter(|iv| {
+                iv.iter()
+                    .all(|x| *x >= trains::LINUX_RTO_MIN_NS as f64 / 1e9 * 0.95)
+            })
     };
     let client = syn_print[0].as_ref().map(|p| {
         let mut g = stack::guess(p);
