@@ -416,10 +416,15 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
                 human(r.max_ns.unwrap_or(med)),
                 human(f(r.srtt_ns)),
                 human(rto),
-                if r.rto_ns.unwrap_or(0) <= crate::analysis::story::LINUX_RTO_MIN_NS {
-                    " (Linux's 200 ms floor; RFC 6298 would say 1 s)"
-                } else {
-                    ""
+                match (
+                    r.rto_ns.unwrap_or(0) <= crate::analysis::story::LINUX_RTO_MIN_NS,
+                    s.stack.get(side).as_ref().map(|g| g.stack),
+                ) {
+                    (false, _) => "",
+                    (true, Some(Stack::Windows | Stack::BsdApple)) => {
+                        " (the replay's floor is Linux's 200 ms; this side's stack has its own; RFC 6298 would say 1 s)"
+                    }
+                    (true, _) => " (Linux's 200 ms floor; RFC 6298 would say 1 s)",
                 }
             )
         }

@@ -61,7 +61,7 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
             && s.trains.iter().any(|t| {
                 t.dir == side.sends() && matches!(t.kind, TrainKind::Data | TrainKind::Fin)
             });
-        if backoff || floor {
+        if (backoff || floor) && s.stack.get(side).is_some() {
             n.push(Note::Stack { side });
         }
     }
