@@ -297,3 +297,87 @@ fn mss_mismatch_is_one_finding_per_pair_of_hosts() {
     }
     assert!(checked >= 1);
 }
+
+/// Fast retransmit told once: on the lab captures with loss, every frame
+/// tshark flags `tcp.analysis.fast_retransmission` (tshark.tsv) lies in a
+/// data train whose verdict is a fast retransmit, the story counts exactly
+/// those trains as "started by fast retransmit", and the duplicate ACKs it
+/// names for each are tshark's `duplicate_ack_num` of the peer's last
+/// duplicate ACK of that sequence number before it (tshark's rule: >= 2 of
+/// them, the last within 20 ms).
+#[test]
+fn fast_retransmits_agree_with_tshark() {
+    use tcpkit_core::analysis::story::{Note, TrainKind, Verdict};
+    for name in ["bulk-loss-sack", "small-transfer-full-payload"] {
+        let dir = lab_root().join(name);
+        let rows = load_tsv(&dir.join("tshark.tsv"));
+        let frame = |r: &std::collections::HashMap<String, String>| {
+            r["frame.number"].parse::<u64>().unwrap()
+        };
+        let fast: Vec<u64> = rows
+            .iter()
+            .filter(|r| !r["tcp.analysis.fast_retransmission"].is_empty())
+            .map(frame)
+            .collect();
+        assert!(!fast.is_empty(), "{name}");
+        // The peer's last duplicate ACK before each fast retransmission, of its seq.
+        let dup_before = |f: u64| -> u32 {
+            let me = rows.iter().find(|r| frame(r) == f).unwrap();
+            rows.iter()
+                .rev()
+                .filter(|r| frame(r) < f)
+                .filter(|r| r["ip.src"] == me["ip.dst"] && r["tcp.srcport"] == me["tcp.dstport"])
+                .filter(|r| r["tcp.ack"] == me["tcp.seq"])
+                .find_map(|r| r["tcp.analysis.duplicate_ack_num"].parse().ok())
+                .unwrap_or(0)
+        };
+        let (flows, _) = stories_from_analyzer(&capture_of(&dir));
+        let mut trains_with_fast = 0;
+        for c in &flows {
+            let s = c.story.as_deref().unwrap();
+            for t in s.trains.iter().filter(|t| t.kind == TrainKind::Data) {
+                let first_fast = t.frames.iter().find(|f| fast.contains(f));
+                let told_fast = matches!(
+                    t.verdict,
+                    Verdict::FastRetransmit | Verdict::FastRetransmitThenExponentialBackoff
+                );
+                assert_eq!(first_fast.is_some(), told_fast, "{name}: {t:?}");
+                if let Some(&f) = first_fast {
+                    trains_with_fast += 1;
+                    assert_eq!(t.dup_acks, Some(dup_before(f)), "{name}: frame {f}");
+                    assert!(t.dup_acks >= Some(2), "{name}: frame {f}");
+                }
+            }
+            let noted: u64 = s
+                .notes
+                .iter()
+                .filter_map(|n| match n {
+                    Note::DataRetransmissions { fast, .. } => Some(*fast),
+                    _ => None,
+                })
+                .sum();
+            let trains = s
+                .trains
+                .iter()
+                .filter(|t| t.kind == TrainKind::Data && t.frames.iter().any(|f| fast.contains(f)))
+                .count() as u64;
+            assert_eq!(noted, trains, "{name}");
+        }
+        // Every flagged frame is in a train (the story loses none).
+        let in_trains = fast
+            .iter()
+            .filter(|f| {
+                flows.iter().any(|c| {
+                    c.story
+                        .as_deref()
+                        .unwrap()
+                        .trains
+                        .iter()
+                        .any(|t| t.frames.contains(f))
+                })
+            })
+            .count();
+        assert_eq!(in_trains, fast.len(), "{name}");
+        assert!(trains_with_fast > 0, "{name}");
+    }
+}

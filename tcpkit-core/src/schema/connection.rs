@@ -10,6 +10,7 @@
 //! `Duration(Nanosecond)`).
 
 use super::{Field, Sink, Type, field, fields};
+use crate::analysis::story::stack::{self, Clue, Stack, StackGuess};
 use crate::analysis::story::{Caveat, Note, PerDir, PerSide, RttSummary, Setting, Side, TrainKind};
 use crate::analysis::{Connection, FrameRun, SynOptions};
 use crate::flow::Endpoint;
@@ -66,6 +67,8 @@ fields! {
         CLOSE: "close", Type::Struct(&CLOSE_FIELDS), true, "Story: how the connection ended.";
         STATES: "states", Type::Struct(&PER_SIDE_STATES), true,
             "Story: the TCP states each endpoint went through (RFC 9293 3.3.2), as the capture proves them.";
+        STACK: "stack", Type::Struct(&PER_SIDE_STACK), true,
+            "Story: each side's TCP stack guessed p0f-style from its SYN (client) or SYN-ACK (server) and their backoff, with the evidence (null: that segment was not seen).";
         INFERRED: "inferred", Type::Struct(&INFERRED_FIELDS), true,
             "Story: kernel settings the capture reveals (a field is present only when the capture supports it).";
         NOTES: "notes", Type::List(&NOTE), true,
@@ -218,6 +221,50 @@ fields! {
         VERDICT: "verdict", Type::Utf8, false,
             "Which mechanism sent them (`timeout`, `exponential_backoff`, `fast_retransmit`, `tail_loss_probe`, ...).";
         MORE: "more", Type::UInt32, true, "Sends beyond the cap, not listed (absent: none).";
+        DUP_ACKS: "dup_acks", Type::UInt32, true,
+            "A send was flagged a fast retransmission: the peer's duplicate ACKs of its sequence number before it (0: none captured; absent: no send flagged fast).";
+    ]
+}
+
+fields! {
+    /// A stack guess per side.
+    PER_SIDE_STACK = [
+        CLIENT_STACK: "client", Type::Struct(&STACK_FIELDS), true, "The client's, from its SYN.";
+        SERVER_STACK: "server", Type::Struct(&STACK_FIELDS), true, "The server's, from its SYN-ACK.";
+    ]
+}
+
+fields! {
+    /// A stack guess.
+    STACK_FIELDS = [
+        FAMILY: "family", Type::Utf8, false, "`linux`, `windows`, `bsd_apple` (FreeBSD, macOS) or `unknown`.";
+        CONFIDENCE: "confidence", Type::Utf8, false, "`low`, `medium` or `high`.";
+        TTL: "ttl", Type::UInt8, false, "IP TTL (hop limit) of the SYN as captured.";
+        INITIAL_TTL: "initial_ttl", Type::UInt8, false, "The TTL rounded up to 32, 64, 128 or 255.";
+        ST_WINDOW: "window", Type::UInt16, false, "The SYN's window field.";
+        LAYOUT: "layout", Type::Utf8, false, "Option kinds in order, as p0f writes them (`mss,sok,ts,nop,ws`).";
+        EVIDENCE: "evidence", Type::List(&CLUE), false, "The clues, each with what it points to.";
+    ]
+}
+
+field! {
+    /// The item of a stack guess's `evidence`.
+    CLUE: "item", Type::Struct(&CLUE_FIELDS), false, "One clue: its `code` and its numbers."
+}
+
+fields! {
+    /// The fields of a clue; each code has `code` and its own.
+    CLUE_FIELDS = [
+        CL_CODE: "code", Type::Utf8, false,
+            "`initial_ttl`, `layout`, `window_mss_multiple`, `window` or `syn_backoff`.";
+        CL_FAMILY: "family", Type::Utf8, true,
+            "`initial_ttl`, `layout`, `window`: the family it points to (`initial_ttl` 64: null, Linux, FreeBSD and macOS alike).";
+        CL_FACTOR: "factor", Type::UInt16, true, "`window_mss_multiple`: window / MSS.";
+        CL_LESS_TS: "less_timestamps", Type::Bool, true,
+            "`window_mss_multiple`: of the MSS less the timestamps option's 12 bytes.";
+        CL_INITIAL_RTO: "initial_rto", Type::Duration, true, "`syn_backoff`: the first interval.";
+        CL_EQUAL: "equal", Type::UInt32, true, "`syn_backoff`: intervals equal to the first before doubling.";
+        CL_FITS: "fits", Type::Bool, true, "`syn_backoff`: the schedule fits the guessed family's rules.";
     ]
 }
 
@@ -298,7 +345,7 @@ fields! {
     /// The fields of a note; each code has `code` and its own.
     NOTE_FIELDS = [
         CODE: "code", Type::Utf8, false,
-            "`options` (window scaling off), `syn_no_answer`, `refused`, `syn_ack_unanswered`, `handshake_reset`, `midstream`, `resumed`, `evicted`, `data_retransmissions`, `fin_resent`, `zero_window_probes`, `keepalive_probes`, `zero_window`, `keepalive`, `rto_floor`, `simultaneous_close`, `rst_after_own_fin`, `reset` or `time_wait`.";
+            "`options` (window scaling off), `syn_no_answer`, `refused`, `syn_ack_unanswered`, `handshake_reset`, `midstream`, `stack`, `resumed`, `evicted`, `data_retransmissions`, `fin_resent`, `zero_window_probes`, `keepalive_probes`, `zero_window`, `keepalive`, `rto_floor`, `simultaneous_close`, `rst_after_own_fin`, `reset` or `time_wait`.";
         WINDOW_SCALING: "window_scaling", Type::Bool, true, "`options`: window scaling is in force (false: the note says it is off).";
         SYNS: "syns", Type::UInt64, true, "`syn_no_answer`: SYNs seen.";
         SPAN_F: "span", Type::Duration, true, "`syn_no_answer`: from the first to the last SYN.";
@@ -311,7 +358,10 @@ fields! {
         N_SIDE: "side", Type::Utf8, true, "`client` or `server`: the side meant.";
         SEGMENTS: "segments", Type::UInt64, true, "`data_retransmissions`: retransmitted segments.";
         N_TRAINS: "trains", Type::UInt64, true, "`data_retransmissions`: data trains of that side.";
-        FAST: "fast", Type::UInt64, true, "`data_retransmissions`: trains started by a fast retransmit.";
+        FAST: "fast", Type::UInt64, true,
+            "`data_retransmissions`: trains with a send flagged a fast retransmission (after duplicate ACKs).";
+        RECOVERY: "recovery", Type::UInt64, true,
+            "`data_retransmissions`: trains re-sent by ACK-driven loss recovery, no fast retransmit among them.";
         TIMEOUTS: "timeouts", Type::UInt64, true, "`data_retransmissions`: trains driven by timeouts.";
         LONGEST: "longest", Type::UInt64, true, "`data_retransmissions`: the longest train (more than two sends).";
         N_COUNT: "count", Type::UInt64, true, "`zero_window`: segments with a zero window.";
@@ -326,14 +376,17 @@ fields! {
     /// The fields of a caveat; each code has `code` and its own.
     CAVEAT_FIELDS = [
         C_CODE: "code", Type::Utf8, false,
-            "`syn_linear_timeouts_zero`, `last_send_assumed`, `fin_timeout_bound` or `syn_retries_withdrawn`.";
+            "`syn_linear_timeouts_zero`, `last_send_assumed`, `fin_timeout_bound`, `stack_assumed_linux` or `syn_retries_withdrawn`.";
         C_SETTING: "setting", Type::Utf8, true, "`last_send_assumed`: `tcp_syn_retries` or `tcp_synack_retries`.";
         C_KIND: "kind", Type::Utf8, true, "`last_send_assumed`: what was retransmitted.";
         C_FRAME: "frame", Type::UInt64, true, "`last_send_assumed`: the last send seen.";
         C_AFTER: "after", Type::Duration, true,
             "`last_send_assumed`: from that send to the end of the capture; `syn_retries_withdrawn`: from the last SYN to the other connection's close.";
         C_DUE: "due", Type::Duration, true, "`last_send_assumed`: when the next send would have been due after it.";
-        C_SIDE: "side", Type::Utf8, true, "`fin_timeout_bound`: the side in FIN_WAIT2.";
+        C_SIDE: "side", Type::Utf8, true,
+            "`fin_timeout_bound`: the side in FIN_WAIT2; `stack_assumed_linux`: the side whose stack is unknown.";
+        C_BSD_FITS_TOO: "bsd_fits_too", Type::Bool, true,
+            "`stack_assumed_linux`: FreeBSD's and macOS's SYN backoff table fits the schedule too.";
     ]
 }
 
@@ -479,6 +532,50 @@ fn per_side_opt<S: Sink + ?Sized, T: Copy>(
     s.end();
 }
 
+/// One side's stack guess, or null.
+fn stack_guess<S: Sink + ?Sized>(s: &mut S, f: &'static Field, g: Option<&StackGuess>) {
+    let Some(g) = g else {
+        return s.null(f);
+    };
+    s.begin(f);
+    s.str(&FAMILY, g.stack.as_str());
+    s.str(&CONFIDENCE, g.confidence.as_str());
+    s.u64(&TTL, u64::from(g.print.ttl));
+    s.u64(&INITIAL_TTL, u64::from(stack::initial_ttl(g.print.ttl)));
+    s.u64(&ST_WINDOW, u64::from(g.print.window));
+    s.str(&LAYOUT, &g.print.layout_str());
+    s.begin(&EVIDENCE);
+    for c in &g.evidence {
+        s.begin(&CLUE);
+        s.str(&CL_CODE, c.code());
+        match *c {
+            Clue::InitialTtl { initial, .. } => {
+                s.opt_str(&CL_FAMILY, stack::ttl_family(initial).map(Stack::as_str));
+            }
+            Clue::Layout(x) | Clue::Window(x) => s.str(&CL_FAMILY, x.as_str()),
+            Clue::WindowMssMultiple {
+                factor,
+                less_timestamps,
+            } => {
+                s.u64(&CL_FACTOR, u64::from(factor));
+                s.bool(&CL_LESS_TS, less_timestamps);
+            }
+            Clue::SynBackoff {
+                initial_rto_ms,
+                equal,
+                fits,
+            } => {
+                s.u64(&CL_INITIAL_RTO, u64::from(initial_rto_ms) * 1_000_000);
+                s.u64(&CL_EQUAL, u64::from(equal));
+                s.bool(&CL_FITS, fits);
+            }
+        }
+        s.end();
+    }
+    s.end();
+    s.end();
+}
+
 /// One note: its code, then its numbers.
 fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
     s.begin(&NOTE);
@@ -520,6 +617,10 @@ fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
         }
         Note::HandshakeReset => code(s, "handshake_reset"),
         Note::Midstream => code(s, "midstream"),
+        Note::Stack { side: sd } => {
+            code(s, "stack");
+            side(s, sd);
+        }
         Note::Resumed => code(s, "resumed"),
         Note::Evicted => code(s, "evicted"),
         Note::DataRetransmissions {
@@ -527,6 +628,7 @@ fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
             segments,
             trains,
             fast,
+            recovery,
             timeouts,
             longest,
         } => {
@@ -535,6 +637,7 @@ fn note<S: Sink + ?Sized>(s: &mut S, n: &Note) {
             s.u64(&SEGMENTS, segments);
             s.u64(&N_TRAINS, trains);
             s.u64(&FAST, fast);
+            s.u64(&RECOVERY, recovery);
             s.u64(&TIMEOUTS, timeouts);
             s.opt_u64(&LONGEST, longest.map(|t| t as u64));
         }
@@ -616,6 +719,11 @@ fn caveat<S: Sink + ?Sized>(s: &mut S, c: &Caveat) {
         Caveat::FinTimeoutBound { side } => {
             s.str(&C_CODE, "fin_timeout_bound");
             s.str(&C_SIDE, side.as_str());
+        }
+        Caveat::StackAssumedLinux { side, bsd_fits_too } => {
+            s.str(&C_CODE, "stack_assumed_linux");
+            s.str(&C_SIDE, side.as_str());
+            s.bool(&C_BSD_FITS_TOO, bsd_fits_too);
         }
         Caveat::SynRetriesWithdrawn { after_ns } => {
             s.str(&C_CODE, "syn_retries_withdrawn");
@@ -715,6 +823,7 @@ pub fn visit<S: Sink + ?Sized>(s: &mut S, c: &Record) {
             s.end();
             s.str(&VERDICT, t.verdict.as_str());
             u64_if(s, &MORE, (t.more > 0).then_some(u64::from(t.more)));
+            u64_if(s, &DUP_ACKS, t.dup_acks.map(u64::from));
             s.end();
         }
         s.end();
@@ -748,6 +857,11 @@ pub fn visit<S: Sink + ?Sized>(s: &mut S, c: &Record) {
             }
             s.end();
         }
+        s.end();
+
+        s.begin(&STACK);
+        stack_guess(s, &CLIENT_STACK, st.stack.client.as_ref());
+        stack_guess(s, &SERVER_STACK, st.stack.server.as_ref());
         s.end();
 
         let inf = &st.inferred;

@@ -1,6 +1,7 @@
 //! The sentences of a connection's notes and of the caveats of its inferences.
 
 use super::{count, endpoint, human, secs};
+use crate::analysis::story::stack::{self, Clue, Stack, StackGuess};
 use crate::analysis::story::{
     Caveat, Note, Setting, Side, Story, TcpState, Train, TrainKind, Verdict,
 };
@@ -27,7 +28,29 @@ fn spacing(t: &Train) -> String {
                 .count();
             format!("{} {k} times, then doubling", human(first))
         }
-        Verdict::ExponentialBackoff => format!("doubling from {}", human(first)),
+        Verdict::ExponentialBackoff => {
+            // A first timeout shorter than the second: the timer was already running.
+            let early = iv.get(1).is_some_and(|&b| (first as f64) < b as f64 * 0.8)
+                && !crate::analysis::story::about_equal(first as f64 * 2.0, iv[1] as f64);
+            let run = if early { &iv[1..] } else { &iv[..] };
+            let mut x = if early {
+                format!(
+                    "a first timeout after {} (the retransmission timer was already running), then doubling from {}",
+                    human(first),
+                    human(run[0])
+                )
+            } else {
+                format!("doubling from {}", human(first))
+            };
+            // Flat at the end after doubling: the stack's ceiling on the RTO.
+            if let [.., a, b] = run
+                && *a > 0
+                && (*b as f64 / *a as f64) < 1.6
+            {
+                x += &format!(", up to {}", human(*b));
+            }
+            x
+        }
         Verdict::Linear => format!("every {}", human(first)),
         Verdict::TailLossProbeThenExponentialBackoff => format!(
             "a tail loss probe after {}, then retransmission timeouts doubling from {}",
@@ -38,9 +61,15 @@ fn spacing(t: &Train) -> String {
         Verdict::TailLossProbeThenTimeout => {
             "a tail loss probe, then one retransmission timeout".into()
         }
-        Verdict::FastRetransmit => "a fast retransmit on duplicate ACKs".into(),
+        Verdict::FastRetransmit => fast(t),
         Verdict::FastRetransmitThenExponentialBackoff => {
-            "a fast retransmit, then retransmission timeouts with backoff".into()
+            format!("{}, then retransmission timeouts with backoff", fast(t))
+        }
+        Verdict::LossRecovery => {
+            "re-sent by ACK-driven loss recovery (SACK / RACK) before any timer".into()
+        }
+        Verdict::LossRecoveryThenExponentialBackoff => {
+            "re-sent by ACK-driven loss recovery, then retransmission timeouts with backoff".into()
         }
         Verdict::Timeout => format!("one retransmission timeout after {}", human(first)),
         Verdict::Spurious => {
@@ -85,6 +114,83 @@ pub(crate) fn roles(c: &Connection) -> String {
     }
 }
 
+/// A fast retransmit and the duplicate ACKs before it.
+fn fast(t: &Train) -> String {
+    let mut x = match t.dup_acks {
+        Some(n) if n > 0 => format!(
+            "a fast retransmit after {}",
+            count(u64::from(n), "duplicate ACK")
+        ),
+        _ => "a fast retransmit (its duplicate ACKs were not captured)".into(),
+    };
+    if t.frames.len() < 2 {
+        x += "; the original send was not captured";
+    }
+    x
+}
+
+/// The family's SYN backoff in words.
+fn backoff_rule(s: Stack) -> &'static str {
+    match s {
+        Stack::Linux => {
+            "Linux's: 1 s (TCP_TIMEOUT_INIT), doubling, on 6.5+ after tcp_syn_linear_timeouts retransmissions at 1 s"
+        }
+        Stack::Windows => "Windows's: TcpInitialRTT 3 s, doubling",
+        Stack::BsdApple => {
+            "FreeBSD's and macOS's tcp_syn_backoff table: 1 s five times, then doubling up to 64 s"
+        }
+        Stack::Unknown => "no known stack's",
+    }
+}
+
+/// One clue in words (`train`: the SYN or SYN-ACK train of the side).
+fn clue(g: &StackGuess, c: &Clue, train: Option<&Train>) -> String {
+    match *c {
+        Clue::InitialTtl { observed, initial } => {
+            let mut x = format!("TTL {observed}");
+            if observed != initial {
+                x += &format!(" (initial {initial})");
+            }
+            x += match stack::ttl_family(initial) {
+                Some(Stack::Windows) => ": Windows's",
+                Some(_) => ": no Linux, Windows, FreeBSD or macOS default",
+                None => ": Linux, FreeBSD and macOS alike",
+            };
+            x
+        }
+        Clue::Layout(f) => format!(
+            "options {} (p0f's {} layout)",
+            g.print.layout_str(),
+            f.name()
+        ),
+        Clue::WindowMssMultiple {
+            factor,
+            less_timestamps,
+        } => format!(
+            "window {} = {factor} x {} (Linux rounds its window to the MSS)",
+            g.print.window,
+            if less_timestamps { "(MSS - 12)" } else { "MSS" }
+        ),
+        Clue::Window(f) => format!("window {} ({}'s default)", g.print.window, f.name()),
+        Clue::SynBackoff {
+            initial_rto_ms,
+            fits,
+            ..
+        } => format!(
+            "re-sent {}{}",
+            match train {
+                Some(t) => spacing(t),
+                None => format!("after {}", human(u64::from(initial_rto_ms) * 1_000_000)),
+            },
+            match (g.stack, fits) {
+                (Stack::Unknown, _) => String::new(),
+                (f, true) => format!(", as {}'s rule says", f.name()),
+                (f, false) => format!(", not as {}'s rule says", f.name()),
+            }
+        ),
+    }
+}
+
 /// The sentence of one note of `c`'s story `s`.
 pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
     let cl = endpoint(c.client);
@@ -122,18 +228,31 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
                 human(span_ns)
             );
             if let Some(t) = t.and_then(train) {
+                let fam = s.stack.client.as_ref().map_or(Stack::Unknown, |g| g.stack);
+                let iv: Vec<f64> = t.intervals_ns().map(secs).collect();
                 x += &format!(" The spacing, {},", spacing(t));
+                let retx = syns.saturating_sub(1);
                 match (linear_timeouts, syn_retries) {
                     (Some(l), Some(r)) => {
                         x += &format!(
-                            " matches Linux's tcp_syn_linear_timeouts={l} and tcp_syn_retries={r}{}.",
+                            " matches Linux's tcp_syn_linear_timeouts={l} and tcp_syn_retries={r}{}: {retx} retransmissions, {l} at the initial RTO, {r} doubling.",
                             if l > 0 { " (Linux 6.5 or later)" } else { "" }
                         )
                     }
                     (Some(l), None) => {
                         x += &format!(" matches Linux's tcp_syn_linear_timeouts={l}.")
                     }
-                    _ => x += " does not match a Linux SYN backoff.",
+                    _ if fam != Stack::Unknown && stack::backoff_fits(fam, &iv) => {
+                        x += &format!(" is {} SYN backoff ({}).", fam.name(), backoff_rule(fam))
+                    }
+                    _ if fam != Stack::Unknown => {
+                        x += &format!(
+                            " is not {} SYN backoff ({}).",
+                            fam.name(),
+                            backoff_rule(fam)
+                        )
+                    }
+                    _ => x += " matches no known stack's SYN backoff.",
                 }
             }
             x
@@ -164,6 +283,28 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
         Note::HandshakeReset => format!(
             "The handshake was aborted by a RST after {sv}'s SYN-ACK (a port scan or a cancelled connect)."
         ),
+        Note::Stack { side } => match s.stack.get(side) {
+            Some(g) => {
+                let kind = match side {
+                    Side::Client => TrainKind::Syn,
+                    Side::Server => TrainKind::SynAck,
+                };
+                let t = s.trains.iter().find(|t| t.kind == kind);
+                let mut clues: Vec<String> = g.evidence.iter().map(|c| clue(g, c, t)).collect();
+                if !g.evidence.iter().any(|c| matches!(c, Clue::Layout(_))) {
+                    clues.insert(
+                        1.min(clues.len()),
+                        format!("options {} (no p0f layout we know)", g.print.layout_str()),
+                    );
+                }
+                let what = match g.stack {
+                    Stack::Unknown => "is unknown".to_string(),
+                    f => format!("looks like {} ({} confidence)", f.name(), g.confidence.as_str()),
+                };
+                format!("The {}'s stack {what}: {}.", side.as_str(), clues.join("; "))
+            }
+            None => String::new(),
+        },
         Note::Midstream => format!(
             "The capture begins in the middle of this connection: its handshake, options and window scale are unknown, \
              and so is who opened it: {}.",
@@ -182,11 +323,28 @@ pub fn note(c: &Connection, s: &Story, n: &Note) -> String {
             segments,
             trains,
             fast,
+            recovery,
             timeouts,
             longest,
         } => {
+            let dups: Vec<u32> = s
+                .trains
+                .iter()
+                .filter(|t| t.dir == side.sends() && t.kind == TrainKind::Data)
+                .filter_map(|t| t.dup_acks.filter(|n| *n > 0))
+                .collect();
+            let after = match (dups.iter().min(), dups.iter().max()) {
+                (Some(a), Some(b)) if a == b => format!(" after {a} duplicate ACKs"),
+                (Some(a), Some(b)) => format!(" after {a} to {b} duplicate ACKs"),
+                _ => String::new(),
+            };
+            let rec = if recovery > 0 {
+                format!(", {recovery} re-sent by loss recovery before any timer")
+            } else {
+                String::new()
+            };
             let mut x = format!(
-                "{} retransmitted {} ({}: {fast} started by fast retransmit, {timeouts} by timeouts).",
+                "{} retransmitted {} ({}: {fast} started by fast retransmit{after}{rec}, {timeouts} by timeouts).",
                 who(c, side),
                 count(segments, "segment"),
                 count(trains, "train")
@@ -325,6 +483,15 @@ pub fn caveat(c: &Caveat) -> String {
              so its orphaned socket was dropped within that time (if the application had still held it, \
              FIN_WAIT2 would have lasted)",
             side.as_str()
+        ),
+        Caveat::StackAssumedLinux { side, bsd_fits_too } => format!(
+            "the {}'s stack is unknown: the Linux settings above assume Linux, whose rules the retransmissions fit{}",
+            side.as_str(),
+            if bsd_fits_too {
+                " (FreeBSD's and macOS's SYN backoff table, 1 s five times then doubling, fits them too)"
+            } else {
+                ""
+            }
         ),
         Caveat::SynRetriesWithdrawn { after_ns } => format!(
             "tcp_syn_retries not inferred: the client host closed another connection {:.1} s after the last SYN, \

@@ -1,7 +1,10 @@
 //! Kernel settings a capture reveals, only when its trains support them.
 //!
 //! Rules (Linux; other stacks space their retransmissions differently and get
-//! no inference beyond the initial RTO):
+//! no inference beyond the initial RTO). They apply to a side whose stack
+//! ([`Story::stack`]) reads as Linux, or is unknown while the schedule fits
+//! Linux's rules (then a [`Caveat::StackAssumedLinux`] says so); a side that
+//! reads as Windows or FreeBSD / macOS gets none of Linux's settings:
 //! * SYN train, no answer: the first interval is the initial RTO (Linux
 //!   `TCP_TIMEOUT_INIT`, 1 s since 3.1; RFC 6298 2.1). Linux >= 6.5 keeps the
 //!   RTO constant for the first `tcp_syn_linear_timeouts` retransmissions, so
@@ -16,6 +19,7 @@
 //!   estimator over the RTT samples gives far less: the RTO floor (Linux
 //!   `TCP_RTO_MIN` / `tcp_rto_min`, 200 ms).
 
+use super::stack::{Stack, backoff_fits};
 use super::trains::{Shape, intervals_s, secs, shape};
 use super::types::{
     Caveat, Inferred, Outcome, Setting, Side, Story, TcpState, Train, TrainKind, Verdict,
@@ -70,6 +74,27 @@ pub(crate) fn infer(
     capture_last_ts_ns: i64,
 ) -> Inferred {
     let mut inf = Inferred::default();
+    let stack_of = |side: Side| {
+        s.stack
+            .get(side)
+            .as_ref()
+            .map_or(Stack::Unknown, |g| g.stack)
+    };
+    // Linux's rules apply to this side (and the caveat when that is assumed).
+    let linux = |inf: &mut Inferred, side: Side, iv: &[f64]| match stack_of(side) {
+        Stack::Linux => true,
+        Stack::Unknown if iv.is_empty() || backoff_fits(Stack::Linux, iv) => {
+            let c = Caveat::StackAssumedLinux {
+                side,
+                bsd_fits_too: backoff_fits(Stack::BsdApple, iv),
+            };
+            if !inf.caveats.contains(&c) {
+                inf.caveats.push(c);
+            }
+            true
+        }
+        _ => false,
+    };
     let find = |kind: TrainKind, dir: Direction| {
         s.trains
             .iter()
@@ -91,7 +116,9 @@ pub(crate) fn infer(
             Shape::LinearThenExponential(k) => Some((k as u32).saturating_sub(1)),
             _ => None,
         };
-        if let Some(l) = linear {
+        if let Some(l) = linear
+            && linux(&mut inf, Side::Client, iv)
+        {
             inf.tcp_syn_linear_timeouts = Some(l);
             if l == 0 {
                 inf.caveats.push(Caveat::SynLinearTimeoutsZero);
@@ -113,7 +140,9 @@ pub(crate) fn infer(
             if inf.initial_rto_ns.is_none() {
                 inf.initial_rto_ns = iv.first().map(|x| round2(*x));
             }
-            if rec.handshake.outcome == Outcome::SynAckUnanswered {
+            if rec.handshake.outcome == Outcome::SynAckUnanswered
+                && linux(&mut inf, Side::Server, iv)
+            {
                 inf.tcp_synack_retries = Some(t.frames.len() as u32 - 1);
                 if let Some(c) = silence(t, iv, capture_last_ts_ns, Setting::TcpSynackRetries) {
                     inf.caveats.push(c);
@@ -155,7 +184,10 @@ pub(crate) fn infer(
         };
         let est = unfloored_rto[t.dir.index()]
             .or_else(|| rec.handshake.irtt_ns.map(|r| 3.0 * r as f64 / 1e9));
-        if (0.19..=0.25).contains(&x) && est.is_some_and(|e| e < 0.1) {
+        if (0.19..=0.25).contains(&x)
+            && est.is_some_and(|e| e < 0.1)
+            && linux(&mut inf, Side::sender(t.dir), &[])
+        {
             inf.rto_min_ns = Some(super::trains::LINUX_RTO_MIN_NS);
             break;
         }

@@ -85,6 +85,11 @@ pub struct StoryBuilder {
     /// When the client first sent payload, FIN or RST (the server's is
     /// `server_busy`): for a record whose roles are mirrored.
     client_busy: Option<i64>,
+    /// The first SYN's and SYN-ACK's prints, for the stack guess.
+    syn_print: [Option<stack::SynPrint>; 2],
+    /// Per direction of the ACKs: the last duplicate ACK (its ack number,
+    /// tshark's `duplicate_ack_num`) while that ack number stands.
+    dup_ack: [Option<(u64, u32)>; 2],
 }
 
 impl Default for StoryBuilder {
@@ -123,6 +128,8 @@ impl StoryBuilder {
             keepalive: [KeepaliveTrack::default(); 2],
             syn_ack_evidence: syncookie::SynAckEvidence::default(),
             client_busy: None,
+            syn_print: [None, None],
+            dup_ack: [None; 2],
         }
     }
 
@@ -159,12 +166,27 @@ impl StoryBuilder {
                 frame,
             );
         }
+        let fast = af.has(AnalysisFlags::FAST_RETRANSMISSION);
+        // tshark's fast retransmission: >= 2 duplicate ACKs of this sequence
+        // number from the peer, the last within 20 ms (packet-tcp.c).
+        let dup_acks = match self.dup_ack[r] {
+            Some((ack, n)) if fast && ack == facts.seq => n,
+            _ => 0,
+        };
         let rflags = RetxFlags {
             retx,
-            fast: af.has(AnalysisFlags::FAST_RETRANSMISSION),
+            fast,
             spurious: af.has(AnalysisFlags::SPURIOUS_RETRANSMISSION),
             tail,
+            dup_acks,
         };
+        if fl.ack() {
+            if facts.dup_ack_num > 0 {
+                self.dup_ack[d] = Some((facts.ack, facts.dup_ack_num));
+            } else if self.dup_ack[d].is_some_and(|(a, _)| a != facts.ack) {
+                self.dup_ack[d] = None;
+            }
+        }
         if !fl.syn() && !fl.rst() {
             self.peer_zero[d] = seg.window == 0;
         }
@@ -174,6 +196,10 @@ impl StoryBuilder {
         let mut tsval = None;
         // Handshake.
         if fl.syn() {
+            let side = usize::from(fl.ack());
+            if self.syn_print[side].is_none() {
+                self.syn_print[side] = Some(stack::SynPrint::of(seg));
+            }
             if !fl.ack() {
                 let first = *self.first_syn.get_or_insert((frame, ts_ns));
                 if self.first_syn_ack.is_some() {
@@ -426,7 +452,9 @@ impl StoryBuilder {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let stack = stack_guesses(&self.syn_print, self.syn_after_syn_ack, &trains);
         let mut story = Story {
+            stack,
             implied_mtu: PerSide {
                 client: implied(&rec.options.client),
                 server: implied(&rec.options.server),
@@ -460,6 +488,43 @@ impl StoryBuilder {
         story.notes = notes::notes(rec, &story);
         story
     }
+}
+
+/// Each side's stack: its SYN (client) or SYN-ACK (server) print, and the
+/// backoff of its SYN or (timer-driven) SYN-ACK train.
+fn stack_guesses(
+    syn_print: &[Option<stack::SynPrint>; 2],
+    syn_after_syn_ack: bool,
+    trains: &[Train],
+) -> PerSide<Option<stack::StackGuess>> {
+    // Timer-driven only: a re-send sooner than any stack's RTO floor is a
+    // duplicate, not a backoff.
+    let backoff = |kind: TrainKind| {
+        trains
+            .iter()
+            .find(|t| t.kind == kind && t.more == 0)
+            .map(|t| trains::intervals_s(&t.ts_ns))
+            .filter(|iv| {
+                iv.iter()
+                    .all(|x| *x >= trains::LINUX_RTO_MIN_NS as f64 / 1e9 * 0.95)
+            })
+    };
+    let client = syn_print[0].as_ref().map(|p| {
+        let mut g = stack::guess(p);
+        if let Some(iv) = backoff(TrainKind::Syn) {
+            stack::add_backoff(&mut g, &iv);
+        }
+        g
+    });
+    let server = syn_print[1].as_ref().map(|p| {
+        let mut g = stack::guess(p);
+        // SYN-ACKs answering retransmitted SYNs are not timer-driven.
+        if let (Some(iv), false) = (backoff(TrainKind::SynAck), syn_after_syn_ack) {
+            stack::add_backoff(&mut g, &iv);
+        }
+        g
+    });
+    PerSide { client, server }
 }
 
 /// Capture-wide corrections once every story is finished (they need other
@@ -624,6 +689,8 @@ fn close_of(
     }
 }
 
+#[cfg(test)]
+mod stack_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

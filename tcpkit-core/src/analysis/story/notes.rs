@@ -52,6 +52,22 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
         Outcome::Midstream => n.push(Note::Midstream),
         Outcome::Resumed => n.push(Note::Resumed),
     }
+    // Each side's stack, where the story applies its rules: its SYN or
+    // SYN-ACK backoff, or the RTO floor.
+    for side in [Side::Client, Side::Server] {
+        let backoff = s.stack.get(side).as_ref().is_some_and(|g| {
+            g.evidence
+                .iter()
+                .any(|c| matches!(c, super::stack::Clue::SynBackoff { .. }))
+        });
+        let floor = s.inferred.rto_min_ns.is_some()
+            && s.trains.iter().any(|t| {
+                t.dir == side.sends() && matches!(t.kind, TrainKind::Data | TrainKind::Fin)
+            });
+        if (backoff || floor) && s.stack.get(side).is_some() {
+            n.push(Note::Stack { side });
+        }
+    }
     // Retransmissions of data and FINs, probes, zero windows.
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         let side = Side::sender(dir);
@@ -64,14 +80,15 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
         };
         let trains = data().count() as u64;
         if count > 0 && trains > 0 {
-            let fast = data()
-                .filter(|(_, t)| {
-                    matches!(
-                        t.verdict,
-                        Verdict::FastRetransmit | Verdict::FastRetransmitThenExponentialBackoff
-                    )
-                })
-                .count() as u64;
+            let of = |vs: [Verdict; 2]| data().filter(|(_, t)| vs.contains(&t.verdict)).count();
+            let fast = of([
+                Verdict::FastRetransmit,
+                Verdict::FastRetransmitThenExponentialBackoff,
+            ]) as u64;
+            let recovery = of([
+                Verdict::LossRecovery,
+                Verdict::LossRecoveryThenExponentialBackoff,
+            ]) as u64;
             let timeouts = data()
                 .filter(|(_, t)| {
                     matches!(
@@ -93,6 +110,7 @@ pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
                 segments: count,
                 trains,
                 fast,
+                recovery,
                 timeouts,
                 longest,
             });

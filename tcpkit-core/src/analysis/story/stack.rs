@@ -19,13 +19,119 @@
 //! * **Window scale**: Windows 8 (7/8 and later), FreeBSD 9+ 6, macOS 1 to 6,
 //!   Linux 7 or 10 (the shift follows `tcp_rmem`).
 //!
+//! * **SYN (SYN-ACK) backoff** ([`backoff_fits`]): Linux 1 s doubling
+//!   (`TCP_TIMEOUT_INIT`), on 6.5+ first `tcp_syn_linear_timeouts` (4)
+//!   retransmissions at 1 s; Windows `TcpInitialRTT` 3 s doubling; FreeBSD
+//!   and macOS `tcp_syn_backoff[] = { 1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 64,
+//!   64 }` times the 1 s base (FreeBSD and XNU `tcp_timer.c`).
+//!
 //! The layout decides the family; the initial TTL and the window agree or
-//! not, which sets the confidence. A layout p0f does not list, or a TTL that
-//! contradicts it, gives [`Stack::Unknown`] with the evidence collected.
-//! Not yet used by the story; the SYN retransmission schedule and the
-//! timestamp clock rate are not read yet.
+//! not, which sets the confidence, and the backoff raises it (fits) or lowers
+//! it (does not). A layout p0f does not list, or a TTL that contradicts it,
+//! gives [`Stack::Unknown`] with the evidence collected. The timestamp clock
+//! rate is not read: Linux (since 4.13), FreeBSD and macOS all tick at 1 kHz.
 
+use super::trains::{Shape, about_equal, shape};
 use crate::wire::{Segment, TcpOption};
+
+impl Stack {
+    /// `linux`, `windows`, `bsd_apple` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Linux => "linux",
+            Self::Windows => "windows",
+            Self::BsdApple => "bsd_apple",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// The family in words ("FreeBSD / macOS").
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Linux => "Linux",
+            Self::Windows => "Windows",
+            Self::BsdApple => "FreeBSD / macOS",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl Confidence {
+    /// `low`, `medium` or `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+impl Kind {
+    /// p0f's name (`mss`, `sok`, `ts`, `nop`, `ws`, `eol`, `?`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Eol => "eol",
+            Self::Nop => "nop",
+            Self::Mss => "mss",
+            Self::Ws => "ws",
+            Self::Sok => "sok",
+            Self::Ts => "ts",
+            Self::Other => "?",
+        }
+    }
+}
+
+/// FreeBSD's and XNU's `tcp_syn_backoff[]`: the SYN retransmission timer is
+/// the 1 s base times `tcp_syn_backoff[t_rxtshift]`.
+pub const BSD_SYN_BACKOFF: [u8; 13] = [1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 64, 64];
+
+/// Does a SYN (or SYN-ACK) retransmission schedule (intervals, s) fit the
+/// family's rules? Linux: 1 s (`TCP_TIMEOUT_INIT`, 3.1+), doubling, or equal
+/// first (`tcp_syn_linear_timeouts`, 6.5+); Windows: 3 s (`TcpInitialRTT`)
+/// doubling; FreeBSD / macOS: [`BSD_SYN_BACKOFF`] times 1 s.
+pub fn backoff_fits(stack: Stack, iv: &[f64]) -> bool {
+    let Some(&first) = iv.first() else {
+        return false;
+    };
+    let doubling = iv.len() == 1 || matches!(shape(iv), Shape::Exponential);
+    match stack {
+        Stack::Linux => {
+            about_equal(1.0, first)
+                && (doubling
+                    || matches!(shape(iv), Shape::LinearThenExponential(_) | Shape::Linear))
+        }
+        Stack::Windows => about_equal(3.0, first) && doubling,
+        Stack::BsdApple => iv.iter().enumerate().all(|(i, x)| {
+            let m = BSD_SYN_BACKOFF.get(i).or(BSD_SYN_BACKOFF.last()).copied();
+            m.is_some_and(|m| about_equal(f64::from(m), *x))
+        }),
+        Stack::Unknown => false,
+    }
+}
+
+/// Adds the SYN (or SYN-ACK) backoff to a guess: a schedule that fits the
+/// family's rules raises a medium confidence to high, one that does not
+/// lowers it to low.
+pub fn add_backoff(g: &mut StackGuess, iv: &[f64]) {
+    let Some(&first) = iv.first() else {
+        return;
+    };
+    let fits = backoff_fits(g.stack, iv);
+    g.evidence.push(Clue::SynBackoff {
+        initial_rto_ms: (first * 1000.0).round() as u32,
+        equal: iv.iter().take_while(|x| about_equal(first, **x)).count() as u32,
+        fits,
+    });
+    if g.stack == Stack::Unknown {
+        return;
+    }
+    g.confidence = match (fits, g.confidence) {
+        (true, Confidence::Medium) => Confidence::High,
+        (true, c) => c,
+        (false, _) => Confidence::Low,
+    };
+}
 
 /// A stack family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +201,28 @@ pub enum Clue {
     },
     /// The window is one this family uses.
     Window(Stack),
+    /// The SYN (or SYN-ACK) retransmission schedule ([`backoff_fits`]).
+    SynBackoff {
+        /// The first interval, ms.
+        initial_rto_ms: u32,
+        /// Intervals equal to the first before doubling.
+        equal: u32,
+        /// It fits the guessed family's rules.
+        fits: bool,
+    },
+}
+
+impl Clue {
+    /// The code (`initial_ttl`, `layout`, `window_mss_multiple`, `window`, `syn_backoff`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InitialTtl { .. } => "initial_ttl",
+            Self::Layout(_) => "layout",
+            Self::WindowMssMultiple { .. } => "window_mss_multiple",
+            Self::Window(_) => "window",
+            Self::SynBackoff { .. } => "syn_backoff",
+        }
+    }
 }
 
 /// What a SYN (or SYN-ACK) shows of its sender.
@@ -146,6 +274,15 @@ impl SynPrint {
         }
         p
     }
+
+    /// The option layout as p0f writes it (`mss,sok,ts,nop,ws`).
+    pub fn layout_str(&self) -> String {
+        self.layout
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// The guess, with its evidence.
@@ -158,6 +295,8 @@ pub struct StackGuess {
     pub confidence: Confidence,
     /// What was seen.
     pub evidence: Vec<Clue>,
+    /// The SYN (or SYN-ACK) it was read from.
+    pub print: SynPrint,
 }
 
 /// The TTL a host started with: the observed value rounded up to the usual
@@ -187,6 +326,16 @@ pub fn layout_family(layout: &[Kind]) -> Stack {
     }
 }
 
+/// The family an initial TTL points to: 128 Windows, 64 none (Linux,
+/// FreeBSD and macOS alike), anything else none of ours.
+pub fn ttl_family(initial: u8) -> Option<Stack> {
+    match initial {
+        128 => Some(Stack::Windows),
+        64 => None,
+        _ => Some(Stack::Unknown),
+    }
+}
+
 /// Guesses the stack from a SYN's print.
 pub fn guess(p: &SynPrint) -> StackGuess {
     let mut evidence = Vec::new();
@@ -195,11 +344,7 @@ pub fn guess(p: &SynPrint) -> StackGuess {
         observed: p.ttl,
         initial,
     });
-    let by_ttl = match initial {
-        128 => Some(Stack::Windows),
-        64 => None, // Linux, FreeBSD and macOS alike
-        _ => Some(Stack::Unknown),
-    };
+    let by_ttl = ttl_family(initial);
     let family = layout_family(&p.layout);
     if family != Stack::Unknown {
         evidence.push(Clue::Layout(family));
@@ -253,6 +398,7 @@ pub fn guess(p: &SynPrint) -> StackGuess {
         stack,
         confidence,
         evidence,
+        print: p.clone(),
     }
 }
 
@@ -357,6 +503,39 @@ mod tests {
             Some(1),
         ));
         assert_eq!(g.stack, Stack::Unknown);
+    }
+
+    #[test]
+    fn backoff_schedules() {
+        // Linux 6.5+ defaults (1 s five times, then doubling) and FreeBSD's /
+        // XNU's tcp_syn_backoff table times 1 s give the same first ten intervals.
+        let table = [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+        assert!(backoff_fits(Stack::Linux, &table));
+        assert!(backoff_fits(Stack::BsdApple, &table));
+        assert!(!backoff_fits(Stack::Windows, &table));
+        // Linux before 6.5: doubling from 1 s; not the BSD table (1 s five times).
+        assert!(backoff_fits(Stack::Linux, &[1.0, 2.0, 4.0]));
+        assert!(!backoff_fits(Stack::BsdApple, &[1.0, 2.0, 4.0]));
+        // Windows: TcpInitialRTT 3 s, doubling.
+        assert!(backoff_fits(Stack::Windows, &[3.0, 6.0]));
+        assert!(!backoff_fits(Stack::Linux, &[3.0, 6.0]));
+        // The table past its end stays at 64 s.
+        let mut long = table.to_vec();
+        long.extend([64.0, 64.0, 64.0, 64.0]);
+        assert!(backoff_fits(Stack::BsdApple, &long));
+        // A medium guess whose backoff fits becomes high; one that does not, low.
+        let mut g = guess(&print(
+            127,
+            64240,
+            &[Mss, Nop, Ws, Nop, Nop, Sok],
+            1460,
+            Some(8),
+        ));
+        assert_eq!(g.confidence, Confidence::Medium);
+        add_backoff(&mut g, &[3.0, 6.0]);
+        assert_eq!((g.stack, g.confidence), (Stack::Windows, Confidence::High));
+        add_backoff(&mut g, &[1.0, 2.0]);
+        assert_eq!((g.stack, g.confidence), (Stack::Windows, Confidence::Low));
     }
 
     #[test]

@@ -17,6 +17,14 @@ pub(crate) const SISN: u32 = 50_000;
 pub(crate) const LINUX_SYN_OPTS: [u8; 20] = [
     2, 4, 0x21, 0x0c, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10,
 ];
+/// macOS (p0f `mss,nop,ws,nop,nop,ts,sok,eol+1`): mss 1460, nop, wscale 6,
+/// nop, nop, TS val 1 ecr 0, sackOK, eol (padded to 24 bytes).
+pub(crate) const MACOS_SYN_OPTS: [u8; 24] = [
+    2, 4, 0x05, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 4, 2, 0, 0,
+];
+/// Windows 7 and later (p0f `mss,nop,ws,nop,nop,sok`): mss 1460, nop,
+/// wscale 8, nop, nop, sackOK.
+pub(crate) const WINDOWS_SYN_OPTS: [u8; 12] = [2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2];
 /// mss 1460 only (an nmap SYN).
 pub(crate) const MSS_ONLY: [u8; 4] = [2, 4, 0x05, 0xb4];
 
@@ -33,6 +41,10 @@ pub(crate) struct Conn {
     pub(crate) win: u16,
     /// The client's port.
     pub(crate) cport: u16,
+    /// The IP TTL of the next segments.
+    pub(crate) ttl: u8,
+    /// tshark's `duplicate_ack_num` of the next segments (0: not a duplicate ACK).
+    pub(crate) dup: u32,
 }
 
 impl Conn {
@@ -43,6 +55,8 @@ impl Conn {
             frame: 0,
             win: 100,
             cport: 43970,
+            ttl: 64,
+            dup: 0,
         }
     }
 
@@ -101,7 +115,7 @@ impl Conn {
                 dst,
                 version: 4,
                 tos: 0,
-                ttl: 64,
+                ttl: self.ttl,
                 id: 0,
                 frag: 0,
                 flow_label: 0,
@@ -140,7 +154,7 @@ impl Conn {
             scale: None,
             win_scaled: 100,
             flags: AnalysisFlags(analysis),
-            dup_ack_num: 0,
+            dup_ack_num: self.dup,
             dup_ack_of: None,
             ack_rtt_ns: None,
             acks_frame: None,

@@ -46,6 +46,10 @@ pub(crate) struct TrainAcc {
     pub first_spurious: bool,
     /// Kept even with one captured send (a flagged retransmission whose original was not captured).
     pub flagged: bool,
+    /// Duplicate ACKs the peer had sent for this sequence number before the
+    /// first send flagged a fast retransmission (tshark's `duplicate_ack_num`
+    /// of the last one); `None` when no send was flagged fast.
+    pub dup_acks: Option<u32>,
 }
 
 impl TrainAcc {
@@ -55,6 +59,13 @@ impl TrainAcc {
             self.ts.push(ts);
         } else {
             self.more = self.more.saturating_add(1);
+        }
+    }
+
+    /// Remembers the duplicate ACKs before the first send flagged fast.
+    fn note_fast(&mut self, f: RetxFlags) {
+        if f.fast && self.dup_acks.is_none() {
+            self.dup_acks = Some(f.dup_acks);
         }
     }
 
@@ -72,6 +83,8 @@ pub(crate) struct RetxFlags {
     pub spurious: bool,
     /// The segment ends at the highest sequence number sent so far in its direction.
     pub tail: bool,
+    /// Flagged fast: the peer's duplicate ACKs of this sequence number seen before it.
+    pub dup_acks: u32,
 }
 
 /// The trains of one connection, being built.
@@ -113,6 +126,7 @@ impl Trains {
             first_tail: false,
             first_spurious: false,
             flagged: false,
+            dup_acks: None,
         }
     }
 
@@ -135,6 +149,7 @@ impl Trains {
                 t.first_tail = f.tail;
                 t.first_spurious = f.spurious;
             }
+            t.note_fast(f);
             t.push(frame, ts);
             return;
         }
@@ -158,6 +173,7 @@ impl Trains {
         f: RetxFlags,
     ) {
         if let Some(t) = self.find(dir, kind, key) {
+            t.note_fast(f);
             t.push(frame, ts);
             return;
         }
@@ -165,6 +181,7 @@ impl Trains {
         acc.first_fast = f.fast;
         acc.first_tail = f.tail;
         acc.first_spurious = f.spurious;
+        acc.note_fast(f);
         acc.push(first.0, first.1);
         acc.push(frame, ts);
         self.create(acc);
@@ -198,6 +215,7 @@ impl Trains {
             return;
         }
         if let Some(t) = self.find(dir, TrainKind::Data, start) {
+            t.note_fast(f);
             t.push(frame, ts);
             return;
         }
@@ -211,6 +229,7 @@ impl Trains {
         acc.first_fast = f.fast;
         acc.first_tail = f.tail;
         acc.first_spurious = f.spurious;
+        acc.note_fast(f);
         if let Some(o) = orig {
             acc.push(o.frame, o.ts);
         }
@@ -233,6 +252,7 @@ impl Trains {
                     ts_ns: t.ts,
                     verdict,
                     more: t.more,
+                    dup_acks: t.dup_acks,
                 }
             })
             .collect()
@@ -266,11 +286,38 @@ pub fn about_double(a: f64, b: f64) -> bool {
 pub(crate) enum Shape {
     None,
     Timeout,
+    /// Each interval about twice the previous from the first, whatever the
+    /// base; possibly flat at the end (the stack's ceiling on the RTO).
     Exponential,
-    /// `k` equal intervals, then doubling.
+    /// `k` equal intervals, then doubling (and possibly the ceiling).
     LinearThenExponential(usize),
+    /// A first interval shorter than the second, then doubling: the
+    /// retransmission timer was already running when the original was sent
+    /// (RFC 6298 5.1: started by an earlier segment; 5.3: restarted by the
+    /// last ACK), so the first timeout came less than one RTO after it.
+    EarlyThenExponential,
     Linear,
     Irregular,
+}
+
+/// Each interval about twice the previous, then optionally flat (the ceiling,
+/// which one step may reach less than doubled: `min(2 RTO, max)`); at least
+/// one doubling. Whatever the base and the ceiling: Linux 200 ms .. 120 s,
+/// Windows from 300 ms, BSD up to 64 s.
+fn doubling_then_cap(iv: &[f64]) -> bool {
+    let (mut doubled, mut capped) = (false, false);
+    for w in iv.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if !capped && about_double(a, b) {
+            doubled = true;
+        } else if doubled && !capped && a > 0.0 && (0.8..1.6).contains(&(b / a)) {
+            capped = true;
+        } else if capped && about_equal(a, b) {
+        } else {
+            return false;
+        }
+    }
+    doubled
 }
 
 pub(crate) fn shape(iv: &[f64]) -> Shape {
@@ -284,19 +331,17 @@ pub(crate) fn shape(iv: &[f64]) -> Shape {
             }
         }
         [first, ..] if *first <= 0.0 || !first.is_finite() => Shape::Irregular,
-        [first, ..] => {
+        [first, second, rest @ ..] => {
             let k = iv.iter().take_while(|x| about_equal(*first, **x)).count();
-            let doubling = iv
-                .get(k.saturating_sub(1)..)
-                .unwrap_or(&[])
-                .windows(2)
-                .all(|w| about_double(w[0], w[1]));
+            let doubling = doubling_then_cap(iv.get(k.saturating_sub(1)..).unwrap_or(&[]));
             if k == iv.len() {
                 Shape::Linear
             } else if k == 1 && doubling {
                 Shape::Exponential
             } else if doubling {
                 Shape::LinearThenExponential(k)
+            } else if *first < second * 0.8 && !rest.is_empty() && doubling_then_cap(&iv[1..]) {
+                Shape::EarlyThenExponential
             } else {
                 Shape::Irregular
             }
@@ -322,17 +367,32 @@ pub(crate) fn starts_with_tlp(t: &TrainAcc, iv: &[f64]) -> bool {
 
 fn classify(t: &TrainAcc, iv: &[f64]) -> Verdict {
     if t.frames.len() < 2 {
-        return Verdict::Single;
+        // A retransmission whose original was not captured: tshark's flag
+        // still tells what sent it.
+        return if t.first_fast {
+            Verdict::FastRetransmit
+        } else {
+            Verdict::Single
+        };
     }
     if t.first_spurious {
         return Verdict::Spurious;
     }
     let rest = iv.get(1..).unwrap_or(&[]);
+    let then_timeouts = |fast: Verdict, fast_then: Verdict| match shape(rest) {
+        Shape::Exponential | Shape::Timeout => fast_then,
+        _ => fast,
+    };
     if t.first_fast {
-        return match shape(rest) {
-            Shape::Exponential | Shape::Timeout => Verdict::FastRetransmitThenExponentialBackoff,
-            _ => Verdict::FastRetransmit,
-        };
+        return then_timeouts(
+            Verdict::FastRetransmit,
+            Verdict::FastRetransmitThenExponentialBackoff,
+        );
+    }
+    // A later send was flagged fast (re-sent once in loss recovery, then on
+    // duplicate ACKs): the per-segment facts call it a fast retransmission.
+    if t.dup_acks.is_some() {
+        return Verdict::FastRetransmit;
     }
     if starts_with_tlp(t, iv) {
         return match shape(rest) {
@@ -342,19 +402,20 @@ fn classify(t: &TrainAcc, iv: &[f64]) -> Verdict {
             _ => Verdict::TailLossProbe,
         };
     }
-    // Re-sent faster than any RTO (Linux floor 200 ms) and not the tail: ACK-driven
-    // loss recovery (duplicate ACKs, SACK, RACK) even when tshark did not flag it fast.
+    // Re-sent faster than any RTO (Linux floor 200 ms) and not the tail, not
+    // flagged fast: ACK-driven loss recovery beyond the first hole (SACK,
+    // RFC 6675; NewReno partial ACKs, RFC 6582; RACK, RFC 8985).
     if matches!(t.kind, TrainKind::Data) && iv.first().is_some_and(|x| *x < LINUX_RTO_MIN_S * 0.95)
     {
-        return match shape(rest) {
-            Shape::Exponential | Shape::Timeout => Verdict::FastRetransmitThenExponentialBackoff,
-            _ => Verdict::FastRetransmit,
-        };
+        return then_timeouts(
+            Verdict::LossRecovery,
+            Verdict::LossRecoveryThenExponentialBackoff,
+        );
     }
     match shape(iv) {
         Shape::None => Verdict::Single,
         Shape::Timeout => Verdict::Timeout,
-        Shape::Exponential => Verdict::ExponentialBackoff,
+        Shape::Exponential | Shape::EarlyThenExponential => Verdict::ExponentialBackoff,
         Shape::LinearThenExponential(_) => Verdict::LinearThenExponentialBackoff,
         Shape::Linear => Verdict::Linear,
         Shape::Irregular => Verdict::Irregular,
@@ -378,6 +439,37 @@ mod tests {
         assert_eq!(shape(&[0.3]), Shape::Timeout);
         assert_eq!(shape(&[0.01]), Shape::Irregular);
         assert_eq!(shape(&[1.0, 3.0, 3.1, 0.5]), Shape::Irregular);
+    }
+
+    #[test]
+    fn backoff_is_doubling_whatever_the_base_and_the_ceiling() {
+        // Windows: "the retransmission time-out is doubled with each successive
+        // retransmission" from TcpInitialRTT 3 s (SYNs) or the measured RTO
+        // (data, >= 300 ms): 3, 6 s and 0.6, 1.2, 2.4 s double like Linux's
+        // 0.2, 0.4, 0.8.
+        assert_eq!(shape(&[3.0, 6.0]), Shape::Exponential);
+        assert_eq!(shape(&[0.6, 1.2, 2.4, 4.8]), Shape::Exponential);
+        // The issue's Windows 2000 train: the first retransmission 0.21 s after
+        // the original, less than one RTO (the timer was started by an earlier
+        // segment or ACK, RFC 6298 5.1 / 5.3), then doubling from 0.6 s.
+        assert_eq!(
+            shape(&[0.21, 0.60, 1.20, 2.40, 4.80]),
+            Shape::EarlyThenExponential
+        );
+        // One doubling is not enough to call a short first interval early.
+        assert_eq!(shape(&[0.21, 0.60]), Shape::Irregular);
+        // FreeBSD's tcp_syn_backoff[] = { 1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 64, 64 }:
+        // five equal, doubling, then flat at 64 s (the table's ceiling).
+        let bsd = [
+            1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 64.0,
+        ];
+        assert_eq!(shape(&bsd), Shape::LinearThenExponential(5));
+        // Data RTOs capped at 64 s (FreeBSD TCPTV_REXMTMAX), reached less than
+        // doubled (min(2 x 48, 64)), and Linux's 120 s TCP_RTO_MAX.
+        assert_eq!(shape(&[12.0, 24.0, 48.0, 64.0, 64.0]), Shape::Exponential);
+        assert_eq!(shape(&[30.0, 60.0, 120.0, 120.0]), Shape::Exponential);
+        // Equal, then a rise that is no doubling, then equal: no timer we know.
+        assert_eq!(shape(&[1.0, 1.0, 1.3, 1.3]), Shape::Irregular);
     }
 
     #[test]
@@ -445,7 +537,7 @@ mod tests {
         };
         tr.data(c2s, 1001, 2001, 9, 300_000, f);
         let out = tr.finish();
-        assert_eq!(out[0].verdict, Verdict::FastRetransmit);
+        assert_eq!(out[0].verdict, Verdict::LossRecovery);
     }
 
     #[test]

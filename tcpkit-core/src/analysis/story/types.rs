@@ -164,6 +164,13 @@ pub enum Verdict {
     FastRetransmit,
     /// Fast retransmit, then timeouts with backoff.
     FastRetransmitThenExponentialBackoff,
+    /// Re-sent faster than any retransmission timer without being a fast
+    /// retransmit itself (tshark flags it a plain retransmission): ACK-driven
+    /// loss recovery beyond the first hole (SACK, RFC 6675; NewReno partial
+    /// ACKs, RFC 6582; RACK, RFC 8985).
+    LossRecovery,
+    /// Loss recovery, then timeouts with backoff.
+    LossRecoveryThenExponentialBackoff,
     /// The last segment re-sent by the loss probe timer (RFC 8985 7), before the RTO.
     TailLossProbe,
     /// A tail loss probe, then one retransmission timeout.
@@ -190,6 +197,8 @@ impl Verdict {
             Self::FastRetransmitThenExponentialBackoff => {
                 "fast_retransmit_then_exponential_backoff"
             }
+            Self::LossRecovery => "loss_recovery",
+            Self::LossRecoveryThenExponentialBackoff => "loss_recovery_then_exponential_backoff",
             Self::TailLossProbe => "tail_loss_probe",
             Self::TailLossProbeThenTimeout => "tail_loss_probe_then_timeout",
             Self::TailLossProbeThenExponentialBackoff => "tail_loss_probe_then_exponential_backoff",
@@ -220,6 +229,10 @@ pub struct Train {
     /// Sends beyond the per-train cap, not listed.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
     pub more: u32,
+    /// When a send was flagged a fast retransmission: the duplicate ACKs of its
+    /// sequence number the peer had sent before it (0: none captured).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub dup_acks: Option<u32>,
 }
 
 impl Train {
@@ -430,6 +443,14 @@ pub enum Caveat {
         /// The side in FIN_WAIT2.
         side: Side,
     },
+    /// The side's stack is unknown ([`Story::stack`]): the Linux settings
+    /// inferred from its retransmissions assume Linux, whose rules the schedule fits.
+    StackAssumedLinux {
+        /// The side.
+        side: Side,
+        /// FreeBSD's and macOS's SYN backoff table fits the schedule too.
+        bsd_fits_too: bool,
+    },
     /// `tcp_syn_retries` withdrawn: the client host closed another connection
     /// before the next SYN was due.
     SynRetriesWithdrawn {
@@ -483,6 +504,12 @@ pub enum Note {
     HandshakeReset,
     /// The capture begins in the middle of the connection.
     Midstream,
+    /// A side's stack as its SYN (or SYN-ACK) and backoff show it
+    /// ([`Story::stack`]), told where the story applies that stack's rules.
+    Stack {
+        /// The side.
+        side: Side,
+    },
     /// This part continues the connection after its eviction under the
     /// memory budget ([`Connection::resumed_frame`](crate::analysis::Connection::resumed_frame)).
     Resumed,
@@ -497,8 +524,11 @@ pub enum Note {
         segments: u64,
         /// Data trains of that side.
         trains: u64,
-        /// Trains started by a fast retransmit.
+        /// Trains with a send flagged a fast retransmission (tshark's rule:
+        /// after duplicate ACKs of its sequence number).
         fast: u64,
+        /// Trains re-sent by ACK-driven loss recovery without a fast retransmit.
+        recovery: u64,
         /// Trains driven by timeouts.
         timeouts: u64,
         /// The longest train, when it has more than two sends.
@@ -583,6 +613,9 @@ pub struct Story {
     pub close: Close,
     /// States each endpoint went through.
     pub states: PerSide<Vec<StateChange>>,
+    /// Each side's stack, guessed p0f-style from its SYN (client) or
+    /// SYN-ACK (server) and its SYN / SYN-ACK backoff (`None`: not seen).
+    pub stack: PerSide<Option<super::stack::StackGuess>>,
     /// Kernel settings the capture reveals.
     pub inferred: Inferred,
     /// What is worth saying, in order ([`crate::text`] words them; the
