@@ -46,7 +46,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         if args.json {
             json.clear();
             // Writing into a LineBuf cannot fail.
-            let _ = tcpkit_core::schema::json::write_connection(&mut json, f);
+            let _ = tcpkit_core::schema::json::write_connection_to(&mut json, f);
             let _ = json.write_char('\n');
             out.write(json.as_bytes())?;
         } else {

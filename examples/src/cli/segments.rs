@@ -137,7 +137,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 // Not analysable: no object (see the module doc).
                 continue;
             };
-            json::write_segment(&mut body, frame, ts_ns, &row.segment, &facts)
+            json::write_segment_to(&mut body, frame, ts_ns, &row.segment, &facts)
         } else {
             // Only the text lines print the encapsulation: decoded again,
             // with its layers (the driver takes the plain, faster decoder).

@@ -140,6 +140,75 @@ impl LineBuf {
         self.len == 0
     }
 
+    /// Appends `s`.
+    #[inline]
+    pub(crate) fn put_str(&mut self, s: &str) {
+        self.put(s.as_bytes());
+    }
+
+    /// Appends `v` in decimal ([`write_decimal`]'s digits): groups of four
+    /// digits from the table, lowest first, into a stack buffer, then one copy.
+    #[inline]
+    pub(crate) fn put_decimal(&mut self, v: u64) {
+        let width = |g: u64| match g {
+            0..=9 => 1,
+            10..=99 => 2,
+            100..=999 => 3,
+            _ => 4,
+        };
+        let group = |g: u64| {
+            let at = 4 * (g % 10_000) as usize;
+            DIGITS4_BYTES
+                .get(at..at + 4)
+                .and_then(|d| d.first_chunk::<4>())
+                .copied()
+                .unwrap_or_default()
+        };
+        if v < 10_000 {
+            let g = group(v);
+            self.put(g.get(4 - width(v)..).unwrap_or_default());
+            return;
+        }
+        // u64::MAX has 20 digits: at most four full groups and a lead of four.
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        let mut v = v;
+        while v >= 10_000 {
+            i -= 4;
+            if let Some(d) = tmp.get_mut(i..i + 4) {
+                d.copy_from_slice(&group(v));
+            }
+            v /= 10_000;
+        }
+        if let Some(d) = tmp.get_mut(i - 4..i) {
+            d.copy_from_slice(&group(v));
+        }
+        self.put(tmp.get(i - width(v)..).unwrap_or_default());
+    }
+
+    /// Appends `v` (< 10^9) as exactly nine digits ([`write_nine_digits`]).
+    #[inline]
+    pub(crate) fn put_nine_digits(&mut self, v: u64) {
+        let group = |g: u64| {
+            let at = 4 * (g % 10_000) as usize;
+            DIGITS4_BYTES
+                .get(at..at + 4)
+                .and_then(|d| d.first_chunk::<4>())
+                .copied()
+                .unwrap_or_default()
+        };
+        let mut tmp = [0u8; 12];
+        if let Some((a, rest)) = tmp.split_first_chunk_mut::<4>()
+            && let Some((b, c)) = rest.split_first_chunk_mut::<4>()
+            && let Some(c) = c.first_chunk_mut::<4>()
+        {
+            *a = group(v / 100_000_000 % 10);
+            *b = group(v / 10_000);
+            *c = group(v);
+        }
+        self.put(tmp.get(3..).unwrap_or_default());
+    }
+
     #[cold]
     #[inline(never)]
     fn grow(&mut self, n: usize) {
@@ -384,6 +453,26 @@ mod tests {
                 assert_eq!(dec(x), x.to_string());
             }
             v *= 10;
+        }
+    }
+
+    #[test]
+    fn line_buf_numbers_as_the_writers() {
+        // The expected text is the number's own decimal notation.
+        let mut b = LineBuf::with_capacity(8);
+        let mut v = 1u64;
+        for _ in 0..20 {
+            for x in [v - 1, v, v + 1, v.wrapping_mul(7) / 3, u64::MAX] {
+                b.clear();
+                b.put_decimal(x);
+                assert_eq!(b.as_bytes(), x.to_string().as_bytes());
+            }
+            v = v.saturating_mul(10);
+        }
+        for x in [0, 5, 99_999, 123_456_789, 999_999_999] {
+            b.clear();
+            b.put_nine_digits(x);
+            assert_eq!(b.as_bytes(), format!("{x:09}").as_bytes());
         }
     }
 }
