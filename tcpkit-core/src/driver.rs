@@ -34,7 +34,7 @@ use crate::capture::{
     BytesReader, Interface, LinkType, Packet, PacketSource, SliceReader, StreamReader,
 };
 use crate::error::{CaptureError, CaptureErrorKind, DecodeError, Error};
-use crate::flow::Direction;
+use crate::flow::{Direction, FastHashBuilder};
 use crate::report::{Diagnostics, Report};
 use crate::wire::{self, Segment};
 use std::cmp::Reverse;
@@ -384,14 +384,14 @@ fn relevant(floor: &BTreeSet<(i64, u64)>, t: i64) -> bool {
 #[derive(Debug, Default)]
 struct CrossCheck {
     /// Per client host: (connection, first close) of connections handed out.
-    closes: HashMap<IpAddr, (Vec<(u64, i64)>, usize)>,
+    closes: HashMap<IpAddr, (Vec<(u64, i64)>, usize), FastHashBuilder>,
     /// Live (or held) connections whose client sent SYNs, by number.
-    candidates: HashMap<u64, Candidate>,
+    candidates: HashMap<u64, Candidate, FastHashBuilder>,
     /// Per client host, the last SYN of its unanswered candidates.
-    floor: HashMap<IpAddr, BTreeSet<(i64, u64)>>,
+    floor: HashMap<IpAddr, BTreeSet<(i64, u64)>, FastHashBuilder>,
     /// Stories with a `tcp_syn_retries` to check, by release time.
     held: BinaryHeap<Reverse<(i64, u64)>>,
-    held_records: HashMap<u64, Connection>,
+    held_records: HashMap<u64, Connection, FastHashBuilder>,
 }
 
 impl CrossCheck {
