@@ -908,7 +908,8 @@ impl Analysis {
         }
         let now = self.last_ts;
         self.hand_out(now);
-        Some((Some(facts), detached))
+        // Without segment rows nothing is yielded: the facts are not moved out.
+        self.segments.then_some((Some(facts), detached))
     }
 
     /// Queues the connections handed out (`now`: the capture time; `None`:
