@@ -522,22 +522,9 @@ pub fn withdraw_syn_retries(c: &mut Connection, close_ns: i64) {
     }
 }
 
-/// First capacity of the per-connection rings and sample lists: a short
-/// connection's few entries fit in one allocation (no growth from 4 to 8).
-const FIRST_CAPACITY: usize = 8;
-
-/// `v.push(x)`, the first allocation of [`FIRST_CAPACITY`] entries.
-#[inline]
-pub(crate) fn push_small<T>(v: &mut Vec<T>, x: T) {
-    if v.capacity() == 0 {
-        v.reserve_exact(FIRST_CAPACITY);
-    }
-    v.push(x);
-}
-
 fn remember<T>(ring: &mut Vec<T>, pos: &mut usize, cap: usize, x: T) {
     if ring.len() < cap {
-        push_small(ring, x);
+        ring.push(x);
     } else if let Some(slot) = ring.get_mut(*pos % cap) {
         *slot = x;
         *pos = (*pos + 1) % cap;

@@ -82,7 +82,7 @@ impl RttAcc {
                 self.stride = self.stride.saturating_mul(2);
             }
             if self.count.is_multiple_of(self.stride) {
-                super::push_small(&mut self.kept, ns);
+                self.kept.push(ns);
             }
         }
         self.count += 1;

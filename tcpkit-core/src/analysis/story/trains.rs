@@ -190,7 +190,7 @@ impl Trains {
             };
             let ring = &mut self.orig[d];
             if ring.len() < ORIG_RING {
-                super::push_small(ring, o);
+                ring.push(o);
             } else if let Some(slot) = ring.get_mut(self.orig_pos[d] % ORIG_RING) {
                 *slot = o;
                 self.orig_pos[d] = (self.orig_pos[d] + 1) % ORIG_RING;
