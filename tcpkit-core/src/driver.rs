@@ -380,11 +380,15 @@ fn relevant(floor: &BTreeSet<(i64, u64)>, t: i64) -> bool {
         .is_some()
 }
 
+/// A client host's (connection, first close) of connections handed out, and
+/// the length at which they are pruned next.
+type Closes = (Vec<(u64, i64)>, usize);
+
 /// The bounded per-host state of the streaming cross-check (module doc).
 #[derive(Debug, Default)]
 struct CrossCheck {
     /// Per client host: (connection, first close) of connections handed out.
-    closes: HashMap<IpAddr, (Vec<(u64, i64)>, usize), FastHashBuilder>,
+    closes: HashMap<IpAddr, Closes, FastHashBuilder>,
     /// Live (or held) connections whose client sent SYNs, by number.
     candidates: HashMap<u64, Candidate, FastHashBuilder>,
     /// Per client host, the last SYN of its unanswered candidates.
