@@ -34,7 +34,7 @@ use crate::capture::{
     BytesReader, Interface, LinkType, Packet, PacketSource, SliceReader, StreamReader,
 };
 use crate::error::{CaptureError, CaptureErrorKind, DecodeError, Error};
-use crate::flow::Direction;
+use crate::flow::{Direction, FastHashBuilder};
 use crate::report::{Diagnostics, Report};
 use crate::wire::{self, Segment};
 use std::cmp::Reverse;
@@ -380,18 +380,22 @@ fn relevant(floor: &BTreeSet<(i64, u64)>, t: i64) -> bool {
         .is_some()
 }
 
+/// A client host's (connection, first close) of connections handed out, and
+/// the length at which they are pruned next.
+type Closes = (Vec<(u64, i64)>, usize);
+
 /// The bounded per-host state of the streaming cross-check (module doc).
 #[derive(Debug, Default)]
 struct CrossCheck {
     /// Per client host: (connection, first close) of connections handed out.
-    closes: HashMap<IpAddr, (Vec<(u64, i64)>, usize)>,
+    closes: HashMap<IpAddr, Closes, FastHashBuilder>,
     /// Live (or held) connections whose client sent SYNs, by number.
-    candidates: HashMap<u64, Candidate>,
+    candidates: HashMap<u64, Candidate, FastHashBuilder>,
     /// Per client host, the last SYN of its unanswered candidates.
-    floor: HashMap<IpAddr, BTreeSet<(i64, u64)>>,
+    floor: HashMap<IpAddr, BTreeSet<(i64, u64)>, FastHashBuilder>,
     /// Stories with a `tcp_syn_retries` to check, by release time.
     held: BinaryHeap<Reverse<(i64, u64)>>,
-    held_records: HashMap<u64, Connection>,
+    held_records: HashMap<u64, Connection, FastHashBuilder>,
 }
 
 impl CrossCheck {
@@ -908,7 +912,8 @@ impl Analysis {
         }
         let now = self.last_ts;
         self.hand_out(now);
-        Some((Some(facts), detached))
+        // Without segment rows nothing is yielded: the facts are not moved out.
+        self.segments.then_some((Some(facts), detached))
     }
 
     /// Queues the connections handed out (`now`: the capture time; `None`:

@@ -5,8 +5,10 @@
 use super::CliError;
 use super::input::{self, Outcome};
 use super::output::Output;
+use std::fmt::Write;
 use std::path::PathBuf;
 use tcpkit_core::analysis::AnalyzerConfig;
+use tcpkit_core::wire::LineBuf;
 
 /// Arguments of `tcpkit flows`.
 #[derive(Debug, clap::Args)]
@@ -27,6 +29,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let a = input::open(&args.capture, AnalyzerConfig::default())?.segments(false);
     let mut damage = None;
     let mut line = String::with_capacity(1024);
+    let mut json = LineBuf::with_capacity(4096);
     for (ev, t0) in input::outcomes(a, args.threads) {
         let rec = match ev {
             Outcome::Connection(c) => c,
@@ -40,15 +43,18 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             continue;
         }
         let f = &*rec;
-        line.clear();
         if args.json {
-            // Writing into a String cannot fail.
-            let _ = tcpkit_core::schema::json::write_connection(&mut line, f);
+            json.clear();
+            // Writing into a LineBuf cannot fail.
+            let _ = tcpkit_core::schema::json::write_connection_to(&mut json, f);
+            let _ = json.write_char('\n');
+            out.write(json.as_bytes())?;
         } else {
+            line.clear();
             tcpkit_core::text::flows_line(&mut line, f, t0);
+            line.push('\n');
+            out.write(line.as_bytes())?;
         }
-        line.push('\n');
-        out.write(line.as_bytes())?;
         if out.is_closed() {
             break;
         }

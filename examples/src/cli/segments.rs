@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use tcpkit_core::analysis::{AnalysisFlags, AnalyzerConfig};
 use tcpkit_core::schema::json;
 use tcpkit_core::text::{RenderOptions, Renderer, write_timestamp};
-use tcpkit_core::wire::{self, write_decimal};
+use tcpkit_core::wire::{self, LineBuf, write_decimal};
 use tcpkit_core::{Analysis, Event};
 
 /// Arguments of `tcpkit segments`.
@@ -100,7 +100,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     // Segments carrying each analysis flag (`--analyze-only`), by bit.
     let mut flag_counts = [0u64; 32];
     // Reused for every segment: no allocation per segment once they are grown.
-    let (mut head, mut body) = (String::with_capacity(64), String::with_capacity(512));
+    let (mut head, mut body) = (LineBuf::with_capacity(64), LineBuf::with_capacity(512));
     let mut damage = None;
     while let Some(ev) = a.next_event() {
         // Matched by reference: the row is large, moving it costs.
@@ -137,7 +137,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 // Not analysable: no object (see the module doc).
                 continue;
             };
-            json::write_segment(&mut body, frame, ts_ns, &row.segment, &facts)
+            json::write_segment_to(&mut body, frame, ts_ns, &row.segment, &facts)
         } else {
             // Only the text lines print the encapsulation: decoded again,
             // with its layers (the driver takes the plain, faster decoder).
@@ -150,12 +150,12 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             // frame's lead again) with -v.
             let _ = renderer.write_encapsulation(&mut body, &layers);
             if renderer.encapsulation_on_own_line() && layers.is_tunnelled() {
-                body.push('\n');
+                let _ = body.write_char('\n');
                 split = body.len();
             }
             renderer.write_segment_in(&mut body, &seg, &layers)
         };
-        body.push('\n');
+        let _ = body.write_char('\n');
         if !args.json {
             // The packet is no longer borrowed: the reader can be asked about
             // the packet's interface (its IDB may have come just before it).
@@ -165,7 +165,9 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 .is_some_and(|i| i.tsresol.units_per_second() > 1_000_000);
             // tcpdump -# pads the number to five columns.
             let digits = frame.checked_ilog10().unwrap_or(0) as usize + 1;
-            head.extend(std::iter::repeat_n(' ', 5usize.saturating_sub(digits)));
+            for _ in digits..5 {
+                let _ = head.write_char(' ');
+            }
             let _ = write_decimal(&mut head, frame)
                 .and_then(|()| head.write_str("  "))
                 .and_then(|()| write_timestamp(&mut head, ts_ns, nanos))

@@ -31,7 +31,7 @@
 use crate::analysis::story::syncookie::{self, AnswerFacts};
 use crate::analysis::story::{Outcome, Side};
 use crate::analysis::{AnalyzerStats, Connection};
-use crate::flow::{ConnId, Endpoint};
+use crate::flow::{ConnId, Endpoint, FastHashBuilder};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
@@ -355,7 +355,7 @@ impl Report {
 
 #[derive(Debug, Default, Clone)]
 struct Acc {
-    clients: HashSet<Endpoint>,
+    clients: HashSet<Endpoint, FastHashBuilder>,
     syns: u64,
     answered: u64,
     established: u64,

@@ -1,192 +1,275 @@
 //! JSON from the column declarations: one object per row, written into any
-//! [`fmt::Write`] with no allocation.
+//! [`fmt::Write`] (or, faster, a [`LineBuf`]) with no allocation.
 //!
 //! Keys come from the [`Field`] names, values are written by their declared
 //! [`Type`] (see the [module doc](super)): no spaces, fields in visiting order.
 
 use super::{Field, Sink, Type};
 use crate::analysis::SegmentFacts;
-use crate::wire::{Segment, write_addr, write_decimal, write_nine_digits};
+use crate::wire::{LineBuf, Segment, write_decimal, write_nine_digits};
 use std::fmt::{self, Write};
 use std::net::IpAddr;
 
 /// How deep rows nest (row, list, struct, list, tuple: 5 for a SACK block edge).
 const MAX_DEPTH: usize = 8;
 
-/// A [`Sink`] writing JSON into `W`. The first write error is kept and
-/// returned by [`JsonSink::finish`]; nothing more is written after it.
+/// Where a [`JsonSink`] writes: a [`LineBuf`] (the fast path of the CLI's
+/// writers: numbers are formatted straight into it), or any [`fmt::Write`]
+/// through [`FmtOut`].
+pub trait JsonOut {
+    /// Appends `s`.
+    fn put(&mut self, s: &str);
+    /// Appends `v` in decimal.
+    fn put_u64(&mut self, v: u64);
+    /// Appends `v` (< 10^9) as nine digits, zero-padded.
+    fn put_nine(&mut self, v: u64);
+    /// Anything else (a float): through [`fmt::Write`].
+    fn put_fmt(&mut self, args: fmt::Arguments<'_>);
+    /// The first write error, if any.
+    fn result(&self) -> fmt::Result;
+}
+
+impl JsonOut for LineBuf {
+    #[inline]
+    fn put(&mut self, s: &str) {
+        self.put_str(s);
+    }
+    #[inline]
+    fn put_u64(&mut self, v: u64) {
+        self.put_decimal(v);
+    }
+    #[inline]
+    fn put_nine(&mut self, v: u64) {
+        self.put_nine_digits(v);
+    }
+    fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
+        // Writing into a LineBuf cannot fail.
+        let _ = self.write_fmt(args);
+    }
+    fn result(&self) -> fmt::Result {
+        Ok(())
+    }
+}
+
+/// A [`fmt::Write`] as a [`JsonOut`]: keeps the first error and writes
+/// nothing after it.
 #[derive(Debug)]
-pub struct JsonSink<'w, W: Write> {
+pub struct FmtOut<'w, W: Write> {
     w: &'w mut W,
-    /// Per open container: has a value been written in it yet, and does it
-    /// take keys (an object)?
-    open: [(bool, bool); MAX_DEPTH],
-    depth: usize,
     result: fmt::Result,
 }
 
-impl<'w, W: Write> JsonSink<'w, W> {
-    /// A sink writing into `w`.
+impl<'w, W: Write> FmtOut<'w, W> {
+    /// Writes into `w`.
     pub fn new(w: &'w mut W) -> Self {
+        Self { w, result: Ok(()) }
+    }
+}
+
+impl<W: Write> JsonOut for FmtOut<'_, W> {
+    fn put(&mut self, s: &str) {
+        if self.result.is_ok() {
+            self.result = self.w.write_str(s);
+        }
+    }
+    fn put_u64(&mut self, v: u64) {
+        if self.result.is_ok() {
+            self.result = write_decimal(self.w, v);
+        }
+    }
+    fn put_nine(&mut self, v: u64) {
+        if self.result.is_ok() {
+            self.result = write_nine_digits(self.w, v);
+        }
+    }
+    fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
+        if self.result.is_ok() {
+            self.result = self.w.write_fmt(args);
+        }
+    }
+    fn result(&self) -> fmt::Result {
+        self.result
+    }
+}
+
+/// A [`Sink`] writing JSON into a [`JsonOut`]. The first write error is kept
+/// and returned by [`JsonSink::finish`]; nothing more is written after it.
+#[derive(Debug)]
+pub struct JsonSink<'w, O: JsonOut> {
+    w: &'w mut O,
+    /// Per open container: does it take keys (an object)?
+    keyed: [bool; MAX_DEPTH],
+    /// The open container has no value yet.
+    first: bool,
+    depth: usize,
+    /// Nested deeper than any declared row (a bug, reported as an error).
+    too_deep: bool,
+}
+
+impl<'w, O: JsonOut> JsonSink<'w, O> {
+    /// A sink writing into `w`.
+    pub fn new(w: &'w mut O) -> Self {
         Self {
             w,
-            open: [(false, false); MAX_DEPTH],
+            keyed: [false; MAX_DEPTH],
+            first: true,
             depth: 0,
-            result: Ok(()),
+            too_deep: false,
         }
     }
 
     /// The first write error, if any.
     pub fn finish(self) -> fmt::Result {
-        self.result
+        if self.too_deep {
+            return Err(fmt::Error);
+        }
+        self.w.result()
     }
 
     /// Writes the separator and the key of `f` in the container open now.
     #[inline]
-    fn key(&mut self, f: &Field) -> fmt::Result {
-        let Some((any, keyed)) = self.depth.checked_sub(1).and_then(|d| self.open.get_mut(d))
-        else {
-            return Ok(());
+    fn key(&mut self, f: &Field) {
+        let Some(d) = self.depth.checked_sub(1) else {
+            return;
         };
-        let not_first = std::mem::replace(any, true);
-        match (*keyed, not_first) {
-            (true, true) => self.w.write_str(f.json_key),
-            (true, false) => self.w.write_str(f.json_key.get(1..).unwrap_or_default()),
-            (false, true) => self.w.write_char(','),
-            (false, false) => Ok(()),
+        let first = std::mem::replace(&mut self.first, false);
+        if self.keyed.get(d).copied().unwrap_or(false) {
+            // `json_key` is `,"name":` (ASCII): without its comma first.
+            self.w
+                .put(f.json_key.get(usize::from(first)..).unwrap_or_default());
+        } else if !first {
+            self.w.put(",");
         }
     }
 
-    /// Writes `f`'s key, then the value written by `value`.
+    /// `ns` as seconds with nine decimals (exact).
     #[inline]
-    fn put(&mut self, f: &Field, value: impl FnOnce(&mut W) -> fmt::Result) {
-        if self.result.is_ok() {
-            self.result = self.key(f).and_then(|()| value(self.w));
-        }
+    fn secs(&mut self, ns: u64) {
+        self.w.put_u64(ns / 1_000_000_000);
+        self.w.put(".");
+        self.w.put_nine(ns % 1_000_000_000);
     }
-}
-
-/// Writes nanoseconds as seconds with nine decimals (exact).
-fn write_secs<W: Write>(w: &mut W, ns: u64) -> fmt::Result {
-    write_decimal(w, ns / 1_000_000_000)?;
-    w.write_char('.')?;
-    write_nine_digits(w, ns % 1_000_000_000)
 }
 
 /// Writes hex digits of `bytes` (lowercase).
-fn write_hex<W: Write>(w: &mut W, bytes: &[u8]) -> fmt::Result {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+fn write_hex<O: JsonOut>(w: &mut O, bytes: &[u8]) {
+    const HEX: [&str; 16] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f",
+    ];
     for b in bytes {
-        w.write_char(char::from(HEX[usize::from(b >> 4)]))?;
-        w.write_char(char::from(HEX[usize::from(b & 15)]))?;
+        w.put(HEX[usize::from(b >> 4)]);
+        w.put(HEX[usize::from(b & 15)]);
     }
-    Ok(())
 }
 
-/// Escapes what it is given as the inside of a JSON string (RFC 8259, 7).
-struct Escape<'a, W: Write>(&'a mut W);
-
-impl<W: Write> Write for Escape<'_, W> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut rest = s;
-        while let Some(i) = rest
-            .bytes()
-            .position(|b| b < 0x20 || b == b'"' || b == b'\\')
-        {
-            self.0.write_str(rest.get(..i).unwrap_or_default())?;
-            let b = rest.as_bytes().get(i).copied().unwrap_or_default();
-            match b {
-                b'"' => self.0.write_str("\\\"")?,
-                b'\\' => self.0.write_str("\\\\")?,
-                b'\n' => self.0.write_str("\\n")?,
-                b'\r' => self.0.write_str("\\r")?,
-                b'\t' => self.0.write_str("\\t")?,
-                _ => write!(self.0, "\\u{b:04x}")?,
-            }
-            rest = rest.get(i + 1..).unwrap_or_default();
+/// Writes `s` escaped as the inside of a JSON string (RFC 8259, 7).
+fn write_escaped<O: JsonOut>(w: &mut O, s: &str) {
+    let mut rest = s;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| b < 0x20 || b == b'"' || b == b'\\')
+    {
+        w.put(rest.get(..i).unwrap_or_default());
+        let b = rest.as_bytes().get(i).copied().unwrap_or_default();
+        match b {
+            b'"' => w.put("\\\""),
+            b'\\' => w.put("\\\\"),
+            b'\n' => w.put("\\n"),
+            b'\r' => w.put("\\r"),
+            b'\t' => w.put("\\t"),
+            _ => w.put_fmt(format_args!("\\u{b:04x}")),
         }
-        self.0.write_str(rest)
+        rest = rest.get(i + 1..).unwrap_or_default();
     }
+    w.put(rest);
 }
 
-impl<W: Write> Sink for JsonSink<'_, W> {
+impl<O: JsonOut> Sink for JsonSink<'_, O> {
     fn null(&mut self, f: &'static Field) {
-        self.put(f, |w| w.write_str("null"));
+        self.key(f);
+        self.w.put("null");
     }
 
     fn bool(&mut self, f: &'static Field, v: bool) {
-        self.put(f, |w| w.write_str(if v { "true" } else { "false" }));
+        self.key(f);
+        self.w.put(if v { "true" } else { "false" });
     }
 
     fn u64(&mut self, f: &'static Field, v: u64) {
+        self.key(f);
         if matches!(f.ty, Type::Duration) {
-            self.put(f, |w| write_secs(w, v));
+            self.secs(v);
         } else {
-            self.put(f, |w| write_decimal(w, v));
+            self.w.put_u64(v);
         }
     }
 
     fn i64(&mut self, f: &'static Field, v: i64) {
+        self.key(f);
+        if v < 0 {
+            self.w.put("-");
+        }
         if matches!(f.ty, Type::Duration) {
-            self.put(f, |w| {
-                if v < 0 {
-                    w.write_char('-')?;
-                }
-                write_secs(w, v.unsigned_abs())
-            });
+            self.secs(v.unsigned_abs());
         } else {
-            self.put(f, |w| {
-                if v < 0 {
-                    w.write_char('-')?;
-                }
-                write_decimal(w, v.unsigned_abs())
-            });
+            self.w.put_u64(v.unsigned_abs());
         }
     }
 
     fn f64(&mut self, f: &'static Field, v: f64) {
         // JSON has no NaN or infinity.
         if v.is_finite() {
-            self.put(f, |w| write!(w, "{v:?}"));
+            self.key(f);
+            self.w.put_fmt(format_args!("{v:?}"));
         } else {
             self.null(f);
         }
     }
 
     fn str(&mut self, f: &'static Field, v: &str) {
-        self.put(f, |w| {
-            w.write_char('"')?;
-            Escape(&mut *w).write_str(v)?;
-            w.write_char('"')
-        });
+        self.key(f);
+        self.w.put("\"");
+        write_escaped(self.w, v);
+        self.w.put("\"");
     }
 
     fn addr(&mut self, f: &'static Field, v: &IpAddr) {
         // Digits, hex letters, dots and colons: nothing to escape.
-        self.put(f, |w| {
-            w.write_char('"')?;
-            write_addr(w, v)?;
-            w.write_char('"')
-        });
+        self.key(f);
+        self.w.put("\"");
+        match v {
+            IpAddr::V4(a) => {
+                let [a, b, c, d] = a.octets();
+                self.w.put_u64(u64::from(a));
+                self.w.put(".");
+                self.w.put_u64(u64::from(b));
+                self.w.put(".");
+                self.w.put_u64(u64::from(c));
+                self.w.put(".");
+                self.w.put_u64(u64::from(d));
+            }
+            IpAddr::V6(_) => self.w.put_fmt(format_args!("{v}")),
+        }
+        self.w.put("\"");
     }
 
     fn bytes(&mut self, f: &'static Field, v: &[u8]) {
-        self.put(f, |w| {
-            w.write_char('"')?;
-            write_hex(w, v)?;
-            w.write_char('"')
-        });
+        self.key(f);
+        self.w.put("\"");
+        write_hex(self.w, v);
+        self.w.put("\"");
     }
 
     fn begin(&mut self, f: &'static Field) {
         let keyed = matches!(f.ty, Type::Struct(_));
-        self.put(f, |w| w.write_char(if keyed { '{' } else { '[' }));
-        if let Some(slot) = self.open.get_mut(self.depth) {
-            *slot = (false, keyed);
+        self.key(f);
+        self.w.put(if keyed { "{" } else { "[" });
+        if let Some(slot) = self.keyed.get_mut(self.depth) {
+            *slot = keyed;
             self.depth += 1;
-        } else if self.result.is_ok() {
-            // Deeper than any declared row: a bug, reported as an error.
-            self.result = Err(fmt::Error);
+            self.first = true;
+        } else {
+            self.too_deep = true;
         }
     }
 
@@ -195,10 +278,11 @@ impl<W: Write> Sink for JsonSink<'_, W> {
             return;
         };
         self.depth = d;
-        let keyed = self.open.get(d).is_some_and(|o| o.1);
-        if self.result.is_ok() {
-            self.result = self.w.write_char(if keyed { '}' } else { ']' });
-        }
+        // A container is closed after its last value: the one around it has
+        // one (this container) already.
+        self.first = false;
+        let keyed = self.keyed.get(d).copied().unwrap_or(false);
+        self.w.put(if keyed { "}" } else { "]" });
     }
 }
 
@@ -206,6 +290,17 @@ impl<W: Write> Sink for JsonSink<'_, W> {
 /// `tcpkit segments --json` prints it (without the newline).
 pub fn write_segment<W: Write>(
     w: &mut W,
+    frame: u64,
+    ts_ns: i64,
+    seg: &Segment<'_>,
+    facts: &SegmentFacts,
+) -> fmt::Result {
+    write_segment_to(&mut FmtOut::new(w), frame, ts_ns, seg, facts)
+}
+
+/// [`write_segment`] into a [`JsonOut`] (a [`LineBuf`]: the fast path).
+pub fn write_segment_to<O: JsonOut>(
+    w: &mut O,
     frame: u64,
     ts_ns: i64,
     seg: &Segment<'_>,
@@ -219,6 +314,11 @@ pub fn write_segment<W: Write>(
 /// Writes the JSON object of one connection row ([`super::connection`]), as
 /// `tcpkit flows --json` prints it (without the newline).
 pub fn write_connection<W: Write>(w: &mut W, conn: &super::connection::Record) -> fmt::Result {
+    write_connection_to(&mut FmtOut::new(w), conn)
+}
+
+/// [`write_connection`] into a [`JsonOut`] (a [`LineBuf`]: the fast path).
+pub fn write_connection_to<O: JsonOut>(w: &mut O, conn: &super::connection::Record) -> fmt::Result {
     let mut s = JsonSink::new(w);
     super::connection::visit(&mut s, conn);
     s.finish()

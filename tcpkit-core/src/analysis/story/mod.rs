@@ -237,18 +237,26 @@ impl StoryBuilder {
         {
             self.eff_window[1] = Some(facts.win_scaled);
         }
-        for o in seg.options.iter().flatten() {
-            if let TcpOption::Timestamps { val, ecr } = o {
-                tsval = Some(val);
-                // RTT from the echo (RFC 7323 4.1), on ACKs of new data only.
-                if fl.ack()
-                    && facts.ack > self.acked[d]
-                    && ecr != 0
-                    && facts.ack_rtt_ns.is_none()
-                    && let Some(&(_, t)) = self.ts_sent[r].iter().find(|(v, _)| *v == ecr)
-                    && ts_ns >= t
-                {
-                    self.rtt[r].add(ts_ns.abs_diff(t));
+        let mut timestamps = |val: u32, ecr: u32| {
+            tsval = Some(val);
+            // RTT from the echo (RFC 7323 4.1), on ACKs of new data only.
+            if fl.ack()
+                && facts.ack > self.acked[d]
+                && ecr != 0
+                && facts.ack_rtt_ns.is_none()
+                && let Some(&(_, t)) = self.ts_sent[r].iter().find(|(v, _)| *v == ecr)
+                && ts_ns >= t
+            {
+                self.rtt[r].add(ts_ns.abs_diff(t));
+            }
+        };
+        match seg.options.usual_timestamps() {
+            Some((val, ecr)) => timestamps(val, ecr),
+            None => {
+                for o in seg.options.iter().flatten() {
+                    if let TcpOption::Timestamps { val, ecr } = o {
+                        timestamps(val, ecr);
+                    }
                 }
             }
         }

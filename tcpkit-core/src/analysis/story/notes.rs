@@ -14,7 +14,8 @@ const TIME_WAIT_NS: i64 = super::ss::TIME_WAIT_NS;
 
 /// The notes of a finished story.
 pub(crate) fn notes(rec: &Connection, s: &Story) -> Vec<Note> {
-    let mut n = Vec::new();
+    // Sized for a short connection's notes: one allocation, no growth.
+    let mut n = Vec::with_capacity(8);
     let hs = &rec.handshake;
     let train_of = |kind: TrainKind, dir: Direction| {
         s.trains.iter().position(|t| t.kind == kind && t.dir == dir)

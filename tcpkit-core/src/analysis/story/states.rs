@@ -71,7 +71,8 @@ pub(crate) fn replay(ev: &Events, side: Side) -> Vec<StateChange> {
     use TcpState::*;
     let me = side.index();
     let peer = side.peer().index();
-    let mut v = Vec::new();
+    // Sized for a whole open-and-close: one allocation, no growth.
+    let mut v = Vec::with_capacity(8);
     // Opening.
     match side {
         Side::Client => {

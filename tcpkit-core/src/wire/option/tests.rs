@@ -370,3 +370,38 @@ proptest! {
         let _ = o.after_eol();
     }
 }
+
+#[test]
+fn usual_timestamps_is_the_rfc7323_layout_only() {
+    // NOP, NOP, TS val 1 ecr 2 (RFC 7323 Appendix A): the iterator's items.
+    let b = hex!("01 01 08 0a 00 00 00 01 00 00 00 02");
+    assert_eq!(Options::new(&b).usual_timestamps(), Some((1, 2)));
+    assert_eq!(
+        all(&b),
+        vec![
+            Ok(TcpOption::Nop),
+            Ok(TcpOption::Nop),
+            Ok(TcpOption::Timestamps { val: 1, ecr: 2 })
+        ]
+    );
+    // Another option after it, the timestamps first, or no options: iterate.
+    let more = hex!("01 01 08 0a 00 00 00 01 00 00 00 02 01 01 01 00");
+    let first = hex!("08 0a 00 00 00 01 00 00 00 02 01 01");
+    for b in [&more[..], &first[..], &[]] {
+        assert_eq!(Options::new(b).usual_timestamps(), None);
+    }
+}
+
+proptest! {
+    #[test]
+    fn usual_timestamps_agrees_with_the_iterator(b in proptest::collection::vec(
+        prop_oneof![Just(1u8), Just(8), Just(10), any::<u8>()], 0..16)) {
+        if let Some((val, ecr)) = Options::new(&b).usual_timestamps() {
+            prop_assert_eq!(all(&b), vec![
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::Timestamps { val, ecr })
+            ]);
+        }
+    }
+}
