@@ -19,6 +19,7 @@ mod renumber;
 pub mod story;
 mod window;
 
+pub(crate) use analyzer::clock_tick;
 pub use analyzer::{
     Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LIVE_BYTES, RESUMABLE_BYTES, STORY_BYTES,
     TOMB_BYTES,
