@@ -42,24 +42,22 @@
 //! the merge, as one analyser counts it.
 //!
 //! Memory: bounded channels (a few chunks in flight per thread), chunks of
-//! at most [`CHUNK_FRAMES`] packets or [`CHUNK_BYTES`] bytes, whose buffers
-//! go back to the reader (and the merge's mark buffers back to the
+//! [`CHUNK_FRAMES`] segments (each decoded, with its option bytes; the
+//! payload's bytes are not copied: the analysis reads only its length),
+//! whose buffers go back to the reader (and the merge's buffers back to the
 //! analysers) through free lists: nothing is allocated per packet.
 
-use super::{Analysis, Detached, InputCounts, Live, Phase, Source, SynSeen, other};
+use super::{Analysis, InputCounts, Live, Phase, Source, SynSeen, other};
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finished, clock_tick};
-use crate::capture::{LinkType, Packet};
 use crate::error::Error;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey};
-use crate::wire;
+use crate::wire::{self, Segment};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 /// Analysable segments in a chunk at most.
 const CHUNK_FRAMES: usize = 2048;
-/// Captured bytes in a chunk at most (then it goes early).
-const CHUNK_BYTES: usize = 1 << 20;
 /// Chunks in flight on each channel at most.
 const IN_FLIGHT: usize = 4;
 
@@ -70,21 +68,22 @@ struct Item {
     ts_ns: i64,
     /// The whole capture's analysis clock at this frame.
     now: i64,
-    link_type: LinkType,
-    orig_len: u32,
-    interface: u32,
-    /// The packet's bytes in the batch's `data`.
-    at: usize,
-    len: usize,
+    /// The decoded segment without its bytes: its options are in the
+    /// batch's `data` (`opts_at`, `opts_len`, as declared `declared`); the
+    /// payload's bytes stay with the reader (the analysis reads only
+    /// `payload_len`).
+    seg: Segment<'static>,
+    opts_at: u32,
+    opts_len: u8,
+    declared: u8,
     /// A tick: the clock moves, no segment.
     tick: bool,
-    /// The decoded segment (`None`: decode again).
-    seg: Option<Detached>,
 }
 
 /// A chunk's segments for one analyser.
 #[derive(Debug, Default)]
 struct Batch {
+    /// The segments' option bytes.
     data: Vec<u8>,
     items: Vec<Item>,
     /// The last batch: the analyser finishes after it.
@@ -158,7 +157,8 @@ struct Reader {
     free_frames: Receiver<Vec<(u64, i64)>>,
     batches: Vec<Batch>,
     frames: Vec<(u64, i64)>,
-    bytes: usize,
+    /// A segment seen (the final tick's placeholder), once there is one.
+    any: Option<Segment<'static>>,
     counts: InputCounts,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
@@ -180,14 +180,13 @@ impl Reader {
                 Some(Ok(())) => {}
             }
             self.take();
-            if (self.frames.len() >= CHUNK_FRAMES || self.bytes >= CHUNK_BYTES) && !self.flush(None)
-            {
+            if self.frames.len() >= CHUNK_FRAMES && !self.flush(None) {
                 return;
             }
         };
-        if self.now != i64::MIN {
+        if let Some(seg) = self.any {
             // The final clock (no sweep is due at it: one ran where it was).
-            let tick = self.tick(self.frames.last().map_or(0, |f| f.0));
+            let tick = self.tick(self.frames.last().map_or(0, |f| f.0), seg);
             for b in &mut self.batches {
                 b.items.push(tick);
             }
@@ -195,18 +194,16 @@ impl Reader {
         self.flush(Some(end));
     }
 
-    fn tick(&self, frame: u64) -> Item {
+    fn tick(&self, frame: u64, seg: Segment<'static>) -> Item {
         Item {
             frame,
             ts_ns: self.now,
             now: self.now,
-            link_type: LinkType(0),
-            orig_len: 0,
-            interface: 0,
-            at: 0,
-            len: 0,
+            seg,
+            opts_at: 0,
+            opts_len: 0,
+            declared: 0,
             tick: true,
-            seg: None,
         }
     }
 
@@ -242,26 +239,30 @@ impl Reader {
         let (key, _) = FlowKey::new(src, dst);
         let s = shard_of(self.hasher.hash_one(key), self.batches.len());
         let now = self.now;
+        let opts = seg.options.bytes();
+        let bare = Segment {
+            options: wire::Options::default(),
+            payload: &[],
+            ..seg
+        };
+        self.any = Some(bare);
         if let Some(b) = self.batches.get_mut(s) {
             let at = b.data.len();
-            b.data.extend_from_slice(p.data);
+            b.data.extend_from_slice(opts);
             b.items.push(Item {
                 frame: p.frame,
                 ts_ns: p.ts_ns,
                 now,
-                link_type: p.link_type,
-                orig_len: p.orig_len,
-                interface: p.interface,
-                at,
-                len: p.data.len(),
+                seg: bare,
+                opts_at: u32::try_from(at).unwrap_or(u32::MAX),
+                opts_len: u8::try_from(opts.len()).unwrap_or(u8::MAX),
+                declared: u8::try_from(seg.options.declared_len()).unwrap_or(u8::MAX),
                 tick: false,
-                seg: Detached::of(&seg, p.data),
             });
         }
-        self.bytes += p.data.len();
         let frame = p.frame;
         if sweep {
-            let tick = self.tick(frame);
+            let tick = self.tick(frame, bare);
             for (i, b) in self.batches.iter_mut().enumerate() {
                 if i != s {
                     b.items.push(tick);
@@ -304,7 +305,6 @@ impl Reader {
             last_ts: self.last_ts,
             end,
         };
-        self.bytes = 0;
         self.frames_to.send(msg).is_ok()
     }
 }
@@ -343,21 +343,15 @@ fn step(an: &mut Analyzer, data: &[u8], it: &Item, out: &mut ShardOut, story: bo
     let mut opened = None;
     let mut seen = None;
     if !it.tick {
-        let bytes = data.get(it.at..it.at + it.len).unwrap_or_default();
-        let seg = match it.seg {
-            Some(d) => Some(d.attach(bytes)),
-            None => wire::decode(&Packet {
-                frame: it.frame,
-                ts_ns: it.ts_ns,
-                link_type: it.link_type,
-                orig_len: it.orig_len,
-                data: bytes,
-                interface: it.interface,
-            })
-            .ok()
-            .flatten(),
+        let at = it.opts_at as usize;
+        let opts = data
+            .get(at..at + usize::from(it.opts_len))
+            .unwrap_or_default();
+        let seg = Segment {
+            options: wire::Options::with_declared(opts, it.declared),
+            ..it.seg
         };
-        if let Some(seg) = seg {
+        {
             let resumed = an.stats().resumed;
             let facts = an.observe(it.frame, it.ts_ns, &seg);
             opened = if facts.new_conn {
@@ -459,7 +453,7 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         free_frames: frames_free_rx,
         batches: (0..n).map(|_| Batch::default()).collect(),
         frames: Vec::with_capacity(CHUNK_FRAMES),
-        bytes: 0,
+        any: None,
         counts: a.counts,
         first_ts: a.first_ts,
         last_ts: a.last_ts,
@@ -535,11 +529,13 @@ impl Shards {
         a.counts = msg.counts;
         a.first_ts = msg.first_ts;
         a.last_ts = msg.last_ts;
-        let mut records: Vec<std::vec::IntoIter<Connection>> = self
+        let mut kept: Vec<Vec<Connection>> = self
             .chunk
             .iter_mut()
-            .map(|o| std::mem::take(&mut o.records).into_iter())
+            .map(|o| std::mem::take(&mut o.records))
             .collect();
+        let mut records: Vec<std::vec::Drain<'_, Connection>> =
+            kept.iter_mut().map(|v| v.drain(..)).collect();
         self.pos.iter_mut().for_each(|p| *p = 0);
         for &(frame, last_ts) in &msg.frames {
             let (mut gone, mut came) = (0u64, 0u64);
@@ -585,14 +581,17 @@ impl Shards {
                 a.batch.push(renumber(&mut self.numbers[s], rec));
             }
         }
+        drop(records);
         a.stats.segments = self.segments;
         a.stats.connections = self.next;
         a.stats.peak_live = self.peak_live;
-        for (s, mut o) in self.chunk.drain(..).enumerate() {
+        for ((s, mut o), records) in self.chunk.drain(..).enumerate().zip(kept) {
             if let Some(fin) = o.end.take() {
                 self.finished.push((s, fin));
             }
             o.marks.clear();
+            // Emptied, its room kept.
+            o.records = records;
             if let Some(tx) = self.out_free.get(s) {
                 let _ = tx.send(o);
             }
