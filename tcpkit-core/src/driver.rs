@@ -27,6 +27,14 @@
 //! connections; a connection that closed in the window but is handed out
 //! later than that (a half-closed one left open) is not seen, which the batch
 //! [`story::cross_check`] over all stories would have seen.
+//!
+//! Threads ([`AnalyzerConfig::threads`] of 2 or more, for a consumer of
+//! connections of an input the analysis reads itself): one thread reads and
+//! decodes, `n` analysers take the connections by 4-tuple, and the caller's
+//! thread merges, numbering, cross-checking and handing out exactly as above
+//! (see `driver/shard.rs` for why the events are the same; the memory budget
+//! is split between the analysers). [`Analysis::interfaces`] is then empty:
+//! the capture's reader is on its thread.
 
 use crate::analysis::story;
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, SegmentFacts};

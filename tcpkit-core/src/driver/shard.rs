@@ -23,7 +23,7 @@
 //! - The connection numbers: one analyser numbers connections by their first
 //!   frame ([`Renumber`](crate::analysis::Renumber)); the merge goes through
 //!   the frames in order and gives the next number to each connection opened.
-//! - The cross-check ([`story::cross_check`]) compares connections of a
+//! - The cross-check ([`crate::analysis::story::cross_check`]) compares connections of a
 //!   client host whatever their 4-tuple: it runs in the merge, after the
 //!   numbering, fed with what each analyser saw of SYNs and their answers.
 //! - The order: connections handed out at a frame are handed out there, the
