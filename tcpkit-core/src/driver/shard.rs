@@ -157,8 +157,9 @@ struct Reader {
     free_frames: Receiver<Vec<(u64, i64)>>,
     batches: Vec<Batch>,
     frames: Vec<(u64, i64)>,
-    /// A segment seen (the final tick's placeholder), once there is one.
-    any: Option<Segment<'static>>,
+    /// The last tick of the clock (any segment's item, marked as a tick,
+    /// once there is one).
+    tick: Option<Item>,
     counts: InputCounts,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
@@ -184,27 +185,19 @@ impl Reader {
                 return;
             }
         };
-        if let Some(seg) = self.any {
+        if let Some(t) = self.tick {
             // The final clock (no sweep is due at it: one ran where it was).
-            let tick = self.tick(self.frames.last().map_or(0, |f| f.0), seg);
+            let tick = Item {
+                frame: self.frames.last().map_or(t.frame, |f| f.0),
+                ts_ns: self.now,
+                now: self.now,
+                ..t
+            };
             for b in &mut self.batches {
                 b.items.push(tick);
             }
         }
         self.flush(Some(end));
-    }
-
-    fn tick(&self, frame: u64, seg: Segment<'static>) -> Item {
-        Item {
-            frame,
-            ts_ns: self.now,
-            now: self.now,
-            seg,
-            opts_at: 0,
-            opts_len: 0,
-            declared: 0,
-            tick: true,
-        }
     }
 
     /// Decodes the current packet and gives it to its analyser (as
@@ -240,32 +233,41 @@ impl Reader {
         let s = shard_of(self.hasher.hash_one(key), self.batches.len());
         let now = self.now;
         let opts = seg.options.bytes();
-        let bare = Segment {
-            options: wire::Options::default(),
-            payload: &[],
-            ..seg
-        };
-        self.any = Some(bare);
-        if let Some(b) = self.batches.get_mut(s) {
-            let at = b.data.len();
-            b.data.extend_from_slice(opts);
-            b.items.push(Item {
-                frame: p.frame,
-                ts_ns: p.ts_ns,
-                now,
-                seg: bare,
-                opts_at: u32::try_from(at).unwrap_or(u32::MAX),
-                opts_len: u8::try_from(opts.len()).unwrap_or(u8::MAX),
-                declared: u8::try_from(seg.options.declared_len()).unwrap_or(u8::MAX),
-                tick: false,
-            });
-        }
         let frame = p.frame;
-        if sweep {
-            let tick = self.tick(frame, bare);
-            for (i, b) in self.batches.iter_mut().enumerate() {
-                if i != s {
-                    b.items.push(tick);
+        let Some(b) = self.batches.get_mut(s) else {
+            return;
+        };
+        let at = b.data.len();
+        b.data.extend_from_slice(opts);
+        b.items.push(Item {
+            frame,
+            ts_ns: p.ts_ns,
+            now,
+            seg: Segment {
+                options: wire::Options::default(),
+                payload: &[],
+                ..seg
+            },
+            opts_at: u32::try_from(at).unwrap_or(u32::MAX),
+            opts_len: u8::try_from(opts.len()).unwrap_or(u8::MAX),
+            declared: u8::try_from(seg.options.declared_len()).unwrap_or(u8::MAX),
+            tick: false,
+        });
+        if (sweep || self.tick.is_none())
+            && let Some(&it) = b.items.last()
+        {
+            let tick = Item {
+                ts_ns: now,
+                opts_len: 0,
+                tick: true,
+                ..it
+            };
+            self.tick = Some(tick);
+            if sweep {
+                for (i, b) in self.batches.iter_mut().enumerate() {
+                    if i != s {
+                        b.items.push(tick);
+                    }
                 }
             }
         }
@@ -453,7 +455,7 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         free_frames: frames_free_rx,
         batches: (0..n).map(|_| Batch::default()).collect(),
         frames: Vec::with_capacity(CHUNK_FRAMES),
-        any: None,
+        tick: None,
         counts: a.counts,
         first_ts: a.first_ts,
         last_ts: a.last_ts,
