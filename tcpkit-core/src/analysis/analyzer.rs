@@ -83,10 +83,14 @@ pub struct AnalyzerConfig {
     /// off) from a capture it reads itself (not the push form), one thread
     /// reads and decodes, `n` analysers each take the connections whose
     /// 4-tuple hashes to them, and the caller's thread merges: the same
-    /// connections, numbers, order and report as one thread, as long as no
-    /// analyser fills its share of [`memory_budget`](Self::memory_budget)
-    /// (each gets `memory_budget / n`; see the driver's documentation). The
-    /// [`Analyzer`] itself ignores it.
+    /// connections, numbers, order and report as one thread whenever no
+    /// analyser reaches its share of [`memory_budget`](Self::memory_budget)
+    /// (each gets `memory_budget / n`; one analyser with the whole budget
+    /// would then not have reached it either, the estimate being a sum over
+    /// connections). When one does ([`AnalyzerStats::evicted`] or
+    /// [`AnalyzerStats::forgotten`] above 0), it evicts at other points than
+    /// one analyser would, and the records may differ. The [`Analyzer`]
+    /// itself ignores this field.
     pub threads: usize,
 }
 
