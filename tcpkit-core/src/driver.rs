@@ -27,6 +27,14 @@
 //! connections; a connection that closed in the window but is handed out
 //! later than that (a half-closed one left open) is not seen, which the batch
 //! [`story::cross_check`] over all stories would have seen.
+//!
+//! Threads ([`AnalyzerConfig::threads`] of 2 or more, for a consumer of
+//! connections of an input the analysis reads itself): one thread reads and
+//! decodes, `n` analysers take the connections by 4-tuple, and the caller's
+//! thread merges, numbering, cross-checking and handing out exactly as above
+//! (see `driver/shard.rs` for why the events are the same; the memory budget
+//! is split between the analysers). [`Analysis::interfaces`] is then empty:
+//! the capture's reader is on its thread.
 
 use crate::analysis::story;
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, SegmentFacts};
@@ -42,6 +50,8 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+
+mod shard;
 
 /// One TCP segment as it was read: the packet, the decoded segment (both
 /// borrowed from the reader's buffer until the next event) and what the
@@ -398,29 +408,57 @@ struct CrossCheck {
     held_records: HashMap<u64, Connection, FastHashBuilder>,
 }
 
-impl CrossCheck {
-    fn observe(&mut self, seg: &Segment<'_>, ts_ns: i64, facts: &SegmentFacts) {
-        let conn = facts.conn.0;
+/// What a segment tells the cross-check: a client's SYN (its host), or the
+/// server's answer (a SYN-ACK or a RST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SynSeen {
+    ClientSyn(IpAddr),
+    Answer,
+}
+
+impl SynSeen {
+    fn of(seg: &Segment<'_>, facts: &SegmentFacts) -> Option<Self> {
         let fl = seg.flags;
         if facts.dir == Direction::ClientToServer && fl.syn() && !fl.ack() {
-            let c = self.candidates.entry(conn).or_insert(Candidate {
-                host: seg.ip.src,
-                last_syn: ts_ns,
-                answered: false,
-            });
-            if !c.answered {
-                let f = self.floor.entry(c.host).or_default();
-                f.remove(&(c.last_syn, conn));
-                c.last_syn = ts_ns;
-                f.insert((ts_ns, conn));
+            Some(Self::ClientSyn(seg.ip.src))
+        } else if facts.dir == Direction::ServerToClient && (fl.rst() || (fl.syn() && fl.ack())) {
+            Some(Self::Answer)
+        } else {
+            None
+        }
+    }
+}
+
+impl CrossCheck {
+    fn observe(&mut self, seg: &Segment<'_>, ts_ns: i64, facts: &SegmentFacts) {
+        if let Some(seen) = SynSeen::of(seg, facts) {
+            self.seen(facts.conn.0, seen, ts_ns);
+        }
+    }
+
+    /// What a segment of connection `conn` at `ts_ns` told (see [`SynSeen`]).
+    fn seen(&mut self, conn: u64, seen: SynSeen, ts_ns: i64) {
+        match seen {
+            SynSeen::ClientSyn(host) => {
+                let c = self.candidates.entry(conn).or_insert(Candidate {
+                    host,
+                    last_syn: ts_ns,
+                    answered: false,
+                });
+                if !c.answered {
+                    let f = self.floor.entry(c.host).or_default();
+                    f.remove(&(c.last_syn, conn));
+                    c.last_syn = ts_ns;
+                    f.insert((ts_ns, conn));
+                }
             }
-        } else if facts.dir == Direction::ServerToClient
-            && (fl.rst() || (fl.syn() && fl.ack()))
-            && let Some(c) = self.candidates.get_mut(&conn).filter(|c| !c.answered)
-        {
-            c.answered = true;
-            let (host, last) = (c.host, c.last_syn);
-            self.unfloor(host, last, conn);
+            SynSeen::Answer => {
+                if let Some(c) = self.candidates.get_mut(&conn).filter(|c| !c.answered) {
+                    c.answered = true;
+                    let (host, last) = (c.host, c.last_syn);
+                    self.unfloor(host, last, conn);
+                }
+            }
         }
     }
 
@@ -549,6 +587,8 @@ pub struct Analysis {
     last_ts: Option<i64>,
     /// Connections opened and not yet yielded: (first segment's time, number).
     open: BTreeSet<(i64, u64)>,
+    /// The threads, once started ([`AnalyzerConfig::threads`]).
+    shards: Option<Box<shard::Shards>>,
 }
 
 impl Analysis {
@@ -570,6 +610,7 @@ impl Analysis {
             first_ts: None,
             last_ts: None,
             open: BTreeSet::new(),
+            shards: None,
         }
     }
 
@@ -812,7 +853,14 @@ impl Analysis {
                 return Some(Ok(Event::Connection(Box::new(rec))));
             }
             match self.phase {
-                Phase::Reading => {}
+                Phase::Reading => {
+                    if self.threaded() {
+                        if let Some(e) = self.pump() {
+                            return Some(Err(e));
+                        }
+                        continue;
+                    }
+                }
                 Phase::Ending => {
                     self.end_input();
                     self.phase = Phase::Report;
@@ -865,6 +913,31 @@ impl Analysis {
             segment,
             facts,
         })))
+    }
+
+    /// Runs on threads ([`AnalyzerConfig::threads`]), starting them at the
+    /// first call: only for a consumer of connections (no segment rows) of an
+    /// input the analysis reads itself (not the push form, whose packets come
+    /// from the caller's thread one at a time).
+    fn threaded(&mut self) -> bool {
+        if self.shards.is_some() {
+            return true;
+        }
+        self.cfg.threads > 1
+            && self.analyse
+            && !self.segments
+            && self.analyzer.is_some()
+            && self.counts.packets == 0
+            && !matches!(self.source, Source::Live(_))
+            && shard::start(self)
+    }
+
+    /// Merges the threads' next chunk (see [`shard`]).
+    fn pump(&mut self) -> Option<Error> {
+        let mut sh = self.shards.take()?;
+        let r = sh.pump(self);
+        self.shards = Some(sh);
+        r
     }
 
     /// Decodes and analyses the current packet; `Some((facts, segment))` when
@@ -955,6 +1028,8 @@ impl Analysis {
             let fin = an.finish();
             self.stats = fin.stats;
             self.batch.extend(fin.connections);
+        } else if let Some(sh) = self.shards.as_mut() {
+            self.stats = sh.finish(&mut self.batch);
         }
         self.hand_out(None);
     }

@@ -47,6 +47,7 @@ proptest! {
             max_unacked: 16,
             // The stories are built too: random segments must not upset them.
             story: true,
+            threads: 1,
         };
         let mut r = Run::with(cfg);
         let mut t = 0i64;

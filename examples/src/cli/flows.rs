@@ -16,8 +16,9 @@ pub struct Args {
     /// One JSON object per connection (one per line) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Threads: with 2 or more, the analysis runs beside the writing of its
-    /// output (the same bytes as with 1).
+    /// Threads: with N of 2 or more, one reads the capture and N analyse
+    /// the connections, split by 4-tuple; the same bytes as with 1 (while the
+    /// memory budget, split between them, evicts nothing).
     #[arg(short = 'j', long, default_value_t = 1)]
     pub threads: usize,
     /// The capture file (pcap or pcapng); `-` reads standard input.
@@ -26,11 +27,15 @@ pub struct Args {
 
 /// Runs `tcpkit flows`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let a = input::open(&args.capture, AnalyzerConfig::default())?.segments(false);
+    let cfg = AnalyzerConfig {
+        threads: args.threads,
+        ..AnalyzerConfig::default()
+    };
+    let a = input::open(&args.capture, cfg)?.segments(false);
     let mut damage = None;
     let mut line = String::with_capacity(1024);
     let mut json = LineBuf::with_capacity(4096);
-    for (ev, t0) in input::outcomes(a, args.threads) {
+    for (ev, t0) in input::outcomes(a) {
         let rec = match ev {
             Outcome::Connection(c) => c,
             Outcome::Report(_) => continue,

@@ -53,83 +53,26 @@ pub fn next(a: &mut Analysis) -> Option<Outcome> {
     }
 }
 
-/// Outcomes handed from the analysis thread to the writer in batches of this
-/// many (fewer at the end and when the analysis waits on its input).
-const BATCH: usize = 64;
-/// Batches in flight between the two threads at most (bounded memory).
-const IN_FLIGHT: usize = 4;
-
 /// The outcomes of an analysis, in order, each with the capture's first
 /// time (`Analysis::first_ts_ns`, 0 before any packet; it never changes once
-/// set), for the text outputs' relative times.
-///
-/// With `threads` 1 the analysis runs on the caller's thread. With 2 or more,
-/// it runs on a thread of its own and hands its outcomes over in batches
-/// through a bounded channel while the caller formats and writes the previous
-/// ones: the same outcomes in the same order (one producer, one FIFO), so the
-/// output is the same bytes. Dropping the iterator stops the analysis thread
-/// at its next hand-over.
+/// set), for the text outputs' relative times. The analysis's threads
+/// (`AnalyzerConfig::threads`) are the core's: the same outcomes in the same
+/// order whatever their number.
 #[derive(Debug)]
 pub struct Outcomes {
-    inner: Inner,
+    a: Box<Analysis>,
 }
 
-#[derive(Debug)]
-enum Inner {
-    Here(Box<Analysis>),
-    Thread {
-        rx: std::sync::mpsc::Receiver<Vec<(Outcome, i64)>>,
-        batch: std::vec::IntoIter<(Outcome, i64)>,
-    },
-}
-
-/// Runs `a` with `threads` threads (see [`Outcomes`]).
-pub fn outcomes(a: Analysis, threads: usize) -> Outcomes {
-    if threads <= 1 {
-        return Outcomes {
-            inner: Inner::Here(Box::new(a)),
-        };
-    }
-    let (tx, rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
-    std::thread::spawn(move || {
-        let mut a = a;
-        let mut batch = Vec::with_capacity(BATCH);
-        while let Some(o) = next(&mut a) {
-            batch.push((o, a.first_ts_ns().unwrap_or(0)));
-            if batch.len() >= BATCH
-                && tx
-                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                    .is_err()
-            {
-                return;
-            }
-        }
-        let _ = tx.send(batch);
-    });
-    Outcomes {
-        inner: Inner::Thread {
-            rx,
-            batch: Vec::new().into_iter(),
-        },
-    }
+/// The outcomes of `a` (see [`Outcomes`]).
+pub fn outcomes(a: Analysis) -> Outcomes {
+    Outcomes { a: Box::new(a) }
 }
 
 impl Iterator for Outcomes {
     type Item = (Outcome, i64);
 
     fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.inner {
-            Inner::Here(a) => {
-                let o = next(a)?;
-                Some((o, a.first_ts_ns().unwrap_or(0)))
-            }
-            Inner::Thread { rx, batch } => loop {
-                if let Some(o) = batch.next() {
-                    return Some(o);
-                }
-                // Disconnected: the analysis thread has sent everything.
-                *batch = rx.recv().ok()?.into_iter();
-            },
-        }
+        let o = next(&mut self.a)?;
+        Some((o, self.a.first_ts_ns().unwrap_or(0)))
     }
 }

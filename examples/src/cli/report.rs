@@ -16,8 +16,9 @@ pub struct Args {
     /// The capture-wide part as one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// Threads: with 2 or more, the analysis runs beside the writing of its
-    /// output (the same bytes as with 1).
+    /// Threads: with N of 2 or more, one reads the capture and N analyse
+    /// the connections, split by 4-tuple; the same bytes as with 1 (while the
+    /// memory budget, split between them, evicts nothing).
     #[arg(short = 'j', long, default_value_t = 1)]
     pub threads: usize,
     /// The capture file (pcap or pcapng); `-` reads standard input; the demo
@@ -27,7 +28,10 @@ pub struct Args {
 
 /// Runs `tcpkit report`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
-    let cfg = AnalyzerConfig::default();
+    let cfg = AnalyzerConfig {
+        threads: args.threads,
+        ..AnalyzerConfig::default()
+    };
     let a = match &args.capture {
         Some(p) => input::open(p, cfg)?,
         None => input::demo(cfg)?,
@@ -38,7 +42,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         s.push_str("(the demo capture: the lab's handshake-close, taken on the server)\n\n");
     }
     let mut damage = None;
-    for (ev, t0) in input::outcomes(a, args.threads) {
+    for (ev, t0) in input::outcomes(a) {
         match ev {
             Outcome::Damage(e) => {
                 damage.get_or_insert(e);

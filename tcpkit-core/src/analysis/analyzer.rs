@@ -77,6 +77,21 @@ pub struct AnalyzerConfig {
     /// Off, only the per-segment facts and the counters of the record are
     /// computed, which is cheaper.
     pub story: bool,
+    /// Threads of [`Analysis`](crate::Analysis) (default 1; 0 counts as 1).
+    /// With `n` of 2 or more, and when the analysis yields connections and
+    /// no segment rows ([`Analysis::segments`](crate::Analysis::segments)
+    /// off) from a capture it reads itself (not the push form), one thread
+    /// reads and decodes, `n` analysers each take the connections whose
+    /// 4-tuple hashes to them, and the caller's thread merges: the same
+    /// connections, numbers, order and report as one thread whenever no
+    /// analyser reaches its share of [`memory_budget`](Self::memory_budget)
+    /// (each gets `memory_budget / n`; one analyser with the whole budget
+    /// would then not have reached it either, the estimate being a sum over
+    /// connections). When one does ([`AnalyzerStats::evicted`] or
+    /// [`AnalyzerStats::forgotten`] above 0), it evicts at other points than
+    /// one analyser would, and the records may differ. The [`Analyzer`]
+    /// itself ignores this field.
+    pub threads: usize,
 }
 
 /// Estimated bytes of one live connection without its story (see
@@ -124,6 +139,7 @@ impl Default for AnalyzerConfig {
             memory_budget: 256 << 20,
             max_unacked: 10_000,
             story: true,
+            threads: 1,
         }
     }
 }
@@ -220,6 +236,22 @@ pub const LISTENERS_KEPT: usize = 1 << 16;
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
+/// The analysis clock moves to `ts_ns` (`now`: the latest capture time of a
+/// segment observed; time never goes back): `true` when the sweep of
+/// connections due (every second of capture time) runs now. Shared with the
+/// threaded driver, whose reader keeps the clock of the whole capture so that
+/// every analyser sweeps where one analyser of the whole would.
+pub(crate) fn clock_tick(now: &mut i64, next_sweep: &mut i64, ts_ns: i64) -> bool {
+    if ts_ns > *now {
+        *now = ts_ns;
+    }
+    let due = *now >= *next_sweep;
+    if due {
+        *next_sweep = now.saturating_add(SWEEP_EVERY_NS);
+    }
+    due
+}
+
 impl Analyzer {
     /// A new analyzer.
     pub fn new(cfg: AnalyzerConfig) -> Self {
@@ -270,12 +302,8 @@ impl Analyzer {
     /// exactly as one analyzer of the whole would), or a live capture's
     /// quiet moments.
     pub fn advance(&mut self, ts_ns: i64) {
-        if ts_ns > self.now {
-            self.now = ts_ns;
-        }
-        if self.now >= self.next_sweep {
+        if clock_tick(&mut self.now, &mut self.next_sweep, ts_ns) {
             self.sweep();
-            self.next_sweep = self.now.saturating_add(SWEEP_EVERY_NS);
         }
     }
 

@@ -20,6 +20,7 @@ pub mod roles;
 pub mod story;
 mod window;
 
+pub(crate) use analyzer::clock_tick;
 pub use analyzer::{
     Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LISTENERS_KEPT, LIVE_BYTES, RESUMABLE_BYTES,
     STORY_BYTES, TOMB_BYTES,
