@@ -450,3 +450,75 @@ fn readers_give_everything_before_damage_then_the_error() {
         assert_eq!(rows, want);
     }
 }
+
+/// The capture-wide report: `tcpkit report --json`'s listeners and findings
+/// (written from `schema::report`) and the Arrow listener and finding tables
+/// hold the same values on every lab capture, and every declared field of a
+/// finding is given a value by some capture (the codes the lab has).
+#[test]
+fn report_json_and_arrow_agree_on_every_lab_capture() {
+    let mut seen = BTreeSet::new();
+    let mut codes = BTreeSet::new();
+    for path in lab_captures() {
+        let mut a = analysis(&path, true).unwrap();
+        let mut report = None;
+        while let Some(ev) = a.next_event() {
+            if let Event::Report(r) = ev.unwrap() {
+                report = Some(r);
+            }
+        }
+        let report = report.expect("a report");
+        let mut line = String::new();
+        schema::json::write_report(&mut line, &report).unwrap();
+        let json: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(
+            json["connections"].as_u64(),
+            Some(report.connections),
+            "{}",
+            path.display()
+        );
+        let findings = tarrow::findings_batch(&report).unwrap();
+        assert_eq!(findings.schema(), tarrow::finding_schema());
+        let listeners = tarrow::listeners_batch(&report).unwrap();
+        assert_eq!(listeners.schema(), tarrow::listener_schema());
+        for (name, row, batch) in [
+            ("findings", &schema::report::FINDING, findings),
+            ("listeners", &schema::report::LISTENER, listeners),
+        ] {
+            let j = json[name].as_array().unwrap().clone();
+            let a = rows(row, &[batch]);
+            assert_eq!(j.len(), a.len(), "{} {name}", path.display());
+            for (j, a) in j.into_iter().zip(a) {
+                if name == "findings" {
+                    codes.insert(j["code"].as_str().unwrap().to_owned());
+                    seen_paths(row, &j, "", &mut seen);
+                }
+                assert_eq!(without_nulls(j), a, "{} {name}", path.display());
+            }
+        }
+    }
+    // The lab's listeners: a SYN flood, SYN cookies, an accept-queue
+    // overflow, a refused port; its zero-window capture; a client behind a
+    // smaller MTU.
+    for c in [
+        "syn_flood",
+        "syn_cookies",
+        "accept_queue_overflow",
+        "refusing",
+        "zero_window",
+        "mtu_mismatch",
+    ] {
+        assert!(codes.contains(c), "no {c} in {codes:?}");
+    }
+    let mut declared = BTreeSet::new();
+    schema::walk(schema::report::FINDING.children(), |p, _| {
+        declared.insert(p.to_owned());
+    });
+    let unseen: Vec<_> = declared.difference(&seen).collect();
+    // No lab capture has an eviction under the default memory budget.
+    let lab_lacks = ["evicted", "resumed", "forgotten"];
+    assert!(
+        unseen.iter().all(|p| lab_lacks.contains(&p.as_str())),
+        "never given a value: {unseen:?}"
+    );
+}

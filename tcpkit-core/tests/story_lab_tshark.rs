@@ -15,13 +15,16 @@ fn every_lab_fact_with_tshark_segment_facts() {
 }
 
 /// The JSON names of `tcpkit flows --json` and `tcpkit report --json` (issue 4's
-/// contract; issue 8: one record, times in integer ns, notes and findings as codes).
-#[cfg(feature = "serde")]
+/// contract, read by `tools/lab_facts.py`; issue 8: one record, instants in integer
+/// ns, notes and findings as codes), both written from `tcpkit_core::schema`.
 #[test]
 fn json_field_names_follow_the_contract() {
+    use tcpkit_core::schema::json::{write_connection, write_report};
     let dir = lab_root().join("simultaneous-close");
     let (flows, report) = stories_from_tshark(&dir);
-    let v = serde_json::to_value(&flows[0]).unwrap();
+    let mut line = String::new();
+    write_connection(&mut line, &flows[0]).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
     let keys = |v: &serde_json::Value| -> Vec<String> {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
@@ -62,15 +65,18 @@ fn json_field_names_follow_the_contract() {
     assert_eq!(v["client"]["ip"], "198.18.7.15");
     assert_eq!(v["conn"], 0);
     assert_eq!(keys(&v["packets"]), ["c2s", "s2c"]);
+    // lab_facts.py reads handshake.irtt, handshake.syn.count, trains[].times_s.
     assert_eq!(
         keys(&v["handshake"]),
         [
             "ack_frame",
             "ack_ts_ns",
-            "irtt_ns",
+            "irtt",
             "outcome",
             "syn",
-            "syn_ack"
+            "syn_ack",
+            "syn_ack_frames",
+            "syn_frames"
         ]
     );
     assert_eq!(v["handshake"]["outcome"], "established");
@@ -82,27 +88,29 @@ fn json_field_names_follow_the_contract() {
     let t = &v["trains"][0];
     assert_eq!(
         keys(t),
-        ["dir", "frames", "kind", "seq", "ts_ns", "verdict"]
+        [
+            "dir",
+            "frames",
+            "intervals_s",
+            "kind",
+            "seq",
+            "times_s",
+            "ts_ns",
+            "verdict"
+        ]
     );
     assert!(t["dir"] == "c2s" || t["dir"] == "s2c");
     assert_eq!(t["kind"], "fin");
     assert_eq!(
         keys(&v["rtt"]["c2s"]),
         [
-            "max_ns",
-            "median_ns",
-            "min_ns",
-            "p95_ns",
-            "rto_ns",
-            "rttvar_ns",
-            "samples",
-            "srtt_ns"
+            "max", "median", "min", "p95", "rto", "rttvar", "samples", "srtt"
         ]
     );
     assert_eq!(
         keys(&v["close"]),
         [
-            "duration_ns",
+            "duration_s",
             "first_fin_by",
             "half_close_left_open",
             "piggybacked",
@@ -120,7 +128,9 @@ fn json_field_names_follow_the_contract() {
             .iter()
             .all(|n| n["code"].is_string())
     );
-    let r = serde_json::to_value(&report).unwrap();
+    let mut line = String::new();
+    write_report(&mut line, &report).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(
         keys(&r),
         [
@@ -168,8 +178,10 @@ fn json_field_names_follow_the_contract() {
                 .iter()
                 .max_by_key(|f| f.packets.c2s + f.packets.s2c)
                 .unwrap();
-            println!("== {name}\n{}", serde_json::to_string_pretty(f).unwrap());
-            println!("{}", serde_json::to_string_pretty(&report).unwrap());
+            let (mut a, mut b) = (String::new(), String::new());
+            write_connection(&mut a, f).unwrap();
+            write_report(&mut b, &report).unwrap();
+            println!("== {name}\n{a}\n{b}");
         }
     }
 }

@@ -69,7 +69,7 @@ impl Read for PyReader {
 
 /// The configuration from `analyze(**options)`: each keyword is the
 /// [`AnalyzerConfig`] field of the same name.
-fn config(options: Option<&Bound<'_, PyDict>>) -> PyResult<AnalyzerConfig> {
+pub fn config(options: Option<&Bound<'_, PyDict>>) -> PyResult<AnalyzerConfig> {
     let mut cfg = AnalyzerConfig::default();
     let Some(options) = options else {
         return Ok(cfg);
@@ -243,6 +243,54 @@ impl Results {
         Ok(self.record(i)?.explain(self.t0_ns))
     }
 
+    /// The capture-wide report as a dict of the report schema
+    /// ([`tcpkit_core::schema::report`]): counters, `listeners`, `findings`;
+    /// `None` when the input did not end.
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(r) = self.report.as_deref() else {
+            return Ok(None);
+        };
+        let mut sink = PySink::new(py);
+        tcpkit_core::schema::report::visit(&mut sink, r);
+        sink.finish().map(Some)
+    }
+
+    /// The English of each finding ([`tcpkit_core::text::finding`]), in the
+    /// report's order.
+    fn finding_texts(&self) -> Vec<String> {
+        self.report.as_deref().map_or_else(Vec::new, |r| {
+            r.findings.iter().map(tcpkit_core::text::finding).collect()
+        })
+    }
+
+    /// The report's findings and listeners as Arrow tables (one row each).
+    fn report_tables(&self, py: Python<'_>) -> PyResult<(Py<Table>, Py<Table>)> {
+        let empty = Report::default();
+        let r = self.report.as_deref().unwrap_or(&empty);
+        let findings = tcpkit_core::arrow::findings_batch(r)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let listeners = tcpkit_core::arrow::listeners_batch(r)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        Ok((
+            Py::new(
+                py,
+                Table::new(
+                    "findings",
+                    tcpkit_core::arrow::finding_schema(),
+                    vec![findings],
+                ),
+            )?,
+            Py::new(
+                py,
+                Table::new(
+                    "listeners",
+                    tcpkit_core::arrow::listener_schema(),
+                    vec![listeners],
+                ),
+            )?,
+        ))
+    }
+
     /// What `tcpkit report` prints after the connections (listeners, findings).
     fn explain_report(&self) -> PyResult<String> {
         self.report
@@ -300,6 +348,17 @@ pub fn _analyze(
         batch_size
     };
     let read = Arc::new(AtomicU64::new(0));
+    let a = open(py, source, cfg, &read)?;
+    run(py, a, batch_size, progress, &read)
+}
+
+/// The driver over `source` (see [`_analyze`]); `read` counts the bytes read.
+pub fn open(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    cfg: AnalyzerConfig,
+    read: &Arc<AtomicU64>,
+) -> PyResult<Analysis> {
     let opened = if source.is_instance_of::<PyList>() || source.is_instance_of::<PyTuple>() {
         many(py, source, cfg)?
     } else if let Ok(b) = source.cast::<PyBytes>() {
@@ -317,7 +376,7 @@ pub fn _analyze(
             std::fs::File::open(&path).map_err(|e| to_pyerr(py, &Error::from(e).named(&name)))?;
         let r = Counted {
             inner: file,
-            read: Arc::clone(&read),
+            read: Arc::clone(read),
         };
         py.detach(|| Analysis::from_reader(r, &name, cfg))
     } else if source.hasattr("read")? {
@@ -327,7 +386,7 @@ pub fn _analyze(
             .unwrap_or_else(|_| "stream".to_owned());
         let r = Counted {
             inner: PyReader(source.clone().unbind()),
-            read: Arc::clone(&read),
+            read: Arc::clone(read),
         };
         py.detach(|| Analysis::from_reader(r, &name, cfg))
     } else {
@@ -336,8 +395,7 @@ pub fn _analyze(
             source.get_type().name()?
         )));
     };
-    let a = opened.map_err(|e| to_pyerr(py, &e))?;
-    run(py, a, batch_size, progress, &read)
+    opened.map_err(|e| to_pyerr(py, &e))
 }
 
 /// The files of a rotated capture (a list of paths, or of `(name, bytes)`

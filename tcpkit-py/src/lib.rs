@@ -6,7 +6,9 @@
 mod analysis;
 mod cli;
 mod errors;
+mod schema;
 mod sink;
+mod stream;
 mod table;
 
 use pyo3::prelude::*;
@@ -21,6 +23,9 @@ fn tcpkit_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<analysis::Results>()?;
     m.add_class::<analysis::Live>()?;
     m.add_function(wrap_pyfunction!(analysis::_analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(schema::_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(stream::_stream, m)?)?;
+    m.add_class::<stream::BatchStream>()?;
     m.add("CaptureError", m.py().get_type::<errors::CaptureError>())?;
     Ok(())
 }

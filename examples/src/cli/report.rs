@@ -55,8 +55,8 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             }
             Outcome::Report(r) => {
                 if args.json {
-                    s = serde_json::to_string(&r)
-                        .map_err(|e| CliError::Input(format!("JSON: {e}")))?;
+                    // Writing into a String cannot fail.
+                    let _ = tcpkit_core::schema::json::write_report(&mut s, &r);
                     s.push('\n');
                 } else {
                     report_block(&mut s, &r);

@@ -30,6 +30,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The capture-wide report's findings and listeners are tables too
+//! ([`findings_batch`], [`listeners_batch`]), from [`crate::schema::report`].
+//!
 //! A reader is `Send` and can be handed to C or Python as an Arrow C stream:
 //! `arrow_array::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader))`.
 
@@ -41,6 +44,7 @@ pub use arrow_schema::{ArrowError, Schema, SchemaRef};
 pub use builder::{ConnectionBatchBuilder, RowBuilder, SegmentBatchBuilder};
 pub use reader::{ConnectionsReader, SegmentsReader, connections_reader, segments_reader};
 
+use crate::report::Report;
 use crate::schema::{self, Field, Type};
 use arrow_schema::{DataType, TimeUnit};
 use std::collections::HashMap;
@@ -92,6 +96,35 @@ pub fn segment_schema() -> SchemaRef {
 /// The schema of the connection batches ([`schema::connection`]).
 pub fn connection_schema() -> SchemaRef {
     schema_of(&schema::connection::CONNECTION)
+}
+
+/// The schema of [`findings_batch`] ([`schema::report::FINDING`]).
+pub fn finding_schema() -> SchemaRef {
+    schema_of(&schema::report::FINDING)
+}
+
+/// The schema of [`listeners_batch`] ([`schema::report::LISTENER`]).
+pub fn listener_schema() -> SchemaRef {
+    schema_of(&schema::report::LISTENER)
+}
+
+/// The findings of a report, one row each (`code`, then every code's
+/// numbers: null where the code has none), in the report's order.
+pub fn findings_batch(report: &Report) -> Result<RecordBatch, ArrowError> {
+    let mut b = RowBuilder::new(&schema::report::FINDING, report.findings.len());
+    for f in &report.findings {
+        schema::report::visit_finding(&mut b, f);
+    }
+    b.finish()
+}
+
+/// The listeners of a report, one row each, by address.
+pub fn listeners_batch(report: &Report) -> Result<RecordBatch, ArrowError> {
+    let mut b = RowBuilder::new(&schema::report::LISTENER, report.listeners.len());
+    for l in &report.listeners {
+        schema::report::visit_listener(&mut b, l);
+    }
+    b.finish()
 }
 
 #[cfg(test)]

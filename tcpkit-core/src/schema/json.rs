@@ -323,3 +323,11 @@ pub fn write_connection_to<O: JsonOut>(w: &mut O, conn: &super::connection::Reco
     super::connection::visit(&mut s, conn);
     s.finish()
 }
+
+/// Writes the JSON object of the capture-wide report ([`super::report`]), as
+/// `tcpkit report --json` prints it (without the newline).
+pub fn write_report<W: Write>(w: &mut W, report: &crate::report::Report) -> fmt::Result {
+    let mut s = JsonSink::new(w);
+    super::report::visit(&mut s, report);
+    s.finish()
+}

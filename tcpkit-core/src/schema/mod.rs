@@ -1,7 +1,8 @@
 //! The columns of tcpkit's results, declared once: every output format is
 //! generated from these declarations.
 //!
-//! A row type (a TCP segment, [`segment`]; a connection, [`connection`]) is a
+//! A row type (a TCP segment, [`segment`]; a connection, [`connection`]; the
+//! capture-wide report, its listeners and findings, [`report`]) is a
 //! list of [`Field`]s (name, [`Type`], nullability, doc) and one `visit`
 //! function that walks a value of it, handing each field's value to a
 //! [`Sink`]. [`json`] is the sink that writes a JSON object (what
@@ -35,6 +36,7 @@ use std::net::IpAddr;
 
 pub mod connection;
 pub mod json;
+pub mod report;
 pub mod segment;
 
 /// The type of a column (see the module doc for its JSON and Arrow forms).

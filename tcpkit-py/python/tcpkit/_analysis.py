@@ -11,9 +11,11 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any, Literal
 
 from tcpkit import _progress
-from tcpkit._tcpkit import CaptureError, Table, _analyze, _Live, _Results
+from tcpkit._record import Record
+from tcpkit._records import ConnectionFields, FindingFields, Listener
+from tcpkit._tcpkit import BatchStream, CaptureError, Table, _analyze, _Live, _Results, _stream
 
-__all__ = ["analyze", "Analysis", "Connection", "Analyzer", "Record"]
+__all__ = ["analyze", "stream", "Analysis", "Connection", "Analyzer", "Finding", "Listener", "Record"]
 
 Source = (
     str
@@ -26,54 +28,13 @@ Source = (
 )
 
 
-class Record(Mapping[str, Any]):
-    """A struct of the schema: fields as attributes (``c.handshake.irtt``) and as keys
-    (``c["handshake"]["irtt"]``). Times are integer nanoseconds, as in the core."""
-
-    __slots__ = ("_d",)
-
-    def __init__(self, d: Mapping[str, Any]) -> None:
-        self._d = d
-
-    def __getitem__(self, key: str) -> Any:
-        return _wrap(self._d[key])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._d)
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return _wrap(self._d[name])
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __dir__(self) -> list[str]:
-        return list(self._d)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The plain nested dict (lists, dicts, ints, strings)."""
-        return dict(self._d)
-
-    def __repr__(self) -> str:
-        return f"Record({self._d!r})"
-
-
-def _wrap(v: Any) -> Any:
-    if isinstance(v, dict):
-        return Record(v)
-    if isinstance(v, list):
-        return [_wrap(x) for x in v]
-    return v
-
-
-class Connection(Record):
-    """One connection: the columns of ``Analysis.connections`` as attributes
+class Connection(ConnectionFields):
+    """One connection: the columns of ``Analysis.connections`` as typed attributes
     (``conn``, ``client``, ``server``, ``handshake``, ``options``, ``window_scale``,
-    ``trains``, ``rtt``, ``close``, ``states``, ``inferred``, ``notes`` ...), and
-    :meth:`explain`, the text ``tcpkit report`` prints for it."""
+    ``trains``, ``rtt``, ``close``, ``states``, ``inferred``, ``notes`` ...: see
+    :class:`tcpkit._records.ConnectionFields`), and :meth:`explain`, the text
+    ``tcpkit report`` prints for it. The story's fields are None when the analysis
+    ran with ``story=False``."""
 
     __slots__ = ("_results", "_index")
 
@@ -98,6 +59,43 @@ class Connection(Record):
         return _html_table([self._d])
 
 
+class Finding(FindingFields):
+    """One capture-wide finding of ``tcpkit report``: its ``code`` (``syn_flood``,
+    ``syn_cookies``, ``accept_queue_overflow``, ``refusing``, ``zero_window``,
+    ``mtu_mismatch``, ``memory_budget``), that code's numbers as typed attributes
+    (the other codes' are None; :attr:`params` has only this code's), and
+    :attr:`text`, what the report says about it (``tcpkit_core::text``)."""
+
+    __slots__ = ("text",)
+    text: str
+    """The finding in words, as ``tcpkit report`` prints it."""
+
+    def __init__(self, d: Mapping[str, Any], text: str) -> None:
+        super().__init__(d)
+        self.text = text
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """This code's numbers (the fields that are not None, ``code`` left out)."""
+        return {k: self[k] for k, v in self._d.items() if k != "code" and v is not None}
+
+    def __repr__(self) -> str:
+        return f"<tcpkit.Finding {self.code}: {self.text}>"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(self.code)}</b>: {html.escape(self.text)}</p>"
+
+
+def _sub(d: Mapping[str, Any] | None, *keys: str) -> Any:
+    """``d[k1][k2]...``, None when a level is None (the story's fields without a story)."""
+    v: Any = d
+    for k in keys:
+        if v is None:
+            return None
+        v = v[k]
+    return v
+
+
 _HTML_COLUMNS = (
     ("conn", lambda d: d["conn"]),
     ("client", lambda d: f"{d['client']['ip']}:{d['client']['port']}"),
@@ -106,9 +104,9 @@ _HTML_COLUMNS = (
     ("packets c2s/s2c", lambda d: f"{d['packets']['c2s']}/{d['packets']['s2c']}"),
     ("bytes c2s/s2c", lambda d: f"{d['bytes']['c2s']}/{d['bytes']['s2c']}"),
     ("retx c2s/s2c", lambda d: f"{d['retransmissions']['c2s']}/{d['retransmissions']['s2c']}"),
-    ("first FIN / RST", lambda d: f"{d['close']['first_fin_by'] or '-'} / {d['close']['rst_by'] or '-'}"),
-    ("client states", lambda d: " > ".join(s["state"] for s in d["states"]["client"])),
-    ("server states", lambda d: " > ".join(s["state"] for s in d["states"]["server"])),
+    ("first FIN / RST", lambda d: f"{_sub(d, 'close', 'first_fin_by') or '-'} / {_sub(d, 'close', 'rst_by') or '-'}"),
+    ("client states", lambda d: " > ".join(s["state"] for s in _sub(d, "states", "client") or [])),
+    ("server states", lambda d: " > ".join(s["state"] for s in _sub(d, "states", "server") or [])),
 )
 
 
@@ -172,6 +170,34 @@ class Analysis:
         for i in range(len(self._results)):
             yield Connection(self._results, i)
 
+    @property
+    def findings(self) -> list[Finding]:
+        """The capture-wide findings, in the order ``tcpkit report`` prints them
+        (the listeners', then the memory budget's, then each connection's)."""
+        report = self._results.report()
+        if report is None:
+            return []
+        texts = self._results.finding_texts()
+        return [Finding(d, t) for d, t in zip(report["findings"], texts, strict=True)]
+
+    @property
+    def listeners(self) -> list[Listener]:
+        """Each listening socket (server ip:port): the connection attempts to it and
+        what became of them, by address."""
+        report = self._results.report()
+        return [] if report is None else [Listener(d) for d in report["listeners"]]
+
+    @property
+    def findings_table(self) -> Table:
+        """The findings as a table (one row each: ``code``, then every code's
+        numbers, null where the code has none)."""
+        return self._results.report_tables()[0]
+
+    @property
+    def listeners_table(self) -> Table:
+        """The listeners as a table (one row each)."""
+        return self._results.report_tables()[1]
+
     def explain(self) -> str:
         """What ``tcpkit report`` prints after the connections: the listeners and
         the capture-wide findings."""
@@ -183,7 +209,9 @@ class Analysis:
     def _repr_html_(self) -> str:
         shown = [self[i]._d for i in range(min(len(self), 20))]
         summary = f"<p>tcpkit.Analysis: {len(self.segments)} segments, {len(self)} connections</p>"
-        return summary + _html_table(shown, more=max(0, len(self) - 20))
+        findings = "".join(f"<li>{f._repr_html_()}</li>" for f in self.findings)
+        found = f"<p>Findings:</p><ul>{findings}</ul>" if findings else "<p>Findings: none</p>"
+        return summary + _html_table(shown, more=max(0, len(self) - 20)) + found
 
 
 def analyze(
@@ -243,6 +271,30 @@ def analyze(
     if errors == "raise" and results.error is not None:
         raise results.error
     return Analysis(results)
+
+
+def stream(
+    source: Source,
+    *,
+    table: Literal["segments", "connections"] = "segments",
+    batch_size: int = 0,
+    **options: Any,
+) -> BatchStream:
+    """The rows of one table made while the capture is read, one Arrow batch in
+    memory at a time: for captures whose whole table would not fit (``analyze``
+    keeps both tables whole, read any number of times). A one-shot Arrow
+    PyCapsule stream::
+
+        reader = pyarrow.RecordBatchReader.from_stream(tcpkit.stream("big.pcap"))
+        for batch in reader: ...
+
+    ``table``: ``"segments"`` (stories off unless ``story=True`` is given: segment
+    rows do not need them) or ``"connections"``; ``source``, ``batch_size`` and
+    ``options`` as for :func:`analyze`. The reading happens as the consumer asks
+    for batches; a damaged capture gives every batch before the damage, then the
+    consumer's error for the stream (pyarrow raises it with the core's message).
+    """
+    return _stream(source, table=table, batch_size=batch_size, options=options or None)
 
 
 class Analyzer:

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import Any, final
 
-__all__ = ["CaptureError", "Table", "_Live", "_Results", "__version__", "_analyze", "run_cli"]
+__all__ = ["BatchStream", "CaptureError", "Table", "_Live", "_Results", "__version__", "_analyze", "_schema", "_stream", "run_cli"]
 
 __version__: str
 
@@ -33,6 +33,21 @@ class Table:
     def to_polars(self) -> Any: ...
 
 @final
+class BatchStream:
+    """A one-shot stream of Arrow batches (segments or connections), made as it is read."""
+
+    def __arrow_c_schema__(self) -> object: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+def _stream(
+    source: object,
+    *,
+    table: str = "segments",
+    batch_size: int = 0,
+    options: dict[str, Any] | None = None,
+) -> BatchStream: ...
+
+@final
 class _Results:
     @property
     def segments(self) -> Table: ...
@@ -43,7 +58,12 @@ class _Results:
     def __len__(self) -> int: ...
     def connection(self, i: int) -> dict[str, Any]: ...
     def explain(self, i: int) -> str: ...
+    def report(self) -> dict[str, Any] | None: ...
+    def finding_texts(self) -> list[str]: ...
+    def report_tables(self) -> tuple[Table, Table]: ...
     def explain_report(self) -> str: ...
+
+def _schema(row: str) -> tuple[str, str, bool, str, int, list[Any]]: ...
 
 def _analyze(
     source: object,
