@@ -4,6 +4,7 @@ peers (NFStream, dpkt, scapy) on the same capture, in one run (issue 9).
     scripts/python-env.sh                      # the project's .venv with the wheel
     python3 -m venv bench/.venv && bench/.venv/bin/pip install dpkt nfstream scapy pandas
     .venv/bin/python tcpkit-py/bench/bench_peers.py /work/bench/big.pcap [--scapy-packets 100000]
+    .venv/bin/python tcpkit-py/bench/bench_peers.py /work/bench/big.pcap --only-tcpkit   # CLI + analyze() rows
 
 The peers live in ``bench/.venv`` (git-ignored), never in the project's
 requirements. Every job is its own process, run one after the other (never two
@@ -296,6 +297,9 @@ def main() -> None:
         (f"scapy rdpcap, first {scapy_n:,} packets -> pandas", [peers, me, "--child", "scapy-rdpcap", path, str(scapy_n)], subprocess.PIPE),
         ("one Python object per segment (to_pylist of 100,000 rows)", [py, me, "--child", "pyobjects", path, "100000"], subprocess.PIPE),
     ]
+    if "--only-tcpkit" in sys.argv:
+        # A new build of tcpkit beside an earlier run of the peers: its rows only.
+        jobs = jobs[:5]
     res: dict[str, dict[str, Any]] = {}
     for name, cmd, out in jobs:
         r = run(cmd, out)
@@ -311,7 +315,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     base_seg = res[names[3]]["cpu"]
     base_conn = res[names[4]]["cpu"]
-    for i, name in enumerate(names[:-1]):
+    for i, name in enumerate(names[:-1] if len(names) > 5 else names):
         r = res[name]
         c, w, m = r["cpu"], r["wall"], r["peak_tree_mib"]
         note = ""
@@ -343,6 +347,8 @@ def main() -> None:
         f"connections.to_pandas() {res[names[4]]['cpu'] / cli_f:.2f}x "
         f"(work only: {res[names[4]]['inner']['work_cpu'] / cli_f:.2f}x) of `flows --json`"
     )
+    if len(names) <= 5:
+        return
     po = res[names[-1]]["inner"]
     est = po["bytes_per_row"] * segs / 2**20
     print(
