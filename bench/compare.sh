@@ -9,21 +9,24 @@
 # mode, then runs each tool once, one after another, on the same file (warm
 # page cache: the file is read once first), under /usr/bin/time: wall time,
 # CPU time (user+sys), peak RSS. The fast tcpkit modes run RUNS times (default
-# 3) and the median wall time is kept. Slow tools (tshark: 30-80 s each, dpkt)
-# run once. Whole script: about 4-6 minutes on 2 cores.
+# 3) and the run with the median CPU time is kept. Slow tools (tshark: 30-80 s
+# each, dpkt) run once. Whole script: about 4-6 minutes on 2 cores.
 #
 # Output: one table on stdout, also written to bench/results-<date>.txt (not
 # committed). packets/s and ns/packet are computed from CPU time (user+sys),
 # which other jobs on a shared machine disturb far less than wall time (every
 # tool here is single-threaded, so CPU time is also its one-core time); wall
-# time and the load average are printed beside. The last column is each
-# tool's CPU time over tcpkit's full analysis (`--analyze-only`).
+# time and the load average (1 min, when each row ended) are printed beside.
+# The two ratio columns: each tool's CPU time over tcpkit's per-segment analysis
+# (`--analyze-only`, the work of tshark's TCP analysis) and over
+# `flows --json` (every connection's story, the work of tcptrace -l).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 RUNS=${RUNS:-3}
 SKIP_SLOW=${SKIP_SLOW:-0}   # 1: only tcpkit, tcpdump and tcptrace (no tshark, no dpkt)
+ONLY_TCPKIT=${ONLY_TCPKIT:-0}   # 1: only the tcpkit rows (to measure a new build beside an earlier run)
 
 need_apt=()
 for t in tshark:tshark tcpdump:tcpdump tcptrace:tcptrace hyperfine:hyperfine \
@@ -64,7 +67,8 @@ trap 'rm -rf "$OUT"' EXIT
 RESULTS=$HERE/results-$(date -u +%Y%m%dT%H%MZ).txt
 
 # measure NAME RUNS CMD...: runs CMD (stdout to /dev/null unless the command
-# redirects itself) RUNS times; records the median wall, its CPU and the max RSS.
+# redirects itself) RUNS times; records the run with the median CPU time
+# (user+sys), the max RSS and the load average after the last run.
 declare -a ROWS=()
 measure() {
     local name=$1 runs=$2; shift 2
@@ -75,12 +79,13 @@ measure() {
             echo "FAILED: $name: $(tail -2 "$OUT/err")" >&2; return 0; }
         cat "$OUT/t" >>"$OUT/m"
     done
-    # median by wall time; RSS: the max over runs
-    local line rss
-    line=$(sort -n "$OUT/m" | awk -v n="$runs" 'NR == int((n + 1) / 2)')
+    # median by CPU time; RSS: the max over runs
+    local line rss load
+    line=$(awk '{print $2 + $3, $0}' "$OUT/m" | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2) {$1 = ""; print substr($0, 2)}')
     rss=$(awk 'BEGIN {m = 0} $4 > m {m = $4} END {print m}' "$OUT/m")
-    ROWS+=("$name|$line|$rss|$*")
-    echo "  $name: wall/user/sys: $(cut -d' ' -f1-3 <<<"$line") s, RSS $((rss / 1024)) MiB" >&2
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    ROWS+=("$name|$line|$rss|$load|$*")
+    echo "  $name: wall/user/sys: $(cut -d' ' -f1-3 <<<"$line") s, RSS $((rss / 1024)) MiB, load $load" >&2
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -95,9 +100,11 @@ measure "tcpkit flows --json (analysis + stories, one object per connection)" "$
 measure "tcpkit flows --json -j $(nproc) (analysis beside the writer)" "$RUNS" "$TCPKIT flows --json -j $(nproc) $q > /dev/null"
 measure "tcpkit segments --json > /dev/null" 1 "$TCPKIT segments --json $q > /dev/null"
 measure "tcpkit segments (text) > /dev/null" 1 "$TCPKIT segments $q > /dev/null"
+if [ "$ONLY_TCPKIT" = 1 ]; then SKIP_SLOW=1; else
 measure "tcpdump -r -w /dev/null" "$RUNS" "tcpdump -r $q -w /dev/null 2>/dev/null"
 measure "tcpdump -nn -r > /dev/null" 1 "tcpdump -nn -r $q > /dev/null 2>/dev/null"
 measure "tcptrace -l > /dev/null" 1 "tcptrace -l $q > /dev/null"
+fi
 if [ "$SKIP_SLOW" != 1 ]; then
     measure "dpkt loop (bench/dpkt_loop.py)" 1 "$VENV/bin/python $HERE/dpkt_loop.py $q"
     measure "tshark -T fields -e frame.number (TCP analysis on)" 1 \
@@ -108,26 +115,29 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
     echo "capture: $(basename "$PCAP"), $PACKETS packets; $(nproc) cores; load average at the end: $load_after"
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "tool / mode" "wall s" "CPU s" "packets/s (CPU)" "ns/packet (CPU)" "peak RSS MiB" "× tcpkit full analysis (CPU)"
-    printf '|---|---|---|---|---|---|---|\n'
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "tool / mode" "wall s" "CPU s" "packets/s (CPU)" "ns/packet (CPU)" "peak RSS MiB" "× tcpkit --analyze-only (CPU)" "× tcpkit flows --json (CPU)" "load"
+    printf '|---|---|---|---|---|---|---|---|---|\n'
     base=
+    flows=
     for r in "${ROWS[@]}"; do
-        IFS='|' read -r name t rss cmd <<<"$r"
+        IFS='|' read -r name t rss load cmd <<<"$r"
         read -r wall user sys _ <<<"$t"
         [[ $name == *"analyze-only (full"* ]] && base=$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')
+        [[ $name == "tcpkit flows --json (analysis"* ]] && flows=$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')
     done
     for r in "${ROWS[@]}"; do
-        IFS='|' read -r name t rss cmd <<<"$r"
+        IFS='|' read -r name t rss load cmd <<<"$r"
         read -r wall user sys _ <<<"$t"
-        awk -v n="$name" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v p="$PACKETS" -v b="${base:-0}" 'BEGIN {
+        awk -v n="$name" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v p="$PACKETS" -v b="${base:-0}" -v f="${flows:-0}" -v l="$load" 'BEGIN {
             c = u + s; c = (c > 0) ? c : 0.001
             ratio = (b > 0) ? sprintf("%.1f", c / b) : "-"
-            printf "| %s | %.2f | %.2f | %.2f M | %.0f | %.0f | %s |\n", n, w, c, p / c / 1e6, c * 1e9 / p, r / 1024, ratio }'
+            rf = (f > 0) ? sprintf("%.1f", c / f) : "-"
+            printf "| %s | %.2f | %.2f | %.2f M | %.0f | %.0f | %s | %s | %s |\n", n, w, c, p / c / 1e6, c * 1e9 / p, r / 1024, ratio, rf, l }'
     done
     echo
     echo "commands:"
     for r in "${ROWS[@]}"; do
-        IFS='|' read -r name t rss cmd <<<"$r"
+        IFS='|' read -r name t rss load cmd <<<"$r"
         echo "  $cmd"
     done
 } | tee "$RESULTS"
