@@ -327,7 +327,8 @@ pub fn write_connection_to<O: JsonOut>(w: &mut O, conn: &super::connection::Reco
 /// Writes the JSON object of the capture-wide report ([`super::report`]), as
 /// `tcpkit report --json` prints it (without the newline).
 pub fn write_report<W: Write>(w: &mut W, report: &crate::report::Report) -> fmt::Result {
-    let mut s = JsonSink::new(w);
+    let mut out = FmtOut::new(w);
+    let mut s = JsonSink::new(&mut out);
     super::report::visit(&mut s, report);
     s.finish()
 }

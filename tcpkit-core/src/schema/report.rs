@@ -47,6 +47,11 @@ field! {
 }
 
 field! {
+    /// The item of a finding's `ports`.
+    PORT_ITEM: "item", Type::UInt16, false, "A port."
+}
+
+field! {
     /// The item of a listener's `findings`.
     CODE_ITEM: "item", Type::Utf8, false, "A finding code."
 }
@@ -85,10 +90,18 @@ fields! {
     /// has those of its code; the codes each field belongs to are in its doc).
     FINDING_FIELDS = [
         CODE: "code", Type::Utf8, false,
-            "`syn_flood`, `syn_cookies`, `accept_queue_overflow`, `refusing`, `zero_window`, `mtu_mismatch` or `memory_budget`.";
+            "`syn_flood`, `syn_cookies`, `accept_queue_overflow`, `never_answered`, `refusing`, `zero_window`, `mtu_mismatch` or `memory_budget`.";
         LISTENER_EP: "listener", Type::Struct(&ENDPOINT), true,
             "`syn_flood`, `syn_cookies`, `accept_queue_overflow`, `refusing`: the listening socket.";
-        ATTEMPTS: "attempts", Type::UInt64, true, "`syn_flood`: connection attempts (distinct client ip:port).";
+        HOST: "host", Type::Utf8, true,
+            "`never_answered`: the host that never answered; `mtu_mismatch`: the host with the smaller MTU.";
+        PORTS: "ports", Type::List(&PORT_ITEM), true,
+            "`never_answered`: its ports that never answered (the lowest 8; `port_count` counts them all).";
+        PORT_COUNT: "port_count", Type::UInt64, true, "`never_answered`: how many ports never answered.";
+        F_SYNS: "syns", Type::UInt64, true, "`never_answered`: SYN segments sent to them.";
+        ATTEMPTS: "attempts", Type::UInt64, true,
+            "`syn_flood`, `never_answered`: connection attempts (distinct client ip:port).";
+        F_CLIENTS: "clients", Type::UInt64, true, "`never_answered`: distinct client hosts.";
         ANSWERED: "answered", Type::UInt64, true, "`syn_flood`: attempts answered with a SYN-ACK.";
         ESTABLISHED: "established", Type::UInt64, true, "`syn_flood`: attempts whose handshake completed.";
         MAX_HALF_OPEN: "max_half_open", Type::UInt64, true,
@@ -106,14 +119,16 @@ fields! {
         BACKLOG: "backlog", Type::UInt64, true,
             "`accept_queue_overflow`: the listen backlog this implies (`waiting - 1`).";
         REFUSED: "refused", Type::UInt64, true, "`refusing`: attempts answered with RST.";
-        CONN: "conn", Type::UInt64, true, "`zero_window`, `mtu_mismatch`: the connection.";
-        SIDE: "side", Type::Utf8, true,
-            "`zero_window`: the advertiser; `mtu_mismatch`: the side with the smaller MTU (`client` or `server`).";
-        ENDPOINT_EP: "endpoint", Type::Struct(&ENDPOINT), true,
-            "`zero_window`, `mtu_mismatch`: that side's address.";
+        CONN: "conn", Type::UInt64, true, "`zero_window`: the connection.";
+        SIDE: "side", Type::Utf8, true, "`zero_window`: the advertiser (`client` or `server`).";
+        ENDPOINT_EP: "endpoint", Type::Struct(&ENDPOINT), true, "`zero_window`: the advertiser's address.";
         COUNT: "count", Type::UInt64, true, "`zero_window`: segments with a zero window.";
-        MTU: "mtu", Type::UInt32, true, "`mtu_mismatch`: the MTU the side's MSS implies.";
+        MTU: "mtu", Type::UInt32, true, "`mtu_mismatch`: the MTU the host's MSS implies.";
+        PEER: "peer", Type::Utf8, true, "`mtu_mismatch`: the peer host.";
         PEER_MTU: "peer_mtu", Type::UInt32, true, "`mtu_mismatch`: the peer's.";
+        F_CONNECTIONS: "connections", Type::UInt64, true,
+            "`mtu_mismatch`: connections between the two hosts with these MSS options.";
+        FIRST_CONN: "first_conn", Type::UInt64, true, "`mtu_mismatch`: the first of them (lowest number).";
         F_EVICTED: "evicted", Type::UInt64, true, "`memory_budget`: connections evicted.";
         F_RESUMED: "resumed", Type::UInt64, true, "`memory_budget`: evicted connections that spoke again.";
         F_FORGOTTEN: "forgotten", Type::UInt64, true, "`memory_budget`: compact entries dropped.";
@@ -219,18 +234,39 @@ pub fn visit_finding<S: Sink + ?Sized>(s: &mut S, f: &Finding) {
             endpoint(s, &ENDPOINT_EP, &e);
             s.u64(&COUNT, count);
         }
-        Finding::MtuMismatch {
-            conn,
-            side,
-            endpoint: e,
-            mtu,
-            peer_mtu,
+        Finding::NeverAnswered {
+            host,
+            ref ports,
+            port_count,
+            syns,
+            attempts,
+            clients,
         } => {
-            s.u64(&CONN, conn.0);
-            s.str(&SIDE, side.as_str());
-            endpoint(s, &ENDPOINT_EP, &e);
+            s.addr(&HOST, &host);
+            s.begin(&PORTS);
+            for &p in ports {
+                s.u64(&PORT_ITEM, u64::from(p));
+            }
+            s.end();
+            s.u64(&PORT_COUNT, port_count);
+            s.u64(&F_SYNS, syns);
+            s.u64(&ATTEMPTS, attempts);
+            s.u64(&F_CLIENTS, clients);
+        }
+        Finding::MtuMismatch {
+            host,
+            mtu,
+            peer,
+            peer_mtu,
+            connections,
+            first_conn,
+        } => {
+            s.addr(&HOST, &host);
             s.u64(&MTU, u64::from(mtu));
+            s.addr(&PEER, &peer);
             s.u64(&PEER_MTU, u64::from(peer_mtu));
+            s.u64(&F_CONNECTIONS, connections);
+            s.u64(&FIRST_CONN, first_conn.0);
         }
         Finding::MemoryBudget {
             evicted,

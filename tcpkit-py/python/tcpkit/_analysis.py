@@ -62,7 +62,7 @@ class Connection(ConnectionFields):
 class Finding(FindingFields):
     """One capture-wide finding of ``tcpkit report``: its ``code`` (``syn_flood``,
     ``syn_cookies``, ``accept_queue_overflow``, ``refusing``, ``zero_window``,
-    ``mtu_mismatch``, ``memory_budget``), that code's numbers as typed attributes
+    ``mtu_mismatch``, ``never_answered``, ``memory_budget``), that code's numbers as typed attributes
     (the other codes' are None; :attr:`params` has only this code's), and
     :attr:`text`, what the report says about it (``tcpkit_core::text``)."""
 

@@ -26,8 +26,12 @@ __all__ = [
     "Options",
     "PerDir",
     "PerDirFrame",
+    "Roles",
     "Rtt",
     "RttSummary",
+    "Stack",
+    "StackClient",
+    "StackClientEvidence",
     "StateChange",
     "States",
     "SynOptions",
@@ -44,6 +48,16 @@ class Endpoint(Record):
     """IP address."""
     port: int
     """Port."""
+
+
+class Roles(Record):
+    """How the client and the server were told apart: seen in the handshake, or guessed mid-stream."""
+
+    __slots__ = ()
+    observed: bool
+    """Seen in the handshake (a SYN or SYN-ACK), not guessed."""
+    by: str
+    """The evidence: `handshake`, or mid-stream `listener` (the server's ip:port sent a SYN-ACK in another connection), `service_port` (a well-known or common service port against another), `ephemeral_port` (the client's port >= 32768, the server's not), `payload` (a request from the client or a response from the server), `more_data` (the server sent over 4 times the client's bytes) or `first_sender` (no evidence: the first segment's sender)."""
 
 
 class PerDir(Record):
@@ -192,6 +206,8 @@ class Train(Record):
     """Which mechanism sent them (`timeout`, `exponential_backoff`, `fast_retransmit`, `tail_loss_probe`, ...)."""
     more: int | None
     """Sends beyond the cap, not listed (absent: none)."""
+    dup_acks: int | None
+    """A send was flagged a fast retransmission: the peer's duplicate ACKs of its sequence number before it (0: none captured; absent: no send flagged fast)."""
 
 
 class RttSummary(Record):
@@ -272,12 +288,69 @@ class States(Record):
     """The server's states."""
 
 
+class StackClientEvidence(Record):
+    """One clue: its `code` and its numbers."""
+
+    __slots__ = ()
+    code: str
+    """`initial_ttl`, `layout`, `window_mss_multiple`, `window` or `syn_backoff`."""
+    family: str | None
+    """`initial_ttl`, `layout`, `window`: the family it points to (`initial_ttl` 64: null, Linux, FreeBSD and macOS alike)."""
+    factor: int | None
+    """`window_mss_multiple`: window / MSS."""
+    less_timestamps: bool | None
+    """`window_mss_multiple`: of the MSS less the timestamps option's 12 bytes."""
+    initial_rto: int | None
+    """`syn_backoff`: the first interval."""
+    equal: int | None
+    """`syn_backoff`: intervals equal to the first before doubling."""
+    fits: bool | None
+    """`syn_backoff`: the schedule fits the guessed family's rules."""
+
+
+class StackClient(Record):
+    """The client's, from its SYN."""
+
+    __slots__ = ()
+    _kinds: ClassVar[dict[str, type[Record]]] = {
+        "evidence": StackClientEvidence,
+    }
+    family: str
+    """`linux`, `windows`, `bsd_apple` (FreeBSD, macOS) or `unknown`."""
+    confidence: str
+    """`low`, `medium` or `high`."""
+    ttl: int
+    """IP TTL (hop limit) of the SYN as captured."""
+    initial_ttl: int
+    """The TTL rounded up to 32, 64, 128 or 255."""
+    window: int
+    """The SYN's window field."""
+    layout: str
+    """Option kinds in order, as p0f writes them (`mss,sok,ts,nop,ws`)."""
+    evidence: list[StackClientEvidence]
+    """The clues, each with what it points to."""
+
+
+class Stack(Record):
+    """Story: each side's TCP stack guessed p0f-style from its SYN (client) or SYN-ACK (server) and their backoff, with the evidence (null: that segment was not seen)."""
+
+    __slots__ = ()
+    _kinds: ClassVar[dict[str, type[Record]]] = {
+        "client": StackClient,
+        "server": StackClient,
+    }
+    client: StackClient | None
+    """The client's, from its SYN."""
+    server: StackClient | None
+    """The server's, from its SYN-ACK."""
+
+
 class Caveat(Record):
     """What an inference assumes: its `code` and that code's numbers."""
 
     __slots__ = ()
     code: str
-    """`syn_linear_timeouts_zero`, `last_send_assumed`, `fin_timeout_bound` or `syn_retries_withdrawn`."""
+    """`syn_linear_timeouts_zero`, `last_send_assumed`, `fin_timeout_bound`, `stack_assumed_linux` or `syn_retries_withdrawn`."""
     setting: str | None
     """`last_send_assumed`: `tcp_syn_retries` or `tcp_synack_retries`."""
     kind: str | None
@@ -289,7 +362,9 @@ class Caveat(Record):
     due: int | None
     """`last_send_assumed`: when the next send would have been due after it."""
     side: str | None
-    """`fin_timeout_bound`: the side in FIN_WAIT2."""
+    """`fin_timeout_bound`: the side in FIN_WAIT2; `stack_assumed_linux`: the side whose stack is unknown."""
+    bsd_fits_too: bool | None
+    """`stack_assumed_linux`: FreeBSD's and macOS's SYN backoff table fits the schedule too."""
 
 
 class Inferred(Record):
@@ -326,11 +401,9 @@ class Note(Record):
 
     __slots__ = ()
     code: str
-    """`connected`, `options`, `syn_no_answer`, `refused`, `syn_ack_unanswered`, `handshake_reset`, `midstream`, `resumed`, `evicted`, `data_retransmissions`, `fin_resent`, `zero_window_probes`, `keepalive_probes`, `zero_window`, `rtt`, `keepalive`, `rto_floor`, `simultaneous_close`, `closed_first`, `rst_after_own_fin`, `reset`, `states` or `time_wait`."""
-    irtt: int | None
-    """`connected`: the initial RTT."""
+    """`options` (window scaling off), `syn_no_answer`, `refused`, `syn_ack_unanswered`, `handshake_reset`, `midstream`, `stack`, `resumed`, `evicted`, `data_retransmissions`, `fin_resent`, `zero_window_probes`, `keepalive_probes`, `zero_window`, `keepalive`, `rto_floor`, `simultaneous_close`, `rst_after_own_fin`, `reset` or `time_wait`."""
     window_scaling: bool | None
-    """`options`: window scaling is in force."""
+    """`options`: window scaling is in force (false: the note says it is off)."""
     syns: int | None
     """`syn_no_answer`: SYNs seen."""
     span: int | None
@@ -354,7 +427,9 @@ class Note(Record):
     trains: int | None
     """`data_retransmissions`: data trains of that side."""
     fast: int | None
-    """`data_retransmissions`: trains started by a fast retransmit."""
+    """`data_retransmissions`: trains with a send flagged a fast retransmission (after duplicate ACKs)."""
+    recovery: int | None
+    """`data_retransmissions`: trains re-sent by ACK-driven loss recovery, no fast retransmit among them."""
     timeouts: int | None
     """`data_retransmissions`: trains driven by timeouts."""
     longest: int | None
@@ -365,10 +440,6 @@ class Note(Record):
     """`rto_floor`: the floor."""
     time_wait_both: bool | None
     """`simultaneous_close`: both sides reached TIME_WAIT."""
-    piggybacked: bool | None
-    """`closed_first`: the peer's FIN rode on the ACK of it."""
-    half_close_left_open: bool | None
-    """`closed_first`: the peer never closed its side."""
     after: int | None
     """`rst_after_own_fin`: from its FIN to the RST."""
     since_first: int | None
@@ -382,6 +453,7 @@ class ConnectionFields(Record):
     _kinds: ClassVar[dict[str, type[Record]]] = {
         "client": Endpoint,
         "server": Endpoint,
+        "roles": Roles,
         "packets": PerDir,
         "bytes": PerDir,
         "retransmissions": PerDir,
@@ -397,17 +469,20 @@ class ConnectionFields(Record):
         "rtt": Rtt,
         "close": Close,
         "states": States,
+        "stack": Stack,
         "inferred": Inferred,
         "notes": Note,
     }
     conn: int
     """Connection number (tshark's `tcp.stream`)."""
     client: Endpoint
-    """The client: the endpoint that sent the first SYN (midstream: the first segment)."""
+    """The client: the endpoint that sent the first SYN (or received the first SYN-ACK); mid-stream, the one the evidence in `roles` points to."""
     server: Endpoint
     """The server."""
     midstream: bool
     """The capture began after the handshake."""
+    roles: Roles
+    """How the client and the server were told apart: seen in the handshake, or guessed mid-stream."""
     first_frame: int
     """First frame of the connection."""
     last_frame: int
@@ -454,6 +529,8 @@ class ConnectionFields(Record):
     """Story: how the connection ended."""
     states: States | None
     """Story: the TCP states each endpoint went through (RFC 9293 3.3.2), as the capture proves them."""
+    stack: Stack | None
+    """Story: each side's TCP stack guessed p0f-style from its SYN (client) or SYN-ACK (server) and their backoff, with the evidence (null: that segment was not seen)."""
     inferred: Inferred | None
     """Story: kernel settings the capture reveals (a field is present only when the capture supports it)."""
     notes: list[Note] | None
@@ -507,11 +584,21 @@ class FindingFields(Record):
         "endpoint": Endpoint,
     }
     code: str
-    """`syn_flood`, `syn_cookies`, `accept_queue_overflow`, `refusing`, `zero_window`, `mtu_mismatch` or `memory_budget`."""
+    """`syn_flood`, `syn_cookies`, `accept_queue_overflow`, `never_answered`, `refusing`, `zero_window`, `mtu_mismatch` or `memory_budget`."""
     listener: Endpoint | None
     """`syn_flood`, `syn_cookies`, `accept_queue_overflow`, `refusing`: the listening socket."""
+    host: str | None
+    """`never_answered`: the host that never answered; `mtu_mismatch`: the host with the smaller MTU."""
+    ports: list[int] | None
+    """`never_answered`: its ports that never answered (the lowest 8; `port_count` counts them all)."""
+    port_count: int | None
+    """`never_answered`: how many ports never answered."""
+    syns: int | None
+    """`never_answered`: SYN segments sent to them."""
     attempts: int | None
-    """`syn_flood`: connection attempts (distinct client ip:port)."""
+    """`syn_flood`, `never_answered`: connection attempts (distinct client ip:port)."""
+    clients: int | None
+    """`never_answered`: distinct client hosts."""
     answered: int | None
     """`syn_flood`: attempts answered with a SYN-ACK."""
     established: int | None
@@ -533,17 +620,23 @@ class FindingFields(Record):
     refused: int | None
     """`refusing`: attempts answered with RST."""
     conn: int | None
-    """`zero_window`, `mtu_mismatch`: the connection."""
+    """`zero_window`: the connection."""
     side: str | None
-    """`zero_window`: the advertiser; `mtu_mismatch`: the side with the smaller MTU (`client` or `server`)."""
+    """`zero_window`: the advertiser (`client` or `server`)."""
     endpoint: Endpoint | None
-    """`zero_window`, `mtu_mismatch`: that side's address."""
+    """`zero_window`: the advertiser's address."""
     count: int | None
     """`zero_window`: segments with a zero window."""
     mtu: int | None
-    """`mtu_mismatch`: the MTU the side's MSS implies."""
+    """`mtu_mismatch`: the MTU the host's MSS implies."""
+    peer: str | None
+    """`mtu_mismatch`: the peer host."""
     peer_mtu: int | None
     """`mtu_mismatch`: the peer's."""
+    connections: int | None
+    """`mtu_mismatch`: connections between the two hosts with these MSS options."""
+    first_conn: int | None
+    """`mtu_mismatch`: the first of them (lowest number)."""
     evicted: int | None
     """`memory_budget`: connections evicted."""
     resumed: int | None
