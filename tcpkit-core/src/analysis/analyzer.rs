@@ -9,7 +9,7 @@ use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
 use crate::wire::Segment;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 
 /// Limits of the analysis. Times are in capture time (the packets' timestamps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +227,32 @@ pub struct Analyzer {
     sweeps: u64,
     /// Endpoints seen sending a SYN-ACK (listening), up to [`LISTENERS_KEPT`]:
     /// evidence for the roles of connections captured mid-stream.
-    listeners: HashSet<Endpoint, FastHashBuilder>,
+    listeners: Listeners,
+    /// The last frame whose SYN-ACK counts as seen by a hand-out now.
+    listen_upto: u64,
+}
+
+/// Endpoints seen sending a SYN-ACK, each with the frame of its first, in
+/// frame order until [`LISTENERS_KEPT`] of them.
+pub type ListenerMap = HashMap<Endpoint, u64, FastHashBuilder>;
+
+/// Where an analyzer's listener evidence lives: its own map (it sees every
+/// segment), or a map the sharded driver's reader fills for all analysers
+/// (each sees only its share of the segments). Either way a hand-out at frame
+/// F counts the SYN-ACKs of the frames before F (and of F, after it was
+/// observed): the same set on one thread or many.
+#[derive(Debug)]
+enum Listeners {
+    Own(ListenerMap),
+    Shared(std::sync::Arc<std::sync::RwLock<ListenerMap>>),
+}
+
+/// Remembers `src` as listening at `frame` if `seg` is a SYN-ACK (the one
+/// rule for [`Analyzer::observe`] and the sharded reader).
+pub fn note_listener(map: &mut ListenerMap, seg: &Segment<'_>, src: Endpoint, frame: u64) {
+    if seg.flags.syn() && seg.flags.ack() && map.len() < LISTENERS_KEPT {
+        map.entry(src).or_insert(frame);
+    }
 }
 
 /// Listening endpoints remembered for the roles of mid-stream connections
@@ -269,7 +294,45 @@ impl Analyzer {
             resumable_bytes: 0,
             due: BinaryHeap::new(),
             sweeps: 0,
-            listeners: HashSet::with_hasher(FastHashBuilder::default()),
+            listeners: Listeners::Own(HashMap::with_hasher(FastHashBuilder::default())),
+            listen_upto: 0,
+        }
+    }
+
+    /// A new analyzer whose listener evidence is `shared`, filled in frame
+    /// order by whoever reads every segment (the sharded driver's reader);
+    /// call [`Analyzer::at_frame`] before each item.
+    pub fn with_shared_listeners(
+        cfg: AnalyzerConfig,
+        shared: std::sync::Arc<std::sync::RwLock<ListenerMap>>,
+    ) -> Self {
+        Self {
+            listeners: Listeners::Shared(shared),
+            ..Self::new(cfg)
+        }
+    }
+
+    /// The next item is at `frame`: hand-outs before it is observed count
+    /// the SYN-ACKs of the frames before it.
+    pub fn at_frame(&mut self, frame: u64) {
+        self.listen_upto = frame.saturating_sub(1);
+    }
+
+    /// Hands `c`'s record out with the listener evidence as of now.
+    fn record_of(
+        listeners: &Listeners,
+        upto: u64,
+        c: &mut State,
+        end: EndReason,
+        now: i64,
+    ) -> Connection {
+        let seen = |m: &ListenerMap, e: &Endpoint| m.get(e).is_some_and(|&f| f <= upto);
+        match listeners {
+            Listeners::Own(m) => c.record(end, now, |e| seen(m, e)),
+            Listeners::Shared(m) => {
+                let m = m.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+                c.record(end, now, |e| seen(&m, e))
+            }
         }
     }
 
@@ -310,11 +373,13 @@ impl Analyzer {
     /// Analyses one TCP segment (frame number and capture time as the reader gave them).
     pub fn observe(&mut self, frame: u64, ts_ns: i64, seg: &Segment<'_>) -> SegmentFacts {
         self.stats.segments += 1;
+        self.at_frame(frame);
         self.advance(ts_ns);
         let (src, dst) = Endpoint::of(seg);
-        if seg.flags.syn() && seg.flags.ack() && self.listeners.len() < LISTENERS_KEPT {
-            self.listeners.insert(src);
+        if let Listeners::Own(m) = &mut self.listeners {
+            note_listener(m, seg, src, frame);
         }
+        self.listen_upto = frame;
         let (key, src_is_lo) = FlowKey::new(src, dst);
         let mut reused = false;
         let slot = match self.table.find(&key) {
@@ -471,8 +536,7 @@ impl Analyzer {
                 } else {
                     EndReason::EndOfCapture
                 };
-                let listeners = &self.listeners;
-                connections.push(c.record(end, now, |e| listeners.contains(e)));
+                connections.push(Self::record_of(&self.listeners, u64::MAX, c, end, now));
             }
             self.table.remove(s);
         }
@@ -516,8 +580,7 @@ impl Analyzer {
                     },
                 );
             }
-            let listeners = &self.listeners;
-            let rec = c.record(end, now, |e| listeners.contains(e));
+            let rec = Self::record_of(&self.listeners, self.listen_upto, c, end, now);
             if let (Some(key), EndReason::Evicted) = (key, end) {
                 let r = Box::new(c.evict(&rec));
                 self.keep_resumable(key, r);

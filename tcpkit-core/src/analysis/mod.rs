@@ -22,8 +22,8 @@ mod window;
 
 pub(crate) use analyzer::clock_tick;
 pub use analyzer::{
-    Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LISTENERS_KEPT, LIVE_BYTES, RESUMABLE_BYTES,
-    STORY_BYTES, TOMB_BYTES,
+    Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LISTENERS_KEPT, LIVE_BYTES, ListenerMap,
+    RESUMABLE_BYTES, STORY_BYTES, TOMB_BYTES, note_listener,
 };
 pub use record::{Connection, EndReason, FrameRun, Handshake, Outcome, SynOptions, Tally};
 pub use renumber::Renumber;

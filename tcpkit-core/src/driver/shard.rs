@@ -48,13 +48,17 @@
 //! analysers) through free lists: nothing is allocated per packet.
 
 use super::{Analysis, InputCounts, Live, Phase, Source, SynSeen, other};
-use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finished, clock_tick};
+use crate::analysis::{
+    Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finished, ListenerMap, clock_tick,
+    note_listener,
+};
 use crate::error::Error;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey};
 use crate::wire::{self, Segment};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, RwLock};
 
 /// Analysable segments in a chunk at most.
 const CHUNK_FRAMES: usize = 2048;
@@ -166,6 +170,9 @@ struct Reader {
     now: i64,
     next_sweep: i64,
     hasher: FastHashBuilder,
+    /// The listener evidence every analyser reads (filled here, in frame
+    /// order: the reader is the one thread that sees every segment).
+    listeners: Arc<RwLock<ListenerMap>>,
 }
 
 impl Reader {
@@ -229,6 +236,13 @@ impl Reader {
         }
         let sweep = clock_tick(&mut self.now, &mut self.next_sweep, p.ts_ns);
         let (src, dst) = Endpoint::of(&seg);
+        if seg.flags.syn() && seg.flags.ack() {
+            let mut m = self
+                .listeners
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            note_listener(&mut m, &seg, src, p.frame);
+        }
         let (key, _) = FlowKey::new(src, dst);
         let s = shard_of(self.hasher.hash_one(key), self.batches.len());
         let now = self.now;
@@ -315,12 +329,13 @@ impl Reader {
 /// what it did at each frame back to the merge.
 fn analyse(
     cfg: AnalyzerConfig,
+    listeners: Arc<RwLock<ListenerMap>>,
     rx: Receiver<Batch>,
     tx: SyncSender<ShardOut>,
     free: Sender<Batch>,
     free_outs: Receiver<ShardOut>,
 ) {
-    let mut an = Analyzer::new(cfg);
+    let mut an = Analyzer::with_shared_listeners(cfg, listeners);
     while let Ok(batch) = rx.recv() {
         let mut out = free_outs.try_recv().unwrap_or_default();
         out.marks.clear();
@@ -341,6 +356,7 @@ fn analyse(
 }
 
 fn step(an: &mut Analyzer, data: &[u8], it: &Item, out: &mut ShardOut, story: bool) {
+    an.at_frame(it.frame);
     an.advance(it.now);
     let mut opened = None;
     let mut seen = None;
@@ -423,6 +439,7 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     let (free_tx, free_rx) = channel();
     let (frames_free_tx, frames_free_rx) = channel();
     let (frames_tx, frames_rx) = sync_channel(IN_FLIGHT);
+    let listeners: Arc<RwLock<ListenerMap>> = Arc::default();
     let mut to = Vec::with_capacity(n);
     let mut outs = Vec::with_capacity(n);
     let mut out_free = Vec::with_capacity(n);
@@ -431,9 +448,10 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         let (otx, orx) = sync_channel(IN_FLIGHT);
         let (oftx, ofrx) = channel();
         let free = free_tx.clone();
+        let shared = Arc::clone(&listeners);
         let spawned = std::thread::Builder::new()
             .name(format!("tcpkit-analyser-{i}"))
-            .spawn(move || analyse(cfg, brx, otx, free, ofrx));
+            .spawn(move || analyse(cfg, shared, brx, otx, free, ofrx));
         if spawned.is_err() {
             // The threads started end when their channels close.
             return false;
@@ -462,6 +480,7 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         now: i64::MIN,
         next_sweep: i64::MIN,
         hasher: FastHashBuilder::default(),
+        listeners,
     };
     let mut shards = Shards {
         frames_rx,
