@@ -104,7 +104,7 @@ fn json_field_names_follow_the_contract() {
     assert_eq!(
         keys(&v["rtt"]["c2s"]),
         [
-            "max", "median", "min", "p95", "rto", "rttvar", "samples", "srtt"
+            "max", "median", "min", "p95", "rto", "rto_rule", "rttvar", "samples", "srtt"
         ]
     );
     assert_eq!(

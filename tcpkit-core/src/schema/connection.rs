@@ -287,7 +287,9 @@ fields! {
         SRTT: "srtt", Type::Duration, true, "RFC 6298 smoothed RTT after the last sample.";
         RTTVAR: "rttvar", Type::Duration, true, "RFC 6298 RTT variation after the last sample.";
         RTO: "rto", Type::Duration, true,
-            "RFC 6298 RTO (SRTT + 4 RTTVAR) with Linux's 200 ms floor instead of 1 s.";
+            "RFC 6298 RTO (SRTT + 4 RTTVAR) bounded as the sender's stack bounds it (`rto_rule`), not with RFC 6298's 1 s floor.";
+        RTO_RULE: "rto_rule", Type::Utf8, false,
+            "The bounds of `rto`: `linux` (200 ms to 120 s), `linux_assumed` (the same, the sender's stack unknown), `bsd_apple` (+200 ms slop, 30 ms to 64 s) or `unbounded` (Windows: its floor is a setting the capture does not show).";
     ]
 }
 
@@ -516,6 +518,7 @@ fn rtt<S: Sink + ?Sized>(s: &mut S, f: &'static Field, r: &RttSummary) {
     span(s, &SRTT, r.srtt_ns);
     span(s, &RTTVAR, r.rttvar_ns);
     span(s, &RTO, r.rto_ns);
+    s.str(&RTO_RULE, r.rto_rule.as_str());
     s.end();
 }
 

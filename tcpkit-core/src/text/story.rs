@@ -2,7 +2,7 @@
 
 use super::{count, duration, endpoint, noun_for, secs};
 use crate::analysis::story::{
-    FrameRun, Outcome, RttSummary, Side, Story, SynOptions, Train, TrainKind,
+    FrameRun, Outcome, RtoRule, RttSummary, Side, Story, SynOptions, Train, TrainKind,
 };
 use crate::analysis::{Connection, EndReason, RoleEvidence, WindowScale};
 use std::fmt::Write as _;
@@ -164,7 +164,14 @@ fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
     let f = |x: Option<u64>| x.map_or("-".into(), duration);
     let floor = r
         .rto_ns
-        .is_some_and(|x| x <= crate::analysis::story::LINUX_RTO_MIN_NS);
+        .is_some_and(|x| r.rto_rule.at_floor(x as f64 / 1e9));
+    let bounds = match r.rto_rule {
+        RtoRule::Linux if floor => " (Linux's floor; RFC 6298 says 1 s)",
+        RtoRule::LinuxAssumed if floor => " (Linux's floor, the stack assumed; RFC 6298 says 1 s)",
+        RtoRule::BsdApple if r.rto_ns.is_some() => " (with FreeBSD/macOS's 200 ms slop)",
+        RtoRule::Unbounded if r.rto_ns.is_some() => " (unbounded: Windows' floor is not seen)",
+        _ => "",
+    };
     let _ = writeln!(
         out,
         "    {dir}: {}, min {}, median {}, p95 {}, max {}; RFC 6298: SRTT {}, RTTVAR {}, RTO {}{}",
@@ -176,11 +183,7 @@ fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
         f(r.srtt_ns),
         f(r.rttvar_ns),
         f(r.rto_ns),
-        if floor {
-            " (Linux's floor; RFC 6298 says 1 s)"
-        } else {
-            ""
-        }
+        bounds
     );
 }
 

@@ -229,7 +229,9 @@ class RttSummary(Record):
     rttvar: int | None
     """RFC 6298 RTT variation after the last sample."""
     rto: int | None
-    """RFC 6298 RTO (SRTT + 4 RTTVAR) with Linux's 200 ms floor instead of 1 s."""
+    """RFC 6298 RTO (SRTT + 4 RTTVAR) bounded as the sender's stack bounds it (`rto_rule`), not with RFC 6298's 1 s floor."""
+    rto_rule: str
+    """The bounds of `rto`: `linux` (200 ms to 120 s), `linux_assumed` (the same, the sender's stack unknown), `bsd_apple` (+200 ms slop, 30 ms to 64 s) or `unbounded` (Windows: its floor is a setting the capture does not show)."""
 
 
 class Rtt(Record):

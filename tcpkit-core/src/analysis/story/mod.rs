@@ -23,6 +23,7 @@ pub mod syncookie;
 mod trains;
 mod types;
 
+pub use rtt::RtoRule;
 pub use trains::{LINUX_RTO_MIN_NS, MAX_SENDS, MAX_TRAINS};
 pub use types::*;
 
@@ -451,7 +452,13 @@ impl StoryBuilder {
         };
         let close = close_of(&events, self.first_close_t, rec.last_ts_ns, &states);
         let trains = self.trains.finish();
-        let rtt = PerDir::from_array([self.rtt[0].summary(), self.rtt[1].summary()]);
+        let stack = stack_guesses(&self.syn_print, self.syn_after_syn_ack, &trains);
+        // Each direction's RTO is its sender's: the client's for c2s data.
+        let rule = |g: &Option<stack::StackGuess>| RtoRule::of(g.as_ref().map(|g| g.stack));
+        let rtt = PerDir::from_array([
+            self.rtt[0].summary(rule(&stack.client)),
+            self.rtt[1].summary(rule(&stack.server)),
+        ]);
         let unfloored = [
             self.rtt[0].est.rto_unfloored(),
             self.rtt[1].est.rto_unfloored(),
@@ -460,7 +467,6 @@ impl StoryBuilder {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let stack = stack_guesses(&self.syn_print, self.syn_after_syn_ack, &trains);
         let mut story = Story {
             stack,
             implied_mtu: PerSide {

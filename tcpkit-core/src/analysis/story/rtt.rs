@@ -4,17 +4,85 @@
 //! SRTT <- R, RTTVAR <- R/2, RTO <- SRTT + max (G, K*RTTVAR) where K = 4."
 //! 2.3: "RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|,
 //! SRTT <- (1 - alpha) * SRTT + alpha * R'" with alpha = 1/8, beta = 1/4.
-//! 2.4 asks for a 1 s minimum RTO; Linux uses 200 ms (`TCP_RTO_MIN`), which is
-//! what is applied here, and caps the RTO at 120 s (`TCP_RTO_MAX`).
+//! 2.4 asks for a 1 s minimum RTO ("Whenever RTO is computed, if it is less
+//! than 1 second, then the RTO SHOULD be rounded up to 1 second"), which no
+//! common stack follows: the bounds applied are those of the sender's stack
+//! ([`RtoRule`]).
 
 use super::types::RttSummary;
 
 /// Samples kept exactly; beyond this a uniform subsample (every 2^k-th) is kept.
 pub const MAX_SAMPLES: usize = 1024;
-/// Linux's RTO floor, s.
+/// Linux's RTO floor, s (`TCP_RTO_MIN`, `HZ / 5`).
 pub const RTO_MIN_S: f64 = 0.2;
-/// Linux's RTO ceiling, s.
+/// Linux's RTO ceiling, s (`TCP_RTO_MAX`, `120 * HZ`).
 pub const RTO_MAX_S: f64 = 120.0;
+/// FreeBSD's and macOS's slop added to every computed RTO, s
+/// (`tcp_rexmit_slop`: `TCPTV_CPU_VAR` / `TCPTV_REXMTSLOP`, `hz / 5`).
+pub const BSD_RTO_SLOP_S: f64 = 0.2;
+/// FreeBSD's and macOS's RTO floor, s (`TCPTV_MIN` / `TCPTV_REXMTMIN`, `hz / 33`).
+pub const BSD_RTO_MIN_S: f64 = 0.030;
+/// FreeBSD's and macOS's RTO ceiling, s (`TCPTV_REXMTMAX`, `64 * hz`).
+pub const BSD_RTO_MAX_S: f64 = 64.0;
+
+/// How the sender's stack bounds the RFC 6298 value (SRTT + 4 RTTVAR), chosen
+/// from its stack guess ([`Story::stack`](super::Story::stack)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum RtoRule {
+    /// Linux (`net/ipv4/tcp_input.c` `tcp_set_rto`, `include/net/tcp.h`):
+    /// clamped to [`TCP_RTO_MIN` 200 ms, `TCP_RTO_MAX` 120 s].
+    Linux,
+    /// The sender's stack is unknown; Linux's bounds are applied (the
+    /// capture-wide majority of what tcpkit is run on, and the lab's).
+    #[default]
+    LinuxAssumed,
+    /// FreeBSD and macOS (`sys/netinet/tcp_timer.h` `TCPT_RANGESET`: "(tv) =
+    /// (value) + tcp_rexmit_slop", then clamped to [30 ms, 64 s]): 200 ms of
+    /// slop on top of the value, so the RTO never falls below about 230 ms.
+    BsdApple,
+    /// Windows: SRTT + 4 RTTVAR as RFC 6298 computes it, unbounded. Its floor
+    /// (`MinRtoMs` of the `Set-NetTCPSetting` profiles) is a setting the
+    /// capture does not show.
+    Unbounded,
+}
+
+impl RtoRule {
+    /// The rule for a sender whose stack reads as `stack`.
+    pub fn of(stack: Option<super::stack::Stack>) -> Self {
+        use super::stack::Stack;
+        match stack {
+            Some(Stack::Linux) => Self::Linux,
+            Some(Stack::BsdApple) => Self::BsdApple,
+            Some(Stack::Windows) => Self::Unbounded,
+            Some(Stack::Unknown) | None => Self::LinuxAssumed,
+        }
+    }
+
+    /// The name in JSON and Arrow (`rto_rule`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Linux => "linux",
+            Self::LinuxAssumed => "linux_assumed",
+            Self::BsdApple => "bsd_apple",
+            Self::Unbounded => "unbounded",
+        }
+    }
+
+    /// The RTO, s, from RFC 6298's unbounded value `r`, s.
+    pub fn apply(self, r: f64) -> f64 {
+        match self {
+            Self::Linux | Self::LinuxAssumed => r.clamp(RTO_MIN_S, RTO_MAX_S),
+            Self::BsdApple => (r + BSD_RTO_SLOP_S).clamp(BSD_RTO_MIN_S, BSD_RTO_MAX_S),
+            Self::Unbounded => r,
+        }
+    }
+
+    /// The RTO sits at the stack's floor (Linux's 200 ms).
+    pub fn at_floor(self, rto_s: f64) -> bool {
+        matches!(self, Self::Linux | Self::LinuxAssumed) && rto_s <= RTO_MIN_S
+    }
+}
 
 /// The RFC 6298 estimator.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -45,9 +113,9 @@ impl Rfc6298 {
         self.srtt.map(|s| s + 4.0 * self.rttvar)
     }
 
-    /// The RTO with Linux's floor and ceiling, s.
-    pub fn rto(&self) -> Option<f64> {
-        self.rto_unfloored().map(|r| r.clamp(RTO_MIN_S, RTO_MAX_S))
+    /// The RTO as the sender's stack bounds it, s.
+    pub fn rto(&self, rule: RtoRule) -> Option<f64> {
+        self.rto_unfloored().map(|r| rule.apply(r))
     }
 }
 
@@ -91,7 +159,8 @@ impl RttAcc {
         self.est.sample(ns as f64 / 1e9);
     }
 
-    pub fn summary(&self) -> RttSummary {
+    /// The statistics, the RFC 6298 replay bounded by `rule`.
+    pub fn summary(&self, rule: RtoRule) -> RttSummary {
         let mut v = self.kept.clone();
         v.sort_unstable();
         let median = match v.len() {
@@ -118,7 +187,8 @@ impl RttAcc {
             max_ns: self.max,
             srtt_ns: self.est.srtt.map(ns),
             rttvar_ns: self.est.srtt.map(|_| ns(self.est.rttvar)),
-            rto_ns: self.est.rto().map(ns),
+            rto_ns: self.est.rto(rule).map(ns),
+            rto_rule: rule,
         }
     }
 }
@@ -132,13 +202,13 @@ mod tests {
         // R1 = 100 ms: SRTT 100, RTTVAR 50, RTO 100 + 200 = 300 ms.
         let mut e = Rfc6298::default();
         e.sample(0.1);
-        assert!((e.rto().unwrap() - 0.3).abs() < 1e-12);
+        assert!((e.rto(RtoRule::Linux).unwrap() - 0.3).abs() < 1e-12);
         // R2 = 200 ms: RTTVAR = 0.75*50 + 0.25*|100-200| = 62.5; SRTT = 87.5 + 25 = 112.5;
         // RTO = 112.5 + 250 = 362.5 ms.
         e.sample(0.2);
         assert!((e.srtt.unwrap() - 0.1125).abs() < 1e-12);
         assert!((e.rttvar - 0.0625).abs() < 1e-12);
-        assert!((e.rto().unwrap() - 0.3625).abs() < 1e-12);
+        assert!((e.rto(RtoRule::Linux).unwrap() - 0.3625).abs() < 1e-12);
     }
 
     #[test]
@@ -148,7 +218,27 @@ mod tests {
             e.sample(30e-6);
         }
         assert!(e.rto_unfloored().unwrap() < 0.001);
-        assert_eq!(e.rto(), Some(RTO_MIN_S));
+        assert_eq!(e.rto(RtoRule::Linux), Some(RTO_MIN_S));
+        assert_eq!(e.rto(RtoRule::LinuxAssumed), Some(RTO_MIN_S));
+        // Windows: RFC 6298's value itself, 30 us + 4 * 15 us = 90 us.
+        assert!((e.rto(RtoRule::Unbounded).unwrap() - e.rto_unfloored().unwrap()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bsd_adds_its_slop_and_caps_at_64_s() {
+        // R = 10 ms: SRTT 10, RTTVAR 5, SRTT + 4 RTTVAR = 30 ms; FreeBSD and
+        // macOS add tcp_rexmit_slop (200 ms): 230 ms, above the 30 ms floor.
+        let mut e = Rfc6298::default();
+        e.sample(0.010);
+        assert!((e.rto(RtoRule::BsdApple).unwrap() - 0.230).abs() < 1e-12);
+        // Linux clamps the same 30 ms to its 200 ms floor.
+        assert!((e.rto(RtoRule::Linux).unwrap() - 0.200).abs() < 1e-12);
+        // R = 40 s: 40 + 4 * 20 = 120 s, + 0.2: capped at TCPTV_REXMTMAX, 64 s
+        // (Linux's TCP_RTO_MAX is 120 s).
+        let mut e = Rfc6298::default();
+        e.sample(40.0);
+        assert_eq!(e.rto(RtoRule::BsdApple), Some(BSD_RTO_MAX_S));
+        assert_eq!(e.rto(RtoRule::Linux), Some(RTO_MAX_S));
     }
 
     #[test]
@@ -157,7 +247,7 @@ mod tests {
         for ms in 1..=100u64 {
             a.add(ms * 1_000_000);
         }
-        let s = a.summary();
+        let s = a.summary(RtoRule::Linux);
         assert_eq!(s.samples, 100);
         assert_eq!(s.min_ns, Some(1_000_000));
         assert_eq!(s.max_ns, Some(100_000_000));
@@ -169,6 +259,6 @@ mod tests {
             b.add(i);
         }
         assert!(b.kept.len() <= MAX_SAMPLES);
-        assert_eq!(b.summary().samples, 10 * MAX_SAMPLES as u64);
+        assert_eq!(b.summary(RtoRule::Linux).samples, 10 * MAX_SAMPLES as u64);
     }
 }

@@ -245,3 +245,23 @@ fn fast_retransmit_with_its_duplicate_acks() {
         "{text}"
     );
 }
+
+#[test]
+fn each_direction_gets_its_senders_rto_bounds() {
+    // The RTO replay of c2s data is the client's estimator, bounded as the
+    // client's stack bounds it (RFC 6298's 1 s floor is followed by none):
+    // Windows by nothing the capture shows, FreeBSD / macOS with their
+    // 200 ms slop (TCPT_RANGESET), Linux by TCP_RTO_MIN; a stack not recognised
+    // gets Linux's bounds and says they are assumed.
+    let c = windows_connection().finish(S);
+    assert_eq!(c.s().rtt.c2s.rto_rule, RtoRule::Unbounded);
+    assert_eq!(c.s().rtt.s2c.rto_rule, RtoRule::Unbounded);
+    let mut m = Conn::new();
+    m.win = 65535;
+    m.seg(0, C2S, SY, 0, 0, 0, &MACOS_SYN_OPTS);
+    m.seg(10 * MS, S2C, SY | A, 0, 1, 0, &[]);
+    let m = m.finish(S);
+    assert_eq!(m.s().rtt.c2s.rto_rule, RtoRule::BsdApple);
+    // The SYN-ACK without options reads as no known stack.
+    assert_eq!(m.s().rtt.s2c.rto_rule, RtoRule::LinuxAssumed);
+}

@@ -280,8 +280,11 @@ pub struct RttSummary {
     pub srtt_ns: Option<u64>,
     /// RFC 6298 RTT variation after the last sample.
     pub rttvar_ns: Option<u64>,
-    /// RFC 6298 RTO (SRTT + 4 RTTVAR) with Linux's 200 ms floor instead of RFC 6298's 1 s.
+    /// RFC 6298 RTO (SRTT + 4 RTTVAR) bounded as the sender's stack bounds
+    /// it ([`rto_rule`](Self::rto_rule)), not with RFC 6298's 1 s floor.
     pub rto_ns: Option<u64>,
+    /// The bounds applied to [`rto_ns`](Self::rto_ns): the sender's stack's.
+    pub rto_rule: super::rtt::RtoRule,
 }
 
 /// How the connection ended.
