@@ -571,7 +571,7 @@ typedef struct tcpkit_finding {
    */
   struct tcpkit_endpoint endpoint;
   /**
-   * The connection it is about (`mtu_mismatch`: the first of the pair's),
+   * The connection it is about (`mtu_mismatch` and `zero_window`: the first of theirs),
    * -1 for a listener's finding.
    */
   int64_t conn;

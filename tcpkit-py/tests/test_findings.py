@@ -65,7 +65,7 @@ def test_syn_flood() -> None:
         "unanswered",
         "cookie_answers",
     }
-    assert f.waiting is None and f.conn is None
+    assert f.waiting is None and f.first_conn is None
     (listener,) = a.listeners
     assert (listener.ip, listener.port) == (server(m)["ip"], server(m)["port"])
     assert listener.findings == ["syn_flood"]
@@ -117,7 +117,8 @@ def test_zero_window() -> None:
     assert any(e["role"] == "server" and e["event"] == "pausing-reads" for e in m["app_events"])
     assert f.side == "server"
     assert f.endpoint is not None and f.endpoint.to_dict() == server(m)
-    assert f.conn == 0
+    # One connection in the lab, so one advertiser on one connection.
+    assert (f.first_conn, f.connections) == (0, 1)
 
 
 @pytest.mark.parametrize("capture", LAB_CAPTURES, ids=lab_id)

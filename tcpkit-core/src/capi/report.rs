@@ -45,7 +45,7 @@ pub struct tcpkit_finding {
     /// is about, or the host with the smaller MTU (`mtu_mismatch`, port 0);
     /// family 0 (all zero) when it is about the whole capture (`memory_budget`).
     pub endpoint: tcpkit_endpoint,
-    /// The connection it is about (`mtu_mismatch`: the first of the pair's),
+    /// The connection it is about (`mtu_mismatch` and `zero_window`: the first of theirs),
     /// -1 for a listener's finding.
     pub conn: i64,
     /// The finding in words (the line of `tcpkit report`): valid while the
@@ -135,9 +135,14 @@ pub unsafe extern "C" fn tcpkit_report_finding(
                 };
                 (Some(Endpoint { ip: host, port }), -1)
             }
-            Finding::ZeroWindow { conn, endpoint, .. } => {
-                (Some(endpoint), i64::try_from(conn.0).unwrap_or(i64::MAX))
-            }
+            Finding::ZeroWindow {
+                endpoint,
+                first_conn,
+                ..
+            } => (
+                Some(endpoint),
+                i64::try_from(first_conn.0).unwrap_or(i64::MAX),
+            ),
             Finding::MtuMismatch {
                 host, first_conn, ..
             } => (

@@ -189,16 +189,20 @@ pub enum Finding {
         /// Attempts answered with RST.
         refused: u64,
     },
-    /// A side advertised a zero window.
+    /// An endpoint advertised a zero window (RFC 9293 3.8.6.2.2: its
+    /// receive buffer was full), on one or more connections: one finding per
+    /// advertising address and port.
     ZeroWindow {
-        /// The connection.
-        conn: ConnId,
-        /// The advertiser.
-        side: Side,
-        /// Its address.
+        /// The advertiser's address.
         endpoint: Endpoint,
-        /// Segments with a zero window.
+        /// Its side on its first connection.
+        side: Side,
+        /// Segments with a zero window, over all its connections.
         count: u64,
+        /// Its connections with a zero window.
+        connections: u64,
+        /// The first of them (lowest number).
+        first_conn: ConnId,
     },
     /// The two MSS options imply different MTUs, on every connection
     /// counted between the two hosts.
@@ -334,12 +338,8 @@ impl Report {
     /// the findings again.
     pub fn renumber(&mut self, mut map: impl FnMut(ConnId) -> ConnId) {
         let mut inputs = std::mem::take(&mut self.inputs);
-        for (conn, f) in &mut inputs.conn_findings {
-            let to = map(ConnId(*conn));
-            *conn = to.0;
-            if let Finding::ZeroWindow { conn, .. } = f {
-                *conn = to;
-            }
+        for z in &mut inputs.zero {
+            z.conn = map(ConnId(z.conn)).0;
         }
         for m in &mut inputs.mtu {
             m.conn = map(ConnId(m.conn)).0;
@@ -395,12 +395,21 @@ pub struct Diagnostics {
     resumed: u64,
     forgotten: u64,
     listeners: BTreeMap<Endpoint, Acc>,
-    /// Per-connection findings with their connection number (listed in
-    /// number order, whatever order the connections were handed out in).
-    conn_findings: Vec<(u64, Finding)>,
+    /// Each side of a connection that advertised a zero window (one finding
+    /// per advertiser).
+    zero: Vec<ZeroInput>,
     /// Connections whose MSS options imply different MTUs (one finding per
     /// pair of hosts and MTUs).
     mtu: Vec<MtuInput>,
+}
+
+/// One side of a connection that advertised a zero window.
+#[derive(Debug, Clone, Copy)]
+struct ZeroInput {
+    conn: u64,
+    endpoint: Endpoint,
+    side: Side,
+    count: u64,
 }
 
 /// One connection whose MSS options imply different MTUs.
@@ -431,15 +440,12 @@ impl Diagnostics {
         for side in [Side::Client, Side::Server] {
             let zw = *s.zero_window.get(side.sends());
             if zw > 0 {
-                self.conn_findings.push((
-                    s.conn.0,
-                    Finding::ZeroWindow {
-                        conn: s.conn,
-                        side,
-                        endpoint: s.endpoint(side),
-                        count: zw,
-                    },
-                ));
+                self.zero.push(ZeroInput {
+                    conn: s.conn.0,
+                    endpoint: s.endpoint(side),
+                    side,
+                    count: zw,
+                });
             }
         }
         let story = s.story.as_deref();
@@ -513,7 +519,7 @@ impl Diagnostics {
         for (k, a) in o.listeners {
             self.listeners.entry(k).or_default().merge(a);
         }
-        self.conn_findings.extend(o.conn_findings);
+        self.zero.extend(o.zero);
         self.mtu.extend(o.mtu);
     }
 
@@ -642,7 +648,32 @@ impl Diagnostics {
             e.0 += 1;
             e.1 = e.1.min(m.conn);
         }
-        let mut listed: Vec<(u64, Finding)> = self.conn_findings.clone();
+        // One zero-window finding per advertiser, at its first connection
+        // (its side there; the counts over all of them).
+        let mut advertisers: BTreeMap<Endpoint, (ZeroInput, u64, u64)> = BTreeMap::new();
+        for z in &self.zero {
+            let e = advertisers.entry(z.endpoint).or_insert((*z, 0, 0));
+            if z.conn < e.0.conn {
+                e.0 = *z;
+            }
+            e.1 += z.count;
+            e.2 += 1;
+        }
+        let mut listed: Vec<(u64, Finding)> = advertisers
+            .into_values()
+            .map(|(first, count, connections)| {
+                (
+                    first.conn,
+                    Finding::ZeroWindow {
+                        endpoint: first.endpoint,
+                        side: first.side,
+                        count,
+                        connections,
+                        first_conn: ConnId(first.conn),
+                    },
+                )
+            })
+            .collect();
         listed.extend(
             pairs
                 .into_iter()
@@ -849,6 +880,68 @@ mod tests {
             text.starts_with("198.18.2.12 on 2 ports (81, 82) never answered: 6 SYNs (2 connection attempts) from 1 client host"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn zero_windows_are_one_finding_per_advertiser() {
+        // The server 198.18.2.12:9527 advertises a zero window twice on
+        // connection 7 and three times on connection 4; a client once on
+        // connection 5. One finding per advertiser, at its first connection,
+        // with the counts over its connections.
+        let zw = crate::analysis::AnalysisFlags::ZERO_WINDOW;
+        let conn = |n: u64, port: u16, dir, times: u64| {
+            let mut c = Conn::new();
+            c.cport = port;
+            c.seg(0, C2S, SY, 0, 0, 0, &LINUX_SYN_OPTS);
+            c.seg(MS, S2C, SY | A, 0, 1, 0, &LINUX_SYN_OPTS);
+            c.seg(2 * MS, C2S, A, 1, 1, 0, &[]);
+            for i in 0..times {
+                c.seg_flagged((3 + i as i64) * MS, dir, A, 1, 1, 0, &[], zw);
+            }
+            let mut c = c.finish(S);
+            c.conn = ConnId(n);
+            c
+        };
+        let mut d = Diagnostics::new();
+        d.add(&conn(7, 6007, S2C, 2));
+        d.add(&conn(5, 6005, C2S, 1));
+        d.add(&conn(4, 6004, S2C, 3));
+        let r = d.finish();
+        let server = Endpoint {
+            ip: "198.18.2.12".parse().unwrap(),
+            port: 9527,
+        };
+        let client = Endpoint {
+            ip: "198.18.2.15".parse().unwrap(),
+            port: 6005,
+        };
+        assert_eq!(
+            r.findings,
+            [
+                Finding::ZeroWindow {
+                    endpoint: server,
+                    side: Side::Server,
+                    count: 5,
+                    connections: 2,
+                    first_conn: ConnId(4),
+                },
+                Finding::ZeroWindow {
+                    endpoint: client,
+                    side: Side::Client,
+                    count: 1,
+                    connections: 1,
+                    first_conn: ConnId(5),
+                },
+            ]
+        );
+        assert!(
+            crate::text::finding(&r.findings[0]).starts_with(
+                "198.18.2.12:9527 (the server of connection 4 and others) advertised a zero window 5 times on 2 connections"
+            )
+        );
+        assert!(crate::text::finding(&r.findings[1]).starts_with(
+            "198.18.2.15:6005 (the client of connection 5) advertised a zero window once:"
+        ));
     }
 
     #[test]

@@ -119,16 +119,16 @@ fields! {
         BACKLOG: "backlog", Type::UInt64, true,
             "`accept_queue_overflow`: the listen backlog this implies (`waiting - 1`).";
         REFUSED: "refused", Type::UInt64, true, "`refusing`: attempts answered with RST.";
-        CONN: "conn", Type::UInt64, true, "`zero_window`: the connection.";
-        SIDE: "side", Type::Utf8, true, "`zero_window`: the advertiser (`client` or `server`).";
+        SIDE: "side", Type::Utf8, true,
+            "`zero_window`: the advertiser's side on its first connection (`client` or `server`).";
         ENDPOINT_EP: "endpoint", Type::Struct(&ENDPOINT), true, "`zero_window`: the advertiser's address.";
-        COUNT: "count", Type::UInt64, true, "`zero_window`: segments with a zero window.";
+        COUNT: "count", Type::UInt64, true, "`zero_window`: segments with a zero window, over its connections.";
         MTU: "mtu", Type::UInt32, true, "`mtu_mismatch`: the MTU the host's MSS implies.";
         PEER: "peer", Type::Utf8, true, "`mtu_mismatch`: the peer host.";
         PEER_MTU: "peer_mtu", Type::UInt32, true, "`mtu_mismatch`: the peer's.";
         F_CONNECTIONS: "connections", Type::UInt64, true,
-            "`mtu_mismatch`: connections between the two hosts with these MSS options.";
-        FIRST_CONN: "first_conn", Type::UInt64, true, "`mtu_mismatch`: the first of them (lowest number).";
+            "`mtu_mismatch`: connections between the two hosts with these MSS options; `zero_window`: the advertiser's connections with a zero window.";
+        FIRST_CONN: "first_conn", Type::UInt64, true, "`mtu_mismatch`, `zero_window`: the first of them (lowest number).";
         F_EVICTED: "evicted", Type::UInt64, true, "`memory_budget`: connections evicted.";
         F_RESUMED: "resumed", Type::UInt64, true, "`memory_budget`: evicted connections that spoke again.";
         F_FORGOTTEN: "forgotten", Type::UInt64, true, "`memory_budget`: compact entries dropped.";
@@ -224,15 +224,17 @@ pub fn visit_finding<S: Sink + ?Sized>(s: &mut S, f: &Finding) {
             s.u64(&REFUSED, refused);
         }
         Finding::ZeroWindow {
-            conn,
-            side,
             endpoint: e,
+            side,
             count,
+            connections,
+            first_conn,
         } => {
-            s.u64(&CONN, conn.0);
             s.str(&SIDE, side.as_str());
             endpoint(s, &ENDPOINT_EP, &e);
             s.u64(&COUNT, count);
+            s.u64(&F_CONNECTIONS, connections);
+            s.u64(&FIRST_CONN, first_conn.0);
         }
         Finding::NeverAnswered {
             host,

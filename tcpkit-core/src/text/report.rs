@@ -99,16 +99,35 @@ pub fn finding(f: &Finding) -> String {
             listener.port
         ),
         Finding::ZeroWindow {
-            conn,
-            side,
             endpoint: e,
+            side,
             count: n,
+            connections: 1,
+            first_conn,
         } => format!(
             "{} (the {} of connection {}) advertised a zero window {}: its receive buffer was full (the application read more slowly than the data came).",
             endpoint(e),
             side.as_str(),
-            conn.0,
-            count(n, "time")
+            first_conn.0,
+            if n == 1 {
+                "once".to_string()
+            } else {
+                count(n, "time")
+            }
+        ),
+        Finding::ZeroWindow {
+            endpoint: e,
+            side,
+            count: n,
+            connections,
+            first_conn,
+        } => format!(
+            "{} (the {} of connection {} and others) advertised a zero window {} on {}: its receive buffers were full (the application read more slowly than the data came).",
+            endpoint(e),
+            side.as_str(),
+            first_conn.0,
+            count(n, "time"),
+            count(connections, "connection")
         ),
         Finding::MtuMismatch {
             host,

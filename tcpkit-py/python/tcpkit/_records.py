@@ -621,14 +621,12 @@ class FindingFields(Record):
     """`accept_queue_overflow`: the listen backlog this implies (`waiting - 1`)."""
     refused: int | None
     """`refusing`: attempts answered with RST."""
-    conn: int | None
-    """`zero_window`: the connection."""
     side: str | None
-    """`zero_window`: the advertiser (`client` or `server`)."""
+    """`zero_window`: the advertiser's side on its first connection (`client` or `server`)."""
     endpoint: Endpoint | None
     """`zero_window`: the advertiser's address."""
     count: int | None
-    """`zero_window`: segments with a zero window."""
+    """`zero_window`: segments with a zero window, over its connections."""
     mtu: int | None
     """`mtu_mismatch`: the MTU the host's MSS implies."""
     peer: str | None
@@ -636,9 +634,9 @@ class FindingFields(Record):
     peer_mtu: int | None
     """`mtu_mismatch`: the peer's."""
     connections: int | None
-    """`mtu_mismatch`: connections between the two hosts with these MSS options."""
+    """`mtu_mismatch`: connections between the two hosts with these MSS options; `zero_window`: the advertiser's connections with a zero window."""
     first_conn: int | None
-    """`mtu_mismatch`: the first of them (lowest number)."""
+    """`mtu_mismatch`, `zero_window`: the first of them (lowest number)."""
     evicted: int | None
     """`memory_budget`: connections evicted."""
     resumed: int | None
