@@ -29,12 +29,14 @@
 //! [`story::cross_check`] over all stories would have seen.
 //!
 //! Threads ([`AnalyzerConfig::threads`] of 2 or more, for a consumer of
-//! connections of an input the analysis reads itself): one thread reads and
-//! decodes, `n` analysers take the connections by 4-tuple, and the caller's
-//! thread merges, numbering, cross-checking and handing out exactly as above
-//! (see `driver/shard.rs` for why the events are the same; the memory budget
-//! is split between the analysers). [`Analysis::interfaces`] is then empty:
-//! the capture's reader is on its thread.
+//! connections of an input the analysis reads itself): `n` workers each read
+//! and decode the whole capture (a file opened by path is opened by each;
+//! any other input is read once and its packets handed to every worker) and
+//! analyse their share of the connections by 4-tuple; the caller's thread
+//! merges, numbering, cross-checking and handing out exactly as above (see
+//! `driver/shard.rs` for why the events are the same; the memory budget is
+//! split between the workers). [`Analysis::interfaces`] is then empty unless
+//! the input is a file opened by path.
 
 use crate::analysis::story;
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, SegmentFacts};
@@ -589,6 +591,9 @@ pub struct Analysis {
     open: BTreeSet<(i64, u64)>,
     /// The threads, once started ([`AnalyzerConfig::threads`]).
     shards: Option<Box<shard::Shards>>,
+    /// The capture file, when the input is one that each thread can open
+    /// and read itself ([`Analysis::open`]).
+    path: Option<PathBuf>,
 }
 
 impl Analysis {
@@ -611,6 +616,7 @@ impl Analysis {
             last_ts: None,
             open: BTreeSet::new(),
             shards: None,
+            path: None,
         }
     }
 
@@ -623,7 +629,9 @@ impl Analysis {
         }
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| Error::from(e).named(&name))?;
-        Self::from_reader(file, &name, cfg)
+        let mut a = Self::from_reader(file, &name, cfg)?;
+        a.path = Some(path.to_path_buf());
+        Ok(a)
     }
 
     /// Reads a capture from any reader (a pipe, a socket, a decompressor),
@@ -944,22 +952,7 @@ impl Analysis {
     /// it is a TCP segment to yield.
     fn take_packet(&mut self) -> Option<(Option<SegmentFacts>, Option<Detached>)> {
         let p = self.source.current()?;
-        self.counts.packets += 1;
-        self.first_ts.get_or_insert(p.ts_ns);
-        self.last_ts = Some(self.last_ts.map_or(p.ts_ns, |l| l.max(p.ts_ns)));
-        let seg = match wire::decode(&p) {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                self.counts.not_tcp += 1;
-                return None;
-            }
-            Err(e) => {
-                self.counts.undecodable += 1;
-                self.counts.first_undecodable.get_or_insert((p.frame, e));
-                return None;
-            }
-        };
-        self.counts.tcp += 1;
+        let seg = count_packet(&mut self.counts, &mut self.first_ts, &mut self.last_ts, &p)?;
         let detached = if self.segments {
             Detached::of(&seg, p.data)
         } else {
@@ -1032,6 +1025,34 @@ impl Analysis {
             self.stats = sh.finish(&mut self.batch);
         }
         self.hand_out(None);
+    }
+}
+
+/// Counts packet `p` (and its capture time) and decodes it: its TCP segment,
+/// if it is one (the one rule of the one-thread reading and the threads').
+fn count_packet<'a>(
+    counts: &mut InputCounts,
+    first_ts: &mut Option<i64>,
+    last_ts: &mut Option<i64>,
+    p: &Packet<'a>,
+) -> Option<Segment<'a>> {
+    counts.packets += 1;
+    first_ts.get_or_insert(p.ts_ns);
+    *last_ts = Some(last_ts.map_or(p.ts_ns, |l| l.max(p.ts_ns)));
+    match wire::decode(p) {
+        Ok(Some(s)) => {
+            counts.tcp += 1;
+            Some(s)
+        }
+        Ok(None) => {
+            counts.not_tcp += 1;
+            None
+        }
+        Err(e) => {
+            counts.undecodable += 1;
+            counts.first_undecodable.get_or_insert((p.frame, e));
+            None
+        }
     }
 }
 

@@ -80,9 +80,9 @@ pub struct AnalyzerConfig {
     /// Threads of [`Analysis`](crate::Analysis) (default 1; 0 counts as 1).
     /// With `n` of 2 or more, and when the analysis yields connections and
     /// no segment rows ([`Analysis::segments`](crate::Analysis::segments)
-    /// off) from a capture it reads itself (not the push form), one thread
-    /// reads and decodes, `n` analysers each take the connections whose
-    /// 4-tuple hashes to them, and the caller's thread merges: the same
+    /// off) from a capture it reads itself (not the push form), `n` workers
+    /// each read and decode the whole capture and analyse the connections
+    /// whose 4-tuple hashes to them, and the caller's thread merges: the same
     /// connections, numbers, order and report as one thread whenever no
     /// analyser reaches its share of [`memory_budget`](Self::memory_budget)
     /// (each gets `memory_budget / n`; one analyser with the whole budget
@@ -227,7 +227,7 @@ pub struct Analyzer {
     sweeps: u64,
     /// Endpoints seen sending a SYN-ACK (listening), up to [`LISTENERS_KEPT`]:
     /// evidence for the roles of connections captured mid-stream.
-    listeners: Listeners,
+    listeners: ListenerMap,
     /// The last frame whose SYN-ACK counts as seen by a hand-out now.
     listen_upto: u64,
 }
@@ -236,20 +236,8 @@ pub struct Analyzer {
 /// frame order until [`LISTENERS_KEPT`] of them.
 pub type ListenerMap = HashMap<Endpoint, u64, FastHashBuilder>;
 
-/// Where an analyzer's listener evidence lives: its own map (it sees every
-/// segment), or a map the sharded driver's reader fills for all analysers
-/// (each sees only its share of the segments). Either way a hand-out at frame
-/// F counts the SYN-ACKs of the frames before F (and of F, after it was
-/// observed): the same set on one thread or many.
-#[derive(Debug)]
-enum Listeners {
-    Own(ListenerMap),
-    Shared(std::sync::Arc<std::sync::RwLock<ListenerMap>>),
-}
-
-/// Remembers `src` as listening at `frame` if `seg` is a SYN-ACK (the one
-/// rule for [`Analyzer::observe`] and the sharded reader).
-pub fn note_listener(map: &mut ListenerMap, seg: &Segment<'_>, src: Endpoint, frame: u64) {
+/// Remembers `src` as listening at `frame` if `seg` is a SYN-ACK.
+fn note_listener(map: &mut ListenerMap, seg: &Segment<'_>, src: Endpoint, frame: u64) {
     if seg.flags.syn() && seg.flags.ack() && map.len() < LISTENERS_KEPT {
         map.entry(src).or_insert(frame);
     }
@@ -263,10 +251,8 @@ const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
 /// The analysis clock moves to `ts_ns` (`now`: the latest capture time of a
 /// segment observed; time never goes back): `true` when the sweep of
-/// connections due (every second of capture time) runs now. Shared with the
-/// threaded driver, whose reader keeps the clock of the whole capture so that
-/// every analyser sweeps where one analyser of the whole would.
-pub(crate) fn clock_tick(now: &mut i64, next_sweep: &mut i64, ts_ns: i64) -> bool {
+/// connections due (every second of capture time) runs now.
+fn clock_tick(now: &mut i64, next_sweep: &mut i64, ts_ns: i64) -> bool {
     if ts_ns > *now {
         *now = ts_ns;
     }
@@ -294,46 +280,39 @@ impl Analyzer {
             resumable_bytes: 0,
             due: BinaryHeap::new(),
             sweeps: 0,
-            listeners: Listeners::Own(HashMap::with_hasher(FastHashBuilder::default())),
+            listeners: HashMap::with_hasher(FastHashBuilder::default()),
             listen_upto: 0,
         }
     }
 
-    /// A new analyzer whose listener evidence is `shared`, filled in frame
-    /// order by whoever reads every segment (the sharded driver's reader);
-    /// call [`Analyzer::at_frame`] before each item.
-    pub fn with_shared_listeners(
-        cfg: AnalyzerConfig,
-        shared: std::sync::Arc<std::sync::RwLock<ListenerMap>>,
-    ) -> Self {
-        Self {
-            listeners: Listeners::Shared(shared),
-            ..Self::new(cfg)
-        }
+    /// A segment analysed by another analyzer (the capture split by
+    /// connection, each part's analyzer told every segment, as the threaded
+    /// driver's workers are): the clock moves (connections due are handed
+    /// out as one analyzer of the whole would) and a SYN-ACK counts as
+    /// listener evidence, as in [`observe`](Self::observe); nothing else.
+    pub fn pass(&mut self, frame: u64, ts_ns: i64, seg: &Segment<'_>) {
+        self.at_frame(frame);
+        self.advance(ts_ns);
+        let (src, _) = Endpoint::of(seg);
+        note_listener(&mut self.listeners, seg, src, frame);
+        self.listen_upto = frame;
     }
 
     /// The next item is at `frame`: hand-outs before it is observed count
     /// the SYN-ACKs of the frames before it.
-    pub fn at_frame(&mut self, frame: u64) {
+    fn at_frame(&mut self, frame: u64) {
         self.listen_upto = frame.saturating_sub(1);
     }
 
     /// Hands `c`'s record out with the listener evidence as of now.
     fn record_of(
-        listeners: &Listeners,
+        listeners: &ListenerMap,
         upto: u64,
         c: &mut State,
         end: EndReason,
         now: i64,
     ) -> Connection {
-        let seen = |m: &ListenerMap, e: &Endpoint| m.get(e).is_some_and(|&f| f <= upto);
-        match listeners {
-            Listeners::Own(m) => c.record(end, now, |e| seen(m, e)),
-            Listeners::Shared(m) => {
-                let m = m.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-                c.record(end, now, |e| seen(&m, e))
-            }
-        }
+        c.record(end, now, |e| listeners.get(e).is_some_and(|&f| f <= upto))
     }
 
     /// Counters so far.
@@ -376,9 +355,7 @@ impl Analyzer {
         self.at_frame(frame);
         self.advance(ts_ns);
         let (src, dst) = Endpoint::of(seg);
-        if let Listeners::Own(m) = &mut self.listeners {
-            note_listener(m, seg, src, frame);
-        }
+        note_listener(&mut self.listeners, seg, src, frame);
         self.listen_upto = frame;
         let (key, src_is_lo) = FlowKey::new(src, dst);
         let mut reused = false;

@@ -20,10 +20,9 @@ pub mod roles;
 pub mod story;
 mod window;
 
-pub(crate) use analyzer::clock_tick;
 pub use analyzer::{
     Analyzer, AnalyzerConfig, AnalyzerStats, Finished, LISTENERS_KEPT, LIVE_BYTES, ListenerMap,
-    RESUMABLE_BYTES, STORY_BYTES, TOMB_BYTES, note_listener,
+    RESUMABLE_BYTES, STORY_BYTES, TOMB_BYTES,
 };
 pub use record::{Connection, EndReason, FrameRun, Handshake, Outcome, SynOptions, Tally};
 pub use renumber::Renumber;
