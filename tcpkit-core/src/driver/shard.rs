@@ -156,7 +156,7 @@ struct Block {
 /// Where a worker's packets come from.
 enum Input {
     /// Its own reader of the capture file.
-    Own { source: Source, name: String },
+    Own { source: Box<Source>, name: String },
     /// The feeder's blocks.
     Fed {
         rx: Receiver<Arc<Block>>,
@@ -377,7 +377,7 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         Some(sources) => {
             for source in sources {
                 inputs.push(Input::Own {
-                    source,
+                    source: Box::new(source),
                     name: a.name.clone(),
                 });
             }
