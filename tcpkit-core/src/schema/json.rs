@@ -151,6 +151,43 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
     }
 }
 
+/// Does this byte need a JSON escape (a control character, `"` or `\\`)?
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The position of the first byte of `s` that [`needs_escape`]: eight bytes
+/// at a time (most strings have none), then byte by byte in the eight that
+/// hold it.
+#[inline]
+fn first_to_escape(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A high bit of the result per byte that is zero (exact as a whole:
+    // non-zero if and only if some byte is zero).
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0;
+    for c in chunks.by_ref() {
+        let x = u64::from_ne_bytes(c.try_into().unwrap_or_default());
+        // Bytes below 0x20: `x - 0x20..` borrows into their high bit (exact
+        // for the whole word as for `zero_bytes`, since 0x20 <= 0x80).
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let quote = zero_bytes(x ^ (ONES * u64::from(b'"')));
+        let backslash = zero_bytes(x ^ (ONES * u64::from(b'\\')));
+        if control | quote | backslash != 0 {
+            return c.iter().position(|&b| needs_escape(b)).map(|i| at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map(|i| at + i)
+}
+
 /// Writes hex digits of `bytes` (lowercase).
 fn write_hex<O: JsonOut>(w: &mut O, bytes: &[u8]) {
     const HEX: [&str; 16] = [
@@ -165,10 +202,7 @@ fn write_hex<O: JsonOut>(w: &mut O, bytes: &[u8]) {
 /// Writes `s` escaped as the inside of a JSON string (RFC 8259, 7).
 fn write_escaped<O: JsonOut>(w: &mut O, s: &str) {
     let mut rest = s;
-    while let Some(i) = rest
-        .bytes()
-        .position(|b| b < 0x20 || b == b'"' || b == b'\\')
-    {
+    while let Some(i) = first_to_escape(rest.as_bytes()) {
         w.put(rest.get(..i).unwrap_or_default());
         let b = rest.as_bytes().get(i).copied().unwrap_or_default();
         match b {
@@ -331,4 +365,30 @@ pub fn write_report<W: Write>(w: &mut W, report: &crate::report::Report) -> fmt:
     let mut s = JsonSink::new(&mut out);
     super::report::visit(&mut s, report);
     s.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{first_to_escape, needs_escape};
+
+    #[test]
+    fn first_to_escape_is_the_byte_scan() {
+        // Every byte value at every position of strings of 0..=20 bytes
+        // (whole words, a remainder, both), in a text with nothing to escape
+        // ('a', and 0x21/0x5b/0x5d next to '"' and '\\', 0x7f/0xff high).
+        for len in 0..=20usize {
+            for at in 0..len.max(1) {
+                for b in 0..=255u8 {
+                    let mut s: Vec<u8> = (0..len)
+                        .map(|i| [b'a', 0x21, 0x5b, 0x5d, 0x7f, 0xff][i % 6])
+                        .collect();
+                    if let Some(x) = s.get_mut(at) {
+                        *x = b;
+                    }
+                    let expected = s.iter().position(|&c| needs_escape(c));
+                    assert_eq!(first_to_escape(&s), expected, "{s:?}");
+                }
+            }
+        }
+    }
 }
