@@ -19,6 +19,11 @@ const MAX_DEPTH: usize = 8;
 pub trait JsonOut {
     /// Appends `s`.
     fn put(&mut self, s: &str);
+    /// Appends the key of `f` (`,"name":`), without its comma if `first`.
+    #[inline]
+    fn put_key(&mut self, f: &Field, first: bool) {
+        self.put(f.json_key.get(usize::from(first)..).unwrap_or_default());
+    }
     /// Appends `v` in decimal.
     fn put_u64(&mut self, v: u64);
     /// Appends `v` (< 10^9) as nine digits, zero-padded.
@@ -33,6 +38,17 @@ impl JsonOut for LineBuf {
     #[inline]
     fn put(&mut self, s: &str) {
         self.put_str(s);
+    }
+    /// Keys up to 32 bytes as one fixed-size copy of their block.
+    #[inline]
+    fn put_key(&mut self, f: &Field, first: bool) {
+        let skip = usize::from(first);
+        match f.json_key_block.get(skip..).and_then(|b| b.first_chunk()) {
+            Some(block) if f.json_key.len() - skip <= block.len() => {
+                self.put_block(block, f.json_key.len() - skip);
+            }
+            _ => self.put_str(f.json_key.get(skip..).unwrap_or_default()),
+        }
     }
     #[inline]
     fn put_u64(&mut self, v: u64) {
@@ -135,8 +151,7 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
         let first = std::mem::replace(&mut self.first, false);
         if self.keyed.get(d).copied().unwrap_or(false) {
             // `json_key` is `,"name":` (ASCII): without its comma first.
-            self.w
-                .put(f.json_key.get(usize::from(first)..).unwrap_or_default());
+            self.w.put_key(f, first);
         } else if !first {
             self.w.put(",");
         }
@@ -369,7 +384,44 @@ pub fn write_report<W: Write>(w: &mut W, report: &crate::report::Report) -> fmt:
 
 #[cfg(test)]
 mod tests {
-    use super::{first_to_escape, needs_escape};
+    use super::{FmtOut, JsonSink, first_to_escape, needs_escape};
+    use crate::schema::{Field, Sink, Type, field};
+    use crate::wire::LineBuf;
+
+    field!(SHORT: "a", Type::UInt64, false, "One letter.");
+    field!(EXACT: "abcdefghijklmnopqrstuvwxyz123", Type::UInt64, false, "29 bytes: `\"name\":` fills the 32-byte block.");
+    field!(LONG: "abcdefghijklmnopqrstuvwxyz1234567890", Type::UInt64, false, "Longer than a key block.");
+    field!(ROW: "row", Type::Struct(&[&SHORT, &EXACT, &LONG]), false, "A row.");
+
+    /// The row `{"a":1,"abc…":2,"abc…":3}`, `{…}` in a list, written by `sink`.
+    fn write_rows<S: Sink>(s: &mut S) {
+        for first in [&SHORT, &EXACT, &LONG] {
+            s.begin(&ROW);
+            for (i, f) in [first, &SHORT, &EXACT, &LONG].into_iter().enumerate() {
+                s.u64(f, i as u64);
+            }
+            s.end();
+        }
+    }
+
+    #[test]
+    fn keys_in_blocks_are_the_keys() {
+        let expected = |f: &Field| format!("\"{}\":", f.name);
+        let mut line = LineBuf::default();
+        let mut sink = JsonSink::new(&mut line);
+        write_rows(&mut sink);
+        sink.finish().unwrap();
+        // The plain path: each key written from its string.
+        let mut text = String::new();
+        let mut out = FmtOut::new(&mut text);
+        let mut sink = JsonSink::new(&mut out);
+        write_rows(&mut sink);
+        sink.finish().unwrap();
+        assert_eq!(std::str::from_utf8(line.as_bytes()).unwrap(), text);
+        for f in [&SHORT, &EXACT, &LONG] {
+            assert!(text.contains(&expected(f)), "{text}");
+        }
+    }
 
     #[test]
     fn first_to_escape_is_the_byte_scan() {
