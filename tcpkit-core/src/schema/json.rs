@@ -393,7 +393,7 @@ mod tests {
     field!(LONG: "abcdefghijklmnopqrstuvwxyz1234567890", Type::UInt64, false, "Longer than a key block.");
     field!(ROW: "row", Type::Struct(&[&SHORT, &EXACT, &LONG]), false, "A row.");
 
-    /// The row `{"a":1,"abc…":2,"abc…":3}`, `{…}` in a list, written by `sink`.
+    /// Three rows `{"a":0,"a":1,"abc…":2,"abc…":3}`, each opening with another key.
     fn write_rows<S: Sink>(s: &mut S) {
         for first in [&SHORT, &EXACT, &LONG] {
             s.begin(&ROW);
