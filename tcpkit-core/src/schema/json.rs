@@ -19,6 +19,11 @@ const MAX_DEPTH: usize = 8;
 pub trait JsonOut {
     /// Appends `s`.
     fn put(&mut self, s: &str);
+    /// Appends the key of `f` (`,"name":`), without its comma if `first`.
+    #[inline]
+    fn put_key(&mut self, f: &Field, first: bool) {
+        self.put(f.json_key.get(usize::from(first)..).unwrap_or_default());
+    }
     /// Appends `v` in decimal.
     fn put_u64(&mut self, v: u64);
     /// Appends `v` (< 10^9) as nine digits, zero-padded.
@@ -33,6 +38,17 @@ impl JsonOut for LineBuf {
     #[inline]
     fn put(&mut self, s: &str) {
         self.put_str(s);
+    }
+    /// Keys up to 32 bytes as one fixed-size copy of their block.
+    #[inline]
+    fn put_key(&mut self, f: &Field, first: bool) {
+        let skip = usize::from(first);
+        match f.json_key_block.get(skip..).and_then(|b| b.first_chunk()) {
+            Some(block) if f.json_key.len() - skip <= block.len() => {
+                self.put_block(block, f.json_key.len() - skip);
+            }
+            _ => self.put_str(f.json_key.get(skip..).unwrap_or_default()),
+        }
     }
     #[inline]
     fn put_u64(&mut self, v: u64) {
@@ -135,8 +151,7 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
         let first = std::mem::replace(&mut self.first, false);
         if self.keyed.get(d).copied().unwrap_or(false) {
             // `json_key` is `,"name":` (ASCII): without its comma first.
-            self.w
-                .put(f.json_key.get(usize::from(first)..).unwrap_or_default());
+            self.w.put_key(f, first);
         } else if !first {
             self.w.put(",");
         }
@@ -149,6 +164,43 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
         self.w.put(".");
         self.w.put_nine(ns % 1_000_000_000);
     }
+}
+
+/// Does this byte need a JSON escape (a control character, `"` or `\\`)?
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The position of the first byte of `s` that [`needs_escape`]: eight bytes
+/// at a time (most strings have none), then byte by byte in the eight that
+/// hold it.
+#[inline]
+fn first_to_escape(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A high bit of the result per byte that is zero (exact as a whole:
+    // non-zero if and only if some byte is zero).
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0;
+    for c in chunks.by_ref() {
+        let x = u64::from_ne_bytes(c.try_into().unwrap_or_default());
+        // Bytes below 0x20: `x - 0x20..` borrows into their high bit (exact
+        // for the whole word as for `zero_bytes`, since 0x20 <= 0x80).
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let quote = zero_bytes(x ^ (ONES * u64::from(b'"')));
+        let backslash = zero_bytes(x ^ (ONES * u64::from(b'\\')));
+        if control | quote | backslash != 0 {
+            return c.iter().position(|&b| needs_escape(b)).map(|i| at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map(|i| at + i)
 }
 
 /// Writes hex digits of `bytes` (lowercase).
@@ -165,10 +217,7 @@ fn write_hex<O: JsonOut>(w: &mut O, bytes: &[u8]) {
 /// Writes `s` escaped as the inside of a JSON string (RFC 8259, 7).
 fn write_escaped<O: JsonOut>(w: &mut O, s: &str) {
     let mut rest = s;
-    while let Some(i) = rest
-        .bytes()
-        .position(|b| b < 0x20 || b == b'"' || b == b'\\')
-    {
+    while let Some(i) = first_to_escape(rest.as_bytes()) {
         w.put(rest.get(..i).unwrap_or_default());
         let b = rest.as_bytes().get(i).copied().unwrap_or_default();
         match b {
@@ -331,4 +380,67 @@ pub fn write_report<W: Write>(w: &mut W, report: &crate::report::Report) -> fmt:
     let mut s = JsonSink::new(&mut out);
     super::report::visit(&mut s, report);
     s.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FmtOut, JsonSink, first_to_escape, needs_escape};
+    use crate::schema::{Field, Sink, Type, field};
+    use crate::wire::LineBuf;
+
+    field!(SHORT: "a", Type::UInt64, false, "One letter.");
+    field!(EXACT: "abcdefghijklmnopqrstuvwxyz123", Type::UInt64, false, "29 bytes: `\"name\":` fills the 32-byte block.");
+    field!(LONG: "abcdefghijklmnopqrstuvwxyz1234567890", Type::UInt64, false, "Longer than a key block.");
+    field!(ROW: "row", Type::Struct(&[&SHORT, &EXACT, &LONG]), false, "A row.");
+
+    /// Three rows `{"a":0,"a":1,"abc…":2,"abc…":3}`, each opening with another key.
+    fn write_rows<S: Sink>(s: &mut S) {
+        for first in [&SHORT, &EXACT, &LONG] {
+            s.begin(&ROW);
+            for (i, f) in [first, &SHORT, &EXACT, &LONG].into_iter().enumerate() {
+                s.u64(f, i as u64);
+            }
+            s.end();
+        }
+    }
+
+    #[test]
+    fn keys_in_blocks_are_the_keys() {
+        let expected = |f: &Field| format!("\"{}\":", f.name);
+        let mut line = LineBuf::default();
+        let mut sink = JsonSink::new(&mut line);
+        write_rows(&mut sink);
+        sink.finish().unwrap();
+        // The plain path: each key written from its string.
+        let mut text = String::new();
+        let mut out = FmtOut::new(&mut text);
+        let mut sink = JsonSink::new(&mut out);
+        write_rows(&mut sink);
+        sink.finish().unwrap();
+        assert_eq!(std::str::from_utf8(line.as_bytes()).unwrap(), text);
+        for f in [&SHORT, &EXACT, &LONG] {
+            assert!(text.contains(&expected(f)), "{text}");
+        }
+    }
+
+    #[test]
+    fn first_to_escape_is_the_byte_scan() {
+        // Every byte value at every position of strings of 0..=20 bytes
+        // (whole words, a remainder, both), in a text with nothing to escape
+        // ('a', and 0x21/0x5b/0x5d next to '"' and '\\', 0x7f/0xff high).
+        for len in 0..=20usize {
+            for at in 0..len.max(1) {
+                for b in 0..=255u8 {
+                    let mut s: Vec<u8> = (0..len)
+                        .map(|i| [b'a', 0x21, 0x5b, 0x5d, 0x7f, 0xff][i % 6])
+                        .collect();
+                    if let Some(x) = s.get_mut(at) {
+                        *x = b;
+                    }
+                    let expected = s.iter().position(|&c| needs_escape(c));
+                    assert_eq!(first_to_escape(&s), expected, "{s:?}");
+                }
+            }
+        }
+    }
 }

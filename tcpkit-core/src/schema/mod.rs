@@ -88,6 +88,25 @@ pub struct Field {
     pub doc: &'static str,
     /// `,"name":`, written as one piece by the JSON writer.
     pub(crate) json_key: &'static str,
+    /// `json_key` zero-padded to [`KEY_BLOCK`] bytes (its first ones if
+    /// longer): the JSON writer copies a fixed-size block of it.
+    pub(crate) json_key_block: [u8; KEY_BLOCK],
+}
+
+/// The size of [`Field::json_key_block`]: a key and its comma, then one
+/// 32-byte block without the comma.
+pub(crate) const KEY_BLOCK: usize = 33;
+
+/// `key` zero-padded (or cut) to [`KEY_BLOCK`] bytes.
+pub(crate) const fn key_block(key: &str) -> [u8; KEY_BLOCK] {
+    let bytes = key.as_bytes();
+    let mut block = [0u8; KEY_BLOCK];
+    let mut i = 0;
+    while i < bytes.len() && i < KEY_BLOCK {
+        block[i] = bytes[i];
+        i += 1;
+    }
+    block
 }
 
 impl Field {
@@ -110,6 +129,7 @@ macro_rules! field {
             nullable: $null,
             doc: $doc,
             json_key: concat!(",\"", $name, "\":"),
+            json_key_block: $crate::schema::key_block(concat!(",\"", $name, "\":")),
         };
     };
 }

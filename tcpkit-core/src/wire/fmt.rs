@@ -209,6 +209,25 @@ impl LineBuf {
         self.put(tmp.get(3..).unwrap_or_default());
     }
 
+    /// Appends the first `n` bytes of `block` (`n` <= 32) with one copy of
+    /// the whole block: the bytes after the first `n` land in the slack and
+    /// are overwritten by the next write.
+    #[inline]
+    pub(crate) fn put_block(&mut self, block: &[u8; 32], n: usize) {
+        let n = n.min(block.len());
+        if self.len + n + Self::SLACK > self.buf.len() {
+            self.grow(n);
+        }
+        if let Some(dst) = self
+            .buf
+            .get_mut(self.len..)
+            .and_then(|d| d.first_chunk_mut::<32>())
+        {
+            *dst = *block;
+            self.len += n;
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn grow(&mut self, n: usize) {
