@@ -28,6 +28,15 @@ pub trait JsonOut {
     fn put_u64(&mut self, v: u64);
     /// Appends `v` (< 10^9) as nine digits, zero-padded.
     fn put_nine(&mut self, v: u64);
+    /// Appends the dotted quad of an IPv4 address.
+    fn put_ipv4(&mut self, octets: [u8; 4]) {
+        for (i, o) in octets.into_iter().enumerate() {
+            if i > 0 {
+                self.put(".");
+            }
+            self.put_u64(u64::from(o));
+        }
+    }
     /// Anything else (a float): through [`fmt::Write`].
     fn put_fmt(&mut self, args: fmt::Arguments<'_>);
     /// The first write error, if any.
@@ -35,12 +44,12 @@ pub trait JsonOut {
 }
 
 impl JsonOut for LineBuf {
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, s: &str) {
         self.put_str(s);
     }
     /// Keys up to 32 bytes as one fixed-size copy of their block.
-    #[inline]
+    #[inline(always)]
     fn put_key(&mut self, f: &Field, first: bool) {
         let skip = usize::from(first);
         match f.json_key_block.get(skip..).and_then(|b| b.first_chunk()) {
@@ -50,13 +59,17 @@ impl JsonOut for LineBuf {
             _ => self.put_str(f.json_key.get(skip..).unwrap_or_default()),
         }
     }
-    #[inline]
+    #[inline(always)]
     fn put_u64(&mut self, v: u64) {
         self.put_decimal(v);
     }
-    #[inline]
+    #[inline(always)]
     fn put_nine(&mut self, v: u64) {
         self.put_nine_digits(v);
+    }
+    #[inline(always)]
+    fn put_ipv4(&mut self, octets: [u8; 4]) {
+        LineBuf::put_ipv4(self, octets);
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
         // Writing into a LineBuf cannot fail.
@@ -113,8 +126,9 @@ impl<W: Write> JsonOut for FmtOut<'_, W> {
 #[derive(Debug)]
 pub struct JsonSink<'w, O: JsonOut> {
     w: &'w mut O,
-    /// Per open container: does it take keys (an object)?
-    keyed: [bool; MAX_DEPTH],
+    /// Per open container, one bit (the innermost lowest): does it take keys
+    /// (an object)?
+    keyed: u32,
     /// The open container has no value yet.
     first: bool,
     depth: usize,
@@ -127,7 +141,7 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
     pub fn new(w: &'w mut O) -> Self {
         Self {
             w,
-            keyed: [false; MAX_DEPTH],
+            keyed: 0,
             first: true,
             depth: 0,
             too_deep: false,
@@ -143,13 +157,13 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
     }
 
     /// Writes the separator and the key of `f` in the container open now.
-    #[inline]
+    #[inline(always)]
     fn key(&mut self, f: &Field) {
-        let Some(d) = self.depth.checked_sub(1) else {
+        if self.depth == 0 {
             return;
-        };
+        }
         let first = std::mem::replace(&mut self.first, false);
-        if self.keyed.get(d).copied().unwrap_or(false) {
+        if self.keyed & 1 != 0 {
             // `json_key` is `,"name":` (ASCII): without its comma first.
             self.w.put_key(f, first);
         } else if !first {
@@ -158,7 +172,7 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
     }
 
     /// `ns` as seconds with nine decimals (exact).
-    #[inline]
+    #[inline(always)]
     fn secs(&mut self, ns: u64) {
         self.w.put_u64(ns / 1_000_000_000);
         self.w.put(".");
@@ -234,16 +248,19 @@ fn write_escaped<O: JsonOut>(w: &mut O, s: &str) {
 }
 
 impl<O: JsonOut> Sink for JsonSink<'_, O> {
+    #[inline(always)]
     fn null(&mut self, f: &'static Field) {
         self.key(f);
         self.w.put("null");
     }
 
+    #[inline(always)]
     fn bool(&mut self, f: &'static Field, v: bool) {
         self.key(f);
         self.w.put(if v { "true" } else { "false" });
     }
 
+    #[inline(always)]
     fn u64(&mut self, f: &'static Field, v: u64) {
         self.key(f);
         if matches!(f.ty, Type::Duration) {
@@ -253,6 +270,7 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         }
     }
 
+    #[inline(always)]
     fn i64(&mut self, f: &'static Field, v: i64) {
         self.key(f);
         if v < 0 {
@@ -265,6 +283,7 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         }
     }
 
+    #[inline(always)]
     fn f64(&mut self, f: &'static Field, v: f64) {
         // JSON has no NaN or infinity.
         if v.is_finite() {
@@ -275,6 +294,7 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         }
     }
 
+    #[inline(always)]
     fn str(&mut self, f: &'static Field, v: &str) {
         self.key(f);
         self.w.put("\"");
@@ -282,26 +302,19 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         self.w.put("\"");
     }
 
+    #[inline(always)]
     fn addr(&mut self, f: &'static Field, v: &IpAddr) {
         // Digits, hex letters, dots and colons: nothing to escape.
         self.key(f);
         self.w.put("\"");
         match v {
-            IpAddr::V4(a) => {
-                let [a, b, c, d] = a.octets();
-                self.w.put_u64(u64::from(a));
-                self.w.put(".");
-                self.w.put_u64(u64::from(b));
-                self.w.put(".");
-                self.w.put_u64(u64::from(c));
-                self.w.put(".");
-                self.w.put_u64(u64::from(d));
-            }
+            IpAddr::V4(a) => self.w.put_ipv4(a.octets()),
             IpAddr::V6(_) => self.w.put_fmt(format_args!("{v}")),
         }
         self.w.put("\"");
     }
 
+    #[inline(always)]
     fn bytes(&mut self, f: &'static Field, v: &[u8]) {
         self.key(f);
         self.w.put("\"");
@@ -309,12 +322,13 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         self.w.put("\"");
     }
 
+    #[inline(always)]
     fn begin(&mut self, f: &'static Field) {
         let keyed = matches!(f.ty, Type::Struct(_));
         self.key(f);
         self.w.put(if keyed { "{" } else { "[" });
-        if let Some(slot) = self.keyed.get_mut(self.depth) {
-            *slot = keyed;
+        if self.depth < MAX_DEPTH {
+            self.keyed = self.keyed << 1 | u32::from(keyed);
             self.depth += 1;
             self.first = true;
         } else {
@@ -322,6 +336,7 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         }
     }
 
+    #[inline(always)]
     fn end(&mut self) {
         let Some(d) = self.depth.checked_sub(1) else {
             return;
@@ -330,7 +345,8 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         // A container is closed after its last value: the one around it has
         // one (this container) already.
         self.first = false;
-        let keyed = self.keyed.get(d).copied().unwrap_or(false);
+        let keyed = self.keyed & 1 != 0;
+        self.keyed >>= 1;
         self.w.put(if keyed { "}" } else { "]" });
     }
 }

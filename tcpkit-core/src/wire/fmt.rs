@@ -102,14 +102,14 @@ pub fn write_nine_digits<W: Write>(w: &mut W, v: u64) -> fmt::Result {
 /// writes per connection). Cleared between lines, it keeps its memory.
 #[derive(Debug, Clone, Default)]
 pub struct LineBuf {
-    /// Zero-filled storage; `len` bytes of it are written, and at least
-    /// [`LineBuf::SLACK`] bytes beyond them exist after each write.
+    /// Zero-filled storage; `len` bytes of it are written. Each write makes
+    /// sure of room for a fixed-size copy (see [`LineBuf::room`]).
     buf: Vec<u8>,
     len: usize,
 }
 
 impl LineBuf {
-    /// Bytes always available beyond the written ones.
+    /// Spare bytes of a new buffer and of each growth.
     const SLACK: usize = 32;
 
     /// An empty buffer with room for `n` bytes.
@@ -141,91 +141,112 @@ impl LineBuf {
     }
 
     /// Appends `s`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn put_str(&mut self, s: &str) {
         self.put(s.as_bytes());
     }
 
-    /// Appends `v` in decimal ([`write_decimal`]'s digits): groups of four
-    /// digits from the table, lowest first, into a stack buffer, then one copy.
-    #[inline]
+    /// Appends `v` in decimal ([`write_decimal`]'s digits): below 10,000
+    /// (most values) as one four-byte copy, else [`LineBuf::put_long_decimal`].
+    #[inline(always)]
     pub(crate) fn put_decimal(&mut self, v: u64) {
-        let width = |g: u64| match g {
-            0..=9 => 1,
-            10..=99 => 2,
-            100..=999 => 3,
-            _ => 4,
-        };
-        let group = |g: u64| {
-            let at = 4 * (g % 10_000) as usize;
-            DIGITS4_BYTES
-                .get(at..at + 4)
-                .and_then(|d| d.first_chunk::<4>())
-                .copied()
-                .unwrap_or_default()
-        };
-        if v < 10_000 {
-            let g = group(v);
-            self.put(g.get(4 - width(v)..).unwrap_or_default());
+        if v >= 10_000 {
+            self.put_long_decimal(v);
             return;
         }
-        // u64::MAX has 20 digits: at most four full groups and a lead of four.
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        let mut v = v;
-        while v >= 10_000 {
-            i -= 4;
-            if let Some(d) = tmp.get_mut(i..i + 4) {
-                d.copy_from_slice(&group(v));
-            }
-            v /= 10_000;
+        let width = 1 + usize::from(v >= 10) + usize::from(v >= 100) + usize::from(v >= 1000);
+        if let Some(dst) = self.room::<4>() {
+            // The zero-padded group without its leading zeros (the low bytes).
+            *dst = (u32::from_le_bytes(group4(v)) >> (8 * (4 - width))).to_le_bytes();
+            self.len += width;
         }
-        if let Some(d) = tmp.get_mut(i - 4..i) {
-            d.copy_from_slice(&group(v));
+    }
+
+    /// [`LineBuf::put_decimal`] of any `v` with at most three fixed-size
+    /// copies: the leading digits (up to eight), then eight more per further
+    /// 10^8, each an eight-byte word from [`eight_digits`].
+    #[inline(never)]
+    fn put_long_decimal(&mut self, v: u64) {
+        const E8: u64 = 100_000_000;
+        const E16: u64 = E8 * E8;
+        // u64::MAX < 1.9 * 10^19: a lead of at most four digits above 10^16.
+        let (lead, words) = match v {
+            0..E8 => (v, 0),
+            E8..E16 => (v / E8, 1),
+            _ => (v / E16, 2),
+        };
+        // The number of digits of `lead` (< 10^8), at least one.
+        let n = ((lead as u32) | 1).ilog10() as usize + 1;
+        let Some(dst) = self.room::<24>() else {
+            return;
+        };
+        // The zero-padded word without its leading zeros (the low bytes).
+        put_word(dst, 0, eight_digits(lead) >> (8 * (8 - n)));
+        if words == 2 {
+            put_word(dst, n, eight_digits(v / E8 % E8));
         }
-        self.put(tmp.get(i - width(v)..).unwrap_or_default());
+        if words > 0 {
+            put_word(dst, n + 8 * (words - 1), eight_digits(v % E8));
+        }
+        self.len += n + 8 * words;
     }
 
     /// Appends `v` (< 10^9) as exactly nine digits ([`write_nine_digits`]).
     #[inline]
     pub(crate) fn put_nine_digits(&mut self, v: u64) {
-        let group = |g: u64| {
-            let at = 4 * (g % 10_000) as usize;
-            DIGITS4_BYTES
-                .get(at..at + 4)
-                .and_then(|d| d.first_chunk::<4>())
-                .copied()
-                .unwrap_or_default()
+        let Some(dst) = self.room::<16>() else {
+            return;
         };
-        let mut tmp = [0u8; 12];
-        if let Some((a, rest)) = tmp.split_first_chunk_mut::<4>()
-            && let Some((b, c)) = rest.split_first_chunk_mut::<4>()
-            && let Some(c) = c.first_chunk_mut::<4>()
-        {
-            *a = group(v / 100_000_000 % 10);
-            *b = group(v / 10_000);
-            *c = group(v);
+        dst[0] = b'0' + (v / 100_000_000 % 10) as u8;
+        put_word(dst, 1, eight_digits(v % 100_000_000));
+        self.len += 9;
+    }
+
+    /// Appends `a.b.c.d` (as [`write_addr`]): each octet's digits and its
+    /// dot as one four-byte copy.
+    #[inline]
+    pub(crate) fn put_ipv4(&mut self, octets: [u8; 4]) {
+        let Some(dst) = self.room::<16>() else {
+            return;
+        };
+        let mut at = 0;
+        for (i, o) in octets.into_iter().enumerate() {
+            let width = 1 + usize::from(o >= 10) + usize::from(o >= 100);
+            let digits = u32::from_le_bytes(group4(u64::from(o))) >> (8 * (4 - width));
+            let dot = if i < 3 {
+                u32::from(b'.') << (8 * width)
+            } else {
+                0
+            };
+            if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<4>()) {
+                *d = (digits | dot).to_le_bytes();
+            }
+            at += width + usize::from(i < 3);
         }
-        self.put(tmp.get(3..).unwrap_or_default());
+        self.len += at;
     }
 
     /// Appends the first `n` bytes of `block` (`n` <= 32) with one copy of
-    /// the whole block: the bytes after the first `n` land in the slack and
-    /// are overwritten by the next write.
-    #[inline]
+    /// the whole block: the bytes after the first `n` are overwritten by the
+    /// next write.
+    #[inline(always)]
     pub(crate) fn put_block(&mut self, block: &[u8; 32], n: usize) {
-        let n = n.min(block.len());
-        if self.len + n + Self::SLACK > self.buf.len() {
-            self.grow(n);
-        }
-        if let Some(dst) = self
-            .buf
-            .get_mut(self.len..)
-            .and_then(|d| d.first_chunk_mut::<32>())
-        {
+        if let Some(dst) = self.room::<32>() {
             *dst = *block;
-            self.len += n;
+            self.len += n.min(32);
         }
+    }
+
+    /// The `N` bytes after the written ones, to be written by one fixed-size
+    /// copy and then counted by advancing `len` (growing first if needed).
+    #[inline(always)]
+    fn room<const N: usize>(&mut self) -> Option<&mut [u8; N]> {
+        if self.len + N > self.buf.len() {
+            self.grow(N);
+        }
+        self.buf
+            .get_mut(self.len..)
+            .and_then(|d| d.first_chunk_mut::<N>())
     }
 
     #[cold]
@@ -237,7 +258,7 @@ impl LineBuf {
 
     /// Appends `s`: pieces up to 32 bytes as two overlapping fixed-size
     /// copies (what `memcpy` does inside, without the call).
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, s: &[u8]) {
         let n = s.len();
         if self.len + n + Self::SLACK > self.buf.len() {
@@ -284,6 +305,34 @@ fn copy_pair<const N: usize>(dst: &mut [u8], s: &[u8]) {
     }
 }
 
+/// Four digits of `g` (< 10,000), zero-padded, from [`DIGITS4_BYTES`].
+#[inline(always)]
+fn group4(g: u64) -> [u8; 4] {
+    let at = 4 * (g % 10_000) as usize;
+    DIGITS4_BYTES
+        .get(at..at + 4)
+        .and_then(|d| d.first_chunk::<4>())
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The eight digits of `v` (< 10^8), zero-padded, as a little-endian word:
+/// the first digit in the lowest byte.
+#[inline(always)]
+fn eight_digits(v: u64) -> u64 {
+    let high = u32::from_le_bytes(group4(v / 10_000));
+    let low = u32::from_le_bytes(group4(v % 10_000));
+    u64::from(high) | u64::from(low) << 32
+}
+
+/// Stores the eight bytes of `word` (little-endian) at `dst[at..]`.
+#[inline(always)]
+fn put_word<const N: usize>(dst: &mut [u8; N], at: usize, word: u64) {
+    if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<8>()) {
+        *d = word.to_le_bytes();
+    }
+}
+
 impl Write for LineBuf {
     #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -326,75 +375,99 @@ pub fn write_addr<W: Write>(w: &mut W, a: &IpAddr) -> fmt::Result {
     }
 }
 
+/// tcpdump's flag letters in tcpdump's order: F S R P . U E W e (`e` is
+/// the AE bit, RFC 9768).
+const LETTERS: [(u16, u8); 9] = [
+    (TcpFlags::FIN, b'F'),
+    (TcpFlags::SYN, b'S'),
+    (TcpFlags::RST, b'R'),
+    (TcpFlags::PSH, b'P'),
+    (TcpFlags::ACK, b'.'),
+    (TcpFlags::URG, b'U'),
+    (TcpFlags::ECE, b'E'),
+    (TcpFlags::CWR, b'W'),
+    (TcpFlags::AE, b'e'),
+];
+
+/// The letters of each of the 512 combinations of the nine flag bits, in
+/// [`LETTERS`] order (`none` for no bit), space-padded to nine bytes each.
+static FLAG_TEXT_BYTES: [u8; 512 * 9] = {
+    let mut t = [b' '; 512 * 9];
+    let mut bits = 0;
+    while bits < 512 {
+        let mut n = 0;
+        let mut i = 0;
+        while i < LETTERS.len() {
+            if bits & LETTERS[i].0 != 0 {
+                t[bits as usize * 9 + n] = LETTERS[i].1;
+                n += 1;
+            }
+            i += 1;
+        }
+        if n == 0 {
+            let none = b"none";
+            while n < none.len() {
+                t[bits as usize * 9 + n] = none[n];
+                n += 1;
+            }
+        }
+        bits += 1;
+    }
+    t
+};
+static FLAG_TEXT: &str = match core::str::from_utf8(&FLAG_TEXT_BYTES) {
+    Ok(s) => s,
+    Err(_) => "",
+};
+
+/// The length of each entry of [`FLAG_TEXT`] (its letters, without padding).
+static FLAG_LENS: [u8; 512] = {
+    let mut t = [0u8; 512];
+    let mut bits = 0;
+    while bits < 512 {
+        let mut i = 0;
+        while i < 9 && FLAG_TEXT_BYTES[bits * 9 + i] != b' ' {
+            i += 1;
+        }
+        t[bits] = i as u8;
+        bits += 1;
+    }
+    t
+};
+
 /// Writes tcpdump's flag letters (`S.`, `P.`, `FP.`, `SEWe`, or `none`), in
 /// tcpdump's order: F S R P . U E W e (`e` is the AE bit, RFC 9768).
 pub fn write_flags<W: Write>(w: &mut W, flags: TcpFlags) -> fmt::Result {
-    const LETTERS: [(u16, char); 9] = [
-        (TcpFlags::FIN, 'F'),
-        (TcpFlags::SYN, 'S'),
-        (TcpFlags::RST, 'R'),
-        (TcpFlags::PSH, 'P'),
-        (TcpFlags::ACK, '.'),
-        (TcpFlags::URG, 'U'),
-        (TcpFlags::ECE, 'E'),
-        (TcpFlags::CWR, 'W'),
-        (TcpFlags::AE, 'e'),
-    ];
-    let mut any = false;
-    for (bit, c) in LETTERS {
-        if flags.0 & bit != 0 {
-            w.write_char(c)?;
-            any = true;
-        }
-    }
-    if !any {
-        w.write_str("none")?;
-    }
-    Ok(())
+    w.write_str(flag_letters(flags).as_str())
 }
 
-/// Writes the flag letters into a small stack buffer and returns them
-/// (for JSON and other non-`fmt` writers).
+/// The flag letters of `flags` as [`write_flags`] writes them (for JSON and
+/// other non-`fmt` writers): a slice of a table built at compile time.
+#[inline]
 pub fn flag_letters(flags: TcpFlags) -> FlagLetters {
-    let mut out = FlagLetters {
-        buf: [0; 9],
-        len: 0,
-    };
-    // Writing to FlagLetters cannot fail: at most 9 letters or "none".
-    let _ = write_flags(&mut out, flags);
-    out
+    let bits = usize::from(flags.0 & 0x1ff);
+    let len = FLAG_LENS.get(bits).copied().map_or(0, usize::from);
+    FlagLetters {
+        text: FLAG_TEXT.get(bits * 9..bits * 9 + len).unwrap_or_default(),
+    }
 }
 
-/// Up to nine flag letters, on the stack (see [`flag_letters`]).
+/// Up to nine flag letters (see [`flag_letters`]).
 #[derive(Debug, Clone, Copy)]
 pub struct FlagLetters {
-    buf: [u8; 9],
-    len: usize,
+    text: &'static str,
 }
 
 impl FlagLetters {
     /// The letters.
-    pub fn as_str(&self) -> &str {
-        self.buf
-            .get(..self.len)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
-    }
-}
-
-impl Write for FlagLetters {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+    pub fn as_str(&self) -> &'static str {
+        self.text
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{LineBuf, write_decimal, write_nine_digits};
+    use super::{LineBuf, TcpFlags, flag_letters, write_decimal, write_flags, write_nine_digits};
     use core::fmt::Write;
 
     fn dec(v: u64) -> String {
@@ -461,6 +534,56 @@ mod tests {
         }
         b.clear();
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn ipv4_as_std_prints_it() {
+        // Every octet value in every position, next to 1- and 3-digit ones:
+        // std's Display of the address is the oracle.
+        let mut b = LineBuf::with_capacity(1);
+        for at in 0..4 {
+            for v in 0..=255u8 {
+                for other in [0u8, 7, 255] {
+                    let mut o = [other; 4];
+                    o[at] = v;
+                    b.clear();
+                    b.put_ipv4(o);
+                    b.put_str("|");
+                    let expected = format!("{}|", std::net::Ipv4Addr::from(o));
+                    assert_eq!(b.as_bytes(), expected.as_bytes());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn flag_letters_of_every_combination() {
+        // The oracle: each set bit's letter in tcpdump's order, `none` for none.
+        let order = [
+            (TcpFlags::FIN, 'F'),
+            (TcpFlags::SYN, 'S'),
+            (TcpFlags::RST, 'R'),
+            (TcpFlags::PSH, 'P'),
+            (TcpFlags::ACK, '.'),
+            (TcpFlags::URG, 'U'),
+            (TcpFlags::ECE, 'E'),
+            (TcpFlags::CWR, 'W'),
+            (TcpFlags::AE, 'e'),
+        ];
+        for bits in 0..=0xfffu16 {
+            let mut expected: String = order
+                .iter()
+                .filter(|(bit, _)| bits & bit != 0)
+                .map(|&(_, c)| c)
+                .collect();
+            if expected.is_empty() {
+                expected = "none".into();
+            }
+            assert_eq!(flag_letters(TcpFlags(bits)).as_str(), expected, "{bits:#x}");
+            let mut w = String::new();
+            write_flags(&mut w, TcpFlags(bits)).unwrap();
+            assert_eq!(w, expected);
+        }
     }
 
     #[test]
