@@ -183,7 +183,7 @@ pub trait Sink {
     fn end(&mut self);
 
     /// `v` or null.
-    #[inline]
+    #[inline(always)]
     fn opt_u64(&mut self, f: &'static Field, v: Option<u64>) {
         match v {
             Some(v) => self.u64(f, v),
@@ -191,7 +191,7 @@ pub trait Sink {
         }
     }
     /// `v` or null.
-    #[inline]
+    #[inline(always)]
     fn opt_i64(&mut self, f: &'static Field, v: Option<i64>) {
         match v {
             Some(v) => self.i64(f, v),
@@ -199,7 +199,7 @@ pub trait Sink {
         }
     }
     /// `v` or null.
-    #[inline]
+    #[inline(always)]
     fn opt_f64(&mut self, f: &'static Field, v: Option<f64>) {
         match v {
             Some(v) => self.f64(f, v),
@@ -207,7 +207,7 @@ pub trait Sink {
         }
     }
     /// `v` or null.
-    #[inline]
+    #[inline(always)]
     fn opt_str(&mut self, f: &'static Field, v: Option<&str>) {
         match v {
             Some(v) => self.str(f, v),

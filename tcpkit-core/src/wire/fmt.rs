@@ -154,34 +154,35 @@ impl LineBuf {
             self.put_long_decimal(v);
             return;
         }
-        let width = 1 + usize::from(v >= 10) + usize::from(v >= 100) + usize::from(v >= 1000);
+        let (digits, width) = short_digits(v);
         if let Some(dst) = self.room::<4>() {
-            // The zero-padded group without its leading zeros (the low bytes).
-            *dst = (u32::from_le_bytes(group4(v)) >> (8 * (4 - width))).to_le_bytes();
+            *dst = digits.to_le_bytes();
             self.len += width;
         }
     }
 
-    /// [`LineBuf::put_decimal`] of any `v` with at most three fixed-size
-    /// copies: the leading digits (up to eight), then eight more per further
-    /// 10^8, each an eight-byte word from [`eight_digits`].
+    /// [`LineBuf::put_decimal`] of `v` >= 10,000 with at most three
+    /// fixed-size copies: the leading digits (up to eight), then eight more
+    /// per further 10^8, each an eight-byte word from [`eight_digits`].
     #[inline(never)]
     fn put_long_decimal(&mut self, v: u64) {
         const E8: u64 = 100_000_000;
         const E16: u64 = E8 * E8;
+        let Some(dst) = self.room::<24>() else {
+            return;
+        };
         // u64::MAX < 1.9 * 10^19: a lead of at most four digits above 10^16.
         let (lead, words) = match v {
             0..E8 => (v, 0),
             E8..E16 => (v / E8, 1),
             _ => (v / E16, 2),
         };
-        // The number of digits of `lead` (< 10^8), at least one.
-        let n = ((lead as u32) | 1).ilog10() as usize + 1;
-        let Some(dst) = self.room::<24>() else {
-            return;
-        };
-        // The zero-padded word without its leading zeros (the low bytes).
-        put_word(dst, 0, eight_digits(lead) >> (8 * (8 - n)));
+        // The lead's leading '0's are the low bytes of its word; the lead
+        // is not 0 (v >= 10,000), so at least one byte is another digit.
+        let lead = eight_digits(lead);
+        let zeros = ((lead ^ ZEROS8).trailing_zeros() / 8) as usize;
+        let n = 8 - zeros.min(7);
+        put_word(dst, 0, lead >> (8 * zeros.min(7)));
         if words == 2 {
             put_word(dst, n, eight_digits(v / E8 % E8));
         }
@@ -211,8 +212,7 @@ impl LineBuf {
         };
         let mut at = 0;
         for (i, o) in octets.into_iter().enumerate() {
-            let width = 1 + usize::from(o >= 10) + usize::from(o >= 100);
-            let digits = u32::from_le_bytes(group4(u64::from(o))) >> (8 * (4 - width));
+            let (digits, width) = short_digits(u64::from(o));
             let dot = if i < 3 {
                 u32::from(b'.') << (8 * width)
             } else {
@@ -314,6 +314,19 @@ fn group4(g: u64) -> [u8; 4] {
         .and_then(|d| d.first_chunk::<4>())
         .copied()
         .unwrap_or_default()
+}
+
+/// Eight `'0'` bytes as a word.
+const ZEROS8: u64 = u64::from_ne_bytes([b'0'; 8]);
+
+/// The digits of `v` (< 10,000) without leading zeros in the low bytes of
+/// a little-endian word, and their number (at least one).
+#[inline(always)]
+fn short_digits(v: u64) -> (u32, usize) {
+    let g = u32::from_le_bytes(group4(v));
+    // Leading '0's are the low bytes; the last digit (high byte) stays.
+    let zeros = ((g ^ 0x3030_3030) | 0xff00_0000).trailing_zeros() / 8;
+    (g >> (8 * zeros), 4 - zeros as usize)
 }
 
 /// The eight digits of `v` (< 10^8), zero-padded, as a little-endian word:
