@@ -155,10 +155,10 @@ impl LineBuf {
             return;
         }
         let (digits, width) = short_digits(v);
-        if let Some(dst) = self.room::<4>() {
+        self.write_fixed::<4>(|dst| {
             *dst = digits.to_le_bytes();
-            self.len += width;
-        }
+            width
+        });
     }
 
     /// [`LineBuf::put_decimal`] of `v` >= 10,000 with at most three
@@ -168,9 +168,6 @@ impl LineBuf {
     fn put_long_decimal(&mut self, v: u64) {
         const E8: u64 = 100_000_000;
         const E16: u64 = E8 * E8;
-        let Some(dst) = self.room::<24>() else {
-            return;
-        };
         // u64::MAX < 1.9 * 10^19: a lead of at most four digits above 10^16.
         let (lead, words) = match v {
             0..E8 => (v, 0),
@@ -182,48 +179,48 @@ impl LineBuf {
         let lead = eight_digits(lead);
         let zeros = ((lead ^ ZEROS8).trailing_zeros() / 8) as usize;
         let n = 8 - zeros.min(7);
-        put_word(dst, 0, lead >> (8 * zeros.min(7)));
-        if words == 2 {
-            put_word(dst, n, eight_digits(v / E8 % E8));
-        }
-        if words > 0 {
-            put_word(dst, n + 8 * (words - 1), eight_digits(v % E8));
-        }
-        self.len += n + 8 * words;
+        self.write_fixed::<24>(|dst| {
+            put_word(dst, 0, lead >> (8 * zeros.min(7)));
+            if words == 2 {
+                put_word(dst, n, eight_digits(v / E8 % E8));
+            }
+            if words > 0 {
+                put_word(dst, n + 8 * (words - 1), eight_digits(v % E8));
+            }
+            n + 8 * words
+        });
     }
 
     /// Appends `v` (< 10^9) as exactly nine digits ([`write_nine_digits`]).
     #[inline]
     pub(crate) fn put_nine_digits(&mut self, v: u64) {
-        let Some(dst) = self.room::<16>() else {
-            return;
-        };
-        dst[0] = b'0' + (v / 100_000_000 % 10) as u8;
-        put_word(dst, 1, eight_digits(v % 100_000_000));
-        self.len += 9;
+        self.write_fixed::<16>(|dst| {
+            dst[0] = b'0' + (v / 100_000_000 % 10) as u8;
+            put_word(dst, 1, eight_digits(v % 100_000_000));
+            9
+        });
     }
 
     /// Appends `a.b.c.d` (as [`write_addr`]): each octet's digits and its
     /// dot as one four-byte copy.
     #[inline]
     pub(crate) fn put_ipv4(&mut self, octets: [u8; 4]) {
-        let Some(dst) = self.room::<16>() else {
-            return;
-        };
-        let mut at = 0;
-        for (i, o) in octets.into_iter().enumerate() {
-            let (digits, width) = short_digits(u64::from(o));
-            let dot = if i < 3 {
-                u32::from(b'.') << (8 * width)
-            } else {
-                0
-            };
-            if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<4>()) {
-                *d = (digits | dot).to_le_bytes();
+        self.write_fixed::<16>(|dst| {
+            let mut at = 0;
+            for (i, o) in octets.into_iter().enumerate() {
+                let (digits, width) = short_digits(u64::from(o));
+                let dot = if i < 3 {
+                    u32::from(b'.') << (8 * width)
+                } else {
+                    0
+                };
+                if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<4>()) {
+                    *d = (digits | dot).to_le_bytes();
+                }
+                at += width + usize::from(i < 3);
             }
-            at += width + usize::from(i < 3);
-        }
-        self.len += at;
+            at
+        });
     }
 
     /// Appends the first `n` bytes of `block` (`n` <= 32) with one copy of
@@ -231,22 +228,41 @@ impl LineBuf {
     /// next write.
     #[inline(always)]
     pub(crate) fn put_block(&mut self, block: &[u8; 32], n: usize) {
-        if let Some(dst) = self.room::<32>() {
+        self.write_fixed::<32>(|dst| {
             *dst = *block;
-            self.len += n.min(32);
+            n.min(32)
+        });
+    }
+
+    /// Writes with `f` into the `N` bytes after the written ones (growing
+    /// first if needed), then counts the bytes `f` returns it wrote (at most
+    /// `N`: the others are overwritten by the next write). The test of room
+    /// is the slicing's own, and the growth is out of line.
+    #[inline(always)]
+    fn write_fixed<const N: usize>(&mut self, f: impl FnOnce(&mut [u8; N]) -> usize) {
+        let end = self.len.wrapping_add(N);
+        match self
+            .buf
+            .get_mut(self.len..end)
+            .and_then(|d| d.first_chunk_mut::<N>())
+        {
+            Some(dst) => self.len += f(dst),
+            None => self.grow_then_write(f),
         }
     }
 
-    /// The `N` bytes after the written ones, to be written by one fixed-size
-    /// copy and then counted by advancing `len` (growing first if needed).
-    #[inline(always)]
-    fn room<const N: usize>(&mut self) -> Option<&mut [u8; N]> {
-        if self.len + N > self.buf.len() {
-            self.grow(N);
-        }
-        self.buf
+    /// [`LineBuf::write_fixed`] when the buffer must grow first.
+    #[cold]
+    #[inline(never)]
+    fn grow_then_write<const N: usize>(&mut self, f: impl FnOnce(&mut [u8; N]) -> usize) {
+        self.grow(N);
+        if let Some(dst) = self
+            .buf
             .get_mut(self.len..)
             .and_then(|d| d.first_chunk_mut::<N>())
+        {
+            self.len += f(dst);
+        }
     }
 
     #[cold]
@@ -256,36 +272,52 @@ impl LineBuf {
         self.buf.resize(want, 0);
     }
 
-    /// Appends `s`: pieces up to 32 bytes as two overlapping fixed-size
-    /// copies (what `memcpy` does inside, without the call).
+    /// Appends `s` ([`copy_short`]; the growth is out of line).
     #[inline(always)]
     fn put(&mut self, s: &[u8]) {
-        let n = s.len();
-        if self.len + n + Self::SLACK > self.buf.len() {
-            self.grow(n);
+        let end = self.len.wrapping_add(s.len());
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                copy_short(dst, s);
+                self.len += s.len();
+            }
+            None => self.grow_then_put(s),
         }
-        let Some(dst) = self.buf.get_mut(self.len..self.len + n) else {
-            return;
-        };
-        match n {
-            0 => {}
-            1..=3 => {
-                dst[0] = s[0];
-                dst[n / 2] = s[n / 2];
-                dst[n - 1] = s[n - 1];
-            }
-            4..=8 => {
-                copy_pair::<4>(dst, s);
-            }
-            9..=16 => {
-                copy_pair::<8>(dst, s);
-            }
-            17..=32 => {
-                copy_pair::<16>(dst, s);
-            }
-            _ => dst.copy_from_slice(s),
+    }
+
+    /// [`LineBuf::put`] when the buffer must grow first.
+    #[cold]
+    #[inline(never)]
+    fn grow_then_put(&mut self, s: &[u8]) {
+        self.grow(s.len());
+        if let Some(dst) = self
+            .buf
+            .get_mut(self.len..)
+            .and_then(|d| d.get_mut(..s.len()))
+        {
+            dst.copy_from_slice(s);
+            self.len += s.len();
         }
-        self.len += n;
+    }
+}
+
+/// Copies `s` into `dst` (as long): pieces up to 32 bytes as two
+/// overlapping fixed-size copies (what `memcpy` does inside, without the
+/// call).
+#[inline(always)]
+fn copy_short(dst: &mut [u8], s: &[u8]) {
+    let n = s.len();
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = s[0];
+            dst[n / 2] = s[n / 2];
+            dst[n - 1] = s[n - 1];
+        }
+        4..=8 => copy_pair::<4>(dst, s),
+        9..=16 => copy_pair::<8>(dst, s),
+        17..=32 => copy_pair::<16>(dst, s),
+        _ => dst.copy_from_slice(s),
     }
 }
 
@@ -356,13 +388,10 @@ impl Write for LineBuf {
     #[inline]
     fn write_char(&mut self, c: char) -> fmt::Result {
         if c.is_ascii() {
-            if self.len + 1 + Self::SLACK > self.buf.len() {
-                self.grow(1);
-            }
-            if let Some(b) = self.buf.get_mut(self.len) {
+            self.write_fixed::<1>(|[b]| {
                 *b = c as u8;
-                self.len += 1;
-            }
+                1
+            });
             Ok(())
         } else {
             self.put(c.encode_utf8(&mut [0; 4]).as_bytes());
