@@ -4,7 +4,7 @@
 //! Keys come from the [`Field`] names, values are written by their declared
 //! [`Type`] (see the [module doc](super)): no spaces, fields in visiting order.
 
-use super::{Field, Sink, Type};
+use super::{Field, KEY_BLOCK, Sink, Type};
 use crate::analysis::SegmentFacts;
 use crate::wire::{LineBuf, Segment, write_decimal, write_nine_digits};
 use std::fmt::{self, Write};
@@ -19,10 +19,10 @@ const MAX_DEPTH: usize = 8;
 pub trait JsonOut {
     /// Appends `s`.
     fn put(&mut self, s: &str);
-    /// Appends the key of `f` (`,"name":`), without its comma if `first`.
+    /// Appends the key of `f` with its comma (`,"name":`).
     #[inline]
-    fn put_key(&mut self, f: &Field, first: bool) {
-        self.put(f.json_key.get(usize::from(first)..).unwrap_or_default());
+    fn put_key(&mut self, f: &Field) {
+        self.put(f.json_key);
     }
     /// Appends `v` in decimal.
     fn put_u64(&mut self, v: u64);
@@ -39,6 +39,13 @@ pub trait JsonOut {
     }
     /// Anything else (a float): through [`fmt::Write`].
     fn put_fmt(&mut self, args: fmt::Arguments<'_>);
+    /// Opens an object or an array (`open` is `{` or `[`) and returns its
+    /// mark for [`JsonOut::close`]. Each value inside comes with a comma
+    /// before it (a key's comma, or `,` in an array): the opening takes the
+    /// place of the first comma.
+    fn open(&mut self, open: u8) -> usize;
+    /// Closes the container opened at `mark` by [`JsonOut::open`].
+    fn close(&mut self, mark: usize, open: u8, close: u8);
     /// The first write error, if any.
     fn result(&self) -> fmt::Result;
 }
@@ -50,13 +57,11 @@ impl JsonOut for LineBuf {
     }
     /// Keys up to 32 bytes as one fixed-size copy of their block.
     #[inline(always)]
-    fn put_key(&mut self, f: &Field, first: bool) {
-        let skip = usize::from(first);
-        match f.json_key_block.get(skip..).and_then(|b| b.first_chunk()) {
-            Some(block) if f.json_key.len() - skip <= block.len() => {
-                self.put_block(block, f.json_key.len() - skip);
-            }
-            _ => self.put_str(f.json_key.get(skip..).unwrap_or_default()),
+    fn put_key(&mut self, f: &Field) {
+        if f.json_key.len() <= KEY_BLOCK {
+            self.put_block(&f.json_key_block, f.json_key.len());
+        } else {
+            self.put_str(f.json_key);
         }
     }
     #[inline(always)]
@@ -75,6 +80,19 @@ impl JsonOut for LineBuf {
         // Writing into a LineBuf cannot fail.
         let _ = self.write_fmt(args);
     }
+    /// Writes nothing: the first value's comma is overwritten at the close.
+    #[inline(always)]
+    fn open(&mut self, _open: u8) -> usize {
+        self.len()
+    }
+    #[inline(always)]
+    fn close(&mut self, mark: usize, open: u8, close: u8) {
+        // The first value's comma, if there is a value.
+        if !self.overwrite(mark, open) {
+            self.put_byte(open);
+        }
+        self.put_byte(close);
+    }
     fn result(&self) -> fmt::Result {
         Ok(())
     }
@@ -86,34 +104,72 @@ impl JsonOut for LineBuf {
 pub struct FmtOut<'w, W: Write> {
     w: &'w mut W,
     result: fmt::Result,
+    /// An opened container's `{` or `[`, written with its first value (in
+    /// the place of that value's comma) or at its close.
+    pending: Option<u8>,
 }
 
 impl<'w, W: Write> FmtOut<'w, W> {
     /// Writes into `w`.
     pub fn new(w: &'w mut W) -> Self {
-        Self { w, result: Ok(()) }
+        Self {
+            w,
+            result: Ok(()),
+            pending: None,
+        }
+    }
+
+    /// Writes the pending opening, if any: true if there was one.
+    fn flush_open(&mut self) -> bool {
+        let Some(open) = self.pending.take() else {
+            return false;
+        };
+        if self.result.is_ok() {
+            self.result = self.w.write_char(char::from(open));
+        }
+        true
     }
 }
 
 impl<W: Write> JsonOut for FmtOut<'_, W> {
     fn put(&mut self, s: &str) {
+        // The first piece after an opening starts with the comma it replaces.
+        let s = if self.flush_open() {
+            s.strip_prefix(',').unwrap_or(s)
+        } else {
+            s
+        };
         if self.result.is_ok() {
             self.result = self.w.write_str(s);
         }
     }
     fn put_u64(&mut self, v: u64) {
+        self.flush_open();
         if self.result.is_ok() {
             self.result = write_decimal(self.w, v);
         }
     }
     fn put_nine(&mut self, v: u64) {
+        self.flush_open();
         if self.result.is_ok() {
             self.result = write_nine_digits(self.w, v);
         }
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
+        self.flush_open();
         if self.result.is_ok() {
             self.result = self.w.write_fmt(args);
+        }
+    }
+    fn open(&mut self, open: u8) -> usize {
+        self.flush_open();
+        self.pending = Some(open);
+        0
+    }
+    fn close(&mut self, _mark: usize, _open: u8, close: u8) {
+        self.flush_open();
+        if self.result.is_ok() {
+            self.result = self.w.write_char(char::from(close));
         }
     }
     fn result(&self) -> fmt::Result {
@@ -129,8 +185,8 @@ pub struct JsonSink<'w, O: JsonOut> {
     /// Per open container, one bit (the innermost lowest): does it take keys
     /// (an object)?
     keyed: u32,
-    /// The open container has no value yet.
-    first: bool,
+    /// Per open container, its mark from [`JsonOut::open`].
+    marks: [usize; MAX_DEPTH],
     depth: usize,
     /// Nested deeper than any declared row (a bug, reported as an error).
     too_deep: bool,
@@ -142,7 +198,7 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
         Self {
             w,
             keyed: 0,
-            first: true,
+            marks: [0; MAX_DEPTH],
             depth: 0,
             too_deep: false,
         }
@@ -156,17 +212,16 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
         self.w.result()
     }
 
-    /// Writes the separator and the key of `f` in the container open now.
+    /// Writes the separator and the key of `f` in the container open now
+    /// (the first value's comma becomes the container's opening).
     #[inline(always)]
     fn key(&mut self, f: &Field) {
         if self.depth == 0 {
             return;
         }
-        let first = std::mem::replace(&mut self.first, false);
         if self.keyed & 1 != 0 {
-            // `json_key` is `,"name":` (ASCII): without its comma first.
-            self.w.put_key(f, first);
-        } else if !first {
+            self.w.put_key(f);
+        } else {
             self.w.put(",");
         }
     }
@@ -331,11 +386,11 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
     fn begin(&mut self, f: &'static Field) {
         let keyed = matches!(f.ty, Type::Struct(_));
         self.key(f);
-        self.w.put(if keyed { "{" } else { "[" });
-        if self.depth < MAX_DEPTH {
+        let mark = self.w.open(if keyed { b'{' } else { b'[' });
+        if let Some(slot) = self.marks.get_mut(self.depth) {
+            *slot = mark;
             self.keyed = self.keyed << 1 | u32::from(keyed);
             self.depth += 1;
-            self.first = true;
         } else {
             self.too_deep = true;
         }
@@ -347,12 +402,14 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
             return;
         };
         self.depth = d;
-        // A container is closed after its last value: the one around it has
-        // one (this container) already.
-        self.first = false;
         let keyed = self.keyed & 1 != 0;
         self.keyed >>= 1;
-        self.w.put(if keyed { "}" } else { "]" });
+        let mark = self.marks.get(d).copied().unwrap_or_default();
+        if keyed {
+            self.w.close(mark, b'{', b'}');
+        } else {
+            self.w.close(mark, b'[', b']');
+        }
     }
 }
 
@@ -410,7 +467,7 @@ mod tests {
     use crate::wire::LineBuf;
 
     field!(SHORT: "a", Type::UInt64, false, "One letter.");
-    field!(EXACT: "abcdefghijklmnopqrstuvwxyz123", Type::UInt64, false, "29 bytes: `\"name\":` fills the 32-byte block.");
+    field!(EXACT: "abcdefghijklmnopqrstuvwxyz12", Type::UInt64, false, "28 bytes: `,\"name\":` fills the 32-byte block.");
     field!(LONG: "abcdefghijklmnopqrstuvwxyz1234567890", Type::UInt64, false, "Longer than a key block.");
     field!(ROW: "row", Type::Struct(&[&SHORT, &EXACT, &LONG]), false, "A row.");
 
@@ -442,6 +499,54 @@ mod tests {
         for f in [&SHORT, &EXACT, &LONG] {
             assert!(text.contains(&expected(f)), "{text}");
         }
+    }
+
+    field!(ITEM: "item", Type::UInt64, false, "A list item.");
+    field!(LIST: "list", Type::List(&ITEM), false, "A list.");
+    field!(INNER: "inner", Type::Struct(&[&SHORT, &LIST]), false, "An object.");
+    field!(OBJECTS: "objects", Type::List(&INNER), false, "A list of objects.");
+    field!(NESTED: "nested", Type::Struct(&[&LIST, &INNER, &OBJECTS, &SHORT]), false, "A row.");
+
+    /// A row of empty and filled arrays and objects, first and later in
+    /// their container.
+    fn write_nested<S: Sink>(s: &mut S) {
+        s.begin(&NESTED);
+        s.begin(&LIST); // empty, first in the row
+        s.end();
+        s.begin(&INNER); // empty
+        s.end();
+        s.begin(&OBJECTS);
+        s.begin(&INNER); // an empty object first in a list
+        s.end();
+        s.begin(&INNER);
+        s.begin(&LIST);
+        s.u64(&ITEM, 1);
+        s.u64(&ITEM, 2);
+        s.end();
+        s.u64(&SHORT, 3);
+        s.end();
+        s.end();
+        s.begin(&LIST);
+        s.u64(&ITEM, 4);
+        s.end();
+        s.end();
+    }
+
+    #[test]
+    fn containers_empty_and_filled() {
+        // By hand: each value after the first in its container has a comma.
+        let expected = r#"{"list":[],"inner":{},"objects":[{},{"list":[1,2],"a":3}],"list":[4]}"#;
+        let mut line = LineBuf::with_capacity(4);
+        let mut sink = JsonSink::new(&mut line);
+        write_nested(&mut sink);
+        sink.finish().unwrap();
+        assert_eq!(std::str::from_utf8(line.as_bytes()).unwrap(), expected);
+        let mut text = String::new();
+        let mut out = FmtOut::new(&mut text);
+        let mut sink = JsonSink::new(&mut out);
+        write_nested(&mut sink);
+        sink.finish().unwrap();
+        assert_eq!(text, expected);
     }
 
     #[test]

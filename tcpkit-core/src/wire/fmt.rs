@@ -146,6 +146,28 @@ impl LineBuf {
         self.put(s.as_bytes());
     }
 
+    /// Appends the byte `b` (ASCII).
+    #[inline(always)]
+    pub(crate) fn put_byte(&mut self, b: u8) {
+        self.write_fixed::<1>(|[d]| {
+            *d = b;
+            1
+        });
+    }
+
+    /// Replaces the written byte at `at` with `b` (ASCII, as the one it
+    /// replaces); false if nothing is written there.
+    #[inline(always)]
+    pub(crate) fn overwrite(&mut self, at: usize, b: u8) -> bool {
+        match self.buf.get_mut(at) {
+            Some(d) if at < self.len => {
+                *d = b;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Appends `v` in decimal ([`write_decimal`]'s digits): below 10,000
     /// (most values) as one four-byte copy, else [`LineBuf::put_long_decimal`].
     #[inline(always)]
@@ -388,10 +410,7 @@ impl Write for LineBuf {
     #[inline]
     fn write_char(&mut self, c: char) -> fmt::Result {
         if c.is_ascii() {
-            self.write_fixed::<1>(|[b]| {
-                *b = c as u8;
-                1
-            });
+            self.put_byte(c as u8);
             Ok(())
         } else {
             self.put(c.encode_utf8(&mut [0; 4]).as_bytes());
