@@ -5,7 +5,7 @@ use super::SegmentFacts;
 use super::connection::{Connection as State, Opening, Resumable};
 use super::story::StoryBuilder;
 use super::{Connection, EndReason};
-use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
+use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, FlowKeyV4, Table};
 use crate::wire::Segment;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
@@ -111,7 +111,8 @@ pub const STORY_BYTES: usize = 2_048;
 /// 111 as the map fills).
 pub const RESUMABLE_BYTES: usize = 448;
 /// Estimated bytes of a remembered 4-tuple of a connection handed out (a
-/// hash map entry of 64 bytes, at the map's worst fill).
+/// hash map entry of 64 bytes, at the map's worst fill: an IPv6 one; an
+/// IPv4 one takes half, 32 bytes, so this is an upper bound).
 pub const TOMB_BYTES: usize = 148;
 /// Heap bytes of one unacknowledged range kept in a compact entry.
 const UNACKED_BYTES: usize = 24;
@@ -177,13 +178,88 @@ pub struct AnalyzerStats {
 
 /// What is remembered of a connection handed out: enough to flag a port
 /// reuse (tshark's rule needs each side's base sequence number) and to
-/// notice a late segment of it.
+/// notice a late segment of it. Packed to 4-byte alignment: 20 bytes, so that
+/// an IPv4 entry of [`Tombs`] is 32.
 #[derive(Debug, Clone, Copy)]
+#[repr(C, packed(4))]
 struct Tomb {
     /// Remembered until then (capture time).
     until: i64,
-    /// Base sequence number of the key's lower and higher endpoint, if known.
-    base: [Option<u32>; 2],
+    /// Base sequence number of the key's lower and higher endpoint, valid
+    /// where `known` has bit 0 (lower) or bit 1 (higher).
+    base: [u32; 2],
+    known: u8,
+}
+
+impl Tomb {
+    fn new(until: i64, base: [Option<u32>; 2]) -> Self {
+        Self {
+            until,
+            base: base.map(|b| b.unwrap_or(0)),
+            known: u8::from(base[0].is_some()) | (u8::from(base[1].is_some()) << 1),
+        }
+    }
+
+    /// Base sequence number of the key's lower (`side` 0) or higher (1) endpoint.
+    fn base(&self, side: usize) -> Option<u32> {
+        let base = self.base;
+        ((self.known >> side) & 1 == 1).then_some(base[side & 1])
+    }
+}
+
+/// The 4-tuples of connections handed out (see [`AnalyzerConfig::linger_ns`]):
+/// IPv4 ones under a 12-byte key (32-byte entries instead of 64).
+#[derive(Debug, Default)]
+struct Tombs {
+    v4: HashMap<FlowKeyV4, Tomb, FastHashBuilder>,
+    v6: HashMap<FlowKey, Tomb, FastHashBuilder>,
+}
+
+impl Tombs {
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    fn insert(&mut self, key: FlowKey, t: Tomb) {
+        match key.v4() {
+            Some(k) => self.v4.insert(k, t),
+            None => self.v6.insert(key, t),
+        };
+    }
+
+    fn remove(&mut self, key: &FlowKey) -> Option<Tomb> {
+        match key.v4() {
+            Some(k) => self.v4.remove(&k),
+            None => self.v6.remove(key),
+        }
+    }
+
+    /// Keeps the 4-tuples remembered later than `t`.
+    fn keep_after(&mut self, t: i64) {
+        self.v4.retain(|_, x| x.until > t);
+        self.v6.retain(|_, x| x.until > t);
+    }
+
+    /// The memory for them is full (an eighth of the memory budget): forgets
+    /// the half that would be forgotten soonest.
+    fn forget_oldest_half(&mut self, scratch: &mut Vec<(i64, u32)>) {
+        scratch.clear();
+        scratch.extend(
+            self.v4
+                .values()
+                .chain(self.v6.values())
+                .map(|t| (t.until, 0)),
+        );
+        let mid = scratch.len() / 2;
+        if mid == 0 {
+            self.v4.clear();
+            self.v6.clear();
+            return;
+        }
+        let (_, &mut (cut, _), _) = scratch.select_nth_unstable(mid);
+        self.keep_after(cut);
+        scratch.clear();
+    }
 }
 
 /// What is left at the end of the capture.
@@ -214,7 +290,7 @@ pub struct Analyzer {
     stats: AnalyzerStats,
     scratch: Vec<(i64, u32)>,
     /// 4-tuples of connections handed out, for [`AnalyzerConfig::linger_ns`].
-    tombs: HashMap<FlowKey, Tomb, FastHashBuilder>,
+    tombs: Tombs,
     /// Compact entries of evicted connections (boxed: a map of 48-byte
     /// entries wastes less in its empty buckets than one of 360-byte entries).
     resumables: HashMap<FlowKey, Box<Resumable>, FastHashBuilder>,
@@ -275,7 +351,7 @@ impl Analyzer {
             next_sweep: i64::MIN,
             stats: AnalyzerStats::default(),
             scratch: Vec::new(),
-            tombs: HashMap::with_hasher(FastHashBuilder::default()),
+            tombs: Tombs::default(),
             resumables: HashMap::with_hasher(FastHashBuilder::default()),
             resumable_bytes: 0,
             due: BinaryHeap::new(),
@@ -416,7 +492,7 @@ impl Analyzer {
                     // reuse by tshark's rule (see `State::is_reuse`), or
                     // a late segment that tshark would give the old number.
                     let side = usize::from(!src_is_lo);
-                    if seg.flags.syn() && t.base[side].is_some_and(|b| b != seg.seq.0) {
+                    if seg.flags.syn() && t.base(side).is_some_and(|b| b != seg.seq.0) {
                         reused = true;
                     } else {
                         self.stats.reopened += 1;
@@ -547,15 +623,10 @@ impl Analyzer {
                     .saturating_mul(TOMB_BYTES)
                     > self.cfg.memory_budget / 8
                 {
-                    forget_oldest_half(&mut self.tombs, &mut self.scratch);
+                    self.tombs.forget_oldest_half(&mut self.scratch);
                 }
-                self.tombs.insert(
-                    key,
-                    Tomb {
-                        until,
-                        base: [base(lo), base(1 - lo)],
-                    },
-                );
+                self.tombs
+                    .insert(key, Tomb::new(until, [base(lo), base(1 - lo)]));
             }
             let rec = Self::record_of(&self.listeners, self.listen_upto, c, end, now);
             if let (Some(key), EndReason::Evicted) = (key, end) {
@@ -617,7 +688,7 @@ impl Analyzer {
         // A remembered 4-tuple is checked against its time when found; the
         // memory is trimmed now and then.
         if self.sweeps.is_multiple_of(16) {
-            self.tombs.retain(|_, t| t.until > now);
+            self.tombs.keep_after(now);
             // Compact entries idle longer than the idle timeout go, as a live
             // connection would.
             if let Some(idle) = self.cfg.idle_timeout_ns {
@@ -712,24 +783,6 @@ impl Analyzer {
 /// Estimated bytes of a compact entry.
 fn resumable_cost(r: &Resumable) -> usize {
     RESUMABLE_BYTES + r.unacked() * UNACKED_BYTES
-}
-
-/// The 4-tuple memory is full (an eighth of the memory budget): forget the
-/// half that would be forgotten soonest.
-fn forget_oldest_half(
-    tombs: &mut HashMap<FlowKey, Tomb, FastHashBuilder>,
-    scratch: &mut Vec<(i64, u32)>,
-) {
-    scratch.clear();
-    scratch.extend(tombs.values().map(|t| (t.until, 0)));
-    let mid = scratch.len() / 2;
-    if mid == 0 {
-        tombs.clear();
-        return;
-    }
-    let (_, &mut (cut, _), _) = scratch.select_nth_unstable(mid);
-    tombs.retain(|_, t| t.until > cut);
-    scratch.clear();
 }
 
 #[cfg(test)]
