@@ -325,6 +325,10 @@ pub const LISTENERS_KEPT: usize = 1 << 16;
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
+/// Stale entries of the hand-out heap tolerated beyond one per live
+/// connection before they are dropped (see `Analyzer::drop_stale_due`).
+const STALE_DUE_SLACK: usize = 1024;
+
 /// The analysis clock moves to `ts_ns` (`now`: the latest capture time of a
 /// segment observed; time never goes back): `true` when the sweep of
 /// connections due (every second of capture time) runs now.
@@ -528,6 +532,7 @@ impl Analyzer {
             .expect("a slot returned by the table is valid");
         let dir = conn.direction(src_is_lo);
         let mut facts = conn.observe(dir, frame, ts_ns, seg, new_conn);
+        let mut pushed = false;
         if conn.finished_at.is_some() {
             let closed = conn.is_closed();
             if closed {
@@ -544,6 +549,7 @@ impl Analyzer {
             if at < conn.due_at {
                 conn.due_at = at;
                 self.due.push(Reverse((at, conn.id.0, slot)));
+                pushed = true;
             }
         }
         if reused {
@@ -551,6 +557,9 @@ impl Analyzer {
         }
         if let Some(story) = conn.story.as_mut() {
             story.observe(frame, ts_ns, seg, &facts);
+        }
+        if pushed {
+            self.drop_stale_due();
         }
         facts
     }
@@ -751,6 +760,25 @@ impl Analyzer {
         self.scratch = scratch;
     }
 
+    /// Drops the stale entries of `due` once they outnumber the live
+    /// connections (at most one entry per connection is pending: the one at
+    /// its `due_at`; the others were replaced by a sooner one, or their
+    /// connection is gone), so that the heap stays within twice the live
+    /// connections, amortised O(1) per push. What the sweeps hand out is
+    /// unchanged: a stale entry is earlier than its connection's pending one
+    /// (or equal), and a connection is due only after its pending time, so a
+    /// stale entry's check never finds a connection due that its pending
+    /// entry would not find due in the same sweep.
+    fn drop_stale_due(&mut self) {
+        if self.due.len() <= 2 * self.table.len() + STALE_DUE_SLACK {
+            return;
+        }
+        let table = &self.table;
+        self.due.retain(|&Reverse((at, id, s))| {
+            table.is_live(s) && table.get(s).is_some_and(|c| c.id.0 == id && c.due_at == at)
+        });
+    }
+
     /// A new connection would not fit in the memory budget: hand out closed
     /// connections due, then evict the least recently active sixteenth of the
     /// live connections (amortised O(1) per new connection).
@@ -907,6 +935,43 @@ mod tests {
             fin.connections[0].roles,
             crate::analysis::RoleEvidence::Handshake
         );
+    }
+
+    /// Each connection below leaves a stale hand-out entry: its first check
+    /// is due 120 s after both FINs (not yet closed), then the final ACK
+    /// closes it and a check 10 s after it replaces that one. One
+    /// connection every 50 ms, so about 200 live at once (closed for 10 s)
+    /// and 2,400 stale entries within 120 s: more than the 2 x 200 + 1,024
+    /// tolerated, so they are dropped as they come; every connection is
+    /// still handed out closed, before the end.
+    #[test]
+    fn stale_hand_out_entries_do_not_pile_up() {
+        const A: u16 = TcpFlags::ACK;
+        const F: u16 = TcpFlags::FIN | TcpFlags::ACK;
+        let mut an = Analyzer::new(AnalyzerConfig::default());
+        let mut frame = 0;
+        let n = 6_000u32;
+        let mut out = Vec::new();
+        for i in 0..n {
+            let t = i64::from(i) * 50_000_000;
+            open(&mut an, &mut frame, i, t);
+            for s in [
+                seg(i, true, 1101, 5001, F, 0, &[]),
+                seg(i, false, 5001, 1102, F, 0, &[]),
+                seg(i, true, 1102, 5002, A, 0, &[]),
+            ] {
+                frame += 1;
+                an.observe(frame, t, &s);
+            }
+            assert!(an.due.len() <= 2 * an.live() + STALE_DUE_SLACK + 1);
+            out.extend(std::iter::from_fn(|| an.pop_finished()));
+        }
+        // Handed out by the 1-s sweeps once quiet 10 s: all but those of
+        // the last 11 s (220), which come at the end.
+        assert!(out.len() >= (n - 221) as usize, "{}", out.len());
+        assert!(out.iter().all(|c| c.end == EndReason::Closed));
+        let fin = an.finish();
+        assert_eq!(out.len() + fin.connections.len(), n as usize);
     }
 
     #[test]
