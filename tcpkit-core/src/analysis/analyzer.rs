@@ -533,8 +533,9 @@ impl Analyzer {
         let dir = conn.direction(src_is_lo);
         let mut facts = conn.observe(dir, frame, ts_ns, seg, new_conn);
         let mut pushed = false;
+        let mut closed = false;
         if conn.finished_at.is_some() {
-            let closed = conn.is_closed();
+            closed = conn.is_closed();
             if closed {
                 // Nothing is left to acknowledge: the lists' buffers can go.
                 for h in &mut conn.halves {
@@ -557,6 +558,10 @@ impl Analyzer {
         }
         if let Some(story) = conn.story.as_mut() {
             story.observe(frame, ts_ns, seg, &facts);
+            if closed {
+                // Lingering for late retransmissions only: no spare capacity.
+                story.shrink_to_fit();
+            }
         }
         if pushed {
             self.drop_stale_due();

@@ -134,6 +134,19 @@ impl StoryBuilder {
         }
     }
 
+    /// Frees the spare capacity of the growing lists and rings (original
+    /// sends, trains, TSvals, retransmitted frames, RTT samples): for a
+    /// closed connection lingering, which will see few segments if any.
+    /// Nothing is forgotten (a late segment finds everything it would have).
+    pub fn shrink_to_fit(&mut self) {
+        self.trains.shrink_to_fit();
+        for d in 0..2 {
+            self.ts_sent[d].shrink_to_fit();
+            self.retx_frames[d].shrink_to_fit();
+            self.rtt[d].shrink_to_fit();
+        }
+    }
+
     /// When the client (the analysis' orientation) first sent payload, FIN
     /// or RST.
     pub(crate) fn client_busy_ts_ns(&self) -> Option<i64> {
