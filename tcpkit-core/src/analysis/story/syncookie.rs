@@ -196,7 +196,34 @@ impl AnswerFacts {
     }
 }
 
-/// An answered attempt reduced to what [`assess`] reads: 64 bytes instead
+/// The class an answer's own facts give, in two bytes (see [`own_class`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OwnAnswer {
+    None,
+    SynAckRetransmitted,
+    OptionsKept,
+    TimestampInStep,
+    /// The lag, ms: within [`LAG_MIN_MS`]..=[`LAG_MAX_MS`].
+    TimestampLag(i8),
+}
+
+const _: () = assert!(LAG_MIN_MS >= i8::MIN as i64 && LAG_MAX_MS <= i8::MAX as i64);
+
+impl OwnAnswer {
+    fn answer(self) -> Option<Answer> {
+        match self {
+            Self::None => None,
+            Self::SynAckRetransmitted => Some(Answer::Queued(Evidence::SynAckRetransmitted)),
+            Self::OptionsKept => Some(Answer::Queued(Evidence::OptionsKept)),
+            Self::TimestampInStep => Some(Answer::Queued(Evidence::TimestampInStep)),
+            Self::TimestampLag(lag) => Some(Answer::Cookie(Evidence::TimestampLag {
+                lag_ms: i64::from(lag),
+            })),
+        }
+    }
+}
+
+/// An answered attempt reduced to what [`assess`] reads: 40 bytes instead
 /// of [`AnswerFacts`]' 152, for the report, which keeps one per answered
 /// attempt of the whole capture. What the attempt's own facts decide is
 /// decided when it is made ([`AnswerFacts::reduce`]); what depends on the
@@ -214,7 +241,7 @@ pub(crate) struct Answered {
     end: i64,
     /// The class the attempt's own facts give (the steps of [`classify`]
     /// that read nothing else), if any.
-    own: Option<Answer>,
+    own: OwnAnswer,
     /// [`Answered::COMPLETED`] and the others.
     flags: u8,
 }
@@ -243,7 +270,7 @@ impl AnswerFacts {
     pub(crate) fn reduce(&self) -> Answered {
         let flag = |on: bool, f: u8| if on { f } else { 0 };
         let (own, cleared) = match own_class(self) {
-            Own::Decided(a) => (Some(a), false),
+            Own::Decided(a) => (a, false),
             Own::Cleared(then) => (then, true),
             Own::Undecided(then) => (then, false),
         };
@@ -381,19 +408,19 @@ fn queue_still_full(answers: &[Answered], out: &mut [Answer]) {
 /// What an answer's own facts say of its class.
 enum Own {
     /// Its class, whatever the other answers and the capture's end.
-    Decided(Answer),
+    Decided(OwnAnswer),
     /// The SYN offered window scaling or SACK without timestamps and the
     /// SYN-ACK dropped both: a cookie if the listener offers them elsewhere,
     /// else the class in it, if any.
-    Cleared(Option<Answer>),
+    Cleared(OwnAnswer),
     /// The class in it, if any; else decided by the capture's end.
-    Undecided(Option<Answer>),
+    Undecided(OwnAnswer),
 }
 
 /// The steps of the classification that read only the answer itself.
 fn own_class(a: &AnswerFacts) -> Own {
     if a.syn_acks > a.syns.max(1) {
-        return Own::Decided(Answer::Queued(Evidence::SynAckRetransmitted));
+        return Own::Decided(OwnAnswer::SynAckRetransmitted);
     }
     let mut cleared = false;
     if let (Some(c), Some(s)) = a.options
@@ -401,19 +428,17 @@ fn own_class(a: &AnswerFacts) -> Own {
         && (c.wscale.is_some() || c.sack_perm)
     {
         if s.wscale.is_some() || s.sack_perm {
-            return Own::Decided(Answer::Queued(Evidence::OptionsKept));
+            return Own::Decided(OwnAnswer::OptionsKept);
         }
         cleared = true;
     }
-    let lag = a.evidence.lag_ms().and_then(|lag| {
-        if (LAG_MIN_MS..=LAG_MAX_MS).contains(&lag) {
-            Some(Answer::Cookie(Evidence::TimestampLag { lag_ms: lag }))
-        } else if lag.abs() <= IN_STEP_MS {
-            Some(Answer::Queued(Evidence::TimestampInStep))
-        } else {
-            None
+    let lag = match a.evidence.lag_ms() {
+        Some(lag) if (LAG_MIN_MS..=LAG_MAX_MS).contains(&lag) => {
+            i8::try_from(lag).map_or(OwnAnswer::None, OwnAnswer::TimestampLag)
         }
-    });
+        Some(lag) if lag.abs() <= IN_STEP_MS => OwnAnswer::TimestampInStep,
+        _ => OwnAnswer::None,
+    };
     if cleared {
         Own::Cleared(lag)
     } else {
@@ -425,7 +450,7 @@ fn classify(a: &Answered, capture_end_ns: i64, offers_options: bool) -> Answer {
     if a.has(Answered::CLEARED) && offers_options {
         return Answer::Cookie(Evidence::OptionsCleared);
     }
-    if let Some(own) = a.own {
+    if let Some(own) = a.own.answer() {
         return own;
     }
     if a.has(Answered::OPEN)
@@ -581,9 +606,9 @@ mod tests {
     }
 
     #[test]
-    fn the_reduced_facts_are_64_bytes() {
+    fn the_reduced_facts_are_40_bytes() {
         // What the report keeps per answered attempt of the whole capture.
-        assert_eq!(std::mem::size_of::<Answered>(), 64);
+        assert_eq!(std::mem::size_of::<Answered>(), 40);
     }
 
     #[test]
