@@ -560,7 +560,7 @@ impl Analyzer {
             story.observe(frame, ts_ns, seg, &facts);
             if closed {
                 // Lingering for late retransmissions only: no spare capacity.
-                story.shrink_to_fit();
+                story.shrink_once();
             }
         }
         if pushed {
@@ -774,10 +774,16 @@ impl Analyzer {
     /// (or equal), and a connection is due only after its pending time, so a
     /// stale entry's check never finds a connection due that its pending
     /// entry would not find due in the same sweep.
+    #[inline]
     fn drop_stale_due(&mut self) {
-        if self.due.len() <= 2 * self.table.len() + STALE_DUE_SLACK {
-            return;
+        if self.due.len() > 2 * self.table.len() + STALE_DUE_SLACK {
+            self.retain_pending_due();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn retain_pending_due(&mut self) {
         let table = &self.table;
         self.due.retain(|&Reverse((at, id, s))| {
             table.is_live(s) && table.get(s).is_some_and(|c| c.id.0 == id && c.due_at == at)

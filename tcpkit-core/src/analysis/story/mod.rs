@@ -78,6 +78,8 @@ pub struct StoryBuilder {
     syn_ack_next: Option<u64>,
     ack: Option<(u64, i64)>,
     syn_after_syn_ack: bool,
+    /// [`shrink_once`](Self::shrink_once) ran.
+    shrunk: bool,
     peer_zero: [bool; 2],
     trains: Trains,
     rtt: [rtt::RttAcc; 2],
@@ -120,6 +122,7 @@ impl StoryBuilder {
             syn_ack_next: None,
             ack: None,
             syn_after_syn_ack: false,
+            shrunk: false,
             peer_zero: [false; 2],
             trains: Trains::default(),
             rtt: Default::default(),
@@ -148,10 +151,22 @@ impl StoryBuilder {
         self.rare.get_or_insert_with(Box::default)
     }
 
+    /// [`shrink_to_fit`](Self::shrink_to_fit) the first time only (a
+    /// closed connection's later segments, if any, are few).
+    #[inline]
+    pub fn shrink_once(&mut self) {
+        if !self.shrunk {
+            self.shrunk = true;
+            self.shrink_to_fit();
+        }
+    }
+
     /// Frees the spare capacity of the growing lists and rings (original
     /// sends, trains, TSvals, retransmitted frames, RTT samples): for a
     /// closed connection lingering, which will see few segments if any.
     /// Nothing is forgotten (a late segment finds everything it would have).
+    #[cold]
+    #[inline(never)]
     pub fn shrink_to_fit(&mut self) {
         self.trains.shrink_to_fit();
         for d in 0..2 {
