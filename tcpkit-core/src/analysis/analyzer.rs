@@ -575,6 +575,24 @@ impl Analyzer {
         self.ready.pop_front()
     }
 
+    /// Moves every connection that is over (as [`pop_finished`](Self::pop_finished)
+    /// would give them, in the same order) to the end of `into`; into an
+    /// empty `into` without a copy (the queue's buffer becomes `into`'s).
+    #[inline]
+    pub fn take_finished(&mut self, into: &mut Vec<Connection>) {
+        if !self.ready.is_empty() {
+            self.move_finished(into);
+        }
+    }
+
+    fn move_finished(&mut self, into: &mut Vec<Connection>) {
+        if into.is_empty() {
+            *into = Vec::from(std::mem::take(&mut self.ready));
+        } else {
+            into.extend(self.ready.drain(..));
+        }
+    }
+
     /// Ends the analysis: every connection still tracked, in number order.
     pub fn finish(mut self) -> Finished {
         // The live connections in number order: sorting (number, slot) pairs
