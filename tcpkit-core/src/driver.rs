@@ -857,6 +857,9 @@ impl Analysis {
     pub fn next_event(&mut self) -> Option<Result<Event<'_>, Error>> {
         let (facts, detached) = loop {
             if let Some(rec) = self.out.pop_front() {
+                if self.out.is_empty() {
+                    self.out.shrink_to(KEEP_QUEUED);
+                }
                 self.open.remove(&(rec.first_ts_ns, rec.conn.0));
                 return Some(Ok(Event::Connection(Box::new(rec))));
             }
@@ -973,9 +976,7 @@ impl Analysis {
         if self.cfg.story {
             self.checks.observe(&seg, p.ts_ns, &facts);
         }
-        while let Some(rec) = an.pop_finished() {
-            self.batch.push(rec);
-        }
+        an.take_finished(&mut self.batch);
         let now = self.last_ts;
         self.hand_out(now);
         // Without segment rows nothing is yielded: the facts are not moved out.
@@ -1006,6 +1007,7 @@ impl Analysis {
                 self.out.push_back(rec);
             }
         }
+        batch.shrink_to(KEEP_QUEUED);
         self.batch = batch;
         if now.is_none() {
             self.checks.release(None, &mut self.out);
@@ -1020,13 +1022,22 @@ impl Analysis {
         if let Some(an) = self.analyzer.take() {
             let fin = an.finish();
             self.stats = fin.stats;
-            self.batch.extend(fin.connections);
+            if self.batch.is_empty() {
+                self.batch = fin.connections;
+            } else {
+                self.batch.extend(fin.connections);
+            }
         } else if let Some(sh) = self.shards.as_mut() {
             self.stats = sh.finish(&mut self.batch);
         }
         self.hand_out(None);
     }
 }
+
+/// Connections the hand-out queues keep room for once empty: a burst (every
+/// closed connection due at once after a quiet spell in the capture, or at
+/// its end) leaves no buffers of its size behind.
+const KEEP_QUEUED: usize = 4096;
 
 /// Counts packet `p` (and its capture time) and decodes it: its TCP segment,
 /// if it is one (the one rule of the one-thread reading and the threads').

@@ -5,7 +5,7 @@ use super::SegmentFacts;
 use super::connection::{Connection as State, Opening, Resumable};
 use super::story::StoryBuilder;
 use super::{Connection, EndReason};
-use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, Table};
+use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, FlowKeyV4, Table};
 use crate::wire::Segment;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
@@ -101,7 +101,7 @@ pub struct AnalyzerConfig {
 /// fills; two unacknowledged-range buffers of four, 192).
 pub const LIVE_BYTES: usize = 1_280;
 /// Estimated bytes of one connection's story under construction. Measured
-/// as [`LIVE_BYTES`]: 1,384 bytes (the builder, 1,192, and its first list
+/// as [`LIVE_BYTES`]: 1,344 bytes (the builder, 1,136, and its first list
 /// and ring buffers); its lists and rings are capped and grow with
 /// retransmission trains and RTT samples, so the estimate leaves room.
 pub const STORY_BYTES: usize = 2_048;
@@ -111,7 +111,8 @@ pub const STORY_BYTES: usize = 2_048;
 /// 111 as the map fills).
 pub const RESUMABLE_BYTES: usize = 448;
 /// Estimated bytes of a remembered 4-tuple of a connection handed out (a
-/// hash map entry of 64 bytes, at the map's worst fill).
+/// hash map entry of 64 bytes, at the map's worst fill: an IPv6 one; an
+/// IPv4 one takes half, 32 bytes, so this is an upper bound).
 pub const TOMB_BYTES: usize = 148;
 /// Heap bytes of one unacknowledged range kept in a compact entry.
 const UNACKED_BYTES: usize = 24;
@@ -177,13 +178,88 @@ pub struct AnalyzerStats {
 
 /// What is remembered of a connection handed out: enough to flag a port
 /// reuse (tshark's rule needs each side's base sequence number) and to
-/// notice a late segment of it.
+/// notice a late segment of it. Packed to 4-byte alignment: 20 bytes, so that
+/// an IPv4 entry of [`Tombs`] is 32.
 #[derive(Debug, Clone, Copy)]
+#[repr(C, packed(4))]
 struct Tomb {
     /// Remembered until then (capture time).
     until: i64,
-    /// Base sequence number of the key's lower and higher endpoint, if known.
-    base: [Option<u32>; 2],
+    /// Base sequence number of the key's lower and higher endpoint, valid
+    /// where `known` has bit 0 (lower) or bit 1 (higher).
+    base: [u32; 2],
+    known: u8,
+}
+
+impl Tomb {
+    fn new(until: i64, base: [Option<u32>; 2]) -> Self {
+        Self {
+            until,
+            base: base.map(|b| b.unwrap_or(0)),
+            known: u8::from(base[0].is_some()) | (u8::from(base[1].is_some()) << 1),
+        }
+    }
+
+    /// Base sequence number of the key's lower (`side` 0) or higher (1) endpoint.
+    fn base(&self, side: usize) -> Option<u32> {
+        let base = self.base;
+        ((self.known >> side) & 1 == 1).then_some(base[side & 1])
+    }
+}
+
+/// The 4-tuples of connections handed out (see [`AnalyzerConfig::linger_ns`]):
+/// IPv4 ones under a 12-byte key (32-byte entries instead of 64).
+#[derive(Debug, Default)]
+struct Tombs {
+    v4: HashMap<FlowKeyV4, Tomb, FastHashBuilder>,
+    v6: HashMap<FlowKey, Tomb, FastHashBuilder>,
+}
+
+impl Tombs {
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    fn insert(&mut self, key: FlowKey, t: Tomb) {
+        match key.v4() {
+            Some(k) => self.v4.insert(k, t),
+            None => self.v6.insert(key, t),
+        };
+    }
+
+    fn remove(&mut self, key: &FlowKey) -> Option<Tomb> {
+        match key.v4() {
+            Some(k) => self.v4.remove(&k),
+            None => self.v6.remove(key),
+        }
+    }
+
+    /// Keeps the 4-tuples remembered later than `t`.
+    fn keep_after(&mut self, t: i64) {
+        self.v4.retain(|_, x| x.until > t);
+        self.v6.retain(|_, x| x.until > t);
+    }
+
+    /// The memory for them is full (an eighth of the memory budget): forgets
+    /// the half that would be forgotten soonest.
+    fn forget_oldest_half(&mut self, scratch: &mut Vec<(i64, u32)>) {
+        scratch.clear();
+        scratch.extend(
+            self.v4
+                .values()
+                .chain(self.v6.values())
+                .map(|t| (t.until, 0)),
+        );
+        let mid = scratch.len() / 2;
+        if mid == 0 {
+            self.v4.clear();
+            self.v6.clear();
+            return;
+        }
+        let (_, &mut (cut, _), _) = scratch.select_nth_unstable(mid);
+        self.keep_after(cut);
+        scratch.clear();
+    }
 }
 
 /// What is left at the end of the capture.
@@ -214,7 +290,7 @@ pub struct Analyzer {
     stats: AnalyzerStats,
     scratch: Vec<(i64, u32)>,
     /// 4-tuples of connections handed out, for [`AnalyzerConfig::linger_ns`].
-    tombs: HashMap<FlowKey, Tomb, FastHashBuilder>,
+    tombs: Tombs,
     /// Compact entries of evicted connections (boxed: a map of 48-byte
     /// entries wastes less in its empty buckets than one of 360-byte entries).
     resumables: HashMap<FlowKey, Box<Resumable>, FastHashBuilder>,
@@ -249,6 +325,10 @@ pub const LISTENERS_KEPT: usize = 1 << 16;
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
+/// Stale entries of the hand-out heap tolerated beyond one per live
+/// connection before they are dropped (see `Analyzer::drop_stale_due`).
+const STALE_DUE_SLACK: usize = 1024;
+
 /// The analysis clock moves to `ts_ns` (`now`: the latest capture time of a
 /// segment observed; time never goes back): `true` when the sweep of
 /// connections due (every second of capture time) runs now.
@@ -275,7 +355,7 @@ impl Analyzer {
             next_sweep: i64::MIN,
             stats: AnalyzerStats::default(),
             scratch: Vec::new(),
-            tombs: HashMap::with_hasher(FastHashBuilder::default()),
+            tombs: Tombs::default(),
             resumables: HashMap::with_hasher(FastHashBuilder::default()),
             resumable_bytes: 0,
             due: BinaryHeap::new(),
@@ -416,7 +496,7 @@ impl Analyzer {
                     // reuse by tshark's rule (see `State::is_reuse`), or
                     // a late segment that tshark would give the old number.
                     let side = usize::from(!src_is_lo);
-                    if seg.flags.syn() && t.base[side].is_some_and(|b| b != seg.seq.0) {
+                    if seg.flags.syn() && t.base(side).is_some_and(|b| b != seg.seq.0) {
                         reused = true;
                     } else {
                         self.stats.reopened += 1;
@@ -452,8 +532,10 @@ impl Analyzer {
             .expect("a slot returned by the table is valid");
         let dir = conn.direction(src_is_lo);
         let mut facts = conn.observe(dir, frame, ts_ns, seg, new_conn);
+        let mut pushed = false;
+        let mut closed = false;
         if conn.finished_at.is_some() {
-            let closed = conn.is_closed();
+            closed = conn.is_closed();
             if closed {
                 // Nothing is left to acknowledge: the lists' buffers can go.
                 for h in &mut conn.halves {
@@ -468,6 +550,7 @@ impl Analyzer {
             if at < conn.due_at {
                 conn.due_at = at;
                 self.due.push(Reverse((at, conn.id.0, slot)));
+                pushed = true;
             }
         }
         if reused {
@@ -475,6 +558,13 @@ impl Analyzer {
         }
         if let Some(story) = conn.story.as_mut() {
             story.observe(frame, ts_ns, seg, &facts);
+            if closed {
+                // Lingering for late retransmissions only: no spare capacity.
+                story.shrink_once();
+            }
+        }
+        if pushed {
+            self.drop_stale_due();
         }
         facts
     }
@@ -483,6 +573,24 @@ impl Analyzer {
     /// replaced by port reuse), if any.
     pub fn pop_finished(&mut self) -> Option<Connection> {
         self.ready.pop_front()
+    }
+
+    /// Moves every connection that is over (as [`pop_finished`](Self::pop_finished)
+    /// would give them, in the same order) to the end of `into`; into an
+    /// empty `into` without a copy (the queue's buffer becomes `into`'s).
+    #[inline]
+    pub fn take_finished(&mut self, into: &mut Vec<Connection>) {
+        if !self.ready.is_empty() {
+            self.move_finished(into);
+        }
+    }
+
+    fn move_finished(&mut self, into: &mut Vec<Connection>) {
+        if into.is_empty() {
+            *into = Vec::from(std::mem::take(&mut self.ready));
+        } else {
+            into.extend(self.ready.drain(..));
+        }
     }
 
     /// Ends the analysis: every connection still tracked, in number order.
@@ -547,15 +655,10 @@ impl Analyzer {
                     .saturating_mul(TOMB_BYTES)
                     > self.cfg.memory_budget / 8
                 {
-                    forget_oldest_half(&mut self.tombs, &mut self.scratch);
+                    self.tombs.forget_oldest_half(&mut self.scratch);
                 }
-                self.tombs.insert(
-                    key,
-                    Tomb {
-                        until,
-                        base: [base(lo), base(1 - lo)],
-                    },
-                );
+                self.tombs
+                    .insert(key, Tomb::new(until, [base(lo), base(1 - lo)]));
             }
             let rec = Self::record_of(&self.listeners, self.listen_upto, c, end, now);
             if let (Some(key), EndReason::Evicted) = (key, end) {
@@ -617,7 +720,7 @@ impl Analyzer {
         // A remembered 4-tuple is checked against its time when found; the
         // memory is trimmed now and then.
         if self.sweeps.is_multiple_of(16) {
-            self.tombs.retain(|_, t| t.until > now);
+            self.tombs.keep_after(now);
             // Compact entries idle longer than the idle timeout go, as a live
             // connection would.
             if let Some(idle) = self.cfg.idle_timeout_ns {
@@ -680,6 +783,31 @@ impl Analyzer {
         self.scratch = scratch;
     }
 
+    /// Drops the stale entries of `due` once they outnumber the live
+    /// connections (at most one entry per connection is pending: the one at
+    /// its `due_at`; the others were replaced by a sooner one, or their
+    /// connection is gone), so that the heap stays within twice the live
+    /// connections, amortised O(1) per push. What the sweeps hand out is
+    /// unchanged: a stale entry is earlier than its connection's pending one
+    /// (or equal), and a connection is due only after its pending time, so a
+    /// stale entry's check never finds a connection due that its pending
+    /// entry would not find due in the same sweep.
+    #[inline]
+    fn drop_stale_due(&mut self) {
+        if self.due.len() > 2 * self.table.len() + STALE_DUE_SLACK {
+            self.retain_pending_due();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn retain_pending_due(&mut self) {
+        let table = &self.table;
+        self.due.retain(|&Reverse((at, id, s))| {
+            table.is_live(s) && table.get(s).is_some_and(|c| c.id.0 == id && c.due_at == at)
+        });
+    }
+
     /// A new connection would not fit in the memory budget: hand out closed
     /// connections due, then evict the least recently active sixteenth of the
     /// live connections (amortised O(1) per new connection).
@@ -712,24 +840,6 @@ impl Analyzer {
 /// Estimated bytes of a compact entry.
 fn resumable_cost(r: &Resumable) -> usize {
     RESUMABLE_BYTES + r.unacked() * UNACKED_BYTES
-}
-
-/// The 4-tuple memory is full (an eighth of the memory budget): forget the
-/// half that would be forgotten soonest.
-fn forget_oldest_half(
-    tombs: &mut HashMap<FlowKey, Tomb, FastHashBuilder>,
-    scratch: &mut Vec<(i64, u32)>,
-) {
-    scratch.clear();
-    scratch.extend(tombs.values().map(|t| (t.until, 0)));
-    let mid = scratch.len() / 2;
-    if mid == 0 {
-        tombs.clear();
-        return;
-    }
-    let (_, &mut (cut, _), _) = scratch.select_nth_unstable(mid);
-    tombs.retain(|_, t| t.until > cut);
-    scratch.clear();
 }
 
 #[cfg(test)]
@@ -854,6 +964,43 @@ mod tests {
             fin.connections[0].roles,
             crate::analysis::RoleEvidence::Handshake
         );
+    }
+
+    /// Each connection below leaves a stale hand-out entry: its first check
+    /// is due 120 s after both FINs (not yet closed), then the final ACK
+    /// closes it and a check 10 s after it replaces that one. One
+    /// connection every 50 ms, so about 200 live at once (closed for 10 s)
+    /// and 2,400 stale entries within 120 s: more than the 2 x 200 + 1,024
+    /// tolerated, so they are dropped as they come; every connection is
+    /// still handed out closed, before the end.
+    #[test]
+    fn stale_hand_out_entries_do_not_pile_up() {
+        const A: u16 = TcpFlags::ACK;
+        const F: u16 = TcpFlags::FIN | TcpFlags::ACK;
+        let mut an = Analyzer::new(AnalyzerConfig::default());
+        let mut frame = 0;
+        let n = 6_000u32;
+        let mut out = Vec::new();
+        for i in 0..n {
+            let t = i64::from(i) * 50_000_000;
+            open(&mut an, &mut frame, i, t);
+            for s in [
+                seg(i, true, 1101, 5001, F, 0, &[]),
+                seg(i, false, 5001, 1102, F, 0, &[]),
+                seg(i, true, 1102, 5002, A, 0, &[]),
+            ] {
+                frame += 1;
+                an.observe(frame, t, &s);
+            }
+            assert!(an.due.len() <= 2 * an.live() + STALE_DUE_SLACK + 1);
+            out.extend(std::iter::from_fn(|| an.pop_finished()));
+        }
+        // Handed out by the 1-s sweeps once quiet 10 s: all but those of
+        // the last 11 s (220), which come at the end.
+        assert!(out.len() >= (n - 221) as usize, "{}", out.len());
+        assert!(out.iter().all(|c| c.end == EndReason::Closed));
+        let fin = an.finish();
+        assert_eq!(out.len() + fin.connections.len(), n as usize);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! fixed order, so that both directions of a connection find the same entry.
 
 use super::Endpoint;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Two endpoints in canonical order (the lower `(address, port)` first).
@@ -32,7 +33,33 @@ fn ip_bits(ip: IpAddr) -> (u128, bool) {
     }
 }
 
+/// An IPv4 connection's [`FlowKey`] in 12 bytes instead of 40, for maps
+/// that hold many 4-tuples (the analyzer's remembered 4-tuples of
+/// connections handed out); [`FlowKey::v4`] makes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowKeyV4 {
+    ips: [u32; 2],
+    ports: [u16; 2],
+}
+
+impl Hash for FlowKeyV4 {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.ips[0]) << 32 | u64::from(self.ips[1]));
+        state.write_u32(u32::from(self.ports[0]) << 16 | u32::from(self.ports[1]));
+    }
+}
+
 impl FlowKey {
+    /// The compact form of an IPv4 connection's key (`None` for IPv6).
+    #[inline]
+    pub fn v4(&self) -> Option<FlowKeyV4> {
+        (!self.v6).then_some(FlowKeyV4 {
+            ips: [self.lo_ip[1] as u32, self.hi_ip[1] as u32],
+            ports: [self.lo_port, self.hi_port],
+        })
+    }
+
     /// The key of a segment from `src` to `dst`, and whether `src` is the
     /// key's lower endpoint (the direction of the segment relative to the key).
     #[inline]
@@ -100,5 +127,24 @@ mod tests {
         assert!(!lo);
         let (k6, _) = FlowKey::new(ep("::7f00:1", 9), ep("::7f00:1", 8));
         assert_ne!(k, k6, "an IPv4 flow is not the IPv4-compatible IPv6 flow");
+        assert!(k6.v4().is_none());
+    }
+
+    #[test]
+    fn compact_ipv4_key_is_twelve_bytes_and_keeps_both_endpoints() {
+        assert_eq!(std::mem::size_of::<FlowKeyV4>(), 12);
+        let (k, _) = FlowKey::new(ep("10.0.0.1", 80), ep("10.0.0.2", 40000));
+        let (swapped_ports, _) = FlowKey::new(ep("10.0.0.1", 40000), ep("10.0.0.2", 80));
+        let (other_host, _) = FlowKey::new(ep("10.0.0.3", 80), ep("10.0.0.2", 40000));
+        let c = k.v4().unwrap();
+        assert_ne!(c, swapped_ports.v4().unwrap());
+        assert_ne!(c, other_host.v4().unwrap());
+        assert_eq!(
+            c,
+            FlowKey::new(ep("10.0.0.2", 40000), ep("10.0.0.1", 80))
+                .0
+                .v4()
+                .unwrap()
+        );
     }
 }

@@ -9,7 +9,7 @@ mod key;
 mod table;
 
 pub use hash::{FastHashBuilder, FastHasher};
-pub use key::FlowKey;
+pub use key::{FlowKey, FlowKeyV4};
 pub use table::{Slot, Table};
 
 use crate::wire::Segment;

@@ -28,7 +28,7 @@
 //!   sits behind a smaller link or a tunnel): one finding per pair of hosts
 //!   and MTUs, with the number of connections.
 
-use crate::analysis::story::syncookie::{self, AnswerFacts};
+use crate::analysis::story::syncookie::{self, AnswerFacts, Answered};
 use crate::analysis::story::{Outcome, Side};
 use crate::analysis::{AnalyzerStats, Connection};
 use crate::flow::{ConnId, Endpoint, FastHashBuilder};
@@ -363,7 +363,7 @@ struct Acc {
     refused: u64,
     syn_ack_unanswered: u64,
     /// Each answered attempt, for telling SYN-queue answers from cookies.
-    answers: Vec<AnswerFacts>,
+    answers: Vec<Answered>,
     /// Established and idle intervals (established, server first busy or end).
     idle: Vec<(i64, i64)>,
     /// First SYN of each unanswered attempt.
@@ -478,7 +478,7 @@ impl Diagnostics {
         let hs = &s.handshake;
         if hs.syn_ack.count > 0 {
             a.answered += 1;
-            a.answers.extend(AnswerFacts::of(s));
+            a.answers.extend(AnswerFacts::of(s).map(|f| f.reduce()));
         }
         match hs.outcome {
             Outcome::Established => {
@@ -542,7 +542,7 @@ impl Diagnostics {
             let server = *server;
             let mut codes = Vec::new();
             let attempts = a.clients.len() as u64;
-            let (_, cookies) = syncookie::assess(&a.answers, self.capture_end);
+            let (_, cookies) = syncookie::assess_reduced(&a.answers, self.capture_end);
             let max_half_open = cookies.syn_queue_peak;
             let failed = a.unanswered + a.syn_ack_unanswered;
             if attempts >= FLOOD_MIN_ATTEMPTS

@@ -55,6 +55,20 @@ struct KeepaliveTrack {
     gave_up: Option<(u32, i64)>,
 }
 
+/// What few connections need: keep-alive probes, duplicate ACKs and
+/// retransmitted data awaiting its ACK (boxed apart: 304 bytes that most
+/// stories would carry empty).
+#[derive(Debug, Clone, Default)]
+struct Rare {
+    keepalive: [KeepaliveTrack; 2],
+    /// Per direction of the ACKs: the last duplicate ACK (its ack number,
+    /// tshark's `duplicate_ack_num`) while that ack number stands.
+    dup_ack: [Option<(u64, u32)>; 2],
+    /// Per direction: the range of data retransmitted and not yet
+    /// acknowledged (Karn's rule).
+    retx_pending: [Option<(u64, u64)>; 2],
+}
+
 /// Builds the story of one connection from its segments, in capture order.
 #[derive(Debug, Clone)]
 pub struct StoryBuilder {
@@ -64,6 +78,8 @@ pub struct StoryBuilder {
     syn_ack_next: Option<u64>,
     ack: Option<(u64, i64)>,
     syn_after_syn_ack: bool,
+    /// [`shrink_once`](Self::shrink_once) ran.
+    shrunk: bool,
     peer_zero: [bool; 2],
     trains: Trains,
     rtt: [rtt::RttAcc; 2],
@@ -77,20 +93,17 @@ pub struct StoryBuilder {
     server_busy: Option<i64>,
     zero_at_fin_ack: [bool; 2],
     last_len: [u64; 2],
-    retx_pending: [Option<(u64, u64)>; 2],
     eff_window: [Option<u64>; 2],
     syn_count: u64,
     syn_ack_count: u64,
-    keepalive: [KeepaliveTrack; 2],
     syn_ack_evidence: syncookie::SynAckEvidence,
     /// When the client first sent payload, FIN or RST (the server's is
     /// `server_busy`): for a record whose roles are mirrored.
     client_busy: Option<i64>,
     /// The first SYN's and SYN-ACK's prints, for the stack guess.
     syn_print: [Option<stack::SynPrint>; 2],
-    /// Per direction of the ACKs: the last duplicate ACK (its ack number,
-    /// tshark's `duplicate_ack_num`) while that ack number stands.
-    dup_ack: [Option<(u64, u32)>; 2],
+    /// Keep-alives, duplicate ACKs, retransmissions: allocated at the first.
+    rare: Option<Box<Rare>>,
 }
 
 impl Default for StoryBuilder {
@@ -109,6 +122,7 @@ impl StoryBuilder {
             syn_ack_next: None,
             ack: None,
             syn_after_syn_ack: false,
+            shrunk: false,
             peer_zero: [false; 2],
             trains: Trains::default(),
             rtt: Default::default(),
@@ -122,15 +136,43 @@ impl StoryBuilder {
             server_busy: None,
             zero_at_fin_ack: [false; 2],
             last_len: [0; 2],
-            retx_pending: [None; 2],
             eff_window: [None; 2],
             syn_count: 0,
             syn_ack_count: 0,
-            keepalive: [KeepaliveTrack::default(); 2],
             syn_ack_evidence: syncookie::SynAckEvidence::default(),
             client_busy: None,
             syn_print: [None, None],
-            dup_ack: [None; 2],
+            rare: None,
+        }
+    }
+
+    /// The rarely needed part, allocated at its first use.
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// [`shrink_to_fit`](Self::shrink_to_fit) the first time only (a
+    /// closed connection's later segments, if any, are few).
+    #[inline]
+    pub fn shrink_once(&mut self) {
+        if !self.shrunk {
+            self.shrunk = true;
+            self.shrink_to_fit();
+        }
+    }
+
+    /// Frees the spare capacity of the growing lists and rings (original
+    /// sends, trains, TSvals, retransmitted frames, RTT samples): for a
+    /// closed connection lingering, which will see few segments if any.
+    /// Nothing is forgotten (a late segment finds everything it would have).
+    #[cold]
+    #[inline(never)]
+    pub fn shrink_to_fit(&mut self) {
+        self.trains.shrink_to_fit();
+        for d in 0..2 {
+            self.ts_sent[d].shrink_to_fit();
+            self.retx_frames[d].shrink_to_fit();
+            self.rtt[d].shrink_to_fit();
         }
     }
 
@@ -170,7 +212,7 @@ impl StoryBuilder {
         let fast = af.has(AnalysisFlags::FAST_RETRANSMISSION);
         // tshark's fast retransmission: >= 2 duplicate ACKs of this sequence
         // number from the peer, the last within 20 ms (packet-tcp.c).
-        let dup_acks = match self.dup_ack[r] {
+        let dup_acks = match self.rare.as_ref().and_then(|x| x.dup_ack[r]) {
             Some((ack, n)) if fast && ack == facts.seq => n,
             _ => 0,
         };
@@ -183,16 +225,21 @@ impl StoryBuilder {
         };
         if fl.ack() {
             if facts.dup_ack_num > 0 {
-                self.dup_ack[d] = Some((facts.ack, facts.dup_ack_num));
-            } else if self.dup_ack[d].is_some_and(|(a, _)| a != facts.ack) {
-                self.dup_ack[d] = None;
+                self.rare_mut().dup_ack[d] = Some((facts.ack, facts.dup_ack_num));
+            } else if let Some(x) = self.rare.as_mut()
+                && x.dup_ack[d].is_some_and(|(a, _)| a != facts.ack)
+            {
+                x.dup_ack[d] = None;
             }
         }
         if !fl.syn() && !fl.rst() {
             self.peer_zero[d] = seg.window == 0;
         }
-        if self.keepalive[r].last_probe.is_some() && !af.has(AnalysisFlags::KEEP_ALIVE) {
-            self.keepalive[r].answered = true;
+        if let Some(x) = self.rare.as_mut()
+            && x.keepalive[r].last_probe.is_some()
+            && !af.has(AnalysisFlags::KEEP_ALIVE)
+        {
+            x.keepalive[r].answered = true;
         }
         let mut tsval = None;
         // Handshake.
@@ -263,8 +310,8 @@ impl StoryBuilder {
         }
         // RTT from the ACK (Karn: not when the acknowledged frame was retransmitted).
         // Karn: an ACK covering retransmitted data gives no sample.
-        let covers_retx =
-            fl.ack() && self.retx_pending[r].is_some_and(|(start, _)| facts.ack > start);
+        let pending = self.rare.as_ref().and_then(|x| x.retx_pending[r]);
+        let covers_retx = fl.ack() && pending.is_some_and(|(start, _)| facts.ack > start);
         if let Some(rtt) = facts.ack_rtt_ns {
             let acked_retx = facts
                 .acks_frame
@@ -274,13 +321,15 @@ impl StoryBuilder {
             }
         }
         if fl.ack()
-            && let Some((_, end)) = self.retx_pending[r]
+            && let Some((_, end)) = pending
             && facts.ack >= end
+            && let Some(x) = self.rare.as_mut()
         {
-            self.retx_pending[r] = None;
+            x.retx_pending[r] = None;
         }
         if retx && len > 0 {
-            self.retx_pending[d] = Some(match self.retx_pending[d] {
+            let p = &mut self.rare_mut().retx_pending[d];
+            *p = Some(match *p {
                 Some((a, b)) => (a.min(facts.seq), b.max(end)),
                 None => (facts.seq, end),
             });
@@ -370,9 +419,11 @@ impl StoryBuilder {
                 }
             }
         } else if fl.rst() {
-            let k = &mut self.keepalive[d];
-            if let (Some(prev), false, None) = (k.last_probe, k.answered, k.gave_up) {
-                k.gave_up = Some((k.run + 1, ts_ns.saturating_sub(prev)));
+            if let Some(x) = self.rare.as_mut() {
+                let k = &mut x.keepalive[d];
+                if let (Some(prev), false, None) = (k.last_probe, k.answered, k.gave_up) {
+                    k.gave_up = Some((k.run + 1, ts_ns.saturating_sub(prev)));
+                }
             }
             self.events.rst[me].get_or_insert(ts_ns);
             self.first_close_t.get_or_insert(ts_ns);
@@ -395,7 +446,7 @@ impl StoryBuilder {
             self.trains
                 .repeatable(dir, kind, facts.seq, facts.seq, frame, ts_ns, rflags);
             if !probe {
-                let k = &mut self.keepalive[d];
+                let k = &mut self.rare_mut().keepalive[d];
                 if let Some(prev) = k.last_probe {
                     let iv = ts_ns.saturating_sub(prev);
                     if k.answered {
@@ -491,7 +542,8 @@ impl StoryBuilder {
             unfloored,
             capture_last_ts_ns,
         );
-        for k in &self.keepalive {
+        let rare = self.rare.unwrap_or_default();
+        for k in &rare.keepalive {
             infer::keepalive(
                 &mut story.inferred,
                 k.after_answered,

@@ -136,6 +136,11 @@ pub(crate) struct RttAcc {
 }
 
 impl RttAcc {
+    /// Frees the kept samples' spare capacity.
+    pub fn shrink_to_fit(&mut self) {
+        self.kept.shrink_to_fit();
+    }
+
     pub fn add(&mut self, ns: u64) {
         if self.stride == 0 {
             self.stride = 1;

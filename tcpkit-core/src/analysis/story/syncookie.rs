@@ -196,6 +196,99 @@ impl AnswerFacts {
     }
 }
 
+/// The class an answer's own facts give, in two bytes (see [`own_class`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OwnAnswer {
+    None,
+    SynAckRetransmitted,
+    OptionsKept,
+    TimestampInStep,
+    /// The lag, ms: within [`LAG_MIN_MS`]..=[`LAG_MAX_MS`].
+    TimestampLag(i8),
+}
+
+const _: () = assert!(LAG_MIN_MS >= i8::MIN as i64 && LAG_MAX_MS <= i8::MAX as i64);
+
+impl OwnAnswer {
+    fn answer(self) -> Option<Answer> {
+        match self {
+            Self::None => None,
+            Self::SynAckRetransmitted => Some(Answer::Queued(Evidence::SynAckRetransmitted)),
+            Self::OptionsKept => Some(Answer::Queued(Evidence::OptionsKept)),
+            Self::TimestampInStep => Some(Answer::Queued(Evidence::TimestampInStep)),
+            Self::TimestampLag(lag) => Some(Answer::Cookie(Evidence::TimestampLag {
+                lag_ms: i64::from(lag),
+            })),
+        }
+    }
+}
+
+/// An answered attempt reduced to what [`assess`] reads: 40 bytes instead
+/// of [`AnswerFacts`]' 152, for the report, which keeps one per answered
+/// attempt of the whole capture. What the attempt's own facts decide is
+/// decided when it is made ([`AnswerFacts::reduce`]); what depends on the
+/// listener's other answers (do they offer window scaling or SACK) or on the
+/// capture's end is kept to be decided by [`assess_reduced`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Answered {
+    /// Connection number.
+    pub conn: u64,
+    /// First SYN-ACK (ns).
+    start: i64,
+    /// Last SYN-ACK (ns).
+    last: i64,
+    /// When a queued request would leave the SYN queue (`request_end`).
+    end: i64,
+    /// The class the attempt's own facts give (the steps of [`classify`]
+    /// that read nothing else), if any.
+    own: OwnAnswer,
+    /// [`Answered::COMPLETED`] and the others.
+    flags: u8,
+}
+
+impl Answered {
+    /// The handshake's ACK was seen.
+    const COMPLETED: u8 = 1;
+    /// Neither the handshake's ACK nor a RST ended the request.
+    const OPEN: u8 = 2;
+    /// One SYN-ACK.
+    const ONE_SYN_ACK: u8 = 4;
+    /// The SYN offered window scaling or SACK without timestamps and the
+    /// SYN-ACK dropped both: a cookie if the listener offers them elsewhere.
+    const CLEARED: u8 = 8;
+    /// The SYN-ACK offers window scaling or SACK.
+    const OFFERS: u8 = 16;
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+impl AnswerFacts {
+    /// The facts [`assess`] reads, with what they decide on their own
+    /// decided (see [`Answered`]).
+    pub(crate) fn reduce(&self) -> Answered {
+        let flag = |on: bool, f: u8| if on { f } else { 0 };
+        let (own, cleared) = match own_class(self) {
+            Own::Decided(a) => (a, false),
+            Own::Cleared(then) => (then, true),
+            Own::Undecided(then) => (then, false),
+        };
+        Answered {
+            conn: self.conn,
+            start: self.syn_ack_span.0,
+            last: self.syn_ack_span.1,
+            end: request_end(self),
+            own,
+            flags: flag(self.completed, Answered::COMPLETED)
+                | flag(self.ended.is_none(), Answered::OPEN)
+                | flag(self.syn_acks == 1, Answered::ONE_SYN_ACK)
+                | flag(cleared, Answered::CLEARED)
+                | flag(offers_options(self), Answered::OFFERS),
+        }
+    }
+}
+
 /// A listener's answers told apart.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -217,11 +310,16 @@ pub struct Assessment {
 /// Classifies each answered attempt of one listener (`capture_end_ns`: the
 /// capture's last segment) and measures the SYN queue.
 pub fn assess(answers: &[AnswerFacts], capture_end_ns: i64) -> (Vec<Answer>, Assessment) {
-    let offers_options = answers.iter().any(|a| {
-        a.options
-            .1
-            .is_some_and(|o| o.wscale.is_some() || o.sack_perm)
-    });
+    let reduced: Vec<Answered> = answers.iter().map(AnswerFacts::reduce).collect();
+    assess_reduced(&reduced, capture_end_ns)
+}
+
+/// [`assess`] on the reduced facts.
+pub(crate) fn assess_reduced(
+    answers: &[Answered],
+    capture_end_ns: i64,
+) -> (Vec<Answer>, Assessment) {
+    let offers_options = answers.iter().any(|a| a.has(Answered::OFFERS));
     let mut out: Vec<Answer> = answers
         .iter()
         .map(|a| classify(a, capture_end_ns, offers_options))
@@ -233,16 +331,14 @@ pub fn assess(answers: &[AnswerFacts], capture_end_ns: i64) -> (Vec<Answer>, Ass
         match ans {
             Answer::Cookie(_) => {
                 s.cookies += 1;
-                s.cookies_completed += u64::from(a.completed);
+                s.cookies_completed += u64::from(a.has(Answered::COMPLETED));
                 s.cookie_connections.push(a.conn);
                 continue;
             }
             Answer::Queued(_) => s.queued += 1,
             Answer::Unknown => s.unknown += 1,
         }
-        let first = a.syn_ack_span.0;
-        let end = request_end(a);
-        queue.push((first, end.max(first)));
+        queue.push((a.start, a.end.max(a.start)));
     }
     s.syn_queue_peak = max_overlap(&queue);
     s.cookie_connections.sort_unstable();
@@ -259,6 +355,13 @@ fn request_end(a: &AnswerFacts) -> i64 {
     })
 }
 
+/// Does the SYN-ACK offer window scaling or SACK?
+fn offers_options(a: &AnswerFacts) -> bool {
+    a.options
+        .1
+        .is_some_and(|o| o.wscale.is_some() || o.sack_perm)
+}
+
 /// An answer left undecided (one SYN-ACK, no timestamp evidence, too close
 /// to the capture's end to show a retransmission) given while the queue was
 /// as full as when an earlier SYN was provably answered with a cookie: a
@@ -267,13 +370,13 @@ fn request_end(a: &AnswerFacts) -> i64 {
 /// that cookie is still pending and no queued answer came in between, the
 /// queue is still full: a cookie too (assumes every answer in between was
 /// captured).
-fn queue_still_full(answers: &[AnswerFacts], out: &mut [Answer]) {
+fn queue_still_full(answers: &[Answered], out: &mut [Answer]) {
     let mut order: Vec<usize> = (0..answers.len()).collect();
-    order.sort_by_key(|&i| answers[i].syn_ack_span.0);
+    order.sort_by_key(|&i| answers[i].start);
     // The latest proven cookie: its time and the queued requests pending then.
     let mut full: Option<(i64, Vec<usize>)> = None;
     for &i in &order {
-        let t = answers[i].syn_ack_span.0;
+        let t = answers[i].start;
         match out[i] {
             Answer::Cookie(Evidence::NeverRetransmitted) => {
                 let pending = order
@@ -281,19 +384,19 @@ fn queue_still_full(answers: &[AnswerFacts], out: &mut [Answer]) {
                     .copied()
                     .filter(|&j| {
                         matches!(out[j], Answer::Queued(_))
-                            && answers[j].syn_ack_span.0 <= t
-                            && request_end(&answers[j]) > t
+                            && answers[j].start <= t
+                            && answers[j].end > t
                     })
                     .collect();
                 full = Some((t, pending));
             }
             Answer::Queued(_) => full = None,
             Answer::Unknown => {
-                let still = full.as_ref().is_some_and(|(_, pending)| {
-                    pending.iter().all(|&j| request_end(&answers[j]) > t)
-                });
+                let still = full
+                    .as_ref()
+                    .is_some_and(|(_, pending)| pending.iter().all(|&j| answers[j].end > t));
                 let a = &answers[i];
-                if still && a.ended.is_none() && a.syn_acks == 1 {
+                if still && a.has(Answered::OPEN) && a.has(Answered::ONE_SYN_ACK) {
                     out[i] = Answer::Cookie(Evidence::QueueStillFull);
                 }
             }
@@ -302,32 +405,57 @@ fn queue_still_full(answers: &[AnswerFacts], out: &mut [Answer]) {
     }
 }
 
-fn classify(a: &AnswerFacts, capture_end_ns: i64, offers_options: bool) -> Answer {
+/// What an answer's own facts say of its class.
+enum Own {
+    /// Its class, whatever the other answers and the capture's end.
+    Decided(OwnAnswer),
+    /// The SYN offered window scaling or SACK without timestamps and the
+    /// SYN-ACK dropped both: a cookie if the listener offers them elsewhere,
+    /// else the class in it, if any.
+    Cleared(OwnAnswer),
+    /// The class in it, if any; else decided by the capture's end.
+    Undecided(OwnAnswer),
+}
+
+/// The steps of the classification that read only the answer itself.
+fn own_class(a: &AnswerFacts) -> Own {
     if a.syn_acks > a.syns.max(1) {
-        return Answer::Queued(Evidence::SynAckRetransmitted);
+        return Own::Decided(OwnAnswer::SynAckRetransmitted);
     }
+    let mut cleared = false;
     if let (Some(c), Some(s)) = a.options
         && !c.timestamps
         && (c.wscale.is_some() || c.sack_perm)
     {
         if s.wscale.is_some() || s.sack_perm {
-            return Answer::Queued(Evidence::OptionsKept);
+            return Own::Decided(OwnAnswer::OptionsKept);
         }
-        if offers_options {
-            return Answer::Cookie(Evidence::OptionsCleared);
-        }
+        cleared = true;
     }
-    if let Some(lag) = a.evidence.lag_ms() {
-        if (LAG_MIN_MS..=LAG_MAX_MS).contains(&lag) {
-            return Answer::Cookie(Evidence::TimestampLag { lag_ms: lag });
+    let lag = match a.evidence.lag_ms() {
+        Some(lag) if (LAG_MIN_MS..=LAG_MAX_MS).contains(&lag) => {
+            i8::try_from(lag).map_or(OwnAnswer::None, OwnAnswer::TimestampLag)
         }
-        if lag.abs() <= IN_STEP_MS {
-            return Answer::Queued(Evidence::TimestampInStep);
-        }
+        Some(lag) if lag.abs() <= IN_STEP_MS => OwnAnswer::TimestampInStep,
+        _ => OwnAnswer::None,
+    };
+    if cleared {
+        Own::Cleared(lag)
+    } else {
+        Own::Undecided(lag)
     }
-    if a.ended.is_none()
-        && a.syn_acks == 1
-        && capture_end_ns.saturating_sub(a.syn_ack_span.1) >= NO_RETRANSMIT_NS
+}
+
+fn classify(a: &Answered, capture_end_ns: i64, offers_options: bool) -> Answer {
+    if a.has(Answered::CLEARED) && offers_options {
+        return Answer::Cookie(Evidence::OptionsCleared);
+    }
+    if let Some(own) = a.own.answer() {
+        return own;
+    }
+    if a.has(Answered::OPEN)
+        && a.has(Answered::ONE_SYN_ACK)
+        && capture_end_ns.saturating_sub(a.last) >= NO_RETRANSMIT_NS
     {
         return Answer::Cookie(Evidence::NeverRetransmitted);
     }
@@ -475,6 +603,12 @@ mod tests {
             Answer::Cookie(Evidence::TimestampLag { lag_ms: 17 })
         );
         assert_eq!(out[1], Answer::Queued(Evidence::TimestampInStep));
+    }
+
+    #[test]
+    fn the_reduced_facts_are_40_bytes() {
+        // What the report keeps per answered attempt of the whole capture.
+        assert_eq!(std::mem::size_of::<Answered>(), 40);
     }
 
     #[test]

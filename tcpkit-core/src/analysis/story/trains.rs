@@ -97,6 +97,15 @@ pub(crate) struct Trains {
 }
 
 impl Trains {
+    /// Frees the spare capacity of the original-send rings and the train
+    /// list (each train's sends are few).
+    pub fn shrink_to_fit(&mut self) {
+        self.list.shrink_to_fit();
+        for ring in &mut self.orig {
+            ring.shrink_to_fit();
+        }
+    }
+
     fn find(&mut self, dir: Direction, kind: TrainKind, key: u64) -> Option<&mut TrainAcc> {
         self.list
             .iter_mut()
