@@ -30,8 +30,9 @@
 //!
 //! Threads ([`AnalyzerConfig::threads`] of 2 or more, for a consumer of
 //! connections of an input the analysis reads itself): `n` workers each read
-//! and decode the whole capture (a file opened by path is opened by each;
-//! any other input is read once and its packets handed to every worker) and
+//! and decode the whole capture (a regular file opened by path is mapped once
+//! for all, with the `mmap` feature, or else opened by each; any other input
+//! is read once and its packets handed to every worker) and
 //! analyse their share of the connections by 4-tuple; the caller's thread
 //! merges, numbering, cross-checking and handing out exactly as above (see
 //! `driver/shard.rs` for why the events are the same; the memory budget is
@@ -339,6 +340,15 @@ impl Source {
         }
     }
 
+    /// Where the reader is in its file (0 when it is not one file).
+    fn offset(&self) -> u64 {
+        match self {
+            Source::Stream(r) => r.offset(),
+            Source::Bytes(r) => r.offset(),
+            Source::Live(_) | Source::Chain(_) => 0,
+        }
+    }
+
     /// The file being read, when the input is several files.
     fn file(&self) -> Option<&str> {
         match self {
@@ -591,8 +601,8 @@ pub struct Analysis {
     open: BTreeSet<(i64, u64)>,
     /// The threads, once started ([`AnalyzerConfig::threads`]).
     shards: Option<Box<shard::Shards>>,
-    /// The capture file, when the input is one that each thread can open
-    /// and read itself ([`Analysis::open`]).
+    /// The capture file, when the input is a regular file that the threads
+    /// can open (or map) again and read themselves ([`Analysis::open`]).
     path: Option<PathBuf>,
 }
 
@@ -629,8 +639,10 @@ impl Analysis {
         }
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| Error::from(e).named(&name))?;
+        // Not a pipe or a device: the threads can open (or map) it again.
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
         let mut a = Self::from_reader(file, &name, cfg)?;
-        a.path = Some(path.to_path_buf());
+        a.path = regular.then(|| path.to_path_buf());
         Ok(a)
     }
 

@@ -89,8 +89,11 @@ pub struct AnalyzerConfig {
     /// would then not have reached it either, the estimate being a sum over
     /// connections). When one does ([`AnalyzerStats::evicted`] or
     /// [`AnalyzerStats::forgotten`] above 0), it evicts at other points than
-    /// one analyser would, and the records may differ. The [`Analyzer`]
-    /// itself ignores this field.
+    /// one analyser would, and the records may differ. With the `mmap`
+    /// feature, a regular file given to [`Analysis::open`](crate::Analysis::open)
+    /// is then mapped into memory for the workers (the precondition of
+    /// `capture::MmapCapture`: nothing rewrites the file meanwhile). The
+    /// [`Analyzer`] itself ignores this field.
     pub threads: usize,
 }
 

@@ -12,11 +12,15 @@
 //!   the one-thread hand-out (numbers, cross-check, report, order)
 //! ```
 //!
-//! Each worker reads the input itself: a capture file opened by path
-//! ([`Analysis::open`]) is opened again by each; any other input is read
-//! by one more thread, the feeder, which hands the packets' bytes, in blocks,
-//! to every worker. No worker waits for another: only the merge waits, for
-//! each worker's chunk.
+//! Each worker reads the input itself. A regular file opened by path
+//! ([`Analysis::open`]) is mapped into memory once (cargo feature `mmap`, see
+//! [`crate::capture::MmapCapture`] for its precondition) and every worker
+//! reads the one map; the merge releases the pages all workers are past, so
+//! that resident memory does not grow with the file. Without the feature, or
+//! when mapping fails, each worker opens and reads the file itself. Any other
+//! input is read by one more thread, the feeder, which hands the packets'
+//! bytes, in blocks, to every worker. No worker waits for another: only the
+//! merge waits, for each worker's chunk.
 //!
 //! Why the output is the one thread's, byte for byte:
 //! - Everything an [`Analyzer`] keeps is per 4-tuple (connections, remembered
@@ -54,6 +58,8 @@
 
 use super::{Analysis, InputCounts, Live, Phase, Source, SynSeen, count_packet, other};
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finished};
+#[cfg(feature = "mmap")]
+use crate::capture::{BytesReader, MmapCapture, PacketSource};
 use crate::capture::{LinkType, Packet, StreamReader};
 use crate::error::Error;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey};
@@ -111,6 +117,8 @@ struct End {
 /// A worker's chunk, in frame order.
 #[derive(Debug, Default)]
 struct ShardOut {
+    /// Where the worker's reader is in the file: it reads nothing before.
+    offset: u64,
     marks: Vec<Mark>,
     records: Vec<Connection>,
     counts: InputCounts,
@@ -157,6 +165,12 @@ struct Block {
 enum Input {
     /// Its own reader of the capture file.
     Own { source: Box<Source>, name: String },
+    /// Its own reader of the capture file mapped for all workers.
+    #[cfg(feature = "mmap")]
+    Mapped {
+        reader: BytesReader<Mapped>,
+        name: String,
+    },
     /// The feeder's blocks.
     Fed {
         rx: Receiver<Arc<Block>>,
@@ -173,6 +187,12 @@ impl Input {
                 None => Ok(false),
                 Some(Ok(())) => Ok(true),
                 Some(Err(e)) => Err(Error::from(e).named(source.file().unwrap_or(name))),
+            },
+            #[cfg(feature = "mmap")]
+            Input::Mapped { reader, name } => match reader.next_packet() {
+                None => Ok(false),
+                Some(Ok(_)) => Ok(true),
+                Some(Err(e)) => Err(Error::from(e).named(name)),
             },
             Input::Fed { rx, block, next } => loop {
                 if *next < block.packets.len() {
@@ -192,10 +212,22 @@ impl Input {
         }
     }
 
+    /// Where the reader is in its file (0 for the feeder's blocks).
+    fn offset(&self) -> u64 {
+        match self {
+            Input::Own { source, .. } => source.offset(),
+            #[cfg(feature = "mmap")]
+            Input::Mapped { reader, .. } => reader.offset(),
+            Input::Fed { .. } => 0,
+        }
+    }
+
     /// The packet [`advance`](Self::advance) moved to.
     fn current(&self) -> Option<Packet<'_>> {
         match self {
             Input::Own { source, .. } => source.current(),
+            #[cfg(feature = "mmap")]
+            Input::Mapped { reader, .. } => reader.current(),
             Input::Fed { block, next, .. } => {
                 let f = block.packets.get(next.checked_sub(1)?)?;
                 Some(Packet {
@@ -318,7 +350,9 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
             }
         }
         if read.is_multiple_of(CHUNK_PACKETS) {
+            out.offset = input.offset();
             let next = ShardOut {
+                offset: 0,
                 marks: Vec::with_capacity(out.marks.capacity()),
                 records: Vec::with_capacity(out.records.capacity()),
                 counts: out.counts,
@@ -358,6 +392,10 @@ pub(super) struct Shards {
     /// The chunk being merged, and where each worker's marks are.
     chunk: Vec<ShardOut>,
     pos: Vec<usize>,
+    /// The capture file mapped for every worker: the merge releases the
+    /// pages all of them are past.
+    #[cfg(feature = "mmap")]
+    map: Option<Arc<MmapCapture>>,
 }
 
 /// Starts the threads of `a` (its source moves to the feeder, unless each
@@ -369,19 +407,34 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         memory_budget: a.cfg.memory_budget / n,
         ..a.cfg
     };
-    // Each worker's own reader of the file, when there is one.
-    let own: Option<Vec<Source>> = a.path.as_ref().and_then(|p| open_each(p, n));
+    // The file mapped once for all workers, or else each worker's own
+    // reader of it, when there is one.
+    #[cfg(feature = "mmap")]
+    let map = a
+        .path
+        .as_ref()
+        .and_then(|p| MmapCapture::open(p).ok())
+        .map(Arc::new);
+    #[cfg(feature = "mmap")]
+    let mapped = map.as_ref().and_then(|m| read_each(m, n, &a.name));
+    #[cfg(not(feature = "mmap"))]
+    let mapped: Option<Vec<Input>> = None;
+    let own = mapped.or_else(|| {
+        let sources = open_each(a.path.as_ref()?, n)?;
+        Some(
+            sources
+                .into_iter()
+                .map(|source| Input::Own {
+                    source: Box::new(source),
+                    name: a.name.clone(),
+                })
+                .collect(),
+        )
+    });
     let mut inputs = Vec::with_capacity(n);
     let mut feeds = Vec::new();
     match own {
-        Some(sources) => {
-            for source in sources {
-                inputs.push(Input::Own {
-                    source: Box::new(source),
-                    name: a.name.clone(),
-                });
-            }
-        }
+        Some(own) => inputs = own,
         None => {
             for _ in 0..n {
                 let (tx, rx) = sync_channel(IN_FLIGHT);
@@ -416,6 +469,8 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         end: None,
         chunk: Vec::with_capacity(n),
         pos: vec![0; n],
+        #[cfg(feature = "mmap")]
+        map,
     };
     if !feeds.is_empty() {
         let placeholder = Source::Live(Live {
@@ -447,6 +502,32 @@ fn open_each(path: &Path, n: usize) -> Option<Vec<Source>> {
             let file = std::fs::File::open(path).ok()?;
             let reader = StreamReader::new(Box::new(file) as Box<dyn Read + Send>).ok()?;
             Some(Source::Stream(reader))
+        })
+        .collect()
+}
+
+/// The bytes of a capture file mapped for every worker.
+#[cfg(feature = "mmap")]
+struct Mapped(Arc<MmapCapture>);
+
+#[cfg(feature = "mmap")]
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// `n` readers of the mapped capture file `map` (`None`: its header is
+/// damaged; the readers of the file then say so).
+#[cfg(feature = "mmap")]
+fn read_each(map: &Arc<MmapCapture>, n: usize, name: &str) -> Option<Vec<Input>> {
+    map.advise_sequential();
+    (0..n)
+        .map(|_| {
+            Some(Input::Mapped {
+                reader: BytesReader::new(Mapped(Arc::clone(map))).ok()?,
+                name: name.to_string(),
+            })
         })
         .collect()
 }
@@ -487,6 +568,10 @@ impl Shards {
             a.counts = o.counts;
             a.first_ts = o.first_ts;
             a.last_ts = o.last_ts;
+        }
+        #[cfg(feature = "mmap")]
+        if let (Some(map), Some(past)) = (&self.map, self.chunk.iter().map(|o| o.offset).min()) {
+            map.release_before(usize::try_from(past).unwrap_or(usize::MAX));
         }
         let mut kept: Vec<Vec<Connection>> = self
             .chunk
