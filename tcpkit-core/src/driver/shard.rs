@@ -180,35 +180,53 @@ enum Input {
 }
 
 impl Input {
-    /// Moves to the next packet: `Ok(false)` at the end of the input.
-    fn advance(&mut self) -> Result<bool, Error> {
+    /// The next packet; `Ok(None)` at the end of the input.
+    fn next(&mut self) -> Result<Option<Packet<'_>>, Error> {
         match self {
-            Input::Own { source, name } => match source.advance() {
-                None => Ok(false),
-                Some(Ok(())) => Ok(true),
-                Some(Err(e)) => Err(Error::from(e).named(source.file().unwrap_or(name))),
-            },
+            Input::Own { source, name } => {
+                loop {
+                    match source.advance() {
+                        None => return Ok(None),
+                        Some(Ok(())) if source.current().is_some() => break,
+                        Some(Ok(())) => {}
+                        Some(Err(e)) => {
+                            return Err(Error::from(e).named(source.file().unwrap_or(name)));
+                        }
+                    }
+                }
+                Ok(source.current())
+            }
             #[cfg(feature = "mmap")]
             Input::Mapped { reader, name } => match reader.next_packet() {
-                None => Ok(false),
-                Some(Ok(_)) => Ok(true),
+                None => Ok(None),
+                Some(Ok(p)) => Ok(Some(p)),
                 Some(Err(e)) => Err(Error::from(e).named(name)),
             },
-            Input::Fed { rx, block, next } => loop {
-                if *next < block.packets.len() {
-                    *next += 1;
-                    return Ok(true);
+            Input::Fed { rx, block, next } => {
+                while *next >= block.packets.len() {
+                    if let Some(end) = &block.end {
+                        let e = end
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .take();
+                        return e.map_or(Ok(None), Err);
+                    }
+                    *block = rx.recv().map_err(|_| stopped())?;
+                    *next = 0;
                 }
-                if let Some(end) = &block.end {
-                    let e = end
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .take();
-                    return e.map_or(Ok(false), Err);
-                }
-                *block = rx.recv().map_err(|_| stopped())?;
-                *next = 0;
-            },
+                let Some(&f) = block.packets.get(*next) else {
+                    return Ok(None);
+                };
+                *next += 1;
+                Ok(Some(Packet {
+                    frame: f.frame,
+                    ts_ns: f.ts_ns,
+                    link_type: f.link_type,
+                    orig_len: f.orig_len,
+                    data: block.data.get(f.at..f.at + f.len).unwrap_or_default(),
+                    interface: f.interface,
+                }))
+            }
         }
     }
 
@@ -219,26 +237,6 @@ impl Input {
             #[cfg(feature = "mmap")]
             Input::Mapped { reader, .. } => reader.offset(),
             Input::Fed { .. } => 0,
-        }
-    }
-
-    /// The packet [`advance`](Self::advance) moved to.
-    fn current(&self) -> Option<Packet<'_>> {
-        match self {
-            Input::Own { source, .. } => source.current(),
-            #[cfg(feature = "mmap")]
-            Input::Mapped { reader, .. } => reader.current(),
-            Input::Fed { block, next, .. } => {
-                let f = block.packets.get(next.checked_sub(1)?)?;
-                Some(Packet {
-                    frame: f.frame,
-                    ts_ns: f.ts_ns,
-                    link_type: f.link_type,
-                    orig_len: f.orig_len,
-                    data: block.data.get(f.at..f.at + f.len)?,
-                    interface: f.interface,
-                })
-            }
         }
     }
 }
@@ -296,13 +294,10 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
     // The capture time one thread hands out with at the last segment.
     let mut last_now: Option<i64> = None;
     let error = loop {
-        match input.advance() {
-            Ok(true) => {}
-            Ok(false) => break None,
+        let p = match input.next() {
+            Ok(Some(p)) => p,
+            Ok(None) => break None,
             Err(e) => break Some(e),
-        }
-        let Some(p) = input.current() else {
-            continue;
         };
         read += 1;
         let seg = count_packet(&mut out.counts, &mut out.first_ts, &mut out.last_ts, &p);
