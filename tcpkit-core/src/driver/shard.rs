@@ -54,7 +54,8 @@
 //!
 //! Memory: bounded channels (a few chunks in flight per worker, a few blocks
 //! of the feeder's); each worker keeps its own listener evidence (at most
-//! [`crate::analysis::LISTENERS_KEPT`] endpoints).
+//! [`crate::analysis::LISTENERS_KEPT`] endpoints). No thread outlives the
+//! analysis: dropping it closes the channels and joins the threads.
 
 use super::{Analysis, InputCounts, Live, Phase, Source, SynSeen, count_packet, other};
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finished};
@@ -69,6 +70,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 /// Packets read by a worker between two hand-overs to the merge.
 const CHUNK_PACKETS: u64 = 1 << 15;
@@ -391,6 +393,20 @@ pub(super) struct Shards {
     /// pages all of them are past.
     #[cfg(feature = "mmap")]
     map: Option<Arc<MmapCapture>>,
+    /// The workers and the feeder, joined when the merge is dropped.
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Shards {
+    /// Waits for the threads: closing the channels ends a worker at its next
+    /// chunk (and the feeder when the workers are gone), so that no thread
+    /// of the analysis outlives it.
+    fn drop(&mut self) {
+        self.outs.clear();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Starts the threads of `a` (its source moves to the feeder, unless each
@@ -443,14 +459,16 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         }
     }
     let mut outs = Vec::with_capacity(n);
+    let mut threads = Vec::with_capacity(n + 1);
     for (i, input) in inputs.into_iter().enumerate() {
         let (tx, rx) = sync_channel(IN_FLIGHT);
         let spawned = std::thread::Builder::new()
             .name(format!("tcpkit-worker-{i}"))
             .spawn(move || work(i, n, cfg, input, tx));
-        if spawned.is_err() {
+        match spawned {
+            Ok(t) => threads.push(t),
             // The threads started end when their channels close.
-            return false;
+            Err(_) => return false,
         }
         outs.push(rx);
     }
@@ -466,6 +484,7 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         pos: vec![0; n],
         #[cfg(feature = "mmap")]
         map,
+        threads,
     };
     if !feeds.is_empty() {
         let placeholder = Source::Live(Live {
@@ -477,11 +496,14 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         let spawned = std::thread::Builder::new()
             .name("tcpkit-feeder".into())
             .spawn(move || feed(source, name, feeds));
-        if let Err(e) = spawned {
+        match spawned {
+            Ok(t) => shards.threads.push(t),
             // The source went with the thread that did not start.
-            shards.end = Some(Some(Error::Capture(other(&format!(
-                "cannot start the feeder thread: {e}"
-            )))));
+            Err(e) => {
+                shards.end = Some(Some(Error::Capture(other(&format!(
+                    "cannot start the feeder thread: {e}"
+                )))));
+            }
         }
     }
     a.analyzer = None;
