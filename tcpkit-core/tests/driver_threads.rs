@@ -225,3 +225,21 @@ fn threads_read_a_named_pipe_once() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(one == two);
 }
+
+/// The Arrow stream of connections asks for no segment rows, so threads
+/// apply to it: the same batches as one thread.
+#[cfg(feature = "arrow")]
+#[test]
+fn threads_give_the_arrow_connections_of_one_thread() {
+    use tcpkit_core::arrow::connections_reader;
+    let bytes = synthetic::many_connections(1000);
+    let batches = |n: usize| -> Vec<_> {
+        let a = Analysis::from_bytes(bytes.clone(), threads(AnalyzerConfig::default(), n));
+        connections_reader(a.unwrap(), 256)
+            .map(Result::unwrap)
+            .collect()
+    };
+    let one = batches(1);
+    assert!(one.len() > 3, "{} batches", one.len());
+    assert!(one == batches(2));
+}

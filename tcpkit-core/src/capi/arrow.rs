@@ -58,7 +58,7 @@ pub unsafe extern "C" fn tcpkit_analyzer_arrow_segments(
     out: *mut FFI_ArrowArrayStream,
 ) -> tcpkit_status {
     // SAFETY: the caller's contract, passed on.
-    unsafe { stream(a, out, |an| segments_reader(an.segments(true), batch_size)) }
+    unsafe { stream(a, out, |an| segments_reader(an, batch_size)) }
 }
 
 /// The connections of `a`'s capture as an Arrow C stream (the fields of
@@ -74,10 +74,5 @@ pub unsafe extern "C" fn tcpkit_analyzer_arrow_connections(
     out: *mut FFI_ArrowArrayStream,
 ) -> tcpkit_status {
     // SAFETY: the caller's contract, passed on.
-    // Without segment rows, which it skips: so that `threads` applies.
-    unsafe {
-        stream(a, out, |an| {
-            connections_reader(an.segments(false), batch_size)
-        })
-    }
+    unsafe { stream(a, out, |an| connections_reader(an, batch_size)) }
 }
