@@ -964,7 +964,8 @@ impl Analysis {
     /// it is a TCP segment to yield.
     fn take_packet(&mut self) -> Option<(Option<SegmentFacts>, Option<Detached>)> {
         let p = self.source.current()?;
-        let seg = count_packet(&mut self.counts, &mut self.first_ts, &mut self.last_ts, &p)?;
+        let seg =
+            count_packet(&mut self.counts, &mut self.first_ts, &mut self.last_ts, &p)?.segment();
         let detached = if self.segments {
             Detached::of(&seg, p.data)
         } else {
@@ -1040,18 +1041,19 @@ impl Analysis {
     }
 }
 
-/// Counts packet `p` (and its capture time) and decodes it: its TCP segment,
-/// if it is one (the one rule of the one-thread reading and the threads').
+/// Counts packet `p` (and its capture time) and decodes it up to its TCP
+/// segment, if it is one (the one rule of the one-thread reading and the
+/// threads'; [`wire::Tcp::segment`] reads the segment).
 fn count_packet<'a>(
     counts: &mut InputCounts,
     first_ts: &mut Option<i64>,
     last_ts: &mut Option<i64>,
     p: &Packet<'a>,
-) -> Option<Segment<'a>> {
+) -> Option<wire::Tcp<'a>> {
     counts.packets += 1;
     first_ts.get_or_insert(p.ts_ns);
     *last_ts = Some(last_ts.map_or(p.ts_ns, |l| l.max(p.ts_ns)));
-    match wire::decode(p) {
+    match wire::decode_tcp(p) {
         Ok(Some(s)) => {
             counts.tcp += 1;
             Some(s)

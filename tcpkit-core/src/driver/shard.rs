@@ -302,11 +302,19 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
             Err(e) => break Some(e),
         };
         read += 1;
-        let seg = count_packet(&mut out.counts, &mut out.first_ts, &mut out.last_ts, &p);
-        if let Some(seg) = seg {
-            if seg.analysable() {
+        let tcp = count_packet(&mut out.counts, &mut out.first_ts, &mut out.last_ts, &p);
+        if let Some(tcp) = tcp {
+            if tcp.analysable() {
                 let now = out.last_ts.unwrap_or(p.ts_ns);
-                let (src, dst) = Endpoint::of(&seg);
+                let ((src_ip, dst_ip), (sport, dport)) = (tcp.addrs(), tcp.ports());
+                let src = Endpoint {
+                    ip: src_ip,
+                    port: sport,
+                };
+                let dst = Endpoint {
+                    ip: dst_ip,
+                    port: dport,
+                };
                 let (key, _) = FlowKey::new(src, dst);
                 let mark = |what| Mark {
                     frame: p.frame,
@@ -315,6 +323,8 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
                     what,
                 };
                 if shard_of(hasher.hash_one(key), n) == me {
+                    // Only the segments of its own 4-tuples are read whole.
+                    let seg = tcp.segment();
                     let resumed = an.stats().resumed;
                     let facts = an.observe(p.frame, p.ts_ns, &seg);
                     if facts.new_conn {
@@ -335,7 +345,7 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
                         }));
                     }
                 } else {
-                    an.pass(p.frame, p.ts_ns, &seg);
+                    an.pass(p.frame, p.ts_ns, src, tcp.flags());
                 }
                 while let Some(rec) = an.pop_finished() {
                     out.marks.push(mark(What::HandedOut));
