@@ -16,8 +16,10 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tcpkit-core --features serde,m
 cargo check --manifest-path tcpkit-core/fuzz/Cargo.toml --target-dir target/fuzz-check
 cargo test --workspace --no-fail-fast
 # The optional Arrow output (feature arrow): its unit tests, JSON and Arrow
-# agreeing on every capture, the doc example.
-cargo test -p tcpkit-core --features arrow --lib --test schema_arrow
+# agreeing on every capture, the doc example. Built without mmap, so the
+# threads here read a capture file each by itself (the workspace's run above,
+# where the command turns mmap on, maps it for them).
+cargo test -p tcpkit-core --features arrow --lib --test schema_arrow --test driver_threads
 cargo test -p tcpkit-core --features arrow --doc arrow
 # The optional memory-mapped input (the one `unsafe` in the core).
 cargo test -p tcpkit-core --features mmap --test capture_mmap

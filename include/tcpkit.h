@@ -973,6 +973,25 @@ tcpkit_status tcpkit_options_set_max_unacked(struct tcpkit_options *opts, size_t
 tcpkit_status tcpkit_options_set_story(struct tcpkit_options *opts, bool v);
 
 /**
+ * `threads`: with 2 or more, a capture the analyzer reads itself
+ * (`tcpkit_analyzer_open`, `tcpkit_analyzer_from_fd`,
+ * `tcpkit_analyzer_from_bytes`; not `tcpkit_analyzer_push`) is analysed by
+ * that many threads, each reading the whole capture and analysing the
+ * connections whose 4-tuple falls to it, for
+ * `tcpkit_analyzer_next_connection` and `tcpkit_analyzer_arrow_connections`
+ * (the segment stream runs on the caller's thread). The same connections,
+ * numbers and order as one thread, while no thread reaches its share of
+ * `memory_budget` (split between them). Default 1; 0 counts as 1.
+ *
+ * Returns `TCPKIT_STATUS_NULL_ARGUMENT` when `opts` is NULL.
+ *
+ * # Safety
+ * `opts` is NULL or a live `tcpkit_options`, not used by another thread
+ * during the call.
+ */
+tcpkit_status tcpkit_options_set_threads(struct tcpkit_options *opts, size_t v);
+
+/**
  * What `tcpkit report` prints after the connections (the listeners and the
  * findings), written to `*out`: NUL-terminated, valid while the report is.
  *

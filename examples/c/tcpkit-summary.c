@@ -1,5 +1,5 @@
 /*
- * tcpkit-summary CAPTURE: one tab-separated line per TCP connection, as
+ * tcpkit-summary [-j N] CAPTURE: one tab-separated line per TCP connection, as
  * tcptrace's summary gives, after a header line:
  *
  *   conn client server outcome packets_c2s packets_s2c bytes_c2s bytes_s2c
@@ -8,12 +8,16 @@
  * client and server as ip:port (IPv6 in brackets), outcome as `tcpkit flows
  * --json` names it, irtt_ns empty when unknown. Connections come in the order
  * tcpkit hands them out (as they finish), like `tcpkit flows`. CAPTURE "-"
- * reads standard input. Exit status 1 after a damaged capture (every
- * connection before the damage is printed), 2 on a usage error.
+ * reads standard input. -j N: N threads analyse the capture (the option
+ * `threads`; the same lines as one thread). Exit status 1 after a damaged
+ * capture (every connection before the damage is printed), 2 on a usage
+ * error.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "tcpkit.h"
 
@@ -35,12 +39,30 @@ static void print_error(const char *what) {
 }
 
 int main(int argc, char **argv) {
+    size_t threads = 1;
+    if (argc == 4 && strcmp(argv[1], "-j") == 0) {
+        char *end = NULL;
+        threads = strtoul(argv[2], &end, 10);
+        if (!end || *end != '\0' || end == argv[2])
+            argc = 0; /* usage error below */
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: tcpkit-summary CAPTURE\n");
+        fprintf(stderr, "usage: tcpkit-summary [-j N] CAPTURE\n");
         return 2;
     }
+    tcpkit_options *opts = NULL;
+    if (tcpkit_options_new(&opts) != TCPKIT_STATUS_OK ||
+        tcpkit_options_set_threads(opts, threads) != TCPKIT_STATUS_OK) {
+        print_error("options");
+        tcpkit_options_free(opts);
+        return 1;
+    }
     tcpkit_analyzer *a = NULL;
-    if (tcpkit_analyzer_open(argv[1], NULL, &a) != TCPKIT_STATUS_OK) {
+    tcpkit_status opened = tcpkit_analyzer_open(argv[1], opts, &a);
+    tcpkit_options_free(opts);
+    if (opened != TCPKIT_STATUS_OK) {
         print_error("open");
         return 1;
     }

@@ -1,6 +1,7 @@
 //! The C examples (`examples/c`), built by their Makefile against the C ABI
 //! and run: `tcpkit-summary` says what `tcpkit flows --json` says on every
-//! lab capture, `tcpkit-live` (libpcap, packets pushed from `pcap_loop`)
+//! lab capture (with `-j 2`, the option `threads`, the same lines as with one
+//! thread), `tcpkit-live` (libpcap, packets pushed from `pcap_loop`)
 //! prints what `tcpkit report` prints, `tcpkit-story` gives the states,
 //! trains, notes and findings of `flows --json` and `report`, the Arrow C stream has as many rows as
 //! `tcpkit segments --json` has lines, and `check-errors` (NULL, a cut buffer,
@@ -94,6 +95,10 @@ fn run(mode: Mode, program: &str, args: &[&Path]) -> Output {
                 "--show-leak-kinds=definite,indirect,possible",
                 "--errors-for-leak-kinds=definite,indirect,possible",
             ])
+            .arg(format!(
+                "--suppressions={}",
+                repo().join("examples/c/valgrind.supp").display()
+            ))
             .arg(&bin);
             c
         }
@@ -363,6 +368,34 @@ fn summary_matches_flows_json() {
     summary_matches_flows(Mode::Plain);
 }
 
+/// The option `threads` (`tcpkit-summary -j N`): two and three threads give
+/// the connections of one thread, line for line, on every lab capture.
+#[test]
+fn summary_with_threads_gives_one_threads_lines() {
+    for cap in lab() {
+        let one = run(Mode::Plain, "tcpkit-summary", &[&cap]);
+        assert!(one.status.success(), "tcpkit-summary {}", cap.display());
+        for n in ["2", "3"] {
+            let many = run(
+                Mode::Plain,
+                "tcpkit-summary",
+                &[Path::new("-j"), Path::new(n), &cap],
+            );
+            assert!(
+                many.status.success(),
+                "tcpkit-summary -j {n} {}",
+                cap.display()
+            );
+            assert_eq!(
+                text(&many),
+                text(&one),
+                "tcpkit-summary -j {n} {}",
+                cap.display()
+            );
+        }
+    }
+}
+
 /// `-` reads standard input (a pipe): the same lines as the path.
 #[test]
 fn summary_reads_standard_input() {
@@ -405,6 +438,10 @@ fn valgrind_finds_nothing() {
     let cap = repo().join("testdata/captures/lab/rst-refused-and-abort/capture.pcap");
     for (prog, args) in [
         ("tcpkit-summary", vec![cap.as_path()]),
+        (
+            "tcpkit-summary",
+            vec![Path::new("-j"), Path::new("2"), cap.as_path()],
+        ),
         ("tcpkit-live", vec![Path::new("-r"), cap.as_path()]),
         ("tcpkit-story", vec![cap.as_path()]),
         ("tcpkit-arrow-count", vec![cap.as_path()]),

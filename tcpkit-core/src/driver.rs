@@ -30,8 +30,9 @@
 //!
 //! Threads ([`AnalyzerConfig::threads`] of 2 or more, for a consumer of
 //! connections of an input the analysis reads itself): `n` workers each read
-//! and decode the whole capture (a file opened by path is opened by each;
-//! any other input is read once and its packets handed to every worker) and
+//! and decode the whole capture (a regular file opened by path is mapped once
+//! for all, with the `mmap` feature, or else opened by each; any other input
+//! is read once and its packets handed to every worker) and
 //! analyse their share of the connections by 4-tuple; the caller's thread
 //! merges, numbering, cross-checking and handing out exactly as above (see
 //! `driver/shard.rs` for why the events are the same; the memory budget is
@@ -339,6 +340,15 @@ impl Source {
         }
     }
 
+    /// Where the reader is in its file (0 when it is not one file).
+    fn offset(&self) -> u64 {
+        match self {
+            Source::Stream(r) => r.offset(),
+            Source::Bytes(r) => r.offset(),
+            Source::Live(_) | Source::Chain(_) => 0,
+        }
+    }
+
     /// The file being read, when the input is several files.
     fn file(&self) -> Option<&str> {
         match self {
@@ -591,8 +601,8 @@ pub struct Analysis {
     open: BTreeSet<(i64, u64)>,
     /// The threads, once started ([`AnalyzerConfig::threads`]).
     shards: Option<Box<shard::Shards>>,
-    /// The capture file, when the input is one that each thread can open
-    /// and read itself ([`Analysis::open`]).
+    /// The capture file, when the input is a regular file that the threads
+    /// can open (or map) again and read themselves ([`Analysis::open`]).
     path: Option<PathBuf>,
 }
 
@@ -629,8 +639,10 @@ impl Analysis {
         }
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| Error::from(e).named(&name))?;
+        // Not a pipe or a device: the threads can open (or map) it again.
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
         let mut a = Self::from_reader(file, &name, cfg)?;
-        a.path = Some(path.to_path_buf());
+        a.path = regular.then(|| path.to_path_buf());
         Ok(a)
     }
 
@@ -955,7 +967,8 @@ impl Analysis {
     /// it is a TCP segment to yield.
     fn take_packet(&mut self) -> Option<(Option<SegmentFacts>, Option<Detached>)> {
         let p = self.source.current()?;
-        let seg = count_packet(&mut self.counts, &mut self.first_ts, &mut self.last_ts, &p)?;
+        let seg =
+            count_packet(&mut self.counts, &mut self.first_ts, &mut self.last_ts, &p)?.segment();
         let detached = if self.segments {
             Detached::of(&seg, p.data)
         } else {
@@ -1039,18 +1052,19 @@ impl Analysis {
 /// its end) leaves no buffers of its size behind.
 const KEEP_QUEUED: usize = 4096;
 
-/// Counts packet `p` (and its capture time) and decodes it: its TCP segment,
-/// if it is one (the one rule of the one-thread reading and the threads').
+/// Counts packet `p` (and its capture time) and decodes it up to its TCP
+/// segment, if it is one (the one rule of the one-thread reading and the
+/// threads'; [`wire::Tcp::segment`] reads the segment).
 fn count_packet<'a>(
     counts: &mut InputCounts,
     first_ts: &mut Option<i64>,
     last_ts: &mut Option<i64>,
     p: &Packet<'a>,
-) -> Option<Segment<'a>> {
+) -> Option<wire::Tcp<'a>> {
     counts.packets += 1;
     first_ts.get_or_insert(p.ts_ns);
     *last_ts = Some(last_ts.map_or(p.ts_ns, |l| l.max(p.ts_ns)));
-    match wire::decode(p) {
+    match wire::decode_tcp(p) {
         Ok(Some(s)) => {
             counts.tcp += 1;
             Some(s)

@@ -1,5 +1,5 @@
-//! `AnalyzerConfig::threads`: the threaded `Analysis` (a reader, analysers
-//! by 4-tuple, the merge) yields what one thread yields, event for event
+//! `AnalyzerConfig::threads`: the threaded `Analysis` (workers each reading
+//! the capture and analysing their 4-tuples, the merge) yields what one thread yields, event for event
 //! (every connection record, in the same order with the same numbers, the
 //! report, the counters), on every capture of the test data and on a
 //! synthetic capture of thousands of interleaved connections.
@@ -197,4 +197,49 @@ fn threads_under_eviction_keep_every_connection() {
     // Each of the two analysers keeps to half the budget: at most 32 live
     // connections each.
     assert!(st.peak_live <= 64, "{st:?}");
+}
+
+/// A named pipe given by path is read once (by the feeder), not opened
+/// again by each worker (which would split its bytes between them): the
+/// threads give what one thread gives reading the same bytes.
+#[cfg(unix)]
+#[test]
+fn threads_read_a_named_pipe_once() {
+    let bytes = synthetic::many_connections(300);
+    let dir = std::env::temp_dir().join(format!("tcpkit-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("capture.pcap");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("no mkfifo: skipped");
+        return;
+    }
+    let cfg = threads(AnalyzerConfig::default(), 2);
+    let writer = {
+        let (fifo, bytes) = (fifo.clone(), bytes.clone());
+        std::thread::spawn(move || std::fs::write(fifo, bytes).unwrap())
+    };
+    let two = run(Analysis::open(&fifo, cfg));
+    writer.join().unwrap();
+    let one = run(Analysis::from_bytes(bytes, AnalyzerConfig::default()));
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(one == two);
+}
+
+/// The Arrow stream of connections asks for no segment rows, so threads
+/// apply to it: the same batches as one thread.
+#[cfg(feature = "arrow")]
+#[test]
+fn threads_give_the_arrow_connections_of_one_thread() {
+    use tcpkit_core::arrow::connections_reader;
+    let bytes = synthetic::many_connections(1000);
+    let batches = |n: usize| -> Vec<_> {
+        let a = Analysis::from_bytes(bytes.clone(), threads(AnalyzerConfig::default(), n));
+        connections_reader(a.unwrap(), 256)
+            .map(Result::unwrap)
+            .collect()
+    };
+    let one = batches(1);
+    assert!(one.len() > 3, "{} batches", one.len());
+    assert!(one == batches(2));
 }

@@ -455,3 +455,42 @@ fn truncation_at_every_offset() {
         "wire_corpus: {frames} TCP frames cut {cuts} ways, {segs} partial segments, no panic"
     );
 }
+
+/// `wire::decode_tcp` (the walk to the TCP header, the segment not yet read)
+/// gives `decode`'s outcome on every packet of every capture, and its quick
+/// reads (addresses, ports, flags, analysable) are the segment's fields.
+#[test]
+fn decode_tcp_reads_what_decode_reads() {
+    let mut segments = 0;
+    for (cap, _) in captures() {
+        let bytes = fs::read(&cap).unwrap();
+        for (frame, link_type, orig_len, data) in packets(&cap, &bytes) {
+            let packet = Packet {
+                frame,
+                ts_ns: 0,
+                link_type,
+                orig_len,
+                data: &data,
+                interface: 0,
+            };
+            let at = format!("{} #{frame}", cap.display());
+            match (wire::decode_tcp(&packet), wire::decode(&packet)) {
+                (Ok(Some(tcp)), Ok(Some(seg))) => {
+                    segments += 1;
+                    assert_eq!(tcp.addrs(), (seg.ip.src, seg.ip.dst), "{at}");
+                    assert_eq!(tcp.ports(), (seg.sport, seg.dport), "{at}");
+                    assert_eq!(tcp.flags(), seg.flags, "{at}");
+                    assert_eq!(tcp.analysable(), seg.analysable(), "{at}");
+                    assert_eq!(tcp.segment(), seg, "{at}");
+                }
+                (Ok(None), Ok(None)) => {}
+                (Err(a), Err(b)) => assert_eq!(a, b, "{at}"),
+                (a, b) => panic!("{at}: decode_tcp {a:?}, decode {b:?}"),
+            }
+        }
+    }
+    assert!(
+        segments > 5_000,
+        "{segments} segments: the corpora and the lab"
+    );
+}

@@ -16,9 +16,11 @@ pub struct Args {
     /// One JSON object per connection (one per line) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Threads: with N of 2 or more, N threads each read the capture and
-    /// analyse their share of the connections, split by 4-tuple; the same bytes as with 1 (while the
-    /// memory budget, split between them, evicts nothing).
+    /// Threads: with N of 2 or more, N threads each read the capture (a
+    /// capture file is mapped into memory once for all: do not rewrite it
+    /// meanwhile) and analyse their share of the connections, split by
+    /// 4-tuple; the same bytes as with 1 (while the memory budget, split
+    /// between them, evicts nothing).
     #[arg(short = 'j', long, default_value_t = 1)]
     pub threads: usize,
     /// The capture file (pcap or pcapng); `-` reads standard input.

@@ -6,7 +6,7 @@ use super::connection::{Connection as State, Opening, Resumable};
 use super::story::StoryBuilder;
 use super::{Connection, EndReason};
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, FlowKeyV4, Table};
-use crate::wire::Segment;
+use crate::wire::{Segment, TcpFlags};
 use std::cmp::Reverse;
 use std::collections::VecDeque;
 use std::collections::{BinaryHeap, HashMap};
@@ -89,8 +89,11 @@ pub struct AnalyzerConfig {
     /// would then not have reached it either, the estimate being a sum over
     /// connections). When one does ([`AnalyzerStats::evicted`] or
     /// [`AnalyzerStats::forgotten`] above 0), it evicts at other points than
-    /// one analyser would, and the records may differ. The [`Analyzer`]
-    /// itself ignores this field.
+    /// one analyser would, and the records may differ. With the `mmap`
+    /// feature, a regular file given to [`Analysis::open`](crate::Analysis::open)
+    /// is then mapped into memory for the workers (the precondition of
+    /// `capture::MmapCapture`: nothing rewrites the file meanwhile). The
+    /// [`Analyzer`] itself ignores this field.
     pub threads: usize,
 }
 
@@ -312,9 +315,10 @@ pub struct Analyzer {
 /// frame order until [`LISTENERS_KEPT`] of them.
 pub type ListenerMap = HashMap<Endpoint, u64, FastHashBuilder>;
 
-/// Remembers `src` as listening at `frame` if `seg` is a SYN-ACK.
-fn note_listener(map: &mut ListenerMap, seg: &Segment<'_>, src: Endpoint, frame: u64) {
-    if seg.flags.syn() && seg.flags.ack() && map.len() < LISTENERS_KEPT {
+/// Remembers `src` as listening at `frame` if its segment (`flags`) is a
+/// SYN-ACK.
+fn note_listener(map: &mut ListenerMap, flags: TcpFlags, src: Endpoint, frame: u64) {
+    if flags.syn() && flags.ack() && map.len() < LISTENERS_KEPT {
         map.entry(src).or_insert(frame);
     }
 }
@@ -370,11 +374,11 @@ impl Analyzer {
     /// driver's workers are): the clock moves (connections due are handed
     /// out as one analyzer of the whole would) and a SYN-ACK counts as
     /// listener evidence, as in [`observe`](Self::observe); nothing else.
-    pub fn pass(&mut self, frame: u64, ts_ns: i64, seg: &Segment<'_>) {
+    /// The segment is told by its source and flags (all this needs of it).
+    pub fn pass(&mut self, frame: u64, ts_ns: i64, src: Endpoint, flags: TcpFlags) {
         self.at_frame(frame);
         self.advance(ts_ns);
-        let (src, _) = Endpoint::of(seg);
-        note_listener(&mut self.listeners, seg, src, frame);
+        note_listener(&mut self.listeners, flags, src, frame);
         self.listen_upto = frame;
     }
 
@@ -435,7 +439,7 @@ impl Analyzer {
         self.at_frame(frame);
         self.advance(ts_ns);
         let (src, dst) = Endpoint::of(seg);
-        note_listener(&mut self.listeners, seg, src, frame);
+        note_listener(&mut self.listeners, seg.flags, src, frame);
         self.listen_upto = frame;
         let (key, src_is_lo) = FlowKey::new(src, dst);
         let mut reused = false;

@@ -28,8 +28,11 @@ pub struct SegmentsReader {
 /// prints (a segment whose header is too short to analyse has none).
 /// Stories are not needed for segment rows: open the analysis with
 /// `AnalyzerConfig { story: false, .. }` to skip them. On a damaged capture,
-/// every segment before the damage comes first, then the error.
+/// every segment before the damage comes first, then the error. The
+/// analysis yields segment rows from now on
+/// ([`Analysis::segments`](crate::Analysis::segments)).
 pub fn segments_reader(analysis: Analysis, batch_size: usize) -> SegmentsReader {
+    let analysis = analysis.segments(true);
     let builder = SegmentBatchBuilder::new(if batch_size == 0 {
         DEFAULT_BATCH_SIZE
     } else {
@@ -102,8 +105,11 @@ pub struct ConnectionsReader {
 /// [`DEFAULT_BATCH_SIZE`]). The story's columns are null when the analysis
 /// runs with `AnalyzerConfig { story: false, .. }`. On a
 /// damaged capture, every connection seen before the damage comes first,
-/// then the error.
+/// then the error. The analysis yields no segment rows from now on (so that
+/// [`AnalyzerConfig::threads`](crate::analysis::AnalyzerConfig::threads)
+/// applies).
 pub fn connections_reader(analysis: Analysis, batch_size: usize) -> ConnectionsReader {
+    let analysis = analysis.segments(false);
     let builder = ConnectionBatchBuilder::new(if batch_size == 0 {
         DEFAULT_BATCH_SIZE
     } else {

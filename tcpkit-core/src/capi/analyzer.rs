@@ -28,6 +28,9 @@ pub struct tcpkit_analyzer {
     finished: bool,
     /// Packets pushed so far (the frame number of the last one).
     pushed: u64,
+    /// The analysis yields no segment rows (connections are asked for, so
+    /// that `threads` applies).
+    rows_off: bool,
     /// The capture-wide report, once the input is over.
     report: Option<tcpkit_report>,
 }
@@ -38,6 +41,17 @@ impl tcpkit_analyzer {
         self.analysis
             .as_mut()
             .ok_or_else(|| Failure::state("the analyzer was moved into an Arrow stream"))
+    }
+
+    /// The analysis, without segment rows from now on (they are skipped
+    /// anyway when connections are asked for; without them the analysis may
+    /// run on threads, `AnalyzerConfig::threads`).
+    fn connections_only(&mut self) -> Result<&mut Analysis, Failure> {
+        if !self.rows_off {
+            self.analysis = self.analysis.take().map(|a| a.segments(false));
+            self.rows_off = true;
+        }
+        self.analysis()
     }
 
     /// Moves the analysis out (into an Arrow stream): files and buffers only.
@@ -59,6 +73,7 @@ impl tcpkit_analyzer {
             live,
             finished: false,
             pushed: 0,
+            rows_off: false,
             report: None,
         }))
     }
@@ -347,7 +362,7 @@ pub unsafe extern "C" fn tcpkit_analyzer_next_connection(
         let waiting = a.live && !a.finished;
         loop {
             // Owned, so that the lending borrow of the analysis ends here.
-            let conn = match a.analysis()?.next_event() {
+            let conn = match a.connections_only()?.next_event() {
                 None if waiting => return Ok(tcpkit_status::Pending),
                 None => return Ok(tcpkit_status::End),
                 Some(Err(e)) => return Err(Failure::from_core(&e)),

@@ -54,8 +54,6 @@ fn every_field_has_a_setter(c: AnalyzerConfig) {
         memory_budget: _,
         max_unacked: _,
         story: _,
-        // No setter yet: the C options are another change's (issue 11 asks
-        // for threads in C later); the C API runs one thread.
         threads: _,
     } = c;
 }
@@ -187,4 +185,28 @@ pub unsafe extern "C" fn tcpkit_options_set_story(
 ) -> tcpkit_status {
     // SAFETY: the caller's contract is `set`'s.
     unsafe { set(opts, |c| c.story = v) }
+}
+
+/// `threads`: with 2 or more, a capture the analyzer reads itself
+/// (`tcpkit_analyzer_open`, `tcpkit_analyzer_from_fd`,
+/// `tcpkit_analyzer_from_bytes`; not `tcpkit_analyzer_push`) is analysed by
+/// that many threads, each reading the whole capture and analysing the
+/// connections whose 4-tuple falls to it, for
+/// `tcpkit_analyzer_next_connection` and `tcpkit_analyzer_arrow_connections`
+/// (the segment stream runs on the caller's thread). The same connections,
+/// numbers and order as one thread, while no thread reaches its share of
+/// `memory_budget` (split between them). Default 1; 0 counts as 1.
+///
+/// Returns `TCPKIT_STATUS_NULL_ARGUMENT` when `opts` is NULL.
+///
+/// # Safety
+/// `opts` is NULL or a live `tcpkit_options`, not used by another thread
+/// during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tcpkit_options_set_threads(
+    opts: *mut tcpkit_options,
+    v: usize,
+) -> tcpkit_status {
+    // SAFETY: the caller's contract is `set`'s.
+    unsafe { set(opts, |c| c.threads = v) }
 }

@@ -83,6 +83,7 @@ impl<'a> SliceReader<'a> {
 /// Finds the next packet record of `buf` from `*pos` on (the reader state
 /// shared by [`SliceReader`] and [`BytesReader`]): its record start and
 /// description, an error (then `*done`), or `None` at the end.
+#[inline(always)]
 fn step(
     buf: &[u8],
     pos: &mut usize,

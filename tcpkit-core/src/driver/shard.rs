@@ -12,11 +12,15 @@
 //!   the one-thread hand-out (numbers, cross-check, report, order)
 //! ```
 //!
-//! Each worker reads the input itself: a capture file opened by path
-//! ([`Analysis::open`]) is opened again by each; any other input is read
-//! by one more thread, the feeder, which hands the packets' bytes, in blocks,
-//! to every worker. No worker waits for another: only the merge waits, for
-//! each worker's chunk.
+//! Each worker reads the input itself. A regular file opened by path
+//! ([`Analysis::open`]) is mapped into memory once (cargo feature `mmap`, see
+//! [`crate::capture::MmapCapture`] for its precondition) and every worker
+//! reads the one map; the merge releases the pages all workers are past, so
+//! that resident memory does not grow with the file. Without the feature, or
+//! when mapping fails, each worker opens and reads the file itself. Any other
+//! input is read by one more thread, the feeder, which hands the packets'
+//! bytes, in blocks, to every worker. No worker waits for another: only the
+//! merge waits, for each worker's chunk.
 //!
 //! Why the output is the one thread's, byte for byte:
 //! - Everything an [`Analyzer`] keeps is per 4-tuple (connections, remembered
@@ -50,10 +54,13 @@
 //!
 //! Memory: bounded channels (a few chunks in flight per worker, a few blocks
 //! of the feeder's); each worker keeps its own listener evidence (at most
-//! [`crate::analysis::LISTENERS_KEPT`] endpoints).
+//! [`crate::analysis::LISTENERS_KEPT`] endpoints). No thread outlives the
+//! analysis: dropping it closes the channels and joins the threads.
 
 use super::{Analysis, InputCounts, Live, Phase, Source, SynSeen, count_packet, other};
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finished};
+#[cfg(feature = "mmap")]
+use crate::capture::{BytesReader, MmapCapture, PacketSource};
 use crate::capture::{LinkType, Packet, StreamReader};
 use crate::error::Error;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey};
@@ -63,6 +70,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 /// Packets read by a worker between two hand-overs to the merge.
 const CHUNK_PACKETS: u64 = 1 << 15;
@@ -111,6 +119,8 @@ struct End {
 /// A worker's chunk, in frame order.
 #[derive(Debug, Default)]
 struct ShardOut {
+    /// Where the worker's reader is in the file: it reads nothing before.
+    offset: u64,
     marks: Vec<Mark>,
     records: Vec<Connection>,
     counts: InputCounts,
@@ -157,6 +167,12 @@ struct Block {
 enum Input {
     /// Its own reader of the capture file.
     Own { source: Box<Source>, name: String },
+    /// Its own reader of the capture file mapped for all workers.
+    #[cfg(feature = "mmap")]
+    Mapped {
+        reader: BytesReader<Mapped>,
+        name: String,
+    },
     /// The feeder's blocks.
     Fed {
         rx: Receiver<Arc<Block>>,
@@ -166,47 +182,63 @@ enum Input {
 }
 
 impl Input {
-    /// Moves to the next packet: `Ok(false)` at the end of the input.
-    fn advance(&mut self) -> Result<bool, Error> {
+    /// The next packet; `Ok(None)` at the end of the input.
+    fn next(&mut self) -> Result<Option<Packet<'_>>, Error> {
         match self {
-            Input::Own { source, name } => match source.advance() {
-                None => Ok(false),
-                Some(Ok(())) => Ok(true),
-                Some(Err(e)) => Err(Error::from(e).named(source.file().unwrap_or(name))),
-            },
-            Input::Fed { rx, block, next } => loop {
-                if *next < block.packets.len() {
-                    *next += 1;
-                    return Ok(true);
+            Input::Own { source, name } => {
+                loop {
+                    match source.advance() {
+                        None => return Ok(None),
+                        Some(Ok(())) if source.current().is_some() => break,
+                        Some(Ok(())) => {}
+                        Some(Err(e)) => {
+                            return Err(Error::from(e).named(source.file().unwrap_or(name)));
+                        }
+                    }
                 }
-                if let Some(end) = &block.end {
-                    let e = end
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .take();
-                    return e.map_or(Ok(false), Err);
-                }
-                *block = rx.recv().map_err(|_| stopped())?;
-                *next = 0;
+                Ok(source.current())
+            }
+            #[cfg(feature = "mmap")]
+            Input::Mapped { reader, name } => match reader.next_packet() {
+                None => Ok(None),
+                Some(Ok(p)) => Ok(Some(p)),
+                Some(Err(e)) => Err(Error::from(e).named(name)),
             },
-        }
-    }
-
-    /// The packet [`advance`](Self::advance) moved to.
-    fn current(&self) -> Option<Packet<'_>> {
-        match self {
-            Input::Own { source, .. } => source.current(),
-            Input::Fed { block, next, .. } => {
-                let f = block.packets.get(next.checked_sub(1)?)?;
-                Some(Packet {
+            Input::Fed { rx, block, next } => {
+                while *next >= block.packets.len() {
+                    if let Some(end) = &block.end {
+                        let e = end
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .take();
+                        return e.map_or(Ok(None), Err);
+                    }
+                    *block = rx.recv().map_err(|_| stopped())?;
+                    *next = 0;
+                }
+                let Some(&f) = block.packets.get(*next) else {
+                    return Ok(None);
+                };
+                *next += 1;
+                Ok(Some(Packet {
                     frame: f.frame,
                     ts_ns: f.ts_ns,
                     link_type: f.link_type,
                     orig_len: f.orig_len,
-                    data: block.data.get(f.at..f.at + f.len)?,
+                    data: block.data.get(f.at..f.at + f.len).unwrap_or_default(),
                     interface: f.interface,
-                })
+                }))
             }
+        }
+    }
+
+    /// Where the reader is in its file (0 for the feeder's blocks).
+    fn offset(&self) -> u64 {
+        match self {
+            Input::Own { source, .. } => source.offset(),
+            #[cfg(feature = "mmap")]
+            Input::Mapped { reader, .. } => reader.offset(),
+            Input::Fed { .. } => 0,
         }
     }
 }
@@ -264,20 +296,25 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
     // The capture time one thread hands out with at the last segment.
     let mut last_now: Option<i64> = None;
     let error = loop {
-        match input.advance() {
-            Ok(true) => {}
-            Ok(false) => break None,
+        let p = match input.next() {
+            Ok(Some(p)) => p,
+            Ok(None) => break None,
             Err(e) => break Some(e),
-        }
-        let Some(p) = input.current() else {
-            continue;
         };
         read += 1;
-        let seg = count_packet(&mut out.counts, &mut out.first_ts, &mut out.last_ts, &p);
-        if let Some(seg) = seg {
-            if seg.analysable() {
+        let tcp = count_packet(&mut out.counts, &mut out.first_ts, &mut out.last_ts, &p);
+        if let Some(tcp) = tcp {
+            if tcp.analysable() {
                 let now = out.last_ts.unwrap_or(p.ts_ns);
-                let (src, dst) = Endpoint::of(&seg);
+                let ((src_ip, dst_ip), (sport, dport)) = (tcp.addrs(), tcp.ports());
+                let src = Endpoint {
+                    ip: src_ip,
+                    port: sport,
+                };
+                let dst = Endpoint {
+                    ip: dst_ip,
+                    port: dport,
+                };
                 let (key, _) = FlowKey::new(src, dst);
                 let mark = |what| Mark {
                     frame: p.frame,
@@ -286,6 +323,8 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
                     what,
                 };
                 if shard_of(hasher.hash_one(key), n) == me {
+                    // Only the segments of its own 4-tuples are read whole.
+                    let seg = tcp.segment();
                     let resumed = an.stats().resumed;
                     let facts = an.observe(p.frame, p.ts_ns, &seg);
                     if facts.new_conn {
@@ -306,7 +345,7 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
                         }));
                     }
                 } else {
-                    an.pass(p.frame, p.ts_ns, &seg);
+                    an.pass(p.frame, p.ts_ns, src, tcp.flags());
                 }
                 while let Some(rec) = an.pop_finished() {
                     out.marks.push(mark(What::HandedOut));
@@ -318,7 +357,9 @@ fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSend
             }
         }
         if read.is_multiple_of(CHUNK_PACKETS) {
+            out.offset = input.offset();
             let next = ShardOut {
+                offset: 0,
                 marks: Vec::with_capacity(out.marks.capacity()),
                 records: Vec::with_capacity(out.records.capacity()),
                 counts: out.counts,
@@ -358,6 +399,24 @@ pub(super) struct Shards {
     /// The chunk being merged, and where each worker's marks are.
     chunk: Vec<ShardOut>,
     pos: Vec<usize>,
+    /// The capture file mapped for every worker: the merge releases the
+    /// pages all of them are past.
+    #[cfg(feature = "mmap")]
+    map: Option<Arc<MmapCapture>>,
+    /// The workers and the feeder, joined when the merge is dropped.
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Shards {
+    /// Waits for the threads: closing the channels ends a worker at its next
+    /// chunk (and the feeder when the workers are gone), so that no thread
+    /// of the analysis outlives it.
+    fn drop(&mut self) {
+        self.outs.clear();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Starts the threads of `a` (its source moves to the feeder, unless each
@@ -369,19 +428,34 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         memory_budget: a.cfg.memory_budget / n,
         ..a.cfg
     };
-    // Each worker's own reader of the file, when there is one.
-    let own: Option<Vec<Source>> = a.path.as_ref().and_then(|p| open_each(p, n));
+    // The file mapped once for all workers, or else each worker's own
+    // reader of it, when there is one.
+    #[cfg(feature = "mmap")]
+    let map = a
+        .path
+        .as_ref()
+        .and_then(|p| MmapCapture::open(p).ok())
+        .map(Arc::new);
+    #[cfg(feature = "mmap")]
+    let mapped = map.as_ref().and_then(|m| read_each(m, n, &a.name));
+    #[cfg(not(feature = "mmap"))]
+    let mapped: Option<Vec<Input>> = None;
+    let own = mapped.or_else(|| {
+        let sources = open_each(a.path.as_ref()?, n)?;
+        Some(
+            sources
+                .into_iter()
+                .map(|source| Input::Own {
+                    source: Box::new(source),
+                    name: a.name.clone(),
+                })
+                .collect(),
+        )
+    });
     let mut inputs = Vec::with_capacity(n);
     let mut feeds = Vec::new();
     match own {
-        Some(sources) => {
-            for source in sources {
-                inputs.push(Input::Own {
-                    source: Box::new(source),
-                    name: a.name.clone(),
-                });
-            }
-        }
+        Some(own) => inputs = own,
         None => {
             for _ in 0..n {
                 let (tx, rx) = sync_channel(IN_FLIGHT);
@@ -395,14 +469,16 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         }
     }
     let mut outs = Vec::with_capacity(n);
+    let mut threads = Vec::with_capacity(n + 1);
     for (i, input) in inputs.into_iter().enumerate() {
         let (tx, rx) = sync_channel(IN_FLIGHT);
         let spawned = std::thread::Builder::new()
             .name(format!("tcpkit-worker-{i}"))
             .spawn(move || work(i, n, cfg, input, tx));
-        if spawned.is_err() {
+        match spawned {
+            Ok(t) => threads.push(t),
             // The threads started end when their channels close.
-            return false;
+            Err(_) => return false,
         }
         outs.push(rx);
     }
@@ -416,6 +492,9 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         end: None,
         chunk: Vec::with_capacity(n),
         pos: vec![0; n],
+        #[cfg(feature = "mmap")]
+        map,
+        threads,
     };
     if !feeds.is_empty() {
         let placeholder = Source::Live(Live {
@@ -427,11 +506,14 @@ pub(super) fn start(a: &mut Analysis) -> bool {
         let spawned = std::thread::Builder::new()
             .name("tcpkit-feeder".into())
             .spawn(move || feed(source, name, feeds));
-        if let Err(e) = spawned {
+        match spawned {
+            Ok(t) => shards.threads.push(t),
             // The source went with the thread that did not start.
-            shards.end = Some(Some(Error::Capture(other(&format!(
-                "cannot start the feeder thread: {e}"
-            )))));
+            Err(e) => {
+                shards.end = Some(Some(Error::Capture(other(&format!(
+                    "cannot start the feeder thread: {e}"
+                )))));
+            }
         }
     }
     a.analyzer = None;
@@ -447,6 +529,32 @@ fn open_each(path: &Path, n: usize) -> Option<Vec<Source>> {
             let file = std::fs::File::open(path).ok()?;
             let reader = StreamReader::new(Box::new(file) as Box<dyn Read + Send>).ok()?;
             Some(Source::Stream(reader))
+        })
+        .collect()
+}
+
+/// The bytes of a capture file mapped for every worker.
+#[cfg(feature = "mmap")]
+struct Mapped(Arc<MmapCapture>);
+
+#[cfg(feature = "mmap")]
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// `n` readers of the mapped capture file `map` (`None`: its header is
+/// damaged; the readers of the file then say so).
+#[cfg(feature = "mmap")]
+fn read_each(map: &Arc<MmapCapture>, n: usize, name: &str) -> Option<Vec<Input>> {
+    map.advise_sequential();
+    (0..n)
+        .map(|_| {
+            Some(Input::Mapped {
+                reader: BytesReader::new(Mapped(Arc::clone(map))).ok()?,
+                name: name.to_string(),
+            })
         })
         .collect()
 }
@@ -487,6 +595,10 @@ impl Shards {
             a.counts = o.counts;
             a.first_ts = o.first_ts;
             a.last_ts = o.last_ts;
+        }
+        #[cfg(feature = "mmap")]
+        if let (Some(map), Some(past)) = (&self.map, self.chunk.iter().map(|o| o.offset).min()) {
+            map.release_before(usize::try_from(past).unwrap_or(usize::MAX));
         }
         let mut kept: Vec<Vec<Connection>> = self
             .chunk

@@ -179,8 +179,69 @@ impl Segment<'_> {
     /// no connection number. [`Analysis`](crate::Analysis) decides with this,
     /// once, for every consumer.
     pub fn analysable(&self) -> bool {
-        usize::from(self.header_captured) >= HEADER_LEN
-            && usize::from(self.header_len) >= HEADER_LEN
+        analysable(self.header_captured.into(), self.header_len.into())
+    }
+}
+
+/// The rule of [`Segment::analysable`], on the header's captured and
+/// declared lengths.
+#[inline]
+fn analysable(header_captured: usize, header_len: usize) -> bool {
+    header_captured >= HEADER_LEN && header_len >= HEADER_LEN
+}
+
+/// A TCP segment [`decode_tcp`] found in a packet, its header not yet read:
+/// the IP header's facts and the TCP bytes. [`segment`](Self::segment)
+/// reads it ([`decode`] is [`decode_tcp`], then that); the accessors read
+/// only what a consumer deciding whether to look further needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Tcp<'a> {
+    ip: IpInfo,
+    c: Cursor<'a>,
+}
+
+impl<'a> Tcp<'a> {
+    /// The TCP bytes at `c`: at least the two ports, else an error.
+    fn new(ip: IpInfo, c: Cursor<'a>) -> Result<Self, DecodeError> {
+        if c.data.len() < 4 {
+            return Err(DecodeError::Truncated {
+                layer: "TCP",
+                offset: c.off + c.data.len(),
+            });
+        }
+        Ok(Self { ip, c })
+    }
+
+    fn header(&self) -> TcpHeader<&'a [u8]> {
+        TcpHeader::new_unchecked(self.c.data)
+    }
+
+    /// Source and destination addresses.
+    pub fn addrs(&self) -> (IpAddr, IpAddr) {
+        (self.ip.src, self.ip.dst)
+    }
+
+    /// Source and destination ports.
+    pub fn ports(&self) -> (u16, u16) {
+        let h = self.header();
+        (h.src_port(), h.dst_port())
+    }
+
+    /// The flags (as [`Segment::flags`]).
+    pub fn flags(&self) -> TcpFlags {
+        self.header().flags()
+    }
+
+    /// [`Segment::analysable`] of the segment.
+    pub fn analysable(&self) -> bool {
+        let hl = usize::from(self.header().header_len());
+        analysable(self.c.data.len().min(hl.max(HEADER_LEN)), hl)
+    }
+
+    /// The segment, every field read.
+    #[inline]
+    pub fn segment(self) -> Segment<'a> {
+        segment(self.ip, self.c)
     }
 }
 
@@ -215,6 +276,13 @@ const MAX_LAYERS: usize = 32;
 /// Decodes a packet to its (innermost) TCP segment. `Ok(None)`: not TCP (or a
 /// non-first IP fragment). See the module docs for truncated headers.
 pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeError> {
+    Ok(decode_into(packet, &mut NoSink)?.map(Tcp::segment))
+}
+
+/// [`decode`] up to the TCP header: the walk through the link, IP and tunnel
+/// headers (the same outcome: not TCP, an error, or a segment), without
+/// reading the segment's fields yet.
+pub fn decode_tcp<'a>(packet: &Packet<'a>) -> Result<Option<Tcp<'a>>, DecodeError> {
     decode_into(packet, &mut NoSink)
 }
 
@@ -228,14 +296,14 @@ pub fn decode_layers<'a>(
     layers: &mut Encapsulation<'a>,
 ) -> Result<Option<Segment<'a>>, DecodeError> {
     layers.clear();
-    decode_into(packet, layers)
+    Ok(decode_into(packet, layers)?.map(Tcp::segment))
 }
 
 #[inline(always)]
 fn decode_into<'a, S: Sink<'a>>(
     packet: &Packet<'a>,
     sink: &mut S,
-) -> Result<Option<Segment<'a>>, DecodeError> {
+) -> Result<Option<Tcp<'a>>, DecodeError> {
     let c = Cursor::new(packet.data, packet.orig_len);
     let mut ip: Option<IpInfo> = None;
     // Fast path for the common stacks (Ethernet, Linux cooked v1/v2, raw IP,
@@ -256,7 +324,7 @@ fn decode_into<'a, S: Sink<'a>>(
             match step {
                 Some((Next::Tcp, c)) => {
                     return match ip {
-                        Some(ip) => segment(ip, c).map(Some),
+                        Some(ip) => Tcp::new(ip, c).map(Some),
                         None => Ok(None),
                     };
                 }
@@ -300,7 +368,7 @@ fn walk<'a, S: Sink<'a>>(
     mut c: Cursor<'a>,
     mut ip: Option<IpInfo>,
     sink: &mut S,
-) -> Result<Option<Segment<'a>>, DecodeError> {
+) -> Result<Option<Tcp<'a>>, DecodeError> {
     for _ in 0..MAX_LAYERS {
         let step = match next {
             Next::Ethernet => link::ethernet(c),
@@ -323,7 +391,7 @@ fn walk<'a, S: Sink<'a>>(
             Next::Udp => tunnel::udp(c),
             Next::Tcp => {
                 return match ip {
-                    Some(ip) => segment(ip, c).map(Some),
+                    Some(ip) => Tcp::new(ip, c).map(Some),
                     None => Ok(None),
                 };
             }
@@ -345,15 +413,10 @@ fn walk<'a, S: Sink<'a>>(
     })
 }
 
-/// Builds the segment from the TCP bytes at `c` (`c.wire` = IP payload length).
+/// Builds the segment from the TCP bytes at `c` (`c.wire` = IP payload
+/// length; at least the ports, see [`Tcp::new`]).
 #[inline]
-fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
-    if c.data.len() < 4 {
-        return Err(DecodeError::Truncated {
-            layer: "TCP",
-            offset: c.off + c.data.len(),
-        });
-    }
+fn segment(ip: IpInfo, c: Cursor<'_>) -> Segment<'_> {
     let h = TcpHeader::new_unchecked(c.data);
     let header_len = h.header_len();
     let hl = usize::from(header_len);
@@ -368,7 +431,7 @@ fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
     } else {
         0
     };
-    Ok(Segment {
+    Segment {
         ip,
         sport: h.src_port(),
         dport: h.dst_port(),
@@ -384,5 +447,5 @@ fn segment(ip: IpInfo, c: Cursor<'_>) -> Result<Segment<'_>, DecodeError> {
         payload,
         payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
         truncated: header_captured < hl.max(HEADER_LEN) || payload.len() < payload_len,
-    })
+    }
 }
