@@ -102,8 +102,11 @@ pub struct ConnectionsReader {
 /// [`DEFAULT_BATCH_SIZE`]). The story's columns are null when the analysis
 /// runs with `AnalyzerConfig { story: false, .. }`. On a
 /// damaged capture, every connection seen before the damage comes first,
-/// then the error.
+/// then the error. It turns the analysis' segment rows off
+/// ([`Analysis::segments`]): none is lent, and
+/// [`AnalyzerConfig::threads`](crate::analysis::AnalyzerConfig::threads) applies.
 pub fn connections_reader(analysis: Analysis, batch_size: usize) -> ConnectionsReader {
+    let analysis = analysis.segments(false);
     let builder = ConnectionBatchBuilder::new(if batch_size == 0 {
         DEFAULT_BATCH_SIZE
     } else {
