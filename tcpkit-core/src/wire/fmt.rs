@@ -356,24 +356,46 @@ pub fn write_flags<W: Write>(w: &mut W, flags: TcpFlags) -> fmt::Result {
 /// Writes the flag letters into a small stack buffer and returns them
 /// (for JSON and other non-`fmt` writers).
 pub fn flag_letters(flags: TcpFlags) -> FlagLetters {
-    let mut out = FlagLetters {
-        buf: [0; 9],
-        len: 0,
-    };
+    let mut out = FlagLetters::default();
     // Writing to FlagLetters cannot fail: at most 9 letters or "none".
     let _ = write_flags(&mut out, flags);
     out
 }
 
+/// Writes an address as [`write_addr`] does into a small stack buffer and
+/// returns it (for a writer that takes a whole value at once, as an Arrow
+/// string column).
+pub fn addr_text(a: &IpAddr) -> AddrText {
+    let mut out = AddrText::default();
+    // Cannot fail: an IPv6 address is at most 45 characters.
+    let _ = write_addr(&mut out, a);
+    out
+}
+
 /// Up to nine flag letters, on the stack (see [`flag_letters`]).
+pub type FlagLetters = StackText<9>;
+
+/// An IP address as text, on the stack (see [`addr_text`]).
+pub type AddrText = StackText<45>;
+
+/// Up to `N` bytes of text on the stack; writing more fails.
 #[derive(Debug, Clone, Copy)]
-pub struct FlagLetters {
-    buf: [u8; 9],
+pub struct StackText<const N: usize> {
+    buf: [u8; N],
     len: usize,
 }
 
-impl FlagLetters {
-    /// The letters.
+impl<const N: usize> Default for StackText<N> {
+    fn default() -> Self {
+        Self {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> StackText<N> {
+    /// The text.
     pub fn as_str(&self) -> &str {
         self.buf
             .get(..self.len)
@@ -382,7 +404,7 @@ impl FlagLetters {
     }
 }
 
-impl Write for FlagLetters {
+impl<const N: usize> Write for StackText<N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let end = self.len + s.len();
         let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
