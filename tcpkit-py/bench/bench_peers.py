@@ -20,7 +20,9 @@ Jobs:
   (the Rust command for the same analysis);
 - ``tcpkit.analyze(path).segments.to_pandas()`` and ``.connections.to_pandas()``;
 - ``tcpkit.analyze(path, segments=False).connections.to_pandas()`` (the
-  connections-only job as the docs tell it: no segment rows built);
+  connections-only job as the docs tell it: no segment rows built), and
+  ``tcpkit.analyze(path, story=False).segments.to_pandas()`` (the segments-only
+  job: no stories, as ``segments --json`` builds none);
 - ``pyobjects``: what one Python object per segment would cost: the first
   100,000 rows of the segments table as Python dicts (``to_pylist``), measured
   with tracemalloc and extrapolated to every segment;
@@ -48,7 +50,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 # The first jobs: the CLI, the start-up, and tcpkit's Python jobs.
-TCPKIT_JOBS = 6
+TCPKIT_JOBS = 7
 COLS = ("ts", "src", "dst", "sport", "dport", "seq", "ack", "flags", "win", "len")
 
 
@@ -197,6 +199,8 @@ def child(args: list[str]) -> None:
         r = job_tcpkit(name, path)
     elif name == "connections-lean":
         r = job_tcpkit("connections", path, segments=False)
+    elif name == "segments-lean":
+        r = job_tcpkit("segments", path, story=False)
     elif name == "pyobjects":
         r = job_pyobjects(path, int(args[2]))
     elif name == "nfstream":
@@ -305,6 +309,11 @@ def main() -> None:
             [py, me, "--child", "connections-lean", path],
             subprocess.PIPE,
         ),
+        (
+            "tcpkit.analyze(p, story=False).segments.to_pandas()",
+            [py, me, "--child", "segments-lean", path],
+            subprocess.PIPE,
+        ),
         ("NFStreamer(p, statistical_analysis=False).to_pandas()", [peers, me, "--child", "nfstream", path], subprocess.PIPE),
         ("dpkt loop (bench/dpkt_loop.py: decode, count per 4-tuple)", [peers, str(ROOT / "bench" / "dpkt_loop.py"), path], devnull),
         ("dpkt: per-segment columns -> pandas", [peers, me, "--child", "dpkt-pandas", path], subprocess.PIPE),
@@ -362,7 +371,9 @@ def main() -> None:
         f"connections.to_pandas() {res[names[4]]['cpu'] / cli_f:.2f}x "
         f"(work only: {res[names[4]]['inner']['work_cpu'] / cli_f:.2f}x) of `flows --json`; "
         f"with segments=False {res[names[5]]['cpu'] / cli_f:.2f}x "
-        f"(work only: {res[names[5]]['inner']['work_cpu'] / cli_f:.2f}x)"
+        f"(work only: {res[names[5]]['inner']['work_cpu'] / cli_f:.2f}x); "
+        f"segments with story=False {res[names[6]]['cpu'] / cli_s:.2f}x "
+        f"(work only: {res[names[6]]['inner']['work_cpu'] / cli_s:.2f}x)"
     )
     if len(names) <= TCPKIT_JOBS:
         return
