@@ -265,6 +265,9 @@ def analyze(
       connections, findings or the report, pass** ``segments=False``, which
       builds none (much less memory and time on a large capture);
       ``Analysis.segments`` then raises ValueError.
+    - ``story`` (default True): False builds no stories (the connections'
+      story columns None, no findings): for a job that needs only the
+      segment rows, as ``tcpkit segments`` builds none.
     - ``threads`` (default 1): N analyses on N threads, only with
       ``segments=False`` (the core builds segment rows on one thread; N above
       1 with segment rows raises ValueError): the same connections, order and
