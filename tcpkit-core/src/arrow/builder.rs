@@ -9,9 +9,18 @@ use arrow_array::builder::{
     Int64Builder, StringBuilder, TimestampNanosecondBuilder, UInt8Builder, UInt16Builder,
     UInt32Builder, UInt64Builder,
 };
-use arrow_array::{ArrayRef, ListArray, RecordBatch, StructArray};
-use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{ArrowError, FieldRef, Fields};
+use arrow_array::types::{
+    DurationNanosecondType, Float64Type, Int64Type, TimestampNanosecondType, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
+};
+use arrow_array::{
+    Array, ArrayRef, ArrowPrimitiveType, BinaryArray, BooleanArray, ListArray, PrimitiveArray,
+    RecordBatch, StringArray, StructArray, new_empty_array,
+};
+use arrow_buffer::{
+    BooleanBuffer, Buffer, MutableBuffer, NullBuffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer,
+};
+use arrow_schema::{ArrowError, DataType, FieldRef, Fields, TimeUnit};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -108,21 +117,21 @@ impl StructCol {
 
     /// The children's arrays; each child is left empty with room for `next`
     /// values (see [`Col::finish`]).
-    fn finish_columns(&mut self, next: usize) -> Vec<ArrayRef> {
+    fn finish_columns(&mut self, next: usize, zeros: &mut Zeros) -> Vec<ArrayRef> {
         let len = std::mem::take(&mut self.len);
         self.children
             .iter_mut()
             .map(|c| {
                 c.catch_up(len);
-                c.finish(next)
+                c.finish(next, zeros)
             })
             .collect()
     }
 
-    fn finish(&mut self, next: usize) -> Result<StructArray, ArrowError> {
+    fn finish(&mut self, next: usize, zeros: &mut Zeros) -> Result<StructArray, ArrowError> {
         let nulls = self.nulls.finish();
         let len = self.len;
-        let cols = self.finish_columns(next);
+        let cols = self.finish_columns(next, zeros);
         StructArray::try_new_with_length(self.fields.clone(), cols, nulls, len)
     }
 }
@@ -222,7 +231,22 @@ impl Col {
     /// regrowing every column of every batch by doubling from nothing cost a
     /// fifth of the segment rows' instructions and left up to half of each
     /// buffer unused in the batches kept.
-    fn finish(&mut self, next: usize) -> ArrayRef {
+    ///
+    /// A column of nulls only (most fields of a TCP option are absent from
+    /// every option of a batch) becomes an array over the [`Zeros`] shared by
+    /// all such columns: its own buffers are not kept.
+    fn finish(&mut self, next: usize, zeros: &mut Zeros) -> ArrayRef {
+        let array = self.finish_built(next, zeros);
+        if array.is_empty() || array.null_count() < array.len() {
+            return array;
+        }
+        zeros
+            .null_array(array.data_type(), array.len())
+            .unwrap_or(array)
+    }
+
+    /// [`Self::finish`] with the column's own buffers.
+    fn finish_built(&mut self, next: usize, zeros: &mut Zeros) -> ArrayRef {
         /// Room for the bytes of `next` values of a bytes column holding
         /// `len` values in `bytes`.
         fn room(bytes: usize, len: usize, next: usize) -> usize {
@@ -262,7 +286,7 @@ impl Col {
             // empty-struct array of the right length rather than a panic.
             Self::Struct(s) => {
                 let len = s.len;
-                match s.finish(next) {
+                match s.finish(next, zeros) {
                     Ok(a) => Arc::new(a),
                     Err(_) => Arc::new(StructArray::new_null(s.fields.clone(), len)),
                 }
@@ -272,7 +296,7 @@ impl Col {
                 fresh.push(0);
                 let offsets = replace(&mut l.offsets, fresh);
                 let items = l.item.len();
-                let values = l.item.finish(items.saturating_add(items / 8));
+                let values = l.item.finish(items.saturating_add(items / 8), zeros);
                 let nulls = l.nulls.finish();
                 let len = offsets.len() - 1;
                 ListArray::try_new(
@@ -287,6 +311,75 @@ impl Col {
                 )
             }
         }
+    }
+}
+
+/// Zero bytes shared by the columns of nulls only of every batch
+/// ([`Col::finish`]): the values, offsets and validity of such a column are
+/// all zeros, which one buffer can hold for all of them.
+#[derive(Debug, Default)]
+struct Zeros(Buffer);
+
+impl Zeros {
+    /// At least `bytes` zero bytes: this buffer, or a longer one from now on
+    /// (the arrays made earlier keep theirs).
+    fn at_least(&mut self, bytes: usize) -> Buffer {
+        if self.0.len() < bytes {
+            self.0 = MutableBuffer::from_len_zeroed(bytes.next_power_of_two()).into();
+        }
+        self.0.clone()
+    }
+
+    /// `len` nulls of type `ty` over the shared zeros; `None` for a type
+    /// not handled here (structs) or an array the checks refuse.
+    fn null_array(&mut self, ty: &DataType, len: usize) -> Option<ArrayRef> {
+        // Room for the widest values or offsets (8 bytes) of `len + 1` slots.
+        let zeros = self.at_least(len.checked_add(1)?.checked_mul(8)?);
+        let nulls = Some(NullBuffer::new(BooleanBuffer::new(zeros.clone(), 0, len)));
+        fn primitive<T: ArrowPrimitiveType>(
+            zeros: &Buffer,
+            len: usize,
+            nulls: Option<NullBuffer>,
+        ) -> Option<PrimitiveArray<T>> {
+            PrimitiveArray::<T>::try_new(ScalarBuffer::new(zeros.clone(), 0, len), nulls).ok()
+        }
+        let offsets = || OffsetBuffer::new(ScalarBuffer::<i32>::new(zeros.clone(), 0, len + 1));
+        let array: ArrayRef = match ty {
+            DataType::Boolean => Arc::new(BooleanArray::new(
+                BooleanBuffer::new(zeros.clone(), 0, len),
+                nulls,
+            )),
+            DataType::UInt8 => Arc::new(primitive::<UInt8Type>(&zeros, len, nulls)?),
+            DataType::UInt16 => Arc::new(primitive::<UInt16Type>(&zeros, len, nulls)?),
+            DataType::UInt32 => Arc::new(primitive::<UInt32Type>(&zeros, len, nulls)?),
+            DataType::UInt64 => Arc::new(primitive::<UInt64Type>(&zeros, len, nulls)?),
+            DataType::Int64 => Arc::new(primitive::<Int64Type>(&zeros, len, nulls)?),
+            DataType::Float64 => Arc::new(primitive::<Float64Type>(&zeros, len, nulls)?),
+            DataType::Timestamp(TimeUnit::Nanosecond, tz) => Arc::new(
+                primitive::<TimestampNanosecondType>(&zeros, len, nulls)?
+                    .with_timezone_opt(tz.clone()),
+            ),
+            DataType::Duration(TimeUnit::Nanosecond) => {
+                Arc::new(primitive::<DurationNanosecondType>(&zeros, len, nulls)?)
+            }
+            DataType::Utf8 => Arc::new(
+                StringArray::try_new(offsets(), Buffer::from(Vec::<u8>::new()), nulls).ok()?,
+            ),
+            DataType::Binary => Arc::new(
+                BinaryArray::try_new(offsets(), Buffer::from(Vec::<u8>::new()), nulls).ok()?,
+            ),
+            DataType::List(item) => Arc::new(
+                ListArray::try_new(
+                    item.clone(),
+                    offsets(),
+                    new_empty_array(item.data_type()),
+                    nulls,
+                )
+                .ok()?,
+            ),
+            _ => return None,
+        };
+        Some(array)
     }
 }
 
@@ -309,6 +402,8 @@ pub struct RowBuilder {
     depth: usize,
     in_row: bool,
     error: Option<String>,
+    /// Shared by the columns of nulls only of every batch.
+    zeros: Zeros,
 }
 
 impl RowBuilder {
@@ -323,6 +418,7 @@ impl RowBuilder {
             depth: 0,
             in_row: false,
             error: None,
+            zeros: Zeros::default(),
         }
     }
 
@@ -347,13 +443,13 @@ impl RowBuilder {
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         if let Some(e) = self.error.take() {
             // Drop what was built: it may be ragged.
-            let _ = self.root.finish_columns(0);
+            let _ = self.root.finish_columns(0, &mut self.zeros);
             self.depth = 0;
             self.in_row = false;
             return Err(ArrowError::SchemaError(e));
         }
         // The next batch is expected to be as long as this one.
-        let cols = self.root.finish_columns(self.root.len);
+        let cols = self.root.finish_columns(self.root.len, &mut self.zeros);
         RecordBatch::try_new(self.schema.clone(), cols)
     }
 
