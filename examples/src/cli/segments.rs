@@ -117,7 +117,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         }
         let (frame, ts_ns, iface) = (row.packet.frame, row.packet.ts_ns, row.packet.interface);
         if args.analyze_only {
-            if let Some(f) = row.facts {
+            if let Some(f) = &row.facts {
                 let mut bits = f.flags.0;
                 while bits != 0 {
                     flag_counts[bits.trailing_zeros() as usize] += 1;
@@ -133,11 +133,11 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         let mut split = 0;
         // Writing into a String cannot fail.
         let _ = if args.json {
-            let Some(facts) = row.facts else {
+            let Some(facts) = &row.facts else {
                 // Not analysable: no object (see the module doc).
                 continue;
             };
-            json::write_segment_to(&mut body, frame, ts_ns, &row.segment, &facts)
+            json::write_segment_to(&mut body, frame, ts_ns, &row.segment, facts)
         } else {
             // Only the text lines print the encapsulation: decoded again,
             // with its layers (the driver takes the plain, faster decoder).

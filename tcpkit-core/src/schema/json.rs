@@ -4,7 +4,7 @@
 //! Keys come from the [`Field`] names, values are written by their declared
 //! [`Type`] (see the [module doc](super)): no spaces, fields in visiting order.
 
-use super::{Field, Sink, Type};
+use super::{Field, KEY_BLOCK, Sink, Type};
 use crate::analysis::SegmentFacts;
 use crate::wire::{LineBuf, Segment, write_decimal, write_nine_digits};
 use std::fmt::{self, Write};
@@ -19,48 +19,79 @@ const MAX_DEPTH: usize = 8;
 pub trait JsonOut {
     /// Appends `s`.
     fn put(&mut self, s: &str);
-    /// Appends the key of `f` (`,"name":`), without its comma if `first`.
+    /// Appends the key of `f` with its comma (`,"name":`).
     #[inline]
-    fn put_key(&mut self, f: &Field, first: bool) {
-        self.put(f.json_key.get(usize::from(first)..).unwrap_or_default());
+    fn put_key(&mut self, f: &Field) {
+        self.put(f.json_key);
     }
     /// Appends `v` in decimal.
     fn put_u64(&mut self, v: u64);
     /// Appends `v` (< 10^9) as nine digits, zero-padded.
     fn put_nine(&mut self, v: u64);
+    /// Appends the dotted quad of an IPv4 address.
+    fn put_ipv4(&mut self, octets: [u8; 4]) {
+        for (i, o) in octets.into_iter().enumerate() {
+            if i > 0 {
+                self.put(".");
+            }
+            self.put_u64(u64::from(o));
+        }
+    }
     /// Anything else (a float): through [`fmt::Write`].
     fn put_fmt(&mut self, args: fmt::Arguments<'_>);
+    /// Opens an object or an array (`open` is `{` or `[`) and returns its
+    /// mark for [`JsonOut::close`]. Each value inside comes with a comma
+    /// before it (a key's comma, or `,` in an array): the opening takes the
+    /// place of the first comma.
+    fn open(&mut self, open: u8) -> usize;
+    /// Closes the container opened at `mark` by [`JsonOut::open`].
+    fn close(&mut self, mark: usize, open: u8, close: u8);
     /// The first write error, if any.
     fn result(&self) -> fmt::Result;
 }
 
 impl JsonOut for LineBuf {
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, s: &str) {
         self.put_str(s);
     }
     /// Keys up to 32 bytes as one fixed-size copy of their block.
-    #[inline]
-    fn put_key(&mut self, f: &Field, first: bool) {
-        let skip = usize::from(first);
-        match f.json_key_block.get(skip..).and_then(|b| b.first_chunk()) {
-            Some(block) if f.json_key.len() - skip <= block.len() => {
-                self.put_block(block, f.json_key.len() - skip);
-            }
-            _ => self.put_str(f.json_key.get(skip..).unwrap_or_default()),
+    #[inline(always)]
+    fn put_key(&mut self, f: &Field) {
+        if f.json_key.len() <= KEY_BLOCK {
+            self.put_block(&f.json_key_block, f.json_key.len());
+        } else {
+            self.put_str(f.json_key);
         }
     }
-    #[inline]
+    #[inline(always)]
     fn put_u64(&mut self, v: u64) {
         self.put_decimal(v);
     }
-    #[inline]
+    #[inline(always)]
     fn put_nine(&mut self, v: u64) {
         self.put_nine_digits(v);
+    }
+    #[inline(always)]
+    fn put_ipv4(&mut self, octets: [u8; 4]) {
+        LineBuf::put_ipv4(self, octets);
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
         // Writing into a LineBuf cannot fail.
         let _ = self.write_fmt(args);
+    }
+    /// Writes nothing: the first value's comma is overwritten at the close.
+    #[inline(always)]
+    fn open(&mut self, _open: u8) -> usize {
+        self.len()
+    }
+    #[inline(always)]
+    fn close(&mut self, mark: usize, open: u8, close: u8) {
+        // The first value's comma, if there is a value.
+        if !self.overwrite(mark, open) {
+            self.put_byte(open);
+        }
+        self.put_byte(close);
     }
     fn result(&self) -> fmt::Result {
         Ok(())
@@ -73,34 +104,72 @@ impl JsonOut for LineBuf {
 pub struct FmtOut<'w, W: Write> {
     w: &'w mut W,
     result: fmt::Result,
+    /// An opened container's `{` or `[`, written with its first value (in
+    /// the place of that value's comma) or at its close.
+    pending: Option<u8>,
 }
 
 impl<'w, W: Write> FmtOut<'w, W> {
     /// Writes into `w`.
     pub fn new(w: &'w mut W) -> Self {
-        Self { w, result: Ok(()) }
+        Self {
+            w,
+            result: Ok(()),
+            pending: None,
+        }
+    }
+
+    /// Writes the pending opening, if any: true if there was one.
+    fn flush_open(&mut self) -> bool {
+        let Some(open) = self.pending.take() else {
+            return false;
+        };
+        if self.result.is_ok() {
+            self.result = self.w.write_char(char::from(open));
+        }
+        true
     }
 }
 
 impl<W: Write> JsonOut for FmtOut<'_, W> {
     fn put(&mut self, s: &str) {
+        // The first piece after an opening starts with the comma it replaces.
+        let s = if self.flush_open() {
+            s.strip_prefix(',').unwrap_or(s)
+        } else {
+            s
+        };
         if self.result.is_ok() {
             self.result = self.w.write_str(s);
         }
     }
     fn put_u64(&mut self, v: u64) {
+        self.flush_open();
         if self.result.is_ok() {
             self.result = write_decimal(self.w, v);
         }
     }
     fn put_nine(&mut self, v: u64) {
+        self.flush_open();
         if self.result.is_ok() {
             self.result = write_nine_digits(self.w, v);
         }
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
+        self.flush_open();
         if self.result.is_ok() {
             self.result = self.w.write_fmt(args);
+        }
+    }
+    fn open(&mut self, open: u8) -> usize {
+        self.flush_open();
+        self.pending = Some(open);
+        0
+    }
+    fn close(&mut self, _mark: usize, _open: u8, close: u8) {
+        self.flush_open();
+        if self.result.is_ok() {
+            self.result = self.w.write_char(char::from(close));
         }
     }
     fn result(&self) -> fmt::Result {
@@ -113,10 +182,11 @@ impl<W: Write> JsonOut for FmtOut<'_, W> {
 #[derive(Debug)]
 pub struct JsonSink<'w, O: JsonOut> {
     w: &'w mut O,
-    /// Per open container: does it take keys (an object)?
-    keyed: [bool; MAX_DEPTH],
-    /// The open container has no value yet.
-    first: bool,
+    /// Per open container, one bit (the innermost lowest): does it take keys
+    /// (an object)?
+    keyed: u32,
+    /// Per open container, its mark from [`JsonOut::open`].
+    marks: [usize; MAX_DEPTH],
     depth: usize,
     /// Nested deeper than any declared row (a bug, reported as an error).
     too_deep: bool,
@@ -127,8 +197,8 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
     pub fn new(w: &'w mut O) -> Self {
         Self {
             w,
-            keyed: [false; MAX_DEPTH],
-            first: true,
+            keyed: 0,
+            marks: [0; MAX_DEPTH],
             depth: 0,
             too_deep: false,
         }
@@ -142,23 +212,22 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
         self.w.result()
     }
 
-    /// Writes the separator and the key of `f` in the container open now.
-    #[inline]
+    /// Writes the separator and the key of `f` in the container open now
+    /// (the first value's comma becomes the container's opening).
+    #[inline(always)]
     fn key(&mut self, f: &Field) {
-        let Some(d) = self.depth.checked_sub(1) else {
+        if self.depth == 0 {
             return;
-        };
-        let first = std::mem::replace(&mut self.first, false);
-        if self.keyed.get(d).copied().unwrap_or(false) {
-            // `json_key` is `,"name":` (ASCII): without its comma first.
-            self.w.put_key(f, first);
-        } else if !first {
+        }
+        if self.keyed & 1 != 0 {
+            self.w.put_key(f);
+        } else {
             self.w.put(",");
         }
     }
 
     /// `ns` as seconds with nine decimals (exact).
-    #[inline]
+    #[inline(always)]
     fn secs(&mut self, ns: u64) {
         self.w.put_u64(ns / 1_000_000_000);
         self.w.put(".");
@@ -167,7 +236,7 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
 }
 
 /// Does this byte need a JSON escape (a control character, `"` or `\\`)?
-#[inline]
+#[inline(always)]
 fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
@@ -175,7 +244,7 @@ fn needs_escape(b: u8) -> bool {
 /// The position of the first byte of `s` that [`needs_escape`]: eight bytes
 /// at a time (most strings have none), then byte by byte in the eight that
 /// hold it.
-#[inline]
+#[inline(always)]
 fn first_to_escape(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -234,16 +303,19 @@ fn write_escaped<O: JsonOut>(w: &mut O, s: &str) {
 }
 
 impl<O: JsonOut> Sink for JsonSink<'_, O> {
+    #[inline(always)]
     fn null(&mut self, f: &'static Field) {
         self.key(f);
         self.w.put("null");
     }
 
+    #[inline(always)]
     fn bool(&mut self, f: &'static Field, v: bool) {
         self.key(f);
         self.w.put(if v { "true" } else { "false" });
     }
 
+    #[inline(always)]
     fn u64(&mut self, f: &'static Field, v: u64) {
         self.key(f);
         if matches!(f.ty, Type::Duration) {
@@ -253,6 +325,7 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         }
     }
 
+    #[inline(always)]
     fn i64(&mut self, f: &'static Field, v: i64) {
         self.key(f);
         if v < 0 {
@@ -265,6 +338,7 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         }
     }
 
+    #[inline(always)]
     fn f64(&mut self, f: &'static Field, v: f64) {
         // JSON has no NaN or infinity.
         if v.is_finite() {
@@ -275,33 +349,32 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         }
     }
 
+    #[inline(always)]
     fn str(&mut self, f: &'static Field, v: &str) {
         self.key(f);
         self.w.put("\"");
-        write_escaped(self.w, v);
+        // Inline, the scan of a constant name (an option kind) is folded away.
+        if first_to_escape(v.as_bytes()).is_some() {
+            write_escaped(self.w, v);
+        } else {
+            self.w.put(v);
+        }
         self.w.put("\"");
     }
 
+    #[inline(always)]
     fn addr(&mut self, f: &'static Field, v: &IpAddr) {
         // Digits, hex letters, dots and colons: nothing to escape.
         self.key(f);
         self.w.put("\"");
         match v {
-            IpAddr::V4(a) => {
-                let [a, b, c, d] = a.octets();
-                self.w.put_u64(u64::from(a));
-                self.w.put(".");
-                self.w.put_u64(u64::from(b));
-                self.w.put(".");
-                self.w.put_u64(u64::from(c));
-                self.w.put(".");
-                self.w.put_u64(u64::from(d));
-            }
+            IpAddr::V4(a) => self.w.put_ipv4(a.octets()),
             IpAddr::V6(_) => self.w.put_fmt(format_args!("{v}")),
         }
         self.w.put("\"");
     }
 
+    #[inline(always)]
     fn bytes(&mut self, f: &'static Field, v: &[u8]) {
         self.key(f);
         self.w.put("\"");
@@ -309,29 +382,34 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
         self.w.put("\"");
     }
 
+    #[inline(always)]
     fn begin(&mut self, f: &'static Field) {
         let keyed = matches!(f.ty, Type::Struct(_));
         self.key(f);
-        self.w.put(if keyed { "{" } else { "[" });
-        if let Some(slot) = self.keyed.get_mut(self.depth) {
-            *slot = keyed;
+        let mark = self.w.open(if keyed { b'{' } else { b'[' });
+        if let Some(slot) = self.marks.get_mut(self.depth) {
+            *slot = mark;
+            self.keyed = self.keyed << 1 | u32::from(keyed);
             self.depth += 1;
-            self.first = true;
         } else {
             self.too_deep = true;
         }
     }
 
+    #[inline(always)]
     fn end(&mut self) {
         let Some(d) = self.depth.checked_sub(1) else {
             return;
         };
         self.depth = d;
-        // A container is closed after its last value: the one around it has
-        // one (this container) already.
-        self.first = false;
-        let keyed = self.keyed.get(d).copied().unwrap_or(false);
-        self.w.put(if keyed { "}" } else { "]" });
+        let keyed = self.keyed & 1 != 0;
+        self.keyed >>= 1;
+        let mark = self.marks.get(d).copied().unwrap_or_default();
+        if keyed {
+            self.w.close(mark, b'{', b'}');
+        } else {
+            self.w.close(mark, b'[', b']');
+        }
     }
 }
 
@@ -389,7 +467,7 @@ mod tests {
     use crate::wire::LineBuf;
 
     field!(SHORT: "a", Type::UInt64, false, "One letter.");
-    field!(EXACT: "abcdefghijklmnopqrstuvwxyz123", Type::UInt64, false, "29 bytes: `\"name\":` fills the 32-byte block.");
+    field!(EXACT: "abcdefghijklmnopqrstuvwxyz12", Type::UInt64, false, "28 bytes: `,\"name\":` fills the 32-byte block.");
     field!(LONG: "abcdefghijklmnopqrstuvwxyz1234567890", Type::UInt64, false, "Longer than a key block.");
     field!(ROW: "row", Type::Struct(&[&SHORT, &EXACT, &LONG]), false, "A row.");
 
@@ -421,6 +499,54 @@ mod tests {
         for f in [&SHORT, &EXACT, &LONG] {
             assert!(text.contains(&expected(f)), "{text}");
         }
+    }
+
+    field!(ITEM: "item", Type::UInt64, false, "A list item.");
+    field!(LIST: "list", Type::List(&ITEM), false, "A list.");
+    field!(INNER: "inner", Type::Struct(&[&SHORT, &LIST]), false, "An object.");
+    field!(OBJECTS: "objects", Type::List(&INNER), false, "A list of objects.");
+    field!(NESTED: "nested", Type::Struct(&[&LIST, &INNER, &OBJECTS, &SHORT]), false, "A row.");
+
+    /// A row of empty and filled arrays and objects, first and later in
+    /// their container.
+    fn write_nested<S: Sink>(s: &mut S) {
+        s.begin(&NESTED);
+        s.begin(&LIST); // empty, first in the row
+        s.end();
+        s.begin(&INNER); // empty
+        s.end();
+        s.begin(&OBJECTS);
+        s.begin(&INNER); // an empty object first in a list
+        s.end();
+        s.begin(&INNER);
+        s.begin(&LIST);
+        s.u64(&ITEM, 1);
+        s.u64(&ITEM, 2);
+        s.end();
+        s.u64(&SHORT, 3);
+        s.end();
+        s.end();
+        s.begin(&LIST);
+        s.u64(&ITEM, 4);
+        s.end();
+        s.end();
+    }
+
+    #[test]
+    fn containers_empty_and_filled() {
+        // By hand: each value after the first in its container has a comma.
+        let expected = r#"{"list":[],"inner":{},"objects":[{},{"list":[1,2],"a":3}],"list":[4]}"#;
+        let mut line = LineBuf::with_capacity(4);
+        let mut sink = JsonSink::new(&mut line);
+        write_nested(&mut sink);
+        sink.finish().unwrap();
+        assert_eq!(std::str::from_utf8(line.as_bytes()).unwrap(), expected);
+        let mut text = String::new();
+        let mut out = FmtOut::new(&mut text);
+        let mut sink = JsonSink::new(&mut out);
+        write_nested(&mut sink);
+        sink.finish().unwrap();
+        assert_eq!(text, expected);
     }
 
     #[test]

@@ -89,13 +89,13 @@ pub struct Field {
     /// `,"name":`, written as one piece by the JSON writer.
     pub(crate) json_key: &'static str,
     /// `json_key` zero-padded to [`KEY_BLOCK`] bytes (its first ones if
-    /// longer): the JSON writer copies a fixed-size block of it.
+    /// longer): the JSON writer copies it as one fixed-size block.
     pub(crate) json_key_block: [u8; KEY_BLOCK],
 }
 
-/// The size of [`Field::json_key_block`]: a key and its comma, then one
-/// 32-byte block without the comma.
-pub(crate) const KEY_BLOCK: usize = 33;
+/// The size of [`Field::json_key_block`]: keys (with their comma) up to
+/// this long are written as one block.
+pub(crate) const KEY_BLOCK: usize = 32;
 
 /// `key` zero-padded (or cut) to [`KEY_BLOCK`] bytes.
 pub(crate) const fn key_block(key: &str) -> [u8; KEY_BLOCK] {
@@ -183,6 +183,7 @@ pub trait Sink {
     fn end(&mut self);
 
     /// `v` or null.
+    #[inline(always)]
     fn opt_u64(&mut self, f: &'static Field, v: Option<u64>) {
         match v {
             Some(v) => self.u64(f, v),
@@ -190,6 +191,7 @@ pub trait Sink {
         }
     }
     /// `v` or null.
+    #[inline(always)]
     fn opt_i64(&mut self, f: &'static Field, v: Option<i64>) {
         match v {
             Some(v) => self.i64(f, v),
@@ -197,6 +199,7 @@ pub trait Sink {
         }
     }
     /// `v` or null.
+    #[inline(always)]
     fn opt_f64(&mut self, f: &'static Field, v: Option<f64>) {
         match v {
             Some(v) => self.f64(f, v),
@@ -204,6 +207,7 @@ pub trait Sink {
         }
     }
     /// `v` or null.
+    #[inline(always)]
     fn opt_str(&mut self, f: &'static Field, v: Option<&str>) {
         match v {
             Some(v) => self.str(f, v),

@@ -102,14 +102,14 @@ pub fn write_nine_digits<W: Write>(w: &mut W, v: u64) -> fmt::Result {
 /// writes per connection). Cleared between lines, it keeps its memory.
 #[derive(Debug, Clone, Default)]
 pub struct LineBuf {
-    /// Zero-filled storage; `len` bytes of it are written, and at least
-    /// [`LineBuf::SLACK`] bytes beyond them exist after each write.
+    /// Zero-filled storage; `len` bytes of it are written. Each write makes
+    /// sure of room for a fixed-size copy (see [`LineBuf::room`]).
     buf: Vec<u8>,
     len: usize,
 }
 
 impl LineBuf {
-    /// Bytes always available beyond the written ones.
+    /// Spare bytes of a new buffer and of each growth.
     const SLACK: usize = 32;
 
     /// An empty buffer with room for `n` bytes.
@@ -141,90 +141,149 @@ impl LineBuf {
     }
 
     /// Appends `s`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn put_str(&mut self, s: &str) {
         self.put(s.as_bytes());
     }
 
-    /// Appends `v` in decimal ([`write_decimal`]'s digits): groups of four
-    /// digits from the table, lowest first, into a stack buffer, then one copy.
-    #[inline]
+    /// Appends the byte `b` (ASCII).
+    #[inline(always)]
+    pub(crate) fn put_byte(&mut self, b: u8) {
+        self.write_fixed::<1>(|[d]| {
+            *d = b;
+            1
+        });
+    }
+
+    /// Replaces the written byte at `at` with `b` (ASCII, as the one it
+    /// replaces); false if nothing is written there.
+    #[inline(always)]
+    pub(crate) fn overwrite(&mut self, at: usize, b: u8) -> bool {
+        match self.buf.get_mut(at) {
+            Some(d) if at < self.len => {
+                *d = b;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Appends `v` in decimal ([`write_decimal`]'s digits): below 10,000
+    /// (most values) as one four-byte copy, else [`LineBuf::put_long_decimal`].
+    #[inline(always)]
     pub(crate) fn put_decimal(&mut self, v: u64) {
-        let width = |g: u64| match g {
-            0..=9 => 1,
-            10..=99 => 2,
-            100..=999 => 3,
-            _ => 4,
-        };
-        let group = |g: u64| {
-            let at = 4 * (g % 10_000) as usize;
-            DIGITS4_BYTES
-                .get(at..at + 4)
-                .and_then(|d| d.first_chunk::<4>())
-                .copied()
-                .unwrap_or_default()
-        };
-        if v < 10_000 {
-            let g = group(v);
-            self.put(g.get(4 - width(v)..).unwrap_or_default());
+        if v >= 10_000 {
+            self.put_long_decimal(v);
             return;
         }
-        // u64::MAX has 20 digits: at most four full groups and a lead of four.
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        let mut v = v;
-        while v >= 10_000 {
-            i -= 4;
-            if let Some(d) = tmp.get_mut(i..i + 4) {
-                d.copy_from_slice(&group(v));
+        let (digits, width) = short_digits(v);
+        self.write_fixed::<4>(|dst| {
+            *dst = digits.to_le_bytes();
+            width
+        });
+    }
+
+    /// [`LineBuf::put_decimal`] of `v` >= 10,000 with at most three
+    /// fixed-size copies: the leading digits (up to eight), then eight more
+    /// per further 10^8, each an eight-byte word from [`eight_digits`].
+    #[inline(never)]
+    fn put_long_decimal(&mut self, v: u64) {
+        const E8: u64 = 100_000_000;
+        const E16: u64 = E8 * E8;
+        // u64::MAX < 1.9 * 10^19: a lead of at most four digits above 10^16.
+        let (lead, words) = match v {
+            0..E8 => (v, 0),
+            E8..E16 => (v / E8, 1),
+            _ => (v / E16, 2),
+        };
+        // The lead's leading '0's are the low bytes of its word; the lead
+        // is not 0 (v >= 10,000), so at least one byte is another digit.
+        let lead = eight_digits(lead);
+        let zeros = ((lead ^ ZEROS8).trailing_zeros() / 8) as usize;
+        let n = 8 - zeros.min(7);
+        self.write_fixed::<24>(|dst| {
+            put_word(dst, 0, lead >> (8 * zeros.min(7)));
+            if words == 2 {
+                put_word(dst, n, eight_digits(v / E8 % E8));
             }
-            v /= 10_000;
-        }
-        if let Some(d) = tmp.get_mut(i - 4..i) {
-            d.copy_from_slice(&group(v));
-        }
-        self.put(tmp.get(i - width(v)..).unwrap_or_default());
+            if words > 0 {
+                put_word(dst, n + 8 * (words - 1), eight_digits(v % E8));
+            }
+            n + 8 * words
+        });
     }
 
     /// Appends `v` (< 10^9) as exactly nine digits ([`write_nine_digits`]).
     #[inline]
     pub(crate) fn put_nine_digits(&mut self, v: u64) {
-        let group = |g: u64| {
-            let at = 4 * (g % 10_000) as usize;
-            DIGITS4_BYTES
-                .get(at..at + 4)
-                .and_then(|d| d.first_chunk::<4>())
-                .copied()
-                .unwrap_or_default()
-        };
-        let mut tmp = [0u8; 12];
-        if let Some((a, rest)) = tmp.split_first_chunk_mut::<4>()
-            && let Some((b, c)) = rest.split_first_chunk_mut::<4>()
-            && let Some(c) = c.first_chunk_mut::<4>()
-        {
-            *a = group(v / 100_000_000 % 10);
-            *b = group(v / 10_000);
-            *c = group(v);
-        }
-        self.put(tmp.get(3..).unwrap_or_default());
+        self.write_fixed::<16>(|dst| {
+            dst[0] = b'0' + (v / 100_000_000 % 10) as u8;
+            put_word(dst, 1, eight_digits(v % 100_000_000));
+            9
+        });
+    }
+
+    /// Appends `a.b.c.d` (as [`write_addr`]): each octet's digits and its
+    /// dot as one four-byte copy.
+    #[inline]
+    pub(crate) fn put_ipv4(&mut self, octets: [u8; 4]) {
+        self.write_fixed::<16>(|dst| {
+            let mut at = 0;
+            for (i, o) in octets.into_iter().enumerate() {
+                let (digits, width) = short_digits(u64::from(o));
+                let dot = if i < 3 {
+                    u32::from(b'.') << (8 * width)
+                } else {
+                    0
+                };
+                if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<4>()) {
+                    *d = (digits | dot).to_le_bytes();
+                }
+                at += width + usize::from(i < 3);
+            }
+            at
+        });
     }
 
     /// Appends the first `n` bytes of `block` (`n` <= 32) with one copy of
-    /// the whole block: the bytes after the first `n` land in the slack and
-    /// are overwritten by the next write.
-    #[inline]
+    /// the whole block: the bytes after the first `n` are overwritten by the
+    /// next write.
+    #[inline(always)]
     pub(crate) fn put_block(&mut self, block: &[u8; 32], n: usize) {
-        let n = n.min(block.len());
-        if self.len + n + Self::SLACK > self.buf.len() {
-            self.grow(n);
+        self.write_fixed::<32>(|dst| {
+            *dst = *block;
+            n.min(32)
+        });
+    }
+
+    /// Writes with `f` into the `N` bytes after the written ones (growing
+    /// first if needed), then counts the bytes `f` returns it wrote (at most
+    /// `N`: the others are overwritten by the next write). The test of room
+    /// is the slicing's own, and the growth is out of line.
+    #[inline(always)]
+    fn write_fixed<const N: usize>(&mut self, f: impl FnOnce(&mut [u8; N]) -> usize) {
+        let end = self.len.wrapping_add(N);
+        match self
+            .buf
+            .get_mut(self.len..end)
+            .and_then(|d| d.first_chunk_mut::<N>())
+        {
+            Some(dst) => self.len += f(dst),
+            None => self.grow_then_write(f),
         }
+    }
+
+    /// [`LineBuf::write_fixed`] when the buffer must grow first.
+    #[cold]
+    #[inline(never)]
+    fn grow_then_write<const N: usize>(&mut self, f: impl FnOnce(&mut [u8; N]) -> usize) {
+        self.grow(N);
         if let Some(dst) = self
             .buf
             .get_mut(self.len..)
-            .and_then(|d| d.first_chunk_mut::<32>())
+            .and_then(|d| d.first_chunk_mut::<N>())
         {
-            *dst = *block;
-            self.len += n;
+            self.len += f(dst);
         }
     }
 
@@ -235,36 +294,52 @@ impl LineBuf {
         self.buf.resize(want, 0);
     }
 
-    /// Appends `s`: pieces up to 32 bytes as two overlapping fixed-size
-    /// copies (what `memcpy` does inside, without the call).
-    #[inline]
+    /// Appends `s` ([`copy_short`]; the growth is out of line).
+    #[inline(always)]
     fn put(&mut self, s: &[u8]) {
-        let n = s.len();
-        if self.len + n + Self::SLACK > self.buf.len() {
-            self.grow(n);
+        let end = self.len.wrapping_add(s.len());
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                copy_short(dst, s);
+                self.len += s.len();
+            }
+            None => self.grow_then_put(s),
         }
-        let Some(dst) = self.buf.get_mut(self.len..self.len + n) else {
-            return;
-        };
-        match n {
-            0 => {}
-            1..=3 => {
-                dst[0] = s[0];
-                dst[n / 2] = s[n / 2];
-                dst[n - 1] = s[n - 1];
-            }
-            4..=8 => {
-                copy_pair::<4>(dst, s);
-            }
-            9..=16 => {
-                copy_pair::<8>(dst, s);
-            }
-            17..=32 => {
-                copy_pair::<16>(dst, s);
-            }
-            _ => dst.copy_from_slice(s),
+    }
+
+    /// [`LineBuf::put`] when the buffer must grow first.
+    #[cold]
+    #[inline(never)]
+    fn grow_then_put(&mut self, s: &[u8]) {
+        self.grow(s.len());
+        if let Some(dst) = self
+            .buf
+            .get_mut(self.len..)
+            .and_then(|d| d.get_mut(..s.len()))
+        {
+            dst.copy_from_slice(s);
+            self.len += s.len();
         }
-        self.len += n;
+    }
+}
+
+/// Copies `s` into `dst` (as long): pieces up to 32 bytes as two
+/// overlapping fixed-size copies (what `memcpy` does inside, without the
+/// call).
+#[inline(always)]
+fn copy_short(dst: &mut [u8], s: &[u8]) {
+    let n = s.len();
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = s[0];
+            dst[n / 2] = s[n / 2];
+            dst[n - 1] = s[n - 1];
+        }
+        4..=8 => copy_pair::<4>(dst, s),
+        9..=16 => copy_pair::<8>(dst, s),
+        17..=32 => copy_pair::<16>(dst, s),
+        _ => dst.copy_from_slice(s),
     }
 }
 
@@ -284,6 +359,47 @@ fn copy_pair<const N: usize>(dst: &mut [u8], s: &[u8]) {
     }
 }
 
+/// Four digits of `g` (< 10,000), zero-padded, from [`DIGITS4_BYTES`].
+#[inline(always)]
+fn group4(g: u64) -> [u8; 4] {
+    let at = 4 * (g % 10_000) as usize;
+    DIGITS4_BYTES
+        .get(at..at + 4)
+        .and_then(|d| d.first_chunk::<4>())
+        .copied()
+        .unwrap_or_default()
+}
+
+/// Eight `'0'` bytes as a word.
+const ZEROS8: u64 = u64::from_ne_bytes([b'0'; 8]);
+
+/// The digits of `v` (< 10,000) without leading zeros in the low bytes of
+/// a little-endian word, and their number (at least one).
+#[inline(always)]
+fn short_digits(v: u64) -> (u32, usize) {
+    let g = u32::from_le_bytes(group4(v));
+    // Leading '0's are the low bytes; the last digit (high byte) stays.
+    let zeros = ((g ^ 0x3030_3030) | 0xff00_0000).trailing_zeros() / 8;
+    (g >> (8 * zeros), 4 - zeros as usize)
+}
+
+/// The eight digits of `v` (< 10^8), zero-padded, as a little-endian word:
+/// the first digit in the lowest byte.
+#[inline(always)]
+fn eight_digits(v: u64) -> u64 {
+    let high = u32::from_le_bytes(group4(v / 10_000));
+    let low = u32::from_le_bytes(group4(v % 10_000));
+    u64::from(high) | u64::from(low) << 32
+}
+
+/// Stores the eight bytes of `word` (little-endian) at `dst[at..]`.
+#[inline(always)]
+fn put_word<const N: usize>(dst: &mut [u8; N], at: usize, word: u64) {
+    if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<8>()) {
+        *d = word.to_le_bytes();
+    }
+}
+
 impl Write for LineBuf {
     #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -294,13 +410,7 @@ impl Write for LineBuf {
     #[inline]
     fn write_char(&mut self, c: char) -> fmt::Result {
         if c.is_ascii() {
-            if self.len + 1 + Self::SLACK > self.buf.len() {
-                self.grow(1);
-            }
-            if let Some(b) = self.buf.get_mut(self.len) {
-                *b = c as u8;
-                self.len += 1;
-            }
+            self.put_byte(c as u8);
             Ok(())
         } else {
             self.put(c.encode_utf8(&mut [0; 4]).as_bytes());
@@ -326,75 +436,117 @@ pub fn write_addr<W: Write>(w: &mut W, a: &IpAddr) -> fmt::Result {
     }
 }
 
+/// tcpdump's flag letters in tcpdump's order: F S R P . U E W e (`e` is
+/// the AE bit, RFC 9768).
+const LETTERS: [(u16, u8); 9] = [
+    (TcpFlags::FIN, b'F'),
+    (TcpFlags::SYN, b'S'),
+    (TcpFlags::RST, b'R'),
+    (TcpFlags::PSH, b'P'),
+    (TcpFlags::ACK, b'.'),
+    (TcpFlags::URG, b'U'),
+    (TcpFlags::ECE, b'E'),
+    (TcpFlags::CWR, b'W'),
+    (TcpFlags::AE, b'e'),
+];
+
+/// The letters of each of the 512 combinations of the nine flag bits, in
+/// [`LETTERS`] order (`none` for no bit), space-padded to nine bytes each.
+static FLAG_TEXT_BYTES: [u8; 512 * 9] = {
+    let mut t = [b' '; 512 * 9];
+    let mut bits = 0;
+    while bits < 512 {
+        let mut n = 0;
+        let mut i = 0;
+        while i < LETTERS.len() {
+            if bits & LETTERS[i].0 != 0 {
+                t[bits as usize * 9 + n] = LETTERS[i].1;
+                n += 1;
+            }
+            i += 1;
+        }
+        if n == 0 {
+            let none = b"none";
+            while n < none.len() {
+                t[bits as usize * 9 + n] = none[n];
+                n += 1;
+            }
+        }
+        bits += 1;
+    }
+    t
+};
+static FLAG_TEXT: &str = match core::str::from_utf8(&FLAG_TEXT_BYTES) {
+    Ok(s) => s,
+    Err(_) => "",
+};
+
+/// The length of each entry of [`FLAG_TEXT`] (its letters, without padding).
+static FLAG_LENS: [u8; 512] = {
+    let mut t = [0u8; 512];
+    let mut bits = 0;
+    while bits < 512 {
+        let mut i = 0;
+        while i < 9 && FLAG_TEXT_BYTES[bits * 9 + i] != b' ' {
+            i += 1;
+        }
+        t[bits] = i as u8;
+        bits += 1;
+    }
+    t
+};
+
 /// Writes tcpdump's flag letters (`S.`, `P.`, `FP.`, `SEWe`, or `none`), in
 /// tcpdump's order: F S R P . U E W e (`e` is the AE bit, RFC 9768).
 pub fn write_flags<W: Write>(w: &mut W, flags: TcpFlags) -> fmt::Result {
-    const LETTERS: [(u16, char); 9] = [
-        (TcpFlags::FIN, 'F'),
-        (TcpFlags::SYN, 'S'),
-        (TcpFlags::RST, 'R'),
-        (TcpFlags::PSH, 'P'),
-        (TcpFlags::ACK, '.'),
-        (TcpFlags::URG, 'U'),
-        (TcpFlags::ECE, 'E'),
-        (TcpFlags::CWR, 'W'),
-        (TcpFlags::AE, 'e'),
-    ];
-    let mut any = false;
-    for (bit, c) in LETTERS {
-        if flags.0 & bit != 0 {
-            w.write_char(c)?;
-            any = true;
-        }
-    }
-    if !any {
-        w.write_str("none")?;
-    }
-    Ok(())
+    w.write_str(flag_letters(flags).as_str())
 }
 
-/// Writes the flag letters into a small stack buffer and returns them
-/// (for JSON and other non-`fmt` writers).
+/// The flag letters of `flags` as [`write_flags`] writes them (for JSON and
+/// other non-`fmt` writers): a slice of a table built at compile time.
+#[inline]
 pub fn flag_letters(flags: TcpFlags) -> FlagLetters {
-    let mut out = FlagLetters::default();
-    // Writing to FlagLetters cannot fail: at most 9 letters or "none".
-    let _ = write_flags(&mut out, flags);
-    out
+    let bits = usize::from(flags.0 & 0x1ff);
+    let len = FLAG_LENS.get(bits).copied().map_or(0, usize::from);
+    FlagLetters {
+        text: FLAG_TEXT.get(bits * 9..bits * 9 + len).unwrap_or_default(),
+    }
+}
+
+/// Up to nine flag letters (see [`flag_letters`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FlagLetters {
+    text: &'static str,
+}
+
+impl FlagLetters {
+    /// The letters.
+    pub fn as_str(&self) -> &'static str {
+        self.text
+    }
 }
 
 /// Writes an address as [`write_addr`] does into a small stack buffer and
 /// returns it (for a writer that takes a whole value at once, as an Arrow
 /// string column).
 pub fn addr_text(a: &IpAddr) -> AddrText {
-    let mut out = AddrText::default();
+    let mut out = AddrText {
+        buf: [0; 45],
+        len: 0,
+    };
     // Cannot fail: an IPv6 address is at most 45 characters.
     let _ = write_addr(&mut out, a);
     out
 }
 
-/// Up to nine flag letters, on the stack (see [`flag_letters`]).
-pub type FlagLetters = StackText<9>;
-
 /// An IP address as text, on the stack (see [`addr_text`]).
-pub type AddrText = StackText<45>;
-
-/// Up to `N` bytes of text on the stack; writing more fails.
 #[derive(Debug, Clone, Copy)]
-pub struct StackText<const N: usize> {
-    buf: [u8; N],
+pub struct AddrText {
+    buf: [u8; 45],
     len: usize,
 }
 
-impl<const N: usize> Default for StackText<N> {
-    fn default() -> Self {
-        Self {
-            buf: [0; N],
-            len: 0,
-        }
-    }
-}
-
-impl<const N: usize> StackText<N> {
+impl AddrText {
     /// The text.
     pub fn as_str(&self) -> &str {
         self.buf
@@ -404,7 +556,7 @@ impl<const N: usize> StackText<N> {
     }
 }
 
-impl<const N: usize> Write for StackText<N> {
+impl Write for AddrText {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let end = self.len + s.len();
         let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
@@ -416,7 +568,7 @@ impl<const N: usize> Write for StackText<N> {
 
 #[cfg(test)]
 mod tests {
-    use super::{LineBuf, write_decimal, write_nine_digits};
+    use super::{LineBuf, TcpFlags, flag_letters, write_decimal, write_flags, write_nine_digits};
     use core::fmt::Write;
 
     fn dec(v: u64) -> String {
@@ -483,6 +635,56 @@ mod tests {
         }
         b.clear();
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn ipv4_as_std_prints_it() {
+        // Every octet value in every position, next to 1- and 3-digit ones:
+        // std's Display of the address is the oracle.
+        let mut b = LineBuf::with_capacity(1);
+        for at in 0..4 {
+            for v in 0..=255u8 {
+                for other in [0u8, 7, 255] {
+                    let mut o = [other; 4];
+                    o[at] = v;
+                    b.clear();
+                    b.put_ipv4(o);
+                    b.put_str("|");
+                    let expected = format!("{}|", std::net::Ipv4Addr::from(o));
+                    assert_eq!(b.as_bytes(), expected.as_bytes());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn flag_letters_of_every_combination() {
+        // The oracle: each set bit's letter in tcpdump's order, `none` for none.
+        let order = [
+            (TcpFlags::FIN, 'F'),
+            (TcpFlags::SYN, 'S'),
+            (TcpFlags::RST, 'R'),
+            (TcpFlags::PSH, 'P'),
+            (TcpFlags::ACK, '.'),
+            (TcpFlags::URG, 'U'),
+            (TcpFlags::ECE, 'E'),
+            (TcpFlags::CWR, 'W'),
+            (TcpFlags::AE, 'e'),
+        ];
+        for bits in 0..=0xfffu16 {
+            let mut expected: String = order
+                .iter()
+                .filter(|(bit, _)| bits & bit != 0)
+                .map(|&(_, c)| c)
+                .collect();
+            if expected.is_empty() {
+                expected = "none".into();
+            }
+            assert_eq!(flag_letters(TcpFlags(bits)).as_str(), expected, "{bits:#x}");
+            let mut w = String::new();
+            write_flags(&mut w, TcpFlags(bits)).unwrap();
+            assert_eq!(w, expected);
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ mod tunnel;
 
 pub use encap::{Encapsulation, GeneveLayer, GreLayer, IpLayer, Layer, MAX_ENCAP_LAYERS, UdpLayer};
 pub use fmt::{
-    AddrText, FlagLetters, LineBuf, StackText, addr_text, flag_letters, write_addr, write_decimal,
+    AddrText, FlagLetters, LineBuf, addr_text, flag_letters, write_addr, write_decimal,
     write_flags, write_nine_digits,
 };
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
