@@ -219,6 +219,9 @@ fn segment_rows(path: &Path, batch_size: usize) -> (Vec<Value>, Vec<Value>) {
             match b {
                 Ok(b) => {
                     assert!(b.num_rows() <= batch_size);
+                    for c in b.columns() {
+                        c.to_data().validate_full().unwrap();
+                    }
                     batches.push(b);
                 }
                 // A damaged capture: the rows before the damage came first.
@@ -227,6 +230,28 @@ fn segment_rows(path: &Path, batch_size: usize) -> (Vec<Value>, Vec<Value>) {
         }
     }
     (json, rows(&schema::segment::SEGMENT, &batches))
+}
+
+/// The option fields absent from every option of a batch are columns of
+/// nulls over one zero buffer that they share, and valid arrays. The lab's
+/// Linux hosts configured no TCP-MD5 or TCP-AO key, so no option there has
+/// a digest or a MAC.
+#[test]
+fn columns_of_nulls_share_one_buffer() {
+    let path = lab_captures().into_iter().next().unwrap();
+    let a = analysis(&path, false).unwrap();
+    let batch = tarrow::segments_reader(a, 0).next().unwrap().unwrap();
+    let options = batch.column_by_name("options").unwrap().as_list::<i32>();
+    let option = options.values().as_struct();
+    let digest = option.column_by_name("digest").unwrap().to_data();
+    let mac = option.column_by_name("mac").unwrap().to_data();
+    assert!(!digest.is_empty());
+    assert_eq!(digest.null_count(), digest.len());
+    assert_eq!(mac.null_count(), mac.len());
+    assert_eq!(digest.buffers()[0].as_ptr(), mac.buffers()[0].as_ptr());
+    for c in batch.columns() {
+        c.to_data().validate_full().unwrap();
+    }
 }
 
 #[test]

@@ -5,6 +5,7 @@ peers (NFStream, dpkt, scapy) on the same capture, in one run (issue 9).
     python3 -m venv bench/.venv && bench/.venv/bin/pip install dpkt nfstream scapy pandas
     .venv/bin/python tcpkit-py/bench/bench_peers.py /work/bench/big.pcap [--scapy-packets 100000]
     .venv/bin/python tcpkit-py/bench/bench_peers.py /work/bench/big.pcap --only-tcpkit   # CLI + analyze() rows
+    .venv/bin/python tcpkit-py/bench/bench_peers.py --help
 
 The peers live in ``bench/.venv`` (git-ignored), never in the project's
 requirements. Every job is its own process, run one after the other (never two
@@ -18,6 +19,10 @@ Jobs:
 - ``tcpkit segments --json > /dev/null`` and ``tcpkit flows --json > /dev/null``
   (the Rust command for the same analysis);
 - ``tcpkit.analyze(path).segments.to_pandas()`` and ``.connections.to_pandas()``;
+- ``tcpkit.analyze(path, segments=False).connections.to_pandas()`` (the
+  connections-only job as the docs tell it: no segment rows built), and
+  ``tcpkit.analyze(path, story=False).segments.to_pandas()`` (the segments-only
+  job: no stories, as ``segments --json`` builds none);
 - ``pyobjects``: what one Python object per segment would cost: the first
   100,000 rows of the segments table as Python dicts (``to_pylist``), measured
   with tracemalloc and extrapolated to every segment;
@@ -44,6 +49,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+# The first jobs: the CLI, the start-up, and tcpkit's Python jobs.
+TCPKIT_JOBS = 7
 COLS = ("ts", "src", "dst", "sport", "dport", "seq", "ack", "flags", "win", "len")
 
 
@@ -59,7 +66,7 @@ def rss_mib() -> float:
 # ---- the jobs, each run in its own process ----------------------------------
 
 
-def job_tcpkit(kind: str, path: str) -> dict[str, Any]:
+def job_tcpkit(kind: str, path: str, **options: Any) -> dict[str, Any]:
     c0 = cpu()
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
@@ -67,7 +74,7 @@ def job_tcpkit(kind: str, path: str) -> dict[str, Any]:
     import tcpkit
 
     c1, t = cpu(), time.perf_counter()
-    a = tcpkit.analyze(path, progress=False)
+    a = tcpkit.analyze(path, progress=False, **options)
     c2, t2 = cpu(), time.perf_counter()
     df = getattr(a, kind).to_pandas()
     c3, t3 = cpu(), time.perf_counter()
@@ -190,6 +197,10 @@ def child(args: list[str]) -> None:
     name, path = args[0], args[1]
     if name in ("segments", "connections"):
         r = job_tcpkit(name, path)
+    elif name == "connections-lean":
+        r = job_tcpkit("connections", path, segments=False)
+    elif name == "segments-lean":
+        r = job_tcpkit("segments", path, story=False)
     elif name == "pyobjects":
         r = job_pyobjects(path, int(args[2]))
     elif name == "nfstream":
@@ -264,6 +275,9 @@ def run(cmd: list[str], stdout: Any = subprocess.PIPE) -> dict[str, Any]:
 
 
 def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return
     if sys.argv[1] == "--child":
         child(sys.argv[2:])
         return
@@ -290,6 +304,16 @@ def main() -> None:
         ("python: import tcpkit, pandas, pyarrow", [py, "-c", "import tcpkit, pandas, pyarrow"], devnull),
         ("tcpkit.analyze(p).segments.to_pandas()", [py, me, "--child", "segments", path], subprocess.PIPE),
         ("tcpkit.analyze(p).connections.to_pandas()", [py, me, "--child", "connections", path], subprocess.PIPE),
+        (
+            "tcpkit.analyze(p, segments=False).connections.to_pandas()",
+            [py, me, "--child", "connections-lean", path],
+            subprocess.PIPE,
+        ),
+        (
+            "tcpkit.analyze(p, story=False).segments.to_pandas()",
+            [py, me, "--child", "segments-lean", path],
+            subprocess.PIPE,
+        ),
         ("NFStreamer(p, statistical_analysis=False).to_pandas()", [peers, me, "--child", "nfstream", path], subprocess.PIPE),
         ("dpkt loop (bench/dpkt_loop.py: decode, count per 4-tuple)", [peers, str(ROOT / "bench" / "dpkt_loop.py"), path], devnull),
         ("dpkt: per-segment columns -> pandas", [peers, me, "--child", "dpkt-pandas", path], subprocess.PIPE),
@@ -299,7 +323,7 @@ def main() -> None:
     ]
     if "--only-tcpkit" in sys.argv:
         # A new build of tcpkit beside an earlier run of the peers: its rows only.
-        jobs = jobs[:5]
+        jobs = jobs[:TCPKIT_JOBS]
     res: dict[str, dict[str, Any]] = {}
     for name, cmd, out in jobs:
         r = run(cmd, out)
@@ -315,7 +339,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     base_seg = res[names[3]]["cpu"]
     base_conn = res[names[4]]["cpu"]
-    for i, name in enumerate(names[:-1] if len(names) > 5 else names):
+    for i, name in enumerate(names[:-1] if len(names) > TCPKIT_JOBS else names):
         r = res[name]
         c, w, m = r["cpu"], r["wall"], r["peak_tree_mib"]
         note = ""
@@ -334,7 +358,7 @@ def main() -> None:
         rate = "-" if i == 2 else (f"{segs / c / 1e6:.2f} M" if segs / c >= 1e6 else f"{segs / c / 1e3:.1f} k")
         print(f"| {name}{note} | {w:.2f} | {c:.2f} | {m:.0f} | {rate} | {ratio} | {r['load']:.1f} |")
     print()
-    for k in (names[3], names[4]):
+    for k in names[3:TCPKIT_JOBS]:
         i = res[k]["inner"]
         print(
             f"# {k}: analyze {i['analyze_cpu']:.2f} s CPU ({i['analyze_wall']:.2f} wall), "
@@ -345,9 +369,13 @@ def main() -> None:
         f"# issue 9 bar (<= 1.5x the CLI, CPU): segments.to_pandas() {res[names[3]]['cpu'] / cli_s:.2f}x "
         f"(work only, no imports: {res[names[3]]['inner']['work_cpu'] / cli_s:.2f}x) of `segments --json`; "
         f"connections.to_pandas() {res[names[4]]['cpu'] / cli_f:.2f}x "
-        f"(work only: {res[names[4]]['inner']['work_cpu'] / cli_f:.2f}x) of `flows --json`"
+        f"(work only: {res[names[4]]['inner']['work_cpu'] / cli_f:.2f}x) of `flows --json`; "
+        f"with segments=False {res[names[5]]['cpu'] / cli_f:.2f}x "
+        f"(work only: {res[names[5]]['inner']['work_cpu'] / cli_f:.2f}x); "
+        f"segments with story=False {res[names[6]]['cpu'] / cli_s:.2f}x "
+        f"(work only: {res[names[6]]['inner']['work_cpu'] / cli_s:.2f}x)"
     )
-    if len(names) <= 5:
+    if len(names) <= TCPKIT_JOBS:
         return
     po = res[names[-1]]["inner"]
     est = po["bytes_per_row"] * segs / 2**20

@@ -67,15 +67,27 @@ impl Read for PyReader {
     }
 }
 
-/// The configuration from `analyze(**options)`: each keyword is the
-/// [`AnalyzerConfig`] field of the same name.
-pub fn config(options: Option<&Bound<'_, PyDict>>) -> PyResult<AnalyzerConfig> {
-    let mut cfg = AnalyzerConfig::default();
+/// What `analyze(**options)` asks for: the [`AnalyzerConfig`] (each keyword
+/// its field of the same name) and `segments`, the core's switch for segment
+/// rows ([`Analysis::segments`], default on).
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub cfg: AnalyzerConfig,
+    pub segments: bool,
+}
+
+/// The [`Options`] from `analyze(**options)`.
+pub fn config(options: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
+    let mut o = Options {
+        cfg: AnalyzerConfig::default(),
+        segments: true,
+    };
     let Some(options) = options else {
-        return Ok(cfg);
+        return Ok(o);
     };
     for (k, v) in options.iter() {
         let key: String = k.extract()?;
+        let cfg = &mut o.cfg;
         match key.as_str() {
             "linger_ns" => cfg.linger_ns = v.extract()?,
             "closed_linger_ns" => cfg.closed_linger_ns = v.extract()?,
@@ -83,21 +95,51 @@ pub fn config(options: Option<&Bound<'_, PyDict>>) -> PyResult<AnalyzerConfig> {
             "memory_budget" => cfg.memory_budget = v.extract()?,
             "max_unacked" => cfg.max_unacked = v.extract()?,
             "story" => cfg.story = v.extract()?,
+            "threads" => cfg.threads = v.extract()?,
+            "segments" => o.segments = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
-                    "analyze() got an unexpected keyword argument '{other}' (the options are the \
-                     fields of tcpkit_core::analysis::AnalyzerConfig: linger_ns, closed_linger_ns, \
-                     idle_timeout_ns, memory_budget, max_unacked, story)"
+                    "analyze() got an unexpected keyword argument '{other}' (the options are \
+                     segments and the fields of tcpkit_core::analysis::AnalyzerConfig: linger_ns, \
+                     closed_linger_ns, idle_timeout_ns, memory_budget, max_unacked, story, threads)"
                 )));
             }
         }
     }
-    Ok(cfg)
+    Ok(o)
+}
+
+impl Options {
+    /// A `ValueError` when `threads` of 2 or more is asked for where the core
+    /// analyses on one thread only: with segment rows (`rows`) or in the push
+    /// form (`live`), rather than silently running on one.
+    pub fn check_threads(&self, rows: bool, live: bool) -> PyResult<()> {
+        let n = self.cfg.threads;
+        if n <= 1 {
+            return Ok(());
+        }
+        if live {
+            return Err(PyValueError::new_err(format!(
+                "threads={n}: the push form (tcpkit.Analyzer) analyses on one thread, its packets \
+                 coming one at a time from the caller; leave threads at 1"
+            )));
+        }
+        if rows {
+            return Err(PyValueError::new_err(format!(
+                "threads={n} needs segments=False: the core analyses on threads only when it \
+                 builds no segment rows (connections, findings and the report); leave threads \
+                 at 1 for segment rows"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// What the driver's events became.
 #[derive(Debug)]
 struct Collected {
+    /// Whether segment rows were asked for.
+    rows: bool,
     segments: SegmentBatchBuilder,
     connections: ConnectionBatchBuilder,
     segment_batches: Vec<RecordBatch>,
@@ -108,8 +150,9 @@ struct Collected {
 }
 
 impl Collected {
-    fn new(batch_size: usize) -> Self {
+    fn new(batch_size: usize, rows: bool) -> Self {
         Self {
+            rows,
             segments: SegmentBatchBuilder::new(batch_size),
             connections: ConnectionBatchBuilder::new(batch_size),
             segment_batches: Vec::new(),
@@ -162,7 +205,9 @@ impl Collected {
             self.connection_batches.push(b);
         }
         Ok(Analyzed {
-            segments: Table::new("segments", self.segments.schema(), self.segment_batches),
+            segments: self
+                .rows
+                .then(|| Table::new("segments", self.segments.schema(), self.segment_batches)),
             connections: Table::new(
                 "connections",
                 self.connections.schema(),
@@ -178,7 +223,8 @@ impl Collected {
 
 #[derive(Debug)]
 struct Analyzed {
-    segments: Table,
+    /// `None` when the segment rows were off.
+    segments: Option<Table>,
     connections: Table,
     records: Vec<Connection>,
     report: Option<Box<Report>>,
@@ -190,8 +236,9 @@ struct Analyzed {
 #[pyclass(frozen, module = "tcpkit._tcpkit", name = "_Results")]
 #[derive(Debug)]
 pub struct Results {
+    /// `None` when the analysis ran with `segments=False`.
     #[pyo3(get)]
-    segments: Py<Table>,
+    segments: Option<Py<Table>>,
     #[pyo3(get)]
     connections: Py<Table>,
     records: Vec<Connection>,
@@ -207,7 +254,7 @@ impl Results {
     fn new(py: Python<'_>, a: Analyzed) -> PyResult<Self> {
         let error = a.error.map(|e| to_pyerr(py, &e).into_value(py).into_any());
         Ok(Self {
-            segments: Py::new(py, a.segments)?,
+            segments: a.segments.map(|t| Py::new(py, t)).transpose()?,
             connections: Py::new(py, a.connections)?,
             records: a.records,
             report: a.report,
@@ -300,16 +347,17 @@ impl Results {
     }
 }
 
-/// Runs `a` to its end: the GIL released for each step, Ctrl-C and the
+/// Runs `a` (its segment rows on when `rows`) to its end: the GIL released for each step, Ctrl-C and the
 /// progress callback between steps.
 fn run(
     py: Python<'_>,
     mut a: Analysis,
     batch_size: usize,
+    rows: bool,
     progress: Option<&Bound<'_, PyAny>>,
     read: &AtomicU64,
 ) -> PyResult<Results> {
-    let mut c = Collected::new(batch_size);
+    let mut c = Collected::new(batch_size, rows);
     loop {
         let done = py
             .detach(|| c.step(&mut a, EVENTS_PER_STEP))
@@ -341,15 +389,16 @@ pub fn _analyze(
     batch_size: usize,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Results> {
-    let cfg = config(options)?;
+    let o = config(options)?;
     let batch_size = if batch_size == 0 {
         tcpkit_core::arrow::DEFAULT_BATCH_SIZE
     } else {
         batch_size
     };
+    o.check_threads(o.segments, false)?;
     let read = Arc::new(AtomicU64::new(0));
-    let a = open(py, source, cfg, &read)?;
-    run(py, a, batch_size, progress, &read)
+    let a = open(py, source, o.cfg, &read)?.segments(o.segments);
+    run(py, a, batch_size, o.segments, progress, &read)
 }
 
 /// The driver over `source` (see [`_analyze`]); `read` counts the bytes read.
@@ -459,14 +508,16 @@ impl Live {
     #[new]
     #[pyo3(signature = (*, batch_size=0, options=None))]
     fn new(batch_size: usize, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let cfg = config(options)?;
+        let o = config(options)?;
+        o.check_threads(o.segments, true)?;
         let batch_size = if batch_size == 0 {
             tcpkit_core::arrow::DEFAULT_BATCH_SIZE
         } else {
             batch_size
         };
+        let a = Analysis::live(o.cfg).segments(o.segments);
         Ok(Self {
-            inner: Mutex::new(Some((Analysis::live(cfg), Collected::new(batch_size)))),
+            inner: Mutex::new(Some((a, Collected::new(batch_size, o.segments)))),
             frames: AtomicU64::new(0),
         })
     }

@@ -8,7 +8,7 @@ use arrow_array::RecordBatchReader;
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_schema::SchemaRef;
 use arrow_schema::ffi::FFI_ArrowSchema;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
 use std::sync::atomic::AtomicU64;
@@ -78,7 +78,13 @@ pub fn _stream(
     batch_size: usize,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<BatchStream> {
-    let mut cfg = config(options)?;
+    let o = config(options)?;
+    if options.is_some_and(|d| d.contains("segments").unwrap_or(false)) {
+        return Err(PyTypeError::new_err(
+            "stream() takes no 'segments' option: table=\"segments\" or \"connections\" says which rows",
+        ));
+    }
+    let mut cfg = o.cfg;
     let kind = match table {
         "segments" => "segments",
         "connections" => "connections",
@@ -88,6 +94,7 @@ pub fn _stream(
             )));
         }
     };
+    o.check_threads(kind == "segments", false)?;
     // Segment rows need no stories (unless asked for).
     if kind == "segments" && options.is_none_or(|o| !o.contains("story").unwrap_or(false)) {
         cfg.story = false;

@@ -308,3 +308,71 @@ def test_explain_is_the_report_text(capture: Path) -> None:
     text = "".join(c.explain() + "\n" for c in a if c.to_dict().get("handshake") is not None) + a.explain()
     cli = subprocess.run([sys.executable, "-m", "tcpkit", "report", str(capture)], capture_output=True, check=True)
     assert text == cli.stdout.decode()
+
+
+def _same_results(a: tcpkit.Analysis, b: tcpkit.Analysis) -> None:
+    """The connections (table and records), findings and report text of two analyses agree."""
+    assert pa.table(a.connections).equals(pa.table(b.connections))
+    assert [c.to_dict() for c in a] == [c.to_dict() for c in b]
+    assert [f.text for f in a.findings] == [f.text for f in b.findings]
+    assert a.explain() == b.explain()
+
+
+@pytest.mark.parametrize("capture", LAB_CAPTURES, ids=lab_id)
+def test_segments_off_keeps_the_connections(capture: Path) -> None:
+    """segments=False (the core's Analysis::segments(false)) builds no segment rows
+    and changes nothing else; Analysis.segments then says how to get them."""
+    full = tcpkit.analyze(capture)
+    lean = tcpkit.analyze(capture, segments=False)
+    _same_results(full, lean)
+    with pytest.raises(ValueError, match="segments=False"):
+        lean.segments  # noqa: B018
+    assert "no segment rows" in repr(lean)
+
+
+@pytest.mark.parametrize("capture", LAB_CAPTURES, ids=lab_id)
+def test_threads_keep_the_connections(capture: Path) -> None:
+    """threads=2 (AnalyzerConfig::threads, with segment rows off): the same
+    connections, order and report as one thread (no analyser reaches its
+    memory budget on these small captures)."""
+    one = tcpkit.analyze(capture, segments=False)
+    two = tcpkit.analyze(capture, segments=False, threads=2)
+    _same_results(one, two)
+
+
+def test_segments_off_in_the_push_form() -> None:
+    """tcpkit.Analyzer(segments=False): connections, no segment rows."""
+    full = tcpkit.analyze(BULK)
+    link, _, records = pcap_records(BULK.read_bytes())
+    live = tcpkit.Analyzer(segments=False)
+    for ts_ns, data, orig in records:
+        live.push(ts_ns, link, data, orig_len=orig)
+    lean = live.finish()
+    _same_results(full, lean)
+    with pytest.raises(ValueError, match="segments=False"):
+        lean.segments  # noqa: B018
+
+
+def test_unknown_option_lists_segments_and_threads() -> None:
+    with pytest.raises(TypeError, match="segments.*threads"):
+        tcpkit.analyze(BULK, segment=False)
+
+
+def test_threads_need_segments_off() -> None:
+    """The core analyses on threads only without segment rows: threads=2 with
+    them, or in the push form, is an error that says so, never one thread in
+    silence."""
+    with pytest.raises(ValueError, match="threads=2 needs segments=False"):
+        tcpkit.analyze(BULK, threads=2)
+    with pytest.raises(ValueError, match="threads=2 needs segments=False"):
+        tcpkit.stream(BULK, table="segments", threads=2)
+    with pytest.raises(ValueError, match="push form"):
+        tcpkit.Analyzer(segments=False, threads=2)
+
+
+@pytest.mark.parametrize("capture", LAB_CAPTURES, ids=lab_id)
+def test_stream_of_connections_on_threads(capture: Path) -> None:
+    """stream(table="connections", threads=2) builds no segment rows, so the
+    threads apply: the same batches as analyze()'s connections table."""
+    streamed = pa.RecordBatchReader.from_stream(tcpkit.stream(capture, table="connections", threads=2)).read_all()
+    assert streamed.equals(pa.table(tcpkit.analyze(capture, segments=False).connections))

@@ -526,6 +526,46 @@ impl FlagLetters {
     }
 }
 
+/// Writes an address as [`write_addr`] does into a small stack buffer and
+/// returns it (for a writer that takes a whole value at once, as an Arrow
+/// string column).
+pub fn addr_text(a: &IpAddr) -> AddrText {
+    let mut out = AddrText {
+        buf: [0; 45],
+        len: 0,
+    };
+    // Cannot fail: an IPv6 address is at most 45 characters.
+    let _ = write_addr(&mut out, a);
+    out
+}
+
+/// An IP address as text, on the stack (see [`addr_text`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AddrText {
+    buf: [u8; 45],
+    len: usize,
+}
+
+impl AddrText {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.buf
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+impl Write for AddrText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{LineBuf, TcpFlags, flag_letters, write_decimal, write_flags, write_nine_digits};

@@ -43,7 +43,8 @@ mod tunnel;
 
 pub use encap::{Encapsulation, GeneveLayer, GreLayer, IpLayer, Layer, MAX_ENCAP_LAYERS, UdpLayer};
 pub use fmt::{
-    FlagLetters, LineBuf, flag_letters, write_addr, write_decimal, write_flags, write_nine_digits,
+    AddrText, FlagLetters, LineBuf, addr_text, flag_letters, write_addr, write_decimal,
+    write_flags, write_nine_digits,
 };
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
 pub use seq::SeqNumber;

@@ -140,8 +140,15 @@ class Analysis:
 
     @property
     def segments(self) -> Table:
-        """One row per TCP segment."""
-        return self._results.segments
+        """One row per TCP segment; a ValueError when the analysis ran with
+        ``segments=False``."""
+        t = self._results.segments
+        if t is None:
+            raise ValueError(
+                "this analysis ran with segments=False (no segment rows): "
+                "call tcpkit.analyze(source) without segments=False to get them"
+            )
+        return t
 
     @property
     def connections(self) -> Table:
@@ -203,12 +210,17 @@ class Analysis:
         the capture-wide findings."""
         return self._results.explain_report()
 
+    def _counts(self) -> str:
+        t = self._results.segments
+        rows = "no segment rows" if t is None else f"{len(t)} segments"
+        return f"tcpkit.Analysis: {rows}, {len(self)} connections"
+
     def __repr__(self) -> str:
-        return f"<tcpkit.Analysis: {len(self.segments)} segments, {len(self)} connections>"
+        return f"<{self._counts()}>"
 
     def _repr_html_(self) -> str:
         shown = [self[i]._d for i in range(min(len(self), 20))]
-        summary = f"<p>tcpkit.Analysis: {len(self.segments)} segments, {len(self)} connections</p>"
+        summary = f"<p>{self._counts()}</p>"
         findings = "".join(f"<li>{f._repr_html_()}</li>" for f in self.findings)
         found = f"<p>Findings:</p><ul>{findings}</ul>" if findings else "<p>Findings: none</p>"
         return summary + _html_table(shown, more=max(0, len(self) - 20)) + found
@@ -244,7 +256,23 @@ def analyze(
 
     ``options``: the fields of the core's ``AnalyzerConfig``, same names and
     defaults (``linger_ns``, ``closed_linger_ns``, ``idle_timeout_ns``,
-    ``memory_budget``, ``max_unacked``, ``story``).
+    ``memory_budget``, ``max_unacked``, ``story``, ``threads``), and
+    ``segments``:
+
+    - ``segments`` (default True), the core's ``Analysis::segments``. The
+      segment rows are built while the capture is read, whether or not
+      ``Analysis.segments`` is read later: **for a job that needs only
+      connections, findings or the report, pass** ``segments=False``, which
+      builds none (much less memory and time on a large capture);
+      ``Analysis.segments`` then raises ValueError.
+    - ``story`` (default True): False builds no stories (the connections'
+      story columns None, no findings): for a job that needs only the
+      segment rows, as ``tcpkit segments`` builds none.
+    - ``threads`` (default 1): N analyses on N threads, only with
+      ``segments=False`` (the core builds segment rows on one thread; N above
+      1 with segment rows raises ValueError): the same connections, order and
+      report as one thread unless an analyser reaches its share
+      (``memory_budget / N``) of the memory budget.
     """
     if errors not in ("raise", "keep"):
         raise ValueError(f'errors must be "raise" or "keep", not {errors!r}')
@@ -289,8 +317,9 @@ def stream(
         for batch in reader: ...
 
     ``table``: ``"segments"`` (stories off unless ``story=True`` is given: segment
-    rows do not need them) or ``"connections"``; ``source``, ``batch_size`` and
-    ``options`` as for :func:`analyze`. The reading happens as the consumer asks
+    rows do not need them) or ``"connections"`` (no segment rows built, so
+    ``threads=N`` applies); ``source``, ``batch_size`` and ``options`` as for
+    :func:`analyze` (but no ``segments``: ``table`` says which rows). The reading happens as the consumer asks
     for batches; a damaged capture gives every batch before the damage, then the
     consumer's error for the stream (pyarrow raises it with the core's message).
     """
@@ -300,7 +329,10 @@ def stream(
 class Analyzer:
     """Packets that come from no file (a live sniffer, a replay): :meth:`push` each
     one, then :meth:`finish` for the :class:`Analysis` (the same rows and
-    connections as :func:`analyze` on a capture of the same packets)."""
+    connections as :func:`analyze` on a capture of the same packets). Options as
+    for :func:`analyze` (``segments=False`` included), but one thread only: the
+    packets come one at a time from the caller (``threads`` above 1 raises
+    ValueError)."""
 
     __slots__ = ("_live",)
 

@@ -21,13 +21,24 @@ def pandas_types(t: Any) -> Any:
 
 def to_pandas(table: Any) -> Any:
     """``pyarrow.table(table).to_pandas()`` with :func:`pandas_types`; nullable
-    integer columns as ``pd.ArrowDtype`` too."""
+    integer columns as ``pd.ArrowDtype`` too.
+
+    Memory: the Arrow table stays whole (the ``Analysis`` holds it), so
+    pyarrow's ``self_destruct`` would free nothing; the columns that stay
+    Arrow-backed share its buffers, and only the NumPy columns are copies,
+    each its own block (``split_blocks``: no second copy to consolidate them
+    into 2-D blocks). The nullable integer columns are never made NumPy
+    floats first."""
     import pandas as pd
     import pyarrow as pa
 
     t = pa.table(table)
-    nullable_ints = {f.name for f in t.schema if pa.types.is_integer(f.type) and t.column(f.name).null_count}
-    df = t.to_pandas(types_mapper=pandas_types)
-    for name in nullable_ints:
-        df[name] = pd.Series(pd.arrays.ArrowExtensionArray(t.column(name)), index=df.index, name=name)
+    nullable_ints = [
+        i for i, f in enumerate(t.schema) if pa.types.is_integer(f.type) and t.column(i).null_count
+    ]
+    rest = t.drop_columns([t.schema.field(i).name for i in nullable_ints])
+    df = rest.to_pandas(types_mapper=pandas_types, split_blocks=True)
+    for i in nullable_ints:  # in ascending order: each lands at its own place
+        column = pd.Series(pd.arrays.ArrowExtensionArray(t.column(i)), index=df.index)
+        df.insert(i, t.schema.field(i).name, column)
     return df

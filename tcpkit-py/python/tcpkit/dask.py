@@ -120,8 +120,10 @@ def _sources(files: list[str]) -> list[Any]:
     return out
 
 
-def _analysis(files: list[str], options: dict[str, Any]) -> tcpkit.Analysis:
-    return tcpkit.analyze(_sources(files), **options)
+def _analysis(files: list[str], options: dict[str, Any], segments: bool) -> tcpkit.Analysis:
+    """The analysis of one group; ``segments``: whether segment rows are needed
+    (the connections and the report never need them)."""
+    return tcpkit.analyze(_sources(files), **{**options, "segments": segments})
 
 
 def _frame(table: Any, source: str | None) -> Any:
@@ -149,7 +151,7 @@ class _Partition:
 
     def __call__(self, group: tuple[str, list[str]]) -> Any:
         source, files = group
-        return _frame(getattr(_analysis(files, self.options), self.kind), source)
+        return _frame(getattr(_analysis(files, self.options, self.kind == "segments"), self.kind), source)
 
 
 def _read(kind: str, paths: Paths, group_by: Any, options: dict[str, Any]) -> Any:
@@ -174,7 +176,7 @@ def read_segments(paths: Paths, *, group_by: str | Callable[[str], Any] | None =
 
 
 def _report(group: tuple[str, list[str]], options: dict[str, Any]) -> tuple[str, str]:
-    return group[0], _analysis(group[1], options).explain()
+    return group[0], _analysis(group[1], options, segments=False).explain()
 
 
 def report(

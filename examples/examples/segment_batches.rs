@@ -1,0 +1,53 @@
+//! What `tcpkit.analyze()` does in the core, without Python: every segment row
+//! and connection of a capture into Arrow batches, held. For profiling the
+//! batch builders (`valgrind --tool=callgrind`): with `--no-rows` the same
+//! analysis with the events dropped, so the difference is the builders' cost.
+//!
+//! `cargo run --release -p tcpkit-examples --example segment_batches -- CAPTURE [--no-rows]`
+
+use tcpkit_core::analysis::AnalyzerConfig;
+use tcpkit_core::arrow::{ConnectionBatchBuilder, DEFAULT_BATCH_SIZE, SegmentBatchBuilder};
+use tcpkit_core::{Analysis, Event};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args
+        .next()
+        .ok_or("usage: segment_batches CAPTURE [--no-rows]")?;
+    let rows = args.next().as_deref() != Some("--no-rows");
+    let mut a = Analysis::open(&path, AnalyzerConfig::default())?;
+    let mut segments = SegmentBatchBuilder::new(DEFAULT_BATCH_SIZE);
+    let mut connections = ConnectionBatchBuilder::new(DEFAULT_BATCH_SIZE);
+    let mut batches = Vec::new();
+    let mut seen = 0_u64;
+    while let Some(event) = a.next_event() {
+        match event? {
+            Event::Segment(row) => {
+                let Some(facts) = &row.facts else { continue };
+                seen += 1;
+                if rows
+                    && let Some(b) =
+                        segments.push(row.packet.frame, row.packet.ts_ns, &row.segment, facts)?
+                {
+                    batches.push(b);
+                }
+            }
+            Event::Connection(c) => {
+                if let Some(b) = connections.push(&c)? {
+                    batches.push(b);
+                }
+            }
+            Event::Report(_) => {}
+        }
+    }
+    batches.extend(segments.finish()?);
+    batches.extend(connections.finish()?);
+    // (No byte count: the columns of nulls share one buffer, which
+    // `get_array_memory_size` would count once per column; see the RSS.)
+    println!(
+        "{seen} segments; {} batches, {} rows",
+        batches.len(),
+        batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+    );
+    Ok(())
+}
