@@ -97,7 +97,7 @@ measure "tcpkit segments --analyze-only (full analysis)" "$RUNS" "$TCPKIT segmen
 measure "tcpkit segments --analyze-only --closed-linger 120" "$RUNS" "$TCPKIT segments --analyze-only --closed-linger 120 $q"
 measure "tcpkit report --json (analysis + stories)" "$RUNS" "$TCPKIT report --json $q > /dev/null"
 measure "tcpkit flows --json (analysis + stories, one object per connection)" "$RUNS" "$TCPKIT flows --json $q > /dev/null"
-measure "tcpkit flows --json -j $(nproc) (analysis beside the writer)" "$RUNS" "$TCPKIT flows --json -j $(nproc) $q > /dev/null"
+measure "tcpkit flows --json -j $(nproc) (N analysing threads)" "$RUNS" "$TCPKIT flows --json -j $(nproc) $q > /dev/null"
 measure "tcpkit segments --json > /dev/null" 1 "$TCPKIT segments --json $q > /dev/null"
 measure "tcpkit segments (text) > /dev/null" 1 "$TCPKIT segments $q > /dev/null"
 if [ "$ONLY_TCPKIT" = 1 ]; then SKIP_SLOW=1; else
