@@ -32,6 +32,11 @@ pub struct AnalyzerConfig {
     /// segment that comes later all the same opens a new connection number
     /// (tshark would give it the old one) and is counted in
     /// [`AnalyzerStats::reopened`].
+    ///
+    /// Memory: a closed connection waiting here costs about 2.6 KB with its
+    /// story, so a capture with many short connections holds seconds' worth
+    /// of them (on the benchmark capture, 21.8 k and most of the 100 MB peak;
+    /// 3 s halves it, with no reopened connection there: BENCHMARKS.md).
     pub closed_linger_ns: u64,
     /// A connection with no segment for this long is handed out. `None`:
     /// never, like tshark (default: a later segment of an expired connection
