@@ -269,11 +269,7 @@ impl AnswerFacts {
     /// decided (see [`Answered`]).
     pub(crate) fn reduce(&self) -> Answered {
         let flag = |on: bool, f: u8| if on { f } else { 0 };
-        let (own, cleared) = match own_class(self) {
-            Own::Decided(a) => (a, false),
-            Own::Cleared(then) => (then, true),
-            Own::Undecided(then) => (then, false),
-        };
+        let (own, cleared) = own_class(self);
         Answered {
             conn: self.conn,
             start: self.syn_ack_span.0,
@@ -405,22 +401,13 @@ fn queue_still_full(answers: &[Answered], out: &mut [Answer]) {
     }
 }
 
-/// What an answer's own facts say of its class.
-enum Own {
-    /// Its class, whatever the other answers and the capture's end.
-    Decided(OwnAnswer),
-    /// The SYN offered window scaling or SACK without timestamps and the
-    /// SYN-ACK dropped both: a cookie if the listener offers them elsewhere,
-    /// else the class in it, if any.
-    Cleared(OwnAnswer),
-    /// The class in it, if any; else decided by the capture's end.
-    Undecided(OwnAnswer),
-}
-
-/// The steps of the classification that read only the answer itself.
-fn own_class(a: &AnswerFacts) -> Own {
+/// The steps of the classification that read only the answer itself: the
+/// class they give, if any, and whether the SYN offered window scaling or
+/// SACK without timestamps and the SYN-ACK dropped both (then a cookie if
+/// the listener offers them elsewhere, which [`classify`] checks first).
+fn own_class(a: &AnswerFacts) -> (OwnAnswer, bool) {
     if a.syn_acks > a.syns.max(1) {
-        return Own::Decided(OwnAnswer::SynAckRetransmitted);
+        return (OwnAnswer::SynAckRetransmitted, false);
     }
     let mut cleared = false;
     if let (Some(c), Some(s)) = a.options
@@ -428,7 +415,7 @@ fn own_class(a: &AnswerFacts) -> Own {
         && (c.wscale.is_some() || c.sack_perm)
     {
         if s.wscale.is_some() || s.sack_perm {
-            return Own::Decided(OwnAnswer::OptionsKept);
+            return (OwnAnswer::OptionsKept, false);
         }
         cleared = true;
     }
@@ -439,11 +426,7 @@ fn own_class(a: &AnswerFacts) -> Own {
         Some(lag) if lag.abs() <= IN_STEP_MS => OwnAnswer::TimestampInStep,
         _ => OwnAnswer::None,
     };
-    if cleared {
-        Own::Cleared(lag)
-    } else {
-        Own::Undecided(lag)
-    }
+    (lag, cleared)
 }
 
 fn classify(a: &Answered, capture_end_ns: i64, offers_options: bool) -> Answer {
