@@ -191,6 +191,13 @@ fn analysable(header_captured: usize, header_len: usize) -> bool {
     header_captured >= HEADER_LEN && header_len >= HEADER_LEN
 }
 
+/// Bytes of the TCP header captured: its declared length (at least the fixed
+/// header) cut at the end of the captured bytes (`captured`).
+#[inline]
+fn header_captured(captured: usize, header_len: usize) -> usize {
+    captured.min(header_len.max(HEADER_LEN))
+}
+
 /// A TCP segment [`decode_tcp`] found in a packet, its header not yet read:
 /// the IP header's facts and the TCP bytes. [`segment`](Self::segment)
 /// reads it ([`decode`] is [`decode_tcp`], then that); the accessors read
@@ -236,7 +243,7 @@ impl<'a> Tcp<'a> {
     /// [`Segment::analysable`] of the segment.
     pub fn analysable(&self) -> bool {
         let hl = usize::from(self.header().header_len());
-        analysable(self.c.data.len().min(hl.max(HEADER_LEN)), hl)
+        analysable(header_captured(self.c.data.len(), hl), hl)
     }
 
     /// The segment, every field read.
@@ -421,7 +428,7 @@ fn segment(ip: IpInfo, c: Cursor<'_>) -> Segment<'_> {
     let h = TcpHeader::new_unchecked(c.data);
     let header_len = h.header_len();
     let hl = usize::from(header_len);
-    let header_captured = c.data.len().min(hl.max(HEADER_LEN));
+    let header_captured = header_captured(c.data.len(), hl);
     // A data offset below 5 is malformed; the payload is then taken to start
     // after the fixed header, matching `payload_len`.
     let payload = c.data.get(hl.max(HEADER_LEN)..).unwrap_or_default();
