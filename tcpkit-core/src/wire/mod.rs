@@ -425,7 +425,17 @@ fn walk<'a, S: Sink<'a>>(
 /// length; at least the ports, see [`Tcp::new`]).
 #[inline]
 fn segment(ip: IpInfo, c: Cursor<'_>) -> Segment<'_> {
-    let h = TcpHeader::new_unchecked(c.data);
+    // The fixed header captured whole (nearly always) is read as an array:
+    // its fields at constant offsets need no bounds test each.
+    match c.data.first_chunk::<HEADER_LEN>() {
+        Some(fixed) => segment_with(ip, c, TcpHeader::new_unchecked(fixed)),
+        None => segment_with(ip, c, TcpHeader::new_unchecked(c.data)),
+    }
+}
+
+/// [`segment`], the fixed header's fields read from `h` (`c.data`'s first bytes).
+#[inline(always)]
+fn segment_with<T: AsRef<[u8]>>(ip: IpInfo, c: Cursor<'_>, h: TcpHeader<T>) -> Segment<'_> {
     let header_len = h.header_len();
     let hl = usize::from(header_len);
     let header_captured = header_captured(c.data.len(), hl);
@@ -451,7 +461,7 @@ fn segment(ip: IpInfo, c: Cursor<'_>) -> Segment<'_> {
         urgent: h.urgent(),
         header_len,
         header_captured: u8::try_from(header_captured).unwrap_or(u8::MAX),
-        options: h.options(),
+        options: TcpHeader::new_unchecked(c.data).options(),
         payload,
         payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
         truncated: header_captured < hl.max(HEADER_LEN) || payload.len() < payload_len,
