@@ -3,6 +3,7 @@
 
 use super::SegmentFacts;
 use super::connection::{Connection as State, Opening, Resumable};
+use super::record::SegmentOptions;
 use super::story::StoryBuilder;
 use super::{Connection, EndReason};
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey, FlowKeyV4, Table};
@@ -540,7 +541,8 @@ impl Analyzer {
             .get_mut(slot)
             .expect("a slot returned by the table is valid");
         let dir = conn.direction(src_is_lo);
-        let mut facts = conn.observe(dir, frame, ts_ns, seg, new_conn);
+        let opts = SegmentOptions::of(seg.options);
+        let mut facts = conn.observe(dir, frame, ts_ns, seg, &opts, new_conn);
         let mut pushed = false;
         let mut closed = false;
         if conn.finished_at.is_some() {
@@ -566,7 +568,7 @@ impl Analyzer {
             facts.flags.set(super::AnalysisFlags::REUSED_PORTS);
         }
         if let Some(story) = conn.story.as_mut() {
-            story.observe(frame, ts_ns, seg, &facts);
+            story.observe_with(frame, ts_ns, seg, &facts, &opts);
             if closed {
                 // Lingering for late retransmissions only: no spare capacity.
                 story.shrink_once();

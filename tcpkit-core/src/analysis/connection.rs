@@ -6,12 +6,12 @@
 //! each step's comment names the tshark flag it decides.
 
 use super::half::{Acked, Half, Unacked};
-use super::record::{EndReason, Resumed, SynOptions, Tally};
+use super::record::{EndReason, Resumed, SegmentOptions, Tally};
 use super::story::StoryBuilder;
 use super::window::{self, Scale};
 use super::{AnalysisFlags as F, SegmentFacts};
 use crate::flow::{ConnId, Direction, Endpoint, Slot};
-use crate::wire::{Segment, TcpFlags, TcpOption};
+use crate::wire::{Segment, TcpFlags};
 
 /// The state of one connection.
 #[derive(Debug)]
@@ -119,91 +119,6 @@ pub(crate) struct Opening {
     pub ts: i64,
     /// Cap on each direction's unacked list.
     pub max_unacked: usize,
-}
-
-/// What the options of one segment say, collected in one walk.
-#[derive(Default)]
-struct OptSummary {
-    syn: SynOptions,
-    /// Sum of the SACK blocks' lengths (mod 2^32, as tshark sums them).
-    sacked: u32,
-}
-
-fn scan_options(seg: &Segment<'_>) -> OptSummary {
-    if seg.flags.syn() {
-        scan_all_options(seg.options)
-    } else {
-        scan_wscale_and_sack(seg.options)
-    }
-}
-
-/// Everything [`scan_options`] reads, through the option iterator.
-fn scan_all_options(options: crate::wire::Options<'_>) -> OptSummary {
-    let mut o = OptSummary::default();
-    for opt in options.iter() {
-        match opt {
-            Ok(TcpOption::Sack(blocks)) => {
-                for (l, r) in blocks.iter() {
-                    o.sacked = o.sacked.wrapping_add(r.0.wrapping_sub(l.0));
-                }
-            }
-            Ok(other) => o.syn.note(&other),
-            Err(_) => break,
-        }
-    }
-    o
-}
-
-/// What a segment without SYN needs of its options (the window scale
-/// option, which [`Connection::observe`] applies on any segment, and the SACK
-/// sum), read straight from the bytes: the option iterator's walk and
-/// validation (an option it calls malformed ends the walk; a known kind of
-/// the wrong size is skipped) without building each option.
-fn scan_wscale_and_sack(options: crate::wire::Options<'_>) -> OptSummary {
-    use crate::wire::kind;
-    let mut o = OptSummary::default();
-    let bytes = options.bytes();
-    let declared = options.declared_len();
-    let mut pos = 0;
-    while let Some((&k, after_kind)) = bytes.get(pos..).and_then(<[u8]>::split_first) {
-        match k {
-            kind::EOL => break,
-            kind::NOP => {
-                pos += 1;
-                continue;
-            }
-            _ => {}
-        }
-        let rest_len = bytes.len() - pos;
-        let declared_rest = declared.saturating_sub(pos).max(rest_len);
-        let Some(&len) = after_kind.first() else {
-            break;
-        };
-        let n = usize::from(len);
-        if len < 2 || n > declared_rest {
-            break;
-        }
-        let Some(data) = bytes.get(pos + 2..pos + n) else {
-            break;
-        };
-        pos += n;
-        match k {
-            kind::WSCALE => {
-                if let [shift] = data {
-                    o.syn.wscale = Some(*shift);
-                }
-            }
-            kind::SACK if data.len() % 8 == 0 => {
-                for c in data.chunks_exact(8) {
-                    let l = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
-                    let r = u32::from_be_bytes([c[4], c[5], c[6], c[7]]);
-                    o.sacked = o.sacked.wrapping_add(r.wrapping_sub(l));
-                }
-            }
-            _ => {}
-        }
-    }
-    o
 }
 
 impl Connection {
@@ -375,13 +290,15 @@ impl Connection {
         };
     }
 
-    /// Analyses one segment travelling in `dir`: tshark's rules, in tshark's order.
+    /// Analyses one segment travelling in `dir` (`opts`: its options):
+    /// tshark's rules, in tshark's order.
     pub fn observe(
         &mut self,
         dir: Direction,
         frame: u64,
         ts: i64,
         seg: &Segment<'_>,
+        opts: &SegmentOptions,
         new_conn: bool,
     ) -> SegmentFacts {
         let fl = seg.flags;
@@ -413,8 +330,7 @@ impl Connection {
             )
         };
 
-        // Options: record a SYN's, apply the window scale handshake rules.
-        let opts = scan_options(seg);
+        // Options: apply the window scale handshake rules.
         if let Some(s) = opts.syn.wscale {
             fwd.win_scale = Scale::Shift(s.min(14));
         }
@@ -729,7 +645,7 @@ impl Connection {
             irtt_ns: (self.irtt != 0).then_some(self.irtt),
             bytes_in_flight,
         };
-        self.tally.observe(frame, ts, seg, &facts);
+        self.tally.observe_with(frame, ts, seg, &facts, opts);
         let t = &self.tally;
         if self.finished_at.is_none()
             && (fl.rst()
@@ -739,44 +655,5 @@ impl Connection {
             self.finished_at = Some(ts);
         }
         facts
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::Options;
-    use proptest::prelude::*;
-
-    /// Option bytes built from plausible pieces (so that real options occur)
-    /// and random ones.
-    fn option_bytes() -> impl Strategy<Value = Vec<u8>> {
-        let piece = prop_oneof![
-            Just(vec![1u8]),
-            Just(vec![0u8]),
-            any::<u8>().prop_map(|s| vec![3, 3, s]),
-            Just(vec![3, 4, 1, 2]),
-            prop::collection::vec(any::<u8>(), 0..4)
-                .prop_map(|v| [vec![5, 2 + v.len() as u8], v].concat()),
-            prop::collection::vec(any::<u8>(), 8..=24).prop_map(|v| {
-                let v = &v[..v.len() / 8 * 8];
-                [vec![5, 2 + v.len() as u8], v.to_vec()].concat()
-            }),
-            prop::collection::vec(any::<u8>(), 8).prop_map(|v| [vec![8, 10], v].concat()),
-            prop::collection::vec(any::<u8>(), 0..6),
-        ];
-        prop::collection::vec(piece, 0..6).prop_map(|v| v.concat())
-    }
-
-    proptest! {
-        #[test]
-        fn the_byte_scan_reads_what_the_iterator_reads(bytes in option_bytes(), extra in 0u8..12) {
-            let bytes = &bytes[..bytes.len().min(40)];
-            let declared = (bytes.len() as u8).saturating_add(extra).min(40);
-            for opts in [Options::new(bytes), Options::with_declared(bytes, declared)] {
-                let (a, b) = (scan_all_options(opts), scan_wscale_and_sack(opts));
-                prop_assert_eq!((a.syn.wscale, a.sacked), (b.syn.wscale, b.sacked));
-            }
-        }
     }
 }

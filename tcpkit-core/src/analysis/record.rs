@@ -11,7 +11,7 @@ use super::roles::{self, RoleEvidence, Utterance};
 use super::story::{PerDir, PerSide, Side, Story, StoryBuilder};
 use super::{AnalysisFlags, SegmentFacts, WindowScale};
 use crate::flow::{ConnId, Direction, Endpoint};
-use crate::wire::{Segment, TcpOption};
+use crate::wire::{Options, Segment, TcpOption};
 
 /// Options a side put in its SYN (or SYN-ACK).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,9 +47,64 @@ impl SynOptions {
 
     /// The SYN options of a segment (up to a malformed option, which ends the list).
     pub fn of(seg: &Segment<'_>) -> Self {
+        SegmentOptions::of(seg.options).syn
+    }
+}
+
+/// What the analysis reads of one segment's TCP options, from one walk of
+/// them (up to a malformed option, which ends the list): the per-segment
+/// rules, the counters and the story all read this.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SegmentOptions {
+    /// The options a SYN is described by, noted on any segment (the rules
+    /// apply a window scale option wherever it comes).
+    pub syn: SynOptions,
+    /// Sum of the SACK blocks' lengths (mod 2^32, as tshark sums them).
+    pub sacked: u32,
+    /// The first Timestamps option's value and echo reply.
+    pub timestamps: Option<(u32, u32)>,
+    /// More than one Timestamps option (the story then walks the list for each).
+    pub several_timestamps: bool,
+}
+
+impl SegmentOptions {
+    /// Reads `options`; the layout RFC 7323 recommends after the handshake
+    /// (NOP, NOP, Timestamps) without a walk.
+    #[inline]
+    pub fn of(options: Options<'_>) -> Self {
+        if let Some(ts) = options.usual_timestamps() {
+            return Self {
+                syn: SynOptions {
+                    timestamps: true,
+                    ..SynOptions::default()
+                },
+                timestamps: Some(ts),
+                ..Self::default()
+            };
+        }
+        Self::walk(options)
+    }
+
+    fn walk(options: Options<'_>) -> Self {
         let mut o = Self::default();
-        for opt in seg.options.iter().flatten() {
-            o.note(&opt);
+        for opt in options.iter() {
+            match opt {
+                Ok(TcpOption::Sack(blocks)) => {
+                    for (l, r) in blocks.iter() {
+                        o.sacked = o.sacked.wrapping_add(r.0.wrapping_sub(l.0));
+                    }
+                }
+                Ok(TcpOption::Timestamps { val, ecr }) => {
+                    if o.timestamps.is_some() {
+                        o.several_timestamps = true;
+                    } else {
+                        o.timestamps = Some((val, ecr));
+                    }
+                    o.syn.timestamps = true;
+                }
+                Ok(other) => o.syn.note(&other),
+                Err(_) => break,
+            }
         }
         o
     }
@@ -368,6 +423,19 @@ impl Tally {
 
     /// Counts the next segment of the connection (capture order).
     pub fn observe(&mut self, frame: u64, ts_ns: i64, seg: &Segment<'_>, facts: &SegmentFacts) {
+        self.observe_with(frame, ts_ns, seg, facts, &SegmentOptions::of(seg.options));
+    }
+
+    /// [`observe`](Self::observe) with the segment's options already read.
+    #[inline]
+    pub(crate) fn observe_with(
+        &mut self,
+        frame: u64,
+        ts_ns: i64,
+        seg: &Segment<'_>,
+        facts: &SegmentFacts,
+        opts: &SegmentOptions,
+    ) {
         let dir = facts.dir;
         let d = dir.index();
         let fl = seg.flags;
@@ -430,12 +498,12 @@ impl Tally {
             if !fl.ack() {
                 self.hs.syn.push(frame, ts_ns);
                 if self.options[0].is_none() {
-                    self.options[0] = Some(SynOptions::of(seg));
+                    self.options[0] = Some(opts.syn);
                 }
             } else {
                 self.hs.syn_ack.push(frame, ts_ns);
                 if self.options[1].is_none() {
-                    self.options[1] = Some(SynOptions::of(seg));
+                    self.options[1] = Some(opts.syn);
                 }
                 self.syn_ack_next.get_or_insert(facts.next_seq);
             }
@@ -572,6 +640,76 @@ impl Tally {
             resumed_frame: part.map(|p| p.0),
             resumed_ts_ns: part.map(|p| p.1),
             story: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Option bytes built from plausible pieces (so that real options occur)
+    /// and random ones.
+    fn option_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(vec![1u8]),
+            Just(vec![0u8]),
+            any::<u8>().prop_map(|s| vec![3, 3, s]),
+            Just(vec![3, 4, 1, 2]),
+            prop::collection::vec(any::<u8>(), 0..4)
+                .prop_map(|v| [vec![5, 2 + v.len() as u8], v].concat()),
+            prop::collection::vec(any::<u8>(), 8..=24).prop_map(|v| {
+                let v = &v[..v.len() / 8 * 8];
+                [vec![5, 2 + v.len() as u8], v.to_vec()].concat()
+            }),
+            prop::collection::vec(any::<u8>(), 8).prop_map(|v| [vec![8, 10], v].concat()),
+            prop::collection::vec(any::<u8>(), 0..6),
+        ];
+        prop::collection::vec(piece, 0..6).prop_map(|v| v.concat())
+    }
+
+    /// What the option iterator yields, read the plain way: the oracle.
+    fn by_iterator(opts: Options<'_>) -> SegmentOptions {
+        let mut o = SegmentOptions::default();
+        let mut ts = Vec::new();
+        for opt in opts.iter() {
+            let Ok(opt) = opt else { break };
+            o.syn.note(&opt);
+            match opt {
+                TcpOption::Sack(blocks) => {
+                    for (l, r) in blocks.iter() {
+                        o.sacked = o.sacked.wrapping_add(r.0.wrapping_sub(l.0));
+                    }
+                }
+                TcpOption::Timestamps { val, ecr } => ts.push((val, ecr)),
+                _ => {}
+            }
+        }
+        o.timestamps = ts.first().copied();
+        o.several_timestamps = ts.len() > 1;
+        o
+    }
+
+    proptest! {
+        #[test]
+        fn segment_options_read_what_the_iterator_reads(
+            bytes in option_bytes(),
+            extra in 0u8..12,
+            usual in any::<bool>(),
+        ) {
+            // Half the cases in the usual layout (NOP, NOP, Timestamps), which
+            // `SegmentOptions::of` reads without a walk.
+            let bytes = if usual {
+                [&[1u8, 1, 8, 10][..], &bytes[..bytes.len().min(8)], &[0u8; 8][..]].concat()[..12].to_vec()
+            } else {
+                bytes
+            };
+            let bytes = &bytes[..bytes.len().min(40)];
+            let declared = (bytes.len() as u8).saturating_add(extra).min(40);
+            for opts in [Options::new(bytes), Options::with_declared(bytes, declared)] {
+                prop_assert_eq!(SegmentOptions::of(opts), by_iterator(opts));
+            }
         }
     }
 }

@@ -29,6 +29,7 @@ pub use types::*;
 
 pub(crate) use trains::about_equal;
 
+use super::record::SegmentOptions;
 use super::{AnalysisFlags, Connection, SegmentFacts};
 use crate::flow::Direction;
 use crate::wire::{Segment, TcpOption};
@@ -184,6 +185,18 @@ impl StoryBuilder {
 
     /// Feeds the next segment of this connection (capture order).
     pub fn observe(&mut self, frame: u64, ts_ns: i64, seg: &Segment<'_>, facts: &SegmentFacts) {
+        self.observe_with(frame, ts_ns, seg, facts, &SegmentOptions::of(seg.options));
+    }
+
+    /// [`observe`](Self::observe) with the segment's options already read.
+    pub(crate) fn observe_with(
+        &mut self,
+        frame: u64,
+        ts_ns: i64,
+        seg: &Segment<'_>,
+        facts: &SegmentFacts,
+        opts: &SegmentOptions,
+    ) {
         let dir = facts.dir;
         let d = dir.index();
         let r = dir.reverse().index();
@@ -298,15 +311,14 @@ impl StoryBuilder {
                 self.rtt[r].add(ts_ns.abs_diff(t));
             }
         };
-        match seg.options.usual_timestamps() {
-            Some((val, ecr)) => timestamps(val, ecr),
-            None => {
-                for o in seg.options.iter().flatten() {
-                    if let TcpOption::Timestamps { val, ecr } = o {
-                        timestamps(val, ecr);
-                    }
+        if opts.several_timestamps {
+            for o in seg.options.iter().flatten() {
+                if let TcpOption::Timestamps { val, ecr } = o {
+                    timestamps(val, ecr);
                 }
             }
+        } else if let Some((val, ecr)) = opts.timestamps {
+            timestamps(val, ecr);
         }
         // RTT from the ACK (Karn: not when the acknowledged frame was retransmitted).
         // Karn: an ACK covering retransmitted data gives no sample.
