@@ -2,7 +2,7 @@
 //! ([`Analysis`](crate::Analysis) drives it over a capture).
 
 use super::SegmentFacts;
-use super::connection::{Connection as State, Opening, Resumable};
+use super::connection::{Connection as State, Opened, Opening, Resumable};
 use super::record::SegmentOptions;
 use super::story::StoryBuilder;
 use super::{Connection, EndReason};
@@ -542,7 +542,15 @@ impl Analyzer {
             .expect("a slot returned by the table is valid");
         let dir = conn.direction(src_is_lo);
         let opts = SegmentOptions::of(seg.options);
-        let mut facts = conn.observe(dir, frame, ts_ns, seg, &opts, new_conn);
+        // A port reuse always opens a new number: the old connection left
+        // the table, or its evicted entry was dropped.
+        debug_assert!(new_conn || !reused, "a port reuse opens a new number");
+        let opened = match (new_conn, reused) {
+            (false, _) => Opened::No,
+            (true, false) => Opened::New,
+            (true, true) => Opened::OnReusedPorts,
+        };
+        let facts = conn.observe(dir, frame, ts_ns, seg, &opts, opened);
         let mut pushed = false;
         let mut closed = false;
         if conn.finished_at.is_some() {
@@ -563,9 +571,6 @@ impl Analyzer {
                 self.due.push(Reverse((at, conn.id.0, slot)));
                 pushed = true;
             }
-        }
-        if reused {
-            facts.flags.set(super::AnalysisFlags::REUSED_PORTS);
         }
         if let Some(story) = conn.story.as_mut() {
             story.observe_with(frame, ts_ns, seg, &facts, &opts);

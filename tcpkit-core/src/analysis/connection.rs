@@ -121,6 +121,18 @@ pub(crate) struct Opening {
     pub max_unacked: usize,
 }
 
+/// Whether a segment opened its connection's number (for [`Connection::observe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opened {
+    /// No: the connection was numbered before.
+    No,
+    /// A new number.
+    New,
+    /// A new number on the 4-tuple of an earlier connection (tshark's
+    /// `reused_ports`).
+    OnReusedPorts,
+}
+
 impl Connection {
     /// Starts a new connection in a recycled slot with `seg` as its first segment.
     pub fn start(&mut self, o: Opening, seg: &Segment<'_>) {
@@ -299,7 +311,7 @@ impl Connection {
         ts: i64,
         seg: &Segment<'_>,
         opts: &SegmentOptions,
-        new_conn: bool,
+        opened: Opened,
     ) -> SegmentFacts {
         let fl = seg.flags;
         let syn = fl.syn();
@@ -628,7 +640,7 @@ impl Connection {
         let facts = SegmentFacts {
             conn: self.id,
             dir,
-            new_conn,
+            new_conn: opened != Opened::No,
             seq: rel_seq,
             ack: rel_ack,
             ack_base: rev.base,
@@ -636,7 +648,11 @@ impl Connection {
             next_seq: next,
             scale,
             win_scaled,
-            flags: super::AnalysisFlags(f),
+            flags: super::AnalysisFlags(if opened == Opened::OnReusedPorts {
+                f | F::REUSED_PORTS
+            } else {
+                f
+            }),
             dup_ack_num,
             dup_ack_of,
             ack_rtt_ns,
