@@ -277,11 +277,15 @@ impl SynPrint {
 
     /// The option layout as p0f writes it (`mss,sok,ts,nop,ws`).
     pub fn layout_str(&self) -> String {
-        self.layout
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+        // Each name has at most 3 letters: one allocation, no list of names.
+        let mut s = String::with_capacity(self.layout.len() * 4);
+        for (i, k) in self.layout.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str(k.as_str());
+        }
+        s
     }
 }
 

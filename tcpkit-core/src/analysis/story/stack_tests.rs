@@ -265,3 +265,20 @@ fn each_direction_gets_its_senders_rto_bounds() {
     // The SYN-ACK without options reads as no known stack.
     assert_eq!(m.s().rtt.s2c.rto_rule, RtoRule::LinuxAssumed);
 }
+
+#[test]
+fn layout_str_is_p0f_names_joined_by_commas() {
+    use super::stack::{Kind, SynPrint};
+    let print = |layout: Vec<Kind>| SynPrint {
+        ttl: 64,
+        window: 0,
+        layout,
+        mss: None,
+        wscale: None,
+    };
+    // p0f writes a Linux SYN's options as `mss,sok,ts,nop,ws`.
+    let linux = vec![Kind::Mss, Kind::Sok, Kind::Ts, Kind::Nop, Kind::Ws];
+    assert_eq!(print(linux).layout_str(), "mss,sok,ts,nop,ws");
+    assert_eq!(print(vec![Kind::Eol]).layout_str(), "eol");
+    assert_eq!(print(Vec::new()).layout_str(), "");
+}
