@@ -518,14 +518,15 @@ impl StoryBuilder {
         let stack = stack_guesses(&self.syn_print, self.syn_after_syn_ack, &trains);
         // Each direction's RTO is its sender's: the client's for c2s data.
         let rule = |g: &Option<stack::StackGuess>| RtoRule::of(g.as_ref().map(|g| g.stack));
-        let rtt = PerDir::from_array([
-            self.rtt[0].summary(rule(&stack.client)),
-            self.rtt[1].summary(rule(&stack.server)),
-        ]);
         let unfloored = [
             self.rtt[0].est.rto_unfloored(),
             self.rtt[1].est.rto_unfloored(),
         ];
+        let [c2s, s2c] = self.rtt;
+        let rtt = PerDir::from_array([
+            c2s.summary(rule(&stack.client)),
+            s2c.summary(rule(&stack.server)),
+        ]);
         let rst_ts_ns = match (rst_client, rst_server) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -164,10 +164,11 @@ impl RttAcc {
         self.est.sample(ns as f64 / 1e9);
     }
 
-    /// The statistics, the RFC 6298 replay bounded by `rule`.
-    pub fn summary(&self, rule: RtoRule) -> RttSummary {
-        let mut v = self.kept.clone();
-        v.sort_unstable();
+    /// The statistics, the RFC 6298 replay bounded by `rule` (the kept
+    /// samples are sorted where they are: the accumulator is done).
+    pub fn summary(mut self, rule: RtoRule) -> RttSummary {
+        self.kept.sort_unstable();
+        let v = &self.kept;
         let median = match v.len() {
             0 => None,
             n if n % 2 == 1 => v.get(n / 2).copied(),
