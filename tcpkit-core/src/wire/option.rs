@@ -321,6 +321,7 @@ fn be32(b: &[u8]) -> u32 {
 }
 
 /// Classifies one well-framed option (`kind`, `data` after kind and length).
+#[inline]
 fn classify(k: u8, data: &[u8]) -> TcpOption<'_> {
     let bad = TcpOption::BadLength { kind: k, data };
     match k {
@@ -398,6 +399,7 @@ fn classify(k: u8, data: &[u8]) -> TcpOption<'_> {
 impl<'a> Iterator for OptionIter<'a> {
     type Item = Result<TcpOption<'a>, OptionError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.bytes.get(self.pos..)?;
         let (&k, after_kind) = rest.split_first()?;
