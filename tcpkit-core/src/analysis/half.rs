@@ -191,7 +191,17 @@ impl Half {
     /// start, every comparison is an exact integer comparison and only the
     /// front can change: the walk stops at the first range `ack` does not
     /// reach past, so an ACK costs what it removes, not the window.
+    #[inline]
     pub fn acknowledge(&mut self, ack: u32, ts: i64) -> Acked {
+        // Often nothing is outstanding (the peer sends little): no call.
+        if self.unacked.is_empty() {
+            return Acked::default();
+        }
+        self.acknowledge_listed(ack, ts)
+    }
+
+    /// [`acknowledge`](Self::acknowledge) with ranges outstanding.
+    fn acknowledge_listed(&mut self, ack: u32, ts: i64) -> Acked {
         let mut out = Acked::default();
         let Some(front) = self.unacked.front() else {
             return out;
