@@ -119,6 +119,33 @@ impl Rfc6298 {
     }
 }
 
+/// The median (the mean of the middle two, rounded half up, for an even
+/// count) and the nearest-rank 95th percentile (the smallest value with at
+/// least 95 % of samples at or below it) of `v`, found by selection, not a
+/// sort: `v` is left partly ordered.
+fn median_and_p95(v: &mut [u64]) -> (Option<u64>, Option<u64>) {
+    let n = v.len();
+    if n == 0 {
+        return (None, None);
+    }
+    let p95_at = (n * 95).div_ceil(100).max(1) - 1;
+    // The sorted list's element n / 2, what is below it, what is above it.
+    let (below, &mut mid, above) = v.select_nth_unstable(n / 2);
+    let median = if n % 2 == 1 {
+        mid
+    } else {
+        // The element before n / 2 is the largest of those below it.
+        let a = below.iter().copied().max().unwrap_or(mid);
+        a / 2 + mid / 2 + (a % 2 + mid % 2).div_ceil(2)
+    };
+    // p95_at >= n / 2 for every n >= 1.
+    let p95 = match p95_at.checked_sub(n / 2 + 1) {
+        None => mid,
+        Some(k) => *above.select_nth_unstable(k).1,
+    };
+    (Some(median), Some(p95))
+}
+
 /// Seconds to whole nanoseconds (negative and NaN: 0).
 fn ns(s: f64) -> u64 {
     (s * 1e9).round() as u64
@@ -165,26 +192,9 @@ impl RttAcc {
     }
 
     /// The statistics, the RFC 6298 replay bounded by `rule` (the kept
-    /// samples are sorted where they are: the accumulator is done).
+    /// samples are reordered where they are: the accumulator is done).
     pub fn summary(mut self, rule: RtoRule) -> RttSummary {
-        self.kept.sort_unstable();
-        let v = &self.kept;
-        let median = match v.len() {
-            0 => None,
-            n if n % 2 == 1 => v.get(n / 2).copied(),
-            // The mean of the middle two, rounded half up.
-            n => match (v.get(n / 2 - 1), v.get(n / 2)) {
-                (Some(&a), Some(&b)) => Some(a / 2 + b / 2 + (a % 2 + b % 2).div_ceil(2)),
-                _ => None,
-            },
-        };
-        // Nearest rank: the smallest value with at least 95 % of samples at or below it.
-        let p95 = if v.is_empty() {
-            None
-        } else {
-            let rank = (v.len() * 95).div_ceil(100).max(1);
-            v.get(rank - 1).copied()
-        };
+        let (median, p95) = median_and_p95(&mut self.kept);
         RttSummary {
             samples: self.count,
             min_ns: self.min,
@@ -245,6 +255,45 @@ mod tests {
         e.sample(40.0);
         assert_eq!(e.rto(RtoRule::BsdApple), Some(BSD_RTO_MAX_S));
         assert_eq!(e.rto(RtoRule::Linux), Some(RTO_MAX_S));
+    }
+
+    #[test]
+    fn median_and_p95_by_selection_are_those_of_the_sorted_list() {
+        // The oracle: the sorted list, read at the positions the definitions name.
+        fn by_sorting(v: &[u64]) -> (Option<u64>, Option<u64>) {
+            let mut s = v.to_vec();
+            s.sort_unstable();
+            let n = s.len();
+            if n == 0 {
+                return (None, None);
+            }
+            let median = if n % 2 == 1 {
+                s[n / 2]
+            } else {
+                let (a, b) = (s[n / 2 - 1], s[n / 2]);
+                a / 2 + b / 2 + (a % 2 + b % 2).div_ceil(2)
+            };
+            (Some(median), Some(s[(n * 95).div_ceil(100).max(1) - 1]))
+        }
+        // A fixed pseudo-random sequence with repeats (xorshift).
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for n in 0..=70 {
+            let v: Vec<u64> = (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x % 50
+                        + if x.is_multiple_of(7) {
+                            u64::MAX - 100
+                        } else {
+                            0
+                        }
+                })
+                .collect();
+            let mut w = v.clone();
+            assert_eq!(median_and_p95(&mut w), by_sorting(&v), "n = {n}");
+        }
     }
 
     #[test]
