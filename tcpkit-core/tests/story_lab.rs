@@ -193,7 +193,7 @@ fn the_lab_stacks_read_as_linux() {
                 continue;
             };
             if seg.flags.syn() {
-                let g = guess(&SynPrint::of(&seg));
+                let g = guess(SynPrint::of(&seg));
                 assert_eq!(
                     (g.stack, g.confidence),
                     (Stack::Linux, Confidence::High),

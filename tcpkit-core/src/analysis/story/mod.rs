@@ -515,7 +515,7 @@ impl StoryBuilder {
         };
         let close = close_of(&events, self.first_close_t, rec.last_ts_ns, &states);
         let trains = self.trains.finish();
-        let stack = stack_guesses(&self.syn_print, self.syn_after_syn_ack, &trains);
+        let stack = stack_guesses(self.syn_print, self.syn_after_syn_ack, &trains);
         // Each direction's RTO is its sender's: the client's for c2s data.
         let rule = |g: &Option<stack::StackGuess>| RtoRule::of(g.as_ref().map(|g| g.stack));
         let unfloored = [
@@ -572,7 +572,7 @@ impl StoryBuilder {
 /// Each side's stack: its SYN (client) or SYN-ACK (server) print, and the
 /// backoff of its SYN or (timer-driven) SYN-ACK train.
 fn stack_guesses(
-    syn_print: &[Option<stack::SynPrint>; 2],
+    syn_print: [Option<stack::SynPrint>; 2],
     syn_after_syn_ack: bool,
     trains: &[Train],
 ) -> PerSide<Option<stack::StackGuess>> {
@@ -588,14 +588,15 @@ fn stack_guesses(
                     .all(|x| *x >= trains::LINUX_RTO_MIN_NS as f64 / 1e9 * 0.95)
             })
     };
-    let client = syn_print[0].as_ref().map(|p| {
+    let [client_print, server_print] = syn_print;
+    let client = client_print.map(|p| {
         let mut g = stack::guess(p);
         if let Some(iv) = backoff(TrainKind::Syn) {
             stack::add_backoff(&mut g, &iv);
         }
         g
     });
-    let server = syn_print[1].as_ref().map(|p| {
+    let server = server_print.map(|p| {
         let mut g = stack::guess(p);
         // SYN-ACKs answering retransmitted SYNs are not timer-driven.
         if let (Some(iv), false) = (backoff(TrainKind::SynAck), syn_after_syn_ack) {

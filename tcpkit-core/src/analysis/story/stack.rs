@@ -340,9 +340,10 @@ pub fn ttl_family(initial: u8) -> Option<Stack> {
     }
 }
 
-/// Guesses the stack from a SYN's print.
-pub fn guess(p: &SynPrint) -> StackGuess {
-    let mut evidence = Vec::new();
+/// Guesses the stack from a SYN's print (kept in the guess).
+pub fn guess(p: SynPrint) -> StackGuess {
+    // Room for every clue: the three here and the backoff's (`add_backoff`).
+    let mut evidence = Vec::with_capacity(4);
     let initial = initial_ttl(p.ttl);
     evidence.push(Clue::InitialTtl {
         observed: p.ttl,
@@ -402,7 +403,7 @@ pub fn guess(p: &SynPrint) -> StackGuess {
         stack,
         confidence,
         evidence,
-        print: p.clone(),
+        print: p,
     }
 }
 
@@ -425,7 +426,7 @@ mod tests {
     fn the_labs_linux_syn() {
         // DESIGN.md's lab SYN: TTL 64, win 59220, [mss 8460, sackOK, TS, nop,
         // wscale 10]: p0f's Linux layout; 59220 = 7 x 8460.
-        let g = guess(&print(64, 59220, &[Mss, Sok, Ts, Nop, Ws], 8460, Some(10)));
+        let g = guess(print(64, 59220, &[Mss, Sok, Ts, Nop, Ws], 8460, Some(10)));
         assert_eq!((g.stack, g.confidence), (Stack::Linux, Confidence::High));
         assert!(g.evidence.contains(&Clue::WindowMssMultiple {
             factor: 7,
@@ -433,14 +434,14 @@ mod tests {
         }));
         // Its SYN-ACK: win 59136 = 7 x (8460 - 12), the timestamps option's
         // 12 bytes taken off the MSS.
-        let g = guess(&print(64, 59136, &[Mss, Sok, Ts, Nop, Ws], 8460, Some(10)));
+        let g = guess(print(64, 59136, &[Mss, Sok, Ts, Nop, Ws], 8460, Some(10)));
         assert_eq!((g.stack, g.confidence), (Stack::Linux, Confidence::High));
         assert!(g.evidence.contains(&Clue::WindowMssMultiple {
             factor: 7,
             less_timestamps: true
         }));
         // Three hops away (TTL 61) it is still an initial 64.
-        let g = guess(&print(61, 64240, &[Mss, Sok, Ts, Nop, Ws], 1460, Some(7)));
+        let g = guess(print(61, 64240, &[Mss, Sok, Ts, Nop, Ws], 1460, Some(7)));
         assert_eq!(g.stack, Stack::Linux);
         assert!(g.evidence.contains(&Clue::InitialTtl {
             observed: 61,
@@ -451,7 +452,7 @@ mod tests {
     #[test]
     fn windows_7_and_later() {
         // p0f: `*:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0`.
-        let g = guess(&print(
+        let g = guess(print(
             128,
             8192,
             &[Mss, Nop, Ws, Nop, Nop, Sok],
@@ -460,7 +461,7 @@ mod tests {
         ));
         assert_eq!((g.stack, g.confidence), (Stack::Windows, Confidence::High));
         // Windows 10's 64240 window is no Windows default p0f lists: medium.
-        let g = guess(&print(
+        let g = guess(print(
             127,
             64240,
             &[Mss, Nop, Ws, Nop, Nop, Sok],
@@ -478,19 +479,19 @@ mod tests {
         // p0f: macOS `*:64:0:*:65535,6:mss,nop,ws,nop,nop,ts,sok,eol+1`,
         // FreeBSD 9+ `*:64:0:*:65535,6:mss,nop,ws,sok,ts`.
         let mac = [Mss, Nop, Ws, Nop, Nop, Ts, Sok, Eol];
-        let g = guess(&print(64, 65535, &mac, 1460, Some(6)));
+        let g = guess(print(64, 65535, &mac, 1460, Some(6)));
         assert_eq!((g.stack, g.confidence), (Stack::BsdApple, Confidence::High));
-        let g = guess(&print(64, 65535, &[Mss, Nop, Ws, Sok, Ts], 1460, Some(6)));
+        let g = guess(print(64, 65535, &[Mss, Nop, Ws, Sok, Ts], 1460, Some(6)));
         assert_eq!(g.stack, Stack::BsdApple);
     }
 
     #[test]
     fn contradictions_and_strangers_are_unknown() {
         // A Linux layout with an initial TTL of 128: something rewrote it.
-        let g = guess(&print(128, 64240, &[Mss, Sok, Ts, Nop, Ws], 1460, Some(7)));
+        let g = guess(print(128, 64240, &[Mss, Sok, Ts, Nop, Ws], 1460, Some(7)));
         assert_eq!((g.stack, g.confidence), (Stack::Unknown, Confidence::Low));
         // hping3's bare SYN: no options at all, TTL 64.
-        let g = guess(&SynPrint {
+        let g = guess(SynPrint {
             ttl: 64,
             window: 512,
             layout: vec![],
@@ -499,7 +500,7 @@ mod tests {
         });
         assert_eq!(g.stack, Stack::Unknown);
         // Solaris 8 puts the MSS last: not a family we know.
-        let g = guess(&print(
+        let g = guess(print(
             64,
             32850,
             &[Nop, Ws, Nop, Nop, Ts, Nop, Nop, Sok, Mss],
@@ -528,7 +529,7 @@ mod tests {
         long.extend([64.0, 64.0, 64.0, 64.0]);
         assert!(backoff_fits(Stack::BsdApple, &long));
         // A medium guess whose backoff fits becomes high; one that does not, low.
-        let mut g = guess(&print(
+        let mut g = guess(print(
             127,
             64240,
             &[Mss, Nop, Ws, Nop, Nop, Sok],
