@@ -57,18 +57,28 @@ impl Bits {
         self.len += 1;
     }
 
-    /// `n` bits of `v`: the open byte bit by bit, then whole bytes.
-    fn push_n(&mut self, v: bool, mut n: usize) {
-        while n > 0 && !self.len.is_multiple_of(8) {
-            self.push(v);
-            n -= 1;
+    /// `n` bits of `v`: the rest of the open byte with a mask, then whole
+    /// bytes (the last one's unused high bits stay 0 unless `v`: they are
+    /// past `len`, never read, and set again or kept by the next pushes).
+    fn push_n(&mut self, v: bool, n: usize) {
+        if n == 0 {
+            return;
         }
-        let whole = n / 8;
-        self.bytes
-            .resize(self.bytes.len() + whole, if v { 0xff } else { 0 });
-        self.len += whole * 8;
-        for _ in 0..n % 8 {
-            self.push(v);
+        let used = self.len % 8;
+        if used != 0 && v {
+            if let Some(b) = self.bytes.last_mut() {
+                *b |= 0xff << used;
+            }
+        }
+        let end = self.len + n;
+        self.bytes.resize(end.div_ceil(8), if v { 0xff } else { 0 });
+        self.len = end;
+        // Clear the bits past the end: `push` only sets bits.
+        let tail = end % 8;
+        if tail != 0 && v {
+            if let Some(b) = self.bytes.last_mut() {
+                *b &= (1u8 << tail) - 1;
+            }
         }
     }
 
@@ -226,11 +236,24 @@ impl Column {
     }
 
     /// One value appended.
-    #[inline]
+    #[inline(always)]
     fn pushed(&mut self) {
         self.len += 1;
         if let Some(n) = &mut self.nulls {
             n.push(true);
+        }
+    }
+
+    /// Brings the column up to `row` values with nulls (false: it is past
+    /// it, a field visited twice).
+    #[inline(never)]
+    fn bring_up(&mut self, row: usize) -> bool {
+        match row.checked_sub(self.len) {
+            Some(n) => {
+                self.push_nulls(n);
+                true
+            }
+            None => false,
         }
     }
 
@@ -264,19 +287,21 @@ impl Column {
         self.len += n;
     }
 
-    /// Appends an unsigned integer (or a duration); false if the column is
-    /// of another type or `v` out of its range.
-    #[inline]
-    fn put_u64(&mut self, v: u64) -> bool {
-        let ok = match &mut self.values {
-            Values::U8(b) => u8::try_from(v).map(|v| b.push(v)).is_ok(),
-            Values::U16(b) => u16::try_from(v).map(|v| b.push(v)).is_ok(),
-            Values::U32(b) => u32::try_from(v).map(|v| b.push(v)).is_ok(),
-            Values::U64(b) => {
+    /// Appends an unsigned integer (or a duration) to this column of type
+    /// `ty` (its declared type: constant where the visit is inlined, so one
+    /// arm is left); false if the column is of another type or `v` out of
+    /// its range.
+    #[inline(always)]
+    fn put_u64(&mut self, ty: Type, v: u64) -> bool {
+        let ok = match (ty, &mut self.values) {
+            (Type::UInt8, Values::U8(b)) => u8::try_from(v).map(|v| b.push(v)).is_ok(),
+            (Type::UInt16, Values::U16(b)) => u16::try_from(v).map(|v| b.push(v)).is_ok(),
+            (Type::UInt32, Values::U32(b)) => u32::try_from(v).map(|v| b.push(v)).is_ok(),
+            (Type::UInt64, Values::U64(b)) => {
                 b.push(v);
                 true
             }
-            Values::Dur(b) => i64::try_from(v).map(|v| b.push(v)).is_ok(),
+            (Type::Duration, Values::Dur(b)) => i64::try_from(v).map(|v| b.push(v)).is_ok(),
             _ => false,
         };
         if ok {
@@ -286,7 +311,7 @@ impl Column {
     }
 
     /// Appends a signed integer, an instant or a duration.
-    #[inline]
+    #[inline(always)]
     fn put_i64(&mut self, v: i64) -> bool {
         match &mut self.values {
             Values::I64(b) | Values::Ts(b) | Values::Dur(b) => b.push(v),
@@ -296,7 +321,7 @@ impl Column {
         true
     }
 
-    #[inline]
+    #[inline(always)]
     fn put_f64(&mut self, v: f64) -> bool {
         match &mut self.values {
             Values::F64(b) => b.push(v),
@@ -306,7 +331,7 @@ impl Column {
         true
     }
 
-    #[inline]
+    #[inline(always)]
     fn put_bool(&mut self, v: bool) -> bool {
         match &mut self.values {
             Values::Bool(b) => b.push(v),
@@ -317,7 +342,7 @@ impl Column {
     }
 
     /// Appends a string (`utf8`) or bytes.
-    #[inline]
+    #[inline(always)]
     fn put_bytes(&mut self, v: &[u8], utf8: bool) -> bool {
         let ok = match &mut self.values {
             Values::Utf8(b) if utf8 => b.push(v),
@@ -762,35 +787,32 @@ impl RowBuilder {
     fn column_index(&mut self, f: &'static Field) -> Option<usize> {
         let i = self.slot(f)?;
         let (list, row) = (self.at.list, self.at.row);
-        let c = self.arena.cols.get_mut(i)?;
-        if !list && c.len != row {
-            match row.checked_sub(c.len) {
-                Some(n) => c.push_nulls(n),
-                None => {
-                    self.fail(f, "visited twice in one value");
-                    return None;
-                }
-            }
+        let brought_up = match self.arena.cols.get_mut(i) {
+            Some(c) => list || c.len == row || c.bring_up(row),
+            None => false,
+        };
+        if !brought_up {
+            self.fail(f, "visited twice in one value");
+            return None;
         }
         Some(i)
     }
 
-    /// [`Self::column_index`]'s column.
-    #[inline(always)]
-    fn column(&mut self, f: &'static Field) -> Option<&mut Column> {
-        let i = self.column_index(f)?;
-        self.arena.cols.get_mut(i)
-    }
-
-    /// Appends a value to `f`'s column with `put` (false: wrong type or out of range).
+    /// Appends a value to `f`'s column (brought up first) with `put`
+    /// (false: wrong type or out of range).
     #[inline(always)]
     fn put(&mut self, f: &'static Field, put: impl FnOnce(&mut Column) -> bool) {
-        let ok = match self.column(f) {
-            Some(c) => put(c),
-            None => return,
+        let Some(i) = self.slot(f) else { return };
+        let (list, row) = (self.at.list, self.at.row);
+        let ok = match self.arena.cols.get_mut(i) {
+            Some(c) => (list || c.len == row || c.bring_up(row)) && put(c),
+            None => false,
         };
         if !ok {
-            self.fail(f, "value of another type, or out of its range");
+            self.fail(
+                f,
+                "visited twice, or a value of another type or out of its range",
+            );
         }
     }
 }
@@ -803,9 +825,10 @@ impl Sink for RowBuilder {
         }
         if self.at.list {
             // A list's item has no struct to be brought up to.
-            if let Some(c) = self.column(f) {
+            self.put(f, |c| {
                 c.push_nulls(1);
-            }
+                true
+            });
         } else {
             // Left behind: brought up with nulls when next written.
             let _ = self.slot(f);
@@ -819,7 +842,7 @@ impl Sink for RowBuilder {
 
     #[inline(always)]
     fn u64(&mut self, f: &'static Field, v: u64) {
-        self.put(f, |c| c.put_u64(v));
+        self.put(f, |c| c.put_u64(f.ty, v));
     }
 
     #[inline(always)]
@@ -1018,5 +1041,42 @@ impl ConnectionBatchBuilder {
             return Ok(None);
         }
         self.rows.finish().map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bits;
+
+    /// `Bits` against a plain list of booleans, over runs of every length
+    /// around byte edges: each bit reads back as pushed, and the bits past
+    /// the length stay 0.
+    #[test]
+    fn bits_read_back_as_pushed() {
+        let runs = [(true, 3), (false, 1), (true, 12), (false, 9), (true, 1)];
+        for start in 0..9 {
+            let mut bits = Bits::default();
+            let mut want = Vec::new();
+            for i in 0..start {
+                bits.push(i % 3 == 0);
+                want.push(i % 3 == 0);
+            }
+            for &(v, n) in &runs {
+                bits.push_n(v, n);
+                want.extend(std::iter::repeat_n(v, n));
+                bits.push(!v);
+                want.push(!v);
+            }
+            assert_eq!(bits.len, want.len());
+            for (i, &w) in want.iter().enumerate() {
+                assert_eq!(
+                    bits.bytes[i / 8] >> (i % 8) & 1 == 1,
+                    w,
+                    "start {start} bit {i}"
+                );
+            }
+            let last = bits.bytes.last().copied().unwrap_or_default();
+            assert_eq!(u32::from(last) >> (want.len() - 1) % 8 >> 1, 0);
+        }
     }
 }
