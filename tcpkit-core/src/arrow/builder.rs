@@ -65,20 +65,22 @@ impl Bits {
             return;
         }
         let used = self.len % 8;
-        if used != 0 && v {
-            if let Some(b) = self.bytes.last_mut() {
-                *b |= 0xff << used;
-            }
+        if used != 0
+            && v
+            && let Some(b) = self.bytes.last_mut()
+        {
+            *b |= 0xff << used;
         }
         let end = self.len + n;
         self.bytes.resize(end.div_ceil(8), if v { 0xff } else { 0 });
         self.len = end;
         // Clear the bits past the end: `push` only sets bits.
         let tail = end % 8;
-        if tail != 0 && v {
-            if let Some(b) = self.bytes.last_mut() {
-                *b &= (1u8 << tail) - 1;
-            }
+        if tail != 0
+            && v
+            && let Some(b) = self.bytes.last_mut()
+        {
+            *b &= (1u8 << tail) - 1;
         }
     }
 
@@ -1076,7 +1078,7 @@ mod tests {
                 );
             }
             let last = bits.bytes.last().copied().unwrap_or_default();
-            assert_eq!(u32::from(last) >> (want.len() - 1) % 8 >> 1, 0);
+            assert_eq!(u32::from(last) >> ((want.len() - 1) % 8) >> 1, 0);
         }
     }
 }
