@@ -1,14 +1,19 @@
 //! Column builders driven by a row type's `visit` (an Arrow [`Sink`]).
+//!
+//! The columns of a row type's whole tree (the row's fields, a struct's
+//! fields, a list's item, ...) are laid out once from its declarations in one
+//! flat arena, each container's fields side by side, and addressed by index:
+//! a visited field is found by comparing its declaration with the one where
+//! the open container expects the next field. Values go straight into typed
+//! buffers (`Vec<T>`, offsets and bytes, bits). A field not visited (absent,
+//! or given `null` inside a struct) writes nothing: its column falls behind
+//! its struct and is brought up to it with nulls when its next value comes or
+//! at [`RowBuilder::finish`]; a column of nulls only is never filled at all.
 
-use super::{SchemaRef, arrow_field, arrow_fields, schema_of};
+use super::{SchemaRef, arrow_field, arrow_fields, data_type, schema_of};
 use crate::analysis::SegmentFacts;
 use crate::schema::{self, Field, Sink, Type};
 use crate::wire::{Segment, addr_text};
-use arrow_array::builder::{
-    ArrayBuilder, BinaryBuilder, BooleanBuilder, DurationNanosecondBuilder, Float64Builder,
-    Int64Builder, StringBuilder, TimestampNanosecondBuilder, UInt8Builder, UInt16Builder,
-    UInt32Builder, UInt64Builder,
-};
 use arrow_array::types::{
     DurationNanosecondType, Float64Type, Int64Type, TimestampNanosecondType, UInt8Type, UInt16Type,
     UInt32Type, UInt64Type,
@@ -17,9 +22,7 @@ use arrow_array::{
     Array, ArrayRef, ArrowPrimitiveType, BinaryArray, BooleanArray, ListArray, PrimitiveArray,
     RecordBatch, StringArray, StructArray, new_empty_array,
 };
-use arrow_buffer::{
-    BooleanBuffer, Buffer, MutableBuffer, NullBuffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer,
-};
+use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, FieldRef, Fields, TimeUnit};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -27,312 +30,600 @@ use std::sync::Arc;
 /// How deep rows nest (as the JSON sink).
 const MAX_DEPTH: usize = 8;
 
-/// One column being built.
-#[derive(Debug)]
-enum Col {
-    Bool(BooleanBuilder),
-    U8(UInt8Builder),
-    U16(UInt16Builder),
-    U32(UInt32Builder),
-    U64(UInt64Builder),
-    I64(Int64Builder),
-    F64(Float64Builder),
-    Ts(TimestampNanosecondBuilder),
-    Dur(DurationNanosecondBuilder),
-    Str(StringBuilder),
-    Bin(BinaryBuilder),
-    Struct(Box<StructCol>),
-    List(Box<ListCol>),
-}
-
-/// A struct column (and a row: the top-level columns).
-#[derive(Debug)]
-struct StructCol {
-    decl: &'static [&'static Field],
-    fields: Fields,
-    children: Vec<Col>,
-    nulls: NullBufferBuilder,
+/// Bits, least significant first (a validity bitmap, or boolean values).
+#[derive(Debug, Default)]
+struct Bits {
+    bytes: Vec<u8>,
     len: usize,
-    /// Where the next field visited is expected (fields come in order).
-    cursor: usize,
 }
 
-/// A list column.
-#[derive(Debug)]
-struct ListCol {
-    decl: &'static Field,
-    field: FieldRef,
-    item: Col,
-    offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
-}
-
-impl StructCol {
-    fn new(decl: &'static [&'static Field], cap: usize) -> Self {
+impl Bits {
+    fn with_capacity(bits: usize) -> Self {
         Self {
-            decl,
-            fields: arrow_fields(decl),
-            children: decl.iter().map(|f| Col::new(f.ty, cap)).collect(),
-            nulls: NullBufferBuilder::new(cap),
+            bytes: Vec::with_capacity(bits.div_ceil(8)),
             len: 0,
-            cursor: 0,
         }
     }
 
-    /// The index of the field `f`, looked for where the last one was found.
     #[inline]
-    fn find(&mut self, f: &'static Field) -> Option<usize> {
-        let i = match self.decl.get(self.cursor) {
-            Some(d) if std::ptr::eq(*d, f) => self.cursor,
-            _ => self.decl.iter().position(|d| std::ptr::eq(*d, f))?,
-        };
-        self.cursor = i + 1;
-        Some(i)
-    }
-
-    /// The column of the field `f` and its index, brought up to the
-    /// struct's length (see [`Self::close`]).
-    #[inline]
-    fn child(&mut self, f: &'static Field) -> Option<(usize, &mut Col)> {
-        let len = self.len;
-        let i = self.find(f)?;
-        let c = self.children.get_mut(i)?;
-        c.catch_up(len);
-        Some((i, c))
-    }
-
-    /// Closes one struct value. A child not visited stays behind: it is
-    /// brought up to the struct's length with nulls when it is next written
-    /// ([`Col::catch_up`]) or finished, not here (most fields of a TCP option
-    /// are absent: filling them one row at a time is the slow part).
-    fn close(&mut self, valid: bool) {
-        if valid {
-            self.nulls.append_non_null();
-        } else {
-            self.nulls.append_null();
+    fn push(&mut self, v: bool) {
+        let bit = self.len % 8;
+        if bit == 0 {
+            self.bytes.push(0);
+        }
+        if v && let Some(b) = self.bytes.last_mut() {
+            *b |= 1 << bit;
         }
         self.len += 1;
-        self.cursor = 0;
     }
 
-    /// The children's arrays; each child is left empty with room for `next`
-    /// values (see [`Col::finish`]).
-    fn finish_columns(&mut self, next: usize, zeros: &mut Zeros) -> Vec<ArrayRef> {
+    /// `n` bits of `v`: the rest of the open byte with a mask, then whole
+    /// bytes (the last one's unused high bits stay 0 unless `v`: they are
+    /// past `len`, never read, and set again or kept by the next pushes).
+    fn push_n(&mut self, v: bool, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let used = self.len % 8;
+        if used != 0
+            && v
+            && let Some(b) = self.bytes.last_mut()
+        {
+            *b |= 0xff << used;
+        }
+        let end = self.len + n;
+        self.bytes.resize(end.div_ceil(8), if v { 0xff } else { 0 });
+        self.len = end;
+        // Clear the bits past the end: `push` only sets bits.
+        let tail = end % 8;
+        if tail != 0
+            && v
+            && let Some(b) = self.bytes.last_mut()
+        {
+            *b &= (1u8 << tail) - 1;
+        }
+    }
+
+    /// The bits as a buffer; left empty with room for `next` bits.
+    fn finish(&mut self, next: usize) -> BooleanBuffer {
         let len = std::mem::take(&mut self.len);
-        self.children
-            .iter_mut()
-            .map(|c| {
-                c.catch_up(len);
-                c.finish(next, zeros)
-            })
-            .collect()
-    }
-
-    fn finish(&mut self, next: usize, zeros: &mut Zeros) -> Result<StructArray, ArrowError> {
-        let nulls = self.nulls.finish();
-        let len = self.len;
-        let cols = self.finish_columns(next, zeros);
-        StructArray::try_new_with_length(self.fields.clone(), cols, nulls, len)
+        let bytes = std::mem::replace(&mut self.bytes, Vec::with_capacity(next.div_ceil(8)));
+        BooleanBuffer::new(Buffer::from_vec(bytes), 0, len)
     }
 }
 
-impl Col {
+/// Strings or bytes: Arrow's offsets and values.
+#[derive(Debug)]
+struct Bytes {
+    offsets: Vec<i32>,
+    values: Vec<u8>,
+}
+
+impl Bytes {
+    fn with_capacity(len: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(len + 1);
+        offsets.push(0);
+        Self {
+            offsets,
+            values: Vec::with_capacity(bytes),
+        }
+    }
+
+    /// Appends `v`; false if the values would pass Arrow's 2 GiB.
+    #[inline]
+    fn push(&mut self, v: &[u8]) -> bool {
+        self.values.extend_from_slice(v);
+        match i32::try_from(self.values.len()) {
+            Ok(end) => {
+                self.offsets.push(end);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// `n` empty values (under nulls).
+    fn push_empty(&mut self, n: usize) {
+        let end = self.offsets.last().copied().unwrap_or_default();
+        self.offsets.resize(self.offsets.len() + n, end);
+    }
+
+    /// The offsets and values; left empty with room for `next` values of
+    /// this batch's mean size, an eighth more.
+    fn finish(&mut self, next: usize) -> (OffsetBuffer<i32>, Buffer) {
+        let count = self.offsets.len().saturating_sub(1);
+        let per = self.values.len().div_ceil(count.max(1)).max(1);
+        let want = per.saturating_mul(next);
+        let fresh = Self::with_capacity(next, want.saturating_add(want / 8));
+        let Self { offsets, values } = std::mem::replace(self, fresh);
+        (
+            OffsetBuffer::new(ScalarBuffer::from(offsets)),
+            Buffer::from_vec(values),
+        )
+    }
+}
+
+/// The values of one column, by type.
+#[derive(Debug)]
+enum Values {
+    Bool(Bits),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+    Ts(Vec<i64>),
+    Dur(Vec<i64>),
+    Utf8(Bytes),
+    Binary(Bytes),
+    /// The fields are the columns `first..end` of the arena.
+    Struct {
+        first: usize,
+        end: usize,
+        fields: Fields,
+    },
+    /// The item is the column `item` of the arena.
+    List {
+        item: usize,
+        offsets: Vec<i32>,
+        field: FieldRef,
+    },
+}
+
+impl Values {
+    /// Empty values of type `ty`, with room for `cap`; containers point
+    /// nowhere until laid out.
     fn new(ty: Type, cap: usize) -> Self {
         match ty {
-            Type::Bool => Self::Bool(BooleanBuilder::with_capacity(cap)),
-            Type::UInt8 => Self::U8(UInt8Builder::with_capacity(cap)),
-            Type::UInt16 => Self::U16(UInt16Builder::with_capacity(cap)),
-            Type::UInt32 => Self::U32(UInt32Builder::with_capacity(cap)),
-            Type::UInt64 => Self::U64(UInt64Builder::with_capacity(cap)),
-            Type::Int64 => Self::I64(Int64Builder::with_capacity(cap)),
-            Type::Float64 => Self::F64(Float64Builder::with_capacity(cap)),
-            Type::Timestamp => {
-                Self::Ts(TimestampNanosecondBuilder::with_capacity(cap).with_timezone("UTC"))
+            Type::Bool => Self::Bool(Bits::with_capacity(cap)),
+            Type::UInt8 => Self::U8(Vec::with_capacity(cap)),
+            Type::UInt16 => Self::U16(Vec::with_capacity(cap)),
+            Type::UInt32 => Self::U32(Vec::with_capacity(cap)),
+            Type::UInt64 => Self::U64(Vec::with_capacity(cap)),
+            Type::Int64 => Self::I64(Vec::with_capacity(cap)),
+            Type::Float64 => Self::F64(Vec::with_capacity(cap)),
+            Type::Timestamp => Self::Ts(Vec::with_capacity(cap)),
+            Type::Duration => Self::Dur(Vec::with_capacity(cap)),
+            Type::Utf8 => Self::Utf8(Bytes::with_capacity(cap, cap * 8)),
+            Type::Binary => Self::Binary(Bytes::with_capacity(cap, cap * 4)),
+            Type::Struct(decl) | Type::Tuple(decl) => Self::Struct {
+                first: 0,
+                end: 0,
+                fields: arrow_fields(decl),
+            },
+            Type::List(item) => {
+                let mut offsets = Vec::with_capacity(cap + 1);
+                offsets.push(0);
+                Self::List {
+                    item: 0,
+                    offsets,
+                    field: Arc::new(arrow_field(item)),
+                }
             }
-            Type::Duration => Self::Dur(DurationNanosecondBuilder::with_capacity(cap)),
-            Type::Utf8 => Self::Str(StringBuilder::with_capacity(cap, cap * 8)),
-            Type::Binary => Self::Bin(BinaryBuilder::with_capacity(cap, cap * 4)),
+        }
+    }
+}
+
+/// One column of the arena.
+#[derive(Debug)]
+struct Column {
+    /// Its declaration (a visited field is recognised by its address).
+    decl: &'static Field,
+    /// Its Arrow type.
+    data_type: DataType,
+    /// Below a list (its length varies with the items, not the rows).
+    in_list: bool,
+    /// Values held (nulls brought up included): behind its struct while
+    /// fields are absent.
+    len: usize,
+    /// Validity, from the first null on (`None`: every value valid).
+    nulls: Option<Bits>,
+    /// The values expected in this batch (room for validity bits).
+    expected: usize,
+    values: Values,
+}
+
+impl Column {
+    fn new(decl: &'static Field, in_list: bool, cap: usize) -> Self {
+        Self {
+            decl,
+            data_type: data_type(decl.ty),
+            in_list,
+            len: 0,
+            nulls: None,
+            expected: cap,
+            values: Values::new(decl.ty, cap),
+        }
+    }
+
+    /// One value appended.
+    #[inline(always)]
+    fn pushed(&mut self) {
+        self.len += 1;
+        if let Some(n) = &mut self.nulls {
+            n.push(true);
+        }
+    }
+
+    /// Brings the column up to `row` values with nulls (false: it is past
+    /// it, a field visited twice).
+    #[inline(never)]
+    fn bring_up(&mut self, row: usize) -> bool {
+        match row.checked_sub(self.len) {
+            Some(n) => {
+                self.push_nulls(n);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Appends `n` nulls (a struct's fields are brought up when written).
+    fn push_nulls(&mut self, n: usize) {
+        fn zeros<T: Default + Clone>(v: &mut Vec<T>, n: usize) {
+            v.resize(v.len() + n, T::default());
+        }
+        match &mut self.values {
+            Values::Bool(b) => b.push_n(false, n),
+            Values::U8(v) => zeros(v, n),
+            Values::U16(v) => zeros(v, n),
+            Values::U32(v) => zeros(v, n),
+            Values::U64(v) => zeros(v, n),
+            Values::I64(v) | Values::Ts(v) | Values::Dur(v) => zeros(v, n),
+            Values::F64(v) => zeros(v, n),
+            Values::Utf8(b) | Values::Binary(b) => b.push_empty(n),
+            Values::Struct { .. } => {}
+            Values::List { offsets, .. } => {
+                let end = offsets.last().copied().unwrap_or_default();
+                offsets.resize(offsets.len() + n, end);
+            }
+        }
+        let (len, expected) = (self.len, self.expected);
+        let nulls = self.nulls.get_or_insert_with(|| {
+            let mut bits = Bits::with_capacity(expected.max(len + n));
+            bits.push_n(true, len);
+            bits
+        });
+        nulls.push_n(false, n);
+        self.len += n;
+    }
+
+    /// Appends an unsigned integer (or a duration) to this column of type
+    /// `ty` (its declared type: constant where the visit is inlined, so one
+    /// arm is left); false if the column is of another type or `v` out of
+    /// its range.
+    #[inline(always)]
+    fn put_u64(&mut self, ty: Type, v: u64) -> bool {
+        let ok = match (ty, &mut self.values) {
+            (Type::UInt8, Values::U8(b)) => u8::try_from(v).map(|v| b.push(v)).is_ok(),
+            (Type::UInt16, Values::U16(b)) => u16::try_from(v).map(|v| b.push(v)).is_ok(),
+            (Type::UInt32, Values::U32(b)) => u32::try_from(v).map(|v| b.push(v)).is_ok(),
+            (Type::UInt64, Values::U64(b)) => {
+                b.push(v);
+                true
+            }
+            (Type::Duration, Values::Dur(b)) => i64::try_from(v).map(|v| b.push(v)).is_ok(),
+            _ => false,
+        };
+        if ok {
+            self.pushed();
+        }
+        ok
+    }
+
+    /// Appends a signed integer, an instant or a duration.
+    #[inline(always)]
+    fn put_i64(&mut self, v: i64) -> bool {
+        match &mut self.values {
+            Values::I64(b) | Values::Ts(b) | Values::Dur(b) => b.push(v),
+            _ => return false,
+        }
+        self.pushed();
+        true
+    }
+
+    #[inline(always)]
+    fn put_f64(&mut self, v: f64) -> bool {
+        match &mut self.values {
+            Values::F64(b) => b.push(v),
+            _ => return false,
+        }
+        self.pushed();
+        true
+    }
+
+    #[inline(always)]
+    fn put_bool(&mut self, v: bool) -> bool {
+        match &mut self.values {
+            Values::Bool(b) => b.push(v),
+            _ => return false,
+        }
+        self.pushed();
+        true
+    }
+
+    /// Appends a string (`utf8`) or bytes.
+    #[inline(always)]
+    fn put_bytes(&mut self, v: &[u8], utf8: bool) -> bool {
+        let ok = match &mut self.values {
+            Values::Utf8(b) if utf8 => b.push(v),
+            Values::Binary(b) if !utf8 => b.push(v),
+            _ => false,
+        };
+        if ok {
+            self.pushed();
+        }
+        ok
+    }
+}
+
+/// Where fields are being visited: the container open, and where in it
+/// the next field is expected.
+#[derive(Debug, Clone, Copy, Default)]
+struct Frame {
+    /// The container's column.
+    open: usize,
+    /// The container's fields (a list: its item) are the columns `first..end`.
+    first: usize,
+    end: usize,
+    /// The column the next field is expected in.
+    cursor: usize,
+    /// The container is a list (its item is visited again and again).
+    list: bool,
+    /// A struct's index of the value being visited: what its fields are
+    /// brought up to before a value is written.
+    row: usize,
+}
+
+/// The columns of a row type's tree, laid out once from its declarations;
+/// the row itself is column 0.
+#[derive(Debug)]
+struct Arena {
+    cols: Vec<Column>,
+    /// Shared by the columns of nulls only of every batch.
+    zeros: Zeros,
+}
+
+impl Arena {
+    fn new(row: &'static Field, cap: usize) -> Self {
+        let mut arena = Self {
+            cols: vec![Column::new(row, false, cap)],
+            zeros: Zeros::default(),
+        };
+        arena.lay_out(0, cap);
+        arena
+    }
+
+    /// Lays out the fields (or item) of column `i`, then theirs.
+    fn lay_out(&mut self, i: usize, cap: usize) {
+        let Some(c) = self.cols.get(i) else { return };
+        let in_list = c.in_list;
+        match c.decl.ty {
             Type::Struct(decl) | Type::Tuple(decl) => {
-                Self::Struct(Box::new(StructCol::new(decl, cap)))
+                let first = self.cols.len();
+                self.cols
+                    .extend(decl.iter().map(|f| Column::new(f, in_list, cap)));
+                let end = self.cols.len();
+                if let Some(Values::Struct {
+                    first: f, end: e, ..
+                }) = self.cols.get_mut(i).map(|c| &mut c.values)
+                {
+                    (*f, *e) = (first, end);
+                }
+                for k in first..end {
+                    self.lay_out(k, cap);
+                }
             }
-            Type::List(item) => Self::List(Box::new(ListCol {
-                decl: item,
-                field: Arc::new(arrow_field(item)),
-                item: Col::new(item.ty, cap),
-                offsets: vec![0],
-                nulls: NullBufferBuilder::new(cap),
-            })),
-        }
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        match self {
-            Self::Bool(b) => b.len(),
-            Self::U8(b) => b.len(),
-            Self::U16(b) => b.len(),
-            Self::U32(b) => b.len(),
-            Self::U64(b) => b.len(),
-            Self::I64(b) => b.len(),
-            Self::F64(b) => b.len(),
-            Self::Ts(b) => b.len(),
-            Self::Dur(b) => b.len(),
-            Self::Str(b) => b.len(),
-            Self::Bin(b) => b.len(),
-            Self::Struct(s) => s.len,
-            Self::List(l) => l.offsets.len() - 1,
-        }
-    }
-
-    fn append_null(&mut self) {
-        self.append_nulls(1);
-    }
-
-    /// Appends nulls until the column holds `len` values (a child of a
-    /// struct of that length).
-    #[inline]
-    fn catch_up(&mut self, len: usize) {
-        let have = self.len();
-        if have < len {
-            self.append_nulls(len - have);
-        }
-    }
-
-    fn append_nulls(&mut self, n: usize) {
-        match self {
-            Self::Bool(b) => b.append_nulls(n),
-            Self::U8(b) => b.append_nulls(n),
-            Self::U16(b) => b.append_nulls(n),
-            Self::U32(b) => b.append_nulls(n),
-            Self::U64(b) => b.append_nulls(n),
-            Self::I64(b) => b.append_nulls(n),
-            Self::F64(b) => b.append_nulls(n),
-            Self::Ts(b) => b.append_nulls(n),
-            Self::Dur(b) => b.append_nulls(n),
-            Self::Str(b) => b.append_nulls(n),
-            Self::Bin(b) => b.append_nulls(n),
-            // Its children catch up when written or finished.
-            Self::Struct(s) => {
-                s.nulls.append_n_nulls(n);
-                s.len += n;
+            Type::List(item) => {
+                let k = self.cols.len();
+                self.cols.push(Column::new(item, true, cap));
+                if let Some(Values::List { item, .. }) = self.cols.get_mut(i).map(|c| &mut c.values)
+                {
+                    *item = k;
+                }
+                self.lay_out(k, cap);
             }
-            Self::List(l) => {
-                let end = l.offsets.last().copied().unwrap_or_default();
-                l.offsets.extend(std::iter::repeat_n(end, n));
-                l.nulls.append_n_nulls(n);
-            }
+            _ => {}
         }
     }
 
-    /// The column's array. The builder is left empty with room for `next`
-    /// values (and strings and bytes for as many bytes a value as this batch
-    /// had, an eighth more), and a list's items for as many as this batch's
-    /// an eighth more: an Arrow builder's `finish` leaves no room, and
-    /// regrowing every column of every batch by doubling from nothing cost a
-    /// fifth of the segment rows' instructions and left up to half of each
-    /// buffer unused in the batches kept.
-    ///
-    /// A column of nulls only (most fields of a TCP option are absent from
-    /// every option of a batch) becomes an array over the [`Zeros`] shared by
-    /// all such columns: its own buffers are not kept.
-    fn finish(&mut self, next: usize, zeros: &mut Zeros) -> ArrayRef {
-        let array = self.finish_built(next, zeros);
+    /// The frame of column `i` opened (a struct or a list), or `None`.
+    fn frame(&self, i: usize) -> Option<Frame> {
+        let c = self.cols.get(i)?;
+        match c.values {
+            Values::Struct { first, end, .. } => Some(Frame {
+                open: i,
+                first,
+                end,
+                cursor: first,
+                list: false,
+                row: c.len,
+            }),
+            Values::List { item, .. } => Some(Frame {
+                open: i,
+                first: item,
+                end: item + 1,
+                cursor: item,
+                list: true,
+                row: 0,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The root's fields' arrays, each brought up to `len` rows; every
+    /// column is left empty with room for its next batch (as long as this
+    /// one).
+    fn finish_fields(&mut self, len: usize) -> Vec<ArrayRef> {
+        let (first, end) = match self.cols.first().map(|c| &c.values) {
+            Some(Values::Struct { first, end, .. }) => (*first, *end),
+            _ => (0, 0),
+        };
+        if let Some(root) = self.cols.first_mut() {
+            root.len = 0;
+            root.nulls = None;
+        }
+        (first..end).map(|k| self.finish(k, Some(len))).collect()
+    }
+
+    /// Column `i`'s array, brought up to `len` values (a field of a struct
+    /// that long; `None` for a list's item). A column of nulls only becomes
+    /// an array over the shared [`Zeros`]: its own buffers are not kept.
+    fn finish(&mut self, i: usize, len: Option<usize>) -> ArrayRef {
+        let array = self.finish_built(i, len);
         if array.is_empty() || array.null_count() < array.len() {
             return array;
         }
-        zeros
+        self.zeros
             .null_array(array.data_type(), array.len())
             .unwrap_or(array)
     }
 
-    /// [`Self::finish`] with the column's own buffers.
-    fn finish_built(&mut self, next: usize, zeros: &mut Zeros) -> ArrayRef {
-        /// Room for the bytes of `next` values of a bytes column holding
-        /// `len` values in `bytes`.
-        fn room(bytes: usize, len: usize, next: usize) -> usize {
-            let per = bytes.div_ceil(len.max(1)).max(1);
-            let want = per.saturating_mul(next);
-            want.saturating_add(want / 8)
+    /// [`Self::finish`] with the column's own buffers (if it has a value).
+    fn finish_built(&mut self, i: usize, len: Option<usize>) -> ArrayRef {
+        let Some(c) = self.cols.get_mut(i) else {
+            return new_empty_array(&DataType::Null);
+        };
+        let len = len.unwrap_or(c.len);
+        if c.len == 0 && len > 0 && !matches!(c.values, Values::Struct { .. }) {
+            // Nothing written: nulls only, never filled.
+            if let Some(a) = self.zeros.null_array(&c.data_type, len) {
+                return a;
+            }
         }
-        use std::mem::replace;
-        match self {
-            Self::Bool(b) => Arc::new(replace(b, BooleanBuilder::with_capacity(next)).finish()),
-            Self::U8(b) => Arc::new(replace(b, UInt8Builder::with_capacity(next)).finish()),
-            Self::U16(b) => Arc::new(replace(b, UInt16Builder::with_capacity(next)).finish()),
-            Self::U32(b) => Arc::new(replace(b, UInt32Builder::with_capacity(next)).finish()),
-            Self::U64(b) => Arc::new(replace(b, UInt64Builder::with_capacity(next)).finish()),
-            Self::I64(b) => Arc::new(replace(b, Int64Builder::with_capacity(next)).finish()),
-            Self::F64(b) => Arc::new(replace(b, Float64Builder::with_capacity(next)).finish()),
-            Self::Ts(b) => Arc::new(
-                replace(
-                    b,
-                    TimestampNanosecondBuilder::with_capacity(next).with_timezone("UTC"),
-                )
-                .finish(),
-            ),
-            Self::Dur(b) => {
-                Arc::new(replace(b, DurationNanosecondBuilder::with_capacity(next)).finish())
+        if c.len < len {
+            c.push_nulls(len - c.len);
+        }
+        // Room for the next batch: as many values as this one (an eighth
+        // more below a list, whose length varies).
+        let next = if c.in_list { len + len / 8 } else { len };
+        c.expected = next;
+        let len = std::mem::take(&mut c.len);
+        let nulls = c.nulls.take().map(|mut b| NullBuffer::new(b.finish(0)));
+        fn primitive<T: ArrowPrimitiveType>(
+            v: &mut Vec<T::Native>,
+            next: usize,
+            nulls: Option<NullBuffer>,
+        ) -> Result<PrimitiveArray<T>, ArrowError> {
+            let v = std::mem::replace(v, Vec::with_capacity(next));
+            PrimitiveArray::<T>::try_new(ScalarBuffer::from(v), nulls)
+        }
+        let data_type = c.data_type.clone();
+        let built: Result<ArrayRef, ArrowError> = match &mut c.values {
+            Values::Bool(b) => Ok(Arc::new(BooleanArray::new(b.finish(next), nulls))),
+            Values::U8(v) => primitive::<UInt8Type>(v, next, nulls).map(|a| Arc::new(a) as _),
+            Values::U16(v) => primitive::<UInt16Type>(v, next, nulls).map(|a| Arc::new(a) as _),
+            Values::U32(v) => primitive::<UInt32Type>(v, next, nulls).map(|a| Arc::new(a) as _),
+            Values::U64(v) => primitive::<UInt64Type>(v, next, nulls).map(|a| Arc::new(a) as _),
+            Values::I64(v) => primitive::<Int64Type>(v, next, nulls).map(|a| Arc::new(a) as _),
+            Values::F64(v) => primitive::<Float64Type>(v, next, nulls).map(|a| Arc::new(a) as _),
+            Values::Ts(v) => primitive::<TimestampNanosecondType>(v, next, nulls)
+                .map(|a| Arc::new(a.with_timezone("UTC")) as _),
+            Values::Dur(v) => {
+                primitive::<DurationNanosecondType>(v, next, nulls).map(|a| Arc::new(a) as _)
             }
-            Self::Str(b) => {
-                let bytes = room(b.values_slice().len(), b.len(), next);
-                Arc::new(replace(b, StringBuilder::with_capacity(next, bytes)).finish())
+            Values::Utf8(b) => {
+                let (offsets, values) = b.finish(next);
+                StringArray::try_new(offsets, values, nulls).map(|a| Arc::new(a) as _)
             }
-            Self::Bin(b) => {
-                let bytes = room(b.values_slice().len(), b.len(), next);
-                Arc::new(replace(b, BinaryBuilder::with_capacity(next, bytes)).finish())
+            Values::Binary(b) => {
+                let (offsets, values) = b.finish(next);
+                BinaryArray::try_new(offsets, values, nulls).map(|a| Arc::new(a) as _)
             }
-            // Built from the declarations, the children match their fields;
-            // an error here is a bug, caught by the tests: it becomes an
-            // empty-struct array of the right length rather than a panic.
-            Self::Struct(s) => {
-                let len = s.len;
-                match s.finish(next, zeros) {
-                    Ok(a) => Arc::new(a),
-                    Err(_) => Arc::new(StructArray::new_null(s.fields.clone(), len)),
-                }
+            Values::Struct { first, end, fields } => {
+                let (first, end, fields) = (*first, *end, fields.clone());
+                let children = (first..end).map(|k| self.finish(k, Some(len))).collect();
+                StructArray::try_new_with_length(fields, children, nulls, len)
+                    .map(|a| Arc::new(a) as _)
             }
-            Self::List(l) => {
+            Values::List {
+                item,
+                offsets,
+                field,
+            } => {
+                let (item, field) = (*item, field.clone());
                 let mut fresh = Vec::with_capacity(next + 1);
                 fresh.push(0);
-                let offsets = replace(&mut l.offsets, fresh);
-                let items = l.item.len();
-                let values = l.item.finish(items.saturating_add(items / 8), zeros);
-                let nulls = l.nulls.finish();
-                let len = offsets.len() - 1;
-                ListArray::try_new(
-                    l.field.clone(),
-                    OffsetBuffer::new(ScalarBuffer::from(offsets)),
-                    values,
-                    nulls,
-                )
-                .map_or_else(
-                    |_| Arc::new(ListArray::new_null(l.field.clone(), len)) as ArrayRef,
-                    |a| Arc::new(a),
-                )
+                let offsets =
+                    OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(offsets, fresh)));
+                let items = self.finish(item, None);
+                ListArray::try_new(field, offsets, items, nulls).map(|a| Arc::new(a) as _)
             }
+        };
+        // Built from the declarations, the arrays match their fields; an
+        // error here is a bug (a visit that wrote a field twice, or left a
+        // required one out), caught by the tests: nulls of the right type
+        // and length rather than a panic (the batch then fails).
+        built.unwrap_or_else(|_| arrow_array::new_null_array(&data_type, len))
+    }
+
+    /// Empties every column (after an error: what was built may be ragged).
+    fn clear(&mut self) {
+        for c in &mut self.cols {
+            c.len = 0;
+            c.nulls = None;
+            c.values = match std::mem::replace(&mut c.values, Values::Bool(Bits::default())) {
+                v @ Values::Struct { .. } => v,
+                Values::List {
+                    item,
+                    mut offsets,
+                    field,
+                } => {
+                    offsets.clear();
+                    offsets.push(0);
+                    Values::List {
+                        item,
+                        offsets,
+                        field,
+                    }
+                }
+                _ => Values::new(c.decl.ty, 0),
+            };
         }
     }
 }
 
 /// Zero bytes shared by the columns of nulls only of every batch
-/// ([`Col::finish`]): the values, offsets and validity of such a column are
-/// all zeros, which one buffer can hold for all of them.
+/// ([`Arena::finish`]): the values, offsets and validity of such a column are
+/// all zeros, which one buffer can hold for all of them. The arrays made
+/// over it are kept, one a type, and handed out as slices.
 #[derive(Debug, Default)]
-struct Zeros(Buffer);
+struct Zeros {
+    buffer: Buffer,
+    made: Vec<ArrayRef>,
+}
 
 impl Zeros {
     /// At least `bytes` zero bytes: this buffer, or a longer one from now on
     /// (the arrays made earlier keep theirs).
     fn at_least(&mut self, bytes: usize) -> Buffer {
-        if self.0.len() < bytes {
-            self.0 = MutableBuffer::from_len_zeroed(bytes.next_power_of_two()).into();
+        if self.buffer.len() < bytes {
+            self.buffer = MutableBuffer::from_len_zeroed(bytes.next_power_of_two()).into();
         }
-        self.0.clone()
+        self.buffer.clone()
     }
 
-    /// `len` nulls of type `ty` over the shared zeros; `None` for a type
-    /// not handled here (structs) or an array the checks refuse.
+    /// `len` nulls of type `ty` over the shared zeros: a slice of the array
+    /// made for the type, made anew (longer) when it is too short; `None`
+    /// for a type not handled here (structs).
     fn null_array(&mut self, ty: &DataType, len: usize) -> Option<ArrayRef> {
+        if let Some(a) = self
+            .made
+            .iter()
+            .find(|a| a.len() >= len && a.data_type() == ty)
+        {
+            return Some(a.slice(0, len));
+        }
+        let a = self.make_null_array(ty, len.checked_next_power_of_two()?)?;
+        self.made.retain(|m| m.data_type() != ty);
+        self.made.push(a.clone());
+        Some(a.slice(0, len))
+    }
+
+    /// `len` nulls of type `ty` over the shared zeros, made; `None` for a type
+    /// not handled here (structs) or an array the checks refuse.
+    fn make_null_array(&mut self, ty: &DataType, len: usize) -> Option<ArrayRef> {
         // Room for the widest values or offsets (8 bytes) of `len + 1` slots.
         let zeros = self.at_least(len.checked_add(1)?.checked_mul(8)?);
         let nulls = Some(NullBuffer::new(BooleanBuffer::new(zeros.clone(), 0, len)));
@@ -383,12 +674,6 @@ impl Zeros {
     }
 }
 
-/// A container open while a row is visited.
-enum Node<'a> {
-    Struct(&'a mut StructCol),
-    List(&'a mut ListCol),
-}
-
 /// Rows of one row type built into columns: the Arrow [`Sink`]. A field
 /// visited that its row type does not declare there, of another type, or
 /// null when not nullable, is an error ([`RowBuilder::finish`] returns it).
@@ -396,14 +681,15 @@ enum Node<'a> {
 pub struct RowBuilder {
     row: &'static Field,
     schema: SchemaRef,
-    root: StructCol,
-    /// Child index of each open container below the row.
-    path: [usize; MAX_DEPTH],
+    arena: Arena,
+    /// Where fields are being visited now (`end == first` outside a row:
+    /// nothing is found).
+    at: Frame,
+    /// The frames of the containers open around `at`.
+    stack: [Frame; MAX_DEPTH],
     depth: usize,
     in_row: bool,
     error: Option<String>,
-    /// Shared by the columns of nulls only of every batch.
-    zeros: Zeros,
 }
 
 impl RowBuilder {
@@ -413,12 +699,12 @@ impl RowBuilder {
         Self {
             row,
             schema: schema_of(row),
-            root: StructCol::new(row.children(), capacity),
-            path: [0; MAX_DEPTH],
+            arena: Arena::new(row, capacity),
+            at: Frame::default(),
+            stack: [Frame::default(); MAX_DEPTH],
             depth: 0,
             in_row: false,
             error: None,
-            zeros: Zeros::default(),
         }
     }
 
@@ -429,251 +715,221 @@ impl RowBuilder {
 
     /// Rows appended since the last batch.
     pub fn len(&self) -> usize {
-        self.root.len
+        self.arena.cols.first().map_or(0, |c| c.len)
     }
 
     /// No row appended since the last batch.
     pub fn is_empty(&self) -> bool {
-        self.root.len == 0
+        self.len() == 0
     }
 
     /// The rows appended so far as one batch (empty when there are none);
     /// the builder starts afresh. Errors: a visit that did not match the
     /// declarations (a bug).
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        self.depth = 0;
+        self.in_row = false;
+        self.at = Frame::default();
         if let Some(e) = self.error.take() {
             // Drop what was built: it may be ragged.
-            let _ = self.root.finish_columns(0, &mut self.zeros);
-            self.depth = 0;
-            self.in_row = false;
+            self.arena.clear();
             return Err(ArrowError::SchemaError(e));
         }
-        // The next batch is expected to be as long as this one.
-        let cols = self.root.finish_columns(self.root.len, &mut self.zeros);
+        let cols = self.arena.finish_fields(self.len());
         RecordBatch::try_new(self.schema.clone(), cols)
     }
 
+    #[cold]
     fn fail(&mut self, f: &Field, what: &str) {
-        fail(&mut self.error, self.row, f, what);
-    }
-
-    /// The container open now.
-    fn node(&mut self) -> Option<Node<'_>> {
-        if !self.in_row {
-            return None;
+        if self.error.is_none() {
+            self.error = Some(format!(
+                "{}: field `{}` ({:?}): {what}",
+                self.row.name, f.name, f.ty
+            ));
         }
-        node(&mut self.root, self.path.get(..self.depth)?)
     }
 
-    /// The column of `f` in the container open now, and its index there.
-    #[inline]
-    fn slot(&mut self, f: &'static Field) -> Option<(usize, &mut Col)> {
-        let found = if !self.in_row {
-            None
-        } else if self.depth == 0 {
-            // Most fields are the row's own: no walk from the root.
-            self.root.child(f)
-        } else {
-            match node(
-                &mut self.root,
-                self.path.get(..self.depth).unwrap_or_default(),
-            ) {
-                Some(Node::Struct(s)) => s.child(f),
-                Some(Node::List(l)) if std::ptr::eq(l.decl, f) => Some((0, &mut l.item)),
-                _ => None,
-            }
+    /// The column of `f` in the container open now: where it is expected
+    /// next, else looked for among the container's fields.
+    #[inline(always)]
+    fn slot(&mut self, f: &'static Field) -> Option<usize> {
+        let at = self.at.cursor;
+        let i = match self.arena.cols.get(at) {
+            Some(c) if at < self.at.end && std::ptr::eq(c.decl, f) => at,
+            _ => self.search(f)?,
         };
+        if !self.at.list {
+            self.at.cursor = i + 1;
+        }
+        Some(i)
+    }
+
+    /// [`Self::slot`] when `f` is not where expected (a field skipped, or
+    /// visited out of order), or not there at all (an error).
+    #[cold]
+    #[inline(never)]
+    fn search(&mut self, f: &'static Field) -> Option<usize> {
+        // Fields come in declaration order: after the cursor first.
+        let (first, at, end) = (self.at.first, self.at.cursor, self.at.end);
+        let found = (at..end).chain(first..at.min(end)).find(|&k| {
+            self.arena
+                .cols
+                .get(k)
+                .is_some_and(|c| std::ptr::eq(c.decl, f))
+        });
         if found.is_none() {
-            fail(
-                &mut self.error,
-                self.row,
-                f,
-                "not declared in the container open now",
-            );
+            self.fail(f, "not declared in the container open now");
         }
         found
     }
 
-    /// Appends a value to `f`'s column with `put` (false: wrong type or out of range).
-    #[inline]
-    fn put(&mut self, f: &'static Field, put: impl FnOnce(&mut Col) -> bool) {
-        let ok = match self.slot(f) {
-            Some((_, c)) => put(c),
-            None => return,
+    /// The index of `f`'s column, brought up to the struct value being
+    /// visited (nulls for the values it was absent from).
+    #[inline(always)]
+    fn column_index(&mut self, f: &'static Field) -> Option<usize> {
+        let i = self.slot(f)?;
+        let (list, row) = (self.at.list, self.at.row);
+        let brought_up = match self.arena.cols.get_mut(i) {
+            Some(c) => list || c.len == row || c.bring_up(row),
+            None => false,
+        };
+        if !brought_up {
+            self.fail(f, "visited twice in one value");
+            return None;
+        }
+        Some(i)
+    }
+
+    /// Appends a value to `f`'s column (brought up first) with `put`
+    /// (false: wrong type or out of range).
+    #[inline(always)]
+    fn put(&mut self, f: &'static Field, put: impl FnOnce(&mut Column) -> bool) {
+        let Some(i) = self.slot(f) else { return };
+        let (list, row) = (self.at.list, self.at.row);
+        let ok = match self.arena.cols.get_mut(i) {
+            Some(c) => (list || c.len == row || c.bring_up(row)) && put(c),
+            None => false,
         };
         if !ok {
-            self.fail(f, "value of another type, or out of its range");
+            self.fail(
+                f,
+                "visited twice, or a value of another type or out of its range",
+            );
         }
     }
 }
 
-/// Appends an unsigned integer (or a duration) to `c`, if it fits.
-#[inline]
-fn put_u64(c: &mut Col, v: u64) -> Option<()> {
-    match c {
-        Col::U8(b) => b.append_value(u8::try_from(v).ok()?),
-        Col::U16(b) => b.append_value(u16::try_from(v).ok()?),
-        Col::U32(b) => b.append_value(u32::try_from(v).ok()?),
-        Col::U64(b) => b.append_value(v),
-        Col::Dur(b) => b.append_value(i64::try_from(v).ok()?),
-        _ => return None,
-    }
-    Some(())
-}
-
-/// Keeps the first error.
-fn fail(error: &mut Option<String>, row: &Field, f: &Field, what: &str) {
-    if error.is_none() {
-        *error = Some(format!(
-            "{}: field `{}` ({:?}): {what}",
-            row.name, f.name, f.ty
-        ));
-    }
-}
-
-/// The container at `path` below `root`.
-#[inline]
-fn node<'a>(root: &'a mut StructCol, path: &[usize]) -> Option<Node<'a>> {
-    let mut node = Node::Struct(root);
-    for &i in path {
-        let col = match node {
-            Node::Struct(s) => s.children.get_mut(i)?,
-            Node::List(l) => &mut l.item,
-        };
-        node = match col {
-            Col::Struct(s) => Node::Struct(s),
-            Col::List(l) => Node::List(l),
-            _ => return None,
-        };
-    }
-    Some(node)
-}
-
 impl Sink for RowBuilder {
+    #[inline(always)]
     fn null(&mut self, f: &'static Field) {
         if !f.nullable {
             self.fail(f, "null but not nullable");
         }
-        self.put(f, |c| {
-            c.append_null();
-            true
-        });
+        if self.at.list {
+            // A list's item has no struct to be brought up to.
+            self.put(f, |c| {
+                c.push_nulls(1);
+                true
+            });
+        } else {
+            // Left behind: brought up with nulls when next written.
+            let _ = self.slot(f);
+        }
     }
 
+    #[inline(always)]
     fn bool(&mut self, f: &'static Field, v: bool) {
-        self.put(f, |c| match c {
-            Col::Bool(b) => {
-                b.append_value(v);
-                true
-            }
-            _ => false,
-        });
+        self.put(f, |c| c.put_bool(v));
     }
 
+    #[inline(always)]
     fn u64(&mut self, f: &'static Field, v: u64) {
-        self.put(f, |c| put_u64(c, v).is_some());
+        self.put(f, |c| c.put_u64(f.ty, v));
     }
 
+    #[inline(always)]
     fn i64(&mut self, f: &'static Field, v: i64) {
-        self.put(f, |c| match c {
-            Col::I64(b) => {
-                b.append_value(v);
-                true
-            }
-            Col::Ts(b) => {
-                b.append_value(v);
-                true
-            }
-            Col::Dur(b) => {
-                b.append_value(v);
-                true
-            }
-            _ => false,
-        });
+        self.put(f, |c| c.put_i64(v));
     }
 
+    #[inline(always)]
     fn f64(&mut self, f: &'static Field, v: f64) {
-        self.put(f, |c| match c {
-            Col::F64(b) => {
-                b.append_value(v);
-                true
-            }
-            _ => false,
-        });
+        self.put(f, |c| c.put_f64(v));
     }
 
+    #[inline(always)]
     fn str(&mut self, f: &'static Field, v: &str) {
-        self.put(f, |c| match c {
-            Col::Str(b) => {
-                b.append_value(v);
-                true
-            }
-            _ => false,
-        });
+        self.put(f, |c| c.put_bytes(v.as_bytes(), true));
     }
 
+    #[inline(always)]
     fn addr(&mut self, f: &'static Field, v: &IpAddr) {
-        // On the stack first, then one append: writing into the builder
-        // piece by piece grows its buffer once a piece.
+        // Digits, dots, colons and hex letters: ASCII, as the column needs.
         let text = addr_text(v);
-        self.str(f, text.as_str());
+        self.put(f, |c| c.put_bytes(text.as_bytes(), true));
     }
 
+    #[inline(always)]
     fn bytes(&mut self, f: &'static Field, v: &[u8]) {
-        self.put(f, |c| match c {
-            Col::Bin(b) => {
-                b.append_value(v);
-                true
-            }
-            _ => false,
-        });
+        self.put(f, |c| c.put_bytes(v, false));
     }
 
+    #[inline(always)]
     fn begin(&mut self, f: &'static Field) {
         if !self.in_row {
             if std::ptr::eq(f, self.row) {
                 self.in_row = true;
                 self.depth = 0;
+                if let Some(frame) = self.arena.frame(0) {
+                    self.at = frame;
+                }
             } else {
                 self.fail(f, "a row must begin with its row field");
             }
             return;
         }
-        let Some((i, c)) = self.slot(f) else {
+        let Some(i) = self.column_index(f) else {
             return;
         };
-        if !matches!(c, Col::Struct(_) | Col::List(_)) {
+        let Some(frame) = self.arena.frame(i) else {
             self.fail(f, "begun but not a struct, tuple or list");
             return;
-        }
-        match self.path.get_mut(self.depth) {
-            Some(p) => {
-                *p = i;
+        };
+        match self.stack.get_mut(self.depth) {
+            Some(saved) => {
+                *saved = self.at;
                 self.depth += 1;
+                self.at = frame;
             }
             None => self.fail(f, "nested too deep"),
         }
     }
 
+    #[inline(always)]
     fn end(&mut self) {
         if !self.in_row {
             return;
         }
+        let (open, list, items) = (self.at.open, self.at.list, self.at.first);
+        let item_count = match self.arena.cols.get(items) {
+            Some(c) if list => c.len,
+            _ => 0,
+        };
+        if let Some(c) = self.arena.cols.get_mut(open) {
+            if let Values::List { offsets, .. } = &mut c.values {
+                offsets.push(i32::try_from(item_count).unwrap_or(i32::MAX));
+            }
+            c.pushed();
+        }
         if self.depth == 0 {
-            self.root.close(true);
             self.in_row = false;
+            self.at = Frame::default();
             return;
         }
-        match self.node() {
-            Some(Node::Struct(s)) => s.close(true),
-            Some(Node::List(l)) => {
-                let end = i32::try_from(l.item.len()).unwrap_or(i32::MAX);
-                l.offsets.push(end);
-                l.nulls.append_non_null();
-            }
-            None => {}
-        }
         self.depth -= 1;
+        if let Some(saved) = self.stack.get(self.depth) {
+            self.at = *saved;
+        }
     }
 }
 
@@ -787,5 +1043,42 @@ impl ConnectionBatchBuilder {
             return Ok(None);
         }
         self.rows.finish().map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bits;
+
+    /// `Bits` against a plain list of booleans, over runs of every length
+    /// around byte edges: each bit reads back as pushed, and the bits past
+    /// the length stay 0.
+    #[test]
+    fn bits_read_back_as_pushed() {
+        let runs = [(true, 3), (false, 1), (true, 12), (false, 9), (true, 1)];
+        for start in 0..9 {
+            let mut bits = Bits::default();
+            let mut want = Vec::new();
+            for i in 0..start {
+                bits.push(i % 3 == 0);
+                want.push(i % 3 == 0);
+            }
+            for &(v, n) in &runs {
+                bits.push_n(v, n);
+                want.extend(std::iter::repeat_n(v, n));
+                bits.push(!v);
+                want.push(!v);
+            }
+            assert_eq!(bits.len, want.len());
+            for (i, &w) in want.iter().enumerate() {
+                assert_eq!(
+                    bits.bytes[i / 8] >> (i % 8) & 1 == 1,
+                    w,
+                    "start {start} bit {i}"
+                );
+            }
+            let last = bits.bytes.last().copied().unwrap_or_default();
+            assert_eq!(u32::from(last) >> ((want.len() - 1) % 8) >> 1, 0);
+        }
     }
 }

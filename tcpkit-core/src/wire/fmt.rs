@@ -223,26 +223,10 @@ impl LineBuf {
         });
     }
 
-    /// Appends `a.b.c.d` (as [`write_addr`]): each octet's digits and its
-    /// dot as one four-byte copy.
+    /// Appends `a.b.c.d` (as [`write_addr`], with [`ipv4_text`]).
     #[inline]
     pub(crate) fn put_ipv4(&mut self, octets: [u8; 4]) {
-        self.write_fixed::<16>(|dst| {
-            let mut at = 0;
-            for (i, o) in octets.into_iter().enumerate() {
-                let (digits, width) = short_digits(u64::from(o));
-                let dot = if i < 3 {
-                    u32::from(b'.') << (8 * width)
-                } else {
-                    0
-                };
-                if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<4>()) {
-                    *d = (digits | dot).to_le_bytes();
-                }
-                at += width + usize::from(i < 3);
-            }
-            at
-        });
+        self.write_fixed::<16>(|dst| ipv4_text(octets, dst));
     }
 
     /// Appends the first `n` bytes of `block` (`n` <= 32) with one copy of
@@ -419,6 +403,26 @@ impl Write for LineBuf {
     }
 }
 
+/// Writes `a.b.c.d` (as [`write_addr`]) at the start of `dst`, each
+/// octet's digits and its dot as one four-byte copy; returns its length.
+#[inline]
+pub(crate) fn ipv4_text(octets: [u8; 4], dst: &mut [u8; 16]) -> usize {
+    let mut at = 0;
+    for (i, o) in octets.into_iter().enumerate() {
+        let (digits, width) = short_digits(u64::from(o));
+        let dot = if i < 3 {
+            u32::from(b'.') << (8 * width)
+        } else {
+            0
+        };
+        if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<4>()) {
+            *d = (digits | dot).to_le_bytes();
+        }
+        at += width + usize::from(i < 3);
+    }
+    at
+}
+
 /// Writes an address as tcpdump does (dotted quad; RFC 5952 text for IPv6).
 pub fn write_addr<W: Write>(w: &mut W, a: &IpAddr) -> fmt::Result {
     match a {
@@ -534,8 +538,17 @@ pub fn addr_text(a: &IpAddr) -> AddrText {
         buf: [0; 45],
         len: 0,
     };
-    // Cannot fail: an IPv6 address is at most 45 characters.
-    let _ = write_addr(&mut out, a);
+    match a {
+        IpAddr::V4(v4) => {
+            if let Some(dst) = out.buf.first_chunk_mut::<16>() {
+                out.len = ipv4_text(v4.octets(), dst);
+            }
+        }
+        // Cannot fail: an IPv6 address is at most 45 characters.
+        IpAddr::V6(_) => {
+            let _ = write_addr(&mut out, a);
+        }
+    }
     out
 }
 
@@ -547,6 +560,11 @@ pub struct AddrText {
 }
 
 impl AddrText {
+    /// The text's bytes (ASCII).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         self.buf
