@@ -102,6 +102,20 @@ pub struct InputCounts {
     pub first_undecodable: Option<(u64, DecodeError)>,
 }
 
+impl InputCounts {
+    /// Adds the counts of the packets read after these (`later`).
+    fn add(&mut self, later: &InputCounts) {
+        self.packets += later.packets;
+        self.tcp += later.tcp;
+        self.not_tcp += later.not_tcp;
+        self.undecodable += later.undecodable;
+        self.short_header += later.short_header;
+        if self.first_undecodable.is_none() {
+            self.first_undecodable = later.first_undecodable;
+        }
+    }
+}
+
 /// A decoded segment without its borrow: its options and payload as ranges
 /// of the packet's bytes, so that it is lent again without decoding twice.
 #[derive(Debug, Clone, Copy)]

@@ -64,7 +64,8 @@ use crate::capture::{BytesReader, MmapCapture, PacketSource};
 use crate::capture::{LinkType, Packet, StreamReader};
 use crate::error::Error;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey};
-use std::collections::HashMap;
+use crate::wire::{DetachedTcp, Segment, TcpFlags};
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::io::Read;
 use std::path::Path;
@@ -72,9 +73,13 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// Packets read by a worker between two hand-overs to the merge.
-const CHUNK_PACKETS: u64 = 1 << 15;
-/// Chunks (and the feeder's blocks) in flight on each channel at most.
+/// Packet records in a chunk: read and decoded by one worker for all, and
+/// what a worker hands the merge at a time.
+const CHUNK_PACKETS: u64 = 1 << 14;
+/// Chunks a worker reads ahead of the one it analyses.
+const LEAD: u64 = 2;
+/// Chunks (and the feeder's blocks) in flight on each channel to the merge
+/// (from the feeder) at most.
 const IN_FLIGHT: usize = 4;
 /// Bytes of packet data in a feeder's block (about).
 const BLOCK_BYTES: usize = 1 << 20;
@@ -232,6 +237,19 @@ impl Input {
         }
     }
 
+    /// Steps over the next packet (`Ok(false)`: the end of the input).
+    fn skip(&mut self) -> Result<bool, Error> {
+        match self {
+            #[cfg(feature = "mmap")]
+            Input::Mapped { reader, name } => match reader.skip_packet() {
+                None => Ok(false),
+                Some(Ok(())) => Ok(true),
+                Some(Err(e)) => Err(Error::from(e).named(name)),
+            },
+            _ => Ok(self.next()?.is_some()),
+        }
+    }
+
     /// Where the reader is in its file (0 for the feeder's blocks).
     fn offset(&self) -> u64 {
         match self {
@@ -286,95 +304,315 @@ fn feed(mut source: Source, name: String, to: Vec<SyncSender<Arc<Block>>>) {
     }
 }
 
-/// A worker: reads every packet, analyses the connections of share `me` of
-/// `n`, and sends what its analyser did to the merge, chunk by chunk.
-fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSender<ShardOut>) {
-    let mut an = Analyzer::new(cfg);
+/// An analysable segment of a chunk: what every worker needs of it (the
+/// clock, the listener evidence, whose it is).
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    frame: u64,
+    ts_ns: i64,
+    /// The latest capture time of the chunk's packets up to this one.
+    now: i64,
+    src: Endpoint,
+    flags: TcpFlags,
+    /// The worker that analyses it.
+    owner: u32,
+}
+
+/// A segment of a chunk for the worker that analyses it: found, not yet
+/// read; its packet's bytes a range of the mapped file (or of the chunk's
+/// copy).
+#[derive(Debug, Clone, Copy)]
+struct Ours {
+    at: usize,
+    len: usize,
+    tcp: DetachedTcp,
+}
+
+impl Ours {
+    /// The segment, borrowing from `bytes`.
+    fn segment<'a>(&self, bytes: &'a [u8]) -> Option<Segment<'a>> {
+        let data = bytes.get(self.at..self.at.checked_add(self.len)?)?;
+        Some(self.tcp.attach(data)?.segment())
+    }
+}
+
+/// `CHUNK_PACKETS` packet records (fewer at the end of the input), read
+/// and decoded by one worker for all: chunk `k` by worker `k % n`.
+#[derive(Debug, Default)]
+struct Chunk {
+    /// Its analysable segments, in frame order.
+    heads: Vec<Head>,
+    /// Per worker, the segments it analyses, in frame order.
+    ours: Vec<Vec<Ours>>,
+    /// The packets' bytes, when the input is not a file mapped for all.
+    copied: Vec<u8>,
+    /// What became of its packets ([`count_packet`]), its first and latest
+    /// capture time.
+    counts: InputCounts,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    /// Where the reader was after it.
+    end_offset: u64,
+    /// The input ends with it (at its end or at damage).
+    last: bool,
+}
+
+impl Chunk {
+    /// An empty chunk for `n` workers, reusing `old`'s buffers.
+    fn reuse(old: Option<Chunk>, n: usize) -> Chunk {
+        let mut c = old.unwrap_or_default();
+        c.heads.clear();
+        c.ours.resize_with(n, Vec::new);
+        c.ours.iter_mut().for_each(Vec::clear);
+        c.copied.clear();
+        Chunk {
+            counts: InputCounts::default(),
+            first_ts: None,
+            last_ts: None,
+            end_offset: 0,
+            last: false,
+            ..c
+        }
+    }
+}
+
+/// Reads and decodes the next chunk of `input` into `c` (empty) for `n`
+/// workers; the damage that ended it, if any.
+fn produce(input: &mut Input, n: usize, map: Option<&[u8]>, c: &mut Chunk) -> Option<Error> {
     let hasher = FastHashBuilder::default();
-    let mut out = ShardOut::default();
-    let mut read = 0u64;
-    // The capture time one thread hands out with at the last segment.
-    let mut last_now: Option<i64> = None;
-    let error = loop {
+    let mut error = None;
+    for _ in 0..CHUNK_PACKETS {
         let p = match input.next() {
             Ok(Some(p)) => p,
-            Ok(None) => break None,
-            Err(e) => break Some(e),
+            Ok(None) => {
+                c.last = true;
+                break;
+            }
+            Err(e) => {
+                c.last = true;
+                error = Some(e);
+                break;
+            }
         };
-        read += 1;
-        let tcp = count_packet(&mut out.counts, &mut out.first_ts, &mut out.last_ts, &p);
-        if let Some(tcp) = tcp {
-            if tcp.analysable() {
-                let now = out.last_ts.unwrap_or(p.ts_ns);
-                let ((src_ip, dst_ip), (sport, dport)) = (tcp.addrs(), tcp.ports());
-                let src = Endpoint {
-                    ip: src_ip,
-                    port: sport,
-                };
-                let dst = Endpoint {
-                    ip: dst_ip,
-                    port: dport,
-                };
-                let (key, _) = FlowKey::new(src, dst);
-                let mark = |what| Mark {
-                    frame: p.frame,
-                    before: last_now,
-                    now,
-                    what,
-                };
-                if shard_of(hasher.hash_one(key), n) == me {
-                    // Only the segments of its own 4-tuples are read whole.
-                    let seg = tcp.segment();
-                    let resumed = an.stats().resumed;
-                    let facts = an.observe(p.frame, p.ts_ns, &seg);
-                    if facts.new_conn {
-                        out.marks.push(mark(What::Opened {
-                            local: facts.conn.0,
-                            ts_ns: p.ts_ns,
-                        }));
-                    } else if an.stats().resumed != resumed {
-                        out.marks.push(mark(What::Resumed));
-                    }
-                    if cfg.story
-                        && let Some(seen) = SynSeen::of(&seg, &facts)
-                    {
-                        out.marks.push(mark(What::Seen {
-                            local: facts.conn.0,
-                            seen,
-                            ts_ns: p.ts_ns,
-                        }));
-                    }
+        let Some(tcp) = count_packet(&mut c.counts, &mut c.first_ts, &mut c.last_ts, &p) else {
+            continue;
+        };
+        if !tcp.analysable() {
+            c.counts.short_header += 1;
+            continue;
+        }
+        let ((src_ip, dst_ip), (sport, dport)) = (tcp.addrs(), tcp.ports());
+        let src = Endpoint {
+            ip: src_ip,
+            port: sport,
+        };
+        let dst = Endpoint {
+            ip: dst_ip,
+            port: dport,
+        };
+        let owner = shard_of(hasher.hash_one(FlowKey::new(src, dst).0), n);
+        // (Always: a segment's bytes are a part of its packet's.)
+        let Some(detached) = tcp.detach(p.data) else {
+            continue;
+        };
+        // The packet's bytes in the map, else copied.
+        let in_map = map.and_then(|m| {
+            let at = (p.data.as_ptr() as usize).checked_sub(m.as_ptr() as usize)?;
+            (at.checked_add(p.data.len())? <= m.len()).then_some(at)
+        });
+        let at = in_map.unwrap_or_else(|| {
+            c.copied.extend_from_slice(p.data);
+            c.copied.len() - p.data.len()
+        });
+        let Some(ours) = c.ours.get_mut(owner) else {
+            continue;
+        };
+        ours.push(Ours {
+            at,
+            len: p.data.len(),
+            tcp: detached,
+        });
+        c.heads.push(Head {
+            frame: p.frame,
+            ts_ns: p.ts_ns,
+            now: c.last_ts.unwrap_or(p.ts_ns),
+            src,
+            flags: tcp.flags(),
+            owner: owner as u32,
+        });
+    }
+    c.end_offset = input.offset();
+    error
+}
+
+/// Steps over the next chunk's records (another worker reads it):
+/// `Ok(false)` when the input ended in it, the damage that ended it.
+fn skip(input: &mut Input) -> Result<bool, Error> {
+    for _ in 0..CHUNK_PACKETS {
+        if !input.skip()? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A worker's side of the chunks: its own, read ahead, and the other
+/// workers' channels.
+struct Exchange {
+    me: usize,
+    n: usize,
+    /// The next chunk to read or step over, and whether the input ended.
+    next: u64,
+    ended: bool,
+    /// Its chunks read, not yet analysed.
+    own: VecDeque<Arc<Chunk>>,
+    /// Its chunks analysed, for their buffers once the others are done
+    /// with them too (so that a chunk's memory is reused, and freed, by the
+    /// thread that allocated it).
+    done: VecDeque<Arc<Chunk>>,
+    /// The damage that ended the input, when its reader met it.
+    error: Option<Error>,
+    to: Vec<Option<SyncSender<Arc<Chunk>>>>,
+    from: Vec<Option<Receiver<Arc<Chunk>>>>,
+}
+
+impl Exchange {
+    /// Chunk `k` (`None`: a thread stopped); reads its own chunks up to
+    /// `k + LEAD` first, so that the others find them ready.
+    fn take(&mut self, k: u64, input: &mut Input, map: Option<&[u8]>) -> Option<Arc<Chunk>> {
+        while !self.ended && self.next <= k + LEAD {
+            if self.next % self.n as u64 == self.me as u64 {
+                // The buffers of a chunk every worker is done with.
+                let free = self.done.front().is_some_and(|c| Arc::strong_count(c) == 1);
+                let old = if free {
+                    self.done.pop_front().and_then(Arc::into_inner)
                 } else {
-                    an.pass(p.frame, p.ts_ns, src, tcp.flags());
+                    None
+                };
+                let mut c = Chunk::reuse(old, self.n);
+                let error = produce(input, self.n, map, &mut c);
+                self.ended = c.last;
+                self.error = self.error.take().or(error);
+                let c = Arc::new(c);
+                for tx in self.to.iter().flatten() {
+                    tx.send(Arc::clone(&c)).ok()?;
                 }
-                while let Some(rec) = an.pop_finished() {
-                    out.marks.push(mark(What::HandedOut));
-                    out.records.push(rec);
-                }
-                last_now = Some(now);
+                self.own.push_back(c);
             } else {
-                out.counts.short_header += 1;
+                match skip(input) {
+                    Ok(more) => self.ended = !more,
+                    Err(e) => {
+                        self.ended = true;
+                        self.error = self.error.take().or(Some(e));
+                    }
+                }
             }
+            self.next += 1;
         }
-        if read.is_multiple_of(CHUNK_PACKETS) {
-            out.offset = input.offset();
-            let next = ShardOut {
-                offset: 0,
-                marks: Vec::with_capacity(out.marks.capacity()),
-                records: Vec::with_capacity(out.records.capacity()),
-                counts: out.counts,
-                first_ts: out.first_ts,
-                last_ts: out.last_ts,
-                end: None,
+        let owner = (k % self.n as u64) as usize;
+        if owner == self.me {
+            let c = self.own.pop_front()?;
+            // Kept for its buffers (a few, the oldest first).
+            if self.done.len() > usize::try_from(LEAD).unwrap_or(0) {
+                self.done.pop_front();
+            }
+            self.done.push_back(Arc::clone(&c));
+            Some(c)
+        } else {
+            self.from.get(owner)?.as_ref()?.recv().ok()
+        }
+    }
+}
+
+/// A worker: analyses the connections of share `me` of `n` over every
+/// chunk in order (reading and decoding its own chunks for all), and sends
+/// what its analyser did to the merge, chunk by chunk.
+fn work(
+    mut x: Exchange,
+    cfg: AnalyzerConfig,
+    mut input: Input,
+    map: Option<Mapped>,
+    tx: SyncSender<ShardOut>,
+) {
+    let me = x.me;
+    let mapped = map.as_ref().map(Mapped::as_ref);
+    let mut an = Analyzer::new(cfg);
+    let mut out = ShardOut::default();
+    // The capture time one thread hands out with at the last segment.
+    let mut last_now: Option<i64> = None;
+    for k in 0.. {
+        let Some(chunk) = x.take(k, &mut input, mapped) else {
+            return;
+        };
+        let bytes = mapped.unwrap_or(&chunk.copied);
+        let mut ours = chunk.ours.get(me).map(|v| v.iter()).into_iter().flatten();
+        for h in &chunk.heads {
+            let now = out.last_ts.map_or(h.now, |t| t.max(h.now));
+            let mark = |what| Mark {
+                frame: h.frame,
+                before: last_now,
+                now,
+                what,
             };
-            if tx.send(std::mem::replace(&mut out, next)).is_err() {
-                return;
+            if h.owner as usize == me {
+                let Some(seg) = ours.next().and_then(|o| o.segment(bytes)) else {
+                    continue;
+                };
+                let resumed = an.stats().resumed;
+                let facts = an.observe(h.frame, h.ts_ns, &seg);
+                if facts.new_conn {
+                    out.marks.push(mark(What::Opened {
+                        local: facts.conn.0,
+                        ts_ns: h.ts_ns,
+                    }));
+                } else if an.stats().resumed != resumed {
+                    out.marks.push(mark(What::Resumed));
+                }
+                if cfg.story
+                    && let Some(seen) = SynSeen::of(&seg, &facts)
+                {
+                    out.marks.push(mark(What::Seen {
+                        local: facts.conn.0,
+                        seen,
+                        ts_ns: h.ts_ns,
+                    }));
+                }
+            } else {
+                an.pass(h.frame, h.ts_ns, h.src, h.flags);
             }
+            while let Some(rec) = an.pop_finished() {
+                out.marks.push(mark(What::HandedOut));
+                out.records.push(rec);
+            }
+            last_now = Some(now);
         }
-    };
+        out.counts.add(&chunk.counts);
+        if out.first_ts.is_none() {
+            out.first_ts = chunk.first_ts;
+        }
+        out.last_ts = out.last_ts.max(chunk.last_ts);
+        // The pages before both this worker's reader and the chunk are done
+        // with, for this worker.
+        out.offset = chunk.end_offset.min(input.offset());
+        if chunk.last {
+            break;
+        }
+        let next = ShardOut {
+            offset: 0,
+            marks: Vec::with_capacity(out.marks.capacity()),
+            records: Vec::with_capacity(out.records.capacity()),
+            counts: out.counts,
+            first_ts: out.first_ts,
+            last_ts: out.last_ts,
+            end: None,
+        };
+        if tx.send(std::mem::replace(&mut out, next)).is_err() {
+            return;
+        }
+    }
     out.end = Some(End {
         finished: an.finish(),
-        error,
+        error: x.error.take(),
         last_now,
     });
     let _ = tx.send(out);
@@ -440,6 +678,14 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     let mapped = map.as_ref().and_then(|m| read_each(m, n, &a.name));
     #[cfg(not(feature = "mmap"))]
     let mapped: Option<Vec<Input>> = None;
+    // The bytes the workers' chunks point into.
+    #[cfg(feature = "mmap")]
+    let shared = map
+        .as_ref()
+        .filter(|_| mapped.is_some())
+        .map(|m| Mapped(Arc::clone(m)));
+    #[cfg(not(feature = "mmap"))]
+    let shared: Option<Mapped> = None;
     let own = mapped.or_else(|| {
         let sources = open_each(a.path.as_ref()?, n)?;
         Some(
@@ -470,11 +716,12 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     }
     let mut outs = Vec::with_capacity(n);
     let mut threads = Vec::with_capacity(n + 1);
-    for (i, input) in inputs.into_iter().enumerate() {
+    for (i, (input, x)) in inputs.into_iter().zip(exchanges(n)).enumerate() {
         let (tx, rx) = sync_channel(IN_FLIGHT);
+        let map = shared.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("tcpkit-worker-{i}"))
-            .spawn(move || work(i, n, cfg, input, tx));
+            .spawn(move || work(x, cfg, input, map, tx));
         match spawned {
             Ok(t) => threads.push(t),
             // The threads started end when their channels close.
@@ -521,6 +768,36 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     true
 }
 
+/// The `n` workers' ends of the channels that carry each one's chunks to
+/// every other.
+fn exchanges(n: usize) -> Vec<Exchange> {
+    let mut xs: Vec<Exchange> = (0..n)
+        .map(|me| Exchange {
+            me,
+            n,
+            next: 0,
+            ended: false,
+            own: VecDeque::new(),
+            done: VecDeque::new(),
+            error: None,
+            to: (0..n).map(|_| None).collect(),
+            from: (0..n).map(|_| None).collect(),
+        })
+        .collect();
+    // A worker analyses chunk k only when it has every chunk before it, and
+    // reads its own at most LEAD ahead: no worker is ever more than about
+    // 2 LEAD / n of another's chunks ahead of it, so sends never block.
+    let room = usize::try_from(2 * LEAD).unwrap_or(usize::MAX) + 2;
+    for p in 0..n {
+        for c in (0..n).filter(|&c| c != p) {
+            let (tx, rx) = sync_channel(room);
+            xs[p].to[c] = Some(tx);
+            xs[c].from[p] = Some(rx);
+        }
+    }
+    xs
+}
+
 /// `n` readers of the capture file at `path` (`None`: it cannot be opened
 /// again, the feeder reads it).
 fn open_each(path: &Path, n: usize) -> Option<Vec<Source>> {
@@ -535,7 +812,20 @@ fn open_each(path: &Path, n: usize) -> Option<Vec<Source>> {
 
 /// The bytes of a capture file mapped for every worker.
 #[cfg(feature = "mmap")]
+#[derive(Clone)]
 struct Mapped(Arc<MmapCapture>);
+
+/// No file is mapped without the `mmap` feature.
+#[cfg(not(feature = "mmap"))]
+#[derive(Clone)]
+enum Mapped {}
+
+#[cfg(not(feature = "mmap"))]
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        match *self {}
+    }
+}
 
 #[cfg(feature = "mmap")]
 impl AsRef<[u8]> for Mapped {
