@@ -63,11 +63,11 @@ use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finis
 use crate::capture::{BytesReader, MmapCapture, PacketSource};
 use crate::capture::{LinkType, Packet, StreamReader};
 use crate::error::Error;
-use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey};
+use crate::flow::{ConnId, Endpoint, FastHashBuilder};
 use crate::wire::{DetachedTcp, Segment, TcpFlags};
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
 use std::io::Read;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -135,10 +135,22 @@ struct ShardOut {
     end: Option<End>,
 }
 
-/// The worker of a key's hash, out of `n` (the high bits of a multiply:
-/// not the low bits the analysers' own tables index by).
-fn shard_of(hash: u64, n: usize) -> usize {
-    let mixed = hash.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+/// The worker, out of `n`, of the 4-tuple of a segment from `src` to `dst`
+/// (the same both ways): a hash of each endpoint, summed, its high bits
+/// (not the low bits the analysers' own tables index by).
+fn shard_of(src: &Endpoint, dst: &Endpoint, n: usize) -> usize {
+    fn endpoint(e: &Endpoint) -> u64 {
+        let ip = match e.ip {
+            IpAddr::V4(a) => u64::from(u32::from(a)),
+            IpAddr::V6(a) => {
+                let v = u128::from(a);
+                (v as u64) ^ ((v >> 64) as u64).rotate_left(17)
+            }
+        };
+        ((ip << 16) ^ u64::from(e.port)).wrapping_mul(0xff51_afd7_ed55_8ccd)
+    }
+    let h = endpoint(src).wrapping_add(endpoint(dst));
+    let mixed = (h ^ (h >> 31)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     ((u128::from(mixed) * n as u128) >> 64) as usize
 }
 
@@ -379,7 +391,6 @@ impl Chunk {
 /// Reads and decodes the next chunk of `input` into `c` (empty) for `n`
 /// workers; the damage that ended it, if any.
 fn produce(input: &mut Input, n: usize, map: Option<&[u8]>, c: &mut Chunk) -> Option<Error> {
-    let hasher = FastHashBuilder::default();
     let mut error = None;
     for _ in 0..CHUNK_PACKETS {
         let p = match input.next() {
@@ -410,7 +421,7 @@ fn produce(input: &mut Input, n: usize, map: Option<&[u8]>, c: &mut Chunk) -> Op
             ip: dst_ip,
             port: dport,
         };
-        let owner = shard_of(hasher.hash_one(FlowKey::new(src, dst).0), n);
+        let owner = shard_of(&src, &dst, n);
         // (Always: a segment's bytes are a part of its packet's.)
         let Some(detached) = tcp.detach(p.data) else {
             continue;
