@@ -29,11 +29,12 @@
 //! [`story::cross_check`] over all stories would have seen.
 //!
 //! Threads ([`AnalyzerConfig::threads`] of 2 or more, for a consumer of
-//! connections of an input the analysis reads itself): `n` workers each read
-//! and decode the whole capture (a regular file opened by path is mapped once
-//! for all, with the `mmap` feature, or else opened by each; any other input
-//! is read once and its packets handed to every worker) and
-//! analyse their share of the connections by 4-tuple; the caller's thread
+//! connections of an input the analysis reads itself): `n` workers take
+//! turns reading and decoding the capture's chunks of packets, each chunk
+//! once for all (a regular file opened by path is mapped once for all, with
+//! the `mmap` feature, or else opened by each; any other input is read once
+//! and its packets handed to every worker), and each analyses its share of
+//! the connections by 4-tuple over every chunk; the caller's thread
 //! merges, numbering, cross-checking and handing out exactly as above (see
 //! `driver/shard.rs` for why the events are the same; the memory budget is
 //! split between the workers). [`Analysis::interfaces`] is then empty unless

@@ -1,26 +1,39 @@
 //! The threaded form of [`Analysis`] ([`AnalyzerConfig::threads`] of 2 or
-//! more): `n` workers, each reading and decoding the whole capture and
-//! analysing its share of the connections, and the merge on the caller's
-//! thread.
+//! more): `n` workers, each analysing its share of the connections over the
+//! whole capture, and the merge on the caller's thread.
 //!
 //! ```text
-//! worker i: read, decode, count every packet (the capture's clock and
-//!   listener evidence: Analyzer::pass), Analyzer::observe its 4-tuples
-//!   -> per chunk of CHUNK_PACKETS packets: marks (frame: opened, resumed,
-//!      SYN seen, handed out) + records
+//! chunk k (CHUNK_PACKETS packet records): worker k % n reads it, counts
+//!   its packets and walks each to its TCP header (wire::decode_tcp), once
+//!   for all workers: per analysable segment a head (frame, time, source,
+//!   flags, the worker of its 4-tuple) and, for that worker, where its TCP
+//!   bytes lie (ranges of the mapped file, no copy)
+//! worker i, over every chunk in order: Analyzer::observe its own segments
+//!   (read whole only there), Analyzer::pass the others' (the capture's
+//!   clock and listener evidence)
+//!   -> per chunk: marks (frame: opened, resumed, SYN seen, handed out)
+//!      + records
 //! caller (merge): the chunk's marks of all workers in frame order, then
 //!   the one-thread hand-out (numbers, cross-check, report, order)
 //! ```
 //!
-//! Each worker reads the input itself. A regular file opened by path
+//! A worker steps over the records of the other workers' chunks without
+//! reading their packets ([`crate::capture::BytesReader::skip_packet`]) to
+//! know where its next chunk starts, and reads its own chunks up to `LEAD`
+//! chunks ahead of the one it analyses, so that the others find them ready.
+//! A chunk's buffers go back to the worker that made them once every worker
+//! is done with it (allocated, reused and freed on one thread).
+//!
+//! Each worker has a reader of the input. A regular file opened by path
 //! ([`Analysis::open`]) is mapped into memory once (cargo feature `mmap`, see
 //! [`crate::capture::MmapCapture`] for its precondition) and every worker
 //! reads the one map; the merge releases the pages all workers are past, so
 //! that resident memory does not grow with the file. Without the feature, or
-//! when mapping fails, each worker opens and reads the file itself. Any other
-//! input is read by one more thread, the feeder, which hands the packets'
-//! bytes, in blocks, to every worker. No worker waits for another: only the
-//! merge waits, for each worker's chunk.
+//! when mapping fails, each worker opens and reads the file itself (and a
+//! chunk carries a copy of its packets' bytes). Any other input is read by
+//! one more thread, the feeder, which hands the packets' bytes, in blocks,
+//! to every worker. The merge waits for each worker's chunk, a worker for
+//! the other workers' chunks of the capture.
 //!
 //! Why the output is the one thread's, byte for byte:
 //! - Everything an [`Analyzer`] keeps is per 4-tuple (connections, remembered
@@ -53,7 +66,8 @@
 //! the merge, as one analyser counts it.
 //!
 //! Memory: bounded channels (a few chunks in flight per worker, a few blocks
-//! of the feeder's); each worker keeps its own listener evidence (at most
+//! of the feeder's; a worker's chunks at most `LEAD` ahead of the slowest
+//! worker's); each worker keeps its own listener evidence (at most
 //! [`crate::analysis::LISTENERS_KEPT`] endpoints). No thread outlives the
 //! analysis: dropping it closes the channels and joins the threads.
 
