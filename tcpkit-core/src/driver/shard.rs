@@ -214,6 +214,7 @@ enum Input {
 
 impl Input {
     /// The next packet; `Ok(None)` at the end of the input.
+    #[inline]
     fn next(&mut self) -> Result<Option<Packet<'_>>, Error> {
         match self {
             Input::Own { source, name } => {
@@ -1007,6 +1008,10 @@ impl Shards {
     /// (numbered) into `batch`, and the counters of the whole run.
     pub(super) fn finish(&mut self, batch: &mut Vec<Connection>) -> AnalyzerStats {
         let mut st = AnalyzerStats::default();
+        // Each worker's connections come in its number order, which is the
+        // order of their numbers in the whole capture: merged, the batch is
+        // in number order already (the hand-out's sort then only checks it).
+        let mut parts = Vec::with_capacity(self.finished.len());
         for (s, fin) in self.finished.drain(..) {
             let f = fin.stats;
             st.segments += f.segments;
@@ -1018,10 +1023,25 @@ impl Shards {
             st.peak_resumable += f.peak_resumable;
             st.reopened += f.reopened;
             if let Some(numbers) = self.numbers.get_mut(s) {
-                for rec in fin.connections {
-                    batch.push(renumber(numbers, rec));
-                }
+                let part: Vec<Connection> = fin
+                    .connections
+                    .into_iter()
+                    .map(|rec| renumber(numbers, rec))
+                    .collect();
+                parts.push(part.into_iter().peekable());
             }
+        }
+        batch.reserve(parts.iter().map(ExactSizeIterator::len).sum());
+        loop {
+            let first = parts
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, p)| p.peek().map(|r| ((r.conn, r.resumed_frame), i)))
+                .min();
+            let Some(rec) = first.and_then(|(_, i)| parts.get_mut(i)?.next()) else {
+                break;
+            };
+            batch.push(rec);
         }
         st.peak_live = self.peak_live;
         st
