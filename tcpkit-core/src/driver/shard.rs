@@ -89,9 +89,9 @@ use std::thread::JoinHandle;
 
 /// Packet records in a chunk: read and decoded by one worker for all, and
 /// what a worker hands the merge at a time.
-const CHUNK_PACKETS: u64 = 1 << 14;
+const CHUNK_PACKETS: u64 = 1 << 13;
 /// Chunks a worker reads ahead of the one it analyses.
-const LEAD: u64 = 2;
+const LEAD: u64 = 3;
 /// Chunks (and the feeder's blocks) in flight on each channel to the merge
 /// (from the feeder) at most.
 const IN_FLIGHT: usize = 4;
