@@ -7,7 +7,9 @@ use super::input::{self, Outcome};
 use super::output::Output;
 use std::fmt::Write;
 use std::path::PathBuf;
-use tcpkit_core::analysis::AnalyzerConfig;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use tcpkit_core::analysis::{AnalyzerConfig, Connection};
 use tcpkit_core::wire::LineBuf;
 
 /// Arguments of `tcpkit flows`.
@@ -37,6 +39,10 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let mut damage = None;
     let mut line = String::with_capacity(1024);
     let mut json = LineBuf::with_capacity(4096);
+    // With threads, one more formats every other batch of the JSON lines.
+    let mut split = (args.json && args.threads > 1)
+        .then(SplitJson::start)
+        .flatten();
     for (ev, t0) in input::outcomes(a) {
         let rec = match ev {
             Outcome::Connection(c) => c,
@@ -50,11 +56,11 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             continue;
         }
         let f = &*rec;
-        if args.json {
+        if let Some(split) = split.as_mut() {
+            split.push(rec, out)?;
+        } else if args.json {
             json.clear();
-            // Writing into a LineBuf cannot fail.
-            let _ = tcpkit_core::schema::json::write_connection_to(&mut json, f);
-            let _ = json.write_char('\n');
+            json_line(&mut json, f);
             out.write(json.as_bytes())?;
         } else {
             line.clear();
@@ -66,6 +72,138 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             break;
         }
     }
+    if let Some(split) = split.as_mut() {
+        split.finish(out)?;
+    }
     out.flush()?;
     damage.map_or(Ok(()), Err)
+}
+
+/// Appends connection `c` to `buf` as one JSON line.
+fn json_line(buf: &mut LineBuf, c: &Connection) {
+    // Writing into a LineBuf cannot fail.
+    let _ = tcpkit_core::schema::json::write_connection_to(buf, c);
+    let _ = buf.write_char('\n');
+}
+
+/// Connections in a batch of JSON lines.
+const BATCH: usize = 128;
+
+/// JSON lines formatted by two threads, batch about, written in order. With
+/// threads the analysis hands out the connections still open at the end of
+/// the capture (up to a quarter of them: closed ones linger) all at once,
+/// after its workers are done: one thread would format them alone.
+// The analysis hands connections out boxed: unboxing them into the batch
+// would copy each.
+#[allow(clippy::vec_box)]
+struct SplitJson {
+    /// Batches (and a buffer to fill) to the formatting thread, and its
+    /// lines back, in order.
+    to: Option<SyncSender<(Vec<Box<Connection>>, LineBuf)>>,
+    from: Receiver<LineBuf>,
+    thread: Option<JoinHandle<()>>,
+    batch: Vec<Box<Connection>>,
+    /// The next batch is the other thread's.
+    theirs: bool,
+    /// Their batches not yet written, and this thread's lines.
+    waiting: usize,
+    mine: LineBuf,
+    /// Their buffers, written, for their next batches.
+    spare: Vec<LineBuf>,
+}
+
+impl SplitJson {
+    /// `None` when the thread cannot be started (then one thread formats).
+    fn start() -> Option<Self> {
+        let (to, batches) = sync_channel::<(Vec<Box<Connection>>, LineBuf)>(2);
+        let (done, from) = sync_channel(2);
+        let thread = std::thread::Builder::new()
+            .name("tcpkit-json".into())
+            .spawn(move || {
+                for (batch, mut buf) in batches {
+                    buf.clear();
+                    for c in &batch {
+                        json_line(&mut buf, c);
+                    }
+                    drop(batch);
+                    if done.send(buf).is_err() {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Self {
+            to: Some(to),
+            from,
+            thread: Some(thread),
+            batch: Vec::with_capacity(BATCH),
+            theirs: true,
+            waiting: 0,
+            mine: LineBuf::with_capacity(BATCH * 4096),
+            spare: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, c: Box<Connection>, out: &mut Output) -> Result<(), CliError> {
+        self.batch.push(c);
+        if self.batch.len() < BATCH {
+            return Ok(());
+        }
+        self.flush_batch(out)
+    }
+
+    /// Formats the batch (or has it formatted); writes what is due.
+    fn flush_batch(&mut self, out: &mut Output) -> Result<(), CliError> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let theirs = self.theirs;
+        self.theirs = !theirs;
+        if theirs && let Some(to) = &self.to {
+            let buf = self
+                .spare
+                .pop()
+                .unwrap_or_else(|| LineBuf::with_capacity(BATCH * 4096));
+            if to.send((batch, buf)).is_ok() {
+                self.waiting += 1;
+                return Ok(());
+            }
+            return Err(CliError::Input("the JSON thread stopped".into()));
+        }
+        self.mine.clear();
+        for c in &batch {
+            json_line(&mut self.mine, c);
+        }
+        self.write_theirs(out)?;
+        out.write(self.mine.as_bytes())
+    }
+
+    /// Writes the other thread's batches handed over so far.
+    fn write_theirs(&mut self, out: &mut Output) -> Result<(), CliError> {
+        while self.waiting > 0 {
+            let buf = self
+                .from
+                .recv()
+                .map_err(|_| CliError::Input("the JSON thread stopped".into()))?;
+            self.waiting -= 1;
+            out.write(buf.as_bytes())?;
+            self.spare.push(buf);
+        }
+        Ok(())
+    }
+
+    /// The last batch, and every line still due.
+    fn finish(&mut self, out: &mut Output) -> Result<(), CliError> {
+        if !self.batch.is_empty() {
+            self.flush_batch(out)?;
+        }
+        self.write_theirs(out)
+    }
+}
+
+impl Drop for SplitJson {
+    fn drop(&mut self) {
+        self.to = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

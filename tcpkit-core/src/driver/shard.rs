@@ -1,26 +1,39 @@
 //! The threaded form of [`Analysis`] ([`AnalyzerConfig::threads`] of 2 or
-//! more): `n` workers, each reading and decoding the whole capture and
-//! analysing its share of the connections, and the merge on the caller's
-//! thread.
+//! more): `n` workers, each analysing its share of the connections over the
+//! whole capture, and the merge on the caller's thread.
 //!
 //! ```text
-//! worker i: read, decode, count every packet (the capture's clock and
-//!   listener evidence: Analyzer::pass), Analyzer::observe its 4-tuples
-//!   -> per chunk of CHUNK_PACKETS packets: marks (frame: opened, resumed,
-//!      SYN seen, handed out) + records
+//! chunk k (CHUNK_PACKETS packet records): worker k % n reads it, counts
+//!   its packets and walks each to its TCP header (wire::decode_tcp), once
+//!   for all workers: per analysable segment a head (frame, time, source,
+//!   flags, the worker of its 4-tuple) and, for that worker, where its TCP
+//!   bytes lie (ranges of the mapped file, no copy)
+//! worker i, over every chunk in order: Analyzer::observe its own segments
+//!   (read whole only there), Analyzer::pass the others' (the capture's
+//!   clock and listener evidence)
+//!   -> per chunk: marks (frame: opened, resumed, SYN seen, handed out)
+//!      + records
 //! caller (merge): the chunk's marks of all workers in frame order, then
 //!   the one-thread hand-out (numbers, cross-check, report, order)
 //! ```
 //!
-//! Each worker reads the input itself. A regular file opened by path
+//! A worker steps over the records of the other workers' chunks without
+//! reading their packets ([`crate::capture::BytesReader::skip_packet`]) to
+//! know where its next chunk starts, and reads its own chunks up to `LEAD`
+//! chunks ahead of the one it analyses, so that the others find them ready.
+//! A chunk's buffers go back to the worker that made them once every worker
+//! is done with it (allocated, reused and freed on one thread).
+//!
+//! Each worker has a reader of the input. A regular file opened by path
 //! ([`Analysis::open`]) is mapped into memory once (cargo feature `mmap`, see
 //! [`crate::capture::MmapCapture`] for its precondition) and every worker
 //! reads the one map; the merge releases the pages all workers are past, so
 //! that resident memory does not grow with the file. Without the feature, or
-//! when mapping fails, each worker opens and reads the file itself. Any other
-//! input is read by one more thread, the feeder, which hands the packets'
-//! bytes, in blocks, to every worker. No worker waits for another: only the
-//! merge waits, for each worker's chunk.
+//! when mapping fails, each worker opens and reads the file itself (and a
+//! chunk carries a copy of its packets' bytes). Any other input is read by
+//! one more thread, the feeder, which hands the packets' bytes, in blocks,
+//! to every worker. The merge waits for each worker's chunk, a worker for
+//! the other workers' chunks of the capture.
 //!
 //! Why the output is the one thread's, byte for byte:
 //! - Everything an [`Analyzer`] keeps is per 4-tuple (connections, remembered
@@ -53,7 +66,8 @@
 //! the merge, as one analyser counts it.
 //!
 //! Memory: bounded channels (a few chunks in flight per worker, a few blocks
-//! of the feeder's); each worker keeps its own listener evidence (at most
+//! of the feeder's; a worker's chunks at most `LEAD` ahead of the slowest
+//! worker's); each worker keeps its own listener evidence (at most
 //! [`crate::analysis::LISTENERS_KEPT`] endpoints). No thread outlives the
 //! analysis: dropping it closes the channels and joins the threads.
 
@@ -63,18 +77,23 @@ use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finis
 use crate::capture::{BytesReader, MmapCapture, PacketSource};
 use crate::capture::{LinkType, Packet, StreamReader};
 use crate::error::Error;
-use crate::flow::{ConnId, Endpoint, FastHashBuilder, FlowKey};
-use std::collections::HashMap;
-use std::hash::BuildHasher;
+use crate::flow::{ConnId, Endpoint, FastHashBuilder};
+use crate::wire::{DetachedTcp, Segment, TcpFlags};
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// Packets read by a worker between two hand-overs to the merge.
-const CHUNK_PACKETS: u64 = 1 << 15;
-/// Chunks (and the feeder's blocks) in flight on each channel at most.
+/// Packet records in a chunk: read and decoded by one worker for all, and
+/// what a worker hands the merge at a time.
+const CHUNK_PACKETS: u64 = 1 << 13;
+/// Chunks a worker reads ahead of the one it analyses.
+const LEAD: u64 = 3;
+/// Chunks (and the feeder's blocks) in flight on each channel to the merge
+/// (from the feeder) at most.
 const IN_FLIGHT: usize = 4;
 /// Bytes of packet data in a feeder's block (about).
 const BLOCK_BYTES: usize = 1 << 20;
@@ -130,10 +149,22 @@ struct ShardOut {
     end: Option<End>,
 }
 
-/// The worker of a key's hash, out of `n` (the high bits of a multiply:
-/// not the low bits the analysers' own tables index by).
-fn shard_of(hash: u64, n: usize) -> usize {
-    let mixed = hash.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+/// The worker, out of `n`, of the 4-tuple of a segment from `src` to `dst`
+/// (the same both ways): a hash of each endpoint, summed, its high bits
+/// (not the low bits the analysers' own tables index by).
+fn shard_of(src: &Endpoint, dst: &Endpoint, n: usize) -> usize {
+    fn endpoint(e: &Endpoint) -> u64 {
+        let ip = match e.ip {
+            IpAddr::V4(a) => u64::from(u32::from(a)),
+            IpAddr::V6(a) => {
+                let v = u128::from(a);
+                (v as u64) ^ ((v >> 64) as u64).rotate_left(17)
+            }
+        };
+        ((ip << 16) ^ u64::from(e.port)).wrapping_mul(0xff51_afd7_ed55_8ccd)
+    }
+    let h = endpoint(src).wrapping_add(endpoint(dst));
+    let mixed = (h ^ (h >> 31)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     ((u128::from(mixed) * n as u128) >> 64) as usize
 }
 
@@ -183,6 +214,7 @@ enum Input {
 
 impl Input {
     /// The next packet; `Ok(None)` at the end of the input.
+    #[inline]
     fn next(&mut self) -> Result<Option<Packet<'_>>, Error> {
         match self {
             Input::Own { source, name } => {
@@ -229,6 +261,19 @@ impl Input {
                     interface: f.interface,
                 }))
             }
+        }
+    }
+
+    /// Steps over the next packet (`Ok(false)`: the end of the input).
+    fn skip(&mut self) -> Result<bool, Error> {
+        match self {
+            #[cfg(feature = "mmap")]
+            Input::Mapped { reader, name } => match reader.skip_packet() {
+                None => Ok(false),
+                Some(Ok(())) => Ok(true),
+                Some(Err(e)) => Err(Error::from(e).named(name)),
+            },
+            _ => Ok(self.next()?.is_some()),
         }
     }
 
@@ -286,95 +331,314 @@ fn feed(mut source: Source, name: String, to: Vec<SyncSender<Arc<Block>>>) {
     }
 }
 
-/// A worker: reads every packet, analyses the connections of share `me` of
-/// `n`, and sends what its analyser did to the merge, chunk by chunk.
-fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSender<ShardOut>) {
-    let mut an = Analyzer::new(cfg);
-    let hasher = FastHashBuilder::default();
-    let mut out = ShardOut::default();
-    let mut read = 0u64;
-    // The capture time one thread hands out with at the last segment.
-    let mut last_now: Option<i64> = None;
-    let error = loop {
+/// An analysable segment of a chunk: what every worker needs of it (the
+/// clock, the listener evidence, whose it is).
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    frame: u64,
+    ts_ns: i64,
+    /// The latest capture time of the chunk's packets up to this one.
+    now: i64,
+    src: Endpoint,
+    flags: TcpFlags,
+    /// The worker that analyses it.
+    owner: u32,
+}
+
+/// A segment of a chunk for the worker that analyses it: found, not yet
+/// read; its packet's bytes a range of the mapped file (or of the chunk's
+/// copy).
+#[derive(Debug, Clone, Copy)]
+struct Ours {
+    at: usize,
+    len: usize,
+    tcp: DetachedTcp,
+}
+
+impl Ours {
+    /// The segment, borrowing from `bytes`.
+    fn segment<'a>(&self, bytes: &'a [u8]) -> Option<Segment<'a>> {
+        let data = bytes.get(self.at..self.at.checked_add(self.len)?)?;
+        Some(self.tcp.attach(data)?.segment())
+    }
+}
+
+/// `CHUNK_PACKETS` packet records (fewer at the end of the input), read
+/// and decoded by one worker for all: chunk `k` by worker `k % n`.
+#[derive(Debug, Default)]
+struct Chunk {
+    /// Its analysable segments, in frame order.
+    heads: Vec<Head>,
+    /// Per worker, the segments it analyses, in frame order.
+    ours: Vec<Vec<Ours>>,
+    /// The packets' bytes, when the input is not a file mapped for all.
+    copied: Vec<u8>,
+    /// What became of its packets ([`count_packet`]), its first and latest
+    /// capture time.
+    counts: InputCounts,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    /// Where the reader was after it.
+    end_offset: u64,
+    /// The input ends with it (at its end or at damage).
+    last: bool,
+}
+
+impl Chunk {
+    /// An empty chunk for `n` workers, reusing `old`'s buffers.
+    fn reuse(old: Option<Chunk>, n: usize) -> Chunk {
+        let mut c = old.unwrap_or_default();
+        c.heads.clear();
+        c.ours.resize_with(n, Vec::new);
+        c.ours.iter_mut().for_each(Vec::clear);
+        c.copied.clear();
+        Chunk {
+            counts: InputCounts::default(),
+            first_ts: None,
+            last_ts: None,
+            end_offset: 0,
+            last: false,
+            ..c
+        }
+    }
+}
+
+/// Reads and decodes the next chunk of `input` into `c` (empty) for `n`
+/// workers; the damage that ended it, if any.
+fn produce(input: &mut Input, n: usize, map: Option<&[u8]>, c: &mut Chunk) -> Option<Error> {
+    let mut error = None;
+    for _ in 0..CHUNK_PACKETS {
         let p = match input.next() {
             Ok(Some(p)) => p,
-            Ok(None) => break None,
-            Err(e) => break Some(e),
+            Ok(None) => {
+                c.last = true;
+                break;
+            }
+            Err(e) => {
+                c.last = true;
+                error = Some(e);
+                break;
+            }
         };
-        read += 1;
-        let tcp = count_packet(&mut out.counts, &mut out.first_ts, &mut out.last_ts, &p);
-        if let Some(tcp) = tcp {
-            if tcp.analysable() {
-                let now = out.last_ts.unwrap_or(p.ts_ns);
-                let ((src_ip, dst_ip), (sport, dport)) = (tcp.addrs(), tcp.ports());
-                let src = Endpoint {
-                    ip: src_ip,
-                    port: sport,
-                };
-                let dst = Endpoint {
-                    ip: dst_ip,
-                    port: dport,
-                };
-                let (key, _) = FlowKey::new(src, dst);
-                let mark = |what| Mark {
-                    frame: p.frame,
-                    before: last_now,
-                    now,
-                    what,
-                };
-                if shard_of(hasher.hash_one(key), n) == me {
-                    // Only the segments of its own 4-tuples are read whole.
-                    let seg = tcp.segment();
-                    let resumed = an.stats().resumed;
-                    let facts = an.observe(p.frame, p.ts_ns, &seg);
-                    if facts.new_conn {
-                        out.marks.push(mark(What::Opened {
-                            local: facts.conn.0,
-                            ts_ns: p.ts_ns,
-                        }));
-                    } else if an.stats().resumed != resumed {
-                        out.marks.push(mark(What::Resumed));
-                    }
-                    if cfg.story
-                        && let Some(seen) = SynSeen::of(&seg, &facts)
-                    {
-                        out.marks.push(mark(What::Seen {
-                            local: facts.conn.0,
-                            seen,
-                            ts_ns: p.ts_ns,
-                        }));
-                    }
+        let Some(tcp) = count_packet(&mut c.counts, &mut c.first_ts, &mut c.last_ts, &p) else {
+            continue;
+        };
+        if !tcp.analysable() {
+            c.counts.short_header += 1;
+            continue;
+        }
+        let ((src_ip, dst_ip), (sport, dport)) = (tcp.addrs(), tcp.ports());
+        let src = Endpoint {
+            ip: src_ip,
+            port: sport,
+        };
+        let dst = Endpoint {
+            ip: dst_ip,
+            port: dport,
+        };
+        let owner = shard_of(&src, &dst, n);
+        // (Always: a segment's bytes are a part of its packet's.)
+        let Some(detached) = tcp.detach(p.data) else {
+            continue;
+        };
+        // The packet's bytes in the map, else copied.
+        let in_map = map.and_then(|m| {
+            let at = (p.data.as_ptr() as usize).checked_sub(m.as_ptr() as usize)?;
+            (at.checked_add(p.data.len())? <= m.len()).then_some(at)
+        });
+        let at = in_map.unwrap_or_else(|| {
+            c.copied.extend_from_slice(p.data);
+            c.copied.len() - p.data.len()
+        });
+        let Some(ours) = c.ours.get_mut(owner) else {
+            continue;
+        };
+        ours.push(Ours {
+            at,
+            len: p.data.len(),
+            tcp: detached,
+        });
+        c.heads.push(Head {
+            frame: p.frame,
+            ts_ns: p.ts_ns,
+            now: c.last_ts.unwrap_or(p.ts_ns),
+            src,
+            flags: tcp.flags(),
+            owner: owner as u32,
+        });
+    }
+    c.end_offset = input.offset();
+    error
+}
+
+/// Steps over the next chunk's records (another worker reads it):
+/// `Ok(false)` when the input ended in it, the damage that ended it.
+fn skip(input: &mut Input) -> Result<bool, Error> {
+    for _ in 0..CHUNK_PACKETS {
+        if !input.skip()? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A worker's side of the chunks: its own, read ahead, and the other
+/// workers' channels.
+struct Exchange {
+    me: usize,
+    n: usize,
+    /// The next chunk to read or step over, and whether the input ended.
+    next: u64,
+    ended: bool,
+    /// Its chunks read, not yet analysed.
+    own: VecDeque<Arc<Chunk>>,
+    /// Its chunks analysed, for their buffers once the others are done
+    /// with them too (so that a chunk's memory is reused, and freed, by the
+    /// thread that allocated it).
+    done: VecDeque<Arc<Chunk>>,
+    /// The damage that ended the input, when its reader met it.
+    error: Option<Error>,
+    to: Vec<Option<SyncSender<Arc<Chunk>>>>,
+    from: Vec<Option<Receiver<Arc<Chunk>>>>,
+}
+
+impl Exchange {
+    /// Chunk `k` (`None`: a thread stopped); reads its own chunks up to
+    /// `k + LEAD` first, so that the others find them ready.
+    fn take(&mut self, k: u64, input: &mut Input, map: Option<&[u8]>) -> Option<Arc<Chunk>> {
+        while !self.ended && self.next <= k + LEAD {
+            if self.next % self.n as u64 == self.me as u64 {
+                // The buffers of a chunk every worker is done with.
+                let free = self.done.front().is_some_and(|c| Arc::strong_count(c) == 1);
+                let old = if free {
+                    self.done.pop_front().and_then(Arc::into_inner)
                 } else {
-                    an.pass(p.frame, p.ts_ns, src, tcp.flags());
+                    None
+                };
+                let mut c = Chunk::reuse(old, self.n);
+                let error = produce(input, self.n, map, &mut c);
+                self.ended = c.last;
+                self.error = self.error.take().or(error);
+                let c = Arc::new(c);
+                for tx in self.to.iter().flatten() {
+                    tx.send(Arc::clone(&c)).ok()?;
                 }
-                while let Some(rec) = an.pop_finished() {
-                    out.marks.push(mark(What::HandedOut));
-                    out.records.push(rec);
-                }
-                last_now = Some(now);
+                self.own.push_back(c);
             } else {
-                out.counts.short_header += 1;
+                match skip(input) {
+                    Ok(more) => self.ended = !more,
+                    Err(e) => {
+                        self.ended = true;
+                        self.error = self.error.take().or(Some(e));
+                    }
+                }
             }
+            self.next += 1;
         }
-        if read.is_multiple_of(CHUNK_PACKETS) {
-            out.offset = input.offset();
-            let next = ShardOut {
-                offset: 0,
-                marks: Vec::with_capacity(out.marks.capacity()),
-                records: Vec::with_capacity(out.records.capacity()),
-                counts: out.counts,
-                first_ts: out.first_ts,
-                last_ts: out.last_ts,
-                end: None,
+        let owner = (k % self.n as u64) as usize;
+        if owner == self.me {
+            let c = self.own.pop_front()?;
+            // Kept for its buffers (a few, the oldest first).
+            if self.done.len() > usize::try_from(LEAD).unwrap_or(0) {
+                self.done.pop_front();
+            }
+            self.done.push_back(Arc::clone(&c));
+            Some(c)
+        } else {
+            self.from.get(owner)?.as_ref()?.recv().ok()
+        }
+    }
+}
+
+/// A worker: analyses the connections of share `me` of `n` over every
+/// chunk in order (reading and decoding its own chunks for all), and sends
+/// what its analyser did to the merge, chunk by chunk.
+fn work(
+    mut x: Exchange,
+    cfg: AnalyzerConfig,
+    mut input: Input,
+    map: Option<Mapped>,
+    tx: SyncSender<ShardOut>,
+) {
+    let me = x.me;
+    let mapped = map.as_ref().map(Mapped::as_ref);
+    let mut an = Analyzer::new(cfg);
+    let mut out = ShardOut::default();
+    // The capture time one thread hands out with at the last segment.
+    let mut last_now: Option<i64> = None;
+    for k in 0.. {
+        let Some(chunk) = x.take(k, &mut input, mapped) else {
+            return;
+        };
+        let bytes = mapped.unwrap_or(&chunk.copied);
+        let mut ours = chunk.ours.get(me).map(|v| v.iter()).into_iter().flatten();
+        for h in &chunk.heads {
+            let now = out.last_ts.map_or(h.now, |t| t.max(h.now));
+            let mark = |what| Mark {
+                frame: h.frame,
+                before: last_now,
+                now,
+                what,
             };
-            if tx.send(std::mem::replace(&mut out, next)).is_err() {
-                return;
+            if h.owner as usize == me {
+                let Some(seg) = ours.next().and_then(|o| o.segment(bytes)) else {
+                    continue;
+                };
+                let resumed = an.stats().resumed;
+                let facts = an.observe(h.frame, h.ts_ns, &seg);
+                if facts.new_conn {
+                    out.marks.push(mark(What::Opened {
+                        local: facts.conn.0,
+                        ts_ns: h.ts_ns,
+                    }));
+                } else if an.stats().resumed != resumed {
+                    out.marks.push(mark(What::Resumed));
+                }
+                if cfg.story
+                    && let Some(seen) = SynSeen::of(&seg, &facts)
+                {
+                    out.marks.push(mark(What::Seen {
+                        local: facts.conn.0,
+                        seen,
+                        ts_ns: h.ts_ns,
+                    }));
+                }
+            } else {
+                an.pass(h.frame, h.ts_ns, h.src, h.flags);
             }
+            while let Some(rec) = an.pop_finished() {
+                out.marks.push(mark(What::HandedOut));
+                out.records.push(rec);
+            }
+            last_now = Some(now);
         }
-    };
+        out.counts.add(&chunk.counts);
+        if out.first_ts.is_none() {
+            out.first_ts = chunk.first_ts;
+        }
+        out.last_ts = out.last_ts.max(chunk.last_ts);
+        // The pages before both this worker's reader and the chunk are done
+        // with, for this worker.
+        out.offset = chunk.end_offset.min(input.offset());
+        if chunk.last {
+            break;
+        }
+        let next = ShardOut {
+            offset: 0,
+            marks: Vec::with_capacity(out.marks.capacity()),
+            records: Vec::with_capacity(out.records.capacity()),
+            counts: out.counts,
+            first_ts: out.first_ts,
+            last_ts: out.last_ts,
+            end: None,
+        };
+        if tx.send(std::mem::replace(&mut out, next)).is_err() {
+            return;
+        }
+    }
     out.end = Some(End {
         finished: an.finish(),
-        error,
+        error: x.error.take(),
         last_now,
     });
     let _ = tx.send(out);
@@ -440,6 +704,14 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     let mapped = map.as_ref().and_then(|m| read_each(m, n, &a.name));
     #[cfg(not(feature = "mmap"))]
     let mapped: Option<Vec<Input>> = None;
+    // The bytes the workers' chunks point into.
+    #[cfg(feature = "mmap")]
+    let shared = map
+        .as_ref()
+        .filter(|_| mapped.is_some())
+        .map(|m| Mapped(Arc::clone(m)));
+    #[cfg(not(feature = "mmap"))]
+    let shared: Option<Mapped> = None;
     let own = mapped.or_else(|| {
         let sources = open_each(a.path.as_ref()?, n)?;
         Some(
@@ -470,11 +742,12 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     }
     let mut outs = Vec::with_capacity(n);
     let mut threads = Vec::with_capacity(n + 1);
-    for (i, input) in inputs.into_iter().enumerate() {
+    for (i, (input, x)) in inputs.into_iter().zip(exchanges(n)).enumerate() {
         let (tx, rx) = sync_channel(IN_FLIGHT);
+        let map = shared.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("tcpkit-worker-{i}"))
-            .spawn(move || work(i, n, cfg, input, tx));
+            .spawn(move || work(x, cfg, input, map, tx));
         match spawned {
             Ok(t) => threads.push(t),
             // The threads started end when their channels close.
@@ -521,6 +794,36 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     true
 }
 
+/// The `n` workers' ends of the channels that carry each one's chunks to
+/// every other.
+fn exchanges(n: usize) -> Vec<Exchange> {
+    let mut xs: Vec<Exchange> = (0..n)
+        .map(|me| Exchange {
+            me,
+            n,
+            next: 0,
+            ended: false,
+            own: VecDeque::new(),
+            done: VecDeque::new(),
+            error: None,
+            to: (0..n).map(|_| None).collect(),
+            from: (0..n).map(|_| None).collect(),
+        })
+        .collect();
+    // A worker analyses chunk k only when it has every chunk before it, and
+    // reads its own at most LEAD ahead: no worker is ever more than about
+    // 2 LEAD / n of another's chunks ahead of it, so sends never block.
+    let room = usize::try_from(2 * LEAD).unwrap_or(usize::MAX) + 2;
+    for p in 0..n {
+        for c in (0..n).filter(|&c| c != p) {
+            let (tx, rx) = sync_channel(room);
+            xs[p].to[c] = Some(tx);
+            xs[c].from[p] = Some(rx);
+        }
+    }
+    xs
+}
+
 /// `n` readers of the capture file at `path` (`None`: it cannot be opened
 /// again, the feeder reads it).
 fn open_each(path: &Path, n: usize) -> Option<Vec<Source>> {
@@ -535,7 +838,20 @@ fn open_each(path: &Path, n: usize) -> Option<Vec<Source>> {
 
 /// The bytes of a capture file mapped for every worker.
 #[cfg(feature = "mmap")]
+#[derive(Clone)]
 struct Mapped(Arc<MmapCapture>);
+
+/// No file is mapped without the `mmap` feature.
+#[cfg(not(feature = "mmap"))]
+#[derive(Clone)]
+enum Mapped {}
+
+#[cfg(not(feature = "mmap"))]
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        match *self {}
+    }
+}
 
 #[cfg(feature = "mmap")]
 impl AsRef<[u8]> for Mapped {
@@ -692,6 +1008,10 @@ impl Shards {
     /// (numbered) into `batch`, and the counters of the whole run.
     pub(super) fn finish(&mut self, batch: &mut Vec<Connection>) -> AnalyzerStats {
         let mut st = AnalyzerStats::default();
+        // Each worker's connections come in its number order, which is the
+        // order of their numbers in the whole capture: merged, the batch is
+        // in number order already (the hand-out's sort then only checks it).
+        let mut parts = Vec::with_capacity(self.finished.len());
         for (s, fin) in self.finished.drain(..) {
             let f = fin.stats;
             st.segments += f.segments;
@@ -703,10 +1023,25 @@ impl Shards {
             st.peak_resumable += f.peak_resumable;
             st.reopened += f.reopened;
             if let Some(numbers) = self.numbers.get_mut(s) {
-                for rec in fin.connections {
-                    batch.push(renumber(numbers, rec));
-                }
+                let part: Vec<Connection> = fin
+                    .connections
+                    .into_iter()
+                    .map(|rec| renumber(numbers, rec))
+                    .collect();
+                parts.push(part.into_iter().peekable());
             }
+        }
+        batch.reserve(parts.iter().map(ExactSizeIterator::len).sum());
+        loop {
+            let first = parts
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, p)| p.peek().map(|r| ((r.conn, r.resumed_frame), i)))
+                .min();
+            let Some(rec) = first.and_then(|(_, i)| parts.get_mut(i)?.next()) else {
+                break;
+            };
+            batch.push(rec);
         }
         st.peak_live = self.peak_live;
         st
