@@ -4,11 +4,19 @@
 //! row per answered attempt and per established connection of the whole
 //! capture (for [`Report::merge`](super::Report::merge)); consecutive rows
 //! are close in time, so a row takes a few bytes a column instead of eight.
+//! The bytes grow as one buffer up to [`CHUNK`], then in chunks of that size
+//! (no doubling's spare half, no copy of the whole at a growth).
+
+/// Bytes of a full chunk.
+const CHUNK: usize = 64 << 10;
 
 /// Rows of `K` integers in the order pushed.
 #[derive(Debug, Clone)]
 pub(crate) struct PackedRows<const K: usize> {
-    bytes: Vec<u8>,
+    /// Full chunks, each ending with a whole row.
+    full: Vec<Box<[u8]>>,
+    /// The chunk being written.
+    tail: Vec<u8>,
     len: usize,
     /// The last row pushed (the base of the next one's differences).
     last: [i64; K],
@@ -17,25 +25,35 @@ pub(crate) struct PackedRows<const K: usize> {
 impl<const K: usize> Default for PackedRows<K> {
     fn default() -> Self {
         Self {
-            bytes: Vec::new(),
+            full: Vec::new(),
+            tail: Vec::new(),
             len: 0,
             last: [0; K],
         }
     }
 }
 
+/// The most bytes a row of `k` values takes (10 per value).
+const fn row_max(k: usize) -> usize {
+    10 * k
+}
+
 impl<const K: usize> PackedRows<K> {
     /// Appends a row.
     pub fn push(&mut self, row: [i64; K]) {
+        if self.tail.len() + row_max(K) > CHUNK {
+            let full = std::mem::replace(&mut self.tail, Vec::with_capacity(CHUNK));
+            self.full.push(full.into_boxed_slice());
+        }
         for (v, prev) in row.iter().zip(&self.last) {
             let d = v.wrapping_sub(*prev);
             // Zigzag: small magnitudes, either sign, give small numbers.
             let mut z = ((d << 1) ^ (d >> 63)) as u64;
             while z >= 0x80 {
-                self.bytes.push((z as u8) | 0x80);
+                self.tail.push((z as u8) | 0x80);
                 z >>= 7;
             }
-            self.bytes.push(z as u8);
+            self.tail.push(z as u8);
         }
         self.last = row;
         self.len += 1;
@@ -44,7 +62,9 @@ impl<const K: usize> PackedRows<K> {
     /// The rows, in the order pushed.
     pub fn iter(&self) -> Rows<'_, K> {
         Rows {
-            bytes: &self.bytes,
+            chunks: &self.full,
+            tail: &self.tail,
+            bytes: &[],
             prev: [0; K],
             left: self.len,
         }
@@ -70,6 +90,11 @@ impl<const K: usize> PackedRows<K> {
 /// The rows of a [`PackedRows`].
 #[derive(Debug, Clone)]
 pub(crate) struct Rows<'a, const K: usize> {
+    /// Full chunks not yet read.
+    chunks: &'a [Box<[u8]>],
+    /// The chunk being written, read after them.
+    tail: &'a [u8],
+    /// What is left of the chunk being read.
     bytes: &'a [u8],
     prev: [i64; K],
     left: usize,
@@ -83,6 +108,16 @@ impl<const K: usize> Iterator for Rows<'_, K> {
             return None;
         }
         self.left -= 1;
+        // Rows do not straddle chunks.
+        while self.bytes.is_empty() {
+            match self.chunks.split_first() {
+                Some((c, rest)) => {
+                    self.bytes = c;
+                    self.chunks = rest;
+                }
+                None => self.bytes = std::mem::take(&mut self.tail),
+            }
+        }
         for p in &mut self.prev {
             let mut z = 0u64;
             let mut shift = 0;
@@ -146,6 +181,19 @@ mod tests {
             p.push([1_796_435_932_219_884_000 + i * 1_000_000, i]);
         }
         // The first row's absolute time takes 9 bytes.
-        assert_eq!(p.bytes.len(), 9 + 1 + 999 * (3 + 1));
+        assert_eq!(p.tail.len(), 9 + 1 + 999 * (3 + 1));
+    }
+
+    /// Past one chunk the rows go on in further chunks, and come back.
+    #[test]
+    fn rows_span_chunks() {
+        let mut p = PackedRows::<2>::default();
+        let rows: Vec<[i64; 2]> = (0..100_000i64).map(|i| [i * 1_000_000, -i]).collect();
+        for r in &rows {
+            p.push(*r);
+        }
+        assert!(p.full.len() >= 5, "{} chunks", p.full.len());
+        assert!(p.full.iter().all(|c| c.len() > CHUNK - row_max(2)));
+        assert_eq!(p.iter().collect::<Vec<_>>(), rows);
     }
 }
