@@ -353,7 +353,8 @@ impl Connection {
         }
         let [h0, h1] = &self.halves;
         let fins = h0.fin_acked && h1.fin_acked;
-        if !fins && !(h0.unacked.is_empty() && h1.unacked.is_empty()) {
+        let nothing_in_flight = h0.unacked.is_empty() && h1.unacked.is_empty();
+        if !(fins || nothing_in_flight) {
             return None;
         }
         let [Some(a), Some(b)] = self.ack_rtt_max else {

@@ -267,7 +267,7 @@ impl Answered {
     /// gives it back exactly): the connection, the first SYN-ACK, the span to
     /// the last, from the last to the end (small numbers for the differences
     /// between consecutive attempts), and the own class with the flags.
-    pub(crate) fn to_row(&self) -> [i64; 5] {
+    pub(crate) fn to_row(self) -> [i64; 5] {
         let own = match self.own {
             OwnAnswer::None => 0,
             OwnAnswer::SynAckRetransmitted => 1,
