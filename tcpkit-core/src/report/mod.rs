@@ -31,11 +31,13 @@
 use crate::analysis::story::syncookie::{self, AnswerFacts, Answered};
 use crate::analysis::story::{Outcome, Side};
 use crate::analysis::{AnalyzerStats, Connection};
-use crate::flow::{ConnId, Endpoint, FastHashBuilder};
+use crate::flow::{ConnId, Endpoint};
+use clients::ClientSet;
 use packed::PackedRows;
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
+mod clients;
 mod packed;
 
 /// Attempts below which no SYN flood is reported.
@@ -360,7 +362,8 @@ impl Report {
 
 #[derive(Debug, Default, Clone)]
 struct Acc {
-    clients: HashSet<Endpoint, FastHashBuilder>,
+    /// Distinct client endpoints.
+    clients: ClientSet,
     syns: u64,
     answered: u64,
     established: u64,
@@ -380,7 +383,7 @@ struct Acc {
 
 impl Acc {
     fn merge(&mut self, o: Acc) {
-        self.clients.extend(o.clients);
+        self.clients.extend(&o.clients);
         self.syns += o.syns;
         self.answered += o.answered;
         self.established += o.established;
@@ -546,7 +549,7 @@ impl Diagnostics {
                 e.0.push(server.port);
                 e.1 += a.syns;
                 e.2 += a.clients.len() as u64;
-                e.3.extend(a.clients.iter().map(|c| c.ip));
+                e.3.extend(a.clients.ips());
             }
         }
         for (server, a) in &self.listeners {
