@@ -200,11 +200,15 @@ fn open_and_close(r: &mut Run) {
 fn a_complete_close_is_handed_out_after_the_quiet_time_and_a_reuse_still_flagged() {
     let mut r = Run::new();
     open_and_close(&mut r);
-    // 5 s of silence: less than the default 10 s, still tracked.
-    tick(&mut r, 5_000_000);
+    // Both hosts a few µs from the capture point: every RTO is at most
+    // 5 x (a few µs) + 300 ms, three of them under the 1-s floor, so the
+    // connection waits 1 s after its last segment (not the 10-s closed
+    // linger, which bounds it). 0.5 s of silence: still tracked.
+    tick(&mut r, 500_000);
     assert!(r.an.pop_finished().is_none());
-    // 11 s of silence: handed out as closed, long before the 120 s linger.
-    tick(&mut r, 11_000_000);
+    // 2.1 s of silence (the sweeps run every second): handed out as closed,
+    // long before the 120 s linger.
+    tick(&mut r, 2_100_000);
     let rec = r.an.pop_finished().expect("closed and quiet");
     assert_eq!((rec.conn.0, rec.end), (0, EndReason::Closed));
     assert_eq!(r.an.live(), 1);
@@ -232,17 +236,18 @@ fn a_segment_after_the_hand_out_is_counted_as_reopened() {
 fn a_retransmission_train_keeps_a_closed_connection_three_intervals() {
     let mut r = Run::new();
     open_and_close(&mut r);
-    // The server re-sends its FIN 4 s after its previous segment (the final ACK
-    // was lost after the capture point): a retransmission, 4 s apart, so the
-    // next one could come about 8 s later; the client acknowledges again.
-    let f = r.feed(4_000_011, &seg(S, C, 1001, 2, FIN | ACK, 1000, 0));
+    // The server re-sends its FIN 0.8 s after its previous segment (the
+    // final ACK was lost after the capture point), within the 1-s wait its
+    // RTTs allow: a retransmission, 0.8 s apart, so the next one could come
+    // about 1.6 s later; the client acknowledges again.
+    let f = r.feed(800_011, &seg(S, C, 1001, 2, FIN | ACK, 1000, 0));
     assert!(f.flags.has(F::RETRANSMISSION));
-    r.feed(4_000_012, &seg(C, S, 2, 1002, ACK, 1000, 0));
-    // 11 s of silence is past the 10 s default but not 3 x 4 s: still tracked.
-    tick(&mut r, 15_000_012);
+    r.feed(800_012, &seg(C, S, 2, 1002, ACK, 1000, 0));
+    // 2.2 s of silence is past the 1-s wait but not 3 x 0.8 s: still tracked.
+    tick(&mut r, 3_000_012);
     assert!(r.an.pop_finished().is_none());
-    // 13 s of silence: handed out.
-    tick(&mut r, 17_000_012);
+    // 3.2 s of silence: handed out.
+    tick(&mut r, 4_000_012);
     let rec = r.an.pop_finished().expect("quiet three intervals");
     assert_eq!(rec.retransmissions.s2c, 1);
 }

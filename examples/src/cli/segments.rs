@@ -57,8 +57,9 @@ pub struct Args {
     #[arg(long, value_name = "SECS")]
     pub linger: Option<f64>,
     /// Seconds (capture time) of silence after which a connection whose close
-    /// is complete (both FINs acknowledged, or a RST) is handed out (default:
-    /// the library's, 10).
+    /// is complete (both FINs acknowledged, or a RST) is handed out at the
+    /// latest (default: the library's, 10); sooner when its RTTs bound the
+    /// time a late retransmission could take (three RTOs, at least 1 s).
     #[arg(long, value_name = "SECS")]
     pub closed_linger: Option<f64>,
     /// The capture file (pcap or pcapng); `-` reads standard input.

@@ -23,21 +23,25 @@ pub struct AnalyzerConfig {
     /// a port reuse and to count a late segment that comes after all.
     pub linger_ns: u64,
     /// A connection whose close is complete (both FINs acknowledged, or a
-    /// RST) is handed out as soon as it has been quiet (no segment) this
-    /// long, and three times as long as the interval before its latest
-    /// retransmission. Only retransmissions can still come then (a FIN whose
-    /// final ACK was lost after the capture point, data sent before the RST
-    /// arrived), each one RTO after the previous send, and the RTO doubles at
-    /// each retransmission (RFC 6298 5.5). Default 10 s: above RFC 6298's
-    /// 3-s fallback RTO after a lost SYN (5.7) with room for the RTT. A
-    /// segment that comes later all the same opens a new connection number
+    /// RST) is handed out once it has been quiet (no segment) for as long as
+    /// a late retransmission could still come, at most this long, and at
+    /// least three times the interval before its latest retransmission. Only
+    /// retransmissions can still come then (a FIN whose final ACK was lost
+    /// after the capture point, data sent before the RST arrived), each one
+    /// RTO after the previous send, and the RTO doubles at each
+    /// retransmission (RFC 6298 5.5). When the capture bounds both sides'
+    /// RTO (a handshake of one SYN and one SYN-ACK, an ACK RTT towards each
+    /// host, nothing unacknowledged at a RST) the wait is three such RTOs,
+    /// at least 1 s (`Connection::closed_quiet_ns` in the source gives the
+    /// kernel rules); otherwise this whole time. Default 10 s: above RFC
+    /// 6298's 3-s fallback RTO after a lost SYN (5.7) with room for the RTT.
+    /// A segment that comes later all the same opens a new connection number
     /// (tshark would give it the old one) and is counted in
     /// [`AnalyzerStats::reopened`].
     ///
     /// Memory: a closed connection waiting here costs about 2.6 KB with its
     /// story, so a capture with many short connections holds seconds' worth
-    /// of them (on the benchmark capture, 21.8 k and most of the 100 MB peak;
-    /// 3 s halves it, with no reopened connection there: BENCHMARKS.md).
+    /// of them.
     pub closed_linger_ns: u64,
     /// A connection with no segment for this long is handed out. `None`:
     /// never, like tshark (default: a later segment of an expired connection
@@ -983,13 +987,123 @@ mod tests {
         );
     }
 
+    const MS: i64 = 1_000_000;
+
+    /// Connection 0 opens and closes cleanly (client FIN first) with the
+    /// server `srv` ms and the client `cli` ms away from the capture point
+    /// (round trips), starting at 0 and closing at 1 s; returns the time of
+    /// its last segment, ns.
+    fn clean_close(an: &mut Analyzer, frame: &mut u64, srv: i64, cli: i64) -> i64 {
+        const A: u16 = TcpFlags::ACK;
+        const F: u16 = TcpFlags::FIN | TcpFlags::ACK;
+        let t = 1_000;
+        let segs = [
+            (0, seg(0, true, 1000, 0, TcpFlags::SYN, 0, &SYN_OPTS)),
+            (
+                srv,
+                seg(0, false, 5000, 1001, TcpFlags::SYN | A, 0, &SYN_OPTS),
+            ),
+            (srv + cli, seg(0, true, 1001, 5001, A, 0, &[])),
+            (
+                srv + cli,
+                seg(0, true, 1001, 5001, A | TcpFlags::PSH, 100, &[]),
+            ),
+            (2 * srv + cli, seg(0, false, 5001, 1101, A, 0, &[])),
+            (t, seg(0, true, 1101, 5001, F, 0, &[])),
+            (t + srv, seg(0, false, 5001, 1102, F, 0, &[])),
+            (t + srv + cli, seg(0, true, 1102, 5002, A, 0, &[])),
+        ];
+        for (ms, s) in &segs {
+            *frame += 1;
+            an.observe(*frame, ms * MS, s);
+        }
+        (t + srv + cli) * MS
+    }
+
+    /// The server 100 ms and the client 200 ms from the capture point: every
+    /// RTT sample of either side is at most M = 300 ms, its RTO at most
+    /// 5 x 300 + 300 = 1,800 ms, and the closed connection waits 3 x 1,800
+    /// = 5,400 ms after its last segment (the client's ACK at 1.3 s).
+    /// Suppose that ACK is lost after the capture point. A Linux server
+    /// with one RTT sample of 300 ms (`tcp_rtt_estimator`: srtt 300,
+    /// mdev 600; RTO 300 + max(600, 200) = 900 ms) re-sends its FIN (sent at
+    /// 1.1 s) at 2.0 s; that one is lost before the capture point too, the
+    /// next comes 1,800 ms later (doubled): at 3.8 s, 2.5 s after the last
+    /// segment (a fixed 2-s wait would have handed the connection out). It
+    /// belongs to connection 0, as tshark numbers it, and so does the
+    /// client's ACK from TIME_WAIT.
+    #[test]
+    fn late_fin_retransmission_within_the_adaptive_wait_stays_in_its_connection() {
+        const A: u16 = TcpFlags::ACK;
+        const F: u16 = TcpFlags::FIN | TcpFlags::ACK;
+        let mut an = Analyzer::new(AnalyzerConfig::default());
+        let mut frame = 0;
+        let last = clean_close(&mut an, &mut frame, 100, 200);
+        assert_eq!(last, 1_300 * MS);
+        let retx = an.observe(frame + 1, 3_800 * MS, &seg(0, false, 5001, 1102, F, 0, &[]));
+        let ack = an.observe(frame + 2, 4_000 * MS, &seg(0, true, 1102, 5002, A, 0, &[]));
+        assert_eq!((retx.conn, ack.conn), (ConnId(0), ConnId(0)));
+        assert!(retx.flags.has(super::super::AnalysisFlags::RETRANSMISSION));
+        assert!(an.pop_finished().is_none());
+        let fin = an.finish();
+        assert_eq!(fin.connections.len(), 1);
+        assert_eq!(fin.stats.reopened, 0);
+    }
+
+    /// Both hosts 1 ms from the capture point: RTO at most 5 x 2 + 300 =
+    /// 310 ms, three of them 930 ms, so the 1-s floor: the connection closed
+    /// at 1.002 s is handed out by the first sweep after 2.002 s (sweeps
+    /// every second of capture time), not after the 10-s closed linger.
+    #[test]
+    fn clean_close_at_a_small_rto_is_handed_out_early() {
+        let mut an = Analyzer::new(AnalyzerConfig::default());
+        let mut frame = 0;
+        let last = clean_close(&mut an, &mut frame, 1, 1);
+        an.advance(last + 900 * MS);
+        assert!(an.pop_finished().is_none(), "not before the floor");
+        an.advance(last + 2_100 * MS);
+        an.advance(last + 3_200 * MS);
+        let c = an.pop_finished().expect("handed out within about 2 s");
+        assert_eq!((c.conn, c.end), (ConnId(0), EndReason::Closed));
+    }
+
+    /// A RST with data in flight: the client's 100 bytes are not acknowledged
+    /// when the server resets, so the client may still re-send them (if the
+    /// RST was lost after the capture point) at an RTO the capture does not
+    /// bound: the whole closed linger (10 s).
+    #[test]
+    fn reset_with_data_in_flight_keeps_the_closed_linger() {
+        const A: u16 = TcpFlags::ACK;
+        let mut an = Analyzer::new(AnalyzerConfig::default());
+        let mut frame = 0;
+        for (ms, s) in [
+            (0, seg(0, true, 1000, 0, TcpFlags::SYN, 0, &SYN_OPTS)),
+            (
+                1,
+                seg(0, false, 5000, 1001, TcpFlags::SYN | A, 0, &SYN_OPTS),
+            ),
+            (2, seg(0, true, 1001, 5001, A, 0, &[])),
+            (3, seg(0, true, 1001, 5001, A | TcpFlags::PSH, 100, &[])),
+            (3, seg(0, false, 5001, 1001, TcpFlags::RST | A, 0, &[])),
+        ] {
+            frame += 1;
+            an.observe(frame, ms * MS, &s);
+        }
+        an.advance(9_000 * MS);
+        assert!(an.pop_finished().is_none());
+        an.advance(10_500 * MS);
+        an.advance(11_600 * MS);
+        assert_eq!(an.pop_finished().map(|c| c.end), Some(EndReason::Closed));
+    }
+
     /// Each connection below leaves a stale hand-out entry: its first check
     /// is due 120 s after both FINs (not yet closed), then the final ACK
-    /// closes it and a check 10 s after it replaces that one. One
-    /// connection every 50 ms, so about 200 live at once (closed for 10 s)
-    /// and 2,400 stale entries within 120 s: more than the 2 x 200 + 1,024
-    /// tolerated, so they are dropped as they come; every connection is
-    /// still handed out closed, before the end.
+    /// closes it and a check 1 s after it replaces that one (its RTTs are 0:
+    /// the closed wait's floor, see `State::closed_quiet_ns`). One
+    /// connection every 50 ms, so at most about 40 live at once (closed for
+    /// 1 to 2 s) and 2,400 stale entries within 120 s: more than the
+    /// 2 x 40 + 1,024 tolerated, so they are dropped as they come; every
+    /// connection is still handed out closed, before the end.
     #[test]
     fn stale_hand_out_entries_do_not_pile_up() {
         const A: u16 = TcpFlags::ACK;
@@ -1012,8 +1126,9 @@ mod tests {
             assert!(an.due.len() <= 2 * an.live() + STALE_DUE_SLACK + 1);
             out.extend(std::iter::from_fn(|| an.pop_finished()));
         }
-        // Handed out by the 1-s sweeps once quiet 10 s: all but those of
-        // the last 11 s (220), which come at the end.
+        // Handed out by the 1-s sweeps once quiet 1 s: all but those of
+        // the last 2 s (40), which come at the end (the bound of a 10-s
+        // wait, 220, holds a fortiori).
         assert!(out.len() >= (n - 221) as usize, "{}", out.len());
         assert!(out.iter().all(|c| c.end == EndReason::Closed));
         let fin = an.finish();

@@ -32,6 +32,10 @@ pub(crate) struct Connection {
     pub finished_at: Option<i64>,
     /// Time from the sender's previous segment to the latest retransmission, ns.
     pub retx_gap: i64,
+    /// Per direction, the longest ACK RTT (tshark's `ack_rtt`) of the ACKs
+    /// sent that way: the round trip between the capture point and that
+    /// ACK's sender (see [`Connection::closed_quiet_ns`]).
+    ack_rtt_max: [Option<u64>; 2],
     /// Time of this connection's pending hand-out check in the analyzer's
     /// heap (`i64::MAX`: none).
     pub due_at: i64,
@@ -55,6 +59,7 @@ impl Default for Connection {
             last_ts: 0,
             finished_at: None,
             retx_gap: 0,
+            ack_rtt_max: [None; 2],
             due_at: i64::MAX,
             max_unacked: 10_000,
             story: None,
@@ -77,6 +82,16 @@ impl Slot for Connection {
 /// 4.0.17-0+deb12u3, the oracle's version) on hand-made captures and checked
 /// on every lab and corpus capture; `tests/analysis_midstream.rs` has the cases.
 const ACK_LOST_NOTED: u32 = u32::MAX;
+
+/// The most a common stack adds to RFC 6298's SRTT + 4 RTTVAR as its floor,
+/// ns: Windows' `MinRto` (300 ms; Linux's `TCP_RTO_MIN` and the FreeBSD /
+/// macOS slop are 200 ms). See [`Connection::closed_quiet_ns`].
+pub(crate) const RTO_SLACK_NS: i64 = 300_000_000;
+/// RTOs a closed connection waits for a late retransmission: 1 + 2 (the
+/// first, and the second after a doubling, RFC 6298 5.5).
+pub(crate) const LATE_RTOS: i64 = 3;
+/// The least wait of a closed connection whose RTOs the capture bounds, ns.
+pub(crate) const CLOSED_QUIET_FLOOR_NS: i64 = 1_000_000_000;
 
 /// What is kept of a connection evicted under the memory budget
 /// ([`Connection::evict`], [`Connection::resume`]): about 350 bytes (see
@@ -195,32 +210,85 @@ impl Connection {
 
     /// Should a finished connection be handed out at capture time `now`:
     /// finished longer than the linger time, or closed and silent longer than
-    /// the closed linger time (and three times its last retransmission
-    /// interval)? See [`AnalyzerConfig`](super::AnalyzerConfig).
+    /// [`closed_quiet_ns`](Self::closed_quiet_ns)? See
+    /// [`AnalyzerConfig`](super::AnalyzerConfig).
     pub fn hand_out_due(&self, now: i64, cfg: &super::AnalyzerConfig) -> bool {
         let Some(at) = self.finished_at else {
             return false;
         };
         let linger = i64::try_from(cfg.linger_ns).unwrap_or(i64::MAX);
-        let quiet = i64::try_from(cfg.closed_linger_ns).unwrap_or(i64::MAX);
         now.saturating_sub(at) > linger
-            || (self.is_closed()
-                && now.saturating_sub(self.last_ts) > quiet.max(self.retx_gap.saturating_mul(3)))
+            || (self.is_closed() && now.saturating_sub(self.last_ts) > self.closed_quiet_ns(cfg))
     }
 
     /// The time after which [`Connection::hand_out_due`] may first hold, as
     /// things stand (`closed`: [`Connection::is_closed`]).
     pub fn hand_out_at(&self, closed: bool, cfg: &super::AnalyzerConfig) -> i64 {
         let linger = i64::try_from(cfg.linger_ns).unwrap_or(i64::MAX);
-        let quiet = i64::try_from(cfg.closed_linger_ns).unwrap_or(i64::MAX);
         let mut at = self.finished_at.unwrap_or(i64::MAX).saturating_add(linger);
         if closed {
-            at = at.min(
-                self.last_ts
-                    .saturating_add(quiet.max(self.retx_gap.saturating_mul(3))),
-            );
+            at = at.min(self.last_ts.saturating_add(self.closed_quiet_ns(cfg)));
         }
         at
+    }
+
+    /// How long a closed connection ([`Connection::is_closed`]) stays after
+    /// its last segment for a late one, ns: what its sides' retransmission
+    /// timers allow, at most [`closed_linger_ns`](super::AnalyzerConfig::closed_linger_ns),
+    /// and at least three times the interval before its latest
+    /// retransmission.
+    ///
+    /// Once both FINs are acknowledged (RFC 9293 3.6), or a RST came with
+    /// nothing unacknowledged, a side can only send again if the ACK that
+    /// closed it was lost after the capture point: then it retransmits its
+    /// FIN (or data) one RTO after its previous send, the RTO doubling at
+    /// each further one (RFC 6298 5.5), and the peer answers (an ACK from
+    /// TIME_WAIT, a RST from a socket already gone, RFC 9293 3.10.7.1). The
+    /// capture bounds that RTO when it saw the handshake with one SYN and one
+    /// SYN-ACK (each side then had a valid RTT sample from it: Linux falls
+    /// back to a 3-s RTO after a retransmitted SYN without one,
+    /// `tcp_init_metrics`, RFC 6298 5.7) and an ACK RTT towards each host:
+    /// every RTT sample of either sender spans at most the two longest of
+    /// those, M, so its RFC 6298 estimator (2.2, 2.3) has SRTT <= M and
+    /// RTTVAR <= M, and the RTO is at most 5 M plus the largest floor a
+    /// common stack adds ([`RTO_SLACK_NS`]: Linux `tcp_set_rto` srtt +
+    /// max(mdev, `TCP_RTO_MIN` 200 ms) with mdev <= 4 M, FreeBSD / macOS
+    /// 200 ms of slop, Windows' `MinRto` 300 ms). The wait is
+    /// [`LATE_RTOS`] such RTOs (the first retransmission and, if that one is
+    /// lost before the capture point, the second), at least
+    /// [`CLOSED_QUIET_FLOOR_NS`]. Otherwise (a handshake not seen whole or
+    /// retransmitted, a RST with data in flight) the whole closed linger.
+    pub fn closed_quiet_ns(&self, cfg: &super::AnalyzerConfig) -> i64 {
+        let cap = i64::try_from(cfg.closed_linger_ns).unwrap_or(i64::MAX);
+        let quiet = match self.rto_bound_ns() {
+            Some(rto) => rto
+                .saturating_mul(LATE_RTOS)
+                .max(CLOSED_QUIET_FLOOR_NS)
+                .min(cap),
+            None => cap,
+        };
+        quiet.max(self.retx_gap.saturating_mul(3))
+    }
+
+    /// An upper bound of both sides' RTO when the capture shows one and
+    /// nothing but a retransmission can follow the close (see
+    /// [`closed_quiet_ns`](Self::closed_quiet_ns)), ns.
+    fn rto_bound_ns(&self) -> Option<i64> {
+        let t = &self.tally;
+        if t.syns() != 1 || t.syn_acks() != 1 {
+            return None;
+        }
+        let [h0, h1] = &self.halves;
+        let fins = h0.fin_acked && h1.fin_acked;
+        let nothing_in_flight = h0.unacked.is_empty() && h1.unacked.is_empty();
+        if !(fins || nothing_in_flight) {
+            return None;
+        }
+        let [Some(a), Some(b)] = self.ack_rtt_max else {
+            return None;
+        };
+        let m = i64::try_from(a.saturating_add(b)).unwrap_or(i64::MAX);
+        Some(m.saturating_mul(5).saturating_add(RTO_SLACK_NS))
     }
 
     /// Is the connection over (both FINs, or a RST)?
@@ -569,6 +637,10 @@ impl Connection {
         } else {
             Acked::default()
         };
+        if let Some(r) = ack_rtt_ns {
+            let m = &mut self.ack_rtt_max[dir.index()];
+            *m = Some(m.map_or(r, |x| x.max(r)));
+        }
         // Bytes in flight after this segment: the span of this direction's unacked list.
         let mut bytes_in_flight = None;
         if seglen != 0 && fwd.valid_bif && !fwd.unacked.is_empty() {

@@ -100,8 +100,9 @@ pub unsafe extern "C" fn tcpkit_options_set_linger_ns(
 }
 
 /// `closed_linger_ns`: a connection whose close is complete is handed
-/// out once quiet this long (and three times its last retransmission
-/// interval). Default 10 s.
+/// out once quiet as long as a late retransmission could still come (three
+/// RTOs bounded from its RTTs, at least 1 s), at most this long, and at
+/// least three times its last retransmission interval. Default 10 s.
 ///
 /// Returns `TCPKIT_STATUS_NULL_ARGUMENT` when `opts` is NULL.
 ///

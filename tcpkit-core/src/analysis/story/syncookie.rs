@@ -262,6 +262,48 @@ impl Answered {
     fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
+
+    /// As a row of integers (for the report's packed store; [`Answered::from_row`]
+    /// gives it back exactly): the connection, the first SYN-ACK, the span to
+    /// the last, from the last to the end (small numbers for the differences
+    /// between consecutive attempts), and the own class with the flags.
+    pub(crate) fn to_row(self) -> [i64; 5] {
+        let own = match self.own {
+            OwnAnswer::None => 0,
+            OwnAnswer::SynAckRetransmitted => 1,
+            OwnAnswer::OptionsKept => 2,
+            OwnAnswer::TimestampInStep => 3,
+            OwnAnswer::TimestampLag(lag) => 4 + (i64::from(lag) << 3),
+        };
+        [
+            self.conn as i64,
+            self.start,
+            self.last.wrapping_sub(self.start),
+            self.end.wrapping_sub(self.last),
+            (own << 8) | i64::from(self.flags),
+        ]
+    }
+
+    /// The attempt [`Answered::to_row`] made `row` of.
+    pub(crate) fn from_row(row: [i64; 5]) -> Self {
+        let [conn, start, span, to_end, code] = row;
+        let last = start.wrapping_add(span);
+        let own = match code >> 8 {
+            0 => OwnAnswer::None,
+            1 => OwnAnswer::SynAckRetransmitted,
+            2 => OwnAnswer::OptionsKept,
+            3 => OwnAnswer::TimestampInStep,
+            c => OwnAnswer::TimestampLag((c >> 3) as i8),
+        };
+        Self {
+            conn: conn as u64,
+            start,
+            last,
+            end: last.wrapping_add(to_end),
+            own,
+            flags: code as u8,
+        }
+    }
 }
 
 impl AnswerFacts {
@@ -464,6 +506,42 @@ mod tests {
 
     const S: i64 = 1_000_000_000;
     const MS: i64 = 1_000_000;
+
+    /// Every class, lag and flag, at extreme times, comes back from its row.
+    #[test]
+    fn answered_rows_round_trip() {
+        let mut owns = vec![
+            OwnAnswer::None,
+            OwnAnswer::SynAckRetransmitted,
+            OwnAnswer::OptionsKept,
+            OwnAnswer::TimestampInStep,
+        ];
+        owns.extend((i8::MIN..=i8::MAX).map(OwnAnswer::TimestampLag));
+        for own in owns {
+            for flags in [0, 1, 0x1f, 0xff] {
+                for (conn, start, last, end) in [
+                    (0, 0, 0, 0),
+                    (u64::MAX, i64::MIN, i64::MAX, i64::MIN),
+                    (
+                        7,
+                        1_796_435_932_219_884_000,
+                        1_796_435_933_219_884_000,
+                        i64::MAX,
+                    ),
+                ] {
+                    let a = Answered {
+                        conn,
+                        start,
+                        last,
+                        end,
+                        own,
+                        flags,
+                    };
+                    assert_eq!(Answered::from_row(a.to_row()), a);
+                }
+            }
+        }
+    }
 
     /// An answered attempt: one SYN, `syn_acks` SYN-ACKs from `t` on
     /// (Linux's doubling from 1 s), the handshake's ACK at `ended`.
