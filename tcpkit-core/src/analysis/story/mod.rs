@@ -152,13 +152,15 @@ impl StoryBuilder {
         self.rare.get_or_insert_with(Box::default)
     }
 
-    /// [`shrink_to_fit`](Self::shrink_to_fit) the first time only (a
-    /// closed connection's later segments, if any, are few).
+    /// The first time only (a closed connection's later segments, if any,
+    /// are few): frees the spare capacity of the lists that grew past their
+    /// first room ([`FIRST_ROOM`] entries; giving that back would cost a
+    /// reallocation per list for a few dozen bytes).
     #[inline]
     pub fn shrink_once(&mut self) {
         if !self.shrunk {
             self.shrunk = true;
-            self.shrink_to_fit();
+            self.shrink_to(FIRST_ROOM);
         }
     }
 
@@ -166,14 +168,20 @@ impl StoryBuilder {
     /// sends, trains, TSvals, retransmitted frames, RTT samples): for a
     /// closed connection lingering, which will see few segments if any.
     /// Nothing is forgotten (a late segment finds everything it would have).
+    pub fn shrink_to_fit(&mut self) {
+        self.shrink_to(0);
+    }
+
+    /// Shrinks every growing list and ring to its length, or `keep` entries
+    /// if more.
     #[cold]
     #[inline(never)]
-    pub fn shrink_to_fit(&mut self) {
-        self.trains.shrink_to_fit();
+    fn shrink_to(&mut self, keep: usize) {
+        self.trains.shrink_to(keep);
         for d in 0..2 {
-            self.ts_sent[d].shrink_to_fit();
-            self.retx_frames[d].shrink_to_fit();
-            self.rtt[d].shrink_to_fit();
+            self.ts_sent[d].shrink_to(keep);
+            self.retx_frames[d].shrink_to(keep);
+            self.rtt[d].shrink_to(keep);
         }
     }
 
@@ -706,9 +714,24 @@ pub(crate) fn mirror(s: &mut Story, client_busy_ts_ns: Option<i64>) {
     s.server_busy_ts_ns = client_busy_ts_ns;
 }
 
+/// Entries a list or ring of the story gets at its first push (then it
+/// doubles): one allocation where growing from 4 took two for most
+/// connections (5 to 8 data segments, RTT samples or TSvals a direction).
+const FIRST_ROOM: usize = 8;
+
+/// Pushes `x` onto `list`, giving an empty one room for [`FIRST_ROOM`]
+/// entries at once.
+#[inline]
+fn push_roomy<T>(list: &mut Vec<T>, x: T) {
+    if list.capacity() == 0 {
+        list.reserve_exact(FIRST_ROOM);
+    }
+    list.push(x);
+}
+
 fn remember<T>(ring: &mut Vec<T>, pos: &mut usize, cap: usize, x: T) {
     if ring.len() < cap {
-        ring.push(x);
+        push_roomy(ring, x);
     } else if let Some(slot) = ring.get_mut(*pos % cap) {
         *slot = x;
         *pos = (*pos + 1) % cap;

@@ -163,9 +163,10 @@ pub(crate) struct RttAcc {
 }
 
 impl RttAcc {
-    /// Frees the kept samples' spare capacity.
-    pub fn shrink_to_fit(&mut self) {
-        self.kept.shrink_to_fit();
+    /// Frees the kept samples' spare capacity, down to their count or
+    /// `keep` if more.
+    pub fn shrink_to(&mut self, keep: usize) {
+        self.kept.shrink_to(keep);
     }
 
     pub fn add(&mut self, ns: u64) {
@@ -182,7 +183,7 @@ impl RttAcc {
                 self.stride = self.stride.saturating_mul(2);
             }
             if self.count.is_multiple_of(self.stride) {
-                self.kept.push(ns);
+                super::push_roomy(&mut self.kept, ns);
             }
         }
         self.count += 1;

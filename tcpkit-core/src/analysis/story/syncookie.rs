@@ -76,11 +76,16 @@ pub struct SynAckEvidence {
 }
 
 impl SynAckEvidence {
-    /// Notes a segment sent by the server.
+    /// Notes a segment sent by the server (nothing once the TSval after the
+    /// SYN-ACK is known: most of a connection's segments).
+    #[inline]
     pub fn observe_server(&mut self, ts_ns: i64, seg: &Segment<'_>) {
-        if self.next_tsval.is_some() {
-            return;
+        if self.next_tsval.is_none() {
+            self.note_tsval(ts_ns, seg);
         }
+    }
+
+    fn note_tsval(&mut self, ts_ns: i64, seg: &Segment<'_>) {
         let Some(val) = seg.options.iter().flatten().find_map(|o| match o {
             TcpOption::Timestamps { val, .. } => Some(val),
             _ => None,

@@ -98,11 +98,12 @@ pub(crate) struct Trains {
 
 impl Trains {
     /// Frees the spare capacity of the original-send rings and the train
-    /// list (each train's sends are few).
-    pub fn shrink_to_fit(&mut self) {
-        self.list.shrink_to_fit();
+    /// list (each train's sends are few), down to their length or `keep`
+    /// entries if more.
+    pub fn shrink_to(&mut self, keep: usize) {
+        self.list.shrink_to(keep);
         for ring in &mut self.orig {
-            ring.shrink_to_fit();
+            ring.shrink_to(keep);
         }
     }
 
@@ -216,7 +217,7 @@ impl Trains {
             };
             let ring = &mut self.orig[d];
             if ring.len() < ORIG_RING {
-                ring.push(o);
+                super::push_roomy(ring, o);
             } else if let Some(slot) = ring.get_mut(self.orig_pos[d] % ORIG_RING) {
                 *slot = o;
                 self.orig_pos[d] = (self.orig_pos[d] + 1) % ORIG_RING;
