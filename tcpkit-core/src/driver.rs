@@ -602,6 +602,8 @@ pub struct Analysis {
     cfg: AnalyzerConfig,
     analyse: bool,
     segments: bool,
+    /// The [`Event::Report`] is yielded ([`Analysis::report`]).
+    report: bool,
     analyzer: Option<Analyzer>,
     stats: AnalyzerStats,
     diagnostics: Option<Diagnostics>,
@@ -629,6 +631,7 @@ impl Analysis {
             cfg,
             analyse: true,
             segments: true,
+            report: true,
             analyzer: Some(Analyzer::new(cfg)),
             stats: AnalyzerStats::default(),
             diagnostics: cfg.story.then(Diagnostics::new),
@@ -780,6 +783,17 @@ impl Analysis {
         self
     }
 
+    /// Turns the capture-wide report on or off (default on). Off, its
+    /// findings are not gathered and no [`Event::Report`] is yielded: for a
+    /// consumer of segments or connections only.
+    pub fn report(mut self, on: bool) -> Self {
+        self.report = on;
+        if !on {
+            self.diagnostics = None;
+        }
+        self
+    }
+
     /// Takes the next packet (push form), whole (not cut by a snapshot
     /// length: else use [`push_packet`](Self::push_packet) with its length on
     /// the wire), with its capture time and link type; frame numbers count
@@ -906,6 +920,9 @@ impl Analysis {
                 }
                 Phase::Report => {
                     self.phase = Phase::Done;
+                    if !self.report {
+                        return None;
+                    }
                     let stats = self.stats;
                     let report = self
                         .diagnostics

@@ -301,3 +301,21 @@ fn the_cross_check_runs_as_connections_finish() {
         assert_eq!(got, Some(want), "B's FIN at {} s", b_fin / S);
     }
 }
+
+#[test]
+fn without_the_report_the_same_events_come_but_the_report() {
+    // The report is gathered from the connections handed out and yielded
+    // last: turning it off changes nothing before it.
+    for cap in lab_captures() {
+        let mut all = from_file(&cap);
+        assert!(all.pop().is_some_and(|r| r.starts_with("report ")));
+        let mut a = Analysis::open(&cap, AnalyzerConfig::default())
+            .unwrap()
+            .report(false);
+        let mut got = Vec::new();
+        while let Some(ev) = a.next_event() {
+            got.push(describe(ev.unwrap()));
+        }
+        assert_eq!(got, all, "{}", cap.display());
+    }
+}

@@ -35,7 +35,9 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         threads: args.threads,
         ..AnalyzerConfig::default()
     };
-    let a = input::open(&args.capture, cfg)?.segments(false);
+    let a = input::open(&args.capture, cfg)?
+        .segments(false)
+        .report(false);
     let mut damage = None;
     let mut line = String::with_capacity(1024);
     let mut json = LineBuf::with_capacity(4096);
