@@ -4,7 +4,7 @@
 //! Keys come from the [`Field`] names, values are written by their declared
 //! [`Type`] (see the [module doc](super)): no spaces, fields in visiting order.
 
-use super::{Field, KEY_BLOCK, Sink, Type, key_block};
+use super::{Field, KEY_BLOCK, Sink, Type};
 use crate::analysis::SegmentFacts;
 use crate::wire::{LineBuf, Segment};
 use crate::wire::{copy_short, decimal_text, ipv4_text, nine_digits_text};
@@ -25,15 +25,11 @@ pub const VALUE_MAX: usize = 32;
 pub trait JsonOut {
     /// Appends `s`.
     fn put(&mut self, s: &str);
-    /// Appends the key of `key` with its comma (`,"name":`), or with `None`
-    /// a comma alone (an array's value), then the bytes `value` writes at
-    /// the start of the [`VALUE_MAX`] bytes it is given (ASCII), returning
-    /// how many.
-    fn put_value(
-        &mut self,
-        key: Option<&'static Field>,
-        value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
-    );
+    /// Appends what comes before a value of `f` ([`Field::json_key`]:
+    /// `,"name":`, or `,` in an array), then the bytes `value` writes at the
+    /// start of the [`VALUE_MAX`] bytes it is given (ASCII), returning how
+    /// many.
+    fn put_value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize);
     /// Anything else (an IPv6 address, an escape): through [`fmt::Write`].
     fn put_fmt(&mut self, args: fmt::Arguments<'_>);
     /// Opens an object or an array (`open` is `{` or `[`) and returns its
@@ -47,9 +43,6 @@ pub trait JsonOut {
     fn result(&self) -> fmt::Result;
 }
 
-/// The separator of an array's values, as a key block ([`Field::json_key_block`]).
-const COMMA_BLOCK: [u8; KEY_BLOCK] = key_block(",");
-
 impl JsonOut for LineBuf {
     #[inline(always)]
     fn put(&mut self, s: &str) {
@@ -58,20 +51,16 @@ impl JsonOut for LineBuf {
     /// A key up to [`KEY_BLOCK`] bytes and its value as one fixed-size
     /// write: the key's whole block, then the value over its padding.
     #[inline(always)]
-    fn put_value(
-        &mut self,
-        key: Option<&'static Field>,
-        value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
-    ) {
-        if let Some(f) = key.filter(|f| f.json_key.len() > KEY_BLOCK) {
+    fn put_value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize) {
+        if f.json_key.len() > KEY_BLOCK {
             return put_long_key_value(self, f, value);
         }
         match self.room::<{ KEY_BLOCK + VALUE_MAX }>() {
             Some(dst) => {
-                let n = key_then_value(dst, key, value);
+                let n = key_then_value(dst, f, value);
                 self.advance(n);
             }
-            None => put_value_grown(self, key, value),
+            None => put_value_grown(self, f, value),
         }
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
@@ -96,21 +85,17 @@ impl JsonOut for LineBuf {
     }
 }
 
-/// Writes `key` (its whole block, [`COMMA_BLOCK`] for `None`) then the
-/// value over the block's padding at the start of `dst`; returns the bytes
-/// written.
+/// Writes the key of `f` (its whole block) then the value over the
+/// block's padding at the start of `dst`; returns the bytes written.
 #[inline(always)]
 fn key_then_value(
     dst: &mut [u8; KEY_BLOCK + VALUE_MAX],
-    key: Option<&'static Field>,
+    f: &'static Field,
     value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
 ) -> usize {
-    let (block, n) = match key {
-        Some(f) => (&f.json_key_block, f.json_key.len().min(KEY_BLOCK)),
-        None => (&COMMA_BLOCK, 1),
-    };
+    let n = f.json_key.len().min(KEY_BLOCK);
     if let Some(d) = dst.first_chunk_mut::<KEY_BLOCK>() {
-        *d = *block;
+        *d = f.json_key_block;
     }
     match dst
         .get_mut(n..)
@@ -122,7 +107,7 @@ fn key_then_value(
 }
 
 /// [`JsonOut::put_value`] into a [`LineBuf`] with a key longer than its
-/// block: the key, then the value as an array's without its comma.
+/// block: the key, then the value.
 #[cold]
 #[inline(never)]
 fn put_long_key_value(
@@ -139,12 +124,12 @@ fn put_long_key_value(
 #[inline(never)]
 fn put_value_grown(
     w: &mut LineBuf,
-    key: Option<&'static Field>,
+    f: &'static Field,
     value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
 ) {
     w.reserve(KEY_BLOCK + VALUE_MAX);
     if let Some(dst) = w.room::<{ KEY_BLOCK + VALUE_MAX }>() {
-        let n = key_then_value(dst, key, value);
+        let n = key_then_value(dst, f, value);
         w.advance(n);
     }
 }
@@ -194,12 +179,8 @@ impl<W: Write> JsonOut for FmtOut<'_, W> {
             self.result = self.w.write_str(s);
         }
     }
-    fn put_value(
-        &mut self,
-        key: Option<&'static Field>,
-        value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
-    ) {
-        self.put(key.map_or(",", |f| f.json_key));
+    fn put_value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize) {
+        self.put(f.json_key);
         self.put(value_text(&mut [0; VALUE_MAX], value));
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
@@ -312,29 +293,20 @@ impl<O: JsonOut> JsonSink<O> {
         (self.w, result)
     }
 
-    /// Writes the separator and the key of `f` in the container open now
-    /// (the first value's comma becomes the container's opening), nothing
-    /// for the row itself.
+    /// Writes the separator and the key of `f` (its [`Field::json_key`])
+    /// in the container open now (the first value's comma becomes the
+    /// container's opening), nothing for the row itself.
     #[inline(always)]
     fn key(&mut self, f: &'static Field) {
         if self.depth > 0 {
-            self.w.put(self.prefix(f).map_or(",", |f| f.json_key));
+            self.w.put(f.json_key);
         }
-    }
-
-    /// What comes before a value of `f` in the container open now: its key
-    /// in an object, a comma alone (`None`) in an array. Values are inside
-    /// a row (opened with [`Sink::begin`]).
-    #[inline(always)]
-    fn prefix(&self, f: &'static Field) -> Option<&'static Field> {
-        (self.keyed & 1 != 0).then_some(f)
     }
 
     /// Writes `f` with the value `value` writes ([`JsonOut::put_value`]).
     #[inline(always)]
     fn value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize) {
-        let key = self.prefix(f);
-        self.w.put_value(key, value);
+        self.w.put_value(f, value);
     }
 }
 
@@ -644,7 +616,8 @@ mod tests {
     field!(ITEM: "item", Type::UInt64, false, "A list item.");
     field!(LIST: "list", Type::List(&ITEM), false, "A list.");
     field!(INNER: "inner", Type::Struct(&[&SHORT, &LIST]), false, "An object.");
-    field!(OBJECTS: "objects", Type::List(&INNER), false, "A list of objects.");
+    field!(INNER_ITEM: "item", Type::Struct(&[&SHORT, &LIST]), false, "An object in a list.");
+    field!(OBJECTS: "objects", Type::List(&INNER_ITEM), false, "A list of objects.");
     field!(NESTED: "nested", Type::Struct(&[&LIST, &INNER, &OBJECTS, &SHORT]), false, "A row.");
 
     /// A row of empty and filled arrays and objects, first and later in
@@ -656,9 +629,9 @@ mod tests {
         s.begin(&INNER); // empty
         s.end();
         s.begin(&OBJECTS);
-        s.begin(&INNER); // an empty object first in a list
+        s.begin(&INNER_ITEM); // an empty object first in a list
         s.end();
-        s.begin(&INNER);
+        s.begin(&INNER_ITEM);
         s.begin(&LIST);
         s.u64(&ITEM, 1);
         s.u64(&ITEM, 2);
