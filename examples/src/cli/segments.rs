@@ -66,6 +66,10 @@ pub struct Args {
     pub capture: PathBuf,
 }
 
+/// Bytes of JSON lines written to the output at a time (the output's own
+/// buffer: a batch this long goes through without being copied into it).
+const JSON_BATCH: usize = 1 << 16;
+
 /// Runs `tcpkit segments`.
 pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let mut renderer = Renderer::new(RenderOptions {
@@ -101,7 +105,11 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     // Segments carrying each analysis flag (`--analyze-only`), by bit.
     let mut flag_counts = [0u64; 32];
     // Reused for every segment: no allocation per segment once they are grown.
+    // The JSON lines gather in `body` and go out a batch at a time.
     let (mut head, mut body) = (LineBuf::with_capacity(64), LineBuf::with_capacity(512));
+    if args.json {
+        body = LineBuf::with_capacity(JSON_BATCH + 4096);
+    }
     let mut damage = None;
     while let Some(ev) = a.next_event() {
         // Matched by reference: the row is large, moving it costs.
@@ -127,7 +135,9 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
             }
             continue;
         }
-        body.clear();
+        if !args.json {
+            body.clear();
+        }
         head.clear();
         // Where the segment's own line starts in `body` (after a line of
         // tunnel headers, with -v).
@@ -179,11 +189,19 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
                 out.write(head.as_bytes())?;
             }
         }
-        out.write(body.as_bytes().get(split..).unwrap_or_default())?;
+        if !args.json {
+            out.write(body.as_bytes().get(split..).unwrap_or_default())?;
+        } else if body.len() >= JSON_BATCH {
+            out.write(body.as_bytes())?;
+            body.clear();
+        }
         // Once the reader of our output is gone, stop unless counts were asked for.
         if out.is_closed() && !args.stats {
             break;
         }
+    }
+    if args.json {
+        out.write(body.as_bytes())?;
     }
     let stats = a.counts();
     if args.count || args.analyze_only {

@@ -535,6 +535,43 @@ fn per_side_opt<S: Sink + ?Sized, T: Copy>(
     s.end();
 }
 
+/// A short text in a fixed buffer (a [`std::fmt::Write`] that fails once
+/// full).
+#[derive(Debug)]
+struct ShortText {
+    bytes: [u8; 160],
+    len: usize,
+}
+
+impl Default for ShortText {
+    fn default() -> Self {
+        Self {
+            bytes: [0; 160],
+            len: 0,
+        }
+    }
+}
+
+impl ShortText {
+    fn as_str(&self) -> &str {
+        // Only whole `str`s are written.
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for ShortText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// One side's stack guess, or null.
 fn stack_guess<S: Sink + ?Sized>(s: &mut S, f: &'static Field, g: Option<&StackGuess>) {
     let Some(g) = g else {
@@ -546,7 +583,12 @@ fn stack_guess<S: Sink + ?Sized>(s: &mut S, f: &'static Field, g: Option<&StackG
     s.u64(&TTL, u64::from(g.print.ttl));
     s.u64(&INITIAL_TTL, u64::from(stack::initial_ttl(g.print.ttl)));
     s.u64(&ST_WINDOW, u64::from(g.print.window));
-    s.str(&LAYOUT, &g.print.layout_str());
+    // A SYN's at most 40 option kinds fit the buffer: no allocation.
+    let mut layout = ShortText::default();
+    match g.print.write_layout(&mut layout) {
+        Ok(()) => s.str(&LAYOUT, layout.as_str()),
+        Err(_) => s.str(&LAYOUT, &g.print.layout_str()),
+    }
     s.begin(&EVIDENCE);
     for c in &g.evidence {
         s.begin(&CLUE);

@@ -6,38 +6,31 @@
 
 use super::{Field, KEY_BLOCK, Sink, Type};
 use crate::analysis::SegmentFacts;
-use crate::wire::{LineBuf, Segment, write_decimal, write_nine_digits};
+use crate::wire::{LineBuf, Segment};
+use crate::wire::{copy_short, decimal_text, ipv4_text, nine_digits_text};
 use std::fmt::{self, Write};
 use std::net::IpAddr;
 
 /// How deep rows nest (row, list, struct, list, tuple: 5 for a SACK block edge).
 const MAX_DEPTH: usize = 8;
 
+/// The most bytes a scalar value takes in JSON when written by
+/// [`JsonOut::put_value`] (a quoted address, 20 digits, seconds with nine
+/// decimals, a short string).
+pub const VALUE_MAX: usize = 32;
+
 /// Where a [`JsonSink`] writes: a [`LineBuf`] (the fast path of the CLI's
-/// writers: numbers are formatted straight into it), or any [`fmt::Write`]
-/// through [`FmtOut`].
+/// writers: a key and its value are one fixed-size write into it), or any
+/// [`fmt::Write`] through [`FmtOut`].
 pub trait JsonOut {
     /// Appends `s`.
     fn put(&mut self, s: &str);
-    /// Appends the key of `f` with its comma (`,"name":`).
-    #[inline]
-    fn put_key(&mut self, f: &Field) {
-        self.put(f.json_key);
-    }
-    /// Appends `v` in decimal.
-    fn put_u64(&mut self, v: u64);
-    /// Appends `v` (< 10^9) as nine digits, zero-padded.
-    fn put_nine(&mut self, v: u64);
-    /// Appends the dotted quad of an IPv4 address.
-    fn put_ipv4(&mut self, octets: [u8; 4]) {
-        for (i, o) in octets.into_iter().enumerate() {
-            if i > 0 {
-                self.put(".");
-            }
-            self.put_u64(u64::from(o));
-        }
-    }
-    /// Anything else (a float): through [`fmt::Write`].
+    /// Appends what comes before a value of `f` ([`Field::json_key`]:
+    /// `,"name":`, or `,` in an array), then the bytes `value` writes at the
+    /// start of the [`VALUE_MAX`] bytes it is given (ASCII), returning how
+    /// many.
+    fn put_value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize);
+    /// Anything else (an IPv6 address, an escape): through [`fmt::Write`].
     fn put_fmt(&mut self, args: fmt::Arguments<'_>);
     /// Opens an object or an array (`open` is `{` or `[`) and returns its
     /// mark for [`JsonOut::close`]. Each value inside comes with a comma
@@ -55,26 +48,20 @@ impl JsonOut for LineBuf {
     fn put(&mut self, s: &str) {
         self.put_str(s);
     }
-    /// Keys up to 32 bytes as one fixed-size copy of their block.
+    /// A key up to [`KEY_BLOCK`] bytes and its value as one fixed-size
+    /// write: the key's whole block, then the value over its padding.
     #[inline(always)]
-    fn put_key(&mut self, f: &Field) {
-        if f.json_key.len() <= KEY_BLOCK {
-            self.put_block(&f.json_key_block, f.json_key.len());
-        } else {
-            self.put_str(f.json_key);
+    fn put_value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize) {
+        if f.json_key.len() > KEY_BLOCK {
+            return put_long_key_value(self, f, value);
         }
-    }
-    #[inline(always)]
-    fn put_u64(&mut self, v: u64) {
-        self.put_decimal(v);
-    }
-    #[inline(always)]
-    fn put_nine(&mut self, v: u64) {
-        self.put_nine_digits(v);
-    }
-    #[inline(always)]
-    fn put_ipv4(&mut self, octets: [u8; 4]) {
-        LineBuf::put_ipv4(self, octets);
+        match self.room::<{ KEY_BLOCK + VALUE_MAX }>() {
+            Some(dst) => {
+                let n = key_then_value(dst, f, value);
+                self.advance(n);
+            }
+            None => put_value_grown(self, f, value),
+        }
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
         // Writing into a LineBuf cannot fail.
@@ -95,6 +82,55 @@ impl JsonOut for LineBuf {
     }
     fn result(&self) -> fmt::Result {
         Ok(())
+    }
+}
+
+/// Writes the key of `f` (its whole block) then the value over the
+/// block's padding at the start of `dst`; returns the bytes written.
+#[inline(always)]
+fn key_then_value(
+    dst: &mut [u8; KEY_BLOCK + VALUE_MAX],
+    f: &'static Field,
+    value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
+) -> usize {
+    let n = f.json_key.len().min(KEY_BLOCK);
+    if let Some(d) = dst.first_chunk_mut::<KEY_BLOCK>() {
+        *d = f.json_key_block;
+    }
+    match dst
+        .get_mut(n..)
+        .and_then(|d| d.first_chunk_mut::<VALUE_MAX>())
+    {
+        Some(d) => n + value(d).min(VALUE_MAX),
+        None => 0,
+    }
+}
+
+/// [`JsonOut::put_value`] into a [`LineBuf`] with a key longer than its
+/// block: the key, then the value.
+#[cold]
+#[inline(never)]
+fn put_long_key_value(
+    w: &mut LineBuf,
+    f: &'static Field,
+    value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
+) {
+    w.put_str(f.json_key);
+    w.put_str(value_text(&mut [0; VALUE_MAX], value));
+}
+
+/// [`JsonOut::put_value`] into a [`LineBuf`] that must grow first.
+#[cold]
+#[inline(never)]
+fn put_value_grown(
+    w: &mut LineBuf,
+    f: &'static Field,
+    value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
+) {
+    w.reserve(KEY_BLOCK + VALUE_MAX);
+    if let Some(dst) = w.room::<{ KEY_BLOCK + VALUE_MAX }>() {
+        let n = key_then_value(dst, f, value);
+        w.advance(n);
     }
 }
 
@@ -143,17 +179,9 @@ impl<W: Write> JsonOut for FmtOut<'_, W> {
             self.result = self.w.write_str(s);
         }
     }
-    fn put_u64(&mut self, v: u64) {
-        self.flush_open();
-        if self.result.is_ok() {
-            self.result = write_decimal(self.w, v);
-        }
-    }
-    fn put_nine(&mut self, v: u64) {
-        self.flush_open();
-        if self.result.is_ok() {
-            self.result = write_nine_digits(self.w, v);
-        }
+    fn put_value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize) {
+        self.put(f.json_key);
+        self.put(value_text(&mut [0; VALUE_MAX], value));
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
         self.flush_open();
@@ -177,11 +205,62 @@ impl<W: Write> JsonOut for FmtOut<'_, W> {
     }
 }
 
-/// A [`Sink`] writing JSON into a [`JsonOut`]. The first write error is kept
-/// and returned by [`JsonSink::finish`]; nothing more is written after it.
+/// The text `value` writes into `buf` (ASCII).
+fn value_text(
+    buf: &mut [u8; VALUE_MAX],
+    value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize,
+) -> &str {
+    let n = value(buf);
+    buf.get(..n)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .unwrap_or_default()
+}
+
+/// Writes the ASCII `text` (at most [`VALUE_MAX`] bytes: a constant) at
+/// the start of `dst`; returns its length.
+#[inline(always)]
+fn text_value(dst: &mut [u8; VALUE_MAX], text: &[u8]) -> usize {
+    match dst.get_mut(..text.len()) {
+        Some(d) => {
+            d.copy_from_slice(text);
+            text.len()
+        }
+        None => 0,
+    }
+}
+
+/// Writes `v` in decimal at `dst[at..]`; returns where it ends.
+#[inline(always)]
+fn decimal_value(dst: &mut [u8; VALUE_MAX], at: usize, v: u64) -> usize {
+    // 24 bytes of room after `at` <= 8 (a sign, a quote).
+    match dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<24>()) {
+        Some(d) => at + decimal_text(v, d),
+        None => at,
+    }
+}
+
+/// Writes `ns` as seconds with nine decimals (exact) at `dst[at..]`;
+/// returns where it ends.
+#[inline(always)]
+fn secs_value(dst: &mut [u8; VALUE_MAX], at: usize, ns: u64) -> usize {
+    // At most 11 digits of seconds (u64::MAX ns < 1.9 * 10^10 s).
+    let end = decimal_value(dst, at, ns / 1_000_000_000);
+    if let Some(d) = dst.get_mut(end..).and_then(|d| d.first_chunk_mut::<10>()) {
+        d[0] = b'.';
+        if let Some(frac) = d.last_chunk_mut::<9>() {
+            nine_digits_text(ns % 1_000_000_000, frac);
+        }
+    }
+    end + 10
+}
+
+/// A [`Sink`] writing JSON into a [`JsonOut`] it holds (a [`LineBuf`] is
+/// moved in for the row: one indirection less per write). The first write
+/// error is kept and returned by [`JsonSink::finish`]; nothing more is
+/// written after it.
 #[derive(Debug)]
-pub struct JsonSink<'w, O: JsonOut> {
-    w: &'w mut O,
+pub struct JsonSink<O: JsonOut> {
+    w: O,
     /// Per open container, one bit (the innermost lowest): does it take keys
     /// (an object)?
     keyed: u32,
@@ -192,9 +271,9 @@ pub struct JsonSink<'w, O: JsonOut> {
     too_deep: bool,
 }
 
-impl<'w, O: JsonOut> JsonSink<'w, O> {
+impl<O: JsonOut> JsonSink<O> {
     /// A sink writing into `w`.
-    pub fn new(w: &'w mut O) -> Self {
+    pub fn new(w: O) -> Self {
         Self {
             w,
             keyed: 0,
@@ -204,34 +283,30 @@ impl<'w, O: JsonOut> JsonSink<'w, O> {
         }
     }
 
-    /// The first write error, if any.
-    pub fn finish(self) -> fmt::Result {
-        if self.too_deep {
-            return Err(fmt::Error);
-        }
-        self.w.result()
-    }
-
-    /// Writes the separator and the key of `f` in the container open now
-    /// (the first value's comma becomes the container's opening).
-    #[inline(always)]
-    fn key(&mut self, f: &Field) {
-        if self.depth == 0 {
-            return;
-        }
-        if self.keyed & 1 != 0 {
-            self.w.put_key(f);
+    /// The output, and the first write error, if any.
+    pub fn finish(self) -> (O, fmt::Result) {
+        let result = if self.too_deep {
+            Err(fmt::Error)
         } else {
-            self.w.put(",");
+            self.w.result()
+        };
+        (self.w, result)
+    }
+
+    /// Writes the separator and the key of `f` (its [`Field::json_key`])
+    /// in the container open now (the first value's comma becomes the
+    /// container's opening), nothing for the row itself.
+    #[inline(always)]
+    fn key(&mut self, f: &'static Field) {
+        if self.depth > 0 {
+            self.w.put(f.json_key);
         }
     }
 
-    /// `ns` as seconds with nine decimals (exact).
+    /// Writes `f` with the value `value` writes ([`JsonOut::put_value`]).
     #[inline(always)]
-    fn secs(&mut self, ns: u64) {
-        self.w.put_u64(ns / 1_000_000_000);
-        self.w.put(".");
-        self.w.put_nine(ns % 1_000_000_000);
+    fn value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize) {
+        self.w.put_value(f, value);
     }
 }
 
@@ -302,39 +377,41 @@ fn write_escaped<O: JsonOut>(w: &mut O, s: &str) {
     w.put(rest);
 }
 
-impl<O: JsonOut> Sink for JsonSink<'_, O> {
+impl<O: JsonOut> Sink for JsonSink<O> {
     #[inline(always)]
     fn null(&mut self, f: &'static Field) {
-        self.key(f);
-        self.w.put("null");
+        self.value(f, |d| text_value(d, b"null"));
     }
 
     #[inline(always)]
     fn bool(&mut self, f: &'static Field, v: bool) {
-        self.key(f);
-        self.w.put(if v { "true" } else { "false" });
+        self.value(f, |d| text_value(d, if v { b"true" } else { b"false" }));
     }
 
     #[inline(always)]
     fn u64(&mut self, f: &'static Field, v: u64) {
-        self.key(f);
         if matches!(f.ty, Type::Duration) {
-            self.secs(v);
+            self.value(f, |d| secs_value(d, 0, v));
         } else {
-            self.w.put_u64(v);
+            self.value(f, |d| decimal_value(d, 0, v));
         }
     }
 
     #[inline(always)]
     fn i64(&mut self, f: &'static Field, v: i64) {
-        self.key(f);
-        if v < 0 {
-            self.w.put("-");
-        }
+        // The sign, overwritten by the first digit if there is none.
+        let sign = usize::from(v < 0);
+        let abs = v.unsigned_abs();
         if matches!(f.ty, Type::Duration) {
-            self.secs(v.unsigned_abs());
+            self.value(f, |d| {
+                d[0] = b'-';
+                secs_value(d, sign, abs)
+            });
         } else {
-            self.w.put_u64(v.unsigned_abs());
+            self.value(f, |d| {
+                d[0] = b'-';
+                decimal_value(d, sign, abs)
+            });
         }
     }
 
@@ -351,11 +428,27 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
 
     #[inline(always)]
     fn str(&mut self, f: &'static Field, v: &str) {
+        // Inline, the scan of a constant name (an option kind) is folded away.
+        let escape = first_to_escape(v.as_bytes()).is_some();
+        let bytes = v.as_bytes();
+        if !escape && bytes.len() <= VALUE_MAX - 2 {
+            self.value(f, |d| {
+                d[0] = b'"';
+                let end = 1 + bytes.len();
+                if let Some(inside) = d.get_mut(1..end) {
+                    copy_short(inside, bytes);
+                }
+                if let Some(q) = d.get_mut(end) {
+                    *q = b'"';
+                }
+                end + 1
+            });
+            return;
+        }
         self.key(f);
         self.w.put("\"");
-        // Inline, the scan of a constant name (an option kind) is folded away.
-        if first_to_escape(v.as_bytes()).is_some() {
-            write_escaped(self.w, v);
+        if escape {
+            write_escaped(&mut self.w, v);
         } else {
             self.w.put(v);
         }
@@ -365,20 +458,32 @@ impl<O: JsonOut> Sink for JsonSink<'_, O> {
     #[inline(always)]
     fn addr(&mut self, f: &'static Field, v: &IpAddr) {
         // Digits, hex letters, dots and colons: nothing to escape.
-        self.key(f);
-        self.w.put("\"");
         match v {
-            IpAddr::V4(a) => self.w.put_ipv4(a.octets()),
-            IpAddr::V6(_) => self.w.put_fmt(format_args!("{v}")),
+            IpAddr::V4(a) => self.value(f, |d| {
+                d[0] = b'"';
+                let end = match d.get_mut(1..).and_then(|d| d.first_chunk_mut::<16>()) {
+                    Some(text) => 1 + ipv4_text(a.octets(), text),
+                    None => 1,
+                };
+                if let Some(q) = d.get_mut(end) {
+                    *q = b'"';
+                }
+                end + 1
+            }),
+            IpAddr::V6(_) => {
+                self.key(f);
+                self.w.put("\"");
+                self.w.put_fmt(format_args!("{v}"));
+                self.w.put("\"");
+            }
         }
-        self.w.put("\"");
     }
 
     #[inline(always)]
     fn bytes(&mut self, f: &'static Field, v: &[u8]) {
         self.key(f);
         self.w.put("\"");
-        write_hex(self.w, v);
+        write_hex(&mut self.w, v);
         self.w.put("\"");
     }
 
@@ -422,42 +527,49 @@ pub fn write_segment<W: Write>(
     seg: &Segment<'_>,
     facts: &SegmentFacts,
 ) -> fmt::Result {
-    write_segment_to(&mut FmtOut::new(w), frame, ts_ns, seg, facts)
+    let mut s = JsonSink::new(FmtOut::new(w));
+    super::segment::visit(&mut s, frame, ts_ns, seg, facts);
+    s.finish().1
 }
 
-/// [`write_segment`] into a [`JsonOut`] (a [`LineBuf`]: the fast path).
-pub fn write_segment_to<O: JsonOut>(
-    w: &mut O,
+/// [`write_segment`] appended to a [`LineBuf`] (the fast path).
+pub fn write_segment_to(
+    w: &mut LineBuf,
     frame: u64,
     ts_ns: i64,
     seg: &Segment<'_>,
     facts: &SegmentFacts,
 ) -> fmt::Result {
-    let mut s = JsonSink::new(w);
+    let mut s = JsonSink::new(std::mem::take(w));
     super::segment::visit(&mut s, frame, ts_ns, seg, facts);
-    s.finish()
+    let result;
+    (*w, result) = s.finish();
+    result
 }
 
 /// Writes the JSON object of one connection row ([`super::connection`]), as
 /// `tcpkit flows --json` prints it (without the newline).
 pub fn write_connection<W: Write>(w: &mut W, conn: &super::connection::Record) -> fmt::Result {
-    write_connection_to(&mut FmtOut::new(w), conn)
+    let mut s = JsonSink::new(FmtOut::new(w));
+    super::connection::visit(&mut s, conn);
+    s.finish().1
 }
 
-/// [`write_connection`] into a [`JsonOut`] (a [`LineBuf`]: the fast path).
-pub fn write_connection_to<O: JsonOut>(w: &mut O, conn: &super::connection::Record) -> fmt::Result {
-    let mut s = JsonSink::new(w);
+/// [`write_connection`] appended to a [`LineBuf`] (the fast path).
+pub fn write_connection_to(w: &mut LineBuf, conn: &super::connection::Record) -> fmt::Result {
+    let mut s = JsonSink::new(std::mem::take(w));
     super::connection::visit(&mut s, conn);
-    s.finish()
+    let result;
+    (*w, result) = s.finish();
+    result
 }
 
 /// Writes the JSON object of the capture-wide report ([`super::report`]), as
 /// `tcpkit report --json` prints it (without the newline).
 pub fn write_report<W: Write>(w: &mut W, report: &crate::report::Report) -> fmt::Result {
-    let mut out = FmtOut::new(w);
-    let mut s = JsonSink::new(&mut out);
+    let mut s = JsonSink::new(FmtOut::new(w));
     super::report::visit(&mut s, report);
-    s.finish()
+    s.finish().1
 }
 
 #[cfg(test)]
@@ -485,16 +597,16 @@ mod tests {
     #[test]
     fn keys_in_blocks_are_the_keys() {
         let expected = |f: &Field| format!("\"{}\":", f.name);
-        let mut line = LineBuf::default();
-        let mut sink = JsonSink::new(&mut line);
+        let line = LineBuf::default();
+        let mut sink = JsonSink::new(line);
         write_rows(&mut sink);
-        sink.finish().unwrap();
+        let (line, result) = sink.finish();
+        result.unwrap();
         // The plain path: each key written from its string.
         let mut text = String::new();
-        let mut out = FmtOut::new(&mut text);
-        let mut sink = JsonSink::new(&mut out);
+        let mut sink = JsonSink::new(FmtOut::new(&mut text));
         write_rows(&mut sink);
-        sink.finish().unwrap();
+        sink.finish().1.unwrap();
         assert_eq!(std::str::from_utf8(line.as_bytes()).unwrap(), text);
         for f in [&SHORT, &EXACT, &LONG] {
             assert!(text.contains(&expected(f)), "{text}");
@@ -504,7 +616,8 @@ mod tests {
     field!(ITEM: "item", Type::UInt64, false, "A list item.");
     field!(LIST: "list", Type::List(&ITEM), false, "A list.");
     field!(INNER: "inner", Type::Struct(&[&SHORT, &LIST]), false, "An object.");
-    field!(OBJECTS: "objects", Type::List(&INNER), false, "A list of objects.");
+    field!(INNER_ITEM: "item", Type::Struct(&[&SHORT, &LIST]), false, "An object in a list.");
+    field!(OBJECTS: "objects", Type::List(&INNER_ITEM), false, "A list of objects.");
     field!(NESTED: "nested", Type::Struct(&[&LIST, &INNER, &OBJECTS, &SHORT]), false, "A row.");
 
     /// A row of empty and filled arrays and objects, first and later in
@@ -516,9 +629,9 @@ mod tests {
         s.begin(&INNER); // empty
         s.end();
         s.begin(&OBJECTS);
-        s.begin(&INNER); // an empty object first in a list
+        s.begin(&INNER_ITEM); // an empty object first in a list
         s.end();
-        s.begin(&INNER);
+        s.begin(&INNER_ITEM);
         s.begin(&LIST);
         s.u64(&ITEM, 1);
         s.u64(&ITEM, 2);
@@ -536,16 +649,16 @@ mod tests {
     fn containers_empty_and_filled() {
         // By hand: each value after the first in its container has a comma.
         let expected = r#"{"list":[],"inner":{},"objects":[{},{"list":[1,2],"a":3}],"list":[4]}"#;
-        let mut line = LineBuf::with_capacity(4);
-        let mut sink = JsonSink::new(&mut line);
+        let line = LineBuf::with_capacity(4);
+        let mut sink = JsonSink::new(line);
         write_nested(&mut sink);
-        sink.finish().unwrap();
+        let (line, result) = sink.finish();
+        result.unwrap();
         assert_eq!(std::str::from_utf8(line.as_bytes()).unwrap(), expected);
         let mut text = String::new();
-        let mut out = FmtOut::new(&mut text);
-        let mut sink = JsonSink::new(&mut out);
+        let mut sink = JsonSink::new(FmtOut::new(&mut text));
         write_nested(&mut sink);
-        sink.finish().unwrap();
+        sink.finish().1.unwrap();
         assert_eq!(text, expected);
     }
 

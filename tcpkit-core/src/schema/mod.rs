@@ -86,7 +86,9 @@ pub struct Field {
     pub nullable: bool,
     /// What it means.
     pub doc: &'static str,
-    /// `,"name":`, written as one piece by the JSON writer.
+    /// What the JSON writer puts before a value of this field: `,"name":`,
+    /// or `,` alone for a value in an array (a list's item, named `item`, or
+    /// a tuple's field, declared with `@in_array`).
     pub(crate) json_key: &'static str,
     /// `json_key` zero-padded to [`KEY_BLOCK`] bytes (its first ones if
     /// longer): the JSON writer copies it as one fixed-size block.
@@ -119,25 +121,62 @@ impl Field {
     }
 }
 
-/// Declares one `pub static` field: `IDENT: "name", Type, nullable, "doc"`.
+/// [`Field::json_key`] of a field named `name` whose key is `key`
+/// (`,"name":`): `,` alone for a list's item.
+pub(crate) const fn json_key(name: &str, key: &'static str) -> &'static str {
+    let (name, item) = (name.as_bytes(), b"item");
+    if name.len() != item.len() {
+        return key;
+    }
+    let mut i = 0;
+    while i < name.len() {
+        if name[i] != item[i] {
+            return key;
+        }
+        i += 1;
+    }
+    ","
+}
+
+/// Declares one `pub static` field: `IDENT: "name", Type, nullable, "doc"`
+/// (`@in_array IDENT: ...` for a field of a tuple, written in an array).
 macro_rules! field {
     ($(#[$meta:meta])* $id:ident: $name:literal, $ty:expr, $null:literal, $doc:literal) => {
+        $crate::schema::field! { @key $crate::schema::json_key($name, concat!(",\"", $name, "\":"));
+            $(#[$meta])* $id: $name, $ty, $null, $doc }
+    };
+    (@in_array $(#[$meta:meta])* $id:ident: $name:literal, $ty:expr, $null:literal, $doc:literal) => {
+        $crate::schema::field! { @key ","; $(#[$meta])* $id: $name, $ty, $null, $doc }
+    };
+    (@key $key:expr; $(#[$meta:meta])* $id:ident: $name:literal, $ty:expr, $null:literal, $doc:literal) => {
         $(#[$meta])*
         pub static $id: $crate::schema::Field = $crate::schema::Field {
             name: $name,
             ty: $ty,
             nullable: $null,
             doc: $doc,
-            json_key: concat!(",\"", $name, "\":"),
-            json_key_block: $crate::schema::key_block(concat!(",\"", $name, "\":")),
+            json_key: $key,
+            json_key_block: $crate::schema::key_block($key),
         };
     };
 }
 pub(crate) use field;
 
 /// Declares `pub static` fields and a `pub static` list of them, in order:
-/// `LIST = [IDENT: "name", Type, nullable, "doc"; ...]`.
+/// `LIST = [IDENT: "name", Type, nullable, "doc"; ...]` (`@in_array LIST =
+/// ...` for the fields of a tuple).
 macro_rules! fields {
+    (@in_array $(#[$meta:meta])* $list:ident = [$($id:ident: $name:literal, $ty:expr, $null:literal, $doc:literal;)*]) => {
+        $(
+            $crate::schema::field! {
+                @in_array
+                #[doc = concat!("`", $name, "`: ", $doc)]
+                $id: $name, $ty, $null, $doc
+            }
+        )*
+        $(#[$meta])*
+        pub static $list: [&$crate::schema::Field; [$(stringify!($id)),*].len()] = [$(&$id),*];
+    };
     ($(#[$meta:meta])* $list:ident = [$($id:ident: $name:literal, $ty:expr, $null:literal, $doc:literal;)*]) => {
         $(
             $crate::schema::field! {
@@ -234,5 +273,44 @@ pub fn walk(fields: &'static [&'static Field], mut each: impl FnMut(&str, &'stat
     }
     for f in fields {
         go(f.name.to_owned(), f, &mut each);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Field, Type, connection, report, segment};
+
+    /// Checks `f`'s children: a struct's are written with their key, a
+    /// tuple's and a list's item with a comma alone (JSON arrays).
+    fn check_keys(f: &'static Field) {
+        let in_array: &[&Field] = match f.ty {
+            Type::Tuple(c) => c,
+            Type::List(item) => &[item][..],
+            _ => &[],
+        };
+        for c in in_array {
+            assert_eq!(c.json_key, ",", "{}.{}", f.name, c.name);
+        }
+        if let Type::Struct(c) = f.ty {
+            for c in c {
+                assert_eq!(
+                    c.json_key,
+                    format!(",\"{}\":", c.name),
+                    "{}.{}",
+                    f.name,
+                    c.name
+                );
+            }
+        }
+        for c in f.children().iter().chain(in_array) {
+            check_keys(c);
+        }
+    }
+
+    #[test]
+    fn json_keys_follow_the_containers() {
+        for row in [&segment::SEGMENT, &connection::CONNECTION, &report::REPORT] {
+            check_keys(row);
+        }
     }
 }

@@ -128,6 +128,7 @@ pub mod option {
     }
 
     fields! {
+        @in_array
         /// A relative SACK block's edges.
         EDGES = [
             LEFT: "left", Type::UInt64, false, "Left edge (the first sequence number of the block).";
@@ -136,6 +137,7 @@ pub mod option {
     }
 
     fields! {
+        @in_array
         /// A raw SACK block's edges.
         EDGES_RAW = [
             LEFT_RAW: "left", Type::UInt32, false, "Left edge, raw.";

@@ -7,6 +7,7 @@
 //! turns them into words on request, so that the command, Python and C print
 //! the same text. Nothing else in the core builds English.
 
+mod fixed;
 mod notes;
 mod report;
 mod ss;
@@ -26,12 +27,21 @@ pub use tcpdump::{
 use crate::analysis::Connection;
 use crate::flow::Endpoint;
 use crate::report::Report;
+pub(crate) use fixed::Fixed;
+use std::fmt::Write as _;
 
 /// `ip:port`, IPv6 in brackets.
 pub fn endpoint(e: Endpoint) -> String {
     match e.ip {
         std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
-        std::net::IpAddr::V4(ip) => format!("{ip}:{}", e.port),
+        std::net::IpAddr::V4(_) => {
+            // The dotted quad as std prints it, without its padding machinery.
+            let mut s = String::with_capacity(21);
+            let _ = write_addr(&mut s, &e.ip)
+                .and_then(|()| s.write_char(':'))
+                .and_then(|()| write_decimal(&mut s, u64::from(e.port)));
+            s
+        }
     }
 }
 
@@ -72,13 +82,27 @@ pub(crate) fn secs(ns: i64) -> f64 {
 /// A duration for the numbers of a block: µs, ms with one decimal, or s with
 /// three (`16 µs`, `1.2 ms`, `3.000 s`).
 pub fn duration(ns: u64) -> String {
-    let s = ns as f64 / 1e9;
-    if s < 1e-3 {
-        format!("{:.0} µs", s * 1e6)
-    } else if s < 1.0 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{s:.3} s")
+    Duration(Some(ns)).to_string()
+}
+
+/// [`duration`] as a [`Display`](std::fmt::Display) (no allocation), `-`
+/// for none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Duration(pub Option<u64>);
+
+impl std::fmt::Display for Duration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(ns) = self.0 else {
+            return f.write_str("-");
+        };
+        let s = ns as f64 / 1e9;
+        if s < 1e-3 {
+            write!(f, "{} µs", Fixed(s * 1e6, 0))
+        } else if s < 1.0 {
+            write!(f, "{} ms", Fixed(s * 1e3, 1))
+        } else {
+            write!(f, "{} s", Fixed(s, 3))
+        }
     }
 }
 
@@ -87,13 +111,13 @@ pub fn duration(ns: u64) -> String {
 pub fn human(ns: u64) -> String {
     let s = ns as f64 / 1e9;
     if s < 1e-3 {
-        format!("{:.0} µs", s * 1e6)
+        format!("{} µs", Fixed(s * 1e6, 0))
     } else if s < 1.0 {
-        format!("{:.0} ms", s * 1e3)
+        format!("{} ms", Fixed(s * 1e3, 0))
     } else if s < 10.0 {
-        format!("{s:.2} s")
+        format!("{} s", Fixed(s, 2))
     } else {
-        format!("{s:.1} s")
+        format!("{} s", Fixed(s, 1))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The sentences of a connection's notes and of the caveats of its inferences.
 
-use super::{count, endpoint, human, secs};
+use super::{Fixed, count, endpoint, human, secs};
 use crate::analysis::story::stack::{self, Clue, Stack, StackGuess};
 use crate::analysis::story::{
     Caveat, Note, Setting, Side, Story, TcpState, Train, TrainKind, Verdict,
@@ -13,7 +13,9 @@ fn who(c: &Connection, side: Side) -> String {
 }
 
 fn list_s(xs: impl Iterator<Item = f64>) -> String {
-    xs.map(|x| format!("{x:.2}")).collect::<Vec<_>>().join(", ")
+    xs.map(|x| Fixed(x, 2).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The spacing of a train in words ("1 s five times, then doubling").

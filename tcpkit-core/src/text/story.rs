@@ -1,6 +1,6 @@
 //! The block of one connection (`tcpkit report`) and its line (`tcpkit flows`).
 
-use super::{count, duration, endpoint, noun_for, secs};
+use super::{Duration, Fixed, count, duration, endpoint, noun_for, secs};
 use crate::analysis::story::{
     FrameRun, Outcome, RtoRule, RttSummary, Side, Story, SynOptions, Train, TrainKind,
 };
@@ -105,9 +105,9 @@ fn secs_list(xs: &[f64]) -> String {
     xs.iter()
         .map(|x| {
             if fine {
-                format!("{x:.6}")
+                Fixed(*x, 6).to_string()
             } else {
-                format!("{x:.3}")
+                Fixed(*x, 3).to_string()
             }
         })
         .collect::<Vec<_>>()
@@ -161,7 +161,7 @@ fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
     if r.samples == 0 {
         return;
     }
-    let f = |x: Option<u64>| x.map_or("-".into(), duration);
+    let f = Duration;
     let floor = r
         .rto_ns
         .is_some_and(|x| r.rto_rule.at_floor(x as f64 / 1e9));
@@ -194,13 +194,13 @@ pub fn connection_block(out: &mut String, c: &Connection, t0_ns: i64) {
     let rel = |t: i64| secs(t.saturating_sub(t0_ns));
     let _ = writeln!(
         out,
-        "Connection {}: {} -> {}  {}  ({:.6} .. {:.6} s)",
+        "Connection {}: {} -> {}  {}  ({} .. {} s)",
         c.conn.0,
         endpoint(c.client),
         endpoint(c.server),
         lifecycle(c),
-        rel(c.first_ts_ns),
-        rel(c.last_ts_ns)
+        Fixed(rel(c.first_ts_ns), 6),
+        Fixed(rel(c.last_ts_ns), 6)
     );
     let hs = &c.handshake;
     let story = c.story.as_deref();
@@ -279,15 +279,17 @@ fn story_lines(out: &mut String, c: &Connection, s: &Story, t0_ns: i64) {
     }
     for side in [Side::Client, Side::Server] {
         let v = s.states.get(side);
-        let text = if v.is_empty() {
-            "-".to_string()
-        } else {
-            v.iter()
-                .map(|x| format!("{} ({:.6})", x.state.as_str(), rel(x.t_ns)))
-                .collect::<Vec<_>>()
-                .join(" > ")
-        };
-        let _ = writeln!(out, "  {} states: {text}", side.as_str());
+        let _ = write!(out, "  {} states: ", side.as_str());
+        if v.is_empty() {
+            out.push('-');
+        }
+        for (i, x) in v.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" > ");
+            }
+            let _ = write!(out, "{} ({})", x.state.as_str(), Fixed(rel(x.t_ns), 6));
+        }
+        out.push('\n');
     }
     let inf = &s.inferred;
     let sec = |ns: u64| ns as f64 / 1e9;
@@ -333,13 +335,15 @@ pub fn flows_line(out: &mut String, c: &Connection, t0_ns: i64) {
     let close = c.story.as_deref().map(|s| &s.close);
     let _ = write!(
         out,
-        "{:>5} {} -> {} {:<20} +{:.6}s {} pkts {}/{} bytes {}/{} retx {}/{} close {}{}",
+        "{:>5} {} -> {} {:<20} +{}s {} pkts {}/{} bytes {}/{} retx {}/{} close {}{}",
         c.conn.0,
         endpoint(c.client),
         endpoint(c.server),
         format!("{:?}", c.handshake.outcome).to_lowercase(),
-        secs(c.first_ts_ns.saturating_sub(t0_ns)),
-        duration(c.last_ts_ns.saturating_sub(c.first_ts_ns).max(0) as u64),
+        Fixed(secs(c.first_ts_ns.saturating_sub(t0_ns)), 6),
+        Duration(Some(
+            c.last_ts_ns.saturating_sub(c.first_ts_ns).max(0) as u64
+        )),
         c.packets.c2s,
         c.packets.s2c,
         c.bytes.c2s,

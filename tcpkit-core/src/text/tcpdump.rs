@@ -29,7 +29,8 @@
 //! WCCP, MPLS, Broadcom LI, PPPoE) and [`Renderer::write_segment_in`] adds
 //! tcpdump's BIG TCP length remarks to the segment's own `-v` IP header.
 
-use crate::wire::{Encapsulation, IpInfo, Segment, TcpFlags};
+use crate::flow::FastHashBuilder;
+use crate::wire::{Encapsulation, IpInfo, Segment, TcpFlags, nine_digits_text};
 pub use crate::wire::{FlagLetters, flag_letters, write_addr, write_decimal, write_flags};
 use core::fmt::{self, Write};
 use std::collections::HashMap;
@@ -73,7 +74,9 @@ impl Default for RenderOptions {
 /// (as in tcpdump): memory grows with the number of distinct connections.
 #[derive(Debug, Default, Clone)]
 pub struct TcpdumpSeqTable {
-    map: HashMap<SeqKey, (u32, u32)>,
+    /// Keyed by 4-tuples a capture can choose: seeded, fast hash (as the
+    /// connection table's).
+    map: HashMap<SeqKey, (u32, u32), FastHashBuilder>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,20 +198,6 @@ impl TcpdumpSeqTable {
             }
         }
     }
-}
-
-/// Writes `v` zero-padded to `width` digits (at most 20).
-fn write_padded<W: Write>(w: &mut W, v: u64, width: usize) -> fmt::Result {
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    while v > 0 && i > 0 {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    let start = i.min(buf.len().saturating_sub(width));
-    w.write_str(core::str::from_utf8(&buf[start..]).map_err(|_| fmt::Error)?)
 }
 
 /// Writes `text` then `v` in decimal.
@@ -400,26 +389,39 @@ pub fn write_timestamp<W: Write>(w: &mut W, ts_ns: i64, nanos: bool) -> fmt::Res
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    if (0..=9999).contains(&y) {
-        write_padded(w, y as u64, 4)?;
+    // The whole text in one buffer, then one write; a year beyond four
+    // digits is written first, on its own.
+    let mut t = *b"0000-00-00 00:00:00.000000000";
+    let from = if (0..=9999).contains(&y) {
+        two_digits(&mut t, 0, (y / 100) as u32);
+        two_digits(&mut t, 2, (y % 100) as u32);
+        0
     } else {
         write!(w, "{y:04}")?;
+        4
+    };
+    two_digits(&mut t, 5, m);
+    two_digits(&mut t, 8, d);
+    two_digits(&mut t, 11, (sod / 3600) as u32);
+    two_digits(&mut t, 14, (sod / 60 % 60) as u32);
+    two_digits(&mut t, 17, (sod % 60) as u32);
+    // Microseconds are the first six of the nine digits of nanoseconds.
+    if let Some(fraction) = t.last_chunk_mut::<9>() {
+        nine_digits_text(frac as u64, fraction);
     }
-    w.write_char('-')?;
-    write_padded(w, u64::from(m), 2)?;
-    w.write_char('-')?;
-    write_padded(w, u64::from(d), 2)?;
-    w.write_char(' ')?;
-    write_padded(w, (sod / 3600) as u64, 2)?;
-    w.write_char(':')?;
-    write_padded(w, (sod / 60 % 60) as u64, 2)?;
-    w.write_char(':')?;
-    write_padded(w, (sod % 60) as u64, 2)?;
-    w.write_char('.')?;
-    if nanos {
-        write_padded(w, frac as u64, 9)
-    } else {
-        write_padded(w, (frac / 1000) as u64, 6)
+    let end = if nanos { t.len() } else { t.len() - 3 };
+    w.write_str(
+        t.get(from..end)
+            .and_then(|t| core::str::from_utf8(t).ok())
+            .ok_or(fmt::Error)?,
+    )
+}
+
+/// Writes `v` (< 100) as two digits at `t[at..]`.
+fn two_digits(t: &mut [u8], at: usize, v: u32) {
+    if let Some([tens, ones]) = t.get_mut(at..).and_then(|t| t.first_chunk_mut::<2>()) {
+        *tens = b'0' + (v / 10 % 10) as u8;
+        *ones = b'0' + (v % 10) as u8;
     }
 }
 

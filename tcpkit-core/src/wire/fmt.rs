@@ -168,78 +168,6 @@ impl LineBuf {
         }
     }
 
-    /// Appends `v` in decimal ([`write_decimal`]'s digits): below 10,000
-    /// (most values) as one four-byte copy, else [`LineBuf::put_long_decimal`].
-    #[inline(always)]
-    pub(crate) fn put_decimal(&mut self, v: u64) {
-        if v >= 10_000 {
-            self.put_long_decimal(v);
-            return;
-        }
-        let (digits, width) = short_digits(v);
-        self.write_fixed::<4>(|dst| {
-            *dst = digits.to_le_bytes();
-            width
-        });
-    }
-
-    /// [`LineBuf::put_decimal`] of `v` >= 10,000 with at most three
-    /// fixed-size copies: the leading digits (up to eight), then eight more
-    /// per further 10^8, each an eight-byte word from [`eight_digits`].
-    #[inline(never)]
-    fn put_long_decimal(&mut self, v: u64) {
-        const E8: u64 = 100_000_000;
-        const E16: u64 = E8 * E8;
-        // u64::MAX < 1.9 * 10^19: a lead of at most four digits above 10^16.
-        let (lead, words) = match v {
-            0..E8 => (v, 0),
-            E8..E16 => (v / E8, 1),
-            _ => (v / E16, 2),
-        };
-        // The lead's leading '0's are the low bytes of its word; the lead
-        // is not 0 (v >= 10,000), so at least one byte is another digit.
-        let lead = eight_digits(lead);
-        let zeros = ((lead ^ ZEROS8).trailing_zeros() / 8) as usize;
-        let n = 8 - zeros.min(7);
-        self.write_fixed::<24>(|dst| {
-            put_word(dst, 0, lead >> (8 * zeros.min(7)));
-            if words == 2 {
-                put_word(dst, n, eight_digits(v / E8 % E8));
-            }
-            if words > 0 {
-                put_word(dst, n + 8 * (words - 1), eight_digits(v % E8));
-            }
-            n + 8 * words
-        });
-    }
-
-    /// Appends `v` (< 10^9) as exactly nine digits ([`write_nine_digits`]).
-    #[inline]
-    pub(crate) fn put_nine_digits(&mut self, v: u64) {
-        self.write_fixed::<16>(|dst| {
-            dst[0] = b'0' + (v / 100_000_000 % 10) as u8;
-            put_word(dst, 1, eight_digits(v % 100_000_000));
-            9
-        });
-    }
-
-    /// Appends `a.b.c.d` (as [`write_addr`], with [`ipv4_text`]).
-    #[inline]
-    pub(crate) fn put_ipv4(&mut self, octets: [u8; 4]) {
-        self.write_fixed::<16>(|dst| ipv4_text(octets, dst));
-    }
-
-    /// Appends the first `n` bytes of `block` (`n` <= 32) with one copy of
-    /// the whole block: the bytes after the first `n` are overwritten by the
-    /// next write.
-    #[inline(always)]
-    pub(crate) fn put_block(&mut self, block: &[u8; 32], n: usize) {
-        self.write_fixed::<32>(|dst| {
-            *dst = *block;
-            n.min(32)
-        });
-    }
-
     /// Writes with `f` into the `N` bytes after the written ones (growing
     /// first if needed), then counts the bytes `f` returns it wrote (at most
     /// `N`: the others are overwritten by the next write). The test of room
@@ -255,6 +183,30 @@ impl LineBuf {
             Some(dst) => self.len += f(dst),
             None => self.grow_then_write(f),
         }
+    }
+
+    /// The `N` bytes after the written ones, if there is room (else
+    /// [`LineBuf::reserve`] first), to write into before
+    /// [`LineBuf::advance`]: bytes past those counted are overwritten by
+    /// the next write.
+    #[inline(always)]
+    pub(crate) fn room<const N: usize>(&mut self) -> Option<&mut [u8; N]> {
+        self.buf
+            .get_mut(self.len..self.len.wrapping_add(N))
+            .and_then(|d| d.first_chunk_mut::<N>())
+    }
+
+    /// Makes room for `n` more bytes.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.grow(n);
+    }
+
+    /// Counts `n` more bytes as written (written with [`LineBuf::spare`]).
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.len += n;
     }
 
     /// [`LineBuf::write_fixed`] when the buffer must grow first.
@@ -311,7 +263,7 @@ impl LineBuf {
 /// overlapping fixed-size copies (what `memcpy` does inside, without the
 /// call).
 #[inline(always)]
-fn copy_short(dst: &mut [u8], s: &[u8]) {
+pub(crate) fn copy_short(dst: &mut [u8], s: &[u8]) {
     let n = s.len();
     match n {
         0 => {}
@@ -340,6 +292,60 @@ fn copy_pair<const N: usize>(dst: &mut [u8], s: &[u8]) {
         s.last_chunk::<N>(),
     ) {
         *d = *t;
+    }
+}
+
+/// Writes `v` in decimal ([`write_decimal`]'s digits) at the start of
+/// `dst` and returns how many digits: below 10,000 (most values) as one
+/// four-byte store, else [`long_decimal_text`]. The bytes after the digits
+/// are scratch.
+#[inline(always)]
+pub(crate) fn decimal_text(v: u64, dst: &mut [u8; 24]) -> usize {
+    if v >= 10_000 {
+        return long_decimal_text(v, dst);
+    }
+    let (digits, width) = short_digits(v);
+    if let Some(d) = dst.first_chunk_mut::<4>() {
+        *d = digits.to_le_bytes();
+    }
+    width
+}
+
+/// [`decimal_text`] of `v` >= 10,000 with at most three eight-byte stores:
+/// the leading digits (up to eight), then eight more per further 10^8, each
+/// a word from [`eight_digits`].
+#[inline(never)]
+pub(crate) fn long_decimal_text(v: u64, dst: &mut [u8; 24]) -> usize {
+    const E8: u64 = 100_000_000;
+    const E16: u64 = E8 * E8;
+    // u64::MAX < 1.9 * 10^19: a lead of at most four digits above 10^16.
+    let (lead, words) = match v {
+        0..E8 => (v, 0),
+        E8..E16 => (v / E8, 1),
+        _ => (v / E16, 2),
+    };
+    // The lead's leading '0's are the low bytes of its word; the lead is
+    // not 0 (v >= 10,000), so at least one byte is another digit.
+    let lead = eight_digits(lead);
+    let zeros = ((lead ^ ZEROS8).trailing_zeros() / 8) as usize;
+    let n = 8 - zeros.min(7);
+    put_word(dst, 0, lead >> (8 * zeros.min(7)));
+    if words == 2 {
+        put_word(dst, n, eight_digits(v / E8 % E8));
+    }
+    if words > 0 {
+        put_word(dst, n + 8 * (words - 1), eight_digits(v % E8));
+    }
+    n + 8 * words
+}
+
+/// Writes `v` (< 10^9) as exactly nine digits ([`write_nine_digits`]) at
+/// the start of `dst`.
+#[inline(always)]
+pub(crate) fn nine_digits_text(v: u64, dst: &mut [u8; 9]) {
+    dst[0] = b'0' + (v / 100_000_000 % 10) as u8;
+    if let Some(d) = dst.last_chunk_mut::<8>() {
+        *d = eight_digits(v % 100_000_000).to_le_bytes();
     }
 }
 
@@ -403,24 +409,43 @@ impl Write for LineBuf {
     }
 }
 
+/// The digits of each octet value followed by a dot, as a little-endian
+/// word (the bytes after the dot, if any, are zero).
+static OCTET_DOT: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let (mut word, mut at) = (0u32, 0);
+        if i >= 100 {
+            word |= (b'0' as u32 + (i / 100) as u32) << (8 * at);
+            at += 1;
+        }
+        if i >= 10 {
+            word |= (b'0' as u32 + (i / 10 % 10) as u32) << (8 * at);
+            at += 1;
+        }
+        word |= (b'0' as u32 + (i % 10) as u32) << (8 * at);
+        word |= (b'.' as u32) << (8 * (at + 1));
+        t[i] = word;
+        i += 1;
+    }
+    t
+};
+
 /// Writes `a.b.c.d` (as [`write_addr`]) at the start of `dst`, each
-/// octet's digits and its dot as one four-byte copy; returns its length.
+/// octet's digits and its dot as one four-byte store from [`OCTET_DOT`];
+/// returns its length (the last dot, after it, is scratch).
 #[inline]
 pub(crate) fn ipv4_text(octets: [u8; 4], dst: &mut [u8; 16]) -> usize {
     let mut at = 0;
-    for (i, o) in octets.into_iter().enumerate() {
-        let (digits, width) = short_digits(u64::from(o));
-        let dot = if i < 3 {
-            u32::from(b'.') << (8 * width)
-        } else {
-            0
-        };
+    for o in octets {
+        let word = OCTET_DOT.get(usize::from(o)).copied().unwrap_or_default();
         if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<4>()) {
-            *d = (digits | dot).to_le_bytes();
+            *d = word.to_le_bytes();
         }
-        at += width + usize::from(i < 3);
+        at += 2 + usize::from(o >= 10) + usize::from(o >= 100);
     }
-    at
+    at - 1
 }
 
 /// Writes an address as tcpdump does (dotted quad; RFC 5952 text for IPv6).
@@ -586,7 +611,10 @@ impl Write for AddrText {
 
 #[cfg(test)]
 mod tests {
-    use super::{LineBuf, TcpFlags, flag_letters, write_decimal, write_flags, write_nine_digits};
+    use super::{
+        LineBuf, TcpFlags, decimal_text, flag_letters, ipv4_text, nine_digits_text, write_decimal,
+        write_flags, write_nine_digits,
+    };
     use core::fmt::Write;
 
     fn dec(v: u64) -> String {
@@ -659,17 +687,15 @@ mod tests {
     fn ipv4_as_std_prints_it() {
         // Every octet value in every position, next to 1- and 3-digit ones:
         // std's Display of the address is the oracle.
-        let mut b = LineBuf::with_capacity(1);
+        let mut text = [0u8; 16];
         for at in 0..4 {
             for v in 0..=255u8 {
                 for other in [0u8, 7, 255] {
                     let mut o = [other; 4];
                     o[at] = v;
-                    b.clear();
-                    b.put_ipv4(o);
-                    b.put_str("|");
-                    let expected = format!("{}|", std::net::Ipv4Addr::from(o));
-                    assert_eq!(b.as_bytes(), expected.as_bytes());
+                    let n = ipv4_text(o, &mut text);
+                    let expected = std::net::Ipv4Addr::from(o).to_string();
+                    assert_eq!(&text[..n], expected.as_bytes());
                 }
             }
         }
@@ -718,22 +744,21 @@ mod tests {
     }
 
     #[test]
-    fn line_buf_numbers_as_the_writers() {
+    fn number_texts_as_the_writers() {
         // The expected text is the number's own decimal notation.
-        let mut b = LineBuf::with_capacity(8);
+        let mut text = [0u8; 24];
         let mut v = 1u64;
         for _ in 0..20 {
             for x in [v - 1, v, v + 1, v.wrapping_mul(7) / 3, u64::MAX] {
-                b.clear();
-                b.put_decimal(x);
-                assert_eq!(b.as_bytes(), x.to_string().as_bytes());
+                let n = decimal_text(x, &mut text);
+                assert_eq!(&text[..n], x.to_string().as_bytes());
             }
             v = v.saturating_mul(10);
         }
+        let mut nine = [0u8; 9];
         for x in [0, 5, 99_999, 123_456_789, 999_999_999] {
-            b.clear();
-            b.put_nine_digits(x);
-            assert_eq!(b.as_bytes(), format!("{x:09}").as_bytes());
+            nine_digits_text(x, &mut nine);
+            assert_eq!(&nine, format!("{x:09}").as_bytes());
         }
     }
 }

@@ -46,6 +46,7 @@ pub use fmt::{
     AddrText, FlagLetters, LineBuf, addr_text, flag_letters, write_addr, write_decimal,
     write_flags, write_nine_digits,
 };
+pub(crate) use fmt::{copy_short, decimal_text, ipv4_text, nine_digits_text};
 pub use option::{OptionError, OptionIter, Options, SackBlocks, TcpOption, exid, kind};
 pub use seq::SeqNumber;
 pub use tcp::{HEADER_LEN, TcpHeader, TooShort};

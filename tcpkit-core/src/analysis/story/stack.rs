@@ -279,13 +279,19 @@ impl SynPrint {
     pub fn layout_str(&self) -> String {
         // Each name has at most 3 letters: one allocation, no list of names.
         let mut s = String::with_capacity(self.layout.len() * 4);
+        let _ = self.write_layout(&mut s);
+        s
+    }
+
+    /// Writes [`SynPrint::layout_str`] into `w` (no allocation of its own).
+    pub fn write_layout<W: std::fmt::Write>(&self, w: &mut W) -> std::fmt::Result {
         for (i, k) in self.layout.iter().enumerate() {
             if i > 0 {
-                s.push(',');
+                w.write_char(',')?;
             }
-            s.push_str(k.as_str());
+            w.write_str(k.as_str())?;
         }
-        s
+        Ok(())
     }
 }
 
