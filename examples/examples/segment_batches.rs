@@ -1,9 +1,10 @@
 //! What `tcpkit.analyze()` does in the core, without Python: every segment row
 //! and connection of a capture into Arrow batches, held. For profiling the
 //! batch builders (`valgrind --tool=callgrind`): with `--no-rows` the same
-//! analysis with the events dropped, so the difference is the builders' cost.
+//! analysis with the events dropped, so the difference is the builders' cost;
+//! with `--no-story` the analysis without stories (as `segments --json`).
 //!
-//! `cargo run --release -p tcpkit-examples --example segment_batches -- CAPTURE [--no-rows]`
+//! `cargo run --release -p tcpkit-examples --example segment_batches -- CAPTURE [--no-rows] [--no-story]`
 
 use tcpkit_core::analysis::AnalyzerConfig;
 use tcpkit_core::arrow::{ConnectionBatchBuilder, DEFAULT_BATCH_SIZE, SegmentBatchBuilder};
@@ -13,9 +14,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
-        .ok_or("usage: segment_batches CAPTURE [--no-rows]")?;
-    let rows = args.next().as_deref() != Some("--no-rows");
-    let mut a = Analysis::open(&path, AnalyzerConfig::default())?;
+        .ok_or("usage: segment_batches CAPTURE [--no-rows] [--no-story]")?;
+    let flags: Vec<String> = args.collect();
+    let rows = !flags.iter().any(|f| f == "--no-rows");
+    let story = !flags.iter().any(|f| f == "--no-story");
+    let cfg = AnalyzerConfig {
+        story,
+        ..AnalyzerConfig::default()
+    };
+    let mut a = Analysis::open(&path, cfg)?;
     let mut segments = SegmentBatchBuilder::new(DEFAULT_BATCH_SIZE);
     let mut connections = ConnectionBatchBuilder::new(DEFAULT_BATCH_SIZE);
     let mut batches = Vec::new();

@@ -144,7 +144,9 @@ struct Collected {
     connections: ConnectionBatchBuilder,
     segment_batches: Vec<RecordBatch>,
     connection_batches: Vec<RecordBatch>,
-    records: Vec<Connection>,
+    // Boxed as the analysis hands them out: unboxing would copy each.
+    #[allow(clippy::vec_box)]
+    records: Vec<Box<Connection>>,
     report: Option<Box<Report>>,
     error: Option<Error>,
 }
@@ -189,7 +191,9 @@ impl Collected {
                     if let Some(b) = self.connections.push(&c).map_err(|e| e.to_string())? {
                         self.connection_batches.push(b);
                     }
-                    self.records.push(*c);
+                    // Kept boxed as handed out: no copy of the record, no
+                    // vector of whole records to grow.
+                    self.records.push(c);
                 }
                 Some(Ok(Event::Report(r))) => self.report = Some(r),
             }
@@ -226,7 +230,9 @@ struct Analyzed {
     /// `None` when the segment rows were off.
     segments: Option<Table>,
     connections: Table,
-    records: Vec<Connection>,
+    // Boxed as the analysis hands them out: unboxing would copy each.
+    #[allow(clippy::vec_box)]
+    records: Vec<Box<Connection>>,
     report: Option<Box<Report>>,
     t0_ns: i64,
     error: Option<Error>,
@@ -241,7 +247,9 @@ pub struct Results {
     segments: Option<Py<Table>>,
     #[pyo3(get)]
     connections: Py<Table>,
-    records: Vec<Connection>,
+    // Boxed as the analysis hands them out: unboxing would copy each.
+    #[allow(clippy::vec_box)]
+    records: Vec<Box<Connection>>,
     report: Option<Box<Report>>,
     /// The capture's first packet (connection texts count time from it).
     t0_ns: i64,
@@ -266,6 +274,7 @@ impl Results {
     fn record(&self, i: usize) -> PyResult<&Connection> {
         self.records
             .get(i)
+            .map(|c| &**c)
             .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err("connection index out of range"))
     }
 }

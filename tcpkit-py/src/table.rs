@@ -91,12 +91,15 @@ impl Table {
 
     /// A `pandas.DataFrame` (needs pandas and pyarrow), with no Python object
     /// per row: timestamps as `datetime64[ns, UTC]`, durations as
-    /// `timedelta64[ns]`, numbers as NumPy columns; strings, lists, structs and
-    /// integers with nulls Arrow-backed (`pd.ArrowDtype`).
-    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+    /// `timedelta64[ns]`, numbers as NumPy columns (copies); strings, lists,
+    /// structs and integers with nulls Arrow-backed (`pd.ArrowDtype`, sharing
+    /// the table's memory). `zero_copy=True`: every column Arrow-backed, no
+    /// copy at all (see `tcpkit._convert.to_pandas`).
+    #[pyo3(signature = (*, zero_copy=false))]
+    fn to_pandas<'py>(slf: &Bound<'py, Self>, zero_copy: bool) -> PyResult<Bound<'py, PyAny>> {
         slf.py()
             .import("tcpkit._convert")?
-            .call_method1("to_pandas", (slf,))
+            .call_method1("to_pandas", (slf, zero_copy))
     }
 
     /// A `polars.DataFrame` (needs polars).

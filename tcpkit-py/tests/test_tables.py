@@ -157,6 +157,19 @@ def test_pandas_reads_the_table() -> None:
     assert df["len"].sum() == sum(r["len"] for r in cli_json("segments", BULK))
 
 
+def test_pandas_zero_copy_has_the_same_values() -> None:
+    pd = pytest.importorskip("pandas")
+    a = analyzed(BULK)
+    t = pa.table(a.segments)
+    df = a.segments.to_pandas(zero_copy=True)
+    assert all(isinstance(d, pd.ArrowDtype) for d in df.dtypes)
+    # Every column is the table's own: the same Arrow type and values, nulls included.
+    back = pa.Table.from_pandas(df, preserve_index=False)
+    for name in t.column_names:
+        assert back.column(name).equals(t.column(name)), name
+    assert df["len"].sum() == sum(r["len"] for r in cli_json("segments", BULK))
+
+
 def test_duckdb_scans_the_capsule() -> None:
     duckdb = pytest.importorskip("duckdb")
     a = analyzed(BULK)

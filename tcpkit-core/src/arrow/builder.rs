@@ -13,7 +13,7 @@
 use super::{SchemaRef, arrow_field, arrow_fields, data_type, schema_of};
 use crate::analysis::SegmentFacts;
 use crate::schema::{self, Field, Sink, Type};
-use crate::wire::{Segment, addr_text};
+use crate::wire::{AddrText, Segment, addr_text};
 use arrow_array::types::{
     DurationNanosecondType, Float64Type, Int64Type, TimestampNanosecondType, UInt8Type, UInt16Type,
     UInt32Type, UInt64Type,
@@ -24,7 +24,7 @@ use arrow_array::{
 };
 use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, FieldRef, Fields, TimeUnit};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 /// How deep rows nest (as the JSON sink).
@@ -690,6 +690,48 @@ pub struct RowBuilder {
     depth: usize,
     in_row: bool,
     error: Option<String>,
+    /// The texts of the last two addresses written ([`RecentAddrs`]).
+    addrs: RecentAddrs,
+}
+
+/// The texts of the last two addresses written, and which of them was
+/// written last: a segment's source and destination are most often those
+/// of the segment before (either way round), so most addresses are copied
+/// from here rather than written out again.
+#[derive(Debug, Clone, Copy)]
+struct RecentAddrs {
+    addrs: [(IpAddr, AddrText); 2],
+    last: usize,
+}
+
+impl Default for RecentAddrs {
+    fn default() -> Self {
+        let none = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        Self {
+            addrs: [(none, addr_text(&none)); 2],
+            last: 0,
+        }
+    }
+}
+
+impl RecentAddrs {
+    /// The text of `a`, kept in place of the address used less recently
+    /// when it is neither.
+    #[inline(always)]
+    fn text(&mut self, a: &IpAddr) -> AddrText {
+        let i = match self.addrs.iter().position(|(k, _)| k == a) {
+            Some(i) => i,
+            None => {
+                let i = 1 - self.last;
+                if let Some(slot) = self.addrs.get_mut(i) {
+                    *slot = (*a, addr_text(a));
+                }
+                i
+            }
+        };
+        self.last = i;
+        self.addrs.get(i).map_or_else(|| addr_text(a), |(_, t)| *t)
+    }
 }
 
 impl RowBuilder {
@@ -705,6 +747,7 @@ impl RowBuilder {
             depth: 0,
             in_row: false,
             error: None,
+            addrs: RecentAddrs::default(),
         }
     }
 
@@ -865,7 +908,7 @@ impl Sink for RowBuilder {
     #[inline(always)]
     fn addr(&mut self, f: &'static Field, v: &IpAddr) {
         // Digits, dots, colons and hex letters: ASCII, as the column needs.
-        let text = addr_text(v);
+        let text = self.addrs.text(v);
         self.put(f, |c| c.put_bytes(text.as_bytes(), true));
     }
 
@@ -1048,7 +1091,26 @@ impl ConnectionBatchBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::Bits;
+    use super::{Bits, RecentAddrs};
+    use crate::wire::addr_text;
+    use std::net::IpAddr;
+
+    /// Whatever the order of the addresses (repeated, alternating, new, the
+    /// unspecified address the cache starts with), each text is the
+    /// address's own.
+    #[test]
+    fn recent_addresses_read_as_written() {
+        let seq = [
+            "10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.1", "0.0.0.0",
+            "::1", "::1", "10.0.0.3", "fe80::1", "10.0.0.2", "0.0.0.0", "0.0.0.0",
+        ];
+        let mut recent = RecentAddrs::default();
+        for a in seq {
+            let ip: IpAddr = a.parse().expect("an address");
+            assert_eq!(recent.text(&ip).as_bytes(), a.as_bytes(), "{a}");
+            assert_eq!(addr_text(&ip).as_bytes(), a.as_bytes());
+        }
+    }
 
     /// `Bits` against a plain list of booleans, over runs of every length
     /// around byte edges: each bit reads back as pushed, and the bits past
