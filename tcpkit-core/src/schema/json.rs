@@ -25,7 +25,7 @@ pub const VALUE_MAX: usize = 32;
 pub trait JsonOut {
     /// Appends `s`.
     fn put(&mut self, s: &str);
-    /// Appends what comes before a value of `f` ([`Field::json_key`]:
+    /// Appends what comes before a value of `f` (`Field::json_key`:
     /// `,"name":`, or `,` in an array), then the bytes `value` writes at the
     /// start of the [`VALUE_MAX`] bytes it is given (ASCII), returning how
     /// many.
@@ -48,7 +48,7 @@ impl JsonOut for LineBuf {
     fn put(&mut self, s: &str) {
         self.put_str(s);
     }
-    /// A key up to [`KEY_BLOCK`] bytes and its value as one fixed-size
+    /// A key up to `KEY_BLOCK` bytes and its value as one fixed-size
     /// write: the key's whole block, then the value over its padding.
     #[inline(always)]
     fn put_value(&mut self, f: &'static Field, value: impl FnOnce(&mut [u8; VALUE_MAX]) -> usize) {
