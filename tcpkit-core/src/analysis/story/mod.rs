@@ -154,7 +154,7 @@ impl StoryBuilder {
 
     /// The first time only (a closed connection's later segments, if any,
     /// are few): frees the spare capacity of the lists that grew past their
-    /// first room ([`FIRST_ROOM`] entries; giving that back would cost a
+    /// first room (`FIRST_ROOM` entries; giving that back would cost a
     /// reallocation per list for a few dozen bytes).
     #[inline]
     pub fn shrink_once(&mut self) {
