@@ -215,13 +215,7 @@ impl Trains {
                 frame,
                 ts,
             };
-            let ring = &mut self.orig[d];
-            if ring.len() < ORIG_RING {
-                super::push_roomy(ring, o);
-            } else if let Some(slot) = ring.get_mut(self.orig_pos[d] % ORIG_RING) {
-                *slot = o;
-                self.orig_pos[d] = (self.orig_pos[d] + 1) % ORIG_RING;
-            }
+            super::remember(&mut self.orig[d], &mut self.orig_pos[d], ORIG_RING, o);
             return;
         }
         if let Some(t) = self.find(dir, TrainKind::Data, start) {
