@@ -785,12 +785,11 @@ impl Analysis {
 
     /// Turns the capture-wide report on or off (default on). Off, its
     /// findings are not gathered and no [`Event::Report`] is yielded: for a
-    /// consumer of segments or connections only.
+    /// consumer of segments or connections only. Set it before the first
+    /// packet is read: the findings gather from there.
     pub fn report(mut self, on: bool) -> Self {
         self.report = on;
-        if !on {
-            self.diagnostics = None;
-        }
+        self.diagnostics = (on && self.cfg.story).then(Diagnostics::new);
         self
     }
 

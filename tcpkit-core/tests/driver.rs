@@ -319,3 +319,21 @@ fn without_the_report_the_same_events_come_but_the_report() {
         assert_eq!(got, all, "{}", cap.display());
     }
 }
+
+#[test]
+fn the_last_report_switch_before_reading_wins() {
+    // `report` is a setting: turned off then on again before the first packet,
+    // the analysis gathers and yields the same report as one never turned off.
+    for cap in lab_captures() {
+        let all = from_file(&cap);
+        let mut a = Analysis::open(&cap, AnalyzerConfig::default())
+            .unwrap()
+            .report(false)
+            .report(true);
+        let mut got = Vec::new();
+        while let Some(ev) = a.next_event() {
+            got.push(describe(ev.unwrap()));
+        }
+        assert_eq!(got, all, "{}", cap.display());
+    }
+}
