@@ -230,6 +230,24 @@ def test_progress_callback_sees_every_byte() -> None:
     assert seen == sorted(seen)
 
 
+def test_segment_rows_are_read_when_asked_for() -> None:
+    """From a path, analyze() reads the capture once for the connections and
+    reads it again for the segment rows only when ``segments`` is first asked
+    for: the progress callback sees the whole file once, then once more."""
+    seen: list[int] = []
+    a = tcpkit.analyze(BULK, progress=seen.append)
+    size = BULK.stat().st_size
+    assert seen.count(size) == 1 and "segment rows not read yet" in repr(a)
+    assert len(a) == 1  # connections and findings need no rows
+    assert seen.count(size) == 1
+    n = len(a.segments)
+    assert seen.count(size) == 2 and f"{n} segments" in repr(a)
+    a.segments  # noqa: B018  (read once, kept)
+    assert seen.count(size) == 2
+    # One segment row per TCP segment, as `tcpkit segments --json` prints them.
+    assert n == len(cli_json("segments", BULK))
+
+
 def test_progress_bar_on_stderr(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "tqdm", None)  # the plain bar
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
@@ -292,7 +310,8 @@ def test_the_gil_is_released() -> None:
     t = threading.Thread(target=tick)
     t.start()
     try:
-        tcpkit.analyze(data, story=False)
+        # Both passes: the connections', then the segment rows' (the longer).
+        tcpkit.analyze(data, story=False).segments  # noqa: B018
     finally:
         stop.set()
         t.join()

@@ -133,22 +133,27 @@ class Analysis:
     was damaged (with ``errors="keep"``), else None.
     """
 
-    __slots__ = ("_results",)
+    __slots__ = ("_results", "_rows", "_segments")
 
-    def __init__(self, results: _Results) -> None:
+    def __init__(self, results: _Results, rows: _Rows | None = None) -> None:
         self._results = results
+        self._rows = rows
+        self._segments: Table | None = results.segments
 
     @property
     def segments(self) -> Table:
         """One row per TCP segment; a ValueError when the analysis ran with
-        ``segments=False``."""
-        t = self._results.segments
-        if t is None:
+        ``segments=False``. From a path or bytes, the rows are built the
+        first time this is read (a second pass, see :func:`analyze`)."""
+        if self._segments is None and self._rows is not None:
+            self._segments = self._rows.read()
+            self._rows = None
+        if self._segments is None:
             raise ValueError(
                 "this analysis ran with segments=False (no segment rows): "
                 "call tcpkit.analyze(source) without segments=False to get them"
             )
-        return t
+        return self._segments
 
     @property
     def connections(self) -> Table:
@@ -211,8 +216,11 @@ class Analysis:
         return self._results.explain_report()
 
     def _counts(self) -> str:
-        t = self._results.segments
-        rows = "no segment rows" if t is None else f"{len(t)} segments"
+        t = self._segments
+        if t is not None:
+            rows = f"{len(t)} segments"
+        else:
+            rows = "segment rows not read yet" if self._rows is not None else "no segment rows"
         return f"tcpkit.Analysis: {rows}, {len(self)} connections"
 
     def __repr__(self) -> str:
@@ -259,12 +267,16 @@ def analyze(
     ``memory_budget``, ``max_unacked``, ``story``, ``threads``), and
     ``segments``:
 
-    - ``segments`` (default True), the core's ``Analysis::segments``. The
-      segment rows are built while the capture is read, whether or not
-      ``Analysis.segments`` is read later: **for a job that needs only
-      connections, findings or the report, pass** ``segments=False``, which
-      builds none (much less memory and time on a large capture);
-      ``Analysis.segments`` then raises ValueError.
+    - ``segments`` (default True), the core's ``Analysis::segments``. From a
+      path, a list of paths or bytes (a source that can be read again), with
+      one thread and stories on, ``analyze()`` reads the capture without segment rows
+      (connections, findings, report, errors) and ``Analysis.segments``, the
+      first time it is read, reads it again for the rows alone, stories off
+      as ``tcpkit segments`` (the rows do not depend on them): a job that
+      needs one table pays for that table only. From a file object (a pipe
+      cannot be read twice), or with ``story=False``, the rows are built in
+      the one pass, whether or not ``Analysis.segments`` is read later. ``segments=False``: no rows at all
+      (``Analysis.segments`` then raises ValueError).
     - ``story`` (default True): False builds no stories (the connections'
       story columns None, no findings): for a job that needs only the
       segment rows, as ``tcpkit segments`` builds none.
@@ -291,14 +303,68 @@ def analyze(
         name = os.fsdecode(first) if isinstance(first, (str, os.PathLike)) else "capture"
     elif isinstance(source, io.TextIOBase):
         raise TypeError("analyze() reads bytes: open the file in binary mode ('rb')")
-    callback, close = _progress.make(progress, total, os.path.basename(name) or name)
+    label = os.path.basename(name) or name
+    rows = None
+    # A second pass pays only when the first builds stories that the rows do not need.
+    two_passes = (
+        options.get("segments", True) and options.get("story", True) and options.get("threads", 1) in (0, 1)
+    )
+    if two_passes and _rereadable(source):
+        rows = _Rows(source, progress, total, label, batch_size, options)
+        options = {**options, "segments": False}
+    callback, close = _progress.make(progress, total, label)
     try:
         results = _analyze(source, progress=callback, batch_size=batch_size, options=options or None)
     finally:
         close()
     if errors == "raise" and results.error is not None:
         raise results.error
-    return Analysis(results)
+    return Analysis(results, rows)
+
+
+def _rereadable(source: object) -> bool:
+    """A source :class:`_Rows` can read a second time: a path, bytes, or a list of them."""
+    if isinstance(source, list):
+        return bool(source) and all(
+            isinstance(s, (str, os.PathLike, bytes, bytearray, tuple)) for s in source
+        )
+    return isinstance(source, (str, os.PathLike, bytes, bytearray))
+
+
+class _Rows:
+    """The second pass of :func:`analyze` over a source that can be read again:
+    the segment rows alone, stories off (as ``tcpkit segments``), read when
+    ``Analysis.segments`` is first asked for. The first pass has already
+    raised (or, with ``errors="keep"``, recorded) any damage, which this pass
+    meets at the same place: its rows stop there too."""
+
+    __slots__ = ("_source", "_progress", "_total", "_label", "_batch_size", "_options")
+
+    def __init__(
+        self,
+        source: Source,
+        progress: bool | _progress.Callback | None,
+        total: int | None,
+        label: str,
+        batch_size: int,
+        options: dict[str, Any],
+    ) -> None:
+        self._source = source
+        self._progress = progress
+        self._total = total
+        self._label = label
+        self._batch_size = batch_size
+        self._options = {**options, "segments": True, "story": False}
+
+    def read(self) -> Table:
+        callback, close = _progress.make(self._progress, self._total, self._label)
+        try:
+            results = _analyze(self._source, progress=callback, batch_size=self._batch_size, options=self._options)
+        finally:
+            close()
+        t = results.segments
+        assert t is not None
+        return t
 
 
 def stream(
