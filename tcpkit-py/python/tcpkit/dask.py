@@ -122,8 +122,11 @@ def _sources(files: list[str]) -> list[Any]:
 
 def _analysis(files: list[str], options: dict[str, Any], segments: bool) -> tcpkit.Analysis:
     """The analysis of one group; ``segments``: whether segment rows are needed
-    (the connections and the report never need them)."""
-    return tcpkit.analyze(_sources(files), **{**options, "segments": segments})
+    (the connections and the report never need them, and the rows need no
+    stories: one pass builds them with stories off unless ``story`` is given)."""
+    if segments:
+        return tcpkit.analyze(_sources(files), **{"story": False, **options, "segments": True})
+    return tcpkit.analyze(_sources(files), **{**options, "segments": False})
 
 
 def _frame(table: Any, source: str | None) -> Any:
