@@ -273,7 +273,8 @@ def analyze(
       (connections, findings, report, errors) and ``Analysis.segments``, the
       first time it is read, reads it again for the rows alone, stories off
       as ``tcpkit segments`` (the rows do not depend on them): a job that
-      needs one table pays for that table only. From a file object (a pipe
+      needs one table pays for that table only. The file is read again
+      then: do not rewrite it meanwhile. From a file object (a pipe
       cannot be read twice), or with ``story=False``, the rows are built in
       the one pass, whether or not ``Analysis.segments`` is read later. ``segments=False``: no rows at all
       (``Analysis.segments`` then raises ValueError).
