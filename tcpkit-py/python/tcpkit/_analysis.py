@@ -268,14 +268,16 @@ def analyze(
     ``segments``:
 
     - ``segments`` (default True), the core's ``Analysis::segments``. From a
-      path, a list of paths or bytes (a source that can be read again), with
+      path, bytes, or a list of them (a source that can be read again), with
       one thread and stories on, ``analyze()`` reads the capture without segment rows
       (connections, findings, report, errors) and ``Analysis.segments``, the
       first time it is read, reads it again for the rows alone, stories off
       as ``tcpkit segments`` (the rows do not depend on them): a job that
       needs one table pays for that table only. The file is read again
-      then: do not rewrite it meanwhile. From a file object (a pipe
-      cannot be read twice), or with ``story=False``, the rows are built in
+      then: if its size or modification time changed meanwhile, reading
+      ``Analysis.segments`` raises RuntimeError. From a file object (a pipe
+      cannot be read twice), a bytearray (it may change), or with
+      ``story=False``, the rows are built in
       the one pass, whether or not ``Analysis.segments`` is read later. ``segments=False``: no rows at all
       (``Analysis.segments`` then raises ValueError).
     - ``story`` (default True): False builds no stories (the connections'
@@ -324,12 +326,32 @@ def analyze(
 
 
 def _rereadable(source: object) -> bool:
-    """A source :class:`_Rows` can read a second time: a path, bytes, or a list of them."""
+    """A source :class:`_Rows` can read a second time and find the same: a path,
+    bytes (not a bytearray, which may change), or a list of them."""
+
+    def one(s: object) -> bool:
+        if isinstance(s, tuple):
+            return len(s) == 2 and isinstance(s[1], bytes)
+        return isinstance(s, (str, os.PathLike, bytes))
+
     if isinstance(source, list):
-        return bool(source) and all(
-            isinstance(s, (str, os.PathLike, bytes, bytearray, tuple)) for s in source
-        )
-    return isinstance(source, (str, os.PathLike, bytes, bytearray))
+        return bool(source) and all(one(s) for s in source)
+    return one(source) and not isinstance(source, tuple)
+
+
+def _paths(source: Source) -> list[str | os.PathLike[str]]:
+    """The files among ``source``'s pieces."""
+    pieces = source if isinstance(source, list) else [source]
+    return [p for p in pieces if isinstance(p, (str, os.PathLike))]
+
+
+def _stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """A file's size and modification time (None when it cannot be read)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 class _Rows:
@@ -339,7 +361,7 @@ class _Rows:
     raised (or, with ``errors="keep"``, recorded) any damage, which this pass
     meets at the same place: its rows stop there too."""
 
-    __slots__ = ("_source", "_progress", "_total", "_label", "_batch_size", "_options")
+    __slots__ = ("_source", "_progress", "_total", "_label", "_batch_size", "_options", "_stamps")
 
     def __init__(
         self,
@@ -356,8 +378,16 @@ class _Rows:
         self._label = label
         self._batch_size = batch_size
         self._options = {**options, "segments": True, "story": False}
+        self._stamps = [(p, _stamp(p)) for p in _paths(source)]
 
     def read(self) -> Table:
+        for path, stamp in self._stamps:
+            if _stamp(path) != stamp:
+                raise RuntimeError(
+                    f"{os.fsdecode(path)}: changed since tcpkit.analyze() read it (size or "
+                    "modification time): its segment rows are read from the file when "
+                    "Analysis.segments is first asked for; analyze it again"
+                )
         callback, close = _progress.make(self._progress, self._total, self._label)
         try:
             results = _analyze(self._source, progress=callback, batch_size=self._batch_size, options=self._options)
