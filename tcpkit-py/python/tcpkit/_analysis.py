@@ -269,17 +269,17 @@ def analyze(
 
     - ``segments`` (default True), the core's ``Analysis::segments``. From a
       path, bytes, or a list of them (a source that can be read again), with
-      one thread and stories on, ``analyze()`` reads the capture without segment rows
-      (connections, findings, report, errors) and ``Analysis.segments``, the
-      first time it is read, reads it again for the rows alone, stories off
-      as ``tcpkit segments`` (the rows do not depend on them): a job that
-      needs one table pays for that table only. The file is read again
-      then: if its size or modification time changed meanwhile, reading
-      ``Analysis.segments`` raises RuntimeError. From a file object (a pipe
-      cannot be read twice), a bytearray (it may change), or with
-      ``story=False``, the rows are built in
-      the one pass, whether or not ``Analysis.segments`` is read later. ``segments=False``: no rows at all
-      (``Analysis.segments`` then raises ValueError).
+      one thread and stories on, ``analyze()`` reads the capture without
+      segment rows (connections, findings, report, errors) and
+      ``Analysis.segments``, the first time it is read, reads it again for
+      the rows alone, stories off as ``tcpkit segments`` (the rows do not
+      depend on them): a job that needs one table pays for that table only.
+      The file is read again then: if its size or modification time changed
+      meanwhile, reading ``Analysis.segments`` raises RuntimeError. From a
+      file object (a pipe cannot be read twice), a bytearray (it may
+      change), or with ``story=False``, the rows are built in the one pass,
+      whether or not ``Analysis.segments`` is read later. ``segments=False``:
+      no rows at all (``Analysis.segments`` then raises ValueError).
     - ``story`` (default True): False builds no stories (the connections'
       story columns None, no findings): for a job that needs only the
       segment rows, as ``tcpkit segments`` builds none.
@@ -315,34 +315,46 @@ def analyze(
     if two_passes and _rereadable(source):
         rows = _Rows(source, progress, total, label, batch_size, options)
         options = {**options, "segments": False}
-    callback, close = _progress.make(progress, total, label)
-    try:
-        results = _analyze(source, progress=callback, batch_size=batch_size, options=options or None)
-    finally:
-        close()
+    results = _read(source, progress, total, label, batch_size, options)
     if errors == "raise" and results.error is not None:
         raise results.error
     return Analysis(results, rows)
 
 
-def _rereadable(source: object) -> bool:
+def _read(
+    source: Source,
+    progress: bool | _progress.Callback | None,
+    total: int | None,
+    label: str,
+    batch_size: int,
+    options: dict[str, Any],
+) -> _Results:
+    """One pass of the extension over ``source``, with its progress bar."""
+    callback, close = _progress.make(progress, total, label)
+    try:
+        return _analyze(source, progress=callback, batch_size=batch_size, options=options or None)
+    finally:
+        close()
+
+
+def _pieces(source: Source) -> list[Any]:
+    """The pieces of ``source``: the list's items, or the source alone."""
+    return source if isinstance(source, list) else [source]
+
+
+def _rereadable(source: Source) -> bool:
     """A source :class:`_Rows` can read a second time and find the same: a path,
-    bytes (not a bytearray, which may change), or a list of them."""
-
-    def one(s: object) -> bool:
-        if isinstance(s, tuple):
-            return len(s) == 2 and isinstance(s[1], bytes)
-        return isinstance(s, (str, os.PathLike, bytes))
-
-    if isinstance(source, list):
-        return bool(source) and all(one(s) for s in source)
-    return one(source) and not isinstance(source, tuple)
+    bytes (not a bytearray, which may change), or a list of them (or of
+    ``(name, bytes)`` pairs)."""
+    return bool(_pieces(source)) and all(
+        isinstance(p, (str, os.PathLike, bytes)) or (isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], bytes))
+        for p in _pieces(source)
+    )
 
 
 def _paths(source: Source) -> list[str | os.PathLike[str]]:
     """The files among ``source``'s pieces."""
-    pieces = source if isinstance(source, list) else [source]
-    return [p for p in pieces if isinstance(p, (str, os.PathLike))]
+    return [p for p in _pieces(source) if isinstance(p, (str, os.PathLike))]
 
 
 def _stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
@@ -388,11 +400,7 @@ class _Rows:
                     "modification time): its segment rows are read from the file when "
                     "Analysis.segments is first asked for; analyze it again"
                 )
-        callback, close = _progress.make(self._progress, self._total, self._label)
-        try:
-            results = _analyze(self._source, progress=callback, batch_size=self._batch_size, options=self._options)
-        finally:
-            close()
+        results = _read(self._source, self._progress, self._total, self._label, self._batch_size, self._options)
         t = results.segments
         assert t is not None
         return t
