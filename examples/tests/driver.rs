@@ -9,42 +9,8 @@ mod synthetic;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-/// Every capture of the test data that has a header a reader accepts
-/// (lab captures and the tcpdump corpus).
-fn captures() -> Vec<PathBuf> {
-    let td = common::testdata();
-    let mut v = Vec::new();
-    for sc in std::fs::read_dir(td.join("captures/lab"))
-        .unwrap()
-        .flatten()
-    {
-        v.extend(lab_capture(&sc.path()));
-    }
-    for f in std::fs::read_dir(td.join("corpus/tcpdump"))
-        .unwrap()
-        .flatten()
-    {
-        let p = f.path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".pcap") || name.ends_with(".pcapng") {
-            v.push(p);
-        }
-    }
-    v.sort();
-    assert!(v.len() > 100, "the lab captures and the tcpdump corpus");
-    v
-}
-
-/// The capture of a lab scenario (pcap or pcapng).
-fn lab_capture(dir: &Path) -> Option<PathBuf> {
-    ["capture.pcap", "capture.pcapng"]
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-}
 
 fn conns(out: &Output) -> BTreeSet<u64> {
     String::from_utf8_lossy(&out.stdout)
@@ -69,7 +35,7 @@ fn tshark_streams(tsv: &Path, before: u64) -> BTreeSet<u64> {
 #[test]
 fn segments_and_flows_number_connections_alike_on_every_capture() {
     let mut compared = 0;
-    for cap in captures() {
+    for cap in common::captures() {
         let seg = common::run(&["segments".as_ref(), "--json".as_ref(), cap.as_os_str()]);
         let flows = common::run(&["flows".as_ref(), "--json".as_ref(), cap.as_os_str()]);
         assert!(
@@ -138,7 +104,7 @@ fn standard_input_gives_what_the_file_gives() {
         "pcapng-dumpcap",
         "syn-sent-timeout",
     ] {
-        let cap = lab_capture(&lab.join(sc)).unwrap();
+        let cap = common::lab_capture(&lab.join(sc)).unwrap();
         let bytes = std::fs::read(&cap).unwrap();
         let c = cap.to_str().unwrap();
         for cmd in [
@@ -252,7 +218,7 @@ fn threads_give_the_same_bytes() {
     let many = dir.join("many.pcap");
     std::fs::write(&many, synthetic::many_connections(3000)).unwrap();
     let mut most = 0;
-    let mut all = captures();
+    let mut all = common::captures();
     all.push(many.clone());
     for p in all {
         for cmd in [

@@ -116,6 +116,23 @@ def test_connections_equal_flows_json(capture: Path) -> None:
     check_equal(rows(conns), want)
 
 
+@pytest.mark.parametrize("capture", LAB_CAPTURES, ids=lab_id)
+@pytest.mark.parametrize("command", ["segments", "flows"])
+def test_cli_arrow_stream_is_the_table(capture: Path, command: str) -> None:
+    """`tcpkit segments|flows --arrow` writes the tables `analyze()` gives (segments
+    as with story=False, whose rows are the same), readable by pyarrow and polars."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tcpkit", command, "--arrow", str(capture)], capture_output=True, check=True
+    ).stdout
+    got = pa.ipc.open_stream(out).read_all()
+    a = analyzed(capture)
+    want = pa.table(a.segments if command == "segments" else a.connections)
+    assert got.num_rows == want.num_rows > 0
+    assert got.equals(want)
+    pl = pytest.importorskip("polars")
+    assert pl.read_ipc_stream(out).height == want.num_rows
+
+
 def test_timestamps_and_durations_are_typed() -> None:
     t = pa.table(analyzed(LAB_CAPTURES[0]).segments)
     assert t.schema.field("ts_ns").type == pa.timestamp("ns", tz="UTC")

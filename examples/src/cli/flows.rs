@@ -1,15 +1,19 @@
-//! `tcpkit flows`: one line (or, with `--json`, one JSON object) per
+//! `tcpkit flows`: one line (or, with `--json`, one JSON object; with
+//! `--arrow`, one row of an Arrow IPC stream, see [`super::arrow`]) per
 //! connection, printed as each connection finishes (see [`tcpkit_core::Analysis`]
 //! for the order).
 
 use super::CliError;
+use super::arrow::{self, ArrowOut};
 use super::input::{self, Outcome};
 use super::output::Output;
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
+use tcpkit_core::Analysis;
 use tcpkit_core::analysis::{AnalyzerConfig, Connection};
+use tcpkit_core::arrow::ConnectionBatchBuilder;
 use tcpkit_core::wire::LineBuf;
 
 /// Arguments of `tcpkit flows`.
@@ -18,6 +22,9 @@ pub struct Args {
     /// One JSON object per connection (one per line) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The rows of --json as an Arrow IPC stream (binary: redirect it).
+    #[arg(long, conflicts_with = "json")]
+    pub arrow: bool,
     /// Threads: with N of 2 or more, N threads each read the capture (a
     /// capture file is mapped into memory once for all: do not rewrite it
     /// meanwhile) and analyse their share of the connections, split by
@@ -38,6 +45,9 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     let a = input::open(&args.capture, cfg)?
         .segments(false)
         .report(false);
+    if args.arrow {
+        return write_arrow(a, out);
+    }
     let mut damage = None;
     let mut line = String::with_capacity(1024);
     let mut json = LineBuf::with_capacity(4096);
@@ -78,6 +88,29 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         split.finish(out)?;
     }
     out.flush()?;
+    damage.map_or(Ok(()), Err)
+}
+
+/// `--arrow`: the rows `--json` writes, as Arrow batches ([`super::arrow`]).
+fn write_arrow(a: Analysis, out: &mut Output) -> Result<(), CliError> {
+    let mut rows = ConnectionBatchBuilder::new(arrow::DEFAULT_BATCH_SIZE);
+    let mut stream = ArrowOut::start(out, &rows.schema())?;
+    let mut damage = None;
+    for (ev, _) in input::outcomes(a) {
+        match ev {
+            Outcome::Connection(rec) if rec.story.is_some() => {
+                stream.write(rows.push(&rec).map_err(arrow::error)?)?;
+            }
+            Outcome::Damage(e) => {
+                damage.get_or_insert(e);
+            }
+            Outcome::Connection(_) | Outcome::Report(_) => {}
+        }
+        if stream.is_closed() {
+            break;
+        }
+    }
+    stream.finish(rows.finish().map_err(arrow::error)?)?;
     damage.map_or(Ok(()), Err)
 }
 

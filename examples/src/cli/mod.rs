@@ -4,6 +4,7 @@
 //! derive) and a `run(&Args, &mut Output) -> Result<(), CliError>`, then add one
 //! variant to [`Command`] and one arm to [`run`].
 
+pub mod arrow;
 pub mod flows;
 pub mod input;
 pub mod output;

@@ -1,5 +1,6 @@
 //! `tcpkit segments`: one line per TCP segment as tcpdump prints it, or one
-//! JSON object per segment with `--json`.
+//! JSON object per segment with `--json`, or those rows as an Arrow IPC stream
+//! with `--arrow` ([`super::arrow`]).
 //!
 //! Packets that are not TCP are skipped (tcpdump would print them; we print
 //! TCP only); packets that do not decode are skipped and counted (`--stats`).
@@ -19,11 +20,13 @@
 //! Both print their counts on stdout.
 
 use super::CliError;
+use super::arrow::{self, ArrowOut};
 use super::input;
 use super::output::Output;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tcpkit_core::analysis::{AnalysisFlags, AnalyzerConfig};
+use tcpkit_core::arrow::SegmentBatchBuilder;
 use tcpkit_core::schema::json;
 use tcpkit_core::text::{RenderOptions, Renderer, write_timestamp};
 use tcpkit_core::wire::{self, LineBuf, write_decimal};
@@ -41,15 +44,18 @@ pub struct Args {
     /// One JSON object per segment instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The rows of --json as an Arrow IPC stream (binary: redirect it).
+    #[arg(long, conflicts_with = "json")]
+    pub arrow: bool,
     /// Print packet counts (TCP, not TCP, undecodable) on stderr at the end.
     #[arg(long)]
     pub stats: bool,
     /// Read and decode only, write no segments: print the counts on stdout.
-    #[arg(long, conflicts_with_all = ["json", "analyze_only"])]
+    #[arg(long, conflicts_with_all = ["json", "arrow", "analyze_only"])]
     pub count: bool,
     /// Read, decode and analyse every segment, write none: print the counts
     /// (segments, connections, analysis flags) on stdout.
-    #[arg(long, conflicts_with = "json")]
+    #[arg(long, conflicts_with_all = ["json", "arrow"])]
     pub analyze_only: bool,
     /// Seconds (capture time) a closed connection is kept after both FINs or a
     /// RST so that late segments still find it (default: the library's, 120).
@@ -77,7 +83,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         absolute: args.absolute,
         ..RenderOptions::default()
     });
-    let analyse = args.json || args.analyze_only;
+    let analyse = args.json || args.arrow || args.analyze_only;
     // Per-segment facts only: the connection stories are `flows`' and `report`'s.
     let mut cfg = AnalyzerConfig {
         story: false,
@@ -102,6 +108,9 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         }
     }
     let mut a: Analysis = input::open(&args.capture, cfg)?.analyse(analyse);
+    if args.arrow {
+        return write_arrow(a, args.stats, out);
+    }
     // Segments carrying each analysis flag (`--analyze-only`), by bit.
     let mut flag_counts = [0u64; 32];
     // Reused for every segment: no allocation per segment once they are grown.
@@ -234,15 +243,49 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
     }
     out.flush()?;
     if args.stats {
-        eprintln!(
-            "tcpkit: {}: {}, {}, {} not TCP, {} not decodable, {} header too short to analyse",
-            a.name(),
-            tcpkit_core::text::count(stats.packets, "packet"),
-            tcpkit_core::text::count(stats.tcp, "TCP segment"),
-            stats.not_tcp,
-            stats.undecodable,
-            stats.short_header
-        );
+        print_stats(&a);
     }
     damage.map_or(Ok(()), Err)
+}
+
+/// `--arrow`: the rows `--json` writes, as Arrow batches ([`super::arrow`]).
+fn write_arrow(mut a: Analysis, stats: bool, out: &mut Output) -> Result<(), CliError> {
+    let mut rows = SegmentBatchBuilder::new(arrow::DEFAULT_BATCH_SIZE);
+    let mut stream = ArrowOut::start(out, &rows.schema())?;
+    let mut damage = None;
+    while let Some(ev) = a.next_event() {
+        match &ev {
+            Ok(Event::Segment(row)) => {
+                // Not analysable: no row, as no JSON object.
+                let Some(facts) = &row.facts else { continue };
+                let (frame, ts_ns) = (row.packet.frame, row.packet.ts_ns);
+                let batch = rows.push(frame, ts_ns, &row.segment, facts);
+                stream.write(batch.map_err(arrow::error)?)?;
+            }
+            Ok(_) => {}
+            Err(e) => damage = Some(CliError::Input(e.to_string())),
+        }
+        if stream.is_closed() && !stats {
+            break;
+        }
+    }
+    stream.finish(rows.finish().map_err(arrow::error)?)?;
+    if stats {
+        print_stats(&a);
+    }
+    damage.map_or(Ok(()), Err)
+}
+
+/// `--stats`: the packet counts, on standard error.
+fn print_stats(a: &Analysis) {
+    let stats = a.counts();
+    eprintln!(
+        "tcpkit: {}: {}, {}, {} not TCP, {} not decodable, {} header too short to analyse",
+        a.name(),
+        tcpkit_core::text::count(stats.packets, "packet"),
+        tcpkit_core::text::count(stats.tcp, "TCP segment"),
+        stats.not_tcp,
+        stats.undecodable,
+        stats.short_header
+    );
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the command's integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The built `tcpkit` binary.
@@ -48,4 +48,38 @@ pub fn read_tsv(path: &std::path::Path) -> Vec<std::collections::HashMap<String,
                 .collect()
         })
         .collect()
+}
+
+/// Every capture of the test data that has a header a reader accepts
+/// (lab captures and the tcpdump corpus).
+pub fn captures() -> Vec<PathBuf> {
+    let td = testdata();
+    let mut v = Vec::new();
+    for sc in std::fs::read_dir(td.join("captures/lab"))
+        .unwrap()
+        .flatten()
+    {
+        v.extend(lab_capture(&sc.path()));
+    }
+    for f in std::fs::read_dir(td.join("corpus/tcpdump"))
+        .unwrap()
+        .flatten()
+    {
+        let p = f.path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+            v.push(p);
+        }
+    }
+    v.sort();
+    assert!(v.len() > 100, "the lab captures and the tcpdump corpus");
+    v
+}
+
+/// The capture of a lab scenario (pcap or pcapng).
+pub fn lab_capture(dir: &Path) -> Option<PathBuf> {
+    ["capture.pcap", "capture.pcapng"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
 }
