@@ -17,7 +17,8 @@ average when it ended. The Python jobs also print what they measured inside
 
 Jobs:
 - ``tcpkit segments --json > /dev/null`` and ``tcpkit flows --json > /dev/null``
-  (the Rust command for the same analysis);
+  (the Rust command for the same analysis), and ``--arrow`` (the same tables
+  the Python jobs build, written as an Arrow IPC stream);
 - ``tcpkit.analyze(path).segments.to_pandas()`` and ``.connections.to_pandas()``;
 - ``tcpkit.analyze(path, segments=False).connections.to_pandas()`` (the
   connections-only job as the docs tell it: no segment rows built), and
@@ -49,8 +50,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-# The first jobs: the CLI, the start-up, and tcpkit's Python jobs.
-TCPKIT_JOBS = 7
+# The first jobs: the CLI, the start-up, tcpkit's Python jobs, the CLI's Arrow output.
+TCPKIT_JOBS = 9
+# tcpkit's Python jobs: names[PY_JOBS].
+PY_JOBS = slice(3, 7)
 COLS = ("ts", "src", "dst", "sport", "dport", "seq", "ack", "flags", "win", "len")
 
 
@@ -314,6 +317,8 @@ def main() -> None:
             [py, me, "--child", "segments-lean", path],
             subprocess.PIPE,
         ),
+        ("tcpkit segments --arrow > /dev/null (CLI)", [cli, "segments", "--arrow", path], devnull),
+        ("tcpkit flows --arrow > /dev/null (CLI)", [cli, "flows", "--arrow", path], devnull),
         ("NFStreamer(p, statistical_analysis=False).to_pandas()", [peers, me, "--child", "nfstream", path], subprocess.PIPE),
         ("dpkt loop (bench/dpkt_loop.py: decode, count per 4-tuple)", [peers, str(ROOT / "bench" / "dpkt_loop.py"), path], devnull),
         ("dpkt: per-segment columns -> pandas", [peers, me, "--child", "dpkt-pandas", path], subprocess.PIPE),
@@ -358,7 +363,7 @@ def main() -> None:
         rate = "-" if i == 2 else (f"{segs / c / 1e6:.2f} M" if segs / c >= 1e6 else f"{segs / c / 1e3:.1f} k")
         print(f"| {name}{note} | {w:.2f} | {c:.2f} | {m:.0f} | {rate} | {ratio} | {r['load']:.1f} |")
     print()
-    for k in names[3:TCPKIT_JOBS]:
+    for k in names[PY_JOBS]:
         i = res[k]["inner"]
         print(
             f"# {k}: analyze {i['analyze_cpu']:.2f} s CPU ({i['analyze_wall']:.2f} wall), "
@@ -374,6 +379,14 @@ def main() -> None:
         f"(work only: {res[names[5]]['inner']['work_cpu'] / cli_f:.2f}x); "
         f"segments with story=False {res[names[6]]['cpu'] / cli_s:.2f}x "
         f"(work only: {res[names[6]]['inner']['work_cpu'] / cli_s:.2f}x)"
+    )
+    arrow_s, arrow_f = res[names[7]]["cpu"], res[names[8]]["cpu"]
+    print(
+        f"# beside the CLI writing the same tables (`--arrow`, CPU): segments.to_pandas() "
+        f"{res[names[3]]['cpu'] / arrow_s:.2f}x (work only {res[names[3]]['inner']['work_cpu'] / arrow_s:.2f}x), "
+        f"story=False {res[names[6]]['cpu'] / arrow_s:.2f}x (work only {res[names[6]]['inner']['work_cpu'] / arrow_s:.2f}x) "
+        f"of `segments --arrow`; connections.to_pandas() {res[names[4]]['cpu'] / arrow_f:.2f}x "
+        f"(work only {res[names[4]]['inner']['work_cpu'] / arrow_f:.2f}x) of `flows --arrow`"
     )
     if len(names) <= TCPKIT_JOBS:
         return
