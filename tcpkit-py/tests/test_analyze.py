@@ -257,6 +257,31 @@ def test_a_capture_rewritten_before_its_rows_are_read(tmp_path: Path) -> None:
     p.write_bytes(BULK.read_bytes()[: BULK.stat().st_size // 2])
     with pytest.raises(RuntimeError, match=f"{p}: changed since tcpkit.analyze"):
         a.segments  # noqa: B018
+    # Rewritten in place with as many bytes, its modification time put back:
+    # the status-change time, which no program can set, still tells.
+    p.write_bytes(BULK.read_bytes())
+    a = tcpkit.analyze(p)
+    st = p.stat()
+    data = bytearray(BULK.read_bytes())
+    data[-1] ^= 0xFF
+    time.sleep(0.01)  # a later status-change time on any clock granularity
+    p.write_bytes(bytes(data))
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (p.stat().st_size, p.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    with pytest.raises(RuntimeError, match=f"{p}: changed since tcpkit.analyze"):
+        a.segments  # noqa: B018
+    # Replaced by another file renamed over it, same size and times: a new inode.
+    a = tcpkit.analyze(p)
+    st = p.stat()
+    q = tmp_path / "new.pcap"
+    q.write_bytes(p.read_bytes())
+    os.utime(q, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(q, p)
+    with pytest.raises(RuntimeError, match=f"{p}: changed since tcpkit.analyze"):
+        a.segments  # noqa: B018
+    # Untouched, the rows are read.
+    a = tcpkit.analyze(p)
+    assert len(a.segments) > 0
     # A bytearray may change too: its rows are built in the one pass.
     n = len(cli_json("segments", BULK))
     assert repr(tcpkit.analyze(bytearray(BULK.read_bytes()))).startswith(f"<tcpkit.Analysis: {n} segments,")

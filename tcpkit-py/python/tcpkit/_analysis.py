@@ -274,8 +274,9 @@ def analyze(
       ``Analysis.segments``, the first time it is read, reads it again for
       the rows alone, stories off as ``tcpkit segments`` (the rows do not
       depend on them): a job that needs one table pays for that table only.
-      The file is read again then: if its size or modification time changed
-      meanwhile, reading ``Analysis.segments`` raises RuntimeError. From a
+      The file is read again then: if it was written or replaced meanwhile
+      (its inode, size, modification or status-change time differ), reading
+      ``Analysis.segments`` raises RuntimeError. From a
       file object (a pipe cannot be read twice), a bytearray (it may
       change), or with ``story=False``, the rows are built in the one pass,
       whether or not ``Analysis.segments`` is read later. ``segments=False``:
@@ -357,13 +358,16 @@ def _paths(source: Source) -> list[str | os.PathLike[str]]:
     return [p for p in _pieces(source) if isinstance(p, (str, os.PathLike))]
 
 
-def _stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
-    """A file's size and modification time (None when it cannot be read)."""
+def _stamp(path: str | os.PathLike[str]) -> tuple[int, ...] | None:
+    """What changes when a file is written or replaced (None when it cannot be
+    read): its device and inode (a new file renamed over it), size, modification
+    time, and status-change time (set by the system on every write; a program can
+    put the modification time back, not this one)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 class _Rows:
@@ -396,8 +400,8 @@ class _Rows:
         for path, stamp in self._stamps:
             if _stamp(path) != stamp:
                 raise RuntimeError(
-                    f"{os.fsdecode(path)}: changed since tcpkit.analyze() read it (size or "
-                    "modification time): its segment rows are read from the file when "
+                    f"{os.fsdecode(path)}: changed since tcpkit.analyze() read it (written "
+                    "or replaced): its segment rows are read from the file when "
                     "Analysis.segments is first asked for; analyze it again"
                 )
         results = _read(self._source, self._progress, self._total, self._label, self._batch_size, self._options)
