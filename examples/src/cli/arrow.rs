@@ -13,7 +13,7 @@
 use super::CliError;
 use super::output::Output;
 use arrow_ipc::writer::StreamWriter;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use tcpkit_core::arrow::{ArrowError, RecordBatch, SchemaRef};
 
 pub use tcpkit_core::arrow::DEFAULT_BATCH_SIZE;
@@ -31,10 +31,10 @@ impl std::fmt::Debug for ArrowOut<'_> {
 
 impl<'a> ArrowOut<'a> {
     /// Starts a stream of batches of `schema` on `out` (its schema message is
-    /// written at once). Refused when standard output is a terminal: the
-    /// stream is binary.
+    /// written at once). Refused when `out` is a terminal: the stream is
+    /// binary.
     pub fn start(out: &'a mut Output, schema: &SchemaRef) -> Result<Self, CliError> {
-        refuse_terminal(io::stdout().is_terminal())?;
+        refuse_terminal(out.is_terminal())?;
         let writer = StreamWriter::try_new(OutputWriter(out), schema).map_err(error)?;
         Ok(Self { writer })
     }

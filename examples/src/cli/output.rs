@@ -5,12 +5,13 @@
 //! dropped so the command can wind down (and still report input errors).
 
 use super::CliError;
-use std::io::{self, BufWriter, ErrorKind, Write};
+use std::io::{self, BufWriter, ErrorKind, IsTerminal, Write};
 
 /// Where a command writes its results.
 pub struct Output {
     inner: BufWriter<Box<dyn Write>>,
     closed: bool,
+    terminal: bool,
 }
 
 impl std::fmt::Debug for Output {
@@ -24,7 +25,12 @@ impl std::fmt::Debug for Output {
 impl Output {
     /// Standard output, with a 64 KiB buffer.
     pub fn stdout() -> Self {
-        Self::new(Box::new(io::stdout().lock()))
+        let stdout = io::stdout();
+        let terminal = stdout.is_terminal();
+        Self {
+            terminal,
+            ..Self::new(Box::new(stdout.lock()))
+        }
     }
 
     /// Any writer (tests).
@@ -32,7 +38,13 @@ impl Output {
         Self {
             inner: BufWriter::with_capacity(1 << 16, w),
             closed: false,
+            terminal: false,
         }
+    }
+
+    /// A terminal reads the output (binary output is refused there).
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
     }
 
     /// The reader closed the pipe: nothing more will be written.
