@@ -223,6 +223,7 @@ fn threads_give_the_same_bytes() {
     for p in all {
         for cmd in [
             &["flows", "--json"][..],
+            &["flows", "--arrow"],
             &["flows"],
             &["report", "--json"],
             &["report"],
