@@ -139,6 +139,30 @@ def test_read_connections_and_segments_on_the_cluster(
         assert same(s, pa.table(whole.segments)), name
 
 
+def test_segment_partitions_read_their_files_once(
+    rotated: dict[str, tuple[Path, list[Path]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A segments partition needs no stories: with ``story=True`` asked for, it
+    still reads its files once (stories off), and gives the same rows."""
+    import tcpkit._analysis as analysis
+
+    passes: list[dict[str, Any]] = []
+    read = analysis._read
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        passes.append(kwargs.get("options", args[-1]))
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "_read", counted)
+    whole_path, pieces = next(iter(rotated.values()))
+    group = [[str(p) for p in pieces]]
+    ddf = tkd.read_segments(group, story=True)
+    assert len(passes) == 1, passes  # the empty frame of its columns
+    got = ddf.compute(scheduler="sync")
+    assert len(passes) == 2 and passes[1]["story"] is False, passes
+    assert same(got, pa.table(tcpkit.analyze(whole_path).segments))
+
+
 def test_report_on_the_cluster(client: Any, rotated: dict[str, tuple[Path, list[Path]]]) -> None:
     groups = [[str(p) for p in pieces] for _, pieces in rotated.values()]
     got = tkd.report(groups)

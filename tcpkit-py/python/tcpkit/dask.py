@@ -123,9 +123,9 @@ def _sources(files: list[str]) -> list[Any]:
 def _analysis(files: list[str], options: dict[str, Any], segments: bool) -> tcpkit.Analysis:
     """The analysis of one group; ``segments``: whether segment rows are needed
     (the connections and the report never need them, and the rows need no
-    stories: one pass builds them with stories off unless ``story`` is given)."""
+    stories: one pass builds them with stories off, whatever ``story`` says)."""
     if segments:
-        return tcpkit.analyze(_sources(files), **{"story": False, **options, "segments": True})
+        return tcpkit.analyze(_sources(files), **{**options, "story": False, "segments": True})
     return tcpkit.analyze(_sources(files), **{**options, "segments": False})
 
 
@@ -142,7 +142,9 @@ def _frame(table: Any, source: str | None) -> Any:
 
 
 def _meta(kind: str) -> Any:
-    return _frame(getattr(tcpkit.analyze(_EMPTY_PCAP), kind), "")
+    """The empty frame of ``kind``: its columns and types (stories off: one pass,
+    the same schema)."""
+    return _frame(getattr(tcpkit.analyze(_EMPTY_PCAP, story=False), kind), "")
 
 
 class _Partition:
@@ -174,7 +176,9 @@ def read_connections(paths: Paths, *, group_by: str | Callable[[str], Any] | Non
 
 def read_segments(paths: Paths, *, group_by: str | Callable[[str], Any] | None = None, **options: Any) -> Any:
     """A Dask DataFrame of the TCP segments, one partition per group of files:
-    the columns and Arrow types of ``tcpkit.analyze(...).segments`` plus ``source``."""
+    the columns and Arrow types of ``tcpkit.analyze(...).segments`` plus ``source``.
+    ``options``: those of :func:`tcpkit.analyze`; each partition reads its files
+    once, with no stories (``story`` is ignored: the rows do not depend on them)."""
     return _read("segments", paths, group_by, options)
 
 
