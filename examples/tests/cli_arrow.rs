@@ -13,7 +13,7 @@ use arrow_ipc::reader::StreamReader;
 use std::path::Path;
 use tcpkit_core::Analysis;
 use tcpkit_core::analysis::AnalyzerConfig;
-use tcpkit_core::arrow::{SchemaRef, connections_reader, segments_reader};
+use tcpkit_core::arrow::{ArrowError, SchemaRef, connections_reader, segments_reader};
 
 /// The batches of an IPC stream, with its schema.
 fn read_stream(bytes: &[u8]) -> (SchemaRef, Vec<RecordBatch>) {
@@ -51,57 +51,44 @@ fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> RecordBatch {
     arrow_select::concat::concat_batches(schema, batches).expect("same schema")
 }
 
-fn check(cap: &Path) {
-    let name = cap.display();
-    let arrow = common::run(&["segments".as_ref(), "--arrow".as_ref(), cap.as_os_str()]);
-    let json = common::run(&["segments".as_ref(), "--json".as_ref(), cap.as_os_str()]);
+/// `COMMAND --arrow CAP` against `COMMAND --json CAP` (the same exit status and
+/// error, the `columns` of each row) and against `want`, the library's batches
+/// up to the damage, if any (a reader ends with the error after them).
+fn check(
+    cap: &Path,
+    command: &str,
+    schema: &SchemaRef,
+    columns: &[&str],
+    want: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
+) {
+    let name = format!("{command} {}", cap.display());
+    let arrow = common::run(&[command.as_ref(), "--arrow".as_ref(), cap.as_os_str()]);
+    let json = common::run(&[command.as_ref(), "--json".as_ref(), cap.as_os_str()]);
     assert_eq!(arrow.status.code(), json.status.code(), "{name}");
     assert_eq!(arrow.stderr, json.stderr, "{name}: the same error, if any");
-    let (schema, got) = read_stream(&arrow.stdout);
-    assert_eq!(schema, tcpkit_core::arrow::segment_schema(), "{name}");
-    assert_eq!(
-        column(&got, "frame"),
-        json_field(&json.stdout, "frame"),
-        "{name}"
-    );
-    assert_eq!(
-        column(&got, "conn"),
-        json_field(&json.stdout, "conn"),
-        "{name}"
-    );
-    let no_story = AnalyzerConfig {
-        story: false,
-        ..AnalyzerConfig::default()
-    };
-    // Up to the damage, if any: the reader then ends with the error.
-    let want: Vec<RecordBatch> = segments_reader(Analysis::open(cap, no_story).expect("open"), 0)
-        .map_while(Result::ok)
-        .collect();
-    assert_eq!(concat(&schema, &got), concat(&schema, &want), "{name}");
-
-    let arrow = common::run(&["flows".as_ref(), "--arrow".as_ref(), cap.as_os_str()]);
-    let json = common::run(&["flows".as_ref(), "--json".as_ref(), cap.as_os_str()]);
-    assert_eq!(arrow.status.code(), json.status.code(), "{name}");
-    assert_eq!(arrow.stderr, json.stderr, "{name}");
-    let (schema, got) = read_stream(&arrow.stdout);
-    assert_eq!(schema, tcpkit_core::arrow::connection_schema(), "{name}");
-    assert_eq!(
-        column(&got, "conn"),
-        json_field(&json.stdout, "conn"),
-        "{name}"
-    );
-    let opened = Analysis::open(cap, AnalyzerConfig::default()).expect("open");
-    let want: Vec<RecordBatch> = connections_reader(opened, 0)
-        .map_while(Result::ok)
-        .collect();
-    assert_eq!(concat(&schema, &got), concat(&schema, &want), "{name}");
+    let (got_schema, got) = read_stream(&arrow.stdout);
+    assert_eq!(&got_schema, schema, "{name}");
+    for c in columns {
+        assert_eq!(column(&got, c), json_field(&json.stdout, c), "{name}: {c}");
+    }
+    let want: Vec<RecordBatch> = want.map_while(Result::ok).collect();
+    assert_eq!(concat(schema, &got), concat(schema, &want), "{name}");
 }
 
 #[test]
 fn arrow_streams_hold_the_librarys_batches_and_the_json_rows() {
-    let caps = common::captures();
-    for cap in &caps {
-        check(cap);
+    let no_story = AnalyzerConfig {
+        story: false,
+        ..AnalyzerConfig::default()
+    };
+    for cap in &common::captures() {
+        let open = |cfg| Analysis::open(cap, cfg).expect("open");
+        let segments = segments_reader(open(no_story), 0);
+        let schema = tcpkit_core::arrow::segment_schema();
+        check(cap, "segments", &schema, &["frame", "conn"], segments);
+        let flows = connections_reader(open(AnalyzerConfig::default()), 0);
+        let schema = tcpkit_core::arrow::connection_schema();
+        check(cap, "flows", &schema, &["conn"], flows);
     }
 }
 
