@@ -5,8 +5,8 @@
 //! tables (`tcpkit.analyze(...).segments` / `.connections`), from the same
 //! column declarations as the JSON.
 //!
-//! `pyarrow.ipc.open_stream`, `polars.read_ipc_stream` and DuckDB's Arrow
-//! readers read it. On a damaged capture the stream holds every row before
+//! `pyarrow.ipc.open_stream` and `polars.read_ipc_stream` read it (the
+//! Python tests do). On a damaged capture the stream holds every row before
 //! the damage and is closed properly, then the command reports the damage
 //! and exits 1, as with `--json`.
 
@@ -60,7 +60,7 @@ impl<'a> ArrowOut<'a> {
     }
 }
 
-/// The error of `--arrow` on a terminal (`terminal`: standard output is one).
+/// The error of `--arrow` on a terminal (`terminal`: the output is one).
 fn refuse_terminal(terminal: bool) -> Result<(), CliError> {
     if terminal {
         return Err(CliError::Input(
