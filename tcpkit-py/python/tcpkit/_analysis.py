@@ -4,10 +4,11 @@ batches. Nothing here analyses: every value comes from the core."""
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, Literal
 
 from tcpkit import _progress
@@ -313,10 +314,11 @@ def analyze(
     two_passes = (
         options.get("segments", True) and options.get("story", True) and options.get("threads", 1) in (0, 1)
     )
+    read = functools.partial(_read, source, progress, total, label, batch_size)
     if two_passes and _rereadable(source):
-        rows = _Rows(source, progress, total, label, batch_size, options)
+        rows = _Rows(source, read, options)
         options = {**options, "segments": False}
-    results = _read(source, progress, total, label, batch_size, options)
+    results = read(options)
     if errors == "raise" and results.error is not None:
         raise results.error
     return Analysis(results, rows)
@@ -377,23 +379,12 @@ class _Rows:
     raised (or, with ``errors="keep"``, recorded) any damage, which this pass
     meets at the same place: its rows stop there too."""
 
-    __slots__ = ("_source", "_progress", "_total", "_label", "_batch_size", "_options", "_stamps")
+    __slots__ = ("_read", "_stamps")
 
-    def __init__(
-        self,
-        source: Source,
-        progress: bool | _progress.Callback | None,
-        total: int | None,
-        label: str,
-        batch_size: int,
-        options: dict[str, Any],
-    ) -> None:
-        self._source = source
-        self._progress = progress
-        self._total = total
-        self._label = label
-        self._batch_size = batch_size
-        self._options = {**options, "segments": True, "story": False}
+    def __init__(self, source: Source, read: Callable[[dict[str, Any]], _Results], options: dict[str, Any]) -> None:
+        """``read``: one pass over ``source`` with the options given (:func:`_read`
+        with everything else bound)."""
+        self._read = functools.partial(read, {**options, "segments": True, "story": False})
         self._stamps = [(p, _stamp(p)) for p in _paths(source)]
 
     def read(self) -> Table:
@@ -404,8 +395,7 @@ class _Rows:
                     "or replaced): its segment rows are read from the file when "
                     "Analysis.segments is first asked for; analyze it again"
                 )
-        results = _read(self._source, self._progress, self._total, self._label, self._batch_size, self._options)
-        t = results.segments
+        t = self._read().segments
         assert t is not None
         return t
 
