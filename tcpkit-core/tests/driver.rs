@@ -337,3 +337,56 @@ fn the_last_report_switch_before_reading_wins() {
         assert_eq!(got, all, "{}", cap.display());
     }
 }
+
+mod capture_support;
+
+/// The first error `next_event` meets over the whole input, as text (None:
+/// it read to the end).
+fn analysis_error(mut a: Analysis) -> Option<String> {
+    let mut first = None;
+    while let Some(ev) = a.next_event() {
+        if let Err(e) = ev {
+            first.get_or_insert(e.to_string());
+        }
+    }
+    first
+}
+
+/// The error `check` meets, a few records at a time (None: the end).
+fn check_error(mut a: Analysis) -> Option<String> {
+    loop {
+        match a.check(7) {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(e) => return Some(e.to_string()),
+        }
+    }
+    // Used up: the records it read are not analysed.
+    assert!(a.next_event().is_none());
+    None
+}
+
+#[test]
+fn check_meets_the_damage_the_analysis_meets() {
+    let open = |p: &Path| Analysis::open(p, AnalyzerConfig::default());
+    let mut damaged = 0;
+    // Every capture of the corpus and the lab (some of tcpdump's are cut).
+    for p in capture_support::all_captures() {
+        let (Ok(a), Ok(b)) = (open(&p), open(&p)) else {
+            continue; // refused at the header: by both
+        };
+        let want = analysis_error(a);
+        damaged += usize::from(want.is_some());
+        assert_eq!(check_error(b), want, "{}", p.display());
+    }
+    // Every cut of one capture: in a record header, in its data, or none.
+    let full = std::fs::read(lab().join("handshake-close/capture.pcap")).unwrap();
+    for len in 24..=full.len() {
+        let from = || Analysis::from_bytes(full[..len].to_vec(), AnalyzerConfig::default());
+        let want = analysis_error(from().unwrap());
+        damaged += usize::from(want.is_some());
+        assert_eq!(check_error(from().unwrap()), want, "cut at {len}");
+    }
+    // 12 records: all but 12 cuts (the records' ends) are damage.
+    assert!(damaged >= full.len() - 24 - 12, "{damaged}");
+}

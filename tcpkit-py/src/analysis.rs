@@ -410,6 +410,40 @@ pub fn _analyze(
     run(py, a, batch_size, o.segments, progress, &read)
 }
 
+/// Packet records read between two checks for Ctrl-C and two progress calls
+/// of [`_check`] (whose records cost a fraction of an analysed event's).
+const RECORDS_PER_STEP: u64 = 1 << 20;
+
+/// The damage a pass of [`_analyze`] over `source` would meet, as the same
+/// `CaptureError` (None: it reads to the end): the capture's records read
+/// through without decoding ([`Analysis::check`]), the GIL released.
+/// `options` are refused as [`_analyze`] refuses them, and otherwise unused.
+#[pyfunction]
+#[pyo3(signature = (source, *, progress=None, options=None))]
+pub fn _check(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    progress: Option<&Bound<'_, PyAny>>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Option<Py<PyAny>>> {
+    let o = config(options)?;
+    o.check_threads(o.segments, false)?;
+    let read = Arc::new(AtomicU64::new(0));
+    let mut a = open(py, source, o.cfg, &read)?;
+    loop {
+        let step = py.detach(|| a.check(RECORDS_PER_STEP));
+        py.check_signals()?;
+        if let Some(p) = progress {
+            p.call1((read.load(Ordering::Relaxed),))?;
+        }
+        match step {
+            Ok(true) => return Ok(None),
+            Ok(false) => {}
+            Err(e) => return Ok(Some(to_pyerr(py, &e).into_value(py).into_any())),
+        }
+    }
+}
+
 /// The driver over `source` (see [`_analyze`]); `read` counts the bytes read.
 pub fn open(
     py: Python<'_>,

@@ -23,6 +23,7 @@ fn tcpkit_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<analysis::Results>()?;
     m.add_class::<analysis::Live>()?;
     m.add_function(wrap_pyfunction!(analysis::_analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::_check, m)?)?;
     m.add_function(wrap_pyfunction!(schema::_schema, m)?)?;
     m.add_function(wrap_pyfunction!(stream::_stream, m)?)?;
     m.add_class::<stream::BatchStream>()?;

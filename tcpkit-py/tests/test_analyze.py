@@ -137,6 +137,8 @@ def test_damaged_capture_kept(tmp_path: Path) -> None:
     """errors="keep": every row before the damage, every connection, and where it stopped."""
     p, frame, _ = cut_capture(tmp_path)
     a = tcpkit.analyze(p, errors="keep")
+    # Known from the check of the records, before any table is read.
+    assert repr(a).endswith("segment rows not read yet, connections not read yet>")
     assert isinstance(a.error, tcpkit.CaptureError) and a.error.frame == frame
     assert frames(a.segments) == [r["frame"] for r in cli_json("segments", BULK) if r["frame"] < frame]
     assert len(a.connections) == len(a) == 1
@@ -230,22 +232,41 @@ def test_progress_callback_sees_every_byte() -> None:
     assert seen == sorted(seen)
 
 
-def test_segment_rows_are_read_when_asked_for() -> None:
-    """From a path, analyze() reads the capture once for the connections and
-    reads it again for the segment rows only when ``segments`` is first asked
-    for: the progress callback sees the whole file once, then once more."""
+def test_each_table_is_read_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a path, analyze() only reads the records through (the damage) and
+    each table's pass is made the first time it is asked for: the progress
+    callback sees the whole file once in analyze(), once more for the
+    connections, once more for the segment rows, then never again."""
+    import tcpkit._analysis as analysis
+
+    passes: list[dict[str, Any]] = []
+    read = analysis._read
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        passes.append(args[-1])
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "_read", counted)
     seen: list[int] = []
     a = tcpkit.analyze(BULK, progress=seen.append)
     size = BULK.stat().st_size
-    assert seen.count(size) == 1 and "segment rows not read yet" in repr(a)
-    assert len(a) == 1  # connections and findings need no rows
-    assert seen.count(size) == 1
-    n = len(a.segments)
-    assert seen.count(size) == 2 and f"{n} segments" in repr(a)
-    a.segments  # noqa: B018  (read once, kept)
+    assert seen.count(size) == 1 and passes == []
+    assert repr(a) == "<tcpkit.Analysis: segment rows not read yet, connections not read yet>"
+    assert len(a) == 1  # the connections' pass: no segment rows
+    assert seen.count(size) == 2 and passes == [{"segments": False}]
+    a.findings, a[0].explain(), a.connections  # noqa: B018  (the same pass)
     assert seen.count(size) == 2
+    n = len(a.segments)  # the rows' pass: stories off, as `tcpkit segments`
+    assert seen.count(size) == 3 and passes[1] == {"segments": True, "story": False}
+    a.segments, a.connections  # noqa: B018  (read once, kept)
+    assert seen.count(size) == 3 and len(passes) == 2
+    assert repr(a) == f"<tcpkit.Analysis: {n} segments, 1 connections>"
     # One segment row per TCP segment, as `tcpkit segments --json` prints them.
     assert n == len(cli_json("segments", BULK))
+    # A job that needs the rows only never builds a story.
+    passes.clear()
+    tcpkit.analyze(BULK).segments.to_pandas()
+    assert passes == [{"segments": True, "story": False}]
 
 
 def test_a_capture_rewritten_before_its_rows_are_read(tmp_path: Path) -> None:
@@ -257,6 +278,8 @@ def test_a_capture_rewritten_before_its_rows_are_read(tmp_path: Path) -> None:
     p.write_bytes(BULK.read_bytes()[: BULK.stat().st_size // 2])
     with pytest.raises(RuntimeError, match=f"{p}: changed since tcpkit.analyze"):
         a.segments  # noqa: B018
+    with pytest.raises(RuntimeError, match=f"{p}: changed since tcpkit.analyze"):
+        len(a)
     # Rewritten in place with as many bytes, its modification time put back:
     # the status-change time, which no program can set, still tells.
     p.write_bytes(BULK.read_bytes())

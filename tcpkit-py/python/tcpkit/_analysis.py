@@ -14,7 +14,7 @@ from typing import IO, Any, Literal
 from tcpkit import _progress
 from tcpkit._record import Record
 from tcpkit._records import ConnectionFields, FindingFields, Listener
-from tcpkit._tcpkit import BatchStream, CaptureError, Table, _analyze, _Live, _Results, _stream
+from tcpkit._tcpkit import BatchStream, CaptureError, Table, _analyze, _check, _Live, _Results, _stream
 
 __all__ = ["analyze", "stream", "Analysis", "Connection", "Analyzer", "Finding", "Listener", "Record"]
 
@@ -132,22 +132,43 @@ class Analysis:
     iteration give :class:`Connection` objects; :meth:`explain` the report's
     capture-wide text. ``error`` is the :class:`CaptureError` where the capture
     was damaged (with ``errors="keep"``), else None.
+
+    From a path or bytes, each table is read from the capture the first time
+    it (or anything of the connections) is asked for: see :func:`analyze`.
     """
 
-    __slots__ = ("_results", "_rows", "_segments")
+    __slots__ = ("_stories", "_rows", "_segments", "_error")
 
-    def __init__(self, results: _Results, rows: _Rows | None = None) -> None:
-        self._results = results
+    def __init__(self, stories: _Results | _Pass, rows: _Pass | None = None, error: CaptureError | None = None) -> None:
+        """``stories``: the results with the connections, or the pass that
+        reads them when first asked for; ``rows``: the pass that reads the
+        segment rows when first asked for (None: they are in ``stories``, or
+        were not asked for); ``error``: the damage the passes meet (read from
+        ``stories`` when it is done)."""
+        self._stories = stories
         self._rows = rows
-        self._segments: Table | None = results.segments
+        self._segments: Table | None = None
+        self._error = error
+        if isinstance(stories, _Results):
+            self._segments = stories.segments
+            e = stories.error
+            assert e is None or isinstance(e, CaptureError)
+            self._error = e
+
+    @property
+    def _results(self) -> _Results:
+        """The connections' results, read the first time they are asked for."""
+        if isinstance(self._stories, _Pass):
+            self._stories = self._stories.read()
+        return self._stories
 
     @property
     def segments(self) -> Table:
         """One row per TCP segment; a ValueError when the analysis ran with
-        ``segments=False``. From a path or bytes, the rows are built the
-        first time this is read (a second pass, see :func:`analyze`)."""
+        ``segments=False``. From a path or bytes, the rows are read the first
+        time this is asked for (see :func:`analyze`)."""
         if self._segments is None and self._rows is not None:
-            self._segments = self._rows.read()
+            self._segments = self._rows.read().segments
             self._rows = None
         if self._segments is None:
             raise ValueError(
@@ -164,9 +185,7 @@ class Analysis:
     @property
     def error(self) -> CaptureError | None:
         """Where reading stopped on a damaged capture (``errors="keep"``), else None."""
-        e = self._results.error
-        assert e is None or isinstance(e, CaptureError)
-        return e
+        return self._error
 
     def __len__(self) -> int:
         return len(self._results)
@@ -222,7 +241,8 @@ class Analysis:
             rows = f"{len(t)} segments"
         else:
             rows = "segment rows not read yet" if self._rows is not None else "no segment rows"
-        return f"tcpkit.Analysis: {rows}, {len(self)} connections"
+        conns = "connections not read yet" if isinstance(self._stories, _Pass) else f"{len(self)} connections"
+        return f"tcpkit.Analysis: {rows}, {conns}"
 
     def __repr__(self) -> str:
         return f"<{self._counts()}>"
@@ -270,18 +290,21 @@ def analyze(
 
     - ``segments`` (default True), the core's ``Analysis::segments``. From a
       path, bytes, or a list of them (a source that can be read again), with
-      one thread and stories on, ``analyze()`` reads the capture without
-      segment rows (connections, findings, report, errors) and
-      ``Analysis.segments``, the first time it is read, reads it again for
-      the rows alone, stories off as ``tcpkit segments`` (the rows do not
-      depend on them): a job that needs one table pays for that table only.
-      The file is read again then: if it was written or replaced meanwhile
-      (its inode, size, modification or status-change time differ), reading
-      ``Analysis.segments`` raises RuntimeError. From a
+      one thread and stories on, ``analyze()`` only reads the capture's
+      records through, without decoding them (the core's
+      ``Analysis::check``: the damage, raised or kept as ``errors`` says,
+      for a small part of a pass's time), and each table is read from the
+      capture the first time it is asked for: the connections (with the
+      findings, the report and everything of a :class:`Connection`) in a
+      pass without segment rows, the segment rows in a pass of their own,
+      stories off as ``tcpkit segments`` (the rows do not depend on them). A
+      job that needs one table pays for that table only. If a file was
+      written or replaced since ``analyze()`` (its inode, size, modification
+      or status-change time differ), such a pass raises RuntimeError. From a
       file object (a pipe cannot be read twice), a bytearray (it may
-      change), or with ``story=False``, the rows are built in the one pass,
-      whether or not ``Analysis.segments`` is read later. ``segments=False``:
-      no rows at all (``Analysis.segments`` then raises ValueError).
+      change), or with ``story=False``, ``analyze()`` reads both in its one
+      pass. ``segments=False``: no rows at all (``Analysis.segments`` then
+      raises ValueError), the connections read in the one pass.
     - ``story`` (default True): False builds no stories (the connections'
       story columns None, no findings): for a job that needs only the
       segment rows, as ``tcpkit segments`` builds none.
@@ -309,19 +332,28 @@ def analyze(
     elif isinstance(source, io.TextIOBase):
         raise TypeError("analyze() reads bytes: open the file in binary mode ('rb')")
     label = os.path.basename(name) or name
-    rows = None
-    # A second pass pays only when the first builds stories that the rows do not need.
+    # Two passes pay only when the stories, which the rows do not need, are built.
     two_passes = (
         options.get("segments", True) and options.get("story", True) and options.get("threads", 1) in (0, 1)
     )
     read = functools.partial(_read, source, progress, total, label, batch_size)
     if two_passes and _rereadable(source):
-        rows = _Rows(source, read, options)
-        options = {**options, "segments": False}
+        stamps = [(p, _stamp(p)) for p in _paths(source)]
+        callback, close = _progress.make(progress, total, label)
+        try:
+            error = _check(source, progress=callback, options=options or None)
+        finally:
+            close()
+        if errors == "raise" and error is not None:
+            raise error
+        assert error is None or isinstance(error, CaptureError)
+        stories = _Pass(functools.partial(read, {**options, "segments": False}), stamps)
+        rows = _Pass(functools.partial(read, {**options, "segments": True, "story": False}), stamps)
+        return Analysis(stories, rows, error)
     results = read(options)
     if errors == "raise" and results.error is not None:
         raise results.error
-    return Analysis(results, rows)
+    return Analysis(results)
 
 
 def _read(
@@ -346,7 +378,7 @@ def _pieces(source: Source) -> list[Any]:
 
 
 def _rereadable(source: Source) -> bool:
-    """A source :class:`_Rows` can read a second time and find the same: a path,
+    """A source :class:`_Pass` can read again and find the same: a path,
     bytes (not a bytearray, which may change), or a list of them (or of
     ``(name, bytes)`` pairs)."""
     return bool(_pieces(source)) and all(
@@ -372,32 +404,31 @@ def _stamp(path: str | os.PathLike[str]) -> tuple[int, ...] | None:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-class _Rows:
-    """The second pass of :func:`analyze` over a source that can be read again:
-    the segment rows alone, stories off (as ``tcpkit segments``), read when
-    ``Analysis.segments`` is first asked for. The first pass has already
-    raised (or, with ``errors="keep"``, recorded) any damage, which this pass
-    meets at the same place: its rows stop there too."""
+class _Pass:
+    """A pass of :func:`analyze` over a source that can be read again, made
+    when its table is first asked for. ``analyze()`` has already raised (or,
+    with ``errors="keep"``, recorded) any damage, which this pass meets at the
+    same place: its rows and connections stop there too."""
 
     __slots__ = ("_read", "_stamps")
 
-    def __init__(self, source: Source, read: Callable[[dict[str, Any]], _Results], options: dict[str, Any]) -> None:
-        """``read``: one pass over ``source`` with the options given (:func:`_read`
-        with everything else bound)."""
-        self._read = functools.partial(read, {**options, "segments": True, "story": False})
-        self._stamps = [(p, _stamp(p)) for p in _paths(source)]
+    def __init__(
+        self, read: Callable[[], _Results], stamps: list[tuple[str | os.PathLike[str], tuple[int, ...] | None]]
+    ) -> None:
+        """``read``: the pass (:func:`_read` with everything bound); ``stamps``:
+        the files' :func:`_stamp` when ``analyze()`` was called."""
+        self._read = read
+        self._stamps = stamps
 
-    def read(self) -> Table:
+    def read(self) -> _Results:
         for path, stamp in self._stamps:
             if _stamp(path) != stamp:
                 raise RuntimeError(
-                    f"{os.fsdecode(path)}: changed since tcpkit.analyze() read it (written "
-                    "or replaced): its segment rows are read from the file when "
-                    "Analysis.segments is first asked for; analyze it again"
+                    f"{os.fsdecode(path)}: changed since tcpkit.analyze() was called (written "
+                    "or replaced): its connections and segment rows are read from the file "
+                    "when first asked for; analyze it again"
                 )
-        t = self._read().segments
-        assert t is not None
-        return t
+        return self._read()
 
 
 def stream(

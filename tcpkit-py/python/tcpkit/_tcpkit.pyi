@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import Any, final
 
-__all__ = ["BatchStream", "CaptureError", "Table", "_Live", "_Results", "__version__", "_analyze", "_schema", "_stream", "run_cli"]
+__all__ = ["BatchStream", "CaptureError", "Table", "_Live", "_Results", "__version__", "_analyze", "_check", "_schema", "_stream", "run_cli"]
 
 __version__: str
 
@@ -72,6 +72,12 @@ def _analyze(
     batch_size: int = 0,
     options: dict[str, Any] | None = None,
 ) -> _Results: ...
+def _check(
+    source: object,
+    *,
+    progress: Callable[[int], None] | None = None,
+    options: dict[str, Any] | None = None,
+) -> BaseException | None: ...
 
 @final
 class _Live:
