@@ -217,7 +217,9 @@ struct Column {
     /// Values held (nulls brought up included): behind its struct while
     /// fields are absent.
     len: usize,
-    /// Validity, from the first null on (`None`: every value valid).
+    /// Validity, from the first null on (`None`: every value valid): of
+    /// the values up to its last null, those after it valid (written at the
+    /// next null or at the end of the batch, not bit by bit).
     nulls: Option<Bits>,
     /// The values expected in this batch (room for validity bits).
     expected: usize,
@@ -237,13 +239,10 @@ impl Column {
         }
     }
 
-    /// One value appended.
+    /// One value appended (valid: see [`Column::nulls`]).
     #[inline(always)]
     fn pushed(&mut self) {
         self.len += 1;
-        if let Some(n) = &mut self.nulls {
-            n.push(true);
-        }
     }
 
     /// Brings the column up to `row` values with nulls (false: it is past
@@ -280,11 +279,11 @@ impl Column {
             }
         }
         let (len, expected) = (self.len, self.expected);
-        let nulls = self.nulls.get_or_insert_with(|| {
-            let mut bits = Bits::with_capacity(expected.max(len + n));
-            bits.push_n(true, len);
-            bits
-        });
+        let nulls = self
+            .nulls
+            .get_or_insert_with(|| Bits::with_capacity(expected.max(len + n)));
+        // The values since the last null, valid; then these.
+        nulls.push_n(true, len - nulls.len);
         nulls.push_n(false, n);
         self.len += n;
     }
@@ -500,7 +499,10 @@ impl Arena {
         let next = if c.in_list { len + len / 8 } else { len };
         c.expected = next;
         let len = std::mem::take(&mut c.len);
-        let nulls = c.nulls.take().map(|mut b| NullBuffer::new(b.finish(0)));
+        let nulls = c.nulls.take().map(|mut b| {
+            b.push_n(true, len - b.len);
+            NullBuffer::new(b.finish(0))
+        });
         fn primitive<T: ArrowPrimitiveType>(
             v: &mut Vec<T::Native>,
             next: usize,
