@@ -372,6 +372,12 @@ impl Source {
         }
     }
 
+    /// The damage [`Source::advance`] met, named by the file being read
+    /// (`name`: the input's, when it is one file).
+    fn damage(&self, name: &str, e: CaptureError) -> Error {
+        Error::from(e).named(self.file().unwrap_or(name))
+    }
+
     fn interfaces(&self) -> &[Interface] {
         match self {
             Source::Stream(r) => r.interfaces(),
@@ -943,7 +949,7 @@ impl Analysis {
                 }
                 Some(Err(e)) => {
                     self.phase = Phase::Ending;
-                    return Some(Err(self.damage(e)));
+                    return Some(Err(self.source.damage(&self.name, e)));
                 }
                 Some(Ok(())) => {}
             }
@@ -968,21 +974,14 @@ impl Analysis {
         })))
     }
 
-    /// The damage met by the reader, named by the file being read.
-    fn damage(&self, e: CaptureError) -> Error {
-        let name = self.source.file().unwrap_or(&self.name);
-        Error::from(e).named(name)
-    }
-
     /// Reads up to `max` more packet records without decoding or analysing
     /// them: a check of the capture's framing, which meets the damage that
     /// [`next_event`](Self::next_event) would meet, as the same error (file,
     /// frame, byte offset, reason), without the decoding and analysis that
     /// make up most of a pass (a fifteenth of its time on the benchmark
-    /// capture). `Ok(true)` at
-    /// the end of the input (of the packets pushed so far, in the push form).
-    /// The records read are not analysed: the analysis is used up, and
-    /// `next_event` then yields nothing.
+    /// capture). `Ok(true)` at the end of the input (of the packets pushed
+    /// so far, in the push form). The records read are not analysed: the
+    /// analysis is used up, and `next_event` then yields nothing.
     ///
     /// ```
     /// use tcpkit_core::{Analysis, analysis::AnalyzerConfig};
@@ -1003,7 +1002,7 @@ impl Analysis {
         for _ in 0..max {
             match self.source.advance() {
                 None => return Ok(true),
-                Some(Err(e)) => return Err(self.damage(e)),
+                Some(Err(e)) => return Err(self.source.damage(&self.name, e)),
                 Some(Ok(())) => {}
             }
         }

@@ -367,18 +367,8 @@ fn run(
     read: &AtomicU64,
 ) -> PyResult<Results> {
     let mut c = Collected::new(batch_size, rows);
-    loop {
-        let done = py
-            .detach(|| c.step(&mut a, EVENTS_PER_STEP))
-            .map_err(PyRuntimeError::new_err)?;
-        py.check_signals()?;
-        if let Some(p) = progress {
-            p.call1((read.load(Ordering::Relaxed),))?;
-        }
-        if done {
-            break;
-        }
-    }
+    in_steps(py, progress, read, || c.step(&mut a, EVENTS_PER_STEP))?
+        .map_err(PyRuntimeError::new_err)?;
     let t0 = a.first_ts_ns().unwrap_or(0);
     let analyzed = py
         .detach(|| c.finish(t0))
@@ -430,16 +420,31 @@ pub fn _check(
     o.check_threads(o.segments, false)?;
     let read = Arc::new(AtomicU64::new(0));
     let mut a = open(py, source, o.cfg, &read)?;
+    let checked = in_steps(py, progress, &read, || a.check(RECORDS_PER_STEP))?;
+    Ok(checked
+        .err()
+        .map(|e| to_pyerr(py, &e).into_value(py).into_any()))
+}
+
+/// Runs `step` (a bounded amount of work, `Ok(true)` once there is no more)
+/// with the GIL released until it ends or fails, checking for Ctrl-C and
+/// telling `progress` the bytes `read` after each step; the failure, if any.
+fn in_steps<E: Send>(
+    py: Python<'_>,
+    progress: Option<&Bound<'_, PyAny>>,
+    read: &AtomicU64,
+    mut step: impl FnMut() -> Result<bool, E> + Send,
+) -> PyResult<Result<(), E>> {
     loop {
-        let step = py.detach(|| a.check(RECORDS_PER_STEP));
+        let done = py.detach(&mut step);
         py.check_signals()?;
         if let Some(p) = progress {
             p.call1((read.load(Ordering::Relaxed),))?;
         }
-        match step {
-            Ok(true) => return Ok(None),
+        match done {
             Ok(false) => {}
-            Err(e) => return Ok(Some(to_pyerr(py, &e).into_value(py).into_any())),
+            Ok(true) => return Ok(Ok(())),
+            Err(e) => return Ok(Err(e)),
         }
     }
 }

@@ -294,7 +294,7 @@ fn feed(mut source: Source, name: String, to: Vec<SyncSender<Arc<Block>>>) {
     let error = loop {
         match source.advance() {
             None => break None,
-            Some(Err(e)) => break Some(Error::from(e).named(source.file().unwrap_or(&name))),
+            Some(Err(e)) => break Some(source.damage(&name, e)),
             Some(Ok(())) => {}
         }
         let Some(p) = source.current() else {

@@ -339,11 +339,8 @@ def analyze(
     read = functools.partial(_read, source, progress, total, label, batch_size)
     if two_passes and _rereadable(source):
         stamps = [(p, _stamp(p)) for p in _paths(source)]
-        callback, close = _progress.make(progress, total, label)
-        try:
+        with _progress.shown(progress, total, label) as callback:
             error = _check(source, progress=callback, options=options or None)
-        finally:
-            close()
         if errors == "raise" and error is not None:
             raise error
         assert error is None or isinstance(error, CaptureError)
@@ -365,11 +362,8 @@ def _read(
     options: dict[str, Any],
 ) -> _Results:
     """One pass of the extension over ``source``, with its progress bar."""
-    callback, close = _progress.make(progress, total, label)
-    try:
+    with _progress.shown(progress, total, label) as callback:
         return _analyze(source, progress=callback, batch_size=batch_size, options=options or None)
-    finally:
-        close()
 
 
 def _pieces(source: Source) -> list[Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 #: A progress callback receives the bytes read so far.
@@ -90,3 +91,13 @@ def make(progress: bool | Callback | None, total: int | None, name: str) -> tupl
         bar = TqdmBar(tqdm, total, name)
         return bar, bar.close
     return progress, lambda: None
+
+
+@contextlib.contextmanager
+def shown(progress: bool | Callback | None, total: int | None, name: str) -> Iterator[Callback | None]:
+    """:func:`make`'s callback for the ``with`` block, closed when it ends."""
+    callback, close = make(progress, total, name)
+    try:
+        yield callback
+    finally:
+        close()
