@@ -2,12 +2,13 @@
 //! and connection of a capture into Arrow batches, held. For profiling the
 //! batch builders (`valgrind --tool=callgrind`): with `--no-rows` the same
 //! analysis with the events dropped, so the difference is the builders' cost;
-//! with `--no-story` the analysis without stories (as `segments --json`).
+//! with `--no-story` the analysis without stories (as `segments --json`, and
+//! as the pass of `tcpkit.analyze(p).segments`).
 //!
 //! `cargo run --release -p tcpkit-examples --example segment_batches -- CAPTURE [--no-rows] [--no-story]`
 
 use tcpkit_core::analysis::AnalyzerConfig;
-use tcpkit_core::arrow::{ConnectionBatchBuilder, DEFAULT_BATCH_SIZE, SegmentBatchBuilder};
+use tcpkit_core::arrow::{ConnectionBatchBuilder, SegmentBatchBuilder};
 use tcpkit_core::{Analysis, Event};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,8 +24,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..AnalyzerConfig::default()
     };
     let mut a = Analysis::open(&path, cfg)?;
-    let mut segments = SegmentBatchBuilder::new(DEFAULT_BATCH_SIZE);
-    let mut connections = ConnectionBatchBuilder::new(DEFAULT_BATCH_SIZE);
+    // Each table one batch, as `tcpkit.analyze()` builds them (`batch_size=0`).
+    let mut segments = SegmentBatchBuilder::new(usize::MAX);
+    let mut connections = ConnectionBatchBuilder::new(usize::MAX);
     let mut batches = Vec::new();
     let mut seen = 0_u64;
     while let Some(event) = a.next_event() {

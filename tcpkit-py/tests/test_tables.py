@@ -198,3 +198,25 @@ def test_duckdb_scans_the_capsule() -> None:
         w[0] += 1
         w[1] += r["len"]
     assert [(c, n, int(s)) for c, n, s in got] == [(c, n, s) for c, (n, s) in sorted(want.items())]
+
+
+def test_each_column_is_one_chunk_which_pandas_shares() -> None:
+    """``batch_size=0`` (the default): each table is one batch, so each column one
+    chunk, and ``to_pandas()`` takes a number column without nulls as it is (NumPy
+    over the table's buffer, no copy); a ``batch_size`` splits the same rows."""
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("pandas")
+    # Three copies of the capture read as one rotated capture: more rows than the
+    # core's streaming batch (8,192), which used to split the tables.
+    pieces = [BULK] * 3
+    a = tcpkit.analyze(pieces)
+    t = pa.table(a.segments)
+    assert t.num_rows == 3 * len(cli_json("segments", BULK)) > 8192
+    assert {t.column(name).num_chunks for name in t.column_names} == {1}
+    assert {c.num_chunks for c in pa.table(a.connections).columns} == {1}
+    frame = t.column("frame").chunk(0)
+    df = a.segments.to_pandas()
+    assert np.shares_memory(df["frame"].to_numpy(), np.frombuffer(frame.buffers()[1], dtype=np.uint8))
+    split = pa.table(tcpkit.analyze(pieces, batch_size=1000).segments)
+    assert split.column("frame").num_chunks == -(-t.num_rows // 1000)
+    assert split.equals(t)

@@ -22,13 +22,18 @@ use arrow_array::{
     Array, ArrayRef, ArrowPrimitiveType, BinaryArray, BooleanArray, ListArray, PrimitiveArray,
     RecordBatch, StringArray, StructArray, new_empty_array,
 };
-use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, FieldRef, Fields, TimeUnit};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 /// How deep rows nest (as the JSON sink).
 const MAX_DEPTH: usize = 8;
+
+/// Bytes (of a string or binary column) or items (of a list) after which a
+/// batch ends early ([`RowBuilder::full`]): half of what Arrow's 32-bit
+/// offsets address.
+const OFFSET_ROOM: usize = 1 << 30;
 
 /// Bits, least significant first (a validity bitmap, or boolean values).
 #[derive(Debug, Default)]
@@ -598,10 +603,16 @@ struct Zeros {
 
 impl Zeros {
     /// At least `bytes` zero bytes: this buffer, or a longer one from now on
-    /// (the arrays made earlier keep theirs).
+    /// (the arrays made earlier keep theirs). Made of `u64`s (8-byte
+    /// alignment, as the widest values here need) so that the allocator's
+    /// `calloc` gives pages the system zeroes when first read: Arrow's own
+    /// 64-byte-aligned zeroed buffers are written with zeros byte by byte,
+    /// all of them resident (160 MiB on the benchmark capture's segments
+    /// built as one batch).
     fn at_least(&mut self, bytes: usize) -> Buffer {
         if self.buffer.len() < bytes {
-            self.buffer = MutableBuffer::from_len_zeroed(bytes.next_power_of_two()).into();
+            let words = bytes.next_power_of_two().div_ceil(8);
+            self.buffer = Buffer::from_vec(vec![0u64; words]);
         }
         self.buffer.clone()
     }
@@ -766,6 +777,30 @@ impl RowBuilder {
     /// No row appended since the last batch.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A batch is due: `batch_size` rows are waiting, or (looked at every
+    /// `every` rows) a column's bytes or list items have passed 1 GiB
+    /// (`OFFSET_ROOM`), so that a batch as large as a whole capture (the
+    /// in-memory tables of the Python package) never passes the 2 GiB its
+    /// 32-bit offsets can address: `every` rows must add far less than the
+    /// room left (a segment row at most a few hundred bytes to a column).
+    pub fn full(&self, batch_size: usize, every: usize) -> bool {
+        self.due(batch_size, every, OFFSET_ROOM)
+    }
+
+    /// [`Self::full`] with the room given (tests).
+    pub(super) fn due(&self, batch_size: usize, every: usize, room: usize) -> bool {
+        let len = self.len();
+        len >= batch_size
+            || (len.is_multiple_of(every.max(1))
+                && self.arena.cols.iter().any(|c| match &c.values {
+                    Values::Utf8(b) | Values::Binary(b) => b.values.len() > room,
+                    Values::List { offsets, .. } => offsets
+                        .last()
+                        .is_some_and(|&o| usize::try_from(o).is_ok_and(|o| o > room)),
+                    _ => false,
+                }))
     }
 
     /// The rows appended so far as one batch (empty when there are none);
@@ -986,11 +1021,17 @@ pub struct SegmentBatchBuilder {
 }
 
 impl SegmentBatchBuilder {
-    /// Batches of `batch_size` rows (at least 1).
+    /// Batches of `batch_size` rows (at least 1; fewer when a column nears
+    /// Arrow's 2 GiB of offsets, see [`RowBuilder::full`]); the columns start with
+    /// room for [`super::DEFAULT_BATCH_SIZE`] rows at most and grow (a batch
+    /// as large as a whole capture reserves nothing for rows that never come).
     pub fn new(batch_size: usize) -> Self {
         let batch_size = batch_size.max(1);
         Self {
-            rows: RowBuilder::new(&schema::segment::SEGMENT, batch_size),
+            rows: RowBuilder::new(
+                &schema::segment::SEGMENT,
+                batch_size.min(super::DEFAULT_BATCH_SIZE),
+            ),
             batch_size,
         }
     }
@@ -1020,7 +1061,7 @@ impl SegmentBatchBuilder {
         facts: &SegmentFacts,
     ) -> Result<Option<RecordBatch>, ArrowError> {
         schema::segment::visit(&mut self.rows, frame, ts_ns, seg, facts);
-        if self.rows.len() >= self.batch_size {
+        if self.rows.full(self.batch_size, 1024) {
             self.rows.finish().map(Some)
         } else {
             Ok(None)
@@ -1045,7 +1086,8 @@ pub struct ConnectionBatchBuilder {
 }
 
 impl ConnectionBatchBuilder {
-    /// Batches of `batch_size` rows (at least 1).
+    /// Batches of `batch_size` rows (at least 1; fewer when a column nears
+    /// Arrow's 2 GiB of offsets, see [`RowBuilder::full`]).
     pub fn new(batch_size: usize) -> Self {
         let batch_size = batch_size.max(1);
         Self {
@@ -1075,7 +1117,7 @@ impl ConnectionBatchBuilder {
         conn: &schema::connection::Record,
     ) -> Result<Option<RecordBatch>, ArrowError> {
         schema::connection::visit(&mut self.rows, conn);
-        if self.rows.len() >= self.batch_size {
+        if self.rows.full(self.batch_size, 64) {
             self.rows.finish().map(Some)
         } else {
             Ok(None)

@@ -71,3 +71,46 @@ fn missing_required_field_fails_the_batch() {
     b.end();
     assert!(b.finish().is_err());
 }
+
+/// A batch is due at `batch_size` rows, or early once a string column's
+/// bytes or a list's items pass the room left for Arrow's 32-bit offsets
+/// (looked at every `every` rows), so that a batch of a whole capture
+/// never overflows them.
+#[test]
+fn batch_is_due_before_offsets_overflow() {
+    let mut b = RowBuilder::new(&segment::SEGMENT, 4);
+    for _ in 0..4 {
+        b.begin(&segment::SEGMENT);
+        b.str(&segment::FLAGS, "S."); // 2 bytes a row
+        b.begin(&segment::ANALYSIS);
+        for name in ["retransmission", "window_full", "zero_window"] {
+            b.str(&segment::ANALYSIS_ITEM, name); // 3 items a row
+        }
+        b.end();
+        b.end();
+    }
+    // 4 rows: 8 bytes of flags, 12 analysis items, 4 x (14 + 11 + 11) =
+    // 144 bytes of names.
+    assert!(!b.due(usize::MAX, 4, 200), "nothing past 200");
+    assert!(!b.due(5, 1, 200), "4 rows: a batch of 5 is not due");
+    assert!(b.due(4, 1, 200), "4 rows: a batch of 4 is");
+    assert!(b.due(usize::MAX, 4, 143), "144 bytes of names pass 143");
+    assert!(
+        !b.due(usize::MAX, 3, 143),
+        "looked at every 3 rows: not at the 4th"
+    );
+    assert!(!b.due(usize::MAX, 4, 144), "at the room is not past it");
+    // The flags' 8 bytes and the list's 12 items pass 11 as the names do.
+    let mut items = RowBuilder::new(&segment::SEGMENT, 4);
+    for _ in 0..4 {
+        items.begin(&segment::SEGMENT);
+        items.begin(&segment::ANALYSIS);
+        for _ in 0..3 {
+            items.str(&segment::ANALYSIS_ITEM, "");
+        }
+        items.end();
+        items.end();
+    }
+    assert!(items.due(usize::MAX, 4, 11), "12 empty items pass 11");
+    assert!(!items.due(usize::MAX, 4, 12));
+}

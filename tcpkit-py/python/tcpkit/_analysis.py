@@ -281,7 +281,10 @@ def analyze(
     (file, offset, frame, reason); ``"keep"`` returns everything read before
     the damage (every connection, the report) with ``Analysis.error`` set.
 
-    ``batch_size``: rows per Arrow batch (0: the core's default).
+    ``batch_size``: rows per Arrow batch of the tables; 0 (default): each
+    table in one batch, split only where Arrow's 32-bit offsets need it (2 GiB
+    of a column's strings), so that each column is one chunk, which
+    ``to_pandas()`` and NumPy share rather than copy.
 
     ``options``: the fields of the core's ``AnalyzerConfig``, same names and
     defaults (``linger_ns``, ``closed_linger_ns``, ``idle_timeout_ns``,
@@ -442,8 +445,9 @@ def stream(
 
     ``table``: ``"segments"`` (stories off unless ``story=True`` is given: segment
     rows do not need them) or ``"connections"`` (no segment rows built, so
-    ``threads=N`` applies); ``source``, ``batch_size`` and ``options`` as for
-    :func:`analyze` (but no ``segments``: ``table`` says which rows). The reading happens as the consumer asks
+    ``threads=N`` applies); ``batch_size``: rows per batch (0: the core's
+    default, 8,192); ``source`` and ``options`` as for :func:`analyze` (but no
+    ``segments``: ``table`` says which rows). The reading happens as the consumer asks
     for batches; a damaged capture gives every batch before the damage, then the
     consumer's error for the stream (pyarrow raises it with the core's message).
     """
