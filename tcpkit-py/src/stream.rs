@@ -4,10 +4,9 @@
 //! time, for captures whose whole table does not fit.
 
 use crate::analysis::{config, open};
+use crate::table::{schema_capsule, stream_capsule};
 use arrow_array::RecordBatchReader;
-use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_schema::SchemaRef;
-use arrow_schema::ffi::FFI_ArrowSchema;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
@@ -38,9 +37,7 @@ impl std::fmt::Debug for BatchStream {
 impl BatchStream {
     /// The Arrow schema, as an `arrow_schema` PyCapsule.
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        let schema = FFI_ArrowSchema::try_from(self.schema.as_ref())
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        PyCapsule::new_with_value(py, schema, c"arrow_schema")
+        schema_capsule(py, &self.schema)
     }
 
     /// The batches, as an `arrow_array_stream` PyCapsule: the capture is read
@@ -60,7 +57,7 @@ impl BatchStream {
             .ok_or_else(|| {
                 PyValueError::new_err("this stream was read already: call tcpkit.stream() again")
             })?;
-        PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(reader), c"arrow_array_stream")
+        stream_capsule(py, reader)
     }
 
     fn __repr__(&self) -> String {
