@@ -4,17 +4,19 @@
 //! table, a short linger and an idle timeout so eviction and expiry run too),
 //! and the stream follower of connection 0 fed by its rows.
 //!
-//! Checks beyond "no panic": every connection number is handed out exactly
-//! once, the numbers handed out are exactly 0..connections, one report.
+//! Checks beyond "no panic": every connection number is handed out once, or
+//! again only for the part after an eviction (the earlier part `evicted`, the
+//! later `resumed_frame` set); the numbers handed out are exactly
+//! 0..connections; one report.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use tcpkit_core::analysis::{AnalyzerConfig, story};
-use tcpkit_core::{Analysis, Event};
 use tcpkit_core::capture::SliceReader;
 use tcpkit_core::flow::Direction;
 use tcpkit_core::reassembly::{ConnSelector, Follower, ReassemblyConfig};
+use tcpkit_core::{Analysis, Event};
 
 fuzz_target!(|data: &[u8]| {
     if SliceReader::new(data).is_err() {
@@ -37,14 +39,23 @@ fuzz_target!(|data: &[u8]| {
         ReassemblyConfig::default(),
     );
     let mut sink = std::io::sink();
-    let mut handed = BTreeSet::new();
+    // Each number handed out, and whether its last part was evicted.
+    let mut handed = BTreeMap::new();
     let mut stories = Vec::new();
     let mut reports = 0;
     while let Some(ev) = a.next_event() {
         match ev {
-            Ok(Event::Segment(row)) => follow.push_row(&row, &mut sink).expect("a sink never fails"),
+            Ok(Event::Segment(row)) => follow
+                .push_row(&row, &mut sink)
+                .expect("a sink never fails"),
             Ok(Event::Connection(rec)) => {
-                assert!(handed.insert(rec.conn.0), "connection handed out twice");
+                // Once, or again for the part after an eviction.
+                if let Some(evicted) = handed.insert(rec.conn.0, rec.evicted) {
+                    assert!(
+                        evicted && rec.resumed_frame.is_some(),
+                        "connection handed out again without an eviction"
+                    );
+                }
                 stories.push(*rec);
             }
             Ok(Event::Report(r)) => {
@@ -58,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(reports, 1, "one report");
     let connections = a.stats().connections;
     assert_eq!(handed.len() as u64, connections);
-    assert!(handed.iter().copied().eq(0..connections));
+    assert!(handed.keys().copied().eq(0..connections));
     stories.sort_by_key(|s| s.conn);
     story::cross_check(&mut stories);
     for s in &stories {
