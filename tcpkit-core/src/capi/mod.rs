@@ -41,5 +41,5 @@ pub use error::{
     tcpkit_status_name,
 };
 pub use options::*;
-pub use report::tcpkit_report;
+pub use report::*;
 pub use util::{tcpkit_str, tcpkit_version};
