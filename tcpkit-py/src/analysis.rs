@@ -585,10 +585,26 @@ impl Live {
         &self,
         py: Python<'_>,
         ts_ns: i64,
-        link_type: u16,
+        link_type: i64,
         data: &[u8],
-        orig_len: Option<u32>,
+        orig_len: Option<i64>,
     ) -> PyResult<()> {
+        // Out of range: a ValueError that says which and why (as the C ABI's
+        // INVALID_ARGUMENT), not the OverflowError of the conversion.
+        let link_type = u16::try_from(link_type).map_err(|_| {
+            PyValueError::new_err(format!(
+                "link_type {link_type} is not a LINKTYPE_ number (0 to 65535)"
+            ))
+        })?;
+        let orig_len = orig_len
+            .map(|n| {
+                u32::try_from(n).map_err(|_| {
+                    PyValueError::new_err(format!(
+                        "orig_len {n} is not a length on the wire (0 to 4294967295)"
+                    ))
+                })
+            })
+            .transpose()?;
         let mut guard = self
             .inner
             .lock()

@@ -471,7 +471,9 @@ class Analyzer:
         """One packet: capture time in ns since the epoch, its LINKTYPE_ number
         (1 Ethernet, 101 raw IP, 113 Linux cooked...), its bytes from the link
         header on, and ``orig_len``, its length on the wire when the capture cut
-        it (default ``len(data)``). Frames are numbered from 1 in push order."""
+        it (default ``len(data)``). Frames are numbered from 1 in push order.
+        A link type outside 0..65535, or an ``orig_len`` outside 0..2**32-1,
+        raises ValueError; a push after ``finish()`` too."""
         self._live.push(ts_ns, link_type, data, orig_len=orig_len)
 
     def finish(self) -> Analysis:
