@@ -457,8 +457,8 @@ def stream(
 class Analyzer:
     """Packets that come from no file (a live sniffer, a replay): :meth:`push` each
     one, then :meth:`finish` for the :class:`Analysis` (the same rows and
-    connections as :func:`analyze` on a capture of the same packets). Options as
-    for :func:`analyze` (``segments=False`` included), but one thread only: the
+    connections as :func:`analyze` on a capture of the same packets). ``batch_size``
+    and options as for :func:`analyze` (``segments=False`` included), but one thread only: the
     packets come one at a time from the caller (``threads`` above 1 raises
     ValueError)."""
 
