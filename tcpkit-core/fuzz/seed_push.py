@@ -7,8 +7,9 @@ Each capture becomes one input in the target's format: per packet (the first
 400), a link-type selector byte (the index of its link type in the target's
 LINKS, or the link type itself when it is a byte outside that list), the clock
 step in milliseconds as a signed byte (clamped to -128..127), a cut byte (0:
-captured whole; else 97-byte steps of wire length beyond the captured bytes),
-a length byte and at most 255 bytes of the packet.
+captured whole; else 97-byte steps of wire length beyond the captured bytes;
+the target takes an odd one to give the packet a frame number of its own), a
+length byte and at most 255 bytes of the packet.
 """
 
 import struct

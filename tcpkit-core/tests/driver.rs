@@ -428,3 +428,39 @@ fn check_meets_the_damage_the_analysis_meets() {
     // 12 records: all but 12 cuts (the records' ends) are damage.
     assert!(damaged >= full.len() - 24 - 12, "{damaged}");
 }
+
+/// `push_packet` takes the caller's frame numbers as they come: all zero,
+/// decreasing, or repeating, the connections are still numbered 0..n, each
+/// number handed out once (no eviction at the default budget), as many as
+/// reading the file gives.
+#[test]
+fn frame_numbers_that_do_not_increase_are_taken_as_they_come() {
+    fn numbers(a: &mut Analysis, into: &mut Vec<u64>) {
+        while let Some(ev) = a.next_event() {
+            if let Event::Connection(c) = ev.unwrap() {
+                into.push(c.conn.0);
+            }
+        }
+    }
+    let frames: [fn(u64) -> u64; 3] = [|_| 0, |i| 1_000_000 - i, |i| i % 5];
+    for cap in lab_captures() {
+        let bytes = std::fs::read(&cap).unwrap();
+        let mut file = Analysis::open(&cap, AnalyzerConfig::default()).unwrap();
+        numbers(&mut file, &mut Vec::new());
+        let want = file.stats().connections;
+        for frame_of in frames {
+            let mut a = Analysis::live(AnalyzerConfig::default());
+            let mut got = Vec::new();
+            for (i, p) in SliceReader::new(&bytes).unwrap().enumerate() {
+                let mut p = p.unwrap();
+                p.frame = frame_of(i as u64);
+                a.push_packet(&p).unwrap();
+                numbers(&mut a, &mut got);
+            }
+            a.finish_input();
+            numbers(&mut a, &mut got);
+            got.sort_unstable();
+            assert!(got.iter().copied().eq(0..want), "{}", cap.display());
+        }
+    }
+}

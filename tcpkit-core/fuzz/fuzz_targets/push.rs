@@ -6,8 +6,10 @@
 //!
 //! The input is a list of packets, each: a link-type selector byte, a clock
 //! step byte (signed, in milliseconds: the clock may go back), a wire-length
-//! byte (0: as captured; else the packet was cut and this many 97-byte steps
-//! are added to its wire length), a length byte, then that many data bytes.
+//! byte (0: as captured, pushed with `push`; else `push_packet`, with this
+//! many 97-byte steps added to its wire length and, when it is odd, the step
+//! byte for its frame number: frame numbers need not increase), a length
+//! byte, then that many data bytes.
 //!
 //! Checks beyond "no panic": nothing comes before `finish_input` once the
 //! events are drained; every connection number is handed out once, or again
@@ -112,9 +114,14 @@ fuzz_target!(|input: &[u8]| {
         let pushed = if *cut == 0 {
             a.push(ts_ns, LinkType(link), data)
         } else {
-            // Numbered as `push` numbers them (frames must increase).
+            // The caller's frame numbers: as `push` numbers them (even cut
+            // bytes), or any (odd: the step byte, so they repeat and go back).
             a.push_packet(&Packet {
-                frame,
+                frame: if cut % 2 == 0 {
+                    frame
+                } else {
+                    u64::from(*step)
+                },
                 ts_ns,
                 link_type: LinkType(link),
                 orig_len: captured + u32::from(*cut) * 97,
