@@ -16,7 +16,7 @@ import struct
 import sys
 from pathlib import Path
 
-# As in fuzz_targets/push.rs.
+# As in fuzz_targets/common.rs.
 LINKS = [0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 129, 178, 228, 242, 276]
 MICROS = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">"}
 NANOS = {b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}

@@ -10,8 +10,10 @@
 //! 0..connections; one report.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use libfuzzer_sys::fuzz_target;
-use std::collections::BTreeMap;
 use tcpkit_core::analysis::{AnalyzerConfig, story};
 use tcpkit_core::capture::SliceReader;
 use tcpkit_core::flow::Direction;
@@ -39,8 +41,7 @@ fuzz_target!(|data: &[u8]| {
         ReassemblyConfig::default(),
     );
     let mut sink = std::io::sink();
-    // Each number handed out, and whether its last part was evicted.
-    let mut handed = BTreeMap::new();
+    let mut numbers = common::Numbers::default();
     let mut stories = Vec::new();
     let mut reports = 0;
     while let Some(ev) = a.next_event() {
@@ -49,13 +50,7 @@ fuzz_target!(|data: &[u8]| {
                 .push_row(&row, &mut sink)
                 .expect("a sink never fails"),
             Ok(Event::Connection(rec)) => {
-                // Once, or again for the part after an eviction.
-                if let Some(evicted) = handed.insert(rec.conn.0, rec.evicted) {
-                    assert!(
-                        evicted && rec.resumed_frame.is_some(),
-                        "connection handed out again without an eviction"
-                    );
-                }
+                numbers.handed(&rec);
                 stories.push(*rec);
             }
             Ok(Event::Report(r)) => {
@@ -67,9 +62,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert_eq!(reports, 1, "one report");
-    let connections = a.stats().connections;
-    assert_eq!(handed.len() as u64, connections);
-    assert!(handed.keys().copied().eq(0..connections));
+    numbers.check(a.stats().connections);
     stories.sort_by_key(|s| s.conn);
     story::cross_check(&mut stories);
     for s in &stories {

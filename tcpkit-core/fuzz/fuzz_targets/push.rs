@@ -19,17 +19,14 @@
 //! analysed segment and per connection record.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use libfuzzer_sys::fuzz_target;
-use std::collections::BTreeMap;
 use tcpkit_core::analysis::AnalyzerConfig;
 use tcpkit_core::arrow::{ConnectionBatchBuilder, SegmentBatchBuilder};
 use tcpkit_core::capture::{LinkType, Packet};
 use tcpkit_core::{Analysis, Event};
-
-/// Link types the decoder knows, so most inputs reach past the link layer.
-const LINKS: [u16; 15] = [
-    0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 129, 178, 228, 242, 276,
-];
 
 /// Drains the events ready now into the builders and the checks.
 #[derive(Default)]
@@ -39,8 +36,7 @@ struct Drain {
     segment_rows: usize,
     connection_rows: usize,
     analysed: usize,
-    /// Each connection number handed out, and whether its last part was evicted.
-    handed: BTreeMap<u64, bool>,
+    numbers: common::Numbers,
     records: usize,
     reports: usize,
 }
@@ -69,13 +65,7 @@ impl Drain {
                 }
                 Ok(Event::Connection(rec)) => {
                     self.records += 1;
-                    // Once, or again for the part after an eviction.
-                    if let Some(evicted) = self.handed.insert(rec.conn.0, rec.evicted) {
-                        assert!(
-                            evicted && rec.resumed_frame.is_some(),
-                            "connection handed out again without an eviction"
-                        );
-                    }
+                    self.numbers.handed(&rec);
                     let b = self.connections.as_mut().expect("open");
                     let batch = b
                         .push(&rec)
@@ -104,15 +94,12 @@ fuzz_target!(|input: &[u8]| {
     while let [sel, step, cut, len, tail @ ..] = rest {
         let data = &tail[..usize::from(*len).min(tail.len())];
         rest = &tail[data.len()..];
-        let link = match LINKS.get(usize::from(*sel)) {
-            Some(&l) => l,
-            None => u16::from(*sel),
-        };
+        let link = common::link(*sel);
         ts_ns += i64::from(*step as i8) * 1_000_000;
         frame += 1;
         let captured = u32::try_from(data.len()).expect("at most 255 bytes");
         let pushed = if *cut == 0 {
-            a.push(ts_ns, LinkType(link), data)
+            a.push(ts_ns, link, data)
         } else {
             // The caller's frame numbers: as `push` numbers them (even cut
             // bytes), or any (odd: the step byte, so they repeat and go back).
@@ -123,7 +110,7 @@ fuzz_target!(|input: &[u8]| {
                     u64::from(*step)
                 },
                 ts_ns,
-                link_type: LinkType(link),
+                link_type: link,
                 orig_len: captured + u32::from(*cut) * 97,
                 data,
                 interface: 0,
@@ -141,9 +128,7 @@ fuzz_target!(|input: &[u8]| {
         "push after finish_input"
     );
     assert_eq!(d.reports, 1, "one report");
-    let connections = a.stats().connections;
-    assert_eq!(d.handed.len() as u64, connections);
-    assert!(d.handed.keys().copied().eq(0..connections));
+    d.numbers.check(a.stats().connections);
     let last = d
         .segments
         .take()
