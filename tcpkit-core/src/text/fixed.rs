@@ -20,15 +20,26 @@ pub(crate) struct Fixed(pub f64, pub usize);
 
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = [0u8; FIXED_MAX];
-        match fixed_text(self.0, self.1, &mut text) {
-            Some(n) => f.write_str(
-                text.get(..n)
-                    .and_then(|t| std::str::from_utf8(t).ok())
-                    .unwrap_or_default(),
-            ),
-            None => write!(f, "{:.*}", self.1, self.0),
-        }
+        write_fixed(f, self.0, self.1)
+    }
+}
+
+/// Writes [`Fixed`]`(x, decimals)` into `w` (into a `String`: no formatting
+/// machinery at all, for a number the fast path takes).
+#[inline]
+pub(crate) fn write_fixed<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    x: f64,
+    decimals: usize,
+) -> fmt::Result {
+    let mut text = [0u8; FIXED_MAX];
+    match fixed_text(x, decimals, &mut text) {
+        Some(n) => w.write_str(
+            text.get(..n)
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .unwrap_or_default(),
+        ),
+        None => write!(w, "{x:.decimals$}"),
     }
 }
 

@@ -27,45 +27,76 @@ pub use tcpdump::{
 use crate::analysis::Connection;
 use crate::flow::Endpoint;
 use crate::report::Report;
-pub(crate) use fixed::Fixed;
+pub(crate) use fixed::{Fixed, write_fixed};
 use std::fmt::Write as _;
 
 /// `ip:port`, IPv6 in brackets.
 pub fn endpoint(e: Endpoint) -> String {
+    let mut s = String::with_capacity(21);
+    push_endpoint(&mut s, e);
+    s
+}
+
+/// Appends [`endpoint`]`(e)` to `out`.
+pub(crate) fn push_endpoint(out: &mut String, e: Endpoint) {
     match e.ip {
-        std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", e.port),
+        std::net::IpAddr::V6(ip) => {
+            let _ = write!(out, "[{ip}]:");
+        }
+        // The dotted quad as std prints it, without its padding machinery.
         std::net::IpAddr::V4(_) => {
-            // The dotted quad as std prints it, without its padding machinery.
-            let mut s = String::with_capacity(21);
-            let _ = write_addr(&mut s, &e.ip)
-                .and_then(|()| s.write_char(':'))
-                .and_then(|()| write_decimal(&mut s, u64::from(e.port)));
-            s
+            let _ = write_addr(out, &e.ip).and_then(|()| out.write_char(':'));
         }
     }
+    push_decimal(out, u64::from(e.port));
+}
+
+/// Appends `v` in decimal to `out`.
+pub(crate) fn push_decimal(out: &mut String, v: u64) {
+    let _ = write_decimal(out, v);
 }
 
 /// A count and its noun, the noun in the plural unless the count is one
 /// (`1 attempt`, `2 attempts`, `3 entries`, `0 SYNs`): the one place the
 /// text makes plurals.
 pub fn count(n: u64, noun: &str) -> String {
-    format!("{n} {}", noun_for(n, noun))
+    let mut s = String::with_capacity(noun.len() + 8);
+    push_count(&mut s, n, noun);
+    s
+}
+
+/// Appends [`count`]`(n, noun)` to `out`.
+pub(crate) fn push_count(out: &mut String, n: u64, noun: &str) {
+    push_decimal(out, n);
+    out.push(' ');
+    push_noun(out, n, noun);
 }
 
 /// The noun alone, in the plural unless `n` is one (`SYN` / `SYNs`).
 pub fn noun_for(n: u64, noun: &str) -> String {
+    let mut s = String::with_capacity(noun.len() + 3);
+    push_noun(&mut s, n, noun);
+    s
+}
+
+/// Appends [`noun_for`]`(n, noun)` to `out`.
+pub(crate) fn push_noun(out: &mut String, n: u64, noun: &str) {
     if n == 1 {
-        return noun.to_string();
+        out.push_str(noun);
+        return;
     }
-    let consonant_y = noun.len() > 1
-        && noun.ends_with('y')
-        && !noun[..noun.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
-    if consonant_y {
-        format!("{}ies", &noun[..noun.len() - 1])
+    let stem = noun
+        .strip_suffix('y')
+        .filter(|stem| !stem.is_empty() && !stem.ends_with(['a', 'e', 'i', 'o', 'u']));
+    if let Some(stem) = stem {
+        out.push_str(stem);
+        out.push_str("ies");
     } else if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") {
-        format!("{noun}es")
+        out.push_str(noun);
+        out.push_str("es");
     } else {
-        format!("{noun}s")
+        out.push_str(noun);
+        out.push('s');
     }
 }
 
@@ -92,18 +123,28 @@ pub(crate) struct Duration(pub Option<u64>);
 
 impl std::fmt::Display for Duration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Some(ns) = self.0 else {
-            return f.write_str("-");
-        };
-        let s = ns as f64 / 1e9;
-        if s < 1e-3 {
-            write!(f, "{} µs", Fixed(s * 1e6, 0))
-        } else if s < 1.0 {
-            write!(f, "{} ms", Fixed(s * 1e3, 1))
-        } else {
-            write!(f, "{} s", Fixed(s, 3))
-        }
+        write_duration(f, self.0)
     }
+}
+
+/// Writes [`Duration`]`(ns)` into `w`.
+pub(crate) fn write_duration<W: std::fmt::Write + ?Sized>(
+    w: &mut W,
+    ns: Option<u64>,
+) -> std::fmt::Result {
+    let Some(ns) = ns else {
+        return w.write_str("-");
+    };
+    let s = ns as f64 / 1e9;
+    let (x, decimals, unit) = if s < 1e-3 {
+        (s * 1e6, 0, " µs")
+    } else if s < 1.0 {
+        (s * 1e3, 1, " ms")
+    } else {
+        (s, 3, " s")
+    };
+    write_fixed(w, x, decimals)?;
+    w.write_str(unit)
 }
 
 /// A duration for a sentence: µs, ms, or s with two or one decimals

@@ -1,167 +1,216 @@
 //! The block of one connection (`tcpkit report`) and its line (`tcpkit flows`).
+//!
+//! Both are appended to the caller's `String` piece by piece: no string is
+//! made for a part of a line, and the numbers go through the digit writers
+//! ([`push_decimal`], [`write_fixed`], [`write_duration`]), not `core::fmt`
+//! (a report of 80,000 connections is a hundred megabytes of text).
 
-use super::{Duration, Fixed, count, duration, endpoint, noun_for, secs};
+use super::{
+    push_count, push_decimal, push_endpoint, push_noun, secs, write_duration, write_fixed,
+};
 use crate::analysis::story::{
     FrameRun, Outcome, RtoRule, RttSummary, Side, Story, SynOptions, Train, TrainKind,
 };
 use crate::analysis::{Connection, EndReason, RoleEvidence, WindowScale};
+use crate::flow::Direction;
 use std::fmt::Write as _;
+
+/// Appends `x` with `decimals` decimals.
+fn push_fixed(out: &mut String, x: f64, decimals: usize) {
+    let _ = write_fixed(out, x, decimals);
+}
+
+/// Appends a duration ([`super::duration`]; `-` for none).
+fn push_duration(out: &mut String, ns: Option<u64>) {
+    let _ = write_duration(out, ns);
+}
+
+/// `name` without its underscores (`syn_ack` -> `synack`): the variant's
+/// name in lower case, as the text has always written it.
+fn push_squeezed(out: &mut String, name: &str, width: usize) {
+    let start = out.len();
+    out.extend(name.chars().filter(|&c| c != '_'));
+    let n = out.len() - start;
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
+}
 
 /// How the connection opened and how it ended, for its header line
 /// ("opened (3-way handshake), closed by client FIN").
-fn lifecycle(c: &Connection) -> String {
+fn push_lifecycle(out: &mut String, c: &Connection) {
     let opened = match c.handshake.outcome {
-        Outcome::Established => "opened (3-way handshake)".to_string(),
-        Outcome::Refused => return "refused (RST to the SYN)".into(),
-        Outcome::NoAnswer => return "never answered (no SYN-ACK, no RST)".into(),
-        Outcome::SynAckUnanswered => return "SYN-ACK never acknowledged".into(),
-        Outcome::Reset => return "reset during the handshake".into(),
-        Outcome::Midstream => format!(
-            "mid-stream ({})",
-            match c.roles {
-                RoleEvidence::Handshake => "roles seen",
-                RoleEvidence::Listener => "roles guessed: server seen listening",
-                RoleEvidence::ServicePort => "roles guessed by the service port",
-                RoleEvidence::EphemeralPort => "roles guessed by the ephemeral port",
-                RoleEvidence::Payload => "roles guessed by the payload",
-                RoleEvidence::MoreData => "roles guessed by the bulk of the data",
-                RoleEvidence::FirstSender => "roles unknown: first sender called client",
-            }
-        ),
-        Outcome::Resumed => "resumed after an eviction".to_string(),
+        Outcome::Established => "opened (3-way handshake)",
+        Outcome::Refused => return out.push_str("refused (RST to the SYN)"),
+        Outcome::NoAnswer => return out.push_str("never answered (no SYN-ACK, no RST)"),
+        Outcome::SynAckUnanswered => return out.push_str("SYN-ACK never acknowledged"),
+        Outcome::Reset => return out.push_str("reset during the handshake"),
+        Outcome::Midstream => match c.roles {
+            RoleEvidence::Handshake => "mid-stream (roles seen)",
+            RoleEvidence::Listener => "mid-stream (roles guessed: server seen listening)",
+            RoleEvidence::ServicePort => "mid-stream (roles guessed by the service port)",
+            RoleEvidence::EphemeralPort => "mid-stream (roles guessed by the ephemeral port)",
+            RoleEvidence::Payload => "mid-stream (roles guessed by the payload)",
+            RoleEvidence::MoreData => "mid-stream (roles guessed by the bulk of the data)",
+            RoleEvidence::FirstSender => "mid-stream (roles unknown: first sender called client)",
+        },
+        Outcome::Resumed => "resumed after an eviction",
     };
-    let side = |d: crate::flow::Direction| crate::analysis::story::Side::sender(d).as_str();
+    out.push_str(opened);
+    out.push_str(", ");
+    let side = |d: Direction| Side::sender(d).as_str();
     let first = |a: Option<u64>, b: Option<u64>| match (a, b) {
-        (Some(x), Some(y)) if y < x => Some((crate::flow::Direction::ServerToClient, y)),
-        (Some(x), _) => Some((crate::flow::Direction::ClientToServer, x)),
-        (None, Some(y)) => Some((crate::flow::Direction::ServerToClient, y)),
+        (Some(x), Some(y)) if y < x => Some((Direction::ServerToClient, y)),
+        (Some(x), _) => Some((Direction::ClientToServer, x)),
+        (None, Some(y)) => Some((Direction::ServerToClient, y)),
         (None, None) => None,
     };
     let fin = first(c.fin_frame.c2s, c.fin_frame.s2c);
     let rst = first(c.rst_frame.c2s, c.rst_frame.s2c);
     let both_fins = c.fin_frame.c2s.is_some() && c.fin_frame.s2c.is_some();
     let close = c.story.as_deref().map(|s| s.close).unwrap_or_default();
-    let ended = match (fin, rst) {
-        _ if c.evicted => "evicted under the memory budget".to_string(),
+    let parts: [&str; 4] = match (fin, rst) {
+        _ if c.evicted => ["evicted under the memory budget", "", "", ""],
         (Some((fd, ff)), Some((rd, rf))) if ff < rf => {
-            format!("closed by {} FIN, then reset by {}", side(fd), side(rd))
+            ["closed by ", side(fd), " FIN, then reset by ", side(rd)]
         }
-        (_, Some((rd, _))) => format!("reset by {}", side(rd)),
-        (Some(_), None) if close.simultaneous => "closed by both FINs at once".into(),
-        (Some((fd, _)), None) if both_fins => format!(
-            "closed by {} FIN{}",
+        (_, Some((rd, _))) => ["reset by ", side(rd), "", ""],
+        (Some(_), None) if close.simultaneous => ["closed by both FINs at once", "", "", ""],
+        (Some((fd, _)), None) if both_fins => [
+            "closed by ",
             side(fd),
+            " FIN",
             if close.piggybacked {
                 " (three-packet close)"
             } else {
                 ""
-            }
-        ),
-        (Some((fd, _)), None) => format!(
-            "half-closed by {} FIN, {} at end of capture",
+            },
+        ],
+        (Some((fd, _)), None) => [
+            "half-closed by ",
             side(fd),
+            " FIN, ",
             match c.end {
-                EndReason::Idle => "then idle",
-                _ => "the other side still open",
-            }
-        ),
+                EndReason::Idle => "then idle at end of capture",
+                _ => "the other side still open at end of capture",
+            },
+        ],
         (None, None) => match c.end {
-            EndReason::Idle => "idle, no close seen".into(),
-            EndReason::PortReused => "replaced by a new connection on the same ports".into(),
-            _ => "still open at end of capture".into(),
+            EndReason::Idle => ["idle, no close seen", "", "", ""],
+            EndReason::PortReused => ["replaced by a new connection on the same ports", "", "", ""],
+            _ => ["still open at end of capture", "", "", ""],
         },
     };
-    format!("{opened}, {ended}")
+    parts.iter().for_each(|p| out.push_str(p));
 }
 
-fn opts(o: &Option<SynOptions>) -> String {
-    let Some(o) = o else { return "-".into() };
-    let mut v = Vec::new();
+/// Appends the options of a SYN (`mss 1460, wscale 7, SACK, TS`; `-`: none).
+fn push_opts(out: &mut String, o: &Option<SynOptions>) {
+    let Some(o) = o else {
+        out.push('-');
+        return;
+    };
     if let Some(m) = o.mss {
-        v.push(format!("mss {m}"));
+        out.push_str("mss ");
+        push_decimal(out, u64::from(m));
+        out.push_str(", ");
     }
     match o.wscale {
-        Some(w) => v.push(format!("wscale {w}")),
-        None => v.push("no wscale".into()),
+        Some(w) => {
+            out.push_str("wscale ");
+            push_decimal(out, u64::from(w));
+        }
+        None => out.push_str("no wscale"),
     }
-    if o.sack_perm {
-        v.push("SACK".into());
+    for (on, name) in [
+        (o.sack_perm, ", SACK"),
+        (o.timestamps, ", TS"),
+        (o.tfo, ", TFO"),
+        (o.mptcp, ", MPTCP"),
+    ] {
+        if on {
+            out.push_str(name);
+        }
     }
-    if o.timestamps {
-        v.push("TS".into());
-    }
-    if o.tfo {
-        v.push("TFO".into());
-    }
-    if o.mptcp {
-        v.push("MPTCP".into());
-    }
-    v.join(", ")
 }
 
-fn secs_list(xs: &[f64]) -> String {
-    // Milliseconds are not enough for sub-millisecond retransmissions.
-    let fine = xs.iter().any(|x| *x != 0.0 && x.abs() < 0.01);
-    xs.iter()
-        .map(|x| {
-            if fine {
-                Fixed(*x, 6).to_string()
-            } else {
-                Fixed(*x, 3).to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Appends times in seconds, comma-separated: to the µs when one of them is
+/// below 10 ms and not 0 (milliseconds are not enough for sub-millisecond
+/// retransmissions), else to the ms.
+fn push_secs_list<I: Iterator<Item = f64>>(out: &mut String, xs: impl Fn() -> I) {
+    let fine = xs().any(|x| x != 0.0 && x.abs() < 0.01);
+    let decimals = if fine { 6 } else { 3 };
+    for (i, x) in xs().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_fixed(out, x, decimals);
+    }
 }
 
-/// The frames of a run of SYNs or SYN-ACKs: every one (from the story's
-/// train of them) up to 12, else the first five, the last and the count.
-fn run(story: Option<&Story>, r: FrameRun, kind: TrainKind) -> String {
-    let join = |xs: &[u64]| xs.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+/// Appends frame numbers, comma-separated.
+fn push_frames(out: &mut String, xs: &[u64]) {
+    for (i, &x) in xs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_decimal(out, x);
+    }
+}
+
+/// Appends the frames of a run of SYNs or SYN-ACKs: every one (from the
+/// story's train of them) up to 12, else the first five, the last and the
+/// count.
+fn push_run(out: &mut String, story: Option<&Story>, r: FrameRun, kind: TrainKind) {
     let (Some(first), Some(last)) = (r.first, r.last) else {
-        return "-".into();
+        out.push('-');
+        return;
     };
-    let listed: Vec<u64> = match story.and_then(|s| s.trains.iter().find(|t| t.kind == kind)) {
-        Some(t) if r.count > 1 => t.frames.clone(),
-        _ if r.count == 1 => vec![first],
-        _ => vec![first, last],
+    let ends = [first, last];
+    let listed: &[u64] = match story.and_then(|s| s.trains.iter().find(|t| t.kind == kind)) {
+        Some(t) if r.count > 1 => &t.frames,
+        _ if r.count == 1 => &ends[..1],
+        _ => &ends,
     };
     if r.count <= 12 && listed.len() == r.count as usize {
-        join(&listed)
+        push_frames(out, listed);
     } else {
-        format!(
-            "{}, ... {last} ({} frames)",
-            join(&listed[..listed.len().min(5)]),
-            r.count
-        )
+        push_frames(out, &listed[..listed.len().min(5)]);
+        out.push_str(", ... ");
+        push_decimal(out, last);
+        out.push_str(" (");
+        push_decimal(out, u64::from(r.count));
+        out.push_str(" frames)");
     }
 }
 
 fn train_line(out: &mut String, t: &Train) {
-    let times: Vec<f64> = t.offsets_ns().map(secs).collect();
-    let intervals: Vec<f64> = t.intervals_ns().map(secs).collect();
-    let _ = writeln!(
-        out,
-        "    {} {:<9} seq {:<10} {} at {} s{} -> {}",
-        t.dir.as_str(),
-        format!("{:?}", t.kind).to_lowercase(),
-        t.seq,
-        count(t.frames.len() as u64 + u64::from(t.more), "send"),
-        secs_list(&times),
-        if intervals.is_empty() {
-            String::new()
-        } else {
-            format!(" (spacing {})", secs_list(&intervals))
-        },
-        t.verdict.as_str()
-    );
+    out.push_str("    ");
+    out.push_str(t.dir.as_str());
+    out.push(' ');
+    push_squeezed(out, t.kind.as_str(), 9);
+    out.push_str(" seq ");
+    let start = out.len();
+    push_decimal(out, t.seq);
+    let n = out.len() - start;
+    out.extend(std::iter::repeat_n(' ', 10usize.saturating_sub(n)));
+    out.push(' ');
+    push_count(out, t.frames.len() as u64 + u64::from(t.more), "send");
+    out.push_str(" at ");
+    push_secs_list(out, || t.offsets_ns().map(secs));
+    out.push_str(" s");
+    if t.ts_ns.len() > 1 {
+        out.push_str(" (spacing ");
+        push_secs_list(out, || t.intervals_ns().map(secs));
+        out.push(')');
+    }
+    out.push_str(" -> ");
+    out.push_str(t.verdict.as_str());
+    out.push('\n');
 }
 
 fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
     if r.samples == 0 {
         return;
     }
-    let f = Duration;
     let floor = r
         .rto_ns
         .is_some_and(|x| r.rto_rule.at_floor(x as f64 / 1e9));
@@ -172,19 +221,24 @@ fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
         RtoRule::Unbounded if r.rto_ns.is_some() => " (unbounded: Windows' floor is not seen)",
         _ => "",
     };
-    let _ = writeln!(
-        out,
-        "    {dir}: {}, min {}, median {}, p95 {}, max {}; RFC 6298: SRTT {}, RTTVAR {}, RTO {}{}",
-        count(r.samples, "sample"),
-        f(r.min_ns),
-        f(r.median_ns),
-        f(r.p95_ns),
-        f(r.max_ns),
-        f(r.srtt_ns),
-        f(r.rttvar_ns),
-        f(r.rto_ns),
-        bounds
-    );
+    out.push_str("    ");
+    out.push_str(dir);
+    out.push_str(": ");
+    push_count(out, r.samples, "sample");
+    for (label, v) in [
+        (", min ", r.min_ns),
+        (", median ", r.median_ns),
+        (", p95 ", r.p95_ns),
+        (", max ", r.max_ns),
+        ("; RFC 6298: SRTT ", r.srtt_ns),
+        (", RTTVAR ", r.rttvar_ns),
+        (", RTO ", r.rto_ns),
+    ] {
+        out.push_str(label);
+        push_duration(out, v);
+    }
+    out.push_str(bounds);
+    out.push('\n');
 }
 
 /// Appends the block of one connection as `tcpkit report` prints it, times
@@ -192,69 +246,84 @@ fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
 /// lines of the counters only.
 pub fn connection_block(out: &mut String, c: &Connection, t0_ns: i64) {
     let rel = |t: i64| secs(t.saturating_sub(t0_ns));
-    let _ = writeln!(
-        out,
-        "Connection {}: {} -> {}  {}  ({} .. {} s)",
-        c.conn.0,
-        endpoint(c.client),
-        endpoint(c.server),
-        lifecycle(c),
-        Fixed(rel(c.first_ts_ns), 6),
-        Fixed(rel(c.last_ts_ns), 6)
-    );
+    out.push_str("Connection ");
+    push_decimal(out, c.conn.0);
+    out.push_str(": ");
+    push_endpoint(out, c.client);
+    out.push_str(" -> ");
+    push_endpoint(out, c.server);
+    out.push_str("  ");
+    push_lifecycle(out, c);
+    out.push_str("  (");
+    push_fixed(out, rel(c.first_ts_ns), 6);
+    out.push_str(" .. ");
+    push_fixed(out, rel(c.last_ts_ns), 6);
+    out.push_str(" s)\n");
     let hs = &c.handshake;
     let story = c.story.as_deref();
     // Mid-stream (or a part after an eviction) there is no handshake to tell.
     if hs.syn.count + hs.syn_ack.count > 0 {
-        let mut h = format!(
-            "  handshake: SYN {} {}",
-            noun_for(u64::from(hs.syn.count), "frame"),
-            run(story, hs.syn, TrainKind::Syn)
-        );
-        let _ = write!(h, ", SYN-ACK {}", run(story, hs.syn_ack, TrainKind::SynAck));
+        out.push_str("  handshake: SYN ");
+        push_noun(out, u64::from(hs.syn.count), "frame");
+        out.push(' ');
+        push_run(out, story, hs.syn, TrainKind::Syn);
+        out.push_str(", SYN-ACK ");
+        push_run(out, story, hs.syn_ack, TrainKind::SynAck);
         if let Some(a) = hs.ack_frame {
-            let _ = write!(h, ", ACK {a}");
+            out.push_str(", ACK ");
+            push_decimal(out, a);
         }
         if let Some(r) = hs.irtt_ns {
-            let _ = write!(h, "; initial RTT {}", duration(r));
+            out.push_str("; initial RTT ");
+            push_duration(out, Some(r));
         }
-        let _ = writeln!(out, "{h}");
+        out.push('\n');
     }
     if c.options.client.is_some() || c.options.server.is_some() {
-        let _ = writeln!(
-            out,
-            "  options: client {} | server {}",
-            opts(&c.options.client),
-            opts(&c.options.server)
-        );
+        out.push_str("  options: client ");
+        push_opts(out, &c.options.client);
+        out.push_str(" | server ");
+        push_opts(out, &c.options.server);
+        out.push('\n');
     }
-    let scale = |side: Side| match c.window_scale_factor(side) {
-        WindowScale::Shift(w) => format!("x{}", 1u32 << w),
-        WindowScale::NotUsed => "off".into(),
-        WindowScale::Unknown => "unknown".into(),
-    };
-    let win = |x: Option<u64>| x.map_or("-".to_string(), |w| format!("{w} bytes"));
     let eff = |side: Side| story.and_then(|s| *s.effective_window.get(side));
     if eff(Side::Client).is_some() || eff(Side::Server).is_some() {
-        let _ = writeln!(
-            out,
-            "  window after the handshake: client {} (scale {}), server {} (scale {})",
-            win(eff(Side::Client)),
-            scale(Side::Client),
-            win(eff(Side::Server)),
-            scale(Side::Server)
-        );
+        for (side, lead) in [
+            (Side::Client, "  window after the handshake: client "),
+            (Side::Server, ", server "),
+        ] {
+            out.push_str(lead);
+            match eff(side) {
+                Some(w) => {
+                    push_decimal(out, w);
+                    out.push_str(" bytes");
+                }
+                None => out.push('-'),
+            }
+            out.push_str(" (scale ");
+            match c.window_scale_factor(side) {
+                WindowScale::Shift(w) => {
+                    out.push('x');
+                    push_decimal(out, 1u64.checked_shl(u32::from(w)).unwrap_or(0));
+                }
+                WindowScale::NotUsed => out.push_str("off"),
+                WindowScale::Unknown => out.push_str("unknown"),
+            }
+            out.push(')');
+        }
+        out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "  packets {} / {}, bytes {} / {}, retransmissions {} / {} (client / server)",
-        c.packets.c2s,
-        c.packets.s2c,
-        c.bytes.c2s,
-        c.bytes.s2c,
-        c.retransmissions.c2s,
-        c.retransmissions.s2c
-    );
+    for (lead, pair) in [
+        ("  packets ", c.packets),
+        (", bytes ", c.bytes),
+        (", retransmissions ", c.retransmissions),
+    ] {
+        out.push_str(lead);
+        push_decimal(out, pair.c2s);
+        out.push_str(" / ");
+        push_decimal(out, pair.s2c);
+    }
+    out.push_str(" (client / server)\n");
     if let Some(s) = story {
         story_lines(out, c, s, t0_ns);
     }
@@ -263,23 +332,27 @@ pub fn connection_block(out: &mut String, c: &Connection, t0_ns: i64) {
 fn story_lines(out: &mut String, c: &Connection, s: &Story, t0_ns: i64) {
     let rel = |t: i64| secs(t.saturating_sub(t0_ns));
     if !s.trains.is_empty() {
-        let _ = writeln!(out, "  retransmission trains:");
+        out.push_str("  retransmission trains:\n");
         const SHOWN: usize = 12;
         for t in s.trains.iter().take(SHOWN) {
             train_line(out, t);
         }
         if s.trains.len() > SHOWN {
-            let _ = writeln!(out, "    ... and {} more", s.trains.len() - SHOWN);
+            out.push_str("    ... and ");
+            push_decimal(out, (s.trains.len() - SHOWN) as u64);
+            out.push_str(" more\n");
         }
     }
     if s.rtt.c2s.samples + s.rtt.s2c.samples > 0 {
-        let _ = writeln!(out, "  RTT (of each side's data, from the capture point):");
+        out.push_str("  RTT (of each side's data, from the capture point):\n");
         rtt_line(out, "client", &s.rtt.c2s);
         rtt_line(out, "server", &s.rtt.s2c);
     }
     for side in [Side::Client, Side::Server] {
         let v = s.states.get(side);
-        let _ = write!(out, "  {} states: ", side.as_str());
+        out.push_str("  ");
+        out.push_str(side.as_str());
+        out.push_str(" states: ");
         if v.is_empty() {
             out.push('-');
         }
@@ -287,78 +360,153 @@ fn story_lines(out: &mut String, c: &Connection, s: &Story, t0_ns: i64) {
             if i > 0 {
                 out.push_str(" > ");
             }
-            let _ = write!(out, "{} ({})", x.state.as_str(), Fixed(rel(x.t_ns), 6));
+            out.push_str(x.state.as_str());
+            out.push_str(" (");
+            push_fixed(out, rel(x.t_ns), 6);
+            out.push(')');
         }
         out.push('\n');
     }
+    inferred_line(out, s);
+    for n in super::notes(c) {
+        out.push_str("  - ");
+        out.push_str(&n);
+        out.push('\n');
+    }
+}
+
+/// The kernel settings the story reveals, on one line (none: no line).
+/// Seconds as the shortest decimal that reads back exactly (`0.2`, `1`).
+fn inferred_line(out: &mut String, s: &Story) {
     let inf = &s.inferred;
     let sec = |ns: u64| ns as f64 / 1e9;
-    let mut i = Vec::new();
+    let mut lead = "  inferred: ";
+    let mut item = |out: &mut String, args: std::fmt::Arguments<'_>| {
+        out.push_str(lead);
+        lead = ", ";
+        let _ = out.write_fmt(args);
+    };
     if let Some(x) = inf.tcp_syn_retries {
-        i.push(format!("tcp_syn_retries={x}"));
+        item(out, format_args!("tcp_syn_retries={x}"));
     }
     if let Some(x) = inf.tcp_syn_linear_timeouts {
-        i.push(format!("tcp_syn_linear_timeouts={x}"));
+        item(out, format_args!("tcp_syn_linear_timeouts={x}"));
     }
     if let Some(x) = inf.tcp_synack_retries {
-        i.push(format!("tcp_synack_retries={x}"));
+        item(out, format_args!("tcp_synack_retries={x}"));
     }
     if let Some(x) = inf.initial_rto_ns {
-        i.push(format!("initial RTO {} s", sec(x)));
+        item(out, format_args!("initial RTO {} s", sec(x)));
     }
     if let Some(x) = inf.rto_min_ns {
-        i.push(format!("RTO floor {} s", sec(x)));
+        item(out, format_args!("RTO floor {} s", sec(x)));
     }
     if let Some(x) = inf.keepalive_time_ns {
-        i.push(format!("keep-alive time {} s", sec(x)));
+        item(out, format_args!("keep-alive time {} s", sec(x)));
     }
     if let Some(x) = inf.keepalive_intvl_ns {
-        i.push(format!("keep-alive interval {} s", sec(x)));
+        item(out, format_args!("keep-alive interval {} s", sec(x)));
     }
     if let Some(x) = inf.keepalive_probes {
-        i.push(format!("keep-alive probes {x}"));
+        item(out, format_args!("keep-alive probes {x}"));
     }
     if let Some(x) = inf.tcp_fin_timeout_max_ns {
-        i.push(format!("tcp_fin_timeout <= {} s", sec(x)));
+        item(out, format_args!("tcp_fin_timeout <= {} s", sec(x)));
     }
-    if !i.is_empty() {
-        let _ = writeln!(out, "  inferred: {}", i.join(", "));
-    }
-    for n in super::notes(c) {
-        let _ = writeln!(out, "  - {n}");
+    if lead == ", " {
+        out.push('\n');
     }
 }
 
 /// Appends the line of one connection as `tcpkit flows` prints it (no
 /// newline), times relative to `t0_ns` (the capture's first packet).
 pub fn flows_line(out: &mut String, c: &Connection, t0_ns: i64) {
-    let close = c.story.as_deref().map(|s| &s.close);
-    let _ = write!(
+    let start = out.len();
+    push_decimal(out, c.conn.0);
+    // Right-aligned in five columns.
+    let n = out.len() - start;
+    if n < 5 {
+        out.insert_str(start, &"     "[n..]);
+    }
+    out.push(' ');
+    push_endpoint(out, c.client);
+    out.push_str(" -> ");
+    push_endpoint(out, c.server);
+    out.push(' ');
+    push_squeezed(out, c.handshake.outcome.as_str(), 20);
+    out.push_str(" +");
+    push_fixed(out, secs(c.first_ts_ns.saturating_sub(t0_ns)), 6);
+    out.push_str("s ");
+    push_duration(
         out,
-        "{:>5} {} -> {} {:<20} +{}s {} pkts {}/{} bytes {}/{} retx {}/{} close {}{}",
-        c.conn.0,
-        endpoint(c.client),
-        endpoint(c.server),
-        format!("{:?}", c.handshake.outcome).to_lowercase(),
-        Fixed(secs(c.first_ts_ns.saturating_sub(t0_ns)), 6),
-        Duration(Some(
-            c.last_ts_ns.saturating_sub(c.first_ts_ns).max(0) as u64
-        )),
-        c.packets.c2s,
-        c.packets.s2c,
-        c.bytes.c2s,
-        c.bytes.s2c,
-        c.retransmissions.c2s,
-        c.retransmissions.s2c,
-        match close.map(|cl| (cl.first_fin_by, cl.rst_by)) {
-            Some((_, Some(r))) => format!("RST by {}", r.as_str()),
-            Some((Some(s), None)) => format!("FIN first by {}", s.as_str()),
-            _ => "-".into(),
-        },
-        if c.evicted {
-            " (evicted: continues in a later line with the same number if it spoke again)"
-        } else {
-            ""
-        }
+        Some(c.last_ts_ns.saturating_sub(c.first_ts_ns).max(0) as u64),
     );
+    for (lead, pair) in [
+        (" pkts ", c.packets),
+        (" bytes ", c.bytes),
+        (" retx ", c.retransmissions),
+    ] {
+        out.push_str(lead);
+        push_decimal(out, pair.c2s);
+        out.push('/');
+        push_decimal(out, pair.s2c);
+    }
+    out.push_str(" close ");
+    match c
+        .story
+        .as_deref()
+        .map(|s| (s.close.first_fin_by, s.close.rst_by))
+    {
+        Some((_, Some(r))) => {
+            out.push_str("RST by ");
+            out.push_str(r.as_str());
+        }
+        Some((Some(s), None)) => {
+            out.push_str("FIN first by ");
+            out.push_str(s.as_str());
+        }
+        _ => out.push('-'),
+    }
+    if c.evicted {
+        out.push_str(
+            " (evicted: continues in a later line with the same number if it spoke again)",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::story::Outcome;
+
+    /// The names the lines print are the variants' names in lower case.
+    #[test]
+    fn squeezed_names_are_the_variants_in_lower_case() {
+        for k in [
+            TrainKind::Syn,
+            TrainKind::SynAck,
+            TrainKind::Data,
+            TrainKind::Fin,
+            TrainKind::Rst,
+            TrainKind::Keepalive,
+            TrainKind::Probe,
+        ] {
+            let mut s = String::new();
+            push_squeezed(&mut s, k.as_str(), 0);
+            assert_eq!(s, format!("{k:?}").to_lowercase());
+        }
+        for o in [
+            Outcome::Established,
+            Outcome::Refused,
+            Outcome::NoAnswer,
+            Outcome::SynAckUnanswered,
+            Outcome::Reset,
+            Outcome::Midstream,
+            Outcome::Resumed,
+        ] {
+            let mut s = String::new();
+            push_squeezed(&mut s, o.as_str(), 20);
+            assert_eq!(s, format!("{:<20}", format!("{o:?}").to_lowercase()));
+        }
+    }
 }
