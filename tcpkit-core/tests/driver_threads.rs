@@ -149,6 +149,29 @@ fn threads_give_the_damage_of_one_thread() {
     assert!(one == two);
 }
 
+/// A capture file cut inside a record after several chunks (thousands of
+/// packets each), read by path (mapped for the threads when the `mmap`
+/// feature is on, where a worker learns where its chunks start from the
+/// others): 2, 3 and 5 threads give the connections before the error, the
+/// error once, then the rest, as one thread does.
+#[test]
+fn threads_give_the_damage_of_one_thread_in_a_file() {
+    let mut bytes = synthetic::many_connections(4000);
+    bytes.truncate(bytes.len() * 2 / 3 + 5);
+    let dir = std::env::temp_dir().join(format!("tcpkit-damage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cut.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    let one = run(Analysis::open(&path, AnalyzerConfig::default()));
+    assert_eq!(one.iter().filter(|l| l.starts_with("error")).count(), 1);
+    // Cut after several chunks of the threads' reading.
+    assert!(one.iter().filter(|l| l.starts_with("connection")).count() > 1500);
+    for n in [2, 3, 5] {
+        same(&path, AnalyzerConfig::default(), n);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Rotated files read as one (`open_many`) and several files in memory.
 #[test]
 fn threads_read_rotated_files_as_one_thread_does() {

@@ -17,12 +17,17 @@
 //!   the one-thread hand-out (numbers, cross-check, report, order)
 //! ```
 //!
-//! A worker steps over the records of the other workers' chunks without
-//! reading their packets ([`crate::capture::BytesReader::skip_packet`]) to
-//! know where its next chunk starts, and reads its own chunks up to `LEAD`
-//! chunks ahead of the one it analyses, so that the others find them ready.
-//! A chunk's buffers go back to the worker that made them once every worker
-//! is done with it (allocated, reused and freed on one thread).
+//! A worker reads its own chunks up to `LEAD` chunks ahead of the one it
+//! analyses, so that the others find them ready. Where its next chunk
+//! starts, a worker of the map learns from the worker of the chunk before
+//! (`Starts`: the reader as it is after that chunk), and steps over records
+//! ([`crate::capture::BytesReader::skip_packet`]) only when that worker is
+//! behind; a worker of another input steps over every other worker's chunk.
+//! While it analyses, a worker asks for the headers of its segments a few
+//! ahead ([`crate::capture::MmapCapture::prefetch`]): the worker that read
+//! their chunk touched them long before, maybe on the other core. A chunk's
+//! buffers go back to the worker that made them once every worker is done
+//! with it (allocated, reused and freed on one thread).
 //!
 //! Each worker has a reader of the input. A regular file opened by path
 //! ([`Analysis::open`]) is mapped into memory once (cargo feature `mmap`, see
@@ -97,6 +102,10 @@ const LEAD: u64 = 3;
 const IN_FLIGHT: usize = 4;
 /// Bytes of packet data in a feeder's block (about).
 const BLOCK_BYTES: usize = 1 << 20;
+/// A worker asks for the first bytes of a packet (its link, IP and TCP
+/// headers, most often) this many of its segments before it analyses it.
+const PREFETCH_AHEAD: usize = 8;
+const PREFETCHED: usize = 128;
 
 /// What a worker's analyser did at a frame.
 #[derive(Debug, Clone, Copy)]
@@ -198,11 +207,13 @@ struct Block {
 enum Input {
     /// Its own reader of the capture file.
     Own { source: Box<Source>, name: String },
-    /// Its own reader of the capture file mapped for all workers.
+    /// Its own reader of the capture file mapped for all workers, moved to
+    /// the start of each of its chunks ([`Starts`]).
     #[cfg(feature = "mmap")]
     Mapped {
         reader: BytesReader<Mapped>,
         name: String,
+        starts: Arc<Mutex<Starts>>,
     },
     /// The feeder's blocks.
     Fed {
@@ -231,7 +242,7 @@ impl Input {
                 Ok(source.current())
             }
             #[cfg(feature = "mmap")]
-            Input::Mapped { reader, name } => match reader.next_packet() {
+            Input::Mapped { reader, name, .. } => match reader.next_packet() {
                 None => Ok(None),
                 Some(Ok(p)) => Ok(Some(p)),
                 Some(Err(e)) => Err(Error::from(e).named(name)),
@@ -264,17 +275,50 @@ impl Input {
         }
     }
 
-    /// Steps over the next packet (`Ok(false)`: the end of the input).
-    fn skip(&mut self) -> Result<bool, Error> {
-        match self {
-            #[cfg(feature = "mmap")]
-            Input::Mapped { reader, name } => match reader.skip_packet() {
-                None => Ok(false),
-                Some(Ok(())) => Ok(true),
-                Some(Err(e)) => Err(Error::from(e).named(name)),
-            },
-            _ => Ok(self.next()?.is_some()),
+    /// Makes ready to read chunk `k` (this worker's) next: `false` when the
+    /// input ended before it. A reader of the map moves to where chunk `k`
+    /// starts ([`Starts`]); any other reader is there already.
+    fn go_to_chunk(&mut self, k: u64) -> bool {
+        #[cfg(feature = "mmap")]
+        if let Input::Mapped { reader, starts, .. } = self {
+            let Some(start) = claim(starts, k) else {
+                return false;
+            };
+            *reader = start;
+            return true;
         }
+        let _ = k;
+        true
+    }
+
+    /// Chunk `k` was read (`last`: the input ended in it): a reader of the
+    /// map tells the worker of chunk `k + 1` where it starts.
+    fn chunk_read(&self, k: u64, last: bool) {
+        #[cfg(feature = "mmap")]
+        if let Input::Mapped { reader, starts, .. } = self {
+            starts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .publish(k, (!last).then(|| reader.clone()));
+        }
+        let _ = (k, last);
+    }
+
+    /// Steps over the next chunk, another worker's: `Ok(false)` when the
+    /// input ended in it, the damage that ended it. Nothing to do for a
+    /// reader of the map, which learns where its chunks start
+    /// ([`Input::go_to_chunk`]).
+    fn step_over_chunk(&mut self) -> Result<bool, Error> {
+        #[cfg(feature = "mmap")]
+        if let Input::Mapped { .. } = self {
+            return Ok(true);
+        }
+        for _ in 0..CHUNK_PACKETS {
+            if self.next()?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Where the reader is in its file (0 for the feeder's blocks).
@@ -471,17 +515,6 @@ fn produce(input: &mut Input, n: usize, map: Option<&[u8]>, c: &mut Chunk) -> Op
     error
 }
 
-/// Steps over the next chunk's records (another worker reads it):
-/// `Ok(false)` when the input ended in it, the damage that ended it.
-fn skip(input: &mut Input) -> Result<bool, Error> {
-    for _ in 0..CHUNK_PACKETS {
-        if !input.skip()? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
 /// A worker's side of the chunks: its own, read ahead, and the other
 /// workers' channels.
 struct Exchange {
@@ -515,8 +548,15 @@ impl Exchange {
                 } else {
                     None
                 };
+                if !input.go_to_chunk(self.next) {
+                    // The input ended in an earlier chunk (every worker
+                    // stops at that one), or a thread stopped.
+                    self.ended = true;
+                    break;
+                }
                 let mut c = Chunk::reuse(old, self.n);
                 let error = produce(input, self.n, map, &mut c);
+                input.chunk_read(self.next, c.last);
                 self.ended = c.last;
                 self.error = self.error.take().or(error);
                 let c = Arc::new(c);
@@ -525,7 +565,7 @@ impl Exchange {
                 }
                 self.own.push_back(c);
             } else {
-                match skip(input) {
+                match input.step_over_chunk() {
                     Ok(more) => self.ended = !more,
                     Err(e) => {
                         self.ended = true;
@@ -571,7 +611,17 @@ fn work(
             return;
         };
         let bytes = mapped.unwrap_or(&chunk.copied);
-        let mut ours = chunk.ours.get(me).map(|v| v.iter()).into_iter().flatten();
+        let mine = chunk.ours.get(me).map_or(&[][..], Vec::as_slice);
+        // The headers of the segments a few ahead of the one analysed are
+        // brought into the cache meanwhile (the worker that read their chunk
+        // touched them long ago, maybe on the other core).
+        let ahead = |i: usize| {
+            if let (Some(m), Some(o)) = (&map, mine.get(i)) {
+                m.prefetch(o.at, PREFETCHED);
+            }
+        };
+        (0..PREFETCH_AHEAD).for_each(ahead);
+        let mut ours = mine.iter().enumerate();
         for h in &chunk.heads {
             let now = out.last_ts.map_or(h.now, |t| t.max(h.now));
             let mark = |what| Mark {
@@ -581,7 +631,10 @@ fn work(
                 what,
             };
             if h.owner as usize == me {
-                let Some(seg) = ours.next().and_then(|o| o.segment(bytes)) else {
+                let Some(seg) = ours.next().and_then(|(i, o)| {
+                    ahead(i + PREFETCH_AHEAD);
+                    o.segment(bytes)
+                }) else {
                     continue;
                 };
                 let resumed = an.stats().resumed;
@@ -847,6 +900,20 @@ struct Mapped(Arc<MmapCapture>);
 enum Mapped {}
 
 #[cfg(not(feature = "mmap"))]
+impl Mapped {
+    fn prefetch(&self, _at: usize, _len: usize) {
+        match *self {}
+    }
+}
+
+#[cfg(feature = "mmap")]
+impl Mapped {
+    fn prefetch(&self, at: usize, len: usize) {
+        self.0.prefetch(at, len);
+    }
+}
+
+#[cfg(not(feature = "mmap"))]
 impl AsRef<[u8]> for Mapped {
     fn as_ref(&self) -> &[u8] {
         match *self {}
@@ -860,19 +927,100 @@ impl AsRef<[u8]> for Mapped {
     }
 }
 
-/// `n` readers of the mapped capture file `map` (`None`: its header is
-/// damaged; the readers of the file then say so).
+/// Where the chunks of a file mapped for all workers start: the worker that
+/// reads chunk `k` leaves its reader, as it is after the chunk, for the
+/// worker of chunk `k + 1`, so that a worker seldom steps over the records of
+/// chunks it does not read (its first touch of them would be a cache miss a
+/// record). A worker that finds its chunk's start not yet left (the worker
+/// before it is behind) does not wait: it steps over the chunks from the
+/// latest start left, as every worker once stepped over every other's.
+#[cfg(feature = "mmap")]
+struct Starts {
+    /// Readers at the start of the latest chunks, in about chunk order.
+    found: VecDeque<(u64, BytesReader<Mapped>)>,
+    /// The input ended in this chunk: there is none after it.
+    last: Option<u64>,
+    /// Starts kept (a few per worker).
+    keep: usize,
+}
+
+#[cfg(feature = "mmap")]
+impl Starts {
+    fn new(first: BytesReader<Mapped>, workers: usize) -> Self {
+        Self {
+            found: VecDeque::from([(0, first)]),
+            last: None,
+            keep: 4 * workers.max(1),
+        }
+    }
+
+    /// Chunk `k` was read: `next` is a reader at the start of chunk `k + 1`
+    /// (`None`: the input ended in chunk `k`).
+    fn publish(&mut self, k: u64, next: Option<BytesReader<Mapped>>) {
+        match next {
+            Some(r) => {
+                self.found.push_back((k + 1, r));
+                if self.found.len() > self.keep {
+                    self.found.pop_front();
+                }
+            }
+            None => self.last = Some(self.last.map_or(k, |l| l.min(k))),
+        }
+    }
+
+    /// The latest start left at or before chunk `k` (`None`: the input
+    /// ended before chunk `k`).
+    fn latest(&self, k: u64) -> Option<(u64, BytesReader<Mapped>)> {
+        if self.last.is_some_and(|l| k > l) {
+            return None;
+        }
+        self.found
+            .iter()
+            .filter(|(c, _)| *c <= k)
+            .max_by_key(|(c, _)| *c)
+            .cloned()
+    }
+}
+
+/// A reader at the start of chunk `k` (`None`: the input ends before it),
+/// from the latest start left at or before it and stepping over the chunks
+/// in between, if any (outside the lock).
+#[cfg(feature = "mmap")]
+fn claim(starts: &Mutex<Starts>, k: u64) -> Option<BytesReader<Mapped>> {
+    let (mut at, mut reader) = starts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .latest(k)?;
+    while at < k {
+        for _ in 0..CHUNK_PACKETS {
+            // The end, or damage, which the worker of that chunk meets and
+            // reports: no chunk `k`.
+            if !matches!(reader.skip_packet(), Some(Ok(()))) {
+                return None;
+            }
+        }
+        at += 1;
+    }
+    Some(reader)
+}
+
+/// `n` readers of the mapped capture file `map`, sharing where its chunks
+/// start (`None`: its header is damaged; the readers of the file then say
+/// so).
 #[cfg(feature = "mmap")]
 fn read_each(map: &Arc<MmapCapture>, n: usize, name: &str) -> Option<Vec<Input>> {
     map.advise_sequential();
-    (0..n)
-        .map(|_| {
-            Some(Input::Mapped {
-                reader: BytesReader::new(Mapped(Arc::clone(map))).ok()?,
+    let reader = BytesReader::new(Mapped(Arc::clone(map))).ok()?;
+    let starts = Arc::new(Mutex::new(Starts::new(reader.clone(), n)));
+    Some(
+        (0..n)
+            .map(|_| Input::Mapped {
+                reader: reader.clone(),
                 name: name.to_string(),
+                starts: Arc::clone(&starts),
             })
-        })
-        .collect()
+            .collect(),
+    )
 }
 
 /// Gives a record of worker `s` its number in the whole capture (an
@@ -1045,5 +1193,91 @@ impl Shards {
         }
         st.peak_live = self.peak_live;
         st
+    }
+}
+
+#[cfg(all(test, feature = "mmap"))]
+mod tests {
+    use super::*;
+
+    /// A pcap file of `records` records of 60 bytes (nothing in them: the
+    /// walk reads only the record headers), cut `cut` bytes short.
+    fn capture(records: usize, cut: usize) -> Arc<MmapCapture> {
+        let mut b = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        b.extend([0; 8]);
+        b.extend(65_535u32.to_le_bytes());
+        b.extend(1u32.to_le_bytes());
+        for i in 0..records {
+            b.extend((i as u32).to_le_bytes());
+            b.extend(0u32.to_le_bytes());
+            b.extend(60u32.to_le_bytes());
+            b.extend(60u32.to_le_bytes());
+            b.extend([0; 60]);
+        }
+        b.truncate(b.len() - cut);
+        let dir = std::env::temp_dir().join(format!("tcpkit-starts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{records}-{cut}.pcap"));
+        std::fs::write(&path, &b).unwrap();
+        let map = Arc::new(MmapCapture::open(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+        map
+    }
+
+    fn reader(map: &Arc<MmapCapture>) -> BytesReader<Mapped> {
+        BytesReader::new(Mapped(Arc::clone(map))).unwrap()
+    }
+
+    /// Where chunk `k` starts, by stepping over every record before it.
+    fn walked(map: &Arc<MmapCapture>, k: u64) -> u64 {
+        let mut r = reader(map);
+        for _ in 0..k * CHUNK_PACKETS {
+            r.skip_packet().unwrap().unwrap();
+        }
+        r.offset()
+    }
+
+    /// A start left by the worker of the chunk before is taken as it is; a
+    /// start not yet left is found by stepping over the chunks from the
+    /// latest one left; after the chunk the input ended in, there is none.
+    #[test]
+    fn a_chunk_starts_where_the_records_before_it_end() {
+        let chunk = CHUNK_PACKETS as usize;
+        let map = capture(3 * chunk + chunk / 2, 0);
+        let starts = Mutex::new(Starts::new(reader(&map), 2));
+        let at = |k| claim(&starts, k).map(|r| r.offset());
+        assert_eq!(at(0), Some(walked(&map, 0)));
+        // Nothing left yet for chunks 1 and 2: stepped over from chunk 0.
+        assert_eq!(at(1), Some(walked(&map, 1)));
+        assert_eq!(at(2), Some(walked(&map, 2)));
+        // Chunk 2's worker leaves where chunk 3 starts: taken as it is (a
+        // reader put elsewhere on purpose shows it was not walked again).
+        let mut elsewhere = reader(&map);
+        elsewhere.skip_packet().unwrap().unwrap();
+        let marked = elsewhere.offset();
+        starts.lock().unwrap().publish(2, Some(elsewhere));
+        assert_eq!(at(3), Some(marked));
+        // Chunk 3 is the last (half a chunk): none after it.
+        starts.lock().unwrap().publish(3, None);
+        assert_eq!(at(4), None);
+        assert_eq!(at(9), None);
+    }
+
+    /// When the records end (cut inside one) before chunk `k`, stepping over
+    /// finds no chunk `k`: the worker of the damaged chunk reports it.
+    #[test]
+    fn no_chunk_starts_past_the_end_or_damage() {
+        let chunk = CHUNK_PACKETS as usize;
+        for (records, cut) in [(chunk + 10, 0), (chunk + 10, 7), (2 * chunk, 7)] {
+            let map = capture(records, cut);
+            let starts = Mutex::new(Starts::new(reader(&map), 3));
+            assert!(claim(&starts, 1).is_some(), "{records} {cut}");
+            assert!(claim(&starts, 2).is_none(), "{records} {cut}");
+        }
+        // Exactly two chunks: chunk 2 starts at the end, and is empty.
+        let map = capture(2 * chunk, 0);
+        let starts = Mutex::new(Starts::new(reader(&map), 2));
+        let mut r = claim(&starts, 2).unwrap();
+        assert!(r.skip_packet().is_none());
     }
 }
