@@ -84,6 +84,8 @@ use crate::capture::{LinkType, Packet, StreamReader};
 use crate::error::Error;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder};
 use crate::wire::{DetachedTcp, Segment, TcpFlags};
+#[cfg(feature = "mmap")]
+use std::collections::BTreeMap;
 use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::net::IpAddr;
@@ -214,6 +216,8 @@ enum Input {
         reader: BytesReader<Mapped>,
         name: String,
         starts: Arc<Mutex<Starts>>,
+        /// This worker.
+        me: usize,
     },
     /// The feeder's blocks.
     Fed {
@@ -280,8 +284,11 @@ impl Input {
     /// starts ([`Starts`]); any other reader is there already.
     fn go_to_chunk(&mut self, k: u64) -> bool {
         #[cfg(feature = "mmap")]
-        if let Input::Mapped { reader, starts, .. } = self {
-            let Some(start) = claim(starts, k) else {
+        if let Input::Mapped {
+            reader, starts, me, ..
+        } = self
+        {
+            let Some(start) = claim(starts, *me, k) else {
                 return false;
             };
             *reader = start;
@@ -936,21 +943,22 @@ impl AsRef<[u8]> for Mapped {
 /// latest start left, as every worker once stepped over every other's.
 #[cfg(feature = "mmap")]
 struct Starts {
-    /// Readers at the start of the latest chunks, in about chunk order.
-    found: VecDeque<(u64, BytesReader<Mapped>)>,
+    /// Readers at the start of chunks, by chunk: the latest at or before
+    /// the chunk each worker claims next, and every one after it.
+    found: BTreeMap<u64, BytesReader<Mapped>>,
+    /// Per worker, the chunk it claims next (`k`, then `k + n`, ...).
+    wanted: Vec<u64>,
     /// The input ended in this chunk: there is none after it.
     last: Option<u64>,
-    /// Starts kept (a few per worker).
-    keep: usize,
 }
 
 #[cfg(feature = "mmap")]
 impl Starts {
     fn new(first: BytesReader<Mapped>, workers: usize) -> Self {
         Self {
-            found: VecDeque::from([(0, first)]),
+            found: BTreeMap::from([(0, first)]),
+            wanted: (0..workers as u64).collect(),
             last: None,
-            keep: 4 * workers.max(1),
         }
     }
 
@@ -959,38 +967,45 @@ impl Starts {
     fn publish(&mut self, k: u64, next: Option<BytesReader<Mapped>>) {
         match next {
             Some(r) => {
-                self.found.push_back((k + 1, r));
-                if self.found.len() > self.keep {
-                    self.found.pop_front();
-                }
+                self.found.insert(k + 1, r);
             }
             None => self.last = Some(self.last.map_or(k, |l| l.min(k))),
         }
     }
 
-    /// The latest start left at or before chunk `k` (`None`: the input
-    /// ended before chunk `k`).
-    fn latest(&self, k: u64) -> Option<(u64, BytesReader<Mapped>)> {
+    /// Worker `me` claims chunk `k`: the latest start left at or before it
+    /// (`None`: the input ended before chunk `k`). The starts no worker can
+    /// want any more are dropped.
+    fn claim(&mut self, me: usize, k: u64) -> Option<(u64, BytesReader<Mapped>)> {
         if self.last.is_some_and(|l| k > l) {
             return None;
         }
-        self.found
-            .iter()
-            .filter(|(c, _)| *c <= k)
-            .max_by_key(|(c, _)| *c)
-            .cloned()
+        let latest = self
+            .found
+            .range(..=k)
+            .next_back()
+            .map(|(c, r)| (*c, r.clone()));
+        let n = self.wanted.len() as u64;
+        if let Some(w) = self.wanted.get_mut(me) {
+            *w = k + n;
+        }
+        let soonest = self.wanted.iter().copied().min().unwrap_or(k);
+        if let Some(&from) = self.found.range(..=soonest).next_back().map(|(c, _)| c) {
+            self.found = self.found.split_off(&from);
+        }
+        latest
     }
 }
 
-/// A reader at the start of chunk `k` (`None`: the input ends before it),
-/// from the latest start left at or before it and stepping over the chunks
-/// in between, if any (outside the lock).
+/// A reader at the start of chunk `k` for worker `me` (`None`: the input
+/// ends before it), from the latest start left at or before it and stepping
+/// over the chunks in between, if any (outside the lock).
 #[cfg(feature = "mmap")]
-fn claim(starts: &Mutex<Starts>, k: u64) -> Option<BytesReader<Mapped>> {
+fn claim(starts: &Mutex<Starts>, me: usize, k: u64) -> Option<BytesReader<Mapped>> {
     let (mut at, mut reader) = starts
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .latest(k)?;
+        .claim(me, k)?;
     while at < k {
         for _ in 0..CHUNK_PACKETS {
             // The end, or damage, which the worker of that chunk meets and
@@ -1014,10 +1029,11 @@ fn read_each(map: &Arc<MmapCapture>, n: usize, name: &str) -> Option<Vec<Input>>
     let starts = Arc::new(Mutex::new(Starts::new(reader.clone(), n)));
     Some(
         (0..n)
-            .map(|_| Input::Mapped {
+            .map(|me| Input::Mapped {
                 reader: reader.clone(),
                 name: name.to_string(),
                 starts: Arc::clone(&starts),
+                me,
             })
             .collect(),
     )
@@ -1245,7 +1261,7 @@ mod tests {
         let chunk = CHUNK_PACKETS as usize;
         let map = capture(3 * chunk + chunk / 2, 0);
         let starts = Mutex::new(Starts::new(reader(&map), 2));
-        let at = |k| claim(&starts, k).map(|r| r.offset());
+        let at = |k: u64| claim(&starts, (k % 2) as usize, k).map(|r| r.offset());
         assert_eq!(at(0), Some(walked(&map, 0)));
         // Nothing left yet for chunks 1 and 2: stepped over from chunk 0.
         assert_eq!(at(1), Some(walked(&map, 1)));
@@ -1263,6 +1279,33 @@ mod tests {
         assert_eq!(at(9), None);
     }
 
+    /// The starts a worker behind the others will want are kept however
+    /// many the others leave; those no worker can want are dropped.
+    #[test]
+    fn a_worker_behind_finds_its_start() {
+        let chunk = CHUNK_PACKETS as usize;
+        let map = capture(6 * chunk, 0);
+        let mut starts = Starts::new(reader(&map), 2);
+        // Worker 0 reads chunks 0, 2, 4 and leaves the start after each (the
+        // readers' positions do not matter here); worker 1 reads nothing, so
+        // worker 0 finds the start after its own chunk before.
+        for k in [0, 2, 4] {
+            let (at, _) = starts.claim(0, k).unwrap();
+            assert_eq!(at, k.saturating_sub(1));
+            starts.publish(k, Some(reader(&map)));
+        }
+        // Worker 1 still wants chunk 1: its start is kept.
+        assert!(starts.found.contains_key(&1));
+        assert_eq!(starts.claim(1, 1).map(|(at, _)| at), Some(1));
+        // Now both want chunk 3 or later: the starts before 3 are gone.
+        assert_eq!(starts.claim(1, 3).map(|(at, _)| at), Some(3));
+        assert!(
+            starts.found.keys().all(|&c| c >= 3),
+            "{:?}",
+            starts.found.keys()
+        );
+    }
+
     /// When the records end (cut inside one) before chunk `k`, stepping over
     /// finds no chunk `k`: the worker of the damaged chunk reports it.
     #[test]
@@ -1271,13 +1314,13 @@ mod tests {
         for (records, cut) in [(chunk + 10, 0), (chunk + 10, 7), (2 * chunk, 7)] {
             let map = capture(records, cut);
             let starts = Mutex::new(Starts::new(reader(&map), 3));
-            assert!(claim(&starts, 1).is_some(), "{records} {cut}");
-            assert!(claim(&starts, 2).is_none(), "{records} {cut}");
+            assert!(claim(&starts, 1, 1).is_some(), "{records} {cut}");
+            assert!(claim(&starts, 2, 2).is_none(), "{records} {cut}");
         }
         // Exactly two chunks: chunk 2 starts at the end, and is empty.
         let map = capture(2 * chunk, 0);
         let starts = Mutex::new(Starts::new(reader(&map), 2));
-        let mut r = claim(&starts, 2).unwrap();
+        let mut r = claim(&starts, 0, 2).unwrap();
         assert!(r.skip_packet().is_none());
     }
 }
