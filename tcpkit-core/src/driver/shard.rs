@@ -95,8 +95,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// Packet records in a chunk: read and decoded by one worker for all, and
-/// what a worker hands the merge at a time.
-const CHUNK_PACKETS: u64 = 1 << 13;
+/// what a worker hands the merge at a time (8 under `cfg(fuzzing)`, so
+/// that the fuzzer's small inputs cross many chunks).
+const CHUNK_PACKETS: u64 = if cfg!(fuzzing) { 8 } else { 1 << 13 };
 /// Chunks a worker reads ahead of the one it analyses.
 const LEAD: u64 = 3;
 /// Chunks (and the feeder's blocks) in flight on each channel to the merge
