@@ -105,9 +105,10 @@ const LEAD: u64 = 3;
 const IN_FLIGHT: usize = 4;
 /// Bytes of packet data in a feeder's block (about).
 const BLOCK_BYTES: usize = 1 << 20;
-/// A worker asks for the first bytes of a packet (its link, IP and TCP
-/// headers, most often) this many of its segments before it analyses it.
+/// A worker asks for the first bytes of a packet this many of its segments
+/// before it analyses it ...
 const PREFETCH_AHEAD: usize = 8;
+/// ... that many: two cache lines, the link, IP and TCP headers most often.
 const PREFETCHED: usize = 128;
 
 /// What a worker's analyser did at a frame.
@@ -557,8 +558,8 @@ impl Exchange {
                     None
                 };
                 if !input.go_to_chunk(self.next) {
-                    // The input ended in an earlier chunk (every worker
-                    // stops at that one), or a thread stopped.
+                    // The input ended in an earlier chunk: every worker
+                    // stops at that one.
                     self.ended = true;
                     break;
                 }
