@@ -241,6 +241,20 @@ fn rtt_line(out: &mut String, dir: &str, r: &RttSummary) {
     out.push('\n');
 }
 
+/// Appends the packets, bytes and retransmissions of `c`, each after its
+/// lead, client's and server's apart by `sep`.
+fn push_counters(out: &mut String, c: &Connection, leads: [&str; 3], sep: &str) {
+    for (lead, pair) in leads
+        .into_iter()
+        .zip([c.packets, c.bytes, c.retransmissions])
+    {
+        out.push_str(lead);
+        push_decimal(out, pair.c2s);
+        out.push_str(sep);
+        push_decimal(out, pair.s2c);
+    }
+}
+
 /// Appends the block of one connection as `tcpkit report` prints it, times
 /// relative to `t0_ns` (the capture's first packet). Without a story, the
 /// lines of the counters only.
@@ -313,16 +327,12 @@ pub fn connection_block(out: &mut String, c: &Connection, t0_ns: i64) {
         }
         out.push('\n');
     }
-    for (lead, pair) in [
-        ("  packets ", c.packets),
-        (", bytes ", c.bytes),
-        (", retransmissions ", c.retransmissions),
-    ] {
-        out.push_str(lead);
-        push_decimal(out, pair.c2s);
-        out.push_str(" / ");
-        push_decimal(out, pair.s2c);
-    }
+    push_counters(
+        out,
+        c,
+        ["  packets ", ", bytes ", ", retransmissions "],
+        " / ",
+    );
     out.push_str(" (client / server)\n");
     if let Some(s) = story {
         story_lines(out, c, s, t0_ns);
@@ -441,16 +451,7 @@ pub fn flows_line(out: &mut String, c: &Connection, t0_ns: i64) {
         out,
         Some(c.last_ts_ns.saturating_sub(c.first_ts_ns).max(0) as u64),
     );
-    for (lead, pair) in [
-        (" pkts ", c.packets),
-        (" bytes ", c.bytes),
-        (" retx ", c.retransmissions),
-    ] {
-        out.push_str(lead);
-        push_decimal(out, pair.c2s);
-        out.push('/');
-        push_decimal(out, pair.s2c);
-    }
+    push_counters(out, c, [" pkts ", " bytes ", " retx "], "/");
     out.push_str(" close ");
     match c
         .story
