@@ -25,13 +25,20 @@ fn push_duration(out: &mut String, ns: Option<u64>) {
     let _ = write_duration(out, ns);
 }
 
+/// Pads what was appended to `out` since byte `start` (ASCII) with spaces to
+/// `width` characters, left-aligned (as `{:<width}`).
+fn pad_from(out: &mut String, start: usize, width: usize) {
+    let n = out.len() - start;
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
+}
+
 /// `name` without its underscores (`syn_ack` -> `synack`): the variant's
-/// name in lower case, as the text has always written it.
+/// name in lower case, as the text has always written it, left-aligned in
+/// `width`.
 fn push_squeezed(out: &mut String, name: &str, width: usize) {
     let start = out.len();
     out.extend(name.chars().filter(|&c| c != '_'));
-    let n = out.len() - start;
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
+    pad_from(out, start, width);
 }
 
 /// How the connection opened and how it ended, for its header line
@@ -190,14 +197,13 @@ fn train_line(out: &mut String, t: &Train) {
     out.push_str(" seq ");
     let start = out.len();
     push_decimal(out, t.seq);
-    let n = out.len() - start;
-    out.extend(std::iter::repeat_n(' ', 10usize.saturating_sub(n)));
+    pad_from(out, start, 10);
     out.push(' ');
     push_count(out, t.frames.len() as u64 + u64::from(t.more), "send");
     out.push_str(" at ");
     push_secs_list(out, || t.offsets_ns().map(secs));
     out.push_str(" s");
-    if t.ts_ns.len() > 1 {
+    if t.intervals_ns().next().is_some() {
         out.push_str(" (spacing ");
         push_secs_list(out, || t.intervals_ns().map(secs));
         out.push(')');
