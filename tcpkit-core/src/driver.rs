@@ -463,6 +463,8 @@ impl SynSeen {
 }
 
 impl CrossCheck {
+    /// Inline: most segments are neither a SYN, a SYN-ACK nor a reset.
+    #[inline]
     fn observe(&mut self, seg: &Segment<'_>, ts_ns: i64, facts: &SegmentFacts) {
         if let Some(seen) = SynSeen::of(seg, facts) {
             self.seen(facts.conn.0, seen, ts_ns);
@@ -1068,11 +1070,19 @@ impl Analysis {
     }
 
     /// Queues the connections handed out (`now`: the capture time; `None`:
-    /// the end of the input), releasing the held ones that are due.
+    /// the end of the input), releasing the held ones that are due. Inline:
+    /// at most segments there are none.
+    #[inline]
     fn hand_out(&mut self, now: Option<i64>) {
-        if self.batch.is_empty() && self.checks.held.is_empty() {
-            return;
+        if !(self.batch.is_empty() && self.checks.held.is_empty()) {
+            self.hand_out_some(now);
         }
+    }
+
+    /// [`hand_out`](Self::hand_out) when there is something to hand out or
+    /// to release.
+    #[inline(never)]
+    fn hand_out_some(&mut self, now: Option<i64>) {
         let from = self.out.len();
         if now.is_some() {
             // Held earlier than this batch was handed out: first.
