@@ -5,16 +5,24 @@
 //! core; ../shared/reference/perf-baseline.md measured 38 ns per packet for a
 //! minimal read + parse + flow-table pass.
 //!
+//! The same passes through the driver ([`Analysis`], what the command, the
+//! Python package and the C ABI run) sit beside the direct loops: `driver/`
+//! yields a row per segment (as `segments --json` and the segments table),
+//! `driver-conns/` the connections only (as `flows --json`); the difference
+//! to `analyze+story/` is the driver's own cost per packet.
+//!
 //! `cargo bench -p tcpkit-core --bench analyze`; throughput is in packets
 //! (elements) per second, i.e. ns/packet = 1e9 / elem/s.
 
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tcpkit_core::analysis::{Analyzer, AnalyzerConfig};
 use tcpkit_core::capture::SliceReader;
 use tcpkit_core::wire;
+use tcpkit_core::{Analysis, Event};
 
 /// One Ethernet/IPv4/TCP frame with the timestamps option (and SYN options on
 /// SYNs), `len` payload bytes.
@@ -133,6 +141,28 @@ fn analyse(bytes: &[u8], story: bool) -> u64 {
     sum.wrapping_add(an.finish().stats.connections)
 }
 
+/// [`analyse`] with stories through the driver: every segment row (`rows`)
+/// or the connections only; returns a checksum of the facts and records.
+fn drive(bytes: &Arc<[u8]>, rows: bool) -> u64 {
+    let mut a = Analysis::from_bytes(Arc::clone(bytes), AnalyzerConfig::default())
+        .expect("pcap")
+        .segments(rows)
+        .report(false);
+    let mut sum = 0u64;
+    while let Some(ev) = a.next_event() {
+        match ev {
+            Ok(Event::Segment(row)) => {
+                if let Some(f) = &row.facts {
+                    sum = sum.wrapping_add(f.seq ^ u64::from(f.flags.0) ^ f.conn.0);
+                }
+            }
+            Ok(Event::Connection(c)) => sum = sum.wrapping_add(c.conn.0 ^ c.packets.c2s),
+            Ok(Event::Report(_)) | Err(_) => {}
+        }
+    }
+    sum
+}
+
 /// Read + decode only (the floor under the analysis).
 fn decode(bytes: &[u8]) -> u64 {
     let mut sum = 0u64;
@@ -186,6 +216,13 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function(format!("analyze+story/{name}"), |b| {
             b.iter(|| analyse(black_box(bytes), true))
+        });
+        let shared: Arc<[u8]> = Arc::from(bytes.as_slice());
+        g.bench_function(format!("driver/{name}"), |b| {
+            b.iter(|| drive(black_box(&shared), true))
+        });
+        g.bench_function(format!("driver-conns/{name}"), |b| {
+            b.iter(|| drive(black_box(&shared), false))
         });
     }
     g.finish();

@@ -338,6 +338,20 @@ impl Source {
         }
     }
 
+    /// Moves to the next packet and lends it ([`Source::advance`] and
+    /// [`Source::current`] in one step: a file's reader yields it as it reads
+    /// it).
+    fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
+        match self {
+            Source::Stream(r) => r.next_packet(),
+            Source::Bytes(r) => r.next_packet(),
+            other => match other.advance()? {
+                Ok(()) => other.current().map(Ok),
+                Err(e) => Some(Err(e)),
+            },
+        }
+    }
+
     /// The packet [`Source::advance`] moved to.
     fn current(&self) -> Option<Packet<'_>> {
         match self {
@@ -579,6 +593,35 @@ impl CrossCheck {
         });
         if let Some(&(_, t)) = hit {
             story::withdraw_syn_retries(s, t);
+        }
+    }
+}
+
+/// What became of the next packet ([`Analysis::take_packet`]).
+// The row is the hot path (every segment, with segment rows on): boxing it
+// would allocate per segment.
+#[allow(clippy::large_enum_variant)]
+enum Taken {
+    /// A TCP segment to yield as a row (its facts when analysed), re-attached
+    /// to the packet's bytes once the reader lends them again.
+    Row(Option<SegmentFacts>, Option<Detached>),
+    /// Read (and analysed), nothing to yield for it.
+    Nothing,
+    /// No packet for now (the push form).
+    Waiting,
+    /// The input is over.
+    End,
+    /// The input is damaged there.
+    Damage(CaptureError),
+}
+
+impl Taken {
+    /// A segment read: its row when the analysis yields rows (`rows`).
+    fn segment(rows: bool, facts: Option<SegmentFacts>, detached: Option<Detached>) -> Self {
+        if rows {
+            Taken::Row(facts, detached)
+        } else {
+            Taken::Nothing
         }
     }
 }
@@ -943,22 +986,18 @@ impl Analysis {
                 }
                 Phase::Done => return None,
             }
-            match self.source.advance() {
-                None if self.source.waiting() => return None,
-                None => {
+            match self.take_packet() {
+                Taken::Waiting => return None,
+                Taken::End => {
                     self.phase = Phase::Ending;
                     continue;
                 }
-                Some(Err(e)) => {
+                Taken::Damage(e) => {
                     self.phase = Phase::Ending;
                     return Some(Err(self.source.damage(&self.name, e)));
                 }
-                Some(Ok(())) => {}
-            }
-            if let Some(f) = self.take_packet()
-                && self.segments
-            {
-                break f;
+                Taken::Nothing => {}
+                Taken::Row(facts, detached) => break (facts, detached),
             }
         };
         // Lent again from the packet (the first borrow could not leave the
@@ -1036,12 +1075,21 @@ impl Analysis {
         r
     }
 
-    /// Decodes and analyses the current packet; `Some((facts, segment))` when
-    /// it is a TCP segment to yield.
-    fn take_packet(&mut self) -> Option<(Option<SegmentFacts>, Option<Detached>)> {
-        let p = self.source.current()?;
-        let seg =
-            count_packet(&mut self.counts, &mut self.first_ts, &mut self.last_ts, &p)?.segment();
+    /// Reads the next packet, decodes and analyses it (the packet as the
+    /// reader lends it: only the other fields are touched while it is).
+    fn take_packet(&mut self) -> Taken {
+        let waiting = self.source.waiting();
+        let p = match self.source.next_packet() {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => return Taken::Damage(e),
+            None if waiting => return Taken::Waiting,
+            None => return Taken::End,
+        };
+        let Some(tcp) = count_packet(&mut self.counts, &mut self.first_ts, &mut self.last_ts, &p)
+        else {
+            return Taken::Nothing;
+        };
+        let seg = tcp.segment();
         let detached = if self.segments {
             Detached::of(&seg, p.data)
         } else {
@@ -1049,12 +1097,14 @@ impl Analysis {
         };
         if !seg.analysable() {
             self.counts.short_header += 1;
-            return Some((None, detached));
+            return Taken::segment(self.segments, None, detached);
         }
         if !self.analyse {
-            return Some((None, detached));
+            return Taken::segment(self.segments, None, detached);
         }
-        let an = self.analyzer.as_mut()?;
+        let Some(an) = self.analyzer.as_mut() else {
+            return Taken::Nothing;
+        };
         let facts = an.observe(p.frame, p.ts_ns, &seg);
         if facts.new_conn {
             self.open.insert((p.ts_ns, facts.conn.0));
@@ -1066,7 +1116,7 @@ impl Analysis {
         let now = self.last_ts;
         self.hand_out(now);
         // Without segment rows nothing is yielded: the facts are not moved out.
-        self.segments.then_some((Some(facts), detached))
+        Taken::segment(self.segments, Some(facts), detached)
     }
 
     /// Queues the connections handed out (`now`: the capture time; `None`:

@@ -175,7 +175,8 @@ impl Collected {
                     // The driver goes on with the connections and the report.
                     self.error.get_or_insert(e);
                 }
-                Some(Ok(Event::Segment(row))) => {
+                // By reference: the row is large, moving it costs.
+                Some(Ok(Event::Segment(ref row))) => {
                     // A segment the core could not analyse (header under 20
                     // bytes) has no row, as in `segments --json`.
                     let Some(facts) = &row.facts else { continue };

@@ -120,9 +120,12 @@ pub fn run(args: &Args, out: &mut Output) -> Result<(), CliError> {
         body = LineBuf::with_capacity(JSON_BATCH + 4096);
     }
     let mut damage = None;
-    while let Some(ev) = a.next_event() {
-        // Matched by reference: the row is large, moving it costs.
-        let row = match &ev {
+    loop {
+        // Matched where the driver returned it, by reference: the row is
+        // large, moving it costs.
+        let next = a.next_event();
+        let Some(ev) = &next else { break };
+        let row = match ev {
             Ok(Event::Segment(row)) => row,
             Ok(_) => continue,
             Err(e) => {
@@ -253,8 +256,11 @@ fn write_arrow(mut a: Analysis, stats: bool, out: &mut Output) -> Result<(), Cli
     let mut rows = SegmentBatchBuilder::new(arrow::DEFAULT_BATCH_SIZE);
     let mut stream = ArrowOut::start(out, &rows.schema())?;
     let mut damage = None;
-    while let Some(ev) = a.next_event() {
-        match &ev {
+    loop {
+        // By reference, where the driver returned it (as in `run`).
+        let next = a.next_event();
+        let Some(ev) = &next else { break };
+        match ev {
             Ok(Event::Segment(row)) => {
                 // Not analysable: no row, as no JSON object.
                 let Some(facts) = &row.facts else { continue };

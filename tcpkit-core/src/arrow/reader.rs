@@ -56,12 +56,15 @@ impl Iterator for SegmentsReader {
         }
         while !self.done {
             match self.analysis.next_event() {
-                Some(Ok(Event::Segment(row))) => {
-                    let Some(f) = row.facts else {
+                // By reference: the row is large, moving it costs.
+                Some(Ok(Event::Segment(ref row))) => {
+                    let Some(f) = &row.facts else {
                         continue;
                     };
-                    let (p, seg) = (row.packet, row.segment);
-                    match self.builder.push(p.frame, p.ts_ns, &seg, &f) {
+                    match self
+                        .builder
+                        .push(row.packet.frame, row.packet.ts_ns, &row.segment, f)
+                    {
                         Ok(Some(batch)) => return Some(Ok(batch)),
                         Ok(None) => {}
                         Err(e) => return Some(Err(e)),
