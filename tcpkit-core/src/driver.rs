@@ -452,7 +452,7 @@ struct CrossCheck {
     floor: HashMap<IpAddr, BTreeSet<(i64, u64)>, FastHashBuilder>,
     /// Stories with a `tcp_syn_retries` to check, by release time.
     held: BinaryHeap<Reverse<(i64, u64)>>,
-    held_records: HashMap<u64, Connection, FastHashBuilder>,
+    held_records: HashMap<u64, Box<Connection>, FastHashBuilder>,
 }
 
 /// What a segment tells the cross-check: a client's SYN (its host), or the
@@ -532,7 +532,7 @@ impl CrossCheck {
 
     /// A story handed out: remembers its client's close; `Some(record)` when
     /// it can go out now, `None` when it is held for the check.
-    fn finished(&mut self, rec: Connection, release_after_ns: u64) -> Option<Connection> {
+    fn finished(&mut self, rec: Box<Connection>, release_after_ns: u64) -> Option<Box<Connection>> {
         if rec.story.is_none() {
             self.forget(rec.conn.0);
             return Some(rec);
@@ -566,7 +566,7 @@ impl CrossCheck {
 
     /// Held stories due by `now` (all with `None`), checked, in (release,
     /// number) order.
-    fn release(&mut self, now: Option<i64>, out: &mut VecDeque<Connection>) {
+    fn release(&mut self, now: Option<i64>, out: &mut VecDeque<Box<Connection>>) {
         while let Some(&Reverse((at, conn))) = self.held.peek() {
             if now.is_some_and(|n| at > n) {
                 break;
@@ -659,8 +659,12 @@ pub struct Analysis {
     stats: AnalyzerStats,
     diagnostics: Option<Diagnostics>,
     checks: CrossCheck,
-    out: VecDeque<Connection>,
-    batch: Vec<Connection>,
+    /// Connections handed out, not yet yielded, and those finished, not yet
+    /// handed out: boxed once, as they are yielded ([`Event::Connection`]),
+    /// so that the sort and the queues move pointers, not 480-byte records.
+    out: VecDeque<Box<Connection>>,
+    #[allow(clippy::vec_box)]
+    batch: Vec<Box<Connection>>,
     phase: Phase,
     counts: InputCounts,
     first_ts: Option<i64>,
@@ -952,7 +956,7 @@ impl Analysis {
                     self.out.shrink_to(KEEP_QUEUED);
                 }
                 self.open.remove(&(rec.first_ts_ns, rec.conn.0));
-                return Some(Ok(Event::Connection(Box::new(rec))));
+                return Some(Ok(Event::Connection(rec)));
             }
             match self.phase {
                 Phase::Reading => {
@@ -1112,7 +1116,9 @@ impl Analysis {
         if self.cfg.story {
             self.checks.observe(&seg, p.ts_ns, &facts);
         }
-        an.take_finished(&mut self.batch);
+        while let Some(rec) = an.pop_finished() {
+            self.batch.push(Box::new(rec));
+        }
         let now = self.last_ts;
         self.hand_out(now);
         // Without segment rows nothing is yielded: the facts are not moved out.
@@ -1166,11 +1172,7 @@ impl Analysis {
         if let Some(an) = self.analyzer.take() {
             let fin = an.finish();
             self.stats = fin.stats;
-            if self.batch.is_empty() {
-                self.batch = fin.connections;
-            } else {
-                self.batch.extend(fin.connections);
-            }
+            self.batch.extend(fin.connections.into_iter().map(Box::new));
         } else if let Some(sh) = self.shards.as_mut() {
             self.stats = sh.finish(&mut self.batch);
         }

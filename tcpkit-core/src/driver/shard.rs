@@ -1128,7 +1128,7 @@ impl Shards {
                         What::HandedOut => {
                             if let Some(rec) = records[s].next() {
                                 gone += 1;
-                                a.batch.push(renumber(&mut self.numbers[s], rec));
+                                a.batch.push(Box::new(renumber(&mut self.numbers[s], rec)));
                             }
                         }
                     }
@@ -1172,7 +1172,9 @@ impl Shards {
 
     /// The end of the input: the connections every worker still had
     /// (numbered) into `batch`, and the counters of the whole run.
-    pub(super) fn finish(&mut self, batch: &mut Vec<Connection>) -> AnalyzerStats {
+    // Boxed as `Analysis` keeps them (see its `batch`).
+    #[allow(clippy::vec_box)]
+    pub(super) fn finish(&mut self, batch: &mut Vec<Box<Connection>>) -> AnalyzerStats {
         let mut st = AnalyzerStats::default();
         // Each worker's connections come in its number order, which is the
         // order of their numbers in the whole capture: merged, the batch is
@@ -1207,7 +1209,7 @@ impl Shards {
             let Some(rec) = first.and_then(|(_, i)| parts.get_mut(i)?.next()) else {
                 break;
             };
-            batch.push(rec);
+            batch.push(Box::new(rec));
         }
         st.peak_live = self.peak_live;
         st
