@@ -1127,7 +1127,7 @@ impl Analysis {
 
     /// Queues the connections handed out (`now`: the capture time; `None`:
     /// the end of the input), releasing the held ones that are due. Inline:
-    /// at most segments there are none.
+    /// at most segments there is nothing to hand out.
     #[inline]
     fn hand_out(&mut self, now: Option<i64>) {
         if !(self.batch.is_empty() && self.checks.held.is_empty()) {
