@@ -340,6 +340,10 @@ pub const LISTENERS_KEPT: usize = 1 << 16;
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
+/// Records the queue of finished connections keeps room for once it is empty
+/// ([`Analyzer::pop_finished`]), as the driver's hand-out queues do.
+const READY_KEPT: usize = 4096;
+
 /// Stale entries of the hand-out heap tolerated beyond one per live
 /// connection before they are dropped (see `Analyzer::drop_stale_due`).
 const STALE_DUE_SLACK: usize = 1024;
@@ -591,27 +595,15 @@ impl Analyzer {
     }
 
     /// The next connection that is over (closed and lingered, idle, evicted or
-    /// replaced by port reuse), if any.
+    /// replaced by port reuse), if any. Once the queue is empty again it
+    /// keeps room for 4,096 records at most: a burst (a sweep that
+    /// hands out thousands at once) leaves no buffer of its size behind.
     pub fn pop_finished(&mut self) -> Option<Connection> {
-        self.ready.pop_front()
-    }
-
-    /// Moves every connection that is over (as [`pop_finished`](Self::pop_finished)
-    /// would give them, in the same order) to the end of `into`; into an
-    /// empty `into` without a copy (the queue's buffer becomes `into`'s).
-    #[inline]
-    pub fn take_finished(&mut self, into: &mut Vec<Connection>) {
-        if !self.ready.is_empty() {
-            self.move_finished(into);
+        let rec = self.ready.pop_front()?;
+        if self.ready.is_empty() && self.ready.capacity() > READY_KEPT {
+            self.ready.shrink_to(READY_KEPT);
         }
-    }
-
-    fn move_finished(&mut self, into: &mut Vec<Connection>) {
-        if into.is_empty() {
-            *into = Vec::from(std::mem::take(&mut self.ready));
-        } else {
-            into.extend(self.ready.drain(..));
-        }
+        Some(rec)
     }
 
     /// Ends the analysis: every connection still tracked, in number order.
@@ -1018,6 +1010,31 @@ mod tests {
             an.observe(*frame, ms * MS, s);
         }
         (t + srv + cli) * MS
+    }
+
+    /// A burst of connections handed out at once (all idle past the timeout
+    /// at one sweep) leaves the queue room for `READY_KEPT` at most once
+    /// they are taken, not room for the burst.
+    #[test]
+    fn a_burst_handed_out_leaves_no_buffer_of_its_size() {
+        let mut an = Analyzer::new(AnalyzerConfig {
+            idle_timeout_ns: Some(MS as u64),
+            story: false,
+            ..AnalyzerConfig::default()
+        });
+        let mut frame = 0;
+        let n = 2 * READY_KEPT as u32;
+        for i in 0..n {
+            open(&mut an, &mut frame, i, 0);
+        }
+        an.advance(10_000 * MS);
+        assert!(an.ready.len() >= n as usize, "{}", an.ready.len());
+        let mut taken = 0;
+        while an.pop_finished().is_some() {
+            taken += 1;
+        }
+        assert!(taken >= n);
+        assert!(an.ready.capacity() <= READY_KEPT, "{}", an.ready.capacity());
     }
 
     /// The server 100 ms and the client 200 ms from the capture point: every
