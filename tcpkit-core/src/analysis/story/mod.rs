@@ -13,6 +13,7 @@
 //! Everything is inferred *at the capture point*: see `docs/story.md` for what
 //! a capture taken on the server (or the client) can and cannot know.
 
+pub mod fixed;
 mod infer;
 mod notes;
 mod rtt;
@@ -742,7 +743,7 @@ fn close_of(
     ev: &Events,
     first_close_t: Option<i64>,
     last_ts: i64,
-    states: &PerSide<Vec<StateChange>>,
+    states: &PerSide<States>,
 ) -> Close {
     let first_fin_by = match (ev.fin[0], ev.fin[1]) {
         (Some(c), Some(s)) => Some(if c.t <= s.t {

@@ -31,8 +31,17 @@
 //! gives [`Stack::Unknown`] with the evidence collected. The timestamp clock
 //! rate is not read: Linux (since 4.13), FreeBSD and macOS all tick at 1 kHz.
 
+use super::fixed::{Filler, FixedList};
 use super::trains::{Shape, about_equal, shape};
 use crate::wire::{Segment, TcpOption};
+
+/// The option kinds of a SYN: at most 40 (its options take at most 40
+/// bytes, one at least each).
+pub type OptionLayout = FixedList<Kind, 40>;
+
+/// A guess's clues: the initial TTL's, the layout's, the window's and the
+/// backoff's.
+pub type Evidence = FixedList<Clue, 4>;
 
 impl Stack {
     /// `linux`, `windows`, `bsd_apple` or `unknown`.
@@ -118,11 +127,12 @@ pub fn add_backoff(g: &mut StackGuess, iv: &[f64]) {
         return;
     };
     let fits = backoff_fits(g.stack, iv);
-    g.evidence.push(Clue::SynBackoff {
+    let added = g.evidence.push(Clue::SynBackoff {
         initial_rto_ms: (first * 1000.0).round() as u32,
         equal: iv.iter().take_while(|x| about_equal(first, **x)).count() as u32,
         fits,
     });
+    debug_assert!(added, "a guess has room for the backoff's clue");
     if g.stack == Stack::Unknown {
         return;
     }
@@ -179,8 +189,12 @@ pub enum Kind {
     Other,
 }
 
+impl Filler for Kind {
+    const FILLER: Self = Kind::Eol;
+}
+
 /// A clue and what it points to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Clue {
     /// The initial TTL (observed TTL rounded up) and the family it suggests.
@@ -212,6 +226,10 @@ pub enum Clue {
     },
 }
 
+impl Filler for Clue {
+    const FILLER: Self = Clue::Layout(Stack::Unknown);
+}
+
 impl Clue {
     /// The code (`initial_ttl`, `layout`, `window_mss_multiple`, `window`, `syn_backoff`).
     pub fn code(&self) -> &'static str {
@@ -234,7 +252,7 @@ pub struct SynPrint {
     /// The raw window field.
     pub window: u16,
     /// Option kinds in order (EOL padding collapsed to one `Eol`).
-    pub layout: Vec<Kind>,
+    pub layout: OptionLayout,
     /// MSS option value.
     pub mss: Option<u16>,
     /// Window scale shift.
@@ -247,7 +265,7 @@ impl SynPrint {
         let mut p = Self {
             ttl: seg.ip.ttl,
             window: seg.window,
-            layout: Vec::new(),
+            layout: OptionLayout::new(),
             mss: None,
             wscale: None,
         };
@@ -268,8 +286,12 @@ impl SynPrint {
                 TcpOption::Timestamps { .. } => Kind::Ts,
                 _ => Kind::Other,
             };
-            if !(k == Kind::Eol && p.layout.last() == Some(&Kind::Eol)) {
-                p.layout.push(k);
+            if k == Kind::Eol && p.layout.last() == Some(&Kind::Eol) {
+                continue;
+            }
+            // Never full: 40 option bytes at most, one a kind at least.
+            if !p.layout.push(k) {
+                break;
             }
         }
         p
@@ -304,7 +326,7 @@ pub struct StackGuess {
     /// How sure.
     pub confidence: Confidence,
     /// What was seen.
-    pub evidence: Vec<Clue>,
+    pub evidence: Evidence,
     /// The SYN (or SYN-ACK) it was read from.
     pub print: SynPrint,
 }
@@ -348,8 +370,7 @@ pub fn ttl_family(initial: u8) -> Option<Stack> {
 
 /// Guesses the stack from a SYN's print (kept in the guess).
 pub fn guess(p: SynPrint) -> StackGuess {
-    // Room for every clue: the three here and the backoff's (`add_backoff`).
-    let mut evidence = Vec::with_capacity(4);
+    let mut evidence = Evidence::new();
     let initial = initial_ttl(p.ttl);
     evidence.push(Clue::InitialTtl {
         observed: p.ttl,
@@ -422,7 +443,7 @@ mod tests {
         SynPrint {
             ttl,
             window,
-            layout: layout.to_vec(),
+            layout: OptionLayout::from(layout),
             mss: Some(mss),
             wscale,
         }
@@ -500,7 +521,7 @@ mod tests {
         let g = guess(SynPrint {
             ttl: 64,
             window: 512,
-            layout: vec![],
+            layout: OptionLayout::new(),
             mss: None,
             wscale: None,
         });

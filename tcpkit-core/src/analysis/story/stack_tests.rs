@@ -268,17 +268,51 @@ fn each_direction_gets_its_senders_rto_bounds() {
 
 #[test]
 fn layout_str_is_p0f_names_joined_by_commas() {
-    use super::stack::{Kind, SynPrint};
-    let print = |layout: Vec<Kind>| SynPrint {
+    use super::stack::{Kind, OptionLayout, SynPrint};
+    let print = |layout: &[Kind]| SynPrint {
         ttl: 64,
         window: 0,
-        layout,
+        layout: OptionLayout::from(layout),
         mss: None,
         wscale: None,
     };
     // p0f writes a Linux SYN's options as `mss,sok,ts,nop,ws`.
-    let linux = vec![Kind::Mss, Kind::Sok, Kind::Ts, Kind::Nop, Kind::Ws];
-    assert_eq!(print(linux).layout_str(), "mss,sok,ts,nop,ws");
-    assert_eq!(print(vec![Kind::Eol]).layout_str(), "eol");
-    assert_eq!(print(Vec::new()).layout_str(), "");
+    let linux = [Kind::Mss, Kind::Sok, Kind::Ts, Kind::Nop, Kind::Ws];
+    assert_eq!(print(&linux).layout_str(), "mss,sok,ts,nop,ws");
+    assert_eq!(print(&[Kind::Eol]).layout_str(), "eol");
+    assert_eq!(print(&[]).layout_str(), "");
+}
+
+#[test]
+fn the_longest_syn_layout_fits_in_place() {
+    use super::stack::{Kind, SynPrint};
+    // A TCP header's options take at most 40 bytes (data offset 15 words,
+    // RFC 9293 3.1), each option at least one: 40 NOPs are the most kinds a
+    // SYN can show, and all of them are kept.
+    let c = Conn::new();
+    let opts = [1u8; 40];
+    let (seg, _) = c.parts(C2S, SY, 0, 0, 0, &opts, 0);
+    let p = SynPrint::of(&seg);
+    assert_eq!(p.layout.len(), 40);
+    assert!(p.layout.iter().all(|&k| k == Kind::Nop));
+}
+
+#[test]
+fn a_guess_keeps_all_four_kinds_of_clue() {
+    // A Linux SYN (TTL 64: its initial TTL; layout mss,sok,ts,nop,ws; MSS
+    // 8460 and window 59220 = 7 x 8460, an MSS multiple) sent twice, 1 s
+    // apart: the TTL's, the layout's, the window's and the backoff's clue,
+    // in that order.
+    let c = unanswered_syns(&LINUX_SYN_OPTS, 64, 59220, &[0, 1], 10);
+    let g = c.s().stack.client.as_ref().expect("SYN seen");
+    let codes: Vec<&str> = g.evidence.iter().map(Clue::code).collect();
+    assert_eq!(
+        codes,
+        [
+            "initial_ttl",
+            "layout",
+            "window_mss_multiple",
+            "syn_backoff"
+        ]
+    );
 }

@@ -10,7 +10,7 @@
 //! of a side's FIN counts only if the side did not retransmit that FIN after it
 //! (a retransmission proves the ACK never arrived).
 
-use super::types::{Side, StateChange, TcpState};
+use super::types::{Side, StateChange, States, TcpState};
 
 /// One side's FIN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,20 +59,20 @@ pub(crate) struct Events {
     pub rst: [Option<i64>; 2],
 }
 
-fn push(v: &mut Vec<StateChange>, state: TcpState, t_ns: i64) {
+fn push(v: &mut States, state: TcpState, t_ns: i64) {
     if v.last().is_some_and(|l| l.state == state) {
         return;
     }
-    v.push(StateChange { state, t_ns });
+    let fits = v.push(StateChange { state, t_ns });
+    debug_assert!(fits, "an endpoint goes through at most 5 states");
 }
 
 /// The state sequence of `side`.
-pub(crate) fn replay(ev: &Events, side: Side) -> Vec<StateChange> {
+pub(crate) fn replay(ev: &Events, side: Side) -> States {
     use TcpState::*;
     let me = side.index();
     let peer = side.peer().index();
-    // Sized for a whole open-and-close: one allocation, no growth.
-    let mut v = Vec::with_capacity(8);
+    let mut v = States::new();
     // Opening.
     match side {
         Side::Client => {
@@ -197,6 +197,30 @@ mod tests {
             established_t: Some(3),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_longest_replays_fit_the_room() {
+        // Every branch of the replay pushes at most five states (an opening
+        // one, ESTABLISHED, three of the close; a RST's CLOSED replaces what
+        // came after it): `States` has room for six. The longest each way:
+        // t=10 client FIN, t=11 its ACK, t=20 server RST (client: FIN_WAIT2
+        // then CLOSED by the RST; server: CLOSE_WAIT, then CLOSED).
+        let mut e = opened();
+        e.fin[0] = fin(10, 14, false);
+        e.fin_acked[0] = ack(11, false);
+        e.acked_peer_fin[1] = Some(11);
+        e.rst[1] = Some(20);
+        let client = replay(&e, Side::Client);
+        assert_eq!(
+            states(&client),
+            [SynSent, Established, FinWait1, FinWait2, Closed]
+        );
+        assert!(client.len() < States::CAPACITY);
+        assert_eq!(
+            states(&replay(&e, Side::Server)),
+            [SynRecv, Established, CloseWait, Closed]
+        );
     }
 
     #[test]

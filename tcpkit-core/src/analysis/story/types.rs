@@ -1,6 +1,7 @@
 //! The result types of a connection's story: plain data, serializable behind
 //! the `serde` feature with the field names of `tcpkit flows --json`.
 
+use super::fixed::{Filler, FixedList};
 use crate::flow::Direction;
 
 #[cfg(feature = "serde")]
@@ -367,6 +368,19 @@ pub struct StateChange {
     pub t_ns: i64,
 }
 
+impl Filler for StateChange {
+    const FILLER: Self = StateChange {
+        state: TcpState::Closed,
+        t_ns: 0,
+    };
+}
+
+/// The states one endpoint went through, in order: at most 5 (an opening
+/// state, `ESTABLISHED`, then `FIN_WAIT1`, `FIN_WAIT2` and `TIME_WAIT`, or
+/// `CLOSE_WAIT`, `LAST_ACK` and `CLOSED`; a RST's `CLOSED` replaces what
+/// came after it), room for 6.
+pub type States = FixedList<StateChange, 6>;
+
 /// Kernel settings the capture reveals; a field is present only when the capture supports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -615,7 +629,7 @@ pub struct Story {
     /// The close.
     pub close: Close,
     /// States each endpoint went through.
-    pub states: PerSide<Vec<StateChange>>,
+    pub states: PerSide<States>,
     /// Each side's stack, guessed p0f-style from its SYN (client) or
     /// SYN-ACK (server) and its SYN / SYN-ACK backoff (`None`: not seen).
     pub stack: PerSide<Option<super::stack::StackGuess>>,
