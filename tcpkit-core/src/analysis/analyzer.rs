@@ -115,8 +115,8 @@ pub struct AnalyzerConfig {
 /// fills; two unacknowledged-range buffers of four, 192).
 pub const LIVE_BYTES: usize = 1_280;
 /// Estimated bytes of one connection's story under construction. Measured
-/// as [`LIVE_BYTES`]: 1,544 bytes (the builder, 1,160, and its first ring
-/// buffers); its lists and rings are capped and grow with
+/// as [`LIVE_BYTES`]: 1,640 bytes, the builder alone (its first RTT
+/// samples, TSvals and original sends are kept in place); its lists and rings are capped and grow with
 /// retransmission trains and RTT samples, so the estimate leaves room.
 pub const STORY_BYTES: usize = 2_048;
 /// Estimated bytes of an evicted connection's compact entry, without its

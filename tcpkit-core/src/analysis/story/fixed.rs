@@ -15,6 +15,10 @@ pub trait Filler: Copy {
     const FILLER: Self;
 }
 
+impl Filler for u64 {
+    const FILLER: Self = 0;
+}
+
 /// A list of at most `N` items (`N` at most 255) held in place, read as a
 /// slice; a push beyond `N` is refused.
 #[derive(Clone, Copy)]
@@ -73,6 +77,99 @@ impl<T: Filler, const N: usize> FixedList<T, N> {
     /// The items, in order.
     pub fn as_slice(&self) -> &[T] {
         self.items.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// The items, in order, to change in place.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        self.items
+            .get_mut(..usize::from(self.len))
+            .unwrap_or_default()
+    }
+}
+
+/// A list held in place while it has at most `N` items, moved to the heap
+/// (with room for `2 N`) by the push that would overflow: for the lists
+/// most connections keep short and a few make long (RTT samples).
+#[derive(Clone)]
+pub enum SpillList<T: Filler, const N: usize> {
+    /// At most `N` items, in place.
+    Inline(FixedList<T, N>),
+    /// On the heap.
+    Heap(Vec<T>),
+}
+
+impl<T: Filler, const N: usize> SpillList<T, N> {
+    /// An empty list (in place).
+    pub const fn new() -> Self {
+        Self::Inline(FixedList::new())
+    }
+
+    /// Appends `x`.
+    pub fn push(&mut self, x: T) {
+        match self {
+            Self::Inline(l) => {
+                if !l.push(x) {
+                    let mut v = Vec::with_capacity(2 * N.max(1));
+                    v.extend_from_slice(l.as_slice());
+                    v.push(x);
+                    *self = Self::Heap(v);
+                }
+            }
+            Self::Heap(v) => v.push(x),
+        }
+    }
+
+    /// Keeps only the items `keep` says yes to, in order.
+    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        match self {
+            Self::Inline(l) => l.retain(keep),
+            Self::Heap(v) => {
+                let mut keep = keep;
+                v.retain(|x| keep(x));
+            }
+        }
+    }
+
+    /// Frees spare heap room, down to the items or `keep` if more.
+    pub fn shrink_to(&mut self, keep: usize) {
+        if let Self::Heap(v) = self {
+            v.shrink_to(keep);
+        }
+    }
+
+    /// The items, in order.
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            Self::Inline(l) => l.as_slice(),
+            Self::Heap(v) => v,
+        }
+    }
+
+    /// The items, in order, to change in place.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Self::Inline(l) => l.as_mut_slice(),
+            Self::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: Filler, const N: usize> Default for SpillList<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Filler, const N: usize> Deref for SpillList<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T: Filler + fmt::Debug, const N: usize> fmt::Debug for SpillList<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
     }
 }
 
@@ -158,6 +255,21 @@ mod tests {
         assert!(l.push(6) && l.push(7));
         assert!(!l.push(8));
         assert_eq!(l.as_slice(), &[1, 3, 5, 6, 7]);
+    }
+
+    #[test]
+    fn a_spill_list_moves_to_the_heap_past_its_room_and_keeps_everything() {
+        let mut l = SpillList::<u16, 3>::new();
+        for x in 1..=3 {
+            l.push(x);
+        }
+        assert!(matches!(l, SpillList::Inline(_)));
+        l.push(4);
+        assert!(matches!(&l, SpillList::Heap(v) if v.capacity() >= 6));
+        assert_eq!(l.as_slice(), &[1, 2, 3, 4]);
+        l.retain(|&x| x > 2);
+        l.as_mut_slice().reverse();
+        assert_eq!(l.as_slice(), &[4, 3]);
     }
 
     #[test]

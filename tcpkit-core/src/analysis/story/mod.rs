@@ -34,6 +34,7 @@ use super::record::SegmentOptions;
 use super::{AnalysisFlags, Connection, SegmentFacts};
 use crate::flow::Direction;
 use crate::wire::{Segment, TcpOption};
+use fixed::{Filler, SpillList};
 use states::{Events, FinAck, FinInfo};
 use trains::{RetxFlags, Trains};
 /// TSvals remembered per direction for timestamp-echo RTT samples.
@@ -85,9 +86,9 @@ pub struct StoryBuilder {
     peer_zero: [bool; 2],
     trains: Trains,
     rtt: [rtt::RttAcc; 2],
-    ts_sent: [Vec<(u32, i64)>; 2],
+    ts_sent: [SpillList<(u32, i64), RING_IN_PLACE>; 2],
     ts_pos: [usize; 2],
-    retx_frames: [Vec<u64>; 2],
+    retx_frames: [SpillList<u64, 2>; 2],
     retx_pos: [usize; 2],
     acked: [u64; 2],
     events: Events,
@@ -154,14 +155,14 @@ impl StoryBuilder {
     }
 
     /// The first time only (a closed connection's later segments, if any,
-    /// are few): frees the spare capacity of the lists that grew past their
-    /// first room (`FIRST_ROOM` entries; giving that back would cost a
-    /// reallocation per list for a few dozen bytes).
+    /// are few): frees the spare capacity of the lists on the heap, down to
+    /// the room a ring gets when it moves there (twice [`RING_IN_PLACE`]:
+    /// giving back less would cost a reallocation for a few dozen bytes).
     #[inline]
     pub fn shrink_once(&mut self) {
         if !self.shrunk {
             self.shrunk = true;
-            self.shrink_to(FIRST_ROOM);
+            self.shrink_to(2 * RING_IN_PLACE);
         }
     }
 
@@ -715,25 +716,27 @@ pub(crate) fn mirror(s: &mut Story, client_busy_ts_ns: Option<i64>) {
     s.server_busy_ts_ns = client_busy_ts_ns;
 }
 
-/// Entries a list or ring of the story gets at its first push (then it
-/// doubles): one allocation where growing from 4 took two for most
-/// connections (5 to 8 data segments, RTT samples or TSvals a direction).
-const FIRST_ROOM: usize = 8;
+/// Entries of a ring (TSvals sent, original sends) kept in place before it
+/// moves to the heap (with room for twice as many): a short connection
+/// sends a few a direction. Eight in place took more cache misses than
+/// the allocations they saved (a larger builder).
+const RING_IN_PLACE: usize = 4;
 
-/// Pushes `x` onto `list`, giving an empty one room for [`FIRST_ROOM`]
-/// entries at once.
-#[inline]
-fn push_roomy<T>(list: &mut Vec<T>, x: T) {
-    if list.capacity() == 0 {
-        list.reserve_exact(FIRST_ROOM);
-    }
-    list.push(x);
+impl Filler for (u32, i64) {
+    const FILLER: Self = (0, 0);
 }
 
-fn remember<T>(ring: &mut Vec<T>, pos: &mut usize, cap: usize, x: T) {
+/// Keeps `x` in `ring` of at most `cap` entries, overwriting the oldest
+/// (at `pos`) once it is full.
+fn remember<T: Filler, const N: usize>(
+    ring: &mut SpillList<T, N>,
+    pos: &mut usize,
+    cap: usize,
+    x: T,
+) {
     if ring.len() < cap {
-        push_roomy(ring, x);
-    } else if let Some(slot) = ring.get_mut(*pos % cap) {
+        ring.push(x);
+    } else if let Some(slot) = ring.as_mut_slice().get_mut(*pos % cap) {
         *slot = x;
         *pos = (*pos + 1) % cap;
     }

@@ -9,10 +9,14 @@
 //! common stack follows: the bounds applied are those of the sender's stack
 //! ([`RtoRule`]).
 
+use super::fixed::SpillList;
 use super::types::RttSummary;
 
 /// Samples kept exactly; beyond this a uniform subsample (every 2^k-th) is kept.
 pub const MAX_SAMPLES: usize = 1024;
+/// Samples kept in place before the list moves to the heap: a short
+/// connection's ACKs give a few a direction.
+const KEPT_IN_PLACE: usize = 8;
 /// Linux's RTO floor, s (`TCP_RTO_MIN`, `HZ / 5`).
 pub const RTO_MIN_S: f64 = 0.2;
 /// Linux's RTO ceiling, s (`TCP_RTO_MAX`, `120 * HZ`).
@@ -154,7 +158,9 @@ fn ns(s: f64) -> u64 {
 /// Accumulates one direction's samples with bounded memory.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RttAcc {
-    kept: Vec<u64>,
+    /// The samples kept (every `stride`-th): in place while there are few,
+    /// as for most connections.
+    kept: SpillList<u64, KEPT_IN_PLACE>,
     stride: u64,
     count: u64,
     min: Option<u64>,
@@ -183,7 +189,7 @@ impl RttAcc {
                 self.stride = self.stride.saturating_mul(2);
             }
             if self.count.is_multiple_of(self.stride) {
-                super::push_roomy(&mut self.kept, ns);
+                self.kept.push(ns);
             }
         }
         self.count += 1;
@@ -195,7 +201,7 @@ impl RttAcc {
     /// The statistics, the RFC 6298 replay bounded by `rule` (the kept
     /// samples are reordered where they are: the accumulator is done).
     pub fn summary(mut self, rule: RtoRule) -> RttSummary {
-        let (median, p95) = median_and_p95(&mut self.kept);
+        let (median, p95) = median_and_p95(self.kept.as_mut_slice());
         RttSummary {
             samples: self.count,
             min_ns: self.min,

@@ -4,6 +4,7 @@
 //! [`MAX_SENDS`] listed sends each, and a ring of the last [`ORIG_RING`]
 //! original data sends per direction to find the first send of a retransmission.
 
+use super::fixed::{Filler, SpillList};
 use super::types::{Train, TrainKind, Verdict};
 use crate::flow::Direction;
 
@@ -18,6 +19,15 @@ pub const ORIG_RING: usize = 256;
 pub const LINUX_RTO_MIN_NS: u64 = 200_000_000;
 /// The same in seconds, for the interval shapes.
 const LINUX_RTO_MIN_S: f64 = 0.2;
+
+impl Filler for Orig {
+    const FILLER: Self = Orig {
+        start: 0,
+        end: 0,
+        frame: 0,
+        ts: 0,
+    };
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Orig {
@@ -92,7 +102,7 @@ pub(crate) struct RetxFlags {
 pub(crate) struct Trains {
     pub list: Vec<TrainAcc>,
     pub dropped: u32,
-    orig: [Vec<Orig>; 2],
+    orig: [SpillList<Orig, { super::RING_IN_PLACE }>; 2],
     orig_pos: [usize; 2],
 }
 
