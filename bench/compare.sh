@@ -4,7 +4,7 @@
 #   bench/compare.sh                      build the capture (needs root), then measure
 #   BENCH_PCAP=/path/big.pcap bench/compare.sh   measure on an existing capture
 #
-# Installs what is missing (apt: tshark tcpdump tcptrace hyperfine
+# Installs what is missing (apt: tshark tcpdump tcptrace hyperfine ethtool iptables iproute2
 # wireshark-common time; pip: dpkt into bench/.venv), builds tcpkit in release
 # mode, then runs each tool once, one after another, on the same file (warm
 # page cache: the file is read once first), under /usr/bin/time: wall time,
@@ -30,7 +30,8 @@ ONLY_TCPKIT=${ONLY_TCPKIT:-0}   # 1: only the tcpkit rows (to measure a new buil
 
 need_apt=()
 for t in tshark:tshark tcpdump:tcpdump tcptrace:tcptrace hyperfine:hyperfine \
-         capinfos:wireshark-common /usr/bin/time:time; do
+         capinfos:wireshark-common /usr/bin/time:time ethtool:ethtool \
+         iptables:iptables ip:iproute2; do
     command -v "${t%%:*}" >/dev/null 2>&1 || need_apt+=("${t#*:}")
 done
 if ((${#need_apt[@]})); then
