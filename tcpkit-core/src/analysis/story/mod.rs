@@ -156,8 +156,9 @@ impl StoryBuilder {
 
     /// The first time only (a closed connection's later segments, if any,
     /// are few): frees the spare capacity of the lists on the heap, down to
-    /// the room a ring gets when it moves there (twice [`RING_IN_PLACE`]:
-    /// giving back less would cost a reallocation for a few dozen bytes).
+    /// the room a ring gets when it moves there (twice the entries it held
+    /// in place: giving back less would cost a reallocation for a few dozen
+    /// bytes).
     #[inline]
     pub fn shrink_once(&mut self) {
         if !self.shrunk {
