@@ -121,7 +121,8 @@ pub fn backoff_fits(stack: Stack, iv: &[f64]) -> bool {
 
 /// Adds the SYN (or SYN-ACK) backoff to a guess: a schedule that fits the
 /// family's rules raises a medium confidence to high, one that does not
-/// lowers it to low.
+/// lowers it to low. [`Evidence`] has room for four clues: [`guess`]'s three
+/// at most and one backoff (a fifth clue would not be kept).
 pub fn add_backoff(g: &mut StackGuess, iv: &[f64]) {
     let Some(&first) = iv.first() else {
         return;
