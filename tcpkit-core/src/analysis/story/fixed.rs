@@ -1,9 +1,11 @@
-//! Short lists of a bounded length kept in place: a SYN's option layout (at
-//! most 40 kinds: its options take at most 40 bytes, RFC 9293 3.1), a stack
-//! guess's clues (at most 4) and the states an endpoint went through (at
-//! most 5). Every connection's story has two of each, so a `Vec` would be
-//! six allocations per connection, and six more places to read cold when
-//! the record is written.
+//! Short lists kept in place. [`FixedList`] holds a bounded list: a SYN's
+//! option layout (at most 40 kinds: its options take at most 40 bytes, RFC
+//! 9293 3.1), a stack guess's clues (at most 4), the states an endpoint went
+//! through (at most 5). [`SpillList`] holds the first few items of a list
+//! most connections keep short (RTT samples, TSvals sent, original sends)
+//! and moves to the heap past them. Every connection's story has two of
+//! each, so a `Vec` would be an allocation apiece, and one more place to
+//! read cold when the record is written.
 
 use std::fmt;
 use std::ops::Deref;
@@ -46,6 +48,7 @@ impl<T: Filler, const N: usize> FixedList<T, N> {
     pub fn push(&mut self, x: T) -> bool {
         let len = usize::from(self.len);
         match self.items.get_mut(len) {
+            // (Naming CAPACITY checks N <= 255 when the type is built.)
             Some(slot) if len < Self::CAPACITY => {
                 *slot = x;
                 self.len += 1;
@@ -67,10 +70,7 @@ impl<T: Filler, const N: usize> FixedList<T, N> {
                 kept += 1;
             }
         }
-        // Back to the filler: the room never holds a stale item.
-        for slot in self.items.iter_mut().skip(kept) {
-            *slot = T::FILLER;
-        }
+        // The room past `len` is never read: what is left there stays.
         self.len = kept as u8;
     }
 
@@ -84,92 +84,6 @@ impl<T: Filler, const N: usize> FixedList<T, N> {
         self.items
             .get_mut(..usize::from(self.len))
             .unwrap_or_default()
-    }
-}
-
-/// A list held in place while it has at most `N` items, moved to the heap
-/// (with room for `2 N`) by the push that would overflow: for the lists
-/// most connections keep short and a few make long (RTT samples).
-#[derive(Clone)]
-pub enum SpillList<T: Filler, const N: usize> {
-    /// At most `N` items, in place.
-    Inline(FixedList<T, N>),
-    /// On the heap.
-    Heap(Vec<T>),
-}
-
-impl<T: Filler, const N: usize> SpillList<T, N> {
-    /// An empty list (in place).
-    pub const fn new() -> Self {
-        Self::Inline(FixedList::new())
-    }
-
-    /// Appends `x`.
-    pub fn push(&mut self, x: T) {
-        match self {
-            Self::Inline(l) => {
-                if !l.push(x) {
-                    let mut v = Vec::with_capacity(2 * N.max(1));
-                    v.extend_from_slice(l.as_slice());
-                    v.push(x);
-                    *self = Self::Heap(v);
-                }
-            }
-            Self::Heap(v) => v.push(x),
-        }
-    }
-
-    /// Keeps only the items `keep` says yes to, in order.
-    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
-        match self {
-            Self::Inline(l) => l.retain(keep),
-            Self::Heap(v) => {
-                let mut keep = keep;
-                v.retain(|x| keep(x));
-            }
-        }
-    }
-
-    /// Frees spare heap room, down to the items or `keep` if more.
-    pub fn shrink_to(&mut self, keep: usize) {
-        if let Self::Heap(v) = self {
-            v.shrink_to(keep);
-        }
-    }
-
-    /// The items, in order.
-    pub fn as_slice(&self) -> &[T] {
-        match self {
-            Self::Inline(l) => l.as_slice(),
-            Self::Heap(v) => v,
-        }
-    }
-
-    /// The items, in order, to change in place.
-    pub fn as_mut_slice(&mut self) -> &mut [T] {
-        match self {
-            Self::Inline(l) => l.as_mut_slice(),
-            Self::Heap(v) => v,
-        }
-    }
-}
-
-impl<T: Filler, const N: usize> Default for SpillList<T, N> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T: Filler, const N: usize> Deref for SpillList<T, N> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        self.as_slice()
-    }
-}
-
-impl<T: Filler + fmt::Debug, const N: usize> fmt::Debug for SpillList<T, N> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
     }
 }
 
@@ -226,6 +140,89 @@ impl<T: Filler + fmt::Debug, const N: usize> fmt::Debug for FixedList<T, N> {
 impl<T: Filler + serde::Serialize, const N: usize> serde::Serialize for FixedList<T, N> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.as_slice())
+    }
+}
+
+/// A list held in place while it has at most `N` items, moved to the heap
+/// (with room for `2 N`) by the push that would overflow: for the lists
+/// most connections keep short and a few make long (RTT samples).
+#[derive(Clone)]
+pub enum SpillList<T: Filler, const N: usize> {
+    /// At most `N` items, in place.
+    Inline(FixedList<T, N>),
+    /// On the heap.
+    Heap(Vec<T>),
+}
+
+impl<T: Filler, const N: usize> SpillList<T, N> {
+    /// An empty list (in place).
+    pub const fn new() -> Self {
+        Self::Inline(FixedList::new())
+    }
+
+    /// Appends `x`.
+    pub fn push(&mut self, x: T) {
+        match self {
+            Self::Inline(l) => {
+                if !l.push(x) {
+                    let mut v = Vec::with_capacity(2 * N.max(1));
+                    v.extend_from_slice(l.as_slice());
+                    v.push(x);
+                    *self = Self::Heap(v);
+                }
+            }
+            Self::Heap(v) => v.push(x),
+        }
+    }
+
+    /// Keeps only the items `keep` says yes to, in order.
+    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        match self {
+            Self::Inline(l) => l.retain(keep),
+            Self::Heap(v) => v.retain(keep),
+        }
+    }
+
+    /// Frees spare heap room, down to the items or `keep` if more.
+    pub fn shrink_to(&mut self, keep: usize) {
+        if let Self::Heap(v) = self {
+            v.shrink_to(keep);
+        }
+    }
+
+    /// The items, in order.
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            Self::Inline(l) => l.as_slice(),
+            Self::Heap(v) => v,
+        }
+    }
+
+    /// The items, in order, to change in place.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Self::Inline(l) => l.as_mut_slice(),
+            Self::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: Filler, const N: usize> Default for SpillList<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Filler, const N: usize> Deref for SpillList<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T: Filler + fmt::Debug, const N: usize> fmt::Debug for SpillList<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
     }
 }
 
