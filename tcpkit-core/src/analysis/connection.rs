@@ -305,9 +305,9 @@ impl Connection {
         now: i64,
         listens: impl Fn(&Endpoint) -> bool,
     ) -> super::Connection {
-        let story = self.story.take().map(|b| *b);
+        let mut story = self.story.take();
         self.tally
-            .finish_in_capture(self.id, end, story, now, listens)
+            .finish_in_capture(self.id, end, story.as_deref_mut(), now, listens)
     }
 
     /// The compact entry kept when the connection is evicted (after its

@@ -526,10 +526,10 @@ impl Tally {
         &self,
         conn: ConnId,
         end: EndReason,
-        builder: Option<StoryBuilder>,
+        mut builder: Option<StoryBuilder>,
         capture_last_ts_ns: i64,
     ) -> Connection {
-        self.finish_in_capture(conn, end, builder, capture_last_ts_ns, |_| false)
+        self.finish_in_capture(conn, end, builder.as_mut(), capture_last_ts_ns, |_| false)
     }
 
     /// As [`finish_with_story`](Self::finish_with_story), with `listens`
@@ -538,7 +538,7 @@ impl Tally {
         &self,
         conn: ConnId,
         end: EndReason,
-        builder: Option<StoryBuilder>,
+        builder: Option<&mut StoryBuilder>,
         capture_last_ts_ns: i64,
         listens: impl Fn(&Endpoint) -> bool,
     ) -> Connection {
@@ -552,7 +552,7 @@ impl Tally {
         let mut client_busy = None;
         if let Some(b) = builder {
             client_busy = b.client_busy_ts_ns();
-            rec.story = Some(Box::new(b.finish(&rec, capture_last_ts_ns)));
+            rec.story = Some(Box::new(b.finish_in_place(&rec, capture_last_ts_ns)));
         }
         if swap {
             roles::mirror(&mut rec, client_busy);

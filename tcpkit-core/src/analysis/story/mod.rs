@@ -507,8 +507,16 @@ impl StoryBuilder {
     /// filled from the same segments. `capture_last_ts_ns`: the time of the
     /// capture's last packet (any connection, any protocol), which bounds what
     /// silence proves.
-    pub fn finish(self, rec: &Connection, capture_last_ts_ns: i64) -> Story {
-        let mut events = self.events.clone();
+    pub fn finish(mut self, rec: &Connection, capture_last_ts_ns: i64) -> Story {
+        self.finish_in_place(rec, capture_last_ts_ns)
+    }
+
+    /// As [`finish`](Self::finish), where the builder lies (boxed in its
+    /// connection), so that it is not moved whole (1,640 bytes, cold by the
+    /// time its connection is handed out): what the story keeps is taken out
+    /// of it, the rest read where it is; the builder is spent.
+    pub(crate) fn finish_in_place(&mut self, rec: &Connection, capture_last_ts_ns: i64) -> Story {
+        let mut events = std::mem::take(&mut self.events);
         if rec.midstream && rec.packets.c2s + rec.packets.s2c > 0 {
             events.midstream_t = Some(rec.first_ts_ns);
         }
@@ -526,14 +534,18 @@ impl StoryBuilder {
         };
         let close = close_of(&events, self.first_close_t, rec.last_ts_ns, &states);
         let trains = self.trains.finish();
-        let stack = stack_guesses(self.syn_print, self.syn_after_syn_ack, &trains);
+        let stack = stack_guesses(
+            std::mem::take(&mut self.syn_print),
+            self.syn_after_syn_ack,
+            &trains,
+        );
         // Each direction's RTO is its sender's: the client's for c2s data.
         let rule = |g: &Option<stack::StackGuess>| RtoRule::of(g.as_ref().map(|g| g.stack));
         let unfloored = [
             self.rtt[0].est.rto_unfloored(),
             self.rtt[1].est.rto_unfloored(),
         ];
-        let [c2s, s2c] = self.rtt;
+        let [c2s, s2c] = &mut self.rtt;
         let rtt = PerDir::from_array([
             c2s.summary(rule(&stack.client)),
             s2c.summary(rule(&stack.server)),
@@ -566,8 +578,8 @@ impl StoryBuilder {
             unfloored,
             capture_last_ts_ns,
         );
-        let rare = self.rare.unwrap_or_default();
-        for k in &rare.keepalive {
+        let keepalive = self.rare.as_ref().map(|r| r.keepalive).unwrap_or_default();
+        for k in &keepalive {
             infer::keepalive(
                 &mut story.inferred,
                 k.after_answered,

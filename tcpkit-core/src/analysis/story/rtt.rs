@@ -200,7 +200,7 @@ impl RttAcc {
 
     /// The statistics, the RFC 6298 replay bounded by `rule` (the kept
     /// samples are reordered where they are: the accumulator is done).
-    pub fn summary(mut self, rule: RtoRule) -> RttSummary {
+    pub fn summary(&mut self, rule: RtoRule) -> RttSummary {
         let (median, p95) = median_and_p95(self.kept.as_mut_slice());
         RttSummary {
             samples: self.count,

@@ -251,9 +251,10 @@ impl Trains {
         self.create(acc);
     }
 
-    /// The finished trains (those with at least two sends, or flagged retransmissions).
-    pub fn finish(self) -> Vec<Train> {
-        self.list
+    /// The finished trains (those with at least two sends, or flagged
+    /// retransmissions), taken out of the list.
+    pub fn finish(&mut self) -> Vec<Train> {
+        std::mem::take(&mut self.list)
             .into_iter()
             .filter(|t| t.sends() >= 2 || t.flagged)
             .map(|t| {
