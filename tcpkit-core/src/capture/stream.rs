@@ -200,7 +200,7 @@ impl<R: Read> StreamReader<R> {
 }
 
 impl<R: Read> PacketSource for StreamReader<R> {
-    #[inline]
+    #[inline(always)]
     fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
         self.last = None;
         let raw = loop {

@@ -331,6 +331,7 @@ pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeErro
 /// [`decode`] up to the TCP header: the walk through the link, IP and tunnel
 /// headers (the same outcome: not TCP, an error, or a segment), without
 /// reading the segment's fields yet.
+#[inline(always)]
 pub fn decode_tcp<'a>(packet: &Packet<'a>) -> Result<Option<Tcp<'a>>, DecodeError> {
     decode_into(packet, &mut NoSink)
 }
