@@ -3,6 +3,8 @@
 #
 #   bench/compare.sh                      build the capture (needs root), then measure
 #   BENCH_PCAP=/path/big.pcap bench/compare.sh   measure on an existing capture
+#   PGO=1 BENCH_PCAP=... bench/compare.sh         also the profile-guided build
+#                                                 (scripts/build-pgo.sh: +3-5 minutes)
 #
 # Installs what is missing (apt: tshark tcpdump tcptrace hyperfine ethtool iptables iproute2
 # wireshark-common time; pip: dpkt into bench/.venv), builds tcpkit in release
@@ -27,6 +29,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 RUNS=${RUNS:-3}
 SKIP_SLOW=${SKIP_SLOW:-0}   # 1: only tcpkit, tcpdump and tcptrace (no tshark, no dpkt)
 ONLY_TCPKIT=${ONLY_TCPKIT:-0}   # 1: only the tcpkit rows (to measure a new build beside an earlier run)
+PGO=${PGO:-0}   # 1: also the build scripts/build-pgo.sh makes (profile-guided), its rows marked "PGO"
 
 need_apt=()
 for t in tshark:tshark tcpdump:tcpdump tcptrace:tcptrace hyperfine:hyperfine \
@@ -59,6 +62,9 @@ fi
 
 (cd "$ROOT" && cargo build --release -q -p tcpkit-examples --bin tcpkit)
 TCPKIT=$ROOT/target/release/tcpkit
+if [ "$PGO" = 1 ]; then
+    TCPKIT_PGO=$("$ROOT/scripts/build-pgo.sh" | tail -1)
+fi
 
 PACKETS=$(capinfos -c -M "$PCAP" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 cat "$PCAP" >/dev/null   # warm the page cache
@@ -101,6 +107,14 @@ measure "tcpkit flows --json (analysis + stories, one object per connection)" "$
 measure "tcpkit flows --json -j $(nproc) (N analysing threads)" "$RUNS" "$TCPKIT flows --json -j $(nproc) $q > /dev/null"
 measure "tcpkit segments --json > /dev/null" 1 "$TCPKIT segments --json $q > /dev/null"
 measure "tcpkit segments (text) > /dev/null" 1 "$TCPKIT segments $q > /dev/null"
+if [ "$PGO" = 1 ]; then
+    measure "tcpkit PGO segments --count" "$RUNS" "$TCPKIT_PGO segments --count $q"
+    measure "tcpkit PGO segments --analyze-only" "$RUNS" "$TCPKIT_PGO segments --analyze-only $q"
+    measure "tcpkit PGO report --json" "$RUNS" "$TCPKIT_PGO report --json $q > /dev/null"
+    measure "tcpkit PGO flows --json" "$RUNS" "$TCPKIT_PGO flows --json $q > /dev/null"
+    measure "tcpkit PGO flows --json -j $(nproc)" "$RUNS" "$TCPKIT_PGO flows --json -j $(nproc) $q > /dev/null"
+    measure "tcpkit PGO segments --json > /dev/null" 1 "$TCPKIT_PGO segments --json $q > /dev/null"
+fi
 if [ "$ONLY_TCPKIT" = 1 ]; then SKIP_SLOW=1; else
 measure "tcpdump -r -w /dev/null" "$RUNS" "tcpdump -r $q -w /dev/null 2>/dev/null"
 measure "tcpdump -nn -r > /dev/null" 1 "tcpdump -nn -r $q > /dev/null 2>/dev/null"
