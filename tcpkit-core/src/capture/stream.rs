@@ -200,6 +200,8 @@ impl<R: Read> StreamReader<R> {
 }
 
 impl<R: Read> PacketSource for StreamReader<R> {
+    // Inlined into the driver's loop, as `wire::decode_tcp` is: the packet
+    // is then not read back from the stack.
     #[inline(always)]
     fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
         self.last = None;

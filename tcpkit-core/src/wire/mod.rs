@@ -331,6 +331,8 @@ pub fn decode<'a>(packet: &Packet<'a>) -> Result<Option<Segment<'a>>, DecodeErro
 /// [`decode`] up to the TCP header: the walk through the link, IP and tunnel
 /// headers (the same outcome: not TCP, an error, or a segment), without
 /// reading the segment's fields yet.
+// Inlined into its one caller, the driver's loop, which otherwise read the
+// returned view back from the stack (a third of the loop's `perf` samples).
 #[inline(always)]
 pub fn decode_tcp<'a>(packet: &Packet<'a>) -> Result<Option<Tcp<'a>>, DecodeError> {
     decode_into(packet, &mut NoSink)
