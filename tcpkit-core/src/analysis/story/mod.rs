@@ -22,6 +22,7 @@ pub mod stack;
 mod states;
 pub mod syncookie;
 mod trains;
+mod tsval;
 mod types;
 
 pub use rtt::RtoRule;
@@ -37,8 +38,6 @@ use crate::wire::{Segment, TcpOption};
 use fixed::{Filler, SpillList};
 use states::{Events, FinAck, FinInfo};
 use trains::{RetxFlags, Trains};
-/// TSvals remembered per direction for timestamp-echo RTT samples.
-const TS_RING: usize = 32;
 /// Retransmitted frames remembered per direction for Karn's rule.
 const RETX_RING: usize = 64;
 
@@ -86,8 +85,7 @@ pub struct StoryBuilder {
     peer_zero: [bool; 2],
     trains: Trains,
     rtt: [rtt::RttAcc; 2],
-    ts_sent: [SpillList<(u32, i64), RING_IN_PLACE>; 2],
-    ts_pos: [usize; 2],
+    ts_sent: [tsval::TsSent; 2],
     retx_frames: [SpillList<u64, 2>; 2],
     retx_pos: [usize; 2],
     acked: [u64; 2],
@@ -130,7 +128,6 @@ impl StoryBuilder {
             trains: Trains::default(),
             rtt: Default::default(),
             ts_sent: Default::default(),
-            ts_pos: [0; 2],
             retx_frames: Default::default(),
             retx_pos: [0; 2],
             acked: [0; 2],
@@ -316,7 +313,7 @@ impl StoryBuilder {
                 && facts.ack > self.acked[d]
                 && ecr != 0
                 && facts.ack_rtt_ns.is_none()
-                && let Some(&(_, t)) = self.ts_sent[r].iter().find(|(v, _)| *v == ecr)
+                && let Some(t) = self.ts_sent[r].sent_at(ecr)
                 && ts_ns >= t
             {
                 self.rtt[r].add(ts_ns.abs_diff(t));
@@ -362,14 +359,8 @@ impl StoryBuilder {
         }
         if let Some(v) = tsval
             && (len > 0 || fl.syn() || fl.fin())
-            && !self.ts_sent[d].iter().any(|(x, _)| *x == v)
         {
-            remember(
-                &mut self.ts_sent[d],
-                &mut self.ts_pos[d],
-                TS_RING,
-                (v, ts_ns),
-            );
+            self.ts_sent[d].remember(v, ts_ns);
         }
         // Close: acknowledgments of FINs first, then this segment's own FIN / RST.
         let me = Side::sender(dir).index();
@@ -734,10 +725,6 @@ pub(crate) fn mirror(s: &mut Story, client_busy_ts_ns: Option<i64>) {
 /// sends a few a direction. Eight in place took more cache misses than
 /// the allocations they saved (a larger builder).
 const RING_IN_PLACE: usize = 4;
-
-impl Filler for (u32, i64) {
-    const FILLER: Self = (0, 0);
-}
 
 /// Keeps `x` in `ring` of at most `cap` entries, overwriting the oldest
 /// (at `pos`) once it is full.
