@@ -88,6 +88,9 @@ pub struct StoryBuilder {
     ts_sent: [tsval::TsSent; 2],
     retx_frames: [SpillList<u64, 2>; 2],
     retx_pos: [usize; 2],
+    /// The greatest frame ever kept in `retx_frames` (0: none; frames count
+    /// from 1): a frame after it is not there, without a walk of the ring.
+    retx_newest: [u64; 2],
     acked: [u64; 2],
     events: Events,
     first_close_t: Option<i64>,
@@ -130,6 +133,7 @@ impl StoryBuilder {
             ts_sent: Default::default(),
             retx_frames: Default::default(),
             retx_pos: [0; 2],
+            retx_newest: [0; 2],
             acked: [0; 2],
             events: Events::default(),
             first_close_t: None,
@@ -229,6 +233,7 @@ impl StoryBuilder {
                 RETX_RING,
                 frame,
             );
+            self.retx_newest[d] = self.retx_newest[d].max(frame);
         }
         let fast = af.has(AnalysisFlags::FAST_RETRANSMISSION);
         // tshark's fast retransmission: >= 2 duplicate ACKs of this sequence
@@ -335,7 +340,7 @@ impl StoryBuilder {
         if let Some(rtt) = facts.ack_rtt_ns {
             let acked_retx = facts
                 .acks_frame
-                .is_some_and(|of| self.retx_frames[r].contains(&of));
+                .is_some_and(|of| of <= self.retx_newest[r] && self.retx_frames[r].contains(&of));
             if !acked_retx && !covers_retx && !facts.ack_rtt_ambiguous {
                 self.rtt[r].add(rtt);
             }

@@ -101,6 +101,10 @@ pub(crate) struct RetxFlags {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Trains {
     pub list: Vec<TrainAcc>,
+    /// Per direction, the greatest key of its trains in `list` (`None`:
+    /// none): a send with a greater key starts no train's list walk (most
+    /// retransmissions of a lossy transfer are of data further on).
+    max_key: [Option<u64>; 2],
     pub dropped: u32,
     orig: [SpillList<Orig, { super::RING_IN_PLACE }>; 2],
     orig_pos: [usize; 2],
@@ -118,6 +122,9 @@ impl Trains {
     }
 
     fn find(&mut self, dir: Direction, kind: TrainKind, key: u64) -> Option<&mut TrainAcc> {
+        if self.max_key[dir.index()].is_none_or(|max| key > max) {
+            return None;
+        }
         self.list
             .iter_mut()
             .rev()
@@ -129,6 +136,8 @@ impl Trains {
             self.dropped = self.dropped.saturating_add(1);
             return None;
         }
+        let max = &mut self.max_key[acc.dir.index()];
+        *max = Some(max.map_or(acc.key, |m| m.max(acc.key)));
         self.list.push(acc);
         self.list.last_mut()
     }
@@ -254,6 +263,7 @@ impl Trains {
     /// The finished trains (those with at least two sends, or flagged
     /// retransmissions), taken out of the list.
     pub fn finish(&mut self) -> Vec<Train> {
+        self.max_key = [None; 2];
         std::mem::take(&mut self.list)
             .into_iter()
             .filter(|t| t.sends() >= 2 || t.flagged)
@@ -572,5 +582,44 @@ mod tests {
         let out = tr.finish();
         assert_eq!(out[0].frames.len(), MAX_SENDS);
         assert_eq!(out[0].more, 10);
+    }
+
+    #[test]
+    fn a_retransmission_finds_its_train_whatever_came_after() {
+        // Data retransmitted at 3000, then at 1000 (below it), then each
+        // again; and the peer's data at 5000, whose key is above both: the
+        // repeats join their own trains, per direction.
+        let retx = RetxFlags {
+            retx: true,
+            fast: false,
+            spurious: false,
+            tail: false,
+            dup_acks: 0,
+        };
+        let mut tr = Trains::default();
+        let c2s = Direction::ClientToServer;
+        let s2c = Direction::ServerToClient;
+        tr.data(c2s, 3000, 4000, 10, S, retx);
+        tr.data(c2s, 1000, 2000, 11, 2 * S, retx);
+        tr.data(s2c, 5000, 6000, 12, 3 * S, retx);
+        tr.data(c2s, 1000, 2000, 13, 4 * S, retx);
+        tr.data(c2s, 3000, 4000, 14, 5 * S, retx);
+        tr.data(s2c, 5000, 6000, 15, 6 * S, retx);
+        // A key above every train of its direction, and one no train has.
+        tr.data(c2s, 4500, 5000, 16, 7 * S, retx);
+        tr.data(s2c, 4000, 5000, 17, 8 * S, retx);
+        let frames = |dir: Direction, seq: u64| {
+            tr.list
+                .iter()
+                .filter(|t| t.dir == dir && t.seq == seq)
+                .map(|t| t.frames.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(frames(c2s, 3000), [vec![10, 14]]);
+        assert_eq!(frames(c2s, 1000), [vec![11, 13]]);
+        assert_eq!(frames(s2c, 5000), [vec![12, 15]]);
+        assert_eq!(frames(c2s, 4500), [vec![16]]);
+        assert_eq!(frames(s2c, 4000), [vec![17]]);
+        assert_eq!(tr.list.len(), 5);
     }
 }
