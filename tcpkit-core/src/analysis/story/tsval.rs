@@ -35,6 +35,7 @@ pub(super) struct TsSent {
 
 impl TsSent {
     /// Remembers `tsval` sent at `ts_ns` unless it is in the ring already.
+    #[inline]
     pub fn remember(&mut self, tsval: u32, ts_ns: i64) {
         let known = match self.max {
             Some(max) if tsval <= max => {
@@ -51,22 +52,23 @@ impl TsSent {
     }
 
     /// When `echoed` was sent, if it is in the ring (newest first).
+    #[inline]
     pub fn sent_at(&self, echoed: u32) -> Option<i64> {
         let ring = self.ring.as_slice();
-        // The newest entry is the one before `pos` once the ring is full,
-        // the last one before.
-        let split = if ring.len() < TS_RING {
-            ring.len()
+        let hit = |e: &&(u32, i64)| e.0 == echoed;
+        let found = if ring.len() < TS_RING {
+            // Filling: the newest last.
+            ring.iter().rev().find(hit)
         } else {
-            self.pos.min(ring.len())
+            // Full: the newest just before `pos`, the oldest at it.
+            let (older, newer) = ring.split_at(self.pos.min(ring.len()));
+            older
+                .iter()
+                .rev()
+                .find(hit)
+                .or_else(|| newer.iter().rev().find(hit))
         };
-        let (older, newer) = ring.split_at(split);
-        older
-            .iter()
-            .rev()
-            .chain(newer.iter().rev())
-            .find(|&&(v, _)| v == echoed)
-            .map(|&(_, t)| t)
+        found.map(|&(_, t)| t)
     }
 
     /// Frees the ring's spare heap room, down to its entries or `keep`.
