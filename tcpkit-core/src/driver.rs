@@ -478,8 +478,11 @@ impl SynSeen {
 
 impl CrossCheck {
     /// Inline: most segments are neither a SYN, a SYN-ACK nor a reset.
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, seg: &Segment<'_>, ts_ns: i64, facts: &SegmentFacts) {
+        if !(seg.flags.syn() || seg.flags.rst()) {
+            return;
+        }
         if let Some(seen) = SynSeen::of(seg, facts) {
             self.seen(facts.conn.0, seen, ts_ns);
         }

@@ -161,18 +161,27 @@ impl<T: Filler, const N: usize> SpillList<T, N> {
     }
 
     /// Appends `x`.
+    #[inline]
     pub fn push(&mut self, x: T) {
         match self {
             Self::Inline(l) => {
                 if !l.push(x) {
-                    let mut v = Vec::with_capacity(2 * N.max(1));
-                    v.extend_from_slice(l.as_slice());
-                    v.push(x);
-                    *self = Self::Heap(v);
+                    self.spill(x);
                 }
             }
             Self::Heap(v) => v.push(x),
         }
+    }
+
+    /// Moves the full list in place to the heap, then appends `x`: once in
+    /// a list's life, out of the callers' way.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, x: T) {
+        let mut v = Vec::with_capacity(2 * N.max(1));
+        v.extend_from_slice(self.as_slice());
+        v.push(x);
+        *self = Self::Heap(v);
     }
 
     /// Keeps only the items `keep` says yes to, in order.
