@@ -216,7 +216,9 @@ impl Trains {
         self.create(acc);
     }
 
-    /// A data segment `[start, end)` (relative sequence numbers).
+    /// A data segment `[start, end)` (relative sequence numbers). Inline:
+    /// most are original sends, remembered in a ring.
+    #[inline]
     pub fn data(
         &mut self,
         dir: Direction,
@@ -237,6 +239,14 @@ impl Trains {
             super::remember(&mut self.orig[d], &mut self.orig_pos[d], ORIG_RING, o);
             return;
         }
+        self.retransmitted(dir, start, frame, ts, f);
+    }
+
+    /// [`data`](Self::data) sent again: its train, opened with the first
+    /// send remembered that holds `start`.
+    #[inline(never)]
+    fn retransmitted(&mut self, dir: Direction, start: u64, frame: u64, ts: i64, f: RetxFlags) {
+        let d = dir.index();
         if let Some(t) = self.find(dir, TrainKind::Data, start) {
             t.note_fast(f);
             t.push(frame, ts);
