@@ -6,8 +6,8 @@
 //! [`TS_RING`] distinct ones. A sender's TSvals mostly grow, and an echo
 //! mostly names one of the last few sent, so both questions are answered
 //! without a walk of the ring in the common case: a TSval above every one
-//! remembered is new, the last one remembered is known, and the echo is
-//! looked for from the newest TSval back. The answers are the walk's: the
+//! remembered is new, and the ring is searched from the newest TSval back
+//! (a TSval sent again, an echo, is most often the newest). The answers are the walk's: the
 //! entries are distinct, so the one found is the one.
 
 use super::fixed::{Filler, SpillList};
@@ -27,27 +27,23 @@ pub(super) struct TsSent {
     /// ring fills, then overwritten from `pos` (the oldest) on.
     ring: SpillList<(u32, i64), RING_IN_PLACE>,
     pos: usize,
-    /// The greatest TSval and the latest one ever remembered: every TSval
-    /// in the ring is at most `max`, and `last` is always in it.
+    /// The greatest TSval ever remembered: every TSval in the ring is at
+    /// most this.
     max: Option<u32>,
-    last: Option<u32>,
 }
 
 impl TsSent {
     /// Remembers `tsval` sent at `ts_ns` unless it is in the ring already.
     #[inline]
     pub fn remember(&mut self, tsval: u32, ts_ns: i64) {
-        let known = match self.max {
-            Some(max) if tsval <= max => {
-                self.last == Some(tsval) || self.ring.iter().any(|&(v, _)| v == tsval)
-            }
-            // Above every TSval ever remembered: not in the ring.
-            _ => false,
-        };
+        // Above every TSval ever remembered: not in the ring; else looked
+        // for from the newest (the last one remembered is found first).
+        let known = self
+            .max
+            .is_some_and(|max| tsval <= max && self.sent_at(tsval).is_some());
         if !known {
             remember(&mut self.ring, &mut self.pos, TS_RING, (tsval, ts_ns));
             self.max = Some(self.max.map_or(tsval, |m| m.max(tsval)));
-            self.last = Some(tsval);
         }
     }
 
