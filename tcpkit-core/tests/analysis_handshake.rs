@@ -146,3 +146,36 @@ fn port_reuse_opens_the_next_connection() {
     let f = r.feed(11, &seg(S, C, 77, 5556, SYN | ACK, 1000, 0));
     assert_eq!((f.conn.0, f.seq, f.ack), (1, 0, 1));
 }
+
+#[test]
+fn a_closed_connection_is_handed_out_when_due_not_at_the_next_sweep() {
+    // Times in µs. A whole handshake and close, each segment answered 1 µs
+    // later: every ACK RTT is 1 µs, so the RTO bound of both sides is
+    // 5 * (1 + 1) µs + 300 ms (Connection::closed_quiet_ns), three of them
+    // 900.03 ms, below the 1-s floor: the connection, closed at its last
+    // segment (5 µs), is due once the clock passes 1,000,005 µs.
+    let mut r = Run::new();
+    r.feed(0, &seg(C, S, 100, 0, SYN, 1000, 0));
+    r.feed(1, &seg(S, C, 900, 101, SYN | ACK, 1000, 0));
+    r.feed(2, &seg(C, S, 101, 901, ACK, 1000, 0));
+    r.feed(3, &seg(C, S, 101, 901, ACK | FIN, 1000, 0));
+    r.feed(4, &seg(S, C, 901, 102, ACK | FIN, 1000, 0));
+    r.feed(5, &seg(C, S, 102, 902, ACK, 1000, 0));
+    // Another host's SYN moves the clock: the sweep of idle connections runs
+    // (once a second of capture time, from the first segment: at 1,000,000
+    // µs), but the closed connection is not due yet.
+    const D: (&str, u16) = ("10.0.0.3", 40001);
+    r.feed(1_000_004, &seg(D, S, 7, 0, SYN, 1000, 0));
+    assert!(r.an.pop_finished().is_none(), "not due before 1,000,005 µs");
+    r.feed(1_000_006, &seg(D, S, 7, 0, SYN, 1000, 0));
+    let old = r.an.pop_finished().expect("due: handed out at once");
+    assert_eq!((old.conn.0, old.end), (0, EndReason::Closed));
+    // Half a second later, before the next sweep (2,000,000 µs), a SYN on the
+    // same 4-tuple opens the next connection: the old one was handed out as
+    // closed, not ended by the reuse, and its 4-tuple, remembered, still
+    // flags the new SYN as tshark does (tcp.analysis.reused_ports).
+    let f = r.feed(1_500_000, &seg(C, S, 5555, 0, SYN, 1000, 0));
+    assert_eq!((f.conn.0 > 0, f.new_conn, f.seq), (true, true, 0));
+    assert!(f.flags.has(AnalysisFlags::REUSED_PORTS));
+    assert!(r.an.pop_finished().is_none());
+}

@@ -338,6 +338,9 @@ fn note_listener(map: &mut ListenerMap, flags: TcpFlags, src: Endpoint, frame: u
 /// (about 2 MiB at most).
 pub const LISTENERS_KEPT: usize = 1 << 16;
 
+/// Capture time between two sweeps of the idle connections (and trims of
+/// the remembered 4-tuples); a closed connection is handed out as soon as
+/// it is due, not at the next sweep.
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
 /// Records the queue of finished connections keeps room for once it is empty
@@ -349,8 +352,8 @@ const READY_KEPT: usize = 4096;
 const STALE_DUE_SLACK: usize = 1024;
 
 /// The analysis clock moves to `ts_ns` (`now`: the latest capture time of a
-/// segment observed; time never goes back): `true` when the sweep of
-/// connections due (every second of capture time) runs now.
+/// segment observed; time never goes back): `true` when the sweep of idle
+/// connections (every second of capture time) runs now.
 fn clock_tick(now: &mut i64, next_sweep: &mut i64, ts_ns: i64) -> bool {
     if ts_ns > *now {
         *now = ts_ns;
@@ -445,6 +448,12 @@ impl Analyzer {
     pub fn advance(&mut self, ts_ns: i64) {
         if clock_tick(&mut self.now, &mut self.next_sweep, ts_ns) {
             self.sweep();
+        } else if self
+            .due
+            .peek()
+            .is_some_and(|&Reverse((at, _, _))| at < self.now)
+        {
+            self.hand_out_due();
         }
     }
 
@@ -752,6 +761,38 @@ impl Analyzer {
             }
         }
         self.scratch.clear();
+        self.collect_due();
+        if let Some(idle) = self.cfg.idle_timeout_ns {
+            let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+            for s in self.table.live_slots() {
+                if let Some(c) = self.table.get(s)
+                    && !c.hand_out_due(now, &self.cfg)
+                    && now.saturating_sub(c.last_ts) > idle
+                {
+                    self.scratch.push((1, s));
+                }
+            }
+        }
+        self.retire_collected();
+    }
+
+    /// Hands out the connections due now (the sweep's first part alone,
+    /// between two sweeps): each as soon as the clock passes its time, so
+    /// that what it holds is freed while still in the cache, a few at a
+    /// time, rather than a second's worth at once.
+    #[cold]
+    #[inline(never)]
+    fn hand_out_due(&mut self) {
+        self.scratch.clear();
+        self.collect_due();
+        self.retire_collected();
+    }
+
+    /// Adds to `scratch` (why 0) the connections of `due` whose time has
+    /// passed and whose hand-out is due; schedules the next check of those
+    /// not due after all (they got later segments).
+    fn collect_due(&mut self) {
+        let now = self.now;
         while let Some(&Reverse((at, id, s))) = self.due.peek() {
             if at >= now {
                 break;
@@ -770,17 +811,11 @@ impl Analyzer {
                 self.due.push(Reverse((next, id, s)));
             }
         }
-        if let Some(idle) = self.cfg.idle_timeout_ns {
-            let idle = i64::try_from(idle).unwrap_or(i64::MAX);
-            for s in self.table.live_slots() {
-                if let Some(c) = self.table.get(s)
-                    && !c.hand_out_due(now, &self.cfg)
-                    && now.saturating_sub(c.last_ts) > idle
-                {
-                    self.scratch.push((1, s));
-                }
-            }
-        }
+    }
+
+    /// Retires the connections collected in `scratch` (why 0: closed and
+    /// due, 1: idle).
+    fn retire_collected(&mut self) {
         // In slot order, each once (a connection may have had several entries due).
         self.scratch.sort_unstable_by_key(|&(why, s)| (s, why));
         self.scratch.dedup_by_key(|&mut (_, s)| s);
@@ -1069,8 +1104,8 @@ mod tests {
 
     /// Both hosts 1 ms from the capture point: RTO at most 5 x 2 + 300 =
     /// 310 ms, three of them 930 ms, so the 1-s floor: the connection closed
-    /// at 1.002 s is handed out by the first sweep after 2.002 s (sweeps
-    /// every second of capture time), not after the 10-s closed linger.
+    /// at 1.002 s is handed out as soon as the clock passes 2.002 s, not
+    /// after the 10-s closed linger.
     #[test]
     fn clean_close_at_a_small_rto_is_handed_out_early() {
         let mut an = Analyzer::new(AnalyzerConfig::default());
