@@ -116,15 +116,21 @@ fn midstream_scale_is_unknown_and_bases_are_guessed() {
     assert_eq!((c.bytes.c2s, c.bytes.s2c), (0, 100));
 }
 
-#[test]
-fn port_reuse_opens_the_next_connection() {
-    let mut r = Run::new();
+/// Connection 0 from C to S: SYN (ISN 100), SYN-ACK (ISN 900), ACK, then
+/// FIN, FIN-ACK, ACK, a segment every µs from 0 to 5.
+fn handshake_and_close(r: &mut Run) {
     r.feed(0, &seg(C, S, 100, 0, SYN, 1000, 0));
     r.feed(1, &seg(S, C, 900, 101, SYN | ACK, 1000, 0));
     r.feed(2, &seg(C, S, 101, 901, ACK, 1000, 0));
     r.feed(3, &seg(C, S, 101, 901, ACK | FIN, 1000, 0));
     r.feed(4, &seg(S, C, 901, 102, ACK | FIN, 1000, 0));
     r.feed(5, &seg(C, S, 102, 902, ACK, 1000, 0));
+}
+
+#[test]
+fn port_reuse_opens_the_next_connection() {
+    let mut r = Run::new();
+    handshake_and_close(&mut r);
     // Same 4-tuple, a SYN with another ISN: tshark's tcp.stream 1.
     let f = r.feed(10, &seg(C, S, 5555, 0, SYN, 1000, 0));
     assert_eq!((f.conn.0, f.new_conn, f.seq), (1, true, 0));
@@ -155,15 +161,11 @@ fn a_closed_connection_is_handed_out_when_due_not_at_the_next_sweep() {
     // 900.03 ms, below the 1-s floor: the connection, closed at its last
     // segment (5 µs), is due once the clock passes 1,000,005 µs.
     let mut r = Run::new();
-    r.feed(0, &seg(C, S, 100, 0, SYN, 1000, 0));
-    r.feed(1, &seg(S, C, 900, 101, SYN | ACK, 1000, 0));
-    r.feed(2, &seg(C, S, 101, 901, ACK, 1000, 0));
-    r.feed(3, &seg(C, S, 101, 901, ACK | FIN, 1000, 0));
-    r.feed(4, &seg(S, C, 901, 102, ACK | FIN, 1000, 0));
-    r.feed(5, &seg(C, S, 102, 902, ACK, 1000, 0));
-    // Another host's SYN moves the clock: the sweep of idle connections runs
-    // (once a second of capture time, from the first segment: at 1,000,000
-    // µs), but the closed connection is not due yet.
+    handshake_and_close(&mut r);
+    // Another host's SYN (connection 1; its repeat, same ISN, is the same
+    // connection) moves the clock: the sweep of idle connections runs (once
+    // a second of capture time, from the first segment: at 1,000,000 µs),
+    // but the closed connection is not due yet.
     const D: (&str, u16) = ("10.0.0.3", 40001);
     r.feed(1_000_004, &seg(D, S, 7, 0, SYN, 1000, 0));
     assert!(r.an.pop_finished().is_none(), "not due before 1,000,005 µs");
@@ -175,7 +177,7 @@ fn a_closed_connection_is_handed_out_when_due_not_at_the_next_sweep() {
     // closed, not ended by the reuse, and its 4-tuple, remembered, still
     // flags the new SYN as tshark does (tcp.analysis.reused_ports).
     let f = r.feed(1_500_000, &seg(C, S, 5555, 0, SYN, 1000, 0));
-    assert_eq!((f.conn.0 > 0, f.new_conn, f.seq), (true, true, 0));
+    assert_eq!((f.conn.0, f.new_conn, f.seq), (2, true, 0));
     assert!(f.flags.has(AnalysisFlags::REUSED_PORTS));
     assert!(r.an.pop_finished().is_none());
 }
