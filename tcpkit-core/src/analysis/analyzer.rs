@@ -110,8 +110,8 @@ pub struct AnalyzerConfig {
 
 /// Estimated bytes of one live connection without its story (see
 /// [`AnalyzerConfig::memory_budget`]). Measured after a handshake, 100 bytes
-/// and their ACK: 1,119 to 1,189 bytes (the slab slot with the record's
-/// counters, 840; the table's key and hash map entry, 87 to 157 as the map
+/// and their ACK: 1,166 to 1,237 bytes (the slab slot with the record's
+/// counters, 888; the table's key and hash map entry, 87 to 157 as the map
 /// fills; two unacknowledged-range buffers of four, 192).
 pub const LIVE_BYTES: usize = 1_280;
 /// Estimated bytes of one connection's story under construction. Measured
@@ -121,9 +121,9 @@ pub const LIVE_BYTES: usize = 1_280;
 pub const STORY_BYTES: usize = 2_048;
 /// Estimated bytes of an evicted connection's compact entry, without its
 /// unacknowledged ranges (24 bytes each). Measured as [`LIVE_BYTES`]: at
-/// most 439 bytes (the entry, 328, boxed; its key and hash map entry, 56 to
+/// most 455 bytes (the entry, 344, boxed; its key and hash map entry, 56 to
 /// 111 as the map fills).
-pub const RESUMABLE_BYTES: usize = 448;
+pub const RESUMABLE_BYTES: usize = 464;
 /// Estimated bytes of a remembered 4-tuple of a connection handed out (a
 /// hash map entry of 64 bytes, at the map's worst fill: an IPv6 one; an
 /// IPv4 one takes half, 32 bytes, so this is an upper bound).

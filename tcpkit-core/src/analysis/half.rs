@@ -79,6 +79,10 @@ pub(crate) struct Half {
     /// it, and the whole list lies within 2^30 bytes: then an ACK only ever
     /// removes or trims entries at the front (see [`Half::acknowledge`]).
     pub ordered: bool,
+    /// An acknowledgment number known to change nothing in `unacked`: the
+    /// last one the whole walk of an unordered list took, while every range
+    /// pushed since lies at or after it (see `Half::acknowledge_listed`).
+    settled: Option<u32>,
     /// Highest relative sequence position reached, 64-bit (sent data or acknowledged by the peer).
     pub hi_rel: u64,
     /// Bytes covered by the SACK blocks of the last segment this side sent
@@ -113,6 +117,7 @@ impl Default for Half {
             unacked: VecDeque::new(),
             span: (0, 0),
             ordered: true,
+            settled: None,
             hi_rel: 0,
             sacked: 0,
             fin_sent: false,
@@ -146,6 +151,15 @@ fn within_ordered_span(front: u32, u: &Unacked) -> bool {
     start <= end && end < ORDERED_SPAN
 }
 
+/// Does range `u` lie at or after acknowledgment number `ack`, so that an
+/// ACK of `ack` leaves it as it is ([`Half::acknowledge`]: it neither ends at
+/// `ack` nor contains it, nor lies below it)?
+#[inline]
+fn at_or_after(ack: u32, u: &Unacked) -> bool {
+    let a = SeqNumber(ack);
+    !a.after(SeqNumber(u.seq)) && SeqNumber(u.nextseq).after(a)
+}
+
 /// Capacity of the unacked list a recycled slot keeps.
 pub(crate) const KEEP_UNACKED: usize = 64;
 
@@ -176,6 +190,9 @@ impl Half {
     /// Appends a transmitted range and folds it into [`Half::span`].
     #[inline]
     pub fn push_unacked(&mut self, u: Unacked) {
+        if self.settled.is_some_and(|a| !at_or_after(a, &u)) {
+            self.settled = None;
+        }
         match (self.unacked.front(), self.unacked.back()) {
             (Some(front), Some(back)) => {
                 self.span = fold_span(self.span, &u);
@@ -204,18 +221,30 @@ impl Half {
     #[inline]
     pub fn acknowledge(&mut self, ack: u32, ts: i64) -> Acked {
         // Often nothing is outstanding (the peer sends little): no call.
-        if self.unacked.is_empty() {
+        // Nor for the same number again (duplicate ACKs) with nothing pushed
+        // below it since: it would find nothing to remove or trim.
+        if self.unacked.is_empty() || self.settled == Some(ack) {
             return Acked::default();
         }
         self.acknowledge_listed(ack, ts)
     }
 
     /// [`acknowledge`](Self::acknowledge) with ranges outstanding.
+    ///
+    /// After the whole walk, every range left lies [`at_or_after`] `ack` (a
+    /// range `ack` fell into is trimmed to start there; one below or ending
+    /// at it is gone), so the same number again, the duplicate ACKs of a
+    /// loss recovery, would change nothing: it becomes [`Half::settled`] and
+    /// is not walked again. Except when a range is trimmed to 2^31 bytes or
+    /// more: its end is then not after `ack` modulo 2^32, and the same ACK
+    /// would drop it. (The front-only walk keeps nothing: a repeated number
+    /// costs it one comparison, and a push none.)
     fn acknowledge_listed(&mut self, ack: u32, ts: i64) -> Acked {
         let mut out = Acked::default();
         let Some(front) = self.unacked.front() else {
             return out;
         };
+        self.settled = None;
         let a = SeqNumber(ack);
         let near = i64::from(a.diff(SeqNumber(front.seq))).abs() <= i64::from(ORDERED_SPAN);
         if self.ordered && near {
@@ -249,6 +278,7 @@ impl Half {
         let mut ordered = true;
         let mut prev_next: Option<u32> = None;
         let mut first_seq: Option<u32> = None;
+        let mut stable = true;
         self.unacked.retain_mut(|u| {
             let useq = SeqNumber(u.seq);
             let unext = SeqNumber(u.nextseq);
@@ -264,6 +294,7 @@ impl Half {
                 false
             } else if a.after(useq) && !a.after(unext) {
                 u.seq = ack;
+                stable &= unext.after(a);
                 true
             } else {
                 // Kept while not yet covered; a range wholly below the ack is dropped.
@@ -286,6 +317,7 @@ impl Half {
         } else {
             self.ordered = true;
         }
+        self.settled = stable.then_some(ack);
         out
     }
 
@@ -349,24 +381,29 @@ mod tests {
 
     /// Steps of a random exchange: send `len` bytes at `off` from the highest
     /// end so far (negative: a retransmission), or acknowledge `off` past the
-    /// lowest start (anywhere, even far off).
-    fn step() -> impl Strategy<Value = (bool, i32, u16)> {
+    /// lowest start (anywhere, even far off), or the last number acknowledged
+    /// again (`again`: a duplicate ACK, as during loss recovery).
+    fn step() -> impl Strategy<Value = (bool, i32, u16, bool)> {
         (
             any::<bool>(),
             prop_oneof![-3000i32..3000, any::<i32>()],
             1u16..1500,
+            any::<bool>(),
         )
     }
 
     proptest! {
-        /// The front-only walk of an ordered list gives what the whole walk
-        /// gives: same RTT match, same list, same span.
+        /// What `acknowledge` gives (its shortcuts: the front-only walk of an
+        /// ordered list, no walk for a number already taken with nothing
+        /// pushed below it since) is what the whole walk gives: same RTT
+        /// match, same list, same span.
         #[test]
-        fn ordered_fast_path_is_the_full_walk(base in any::<u32>(), steps in prop::collection::vec(step(), 1..300)) {
+        fn the_shortcuts_are_the_full_walk(base in any::<u32>(), steps in prop::collection::vec(step(), 1..300)) {
             let mut fast = Half::default();
             let mut slow = Half::default();
             let mut hi = base;
-            for (i, &(send, off, len)) in steps.iter().enumerate() {
+            let mut last_ack = None;
+            for (i, &(send, off, len, again)) in steps.iter().enumerate() {
                 if send {
                     let seq = hi.wrapping_add(off.clamp(-3000, 0) as u32);
                     let u = Unacked::new(i as u64, i as i64, seq, seq.wrapping_add(u32::from(len)), off < 0);
@@ -375,22 +412,77 @@ mod tests {
                     }
                     fast.push_unacked(u);
                     slow.push_unacked(u);
-                    slow.ordered = false;
                 } else {
-                    let ack = fast.unacked.front().map_or(base, |f| f.seq).wrapping_add(off as u32);
+                    let ack = match last_ack {
+                        Some(a) if again => a,
+                        _ => fast.unacked.front().map_or(base, |f| f.seq).wrapping_add(off as u32),
+                    };
+                    last_ack = Some(ack);
                     let was_ordered = fast.ordered;
-                    let (a, b) = (fast.acknowledge(ack, 1000), slow.acknowledge(ack, 1000));
+                    // The slow side always walks the whole list.
                     slow.ordered = false;
+                    slow.settled = None;
+                    let (a, b) = (fast.acknowledge(ack, 1000), slow.acknowledge(ack, 1000));
                     prop_assert_eq!((a.acks_frame, a.ack_rtt_ns, a.ambiguous), (b.acks_frame, b.ack_rtt_ns, b.ambiguous), "ordered {}", was_ordered);
                     let fl: Vec<_> = fast.unacked.iter().map(|u| (u.seq, u.nextseq, u.frame())).collect();
                     let sl: Vec<_> = slow.unacked.iter().map(|u| (u.seq, u.nextseq, u.frame())).collect();
                     prop_assert_eq!(fl, sl);
                     if !fast.unacked.is_empty() {
                         prop_assert_eq!(fast.span, slow.span);
+                        prop_assert_eq!(fast.span, walked(&fast));
                     }
                 }
             }
         }
+    }
+
+    /// A duplicate ACK during loss recovery: the list is out of order (a
+    /// retransmission behind later data), the same number comes again, and
+    /// a range pushed below it in between (a retransmission of data it
+    /// already covers) must still be dropped by it: the shortcut is not
+    /// taken then.
+    #[test]
+    fn a_repeated_ack_still_drops_a_range_pushed_below_it() {
+        let mut h = Half::default();
+        h.push_unacked(Unacked::new(1, 0, 1000, 2000, false));
+        h.push_unacked(Unacked::new(2, 0, 2000, 3000, false));
+        h.push_unacked(Unacked::new(3, 0, 1000, 2000, true));
+        assert!(!h.ordered);
+        // 1000..2000 twice: both end at 2000, Karn's rule makes it ambiguous.
+        let first = h.acknowledge(2000, 10);
+        assert_eq!(first.acks_frame, Some(1));
+        assert!(first.ambiguous);
+        assert_eq!(h.unacked.len(), 1);
+        // Nothing left below 2000: the same ACK again changes nothing.
+        let dup = h.acknowledge(2000, 20);
+        assert_eq!(dup.acks_frame, None);
+        assert_eq!(h.unacked.len(), 1);
+        // A late retransmission of 1500..2000, below the ACK: the next
+        // duplicate drops it and matches it (it ends at 2000).
+        h.push_unacked(Unacked::new(4, 30, 1500, 2000, true));
+        let again = h.acknowledge(2000, 40);
+        assert_eq!(again.acks_frame, Some(4));
+        assert_eq!(again.ack_rtt_ns, Some(10));
+        assert_eq!(h.unacked.len(), 1);
+        assert_eq!(h.span, (2000, 3000));
+    }
+
+    /// A range of 2^31 + 100 bytes at 0 (never ordered), acknowledged at
+    /// 100: `ack` falls into it (100 - (2^31 + 100) is -2^31, not after), so
+    /// it is trimmed to start at 100, and its end is now exactly 2^31 past
+    /// the ACK: neither after nor before it modulo 2^32. The same ACK again
+    /// drops it (a range whose end is not after the ACK is covered), as the
+    /// whole walk does, so the repeated number is not taken as settled.
+    #[test]
+    fn a_range_trimmed_to_half_the_space_is_dropped_by_the_same_ack() {
+        let mut h = Half::default();
+        h.push_unacked(Unacked::new(1, 0, 0, (1 << 31) + 100, false));
+        assert!(!h.ordered);
+        h.acknowledge(100, 0);
+        assert_eq!(h.unacked.len(), 1);
+        assert_eq!(h.unacked[0].seq, 100);
+        h.acknowledge(100, 0);
+        assert!(h.unacked.is_empty());
     }
 
     /// The list's span as a walk of it gives it (what bytes in flight read).
