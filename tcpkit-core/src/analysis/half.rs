@@ -294,7 +294,9 @@ impl Half {
                 false
             } else if a.after(useq) && !a.after(unext) {
                 u.seq = ack;
-                stable &= unext.after(a);
+                // Now starting at `ack`: left as it is by `ack` again unless
+                // it ends 2^31 or more past it.
+                stable &= at_or_after(ack, u);
                 true
             } else {
                 // Kept while not yet covered; a range wholly below the ack is dropped.
