@@ -29,12 +29,12 @@
 //! [`story::cross_check`] over all stories would have seen.
 //!
 //! Threads ([`AnalyzerConfig::threads`] of 2 or more, for a consumer of
-//! connections of an input the analysis reads itself): `n` workers take
-//! turns reading and decoding the capture's chunks of packets, each chunk
-//! once for all (a regular file opened by path is mapped once for all, with
-//! the `mmap` feature, or else opened by each; any other input is read once
-//! and its packets handed to every worker), and each analyses its share of
-//! the connections by 4-tuple over every chunk; the caller's thread
+//! connections of an input the analysis reads itself): `n` workers each
+//! read and decode every packet of the capture (a regular file opened by
+//! path is mapped once for all, with the `mmap` feature, or else opened by
+//! each; any other input is read once and its packets handed to every
+//! worker), and each analyses its share of the connections by 4-tuple; the
+//! caller's thread
 //! merges, numbering, cross-checking and handing out exactly as above (see
 //! `driver/shard.rs` for why the events are the same; the memory budget is
 //! split between the workers). [`Analysis::interfaces`] is then empty unless
@@ -101,20 +101,6 @@ pub struct InputCounts {
     pub short_header: u64,
     /// The first packet that could not be decoded: its frame and why.
     pub first_undecodable: Option<(u64, DecodeError)>,
-}
-
-impl InputCounts {
-    /// Adds the counts of the packets read after these (`later`).
-    fn add(&mut self, later: &InputCounts) {
-        self.packets += later.packets;
-        self.tcp += later.tcp;
-        self.not_tcp += later.not_tcp;
-        self.undecodable += later.undecodable;
-        self.short_header += later.short_header;
-        if self.first_undecodable.is_none() {
-            self.first_undecodable = later.first_undecodable;
-        }
-    }
 }
 
 /// A decoded segment without its borrow: its options and payload as ranges

@@ -1,8 +1,8 @@
 //! Fuzz target: the threaded analysis (`AnalyzerConfig::threads`) over
 //! arbitrary bytes taken as a capture, against one thread. Under `cfg(fuzzing)`
-//! a chunk of the threads' reading is 8 packet records, so that inputs of a
-//! few dozen packets cross many chunks: the chunks' starts left from worker
-//! to worker or stepped over, the end or damage inside a chunk, the merge.
+//! a chunk of the threads' work is 8 packet records, so that inputs of a few
+//! dozen packets cross many chunks: the end or damage inside a chunk, the
+//! merge of the workers' chunks.
 //!
 //! Checks beyond "no panic": two threads over the bytes in memory (one
 //! feeder thread hands the packets to both) and three threads over the same

@@ -91,9 +91,9 @@ pub struct AnalyzerConfig {
     /// With `n` of 2 or more, and when the analysis yields connections and
     /// no segment rows ([`Analysis::segments`](crate::Analysis::segments)
     /// off) from a capture it reads itself (not the push form), `n` workers
-    /// take turns reading and decoding the capture's chunks of packets (each
-    /// chunk once for all) and each analyses the connections whose 4-tuple
-    /// hashes to them over every chunk, and the caller's thread merges: the same
+    /// each read and decode every packet of the capture and analyse the
+    /// connections whose 4-tuple hashes to them, and the caller's thread
+    /// merges: the same
     /// connections, numbers, order and report as one thread whenever no
     /// analyser reaches its share of [`memory_budget`](Self::memory_budget)
     /// (each gets `memory_budget / n`; one analyser with the whole budget

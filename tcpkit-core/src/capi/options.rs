@@ -191,9 +191,8 @@ pub unsafe extern "C" fn tcpkit_options_set_story(
 /// `threads`: with 2 or more, a capture the analyzer reads itself
 /// (`tcpkit_analyzer_open`, `tcpkit_analyzer_from_fd`,
 /// `tcpkit_analyzer_from_bytes`; not `tcpkit_analyzer_push`) is analysed by
-/// that many threads, taking turns reading the capture's chunks of packets
-/// (each chunk once for all) and each analysing the connections whose
-/// 4-tuple falls to it, for
+/// that many threads, each reading every packet of the capture and
+/// analysing the connections whose 4-tuple falls to it, for
 /// `tcpkit_analyzer_next_connection` and `tcpkit_analyzer_arrow_connections`
 /// (the segment stream runs on the caller's thread). The same connections,
 /// numbers and order as one thread, while no thread reaches its share of

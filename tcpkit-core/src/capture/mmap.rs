@@ -85,30 +85,6 @@ impl MmapCapture {
         };
     }
 
-    /// Asks the processor to bring the bytes `at..at + len` (a packet's
-    /// headers, say) into its cache, so that a read of them a little later
-    /// does not wait for memory; only a hint (nothing outside the map, no
-    /// effect on other architectures than x86-64).
-    #[inline]
-    pub fn prefetch(&self, at: usize, len: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            const LINE: usize = 64;
-            let Some(bytes) = self.map.get(at..at.saturating_add(len).min(self.map.len())) else {
-                return;
-            };
-            for line in bytes.iter().step_by(LINE) {
-                // SAFETY: a prefetch reads nothing the program sees and never
-                // faults (the instruction is a hint); the address is that of
-                // a byte of the map besides.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(line).cast()) };
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = (at, len);
-    }
-
     /// The mapped bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.map

@@ -185,23 +185,6 @@ impl<B: AsRef<[u8]>> BytesReader<B> {
         self.pos as u64
     }
 
-    /// Steps over the next packet record without handing the packet out
-    /// (for a reader that only needs to know where the records are): as
-    /// [`next_packet`](PacketSource::next_packet), the same records and the
-    /// same errors, with less work per record.
-    #[inline]
-    pub fn skip_packet(&mut self) -> Option<Result<(), CaptureError>> {
-        self.last = None;
-        let r = step(
-            self.bytes.as_ref(),
-            &mut self.pos,
-            &mut self.frame,
-            &mut self.dec,
-            &mut self.done,
-        )?;
-        Some(r.map(|_| ()))
-    }
-
     /// The packet the last call to [`next_packet`](PacketSource::next_packet)
     /// yielded, again (`None` after an error or the end).
     pub fn current(&self) -> Option<Packet<'_>> {
@@ -212,6 +195,7 @@ impl<B: AsRef<[u8]>> BytesReader<B> {
 }
 
 impl<B: AsRef<[u8]>> PacketSource for BytesReader<B> {
+    #[inline(always)]
     fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
         self.last = None;
         let buf = self.bytes.as_ref();

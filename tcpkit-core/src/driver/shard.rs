@@ -3,42 +3,31 @@
 //! whole capture, and the merge on the caller's thread.
 //!
 //! ```text
-//! chunk k (CHUNK_PACKETS packet records): worker k % n reads it, counts
-//!   its packets and walks each to its TCP header (wire::decode_tcp), once
-//!   for all workers: per analysable segment a head (frame, time, source,
-//!   flags, the worker of its 4-tuple) and, for that worker, where its TCP
-//!   bytes lie (ranges of the mapped file, no copy)
-//! worker i, over every chunk in order: Analyzer::observe its own segments
-//!   (read whole only there), Analyzer::pass the others' (the capture's
-//!   clock and listener evidence)
-//!   -> per chunk: marks (frame: opened, resumed, SYN seen, handed out)
-//!      + records
+//! worker i (of n), over every packet record of the input, in order: counts
+//!   it and walks it to its TCP header (wire::decode_tcp); a segment of one
+//!   of its 4-tuples (shard_of) it reads whole and analyses
+//!   (Analyzer::observe), any other it passes (Analyzer::pass: the
+//!   capture's clock and listener evidence)
+//!   -> per CHUNK_PACKETS records: marks (frame: opened, resumed, SYN seen,
+//!      handed out) + records
 //! caller (merge): the chunk's marks of all workers in frame order, then
 //!   the one-thread hand-out (numbers, cross-check, report, order)
 //! ```
 //!
-//! A worker reads its own chunks up to `LEAD` chunks ahead of the one it
-//! analyses, so that the others find them ready. Where its next chunk
-//! starts, a worker of the map learns from the worker of the chunk before
-//! (`Starts`: the reader as it is after that chunk), and steps over records
-//! ([`crate::capture::BytesReader::skip_packet`]) only when that worker is
-//! behind; a worker of another input steps over every other worker's chunk.
-//! While it analyses, a worker asks for the headers of its segments a few
-//! ahead ([`crate::capture::MmapCapture::prefetch`]): the worker that read
-//! their chunk touched them long before, maybe on the other core. A chunk's
-//! buffers go back to the worker that made them once every worker is done
-//! with it (allocated, reused and freed on one thread).
-//!
-//! Each worker has a reader of the input. A regular file opened by path
+//! Every worker reads the whole input itself. A regular file opened by path
 //! ([`Analysis::open`]) is mapped into memory once (cargo feature `mmap`, see
-//! [`crate::capture::MmapCapture`] for its precondition) and every worker
-//! reads the one map; the merge releases the pages all workers are past, so
-//! that resident memory does not grow with the file. Without the feature, or
-//! when mapping fails, each worker opens and reads the file itself (and a
-//! chunk carries a copy of its packets' bytes). Any other input is read by
-//! one more thread, the feeder, which hands the packets' bytes, in blocks,
-//! to every worker. The merge waits for each worker's chunk, a worker for
-//! the other workers' chunks of the capture.
+//! [`crate::capture::MmapCapture`] for its precondition) and each worker has
+//! its own reader of the one map; the merge releases the pages all workers
+//! are past, so that resident memory does not grow with the file. Without
+//! the feature, or when mapping fails, each worker opens and reads the file
+//! itself. Any other input is read by one more thread, the feeder, which
+//! hands the packets' bytes, in blocks, to every worker. Each worker thus
+//! walks every record to its TCP header: the reading and decoding of one
+//! thread, done `n` times. On two cores that costs less than one worker
+//! decoding each chunk for all and the others reading what it wrote from the
+//! other core's cache (`BENCHMARKS.md`, fourteenth session: about a tenth
+//! less wall time and 17 MiB less memory at `-j 2`): the workers share
+//! nothing but the map's pages, which nobody writes.
 //!
 //! Why the output is the one thread's, byte for byte:
 //! - Everything an [`Analyzer`] keeps is per 4-tuple (connections, remembered
@@ -70,11 +59,11 @@
 //! peaks (0 without evictions); [`AnalyzerStats::peak_live`] is counted in
 //! the merge, as one analyser counts it.
 //!
-//! Memory: bounded channels (a few chunks in flight per worker, a few blocks
-//! of the feeder's; a worker's chunks at most `LEAD` ahead of the slowest
-//! worker's); each worker keeps its own listener evidence (at most
-//! [`crate::analysis::LISTENERS_KEPT`] endpoints). No thread outlives the
-//! analysis: dropping it closes the channels and joins the threads.
+//! Memory: bounded channels (a few chunks' marks and records in flight per
+//! worker, a few blocks of the feeder's); each worker keeps its own listener
+//! evidence (at most [`crate::analysis::LISTENERS_KEPT`] endpoints). No
+//! thread outlives the analysis: dropping it closes the channels and joins
+//! the threads.
 
 use super::{Analysis, InputCounts, Live, Phase, Source, SynSeen, count_packet, other};
 use crate::analysis::{Analyzer, AnalyzerConfig, AnalyzerStats, Connection, Finished};
@@ -83,10 +72,7 @@ use crate::capture::{BytesReader, MmapCapture, PacketSource};
 use crate::capture::{LinkType, Packet, StreamReader};
 use crate::error::Error;
 use crate::flow::{ConnId, Endpoint, FastHashBuilder};
-use crate::wire::{DetachedTcp, Segment, TcpFlags};
-#[cfg(feature = "mmap")]
-use std::collections::BTreeMap;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
@@ -94,22 +80,15 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// Packet records in a chunk: read and decoded by one worker for all, and
-/// what a worker hands the merge at a time (8 under `cfg(fuzzing)`, so
-/// that the fuzzer's small inputs cross many chunks).
+/// Packet records in a chunk: what a worker hands the merge at a time (8
+/// under `cfg(fuzzing)`, so that the fuzzer's small inputs cross many
+/// chunks).
 const CHUNK_PACKETS: u64 = if cfg!(fuzzing) { 8 } else { 1 << 13 };
-/// Chunks a worker reads ahead of the one it analyses.
-const LEAD: u64 = 3;
 /// Chunks (and the feeder's blocks) in flight on each channel to the merge
 /// (from the feeder) at most.
 const IN_FLIGHT: usize = 4;
 /// Bytes of packet data in a feeder's block (about).
 const BLOCK_BYTES: usize = 1 << 20;
-/// A worker asks for the first bytes of a packet this many of its segments
-/// before it analyses it ...
-const PREFETCH_AHEAD: usize = 8;
-/// ... that many: two cache lines, the link, IP and TCP headers most often.
-const PREFETCHED: usize = 128;
 
 /// What a worker's analyser did at a frame.
 #[derive(Debug, Clone, Copy)]
@@ -142,13 +121,15 @@ struct Mark {
 #[derive(Debug)]
 struct End {
     finished: Finished,
-    /// The damage that ended the input (one worker has it).
+    /// The damage that ended the input (each worker meets it; the feeder's
+    /// goes to one).
     error: Option<Error>,
     /// The capture time one thread handed out with at the last segment.
     last_now: Option<i64>,
 }
 
-/// A worker's chunk, in frame order.
+/// What a worker's analyser did over a chunk of packet records (marks and
+/// records in frame order), with the input's counts and times so far.
 #[derive(Debug, Default)]
 struct ShardOut {
     /// Where the worker's reader is in the file: it reads nothing before.
@@ -207,19 +188,15 @@ struct Block {
     end: Option<Mutex<Option<Error>>>,
 }
 
-/// Where a worker's packets come from.
+/// Where a worker's packets come from: every packet record of the input.
 enum Input {
     /// Its own reader of the capture file.
     Own { source: Box<Source>, name: String },
-    /// Its own reader of the capture file mapped for all workers, moved to
-    /// the start of each of its chunks ([`Starts`]).
+    /// Its own reader of the capture file mapped for all workers.
     #[cfg(feature = "mmap")]
     Mapped {
         reader: BytesReader<Mapped>,
         name: String,
-        starts: Arc<Mutex<Starts>>,
-        /// This worker.
-        me: usize,
     },
     /// The feeder's blocks.
     Fed {
@@ -230,8 +207,9 @@ enum Input {
 }
 
 impl Input {
-    /// The next packet; `Ok(None)` at the end of the input.
-    #[inline]
+    /// The next packet; `Ok(None)` at the end of the input. Inlined into the
+    /// worker's loop, as the one-thread reader is into the driver's.
+    #[inline(always)]
     fn next(&mut self) -> Result<Option<Packet<'_>>, Error> {
         match self {
             Input::Own { source, name } => {
@@ -248,7 +226,7 @@ impl Input {
                 Ok(source.current())
             }
             #[cfg(feature = "mmap")]
-            Input::Mapped { reader, name, .. } => match reader.next_packet() {
+            Input::Mapped { reader, name } => match reader.next_packet() {
                 None => Ok(None),
                 Some(Ok(p)) => Ok(Some(p)),
                 Some(Err(e)) => Err(Error::from(e).named(name)),
@@ -279,55 +257,6 @@ impl Input {
                 }))
             }
         }
-    }
-
-    /// Makes ready to read chunk `k` (this worker's) next: `false` when the
-    /// input ended before it. A reader of the map moves to where chunk `k`
-    /// starts ([`Starts`]); any other reader is there already.
-    fn go_to_chunk(&mut self, k: u64) -> bool {
-        #[cfg(feature = "mmap")]
-        if let Input::Mapped {
-            reader, starts, me, ..
-        } = self
-        {
-            let Some(start) = claim(starts, *me, k) else {
-                return false;
-            };
-            *reader = start;
-            return true;
-        }
-        let _ = k;
-        true
-    }
-
-    /// Chunk `k` was read (`last`: the input ended in it): a reader of the
-    /// map tells the worker of chunk `k + 1` where it starts.
-    fn chunk_read(&self, k: u64, last: bool) {
-        #[cfg(feature = "mmap")]
-        if let Input::Mapped { reader, starts, .. } = self {
-            starts
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .publish(k, (!last).then(|| reader.clone()));
-        }
-        let _ = (k, last);
-    }
-
-    /// Steps over the next chunk, another worker's: `Ok(false)` when the
-    /// input ended in it, the damage that ended it. Nothing to do for a
-    /// reader of the map, which learns where its chunks start
-    /// ([`Input::go_to_chunk`]).
-    fn step_over_chunk(&mut self) -> Result<bool, Error> {
-        #[cfg(feature = "mmap")]
-        if let Input::Mapped { .. } = self {
-            return Ok(true);
-        }
-        for _ in 0..CHUNK_PACKETS {
-            if self.next()?.is_none() {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 
     /// Where the reader is in its file (0 for the feeder's blocks).
@@ -384,274 +313,64 @@ fn feed(mut source: Source, name: String, to: Vec<SyncSender<Arc<Block>>>) {
     }
 }
 
-/// An analysable segment of a chunk: what every worker needs of it (the
-/// clock, the listener evidence, whose it is).
-#[derive(Debug, Clone, Copy)]
-struct Head {
-    frame: u64,
-    ts_ns: i64,
-    /// The latest capture time of the chunk's packets up to this one.
-    now: i64,
-    src: Endpoint,
-    flags: TcpFlags,
-    /// The worker that analyses it.
-    owner: u32,
-}
-
-/// A segment of a chunk for the worker that analyses it: found, not yet
-/// read; its packet's bytes a range of the mapped file (or of the chunk's
-/// copy).
-#[derive(Debug, Clone, Copy)]
-struct Ours {
-    at: usize,
-    len: usize,
-    tcp: DetachedTcp,
-}
-
-impl Ours {
-    /// The segment, borrowing from `bytes`.
-    fn segment<'a>(&self, bytes: &'a [u8]) -> Option<Segment<'a>> {
-        let data = bytes.get(self.at..self.at.checked_add(self.len)?)?;
-        Some(self.tcp.attach(data)?.segment())
-    }
-}
-
-/// `CHUNK_PACKETS` packet records (fewer at the end of the input), read
-/// and decoded by one worker for all: chunk `k` by worker `k % n`.
-#[derive(Debug, Default)]
-struct Chunk {
-    /// Its analysable segments, in frame order.
-    heads: Vec<Head>,
-    /// Per worker, the segments it analyses, in frame order.
-    ours: Vec<Vec<Ours>>,
-    /// The packets' bytes, when the input is not a file mapped for all.
-    copied: Vec<u8>,
-    /// What became of its packets ([`count_packet`]), its first and latest
-    /// capture time.
-    counts: InputCounts,
-    first_ts: Option<i64>,
-    last_ts: Option<i64>,
-    /// Where the reader was after it.
-    end_offset: u64,
-    /// The input ends with it (at its end or at damage).
-    last: bool,
-}
-
-impl Chunk {
-    /// An empty chunk for `n` workers, reusing `old`'s buffers.
-    fn reuse(old: Option<Chunk>, n: usize) -> Chunk {
-        let mut c = old.unwrap_or_default();
-        c.heads.clear();
-        c.ours.resize_with(n, Vec::new);
-        c.ours.iter_mut().for_each(Vec::clear);
-        c.copied.clear();
-        Chunk {
-            counts: InputCounts::default(),
-            first_ts: None,
-            last_ts: None,
-            end_offset: 0,
-            last: false,
-            ..c
-        }
-    }
-}
-
-/// Reads and decodes the next chunk of `input` into `c` (empty) for `n`
-/// workers; the damage that ended it, if any.
-fn produce(input: &mut Input, n: usize, map: Option<&[u8]>, c: &mut Chunk) -> Option<Error> {
-    let mut error = None;
-    for _ in 0..CHUNK_PACKETS {
-        let p = match input.next() {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                c.last = true;
-                break;
-            }
-            Err(e) => {
-                c.last = true;
-                error = Some(e);
-                break;
-            }
-        };
-        let Some(tcp) = count_packet(&mut c.counts, &mut c.first_ts, &mut c.last_ts, &p) else {
-            continue;
-        };
-        if !tcp.analysable() {
-            c.counts.short_header += 1;
-            continue;
-        }
-        let ((src_ip, dst_ip), (sport, dport)) = (tcp.addrs(), tcp.ports());
-        let src = Endpoint {
-            ip: src_ip,
-            port: sport,
-        };
-        let dst = Endpoint {
-            ip: dst_ip,
-            port: dport,
-        };
-        let owner = shard_of(&src, &dst, n);
-        // (Always: a segment's bytes are a part of its packet's.)
-        let Some(detached) = tcp.detach(p.data) else {
-            continue;
-        };
-        // The packet's bytes in the map, else copied.
-        let in_map = map.and_then(|m| {
-            let at = (p.data.as_ptr() as usize).checked_sub(m.as_ptr() as usize)?;
-            (at.checked_add(p.data.len())? <= m.len()).then_some(at)
-        });
-        let at = in_map.unwrap_or_else(|| {
-            c.copied.extend_from_slice(p.data);
-            c.copied.len() - p.data.len()
-        });
-        let Some(ours) = c.ours.get_mut(owner) else {
-            continue;
-        };
-        ours.push(Ours {
-            at,
-            len: p.data.len(),
-            tcp: detached,
-        });
-        c.heads.push(Head {
-            frame: p.frame,
-            ts_ns: p.ts_ns,
-            now: c.last_ts.unwrap_or(p.ts_ns),
-            src,
-            flags: tcp.flags(),
-            owner: owner as u32,
-        });
-    }
-    c.end_offset = input.offset();
-    error
-}
-
-/// A worker's side of the chunks: its own, read ahead, and the other
-/// workers' channels.
-struct Exchange {
-    me: usize,
-    n: usize,
-    /// The next chunk to read or step over, and whether the input ended.
-    next: u64,
-    ended: bool,
-    /// Its chunks read, not yet analysed.
-    own: VecDeque<Arc<Chunk>>,
-    /// Its chunks analysed, for their buffers once the others are done
-    /// with them too (so that a chunk's memory is reused, and freed, by the
-    /// thread that allocated it).
-    done: VecDeque<Arc<Chunk>>,
-    /// The damage that ended the input, when its reader met it.
-    error: Option<Error>,
-    to: Vec<Option<SyncSender<Arc<Chunk>>>>,
-    from: Vec<Option<Receiver<Arc<Chunk>>>>,
-}
-
-impl Exchange {
-    /// Chunk `k` (`None`: a thread stopped); reads its own chunks up to
-    /// `k + LEAD` first, so that the others find them ready.
-    fn take(&mut self, k: u64, input: &mut Input, map: Option<&[u8]>) -> Option<Arc<Chunk>> {
-        while !self.ended && self.next <= k + LEAD {
-            if self.next % self.n as u64 == self.me as u64 {
-                // The buffers of a chunk every worker is done with.
-                let free = self.done.front().is_some_and(|c| Arc::strong_count(c) == 1);
-                let old = if free {
-                    self.done.pop_front().and_then(Arc::into_inner)
-                } else {
-                    None
-                };
-                if !input.go_to_chunk(self.next) {
-                    // The input ended in an earlier chunk: every worker
-                    // stops at that one.
-                    self.ended = true;
-                    break;
-                }
-                let mut c = Chunk::reuse(old, self.n);
-                let error = produce(input, self.n, map, &mut c);
-                input.chunk_read(self.next, c.last);
-                self.ended = c.last;
-                self.error = self.error.take().or(error);
-                let c = Arc::new(c);
-                for tx in self.to.iter().flatten() {
-                    tx.send(Arc::clone(&c)).ok()?;
-                }
-                self.own.push_back(c);
-            } else {
-                match input.step_over_chunk() {
-                    Ok(more) => self.ended = !more,
-                    Err(e) => {
-                        self.ended = true;
-                        self.error = self.error.take().or(Some(e));
-                    }
-                }
-            }
-            self.next += 1;
-        }
-        let owner = (k % self.n as u64) as usize;
-        if owner == self.me {
-            let c = self.own.pop_front()?;
-            // Kept for its buffers (a few, the oldest first).
-            if self.done.len() > usize::try_from(LEAD).unwrap_or(0) {
-                self.done.pop_front();
-            }
-            self.done.push_back(Arc::clone(&c));
-            Some(c)
-        } else {
-            self.from.get(owner)?.as_ref()?.recv().ok()
-        }
-    }
-}
-
-/// A worker: analyses the connections of share `me` of `n` over every
-/// chunk in order (reading and decoding its own chunks for all), and sends
-/// what its analyser did to the merge, chunk by chunk.
-fn work(
-    mut x: Exchange,
-    cfg: AnalyzerConfig,
-    mut input: Input,
-    map: Option<Mapped>,
-    tx: SyncSender<ShardOut>,
-) {
-    let me = x.me;
-    let mapped = map.as_ref().map(Mapped::as_ref);
+/// Worker `me` of `n`: reads every packet record of `input`, analyses the
+/// segments of its share of the 4-tuples and passes the others (see the
+/// module documentation), and sends what its analyser did to the merge,
+/// `CHUNK_PACKETS` records at a time.
+fn work(me: usize, n: usize, cfg: AnalyzerConfig, mut input: Input, tx: SyncSender<ShardOut>) {
     let mut an = Analyzer::new(cfg);
     let mut out = ShardOut::default();
     // The capture time one thread hands out with at the last segment.
     let mut last_now: Option<i64> = None;
-    for k in 0.. {
-        let Some(chunk) = x.take(k, &mut input, mapped) else {
-            return;
-        };
-        let bytes = mapped.unwrap_or(&chunk.copied);
-        let mine = chunk.ours.get(me).map_or(&[][..], Vec::as_slice);
-        // The headers of the segments a few ahead of the one analysed are
-        // brought into the cache meanwhile (the worker that read their chunk
-        // touched them long ago, maybe on the other core).
-        let ahead = |i: usize| {
-            if let (Some(m), Some(o)) = (&map, mine.get(i)) {
-                m.prefetch(o.at, PREFETCHED);
+    let mut error = None;
+    loop {
+        let mut last = false;
+        for _ in 0..CHUNK_PACKETS {
+            let p = match input.next() {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    last = true;
+                    break;
+                }
+                Err(e) => {
+                    last = true;
+                    error = Some(e);
+                    break;
+                }
+            };
+            let Some(tcp) = count_packet(&mut out.counts, &mut out.first_ts, &mut out.last_ts, &p)
+            else {
+                continue;
+            };
+            if !tcp.analysable() {
+                out.counts.short_header += 1;
+                continue;
             }
-        };
-        (0..PREFETCH_AHEAD).for_each(ahead);
-        let mut ours = mine.iter().enumerate();
-        for h in &chunk.heads {
-            let now = out.last_ts.map_or(h.now, |t| t.max(h.now));
+            let now = out.last_ts.unwrap_or(p.ts_ns);
+            let (frame, ts_ns) = (p.frame, p.ts_ns);
             let mark = |what| Mark {
-                frame: h.frame,
+                frame,
                 before: last_now,
                 now,
                 what,
             };
-            if h.owner as usize == me {
-                let Some(seg) = ours.next().and_then(|(i, o)| {
-                    ahead(i + PREFETCH_AHEAD);
-                    o.segment(bytes)
-                }) else {
-                    continue;
-                };
+            let ((src_ip, dst_ip), (sport, dport)) = (tcp.addrs(), tcp.ports());
+            let src = Endpoint {
+                ip: src_ip,
+                port: sport,
+            };
+            let dst = Endpoint {
+                ip: dst_ip,
+                port: dport,
+            };
+            if shard_of(&src, &dst, n) == me {
+                let seg = tcp.segment();
                 let resumed = an.stats().resumed;
-                let facts = an.observe(h.frame, h.ts_ns, &seg);
+                let facts = an.observe(frame, ts_ns, &seg);
                 if facts.new_conn {
                     out.marks.push(mark(What::Opened {
                         local: facts.conn.0,
-                        ts_ns: h.ts_ns,
+                        ts_ns,
                     }));
                 } else if an.stats().resumed != resumed {
                     out.marks.push(mark(What::Resumed));
@@ -662,11 +381,11 @@ fn work(
                     out.marks.push(mark(What::Seen {
                         local: facts.conn.0,
                         seen,
-                        ts_ns: h.ts_ns,
+                        ts_ns,
                     }));
                 }
             } else {
-                an.pass(h.frame, h.ts_ns, h.src, h.flags);
+                an.pass(frame, ts_ns, src, tcp.flags());
             }
             while let Some(rec) = an.pop_finished() {
                 out.marks.push(mark(What::HandedOut));
@@ -674,15 +393,9 @@ fn work(
             }
             last_now = Some(now);
         }
-        out.counts.add(&chunk.counts);
-        if out.first_ts.is_none() {
-            out.first_ts = chunk.first_ts;
-        }
-        out.last_ts = out.last_ts.max(chunk.last_ts);
-        // The pages before both this worker's reader and the chunk are done
-        // with, for this worker.
-        out.offset = chunk.end_offset.min(input.offset());
-        if chunk.last {
+        // The pages before this worker's reader are done with, for it.
+        out.offset = input.offset();
+        if last {
             break;
         }
         let next = ShardOut {
@@ -700,7 +413,7 @@ fn work(
     }
     out.end = Some(End {
         finished: an.finish(),
-        error: x.error.take(),
+        error,
         last_now,
     });
     let _ = tx.send(out);
@@ -766,14 +479,6 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     let mapped = map.as_ref().and_then(|m| read_each(m, n, &a.name));
     #[cfg(not(feature = "mmap"))]
     let mapped: Option<Vec<Input>> = None;
-    // The bytes the workers' chunks point into.
-    #[cfg(feature = "mmap")]
-    let shared = map
-        .as_ref()
-        .filter(|_| mapped.is_some())
-        .map(|m| Mapped(Arc::clone(m)));
-    #[cfg(not(feature = "mmap"))]
-    let shared: Option<Mapped> = None;
     let own = mapped.or_else(|| {
         let sources = open_each(a.path.as_ref()?, n)?;
         Some(
@@ -804,12 +509,11 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     }
     let mut outs = Vec::with_capacity(n);
     let mut threads = Vec::with_capacity(n + 1);
-    for (i, (input, x)) in inputs.into_iter().zip(exchanges(n)).enumerate() {
+    for (i, input) in inputs.into_iter().enumerate() {
         let (tx, rx) = sync_channel(IN_FLIGHT);
-        let map = shared.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("tcpkit-worker-{i}"))
-            .spawn(move || work(x, cfg, input, map, tx));
+            .spawn(move || work(i, n, cfg, input, tx));
         match spawned {
             Ok(t) => threads.push(t),
             // The threads started end when their channels close.
@@ -856,36 +560,6 @@ pub(super) fn start(a: &mut Analysis) -> bool {
     true
 }
 
-/// The `n` workers' ends of the channels that carry each one's chunks to
-/// every other.
-fn exchanges(n: usize) -> Vec<Exchange> {
-    let mut xs: Vec<Exchange> = (0..n)
-        .map(|me| Exchange {
-            me,
-            n,
-            next: 0,
-            ended: false,
-            own: VecDeque::new(),
-            done: VecDeque::new(),
-            error: None,
-            to: (0..n).map(|_| None).collect(),
-            from: (0..n).map(|_| None).collect(),
-        })
-        .collect();
-    // A worker analyses chunk k only when it has every chunk before it, and
-    // reads its own at most LEAD ahead: no worker is ever more than about
-    // 2 LEAD / n of another's chunks ahead of it, so sends never block.
-    let room = usize::try_from(2 * LEAD).unwrap_or(usize::MAX) + 2;
-    for p in 0..n {
-        for c in (0..n).filter(|&c| c != p) {
-            let (tx, rx) = sync_channel(room);
-            xs[p].to[c] = Some(tx);
-            xs[c].from[p] = Some(rx);
-        }
-    }
-    xs
-}
-
 /// `n` readers of the capture file at `path` (`None`: it cannot be opened
 /// again, the feeder reads it).
 fn open_each(path: &Path, n: usize) -> Option<Vec<Source>> {
@@ -903,32 +577,6 @@ fn open_each(path: &Path, n: usize) -> Option<Vec<Source>> {
 #[derive(Clone)]
 struct Mapped(Arc<MmapCapture>);
 
-/// No file is mapped without the `mmap` feature.
-#[cfg(not(feature = "mmap"))]
-#[derive(Clone)]
-enum Mapped {}
-
-#[cfg(not(feature = "mmap"))]
-impl Mapped {
-    fn prefetch(&self, _at: usize, _len: usize) {
-        match *self {}
-    }
-}
-
-#[cfg(feature = "mmap")]
-impl Mapped {
-    fn prefetch(&self, at: usize, len: usize) {
-        self.0.prefetch(at, len);
-    }
-}
-
-#[cfg(not(feature = "mmap"))]
-impl AsRef<[u8]> for Mapped {
-    fn as_ref(&self) -> &[u8] {
-        match *self {}
-    }
-}
-
 #[cfg(feature = "mmap")]
 impl AsRef<[u8]> for Mapped {
     fn as_ref(&self) -> &[u8] {
@@ -936,106 +584,17 @@ impl AsRef<[u8]> for Mapped {
     }
 }
 
-/// Where the chunks of a file mapped for all workers start: the worker that
-/// reads chunk `k` leaves its reader, as it is after the chunk, for the
-/// worker of chunk `k + 1`, so that a worker seldom steps over the records of
-/// chunks it does not read (its first touch of them would be a cache miss a
-/// record). A worker that finds its chunk's start not yet left (the worker
-/// before it is behind) does not wait: it steps over the chunks from the
-/// latest start left, as every worker once stepped over every other's.
-#[cfg(feature = "mmap")]
-struct Starts {
-    /// Readers at the start of chunks, by chunk: the latest at or before
-    /// the chunk each worker claims next, and every one after it.
-    found: BTreeMap<u64, BytesReader<Mapped>>,
-    /// Per worker, the chunk it claims next (`k`, then `k + n`, ...).
-    wanted: Vec<u64>,
-    /// The input ended in this chunk: there is none after it.
-    last: Option<u64>,
-}
-
-#[cfg(feature = "mmap")]
-impl Starts {
-    fn new(first: BytesReader<Mapped>, workers: usize) -> Self {
-        Self {
-            found: BTreeMap::from([(0, first)]),
-            wanted: (0..workers as u64).collect(),
-            last: None,
-        }
-    }
-
-    /// Chunk `k` was read: `next` is a reader at the start of chunk `k + 1`
-    /// (`None`: the input ended in chunk `k`).
-    fn publish(&mut self, k: u64, next: Option<BytesReader<Mapped>>) {
-        match next {
-            Some(r) => {
-                self.found.insert(k + 1, r);
-            }
-            None => self.last = Some(self.last.map_or(k, |l| l.min(k))),
-        }
-    }
-
-    /// Worker `me` claims chunk `k`: the latest start left at or before it
-    /// (`None`: the input ended before chunk `k`). The starts no worker can
-    /// want any more are dropped.
-    fn claim(&mut self, me: usize, k: u64) -> Option<(u64, BytesReader<Mapped>)> {
-        if self.last.is_some_and(|l| k > l) {
-            return None;
-        }
-        let latest = self
-            .found
-            .range(..=k)
-            .next_back()
-            .map(|(c, r)| (*c, r.clone()));
-        let n = self.wanted.len() as u64;
-        if let Some(w) = self.wanted.get_mut(me) {
-            *w = k + n;
-        }
-        let soonest = self.wanted.iter().copied().min().unwrap_or(k);
-        if let Some(&from) = self.found.range(..=soonest).next_back().map(|(c, _)| c) {
-            self.found = self.found.split_off(&from);
-        }
-        latest
-    }
-}
-
-/// A reader at the start of chunk `k` for worker `me` (`None`: the input
-/// ends before it), from the latest start left at or before it and stepping
-/// over the chunks in between, if any (outside the lock).
-#[cfg(feature = "mmap")]
-fn claim(starts: &Mutex<Starts>, me: usize, k: u64) -> Option<BytesReader<Mapped>> {
-    let (mut at, mut reader) = starts
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .claim(me, k)?;
-    while at < k {
-        for _ in 0..CHUNK_PACKETS {
-            // The end, or damage, which the worker of that chunk meets and
-            // reports: no chunk `k`.
-            if !matches!(reader.skip_packet(), Some(Ok(()))) {
-                return None;
-            }
-        }
-        at += 1;
-    }
-    Some(reader)
-}
-
-/// `n` readers of the mapped capture file `map`, sharing where its chunks
-/// start (`None`: its header is damaged; the readers of the file then say
-/// so).
+/// `n` readers of the mapped capture file `map`, each from its start
+/// (`None`: its header is damaged; the readers of the file then say so).
 #[cfg(feature = "mmap")]
 fn read_each(map: &Arc<MmapCapture>, n: usize, name: &str) -> Option<Vec<Input>> {
     map.advise_sequential();
     let reader = BytesReader::new(Mapped(Arc::clone(map))).ok()?;
-    let starts = Arc::new(Mutex::new(Starts::new(reader.clone(), n)));
     Some(
         (0..n)
-            .map(|me| Input::Mapped {
+            .map(|_| Input::Mapped {
                 reader: reader.clone(),
                 name: name.to_string(),
-                starts: Arc::clone(&starts),
-                me,
             })
             .collect(),
     )
@@ -1213,118 +772,5 @@ impl Shards {
         }
         st.peak_live = self.peak_live;
         st
-    }
-}
-
-#[cfg(all(test, feature = "mmap"))]
-mod tests {
-    use super::*;
-
-    /// A pcap file of `records` records of 60 bytes (nothing in them: the
-    /// walk reads only the record headers), cut `cut` bytes short.
-    fn capture(records: usize, cut: usize) -> Arc<MmapCapture> {
-        let mut b = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
-        b.extend([0; 8]);
-        b.extend(65_535u32.to_le_bytes());
-        b.extend(1u32.to_le_bytes());
-        for i in 0..records {
-            b.extend((i as u32).to_le_bytes());
-            b.extend(0u32.to_le_bytes());
-            b.extend(60u32.to_le_bytes());
-            b.extend(60u32.to_le_bytes());
-            b.extend([0; 60]);
-        }
-        b.truncate(b.len() - cut);
-        let dir = std::env::temp_dir().join(format!("tcpkit-starts-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{records}-{cut}.pcap"));
-        std::fs::write(&path, &b).unwrap();
-        let map = Arc::new(MmapCapture::open(&path).unwrap());
-        std::fs::remove_file(&path).unwrap();
-        map
-    }
-
-    fn reader(map: &Arc<MmapCapture>) -> BytesReader<Mapped> {
-        BytesReader::new(Mapped(Arc::clone(map))).unwrap()
-    }
-
-    /// Where chunk `k` starts, by stepping over every record before it.
-    fn walked(map: &Arc<MmapCapture>, k: u64) -> u64 {
-        let mut r = reader(map);
-        for _ in 0..k * CHUNK_PACKETS {
-            r.skip_packet().unwrap().unwrap();
-        }
-        r.offset()
-    }
-
-    /// A start left by the worker of the chunk before is taken as it is; a
-    /// start not yet left is found by stepping over the chunks from the
-    /// latest one left; after the chunk the input ended in, there is none.
-    #[test]
-    fn a_chunk_starts_where_the_records_before_it_end() {
-        let chunk = CHUNK_PACKETS as usize;
-        let map = capture(3 * chunk + chunk / 2, 0);
-        let starts = Mutex::new(Starts::new(reader(&map), 2));
-        let at = |k: u64| claim(&starts, (k % 2) as usize, k).map(|r| r.offset());
-        assert_eq!(at(0), Some(walked(&map, 0)));
-        // Nothing left yet for chunks 1 and 2: stepped over from chunk 0.
-        assert_eq!(at(1), Some(walked(&map, 1)));
-        assert_eq!(at(2), Some(walked(&map, 2)));
-        // Chunk 2's worker leaves where chunk 3 starts: taken as it is (a
-        // reader put elsewhere on purpose shows it was not walked again).
-        let mut elsewhere = reader(&map);
-        elsewhere.skip_packet().unwrap().unwrap();
-        let marked = elsewhere.offset();
-        starts.lock().unwrap().publish(2, Some(elsewhere));
-        assert_eq!(at(3), Some(marked));
-        // Chunk 3 is the last (half a chunk): none after it.
-        starts.lock().unwrap().publish(3, None);
-        assert_eq!(at(4), None);
-        assert_eq!(at(9), None);
-    }
-
-    /// The starts a worker behind the others will want are kept however
-    /// many the others leave; those no worker can want are dropped.
-    #[test]
-    fn a_worker_behind_finds_its_start() {
-        let chunk = CHUNK_PACKETS as usize;
-        let map = capture(6 * chunk, 0);
-        let mut starts = Starts::new(reader(&map), 2);
-        // Worker 0 reads chunks 0, 2, 4 and leaves the start after each (the
-        // readers' positions do not matter here); worker 1 reads nothing, so
-        // worker 0 finds the start after its own chunk before.
-        for k in [0, 2, 4] {
-            let (at, _) = starts.claim(0, k).unwrap();
-            assert_eq!(at, k.saturating_sub(1));
-            starts.publish(k, Some(reader(&map)));
-        }
-        // Worker 1 still wants chunk 1: its start is kept.
-        assert!(starts.found.contains_key(&1));
-        assert_eq!(starts.claim(1, 1).map(|(at, _)| at), Some(1));
-        // Now both want chunk 3 or later: the starts before 3 are gone.
-        assert_eq!(starts.claim(1, 3).map(|(at, _)| at), Some(3));
-        assert!(
-            starts.found.keys().all(|&c| c >= 3),
-            "{:?}",
-            starts.found.keys()
-        );
-    }
-
-    /// When the records end (cut inside one) before chunk `k`, stepping over
-    /// finds no chunk `k`: the worker of the damaged chunk reports it.
-    #[test]
-    fn no_chunk_starts_past_the_end_or_damage() {
-        let chunk = CHUNK_PACKETS as usize;
-        for (records, cut) in [(chunk + 10, 0), (chunk + 10, 7), (2 * chunk, 7)] {
-            let map = capture(records, cut);
-            let starts = Mutex::new(Starts::new(reader(&map), 3));
-            assert!(claim(&starts, 1, 1).is_some(), "{records} {cut}");
-            assert!(claim(&starts, 2, 2).is_none(), "{records} {cut}");
-        }
-        // Exactly two chunks: chunk 2 starts at the end, and is empty.
-        let map = capture(2 * chunk, 0);
-        let starts = Mutex::new(Starts::new(reader(&map), 2));
-        let mut r = claim(&starts, 0, 2).unwrap();
-        assert!(r.skip_packet().is_none());
     }
 }

@@ -252,46 +252,6 @@ impl<'a> Tcp<'a> {
     pub fn segment(self) -> Segment<'a> {
         segment(self.ip, self.c)
     }
-
-    /// This without its borrow of `packet` (the packet's bytes it was
-    /// found in; `None` when it does not lie in them), to be read again
-    /// later, or on another thread, over the same bytes.
-    #[inline]
-    pub(crate) fn detach(&self, packet: &[u8]) -> Option<DetachedTcp> {
-        let at = (self.c.data.as_ptr() as usize).checked_sub(packet.as_ptr() as usize)?;
-        (at.checked_add(self.c.data.len())? <= packet.len()).then_some(DetachedTcp {
-            ip: self.ip,
-            at,
-            len: self.c.data.len(),
-            wire: self.c.wire,
-            off: self.c.off,
-        })
-    }
-}
-
-/// A [`Tcp`] without its borrow: where its bytes lie in the packet's.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DetachedTcp {
-    ip: IpInfo,
-    at: usize,
-    len: usize,
-    wire: usize,
-    off: usize,
-}
-
-impl DetachedTcp {
-    /// The [`Tcp`] again, over the same packet's bytes (`None`: too short).
-    #[inline]
-    pub(crate) fn attach(self, packet: &[u8]) -> Option<Tcp<'_>> {
-        Some(Tcp {
-            ip: self.ip,
-            c: Cursor {
-                data: packet.get(self.at..self.at.checked_add(self.len)?)?,
-                wire: self.wire,
-                off: self.off,
-            },
-        })
-    }
 }
 
 /// The next header to decode (internal state of [`decode`]).
