@@ -27,7 +27,12 @@
 //! decoding each chunk for all and the others reading what it wrote from the
 //! other core's cache (`BENCHMARKS.md`, fourteenth session: about a tenth
 //! less wall time and 17 MiB less memory at `-j 2`): the workers share
-//! nothing but the map's pages, which nobody writes.
+//! nothing but the map's pages, which nobody writes. The price grows with
+//! `n`: the reading and decoding every worker repeats is about a seventh of
+//! one thread's work, which bounds `n` workers to about `7n / (n + 6)` times
+//! one thread (1.75 at 2, 2.8 at 4, 4 at 8); the design before it, which
+//! decoded each chunk once for all (commit 750718f), bounds many cores
+//! higher, at the cost measured here on two.
 //!
 //! Why the output is the one thread's, byte for byte:
 //! - Everything an [`Analyzer`] keeps is per 4-tuple (connections, remembered
