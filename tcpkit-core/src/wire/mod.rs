@@ -426,8 +426,12 @@ fn walk<'a, S: Sink<'a>>(
 }
 
 /// Builds the segment from the TCP bytes at `c` (`c.wire` = IP payload
-/// length; at least the ports, see [`Tcp::new`]).
-#[inline]
+/// length; at least the ports, see [`Tcp::new`]). Inlined into the readers'
+/// loops (the driver's, each thread worker's): the decoded header then
+/// reaches the segment in registers, not through a copy on the stack whose
+/// first reads wait for the stores (one thread 0.95-0.96 x CPU against a
+/// call, `BENCHMARKS.md`, fourteenth session, for 1.1 % more instructions).
+#[inline(always)]
 fn segment(ip: IpInfo, c: Cursor<'_>) -> Segment<'_> {
     // The fixed header captured whole (nearly always) is read as an array:
     // its fields at constant offsets need no bounds test each.
